@@ -1,0 +1,70 @@
+"""Backend choice: ``cpu`` (Numba, parallel over models), ``cuda`` (numba.cuda) or ``auto``.
+
+A backend is an object with ``name``, ``train_chunk(engine, perms, first_epoch, t0, n_steps, out)``
+and ``evaluate(engine, theta, out)``; both fill arrays in place with the same numbers to round-off.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .kernels import cpu
+
+BACKENDS = ("auto", "cpu", "cuda")
+
+
+class BackendError(RuntimeError):
+    """The backend asked for cannot run here; the message says why."""
+
+
+class CpuBackend:
+    name = "cpu"
+    note = "Numba on the CPU"
+
+    def train_chunk(self, e, perms, first_epoch, t0, n_steps, out) -> None:
+        net = e.network
+        cfg = e.train
+        cpu.train_chunk(
+            e.theta, e.slots, e.scalars, e.hyper, e.opt_code, e.sched_code, e.sched_params,
+            net.sizes, net.woff, net.uoff, net.act_code, net.loss_code, e.X, e.Y, e.Xv, e.Yv,
+            perms, e.order_idx, first_epoch, e.batch_size, t0, n_steps, cfg.eval_every,
+            float(cfg.clip_norm), float(cfg.l1), float(cfg.polyak), int(cfg.early_stopping),
+            e.status, e.stop_step, e.avg, e.best, e.best_val, e.bad_evals, out,
+        )
+
+    def evaluate(self, e, theta: np.ndarray, out: np.ndarray) -> None:
+        net = e.network
+        cpu.evaluate_models(
+            np.ascontiguousarray(theta), net.sizes, net.woff, net.uoff, net.act_code,
+            net.loss_code, e.X, e.Y, e.Xv, e.Yv, out,
+        )
+
+
+def cuda_status() -> tuple[bool, str]:
+    """``(available, reason)``: whether a CUDA device can be used, and why not when it cannot."""
+    try:
+        from numba import cuda
+    except Exception as exc:  # numba-cuda missing or broken
+        return False, f"numba.cuda cannot be imported ({exc})"
+    try:
+        if cuda.is_available():
+            return True, ""
+    except Exception as exc:
+        return False, f"CUDA is not usable ({exc})"
+    return False, "no CUDA device, driver or runtime found"
+
+
+def resolve(choice: str = "auto"):
+    """The backend for ``choice``; ``auto`` takes CUDA when a device is present, else the CPU."""
+    if choice not in BACKENDS:
+        raise BackendError(f"unknown backend {choice!r}; choose one of {', '.join(BACKENDS)}")
+    if choice == "cpu":
+        return CpuBackend()
+    ok, why = cuda_status()
+    if choice == "cuda" and not ok:
+        raise BackendError(f"the cuda backend is not available: {why}")
+    if choice == "cuda" or ok:
+        raise BackendError("the cuda backend is not built yet; use the cpu backend")
+    backend = CpuBackend()
+    backend.note = f"Numba on the CPU ({why})"
+    return backend

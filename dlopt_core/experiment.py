@@ -1,0 +1,361 @@
+"""Experiments: a validated, versioned, JSON-serialisable description of one training run.
+
+``Experiment.from_dict`` and ``Experiment.load`` refuse an unknown key, a wrong type or an
+out-of-range value with an ``ExperimentError`` that names the field, the value and what is
+allowed. ``exp.build()`` makes the data set, network and engine; the same experiment and seed give
+the same numbers.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from . import datasets, features
+from .engine import Engine, ModelSpec, TrainConfig
+from .network import ACTIVATIONS, INIT_SCHEMES, Network
+from .optimizers import OPTIMIZERS, Optimizer, make_optimizer
+from .schedules import SCHEDULES, Schedule, make_schedule
+
+VERSION = 1
+DATA_KINDS = (*datasets.GENERATORS, "csv", *datasets.REAL_DATASETS)
+
+
+class ExperimentError(ValueError):
+    """A config value that cannot be used; the message names the field and what is allowed."""
+
+
+@dataclass(frozen=True)
+class DataSpec:
+    kind: str = "spiral"
+    n_samples: int = 500
+    noise: float = 0.1
+    val_fraction: float = 0.2
+    seed: int = 0
+    n_classes: int = 2
+    path: str = ""
+    standardize: bool = True
+
+    def load(self) -> datasets.Dataset:
+        if self.kind == "csv":
+            return datasets.load_csv(self.path, self.val_fraction, self.seed, self.standardize)
+        if self.kind in datasets.REAL_DATASETS:
+            return datasets.load_real(self.kind, self.val_fraction, self.seed, self.standardize)
+        return datasets.generate(
+            self.kind, self.n_samples, self.noise, self.val_fraction, self.seed, self.n_classes
+        )
+
+
+@dataclass(frozen=True)
+class NetworkSpec:
+    hidden: tuple[int, ...] = (8, 8)
+    activation: str = "tanh"
+    init: str = "xavier"
+    init_std: float = 0.1
+    features: tuple[str, ...] = features.RAW
+
+
+@dataclass(frozen=True)
+class Experiment:
+    """Everything needed to repeat a run: data, network, optimizer, schedule, training, seed."""
+
+    data: DataSpec = field(default_factory=DataSpec)
+    network: NetworkSpec = field(default_factory=NetworkSpec)
+    optimizer: Optimizer = field(default_factory=lambda: make_optimizer("adam", lr=0.01))
+    schedule: Schedule = field(default_factory=lambda: make_schedule("constant"))
+    training: TrainConfig = field(default_factory=lambda: TrainConfig(batch_size=10))
+    seed: int = 0
+    max_steps: int = 0
+    target_loss: float = 0.0
+    name: str = ""
+
+    # -- building ---------------------------------------------------------------------------------
+    def dataset(self) -> datasets.Dataset:
+        """The data set with this experiment's input features applied."""
+        data = self.data.load()
+        names = features.check(self.network.features, data.X_train.shape[1])
+        if data.X_train.shape[1] != 2 or names == features.RAW:
+            return data
+        return replace(
+            data,
+            X_train=features.expand(data.X_train, names),
+            X_val=features.expand(data.X_val, names),
+            feature_names=names,
+        )
+
+    def make_network(self, data: datasets.Dataset) -> Network:
+        if data.task == "regression":
+            n_out, loss = 1, "mse"
+        elif data.task == "multiclass":
+            n_out, loss = data.n_classes, "ce"
+        else:
+            n_out, loss = 1, "bce"
+        sizes = [data.X_train.shape[1], *self.network.hidden, n_out]
+        return Network(sizes, self.network.activation, loss)
+
+    def build(self, models: Sequence[ModelSpec] | None = None, backend: str = "cpu"):
+        """``(dataset, network, engine)``; by default one model with this optimizer and schedule."""
+        data = self.dataset()
+        net = self.make_network(data)
+        specs = list(models) if models else [ModelSpec(self.optimizer, self.schedule)]
+        engine = Engine(
+            net, data, specs, self.training, seed=self.seed, init=self.network.init,
+            init_std=self.network.init_std, backend=backend,
+        )
+        return data, net, engine
+
+    # -- JSON -----------------------------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        t = self.training
+        return {
+            "version": VERSION,
+            "name": self.name,
+            "seed": self.seed,
+            "data": {
+                "kind": self.data.kind, "n_samples": self.data.n_samples, "noise": self.data.noise,
+                "val_fraction": self.data.val_fraction, "seed": self.data.seed,
+                "n_classes": self.data.n_classes, "path": self.data.path,
+                "standardize": self.data.standardize,
+            },
+            "network": {
+                "hidden": list(self.network.hidden), "activation": self.network.activation,
+                "init": self.network.init, "init_std": self.network.init_std,
+                "features": list(self.network.features),
+            },
+            "optimizer": self.optimizer.to_dict(),
+            "schedule": self.schedule.to_dict(),
+            "training": {
+                "batch_size": t.batch_size, "shuffle": t.shuffle, "clip_norm": t.clip_norm,
+                "l1": t.l1, "early_stopping": t.early_stopping, "polyak": t.polyak,
+                "eval_every": t.eval_every,
+            },
+            "max_steps": self.max_steps,
+            "target_loss": self.target_loss,
+        }
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2)
+
+    def save(self, path: str | Path) -> None:
+        Path(path).write_text(self.to_json() + "\n", encoding="utf-8")
+
+    @classmethod
+    def from_json(cls, text: str) -> Experiment:
+        try:
+            raw = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ExperimentError(
+                f"not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}"
+            ) from None
+        return cls.from_dict(raw)
+
+    @classmethod
+    def load(cls, path: str | Path) -> Experiment:
+        path = Path(path)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise ExperimentError(f"{path}: no such file") from None
+        except UnicodeDecodeError:
+            raise ExperimentError(f"{path}: not a text file (not UTF-8)") from None
+        except OSError as exc:
+            raise ExperimentError(f"{path}: cannot be read ({exc.strerror})") from None
+        return cls.from_json(text)
+
+    @classmethod
+    def from_dict(cls, raw: Any) -> Experiment:
+        """Validate a parsed config; missing keys take their defaults."""
+        top = _Section(raw, "experiment")
+        top.get("version", _integer(1, VERSION), VERSION)
+        base = cls()
+        data_sec = _Section(top.get("data", _mapping, {}), "data")
+        data = DataSpec(
+            kind=data_sec.get("kind", _choice(DATA_KINDS), base.data.kind),
+            n_samples=data_sec.get("n_samples", _integer(4, 100_000), base.data.n_samples),
+            noise=data_sec.get("noise", _number(0.0, 10.0), base.data.noise),
+            val_fraction=data_sec.get("val_fraction", _number(0.0, 0.9), base.data.val_fraction),
+            seed=data_sec.get("seed", _integer(0, 2**32 - 1), base.data.seed),
+            n_classes=data_sec.get("n_classes", _integer(2, 8), base.data.n_classes),
+            path=data_sec.get("path", _string, base.data.path),
+            standardize=data_sec.get("standardize", _boolean, base.data.standardize),
+        )
+        data_sec.done()
+        if data.kind == "csv" and not data.path:
+            raise ExperimentError("data.path: a csv data set needs the path of its file")
+        net_sec = _Section(top.get("network", _mapping, {}), "network")
+        net = NetworkSpec(
+            hidden=tuple(net_sec.get("hidden", _int_list(0, 6, 1, 256), list(base.network.hidden))),
+            activation=net_sec.get("activation", _choice(ACTIVATIONS), base.network.activation),
+            init=net_sec.get("init", _choice(INIT_SCHEMES), base.network.init),
+            init_std=net_sec.get("init_std", _number(0.0, 100.0), base.network.init_std),
+            features=tuple(net_sec.get("features", _str_list(tuple(features.FEATURES)),
+                                       list(base.network.features))),
+        )
+        net_sec.done()
+        try:
+            features.check(net.features, 2)
+        except ValueError as exc:
+            raise ExperimentError(f"network.features: {exc}") from None
+        opt_raw = dict(top.get("optimizer", _mapping, {"name": "adam", "lr": 0.01}))
+        opt_name = opt_raw.pop("name", "adam")
+        _choice(tuple(OPTIMIZERS))("optimizer.name", opt_name)
+        try:
+            optimizer = make_optimizer(opt_name, **opt_raw)
+        except ValueError as exc:
+            raise ExperimentError(f"optimizer: {exc}") from None
+        sched_raw = dict(top.get("schedule", _mapping, {"name": "constant"}))
+        sched_name = sched_raw.pop("name", "constant")
+        _choice(tuple(SCHEDULES))("schedule.name", sched_name)
+        try:
+            schedule = make_schedule(sched_name, **sched_raw)
+        except ValueError as exc:
+            raise ExperimentError(f"schedule: {exc}") from None
+        tr = _Section(top.get("training", _mapping, {}), "training")
+        bt = base.training
+        training = TrainConfig(
+            batch_size=tr.get("batch_size", _integer(1, 100_000), bt.batch_size),
+            shuffle=tr.get("shuffle", _boolean, bt.shuffle),
+            clip_norm=tr.get("clip_norm", _number(0.0, 1e6), bt.clip_norm),
+            l1=tr.get("l1", _number(0.0, 10.0), bt.l1),
+            early_stopping=tr.get("early_stopping", _integer(0, 100_000), bt.early_stopping),
+            polyak=tr.get("polyak", _number(0.0, 0.99999), bt.polyak),
+            eval_every=tr.get("eval_every", _integer(1, 100_000), bt.eval_every),
+        )
+        tr.done()
+        exp = cls(
+            data=data, network=net, optimizer=optimizer, schedule=schedule, training=training,
+            seed=top.get("seed", _integer(0, 2**32 - 1), base.seed),
+            max_steps=top.get("max_steps", _integer(0, 10**9), base.max_steps),
+            target_loss=top.get("target_loss", _number(0.0, 1e6), base.target_loss),
+            name=top.get("name", _string, base.name),
+        )
+        top.done()
+        return exp
+
+
+# -- validation helpers ---------------------------------------------------------------------------
+Check = Callable[[str, Any], Any]
+
+
+class _Section:
+    """Reads the keys of one JSON object, then refuses the keys nobody asked for."""
+
+    def __init__(self, raw: Any, where: str):
+        if not isinstance(raw, Mapping):
+            raise ExperimentError(f"{where}: expected an object {{...}}, got {_show(raw)}")
+        self.raw = raw
+        self.where = where
+        self.seen: set[str] = set()
+
+    def get(self, key: str, check: Check, default: Any) -> Any:
+        self.seen.add(key)
+        if key not in self.raw:
+            return default
+        path = key if self.where == "experiment" else f"{self.where}.{key}"
+        return check(path, self.raw[key])
+
+    def done(self) -> None:
+        extra = sorted(str(k) for k in self.raw if k not in self.seen)
+        if extra:
+            allowed = ", ".join(sorted(self.seen))
+            prefix = "" if self.where == "experiment" else f"{self.where}."
+            raise ExperimentError(f"{prefix}{extra[0]}: unknown key; allowed keys are {allowed}")
+
+
+def _show(value: Any) -> str:
+    text = json.dumps(value) if _jsonable(value) else repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _jsonable(value: Any) -> bool:
+    try:
+        json.dumps(value)
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
+def _mapping(path: str, value: Any) -> Mapping:
+    if not isinstance(value, Mapping):
+        raise ExperimentError(f"{path}: expected an object {{...}}, got {_show(value)}")
+    return value
+
+
+def _string(path: str, value: Any) -> str:
+    if not isinstance(value, str):
+        raise ExperimentError(f"{path}: expected a string, got {_show(value)}")
+    return value
+
+
+def _boolean(path: str, value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise ExperimentError(f"{path}: expected true or false, got {_show(value)}")
+    return value
+
+
+def _integer(low: int, high: int) -> Check:
+    def check(path: str, value: Any) -> int:
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ExperimentError(f"{path}: expected an integer, got {_show(value)}")
+        if not low <= value <= high:
+            raise ExperimentError(f"{path}: {value} is out of range; allowed {low} to {high}")
+        return value
+
+    return check
+
+
+def _number(low: float, high: float) -> Check:
+    def check(path: str, value: Any) -> float:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ExperimentError(f"{path}: expected a number, got {_show(value)}")
+        if not math.isfinite(value) or not low <= value <= high:
+            raise ExperimentError(f"{path}: {value} is out of range; allowed {low:g} to {high:g}")
+        return float(value)
+
+    return check
+
+
+def _choice(options: Sequence[str]) -> Check:
+    def check(path: str, value: Any) -> str:
+        if value not in options or not isinstance(value, str):
+            raise ExperimentError(
+                f"{path}: {_show(value)} is not one of {', '.join(map(str, options))}"
+            )
+        return value
+
+    return check
+
+
+def _int_list(min_len: int, max_len: int, low: int, high: int) -> Check:
+    def check(path: str, value: Any) -> list[int]:
+        if not isinstance(value, list):
+            raise ExperimentError(f"{path}: expected a list of integers, got {_show(value)}")
+        if not min_len <= len(value) <= max_len:
+            raise ExperimentError(
+                f"{path}: {len(value)} entries; allowed {min_len} to {max_len}"
+            )
+        item = _integer(low, high)
+        return [item(f"{path}[{i}]", v) for i, v in enumerate(value)]
+
+    return check
+
+
+def _str_list(options: Sequence[str]) -> Check:
+    def check(path: str, value: Any) -> list[str]:
+        if not isinstance(value, list):
+            raise ExperimentError(f"{path}: expected a list of strings, got {_show(value)}")
+        item = _choice(options)
+        return [item(f"{path}[{i}]", v) for i, v in enumerate(value)]
+
+    return check
+
+
+def example() -> Experiment:
+    """A complete, sensible experiment: a 2-8-8-1 tanh network learning the spiral with Adam."""
+    return Experiment(name="spiral with Adam")

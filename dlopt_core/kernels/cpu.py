@@ -1,0 +1,388 @@
+"""CPU backend: Numba kernels for forward/backward passes and many-model training.
+
+Layout conventions (see ``dlopt_core.network``): ``theta[m]`` is one model's flat parameter vector,
+per layer W of shape (n_in, n_out) row-major, then b. ``woff[l]`` is where layer ``l``'s W starts
+(``l`` = 1..L), ``uoff[l]`` where layer ``l``'s units start in a row of the activation workspace
+``A`` (``uoff[0] = 0`` is the input). Every kernel takes plain arrays; the Python layer checks and
+shapes them once, outside the loops.
+"""
+
+import math
+
+import numpy as np
+from numba import njit, prange
+
+from . import rules
+
+_jit = njit(cache=True, inline="always")
+activate = _jit(rules.activate)
+activation_slope = _jit(rules.activation_slope)
+bce_with_logit = _jit(rules.bce_with_logit)
+schedule_lr = _jit(rules.schedule_lr)
+step_coefficients = _jit(rules.step_coefficients)
+update_param = _jit(rules.update_param)
+
+EVAL_ROWS = 64  # rows per block when evaluating a whole data set
+N_RECORD = 6  # train loss, val loss, train error, val error, gradient norm, learning rate
+DIVERGED, EARLY_STOPPED = 1, 2
+
+
+@njit(cache=True)
+def forward(theta, sizes, woff, uoff, act, X, idx, n, A):
+    """Fill the activation workspace ``A`` for the ``n`` rows ``X[idx[:n]]``; logits stay linear."""
+    n_layers = sizes.shape[0] - 1
+    d = sizes[0]
+    for r in range(n):
+        src = idx[r]
+        for k in range(d):
+            A[r, k] = X[src, k]
+    for layer in range(1, n_layers + 1):
+        n_in = sizes[layer - 1]
+        n_out = sizes[layer]
+        w0 = woff[layer]
+        b0 = w0 + n_in * n_out
+        i0 = uoff[layer - 1]
+        o0 = uoff[layer]
+        for r in range(n):
+            for j in range(n_out):
+                A[r, o0 + j] = theta[b0 + j]
+            for k in range(n_in):
+                a = A[r, i0 + k]
+                if a != 0.0:
+                    wk = w0 + k * n_out
+                    for j in range(n_out):
+                        A[r, o0 + j] += a * theta[wk + j]
+            if layer < n_layers:
+                for j in range(n_out):
+                    A[r, o0 + j] = activate(act, A[r, o0 + j])
+
+
+@njit(cache=True)
+def output_loss(loss, A, o0, n_out, Y, idx, n, delta, scale, want_delta):
+    """Sum of per-row losses and errors of the logits in ``A[:, o0:o0+n_out]``.
+
+    Per row: bce and ce give the loss and a 0/1 error, mse the sum over outputs of the squared
+    error (for both). With ``want_delta`` it writes ``scale * dloss/dlogit`` into ``delta``.
+    """
+    total = 0.0
+    errors = 0.0
+    for r in range(n):
+        src = idx[r]
+        if loss == rules.BCE:
+            z = A[r, o0]
+            y = Y[src, 0]
+            row_loss, slope = bce_with_logit(z, y)
+            total += row_loss
+            if (z > 0.0) != (y > 0.5):
+                errors += 1.0
+            if want_delta:
+                delta[r, 0] = scale * slope
+        elif loss == rules.CE:
+            label = int(Y[src, 0])
+            zmax = A[r, o0]
+            best = 0
+            for j in range(1, n_out):
+                if A[r, o0 + j] > zmax:
+                    zmax = A[r, o0 + j]
+                    best = j
+            s = 0.0
+            for j in range(n_out):
+                s += math.exp(A[r, o0 + j] - zmax)
+            total += zmax + math.log(s) - A[r, o0 + label]
+            if best != label:
+                errors += 1.0
+            if want_delta:
+                for j in range(n_out):
+                    p = math.exp(A[r, o0 + j] - zmax) / s
+                    delta[r, j] = scale * (p - (1.0 if j == label else 0.0))
+        else:
+            sq = 0.0
+            for j in range(n_out):
+                diff = A[r, o0 + j] - Y[src, j]
+                sq += diff * diff
+                if want_delta:
+                    delta[r, j] = scale * 2.0 * diff
+            total += sq
+            errors += sq
+    return total, errors
+
+
+@njit(cache=True)
+def backward(theta, sizes, woff, uoff, act, A, D, n, grad):
+    """Accumulate the gradient into ``grad`` from the output deltas in ``D[0]`` (n rows)."""
+    n_layers = sizes.shape[0] - 1
+    cur = 0
+    for layer in range(n_layers, 0, -1):
+        n_in = sizes[layer - 1]
+        n_out = sizes[layer]
+        w0 = woff[layer]
+        b0 = w0 + n_in * n_out
+        i0 = uoff[layer - 1]
+        for r in range(n):
+            for j in range(n_out):
+                grad[b0 + j] += D[cur, r, j]
+            for k in range(n_in):
+                a = A[r, i0 + k]
+                if a != 0.0:
+                    wk = w0 + k * n_out
+                    for j in range(n_out):
+                        grad[wk + j] += a * D[cur, r, j]
+        if layer > 1:
+            nxt = 1 - cur
+            for r in range(n):
+                for k in range(n_in):
+                    wk = w0 + k * n_out
+                    s = 0.0
+                    for j in range(n_out):
+                        s += D[cur, r, j] * theta[wk + j]
+                    D[nxt, r, k] = s * activation_slope(act, A[r, i0 + k])
+            cur = nxt
+
+
+def layout(sizes):
+    """``(woff, uoff)`` offset arrays for a list of layer sizes (see the module docstring)."""
+    sizes = np.asarray(sizes, dtype=np.int64)
+    woff = np.zeros(len(sizes), dtype=np.int64)
+    uoff = np.zeros(len(sizes), dtype=np.int64)
+    pos = 0
+    for layer in range(1, len(sizes)):
+        woff[layer] = pos
+        pos += sizes[layer - 1] * sizes[layer] + sizes[layer]
+        uoff[layer] = uoff[layer - 1] + sizes[layer - 1]
+    return woff, uoff
+
+
+@njit(cache=True)
+def _units(sizes):
+    total = 0
+    widest = 0
+    for s in sizes:
+        total += s
+        widest = max(widest, s)
+    return total, widest
+
+
+@njit(cache=True)
+def loss_and_grad(theta, sizes, woff, uoff, act, loss, X, Y, grad):
+    """Mean loss over all rows of ``X`` and its gradient (written into ``grad``)."""
+    n = X.shape[0]
+    units, widest = _units(sizes)
+    n_layers = sizes.shape[0] - 1
+    rows = min(n, EVAL_ROWS)
+    A = np.empty((rows, units))
+    D = np.empty((2, rows, widest))
+    idx = np.empty(rows, dtype=np.int64)
+    scale = 1.0 / n
+    if loss == rules.MSE:
+        scale = 1.0 / (n * sizes[n_layers])
+    grad[:] = 0.0
+    total = 0.0
+    for start in range(0, n, rows):
+        m = min(rows, n - start)
+        for r in range(m):
+            idx[r] = start + r
+        forward(theta, sizes, woff, uoff, act, X, idx, m, A)
+        part, _ = output_loss(loss, A, uoff[n_layers], sizes[n_layers], Y, idx, m, D[0], scale, True)
+        total += part
+        backward(theta, sizes, woff, uoff, act, A, D, m, grad)
+    return total * scale
+
+
+@njit(cache=True)
+def predict(theta, sizes, woff, uoff, act, X, out):
+    """Write the logits of every row of ``X`` into ``out`` (n, n_out)."""
+    n = X.shape[0]
+    units, _ = _units(sizes)
+    n_layers = sizes.shape[0] - 1
+    rows = min(max(n, 1), EVAL_ROWS)
+    A = np.empty((rows, units))
+    idx = np.empty(rows, dtype=np.int64)
+    o0 = uoff[n_layers]
+    for start in range(0, n, rows):
+        m = min(rows, n - start)
+        for r in range(m):
+            idx[r] = start + r
+        forward(theta, sizes, woff, uoff, act, X, idx, m, A)
+        for r in range(m):
+            for j in range(sizes[n_layers]):
+                out[start + r, j] = A[r, o0 + j]
+
+
+@njit(cache=True)
+def evaluate(theta, sizes, woff, uoff, act, loss, X, Y, A, D, idx):
+    """``(mean loss, error)`` of ``theta`` on a whole data set.
+
+    The error is the misclassified fraction for bce and ce and the RMSE for mse.
+    """
+    n = X.shape[0]
+    if n == 0:
+        return np.nan, np.nan
+    n_layers = sizes.shape[0] - 1
+    rows = idx.shape[0]
+    total = 0.0
+    errors = 0.0
+    for start in range(0, n, rows):
+        m = min(rows, n - start)
+        for r in range(m):
+            idx[r] = start + r
+        forward(theta, sizes, woff, uoff, act, X, idx, m, A)
+        part, err = output_loss(loss, A, uoff[n_layers], sizes[n_layers], Y, idx, m, D[0], 1.0, False)
+        total += part
+        errors += err
+    if loss == rules.MSE:
+        mean = total / (n * sizes[n_layers])
+        return mean, math.sqrt(mean)
+    return total / n, errors / n
+
+
+@njit(cache=True)
+def optimizer_step(code, theta, grad, slots, scalars, hyper, lr):
+    """One optimizer step on a flat vector (used by ``Optimizer.step`` and the landscape)."""
+    coef = np.zeros(rules.N_COEF)
+    first = scalars[rules.S_STEP] == 0.0
+    step_coefficients(code, hyper, lr, scalars, coef)
+    for i in range(theta.shape[0]):
+        p, s0, s1, s2 = update_param(
+            code, theta[i], grad[i], slots[0, i], slots[1, i], slots[2, i], lr, hyper, coef, first
+        )
+        theta[i] = p
+        slots[0, i] = s0
+        slots[1, i] = s1
+        slots[2, i] = s2
+
+
+@njit(cache=True)
+def _evaluate_into(theta_m, sizes, woff, uoff, act, loss, X, Y, Xv, Yv, A, D, idx, rec):
+    rec[0], rec[2] = evaluate(theta_m, sizes, woff, uoff, act, loss, X, Y, A, D, idx)
+    rec[1], rec[3] = evaluate(theta_m, sizes, woff, uoff, act, loss, Xv, Yv, A, D, idx)
+
+
+@njit(cache=True)
+def evaluate_models(theta, sizes, woff, uoff, act, loss, X, Y, Xv, Yv, out):
+    """Loss and error of every model on the training and validation sets: ``out[m, :4]``."""
+    units, widest = _units(sizes)
+    for m in range(theta.shape[0]):
+        A = np.empty((EVAL_ROWS, units))
+        D = np.empty((2, EVAL_ROWS, widest))
+        idx = np.empty(EVAL_ROWS, dtype=np.int64)
+        _evaluate_into(theta[m], sizes, woff, uoff, act, loss, X, Y, Xv, Yv, A, D, idx, out[m])
+
+
+@njit(cache=True, parallel=True)
+def train_chunk(
+    theta, slots, scalars, hyper, opt_code, sched_code, sched_params,
+    sizes, woff, uoff, act, loss, X, Y, Xv, Yv,
+    perms, order_idx, epoch_base, batch, t0, n_steps, eval_every,
+    clip_norm, l1, polyak, patience,
+    status, stop_step, avg, best, best_val, bad_evals, out,
+):  # fmt: skip
+    """Advance every running model by ``n_steps`` mini-batch steps, in parallel over models.
+
+    Step ``t0 + s`` (s = 0..n_steps-1) of a model: take the batch of rows
+    ``perms[order_idx[m], epoch - epoch_base]`` at its place in the epoch, compute the mean loss
+    gradient, add the L1 term ``l1 * sign(theta)``, clip the global norm to ``clip_norm`` (if > 0),
+    and apply the model's optimizer at the scheduled learning rate. After every step whose count is
+    a multiple of ``eval_every`` the model is evaluated (on its Polyak average when ``polyak`` > 0)
+    into ``out[r, m]``; with ``patience`` > 0 a model whose validation loss has not improved for
+    ``patience`` evaluations stops, keeping its best parameters in ``best[m]``. A model whose loss,
+    gradient or parameters become non-finite stops with ``status`` DIVERGED at that step.
+    """
+    n_models, n_params = theta.shape
+    n_train = X.shape[0]
+    steps_per_epoch = (n_train + batch - 1) // batch
+    units, widest = _units(sizes)
+    n_layers = sizes.shape[0] - 1
+    n_out = sizes[n_layers]
+    rows = max(batch, EVAL_ROWS)
+    for m in prange(n_models):
+        if status[m] != 0:
+            continue
+        A = np.empty((rows, units))
+        D = np.empty((2, rows, widest))
+        idx = np.empty(rows, dtype=np.int64)
+        eval_idx = np.empty(EVAL_ROWS, dtype=np.int64)
+        grad = np.empty(n_params)
+        coef = np.zeros(rules.N_COEF)
+        rec = np.empty(4)
+        th = theta[m]
+        code = opt_code[m]
+        hyp = hyper[m]
+        r_out = 0
+        for s in range(n_steps):
+            t = t0 + s
+            epoch = t // steps_per_epoch
+            start = (t - epoch * steps_per_epoch) * batch
+            n = min(batch, n_train - start)
+            perm = perms[order_idx[m], epoch - epoch_base]
+            for r in range(n):
+                idx[r] = perm[start + r]
+            scale = 1.0 / n
+            if loss == rules.MSE:
+                scale = 1.0 / (n * n_out)
+            forward(th, sizes, woff, uoff, act, X, idx, n, A)
+            batch_loss, _ = output_loss(loss, A, uoff[n_layers], n_out, Y, idx, n, D[0], scale, True)
+            grad[:] = 0.0
+            backward(th, sizes, woff, uoff, act, A, D, n, grad)
+            sq = 0.0
+            for i in range(n_params):
+                if l1 != 0.0:
+                    if th[i] > 0.0:
+                        grad[i] += l1
+                    elif th[i] < 0.0:
+                        grad[i] -= l1
+                sq += grad[i] * grad[i]
+            gnorm = math.sqrt(sq)
+            if not (math.isfinite(batch_loss) and math.isfinite(gnorm)):
+                status[m] = DIVERGED
+                stop_step[m] = t + 1
+                break
+            if clip_norm > 0.0 and gnorm > clip_norm:
+                factor = clip_norm / gnorm
+                for i in range(n_params):
+                    grad[i] *= factor
+            lr = schedule_lr(sched_code[m], sched_params[m], hyp[rules.H_LR], t)
+            first = scalars[m, rules.S_STEP] == 0.0
+            step_coefficients(code, hyp, lr, scalars[m], coef)
+            psq = 0.0
+            for i in range(n_params):
+                p, s0, s1, s2 = update_param(
+                    code, th[i], grad[i], slots[m, 0, i], slots[m, 1, i], slots[m, 2, i],
+                    lr, hyp, coef, first,
+                )  # fmt: skip
+                th[i] = p
+                slots[m, 0, i] = s0
+                slots[m, 1, i] = s1
+                slots[m, 2, i] = s2
+                psq += p * p
+            if not math.isfinite(psq):
+                status[m] = DIVERGED
+                stop_step[m] = t + 1
+                break
+            if polyak > 0.0:
+                for i in range(n_params):
+                    avg[m, i] = polyak * avg[m, i] + (1.0 - polyak) * th[i]
+            if (t + 1) % eval_every == 0:
+                evaluated = avg[m] if polyak > 0.0 else th
+                _evaluate_into(
+                    evaluated, sizes, woff, uoff, act, loss, X, Y, Xv, Yv, A, D, eval_idx, rec
+                )
+                for c in range(4):
+                    out[r_out, m, c] = rec[c]
+                out[r_out, m, 4] = gnorm
+                out[r_out, m, 5] = lr
+                r_out += 1
+                if not math.isfinite(rec[0]):
+                    status[m] = DIVERGED
+                    stop_step[m] = t + 1
+                    break
+                if patience > 0 and Xv.shape[0] > 0:
+                    if rec[1] < best_val[m]:
+                        best_val[m] = rec[1]
+                        best[m, :] = evaluated
+                        bad_evals[m] = 0
+                    else:
+                        bad_evals[m] += 1
+                        if bad_evals[m] >= patience:
+                            status[m] = EARLY_STOPPED
+                            stop_step[m] = t + 1
+                            break

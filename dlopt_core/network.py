@@ -1,0 +1,172 @@
+"""Fully connected networks on one flat parameter vector.
+
+Layout of ``theta`` (float64): for each layer in order, W of shape (n_in, n_out) row-major, then b
+of length n_out. Hidden layers apply the activation; the output layer is linear and the loss
+carries the output non-linearity:
+
+bce  sigmoid output, binary labels y in {0, 1}:  mean over samples of
+     -y log s(z) - (1 - y) log(1 - s(z))
+ce   softmax output, integer labels:  mean over samples of -log softmax(z)_y
+mse  linear output:  mean over samples and outputs of (z - y)^2  (no factor 1/2)
+
+as in ``torch.nn.functional``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from .kernels import cpu, rules
+
+ACTIVATIONS = ("relu", "leaky_relu", "tanh", "sigmoid", "linear")
+LOSSES = ("bce", "ce", "mse")
+INIT_SCHEMES = ("xavier", "he", "normal", "zeros")
+
+
+class Network:
+    """A fully connected network ``Network([2, 8, 8, 1], activation="tanh", loss="bce")``."""
+
+    def __init__(self, layer_sizes: Sequence[int], activation: str = "tanh", loss: str = "bce"):
+        sizes = [int(s) for s in layer_sizes]
+        if len(sizes) < 2 or any(s < 1 for s in sizes):
+            raise ValueError(f"layer_sizes needs at least two positive sizes, got {layer_sizes!r}")
+        if activation not in ACTIVATIONS:
+            raise ValueError(f"unknown activation {activation!r}; choose one of {ACTIVATIONS}")
+        if loss not in LOSSES:
+            raise ValueError(f"unknown loss {loss!r}; choose one of {LOSSES}")
+        if loss == "bce" and sizes[-1] != 1:
+            raise ValueError(f"the bce loss needs one output unit, got {sizes[-1]}")
+        if loss == "ce" and sizes[-1] < 2:
+            raise ValueError("the ce loss needs at least two output units (one per class)")
+        self.sizes = np.array(sizes, dtype=np.int64)
+        self.activation = activation
+        self.loss = loss
+        self.act_code = ACTIVATIONS.index(activation)
+        self.loss_code = LOSSES.index(loss)
+        self.woff, self.uoff = cpu.layout(self.sizes)
+        self.n_params = int(sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:], strict=False)))
+
+    @property
+    def layer_sizes(self) -> list[int]:
+        return [int(s) for s in self.sizes]
+
+    def __repr__(self) -> str:
+        return f"Network({self.layer_sizes}, activation={self.activation!r}, loss={self.loss!r})"
+
+    def init(self, seed: int = 0, scheme: str = "xavier", std: float = 0.1) -> np.ndarray:
+        """Initial parameters; biases start at zero.
+
+        xavier: W ~ U(-a, a), a = sqrt(6 / (n_in + n_out)) (Glorot uniform);
+        he: W ~ N(0, 2 / n_in) (Kaiming normal); normal: W ~ N(0, std^2); zeros: all zero, which
+        makes every hidden unit of a layer compute the same thing forever (the symmetry problem).
+        """
+        if scheme not in INIT_SCHEMES:
+            raise ValueError(f"unknown init scheme {scheme!r}; choose one of {INIT_SCHEMES}")
+        rng = np.random.default_rng(seed)
+        theta = np.zeros(self.n_params)
+        for W, _ in self.unflatten(theta):
+            n_in, n_out = W.shape
+            if scheme == "xavier":
+                a = np.sqrt(6.0 / (n_in + n_out))
+                W[:] = rng.uniform(-a, a, size=W.shape)
+            elif scheme == "he":
+                W[:] = rng.normal(0.0, np.sqrt(2.0 / n_in), size=W.shape)
+            elif scheme == "normal":
+                W[:] = rng.normal(0.0, std, size=W.shape)
+        return theta
+
+    def unflatten(self, theta: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+        """``[(W, b), ...]`` as views into ``theta`` (writing to them writes to ``theta``)."""
+        self._check_theta(theta)
+        out = []
+        for layer in range(1, len(self.sizes)):
+            n_in, n_out = int(self.sizes[layer - 1]), int(self.sizes[layer])
+            w0 = int(self.woff[layer])
+            W = theta[w0 : w0 + n_in * n_out].reshape(n_in, n_out)
+            b = theta[w0 + n_in * n_out : w0 + n_in * n_out + n_out]
+            out.append((W, b))
+        return out
+
+    def loss_and_grad(self, theta: np.ndarray, X: np.ndarray, y: np.ndarray):
+        """``(loss, grad)``: the mean loss over the rows of ``X`` and its gradient, flat like theta."""
+        theta = self._check_theta(theta)
+        X, Y = self.prepare(X, y)
+        grad = np.zeros(self.n_params)
+        loss = cpu.loss_and_grad(
+            theta, self.sizes, self.woff, self.uoff, self.act_code, self.loss_code, X, Y, grad
+        )
+        return float(loss), grad
+
+    def logits(self, theta: np.ndarray, X: np.ndarray) -> np.ndarray:
+        """Output-layer pre-activations, shape (n, n_out)."""
+        theta = self._check_theta(theta)
+        X = self._check_X(X)
+        out = np.empty((X.shape[0], int(self.sizes[-1])))
+        cpu.predict(theta, self.sizes, self.woff, self.uoff, self.act_code, X, out)
+        return out
+
+    def predict(self, theta: np.ndarray, X: np.ndarray) -> np.ndarray:
+        """Network outputs: P(y = 1) for bce (n,), class probabilities for ce (n, K), values for mse."""
+        z = self.logits(theta, X)
+        if self.loss == "bce":
+            return 1.0 / (1.0 + np.exp(-z[:, 0]))
+        if self.loss == "ce":
+            e = np.exp(z - z.max(axis=1, keepdims=True))
+            return e / e.sum(axis=1, keepdims=True)
+        return z[:, 0] if z.shape[1] == 1 else z
+
+    def hidden_outputs(self, theta: np.ndarray, X: np.ndarray) -> list[np.ndarray]:
+        """Outputs of every hidden layer for the rows of ``X`` (the app's neuron thumbnails)."""
+        a = self._check_X(X)
+        outs = []
+        layers = self.unflatten(self._check_theta(theta))
+        for W, b in layers[:-1]:
+            z = a @ W + b
+            a = _activate_np(self.activation, z)
+            outs.append(a)
+        return outs
+
+    def prepare(self, X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Check and shape inputs and labels into the kernels' (n, d) and (n, k) float64 arrays."""
+        X = self._check_X(X)
+        Y = np.asarray(y, dtype=np.float64)
+        if Y.ndim == 1:
+            Y = Y.reshape(-1, 1)
+        if Y.shape[0] != X.shape[0]:
+            raise ValueError(f"X has {X.shape[0]} rows but y has {Y.shape[0]}")
+        if self.loss == "mse" and Y.shape[1] != self.sizes[-1]:
+            raise ValueError(f"y has {Y.shape[1]} columns, the network {self.sizes[-1]} outputs")
+        if self.loss == "ce":
+            labels = Y[:, 0]
+            if np.any((labels < 0) | (labels >= self.sizes[-1]) | (labels != np.round(labels))):
+                raise ValueError(f"ce labels must be integers in [0, {self.sizes[-1] - 1}]")
+        if self.loss == "bce" and np.any((Y != 0.0) & (Y != 1.0)):
+            raise ValueError("bce labels must be 0 or 1")
+        return X, np.ascontiguousarray(Y)
+
+    def _check_X(self, X: np.ndarray) -> np.ndarray:
+        X = np.ascontiguousarray(X, dtype=np.float64)
+        if X.ndim != 2 or X.shape[1] != self.sizes[0]:
+            raise ValueError(f"X must have shape (n, {self.sizes[0]}), got {X.shape}")
+        return X
+
+    def _check_theta(self, theta: np.ndarray) -> np.ndarray:
+        if theta.shape != (self.n_params,):
+            raise ValueError(f"theta must have shape ({self.n_params},), got {theta.shape}")
+        if theta.dtype != np.float64:
+            raise ValueError("theta must be float64")
+        return theta
+
+
+def _activate_np(name: str, z: np.ndarray) -> np.ndarray:
+    if name == "relu":
+        return np.maximum(z, 0.0)
+    if name == "leaky_relu":
+        return np.where(z > 0.0, z, rules.LEAKY_SLOPE * z)
+    if name == "tanh":
+        return np.tanh(z)
+    if name == "sigmoid":
+        return 1.0 / (1.0 + np.exp(-z))
+    return z
