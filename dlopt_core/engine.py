@@ -253,6 +253,7 @@ class Engine:
         self.step = 0
         self.history = History(M, self.history_limit)
         first = self.evaluate()
+        self.best_val[:] = np.where(np.isfinite(first[1]), first[1], np.inf)
         self.history.append(np.array([0]), first[None])
 
     def _load_optimizer(self, m: int, optimizer: Optimizer, keep_state: bool) -> None:
