@@ -40,12 +40,19 @@ class CpuBackend:
         )
 
 
-def cuda_status() -> tuple[bool, str]:
-    """``(available, reason)``: whether a CUDA device can be used, and why not when it cannot."""
+def cuda_status(allow_simulator: bool = False) -> tuple[bool, str]:
+    """``(available, reason)``: whether a CUDA device can be used, and why not when it cannot.
+
+    Numba's CUDA simulator (``NUMBA_ENABLE_CUDASIM=1``, used by the tests) counts as a device only
+    when ``allow_simulator`` is true: ``auto`` never picks it.
+    """
     try:
+        from numba import config
         from numba import cuda
     except Exception as exc:  # numba-cuda missing or broken
         return False, f"numba.cuda cannot be imported ({exc})"
+    if config.ENABLE_CUDASIM and not allow_simulator:
+        return False, "only the CUDA simulator is enabled (NUMBA_ENABLE_CUDASIM=1)"
     try:
         if cuda.is_available():
             return True, ""
@@ -60,11 +67,18 @@ def resolve(choice: str = "auto"):
         raise BackendError(f"unknown backend {choice!r}; choose one of {', '.join(BACKENDS)}")
     if choice == "cpu":
         return CpuBackend()
-    ok, why = cuda_status()
+    ok, why = cuda_status(allow_simulator=choice == "cuda")
     if choice == "cuda" and not ok:
         raise BackendError(f"the cuda backend is not available: {why}")
-    if choice == "cuda" or ok:
-        raise BackendError("the cuda backend is not built yet; use the cpu backend")
+    if ok:
+        try:
+            from .kernels.cuda import CudaBackend
+
+            return CudaBackend()
+        except Exception as exc:  # a broken CUDA install must not stop the app
+            if choice == "cuda":
+                raise BackendError(f"the cuda backend failed to start: {exc}") from None
+            why = f"the cuda backend failed to start: {exc}"
     backend = CpuBackend()
     backend.note = f"Numba on the CPU ({why})"
     return backend

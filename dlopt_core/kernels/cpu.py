@@ -216,7 +216,7 @@ def evaluate(theta, sizes, woff, uoff, act, loss, X, Y, A, D, idx):
     """
     n = X.shape[0]
     if n == 0:
-        return np.nan, np.nan
+        return math.nan, math.nan
     n_layers = sizes.shape[0] - 1
     rows = idx.shape[0]
     total = 0.0
@@ -268,6 +268,130 @@ def evaluate_models(theta, sizes, woff, uoff, act, loss, X, Y, Xv, Yv, out):
         _evaluate_into(theta[m], sizes, woff, uoff, act, loss, X, Y, Xv, Yv, A, D, idx, out[m])
 
 
+@njit(cache=True)
+def train_model(
+    m, theta, slots, scalars, hyper, opt_code, sched_code, sched_params,
+    sizes, woff, uoff, act, loss, X, Y, Xv, Yv,
+    perms, order_idx, epoch_base, batch, t0, n_steps, eval_every,
+    clip_norm, l1, polyak, patience,
+    status, stop_step, avg, best, best_val, bad_evals, out,
+    A, D, idx, eval_idx, grad, coef, rec,
+):  # fmt: skip
+    """Advance model ``m`` by ``n_steps`` mini-batch steps, using the given workspaces.
+
+    Step ``t0 + s`` (s = 0..n_steps-1): take the batch of rows
+    ``perms[order_idx[m], epoch - epoch_base]`` at its place in the epoch, compute the mean loss
+    gradient, add the L1 term ``l1 * sign(theta)``, clip the global norm to ``clip_norm`` (if > 0),
+    and apply the model's optimizer at the scheduled learning rate. After every step whose count is
+    a multiple of ``eval_every`` the model is evaluated (on its Polyak average when ``polyak`` > 0)
+    into ``out[r, m]``; with ``patience`` > 0 a model whose validation loss has not improved for
+    ``patience`` evaluations stops, keeping its best parameters in ``best[m]``. A model whose loss,
+    gradient or parameters become non-finite stops with ``status`` DIVERGED at that step.
+    This function allocates nothing and is compiled for both backends (CUDA: one thread a model).
+    """
+    n_params = theta.shape[1]
+    n_train = X.shape[0]
+    steps_per_epoch = (n_train + batch - 1) // batch
+    n_layers = sizes.shape[0] - 1
+    n_out = sizes[n_layers]
+    th = theta[m]
+    code = opt_code[m]
+    hyp = hyper[m]
+    r_out = 0
+    for s in range(n_steps):
+        t = t0 + s
+        epoch = t // steps_per_epoch
+        start = (t - epoch * steps_per_epoch) * batch
+        n = min(batch, n_train - start)
+        perm = perms[order_idx[m], epoch - epoch_base]
+        for r in range(n):
+            idx[r] = perm[start + r]
+        scale = 1.0 / n
+        if loss == rules.MSE:
+            scale = 1.0 / (n * n_out)
+        forward(th, sizes, woff, uoff, act, X, idx, n, A)
+        batch_loss, _ = output_loss(loss, A, uoff[n_layers], n_out, Y, idx, n, D[0], scale, True)
+        for i in range(n_params):
+            grad[i] = 0.0
+        backward(th, sizes, woff, uoff, act, A, D, n, grad)
+        sq = 0.0
+        for i in range(n_params):
+            if l1 != 0.0:
+                if th[i] > 0.0:
+                    grad[i] += l1
+                elif th[i] < 0.0:
+                    grad[i] -= l1
+            sq += grad[i] * grad[i]
+        gnorm = math.sqrt(sq)
+        if math.isnan(batch_loss) or math.isinf(batch_loss) or math.isnan(gnorm) or math.isinf(
+            gnorm
+        ):
+            status[m] = DIVERGED
+            stop_step[m] = t + 1
+            return
+        if clip_norm > 0.0 and gnorm > clip_norm:
+            factor = clip_norm / gnorm
+            for i in range(n_params):
+                grad[i] *= factor
+        lr = schedule_lr(sched_code[m], sched_params[m], hyp[rules.H_LR], t)
+        first = scalars[m, rules.S_STEP] == 0.0
+        step_coefficients(code, hyp, lr, scalars[m], coef)
+        psq = 0.0
+        for i in range(n_params):
+            p, s0, s1, s2 = update_param(
+                code, th[i], grad[i], slots[m, 0, i], slots[m, 1, i], slots[m, 2, i],
+                lr, hyp, coef, first,
+            )  # fmt: skip
+            th[i] = p
+            slots[m, 0, i] = s0
+            slots[m, 1, i] = s1
+            slots[m, 2, i] = s2
+            psq += p * p
+        if math.isnan(psq) or math.isinf(psq):
+            status[m] = DIVERGED
+            stop_step[m] = t + 1
+            return
+        if polyak > 0.0:
+            for i in range(n_params):
+                avg[m, i] = polyak * avg[m, i] + (1.0 - polyak) * th[i]
+        if (t + 1) % eval_every == 0:
+            evaluated = th
+            if polyak > 0.0:
+                evaluated = avg[m]
+            _evaluate_into(evaluated, sizes, woff, uoff, act, loss, X, Y, Xv, Yv, A, D, eval_idx,
+                           rec)
+            for c in range(4):
+                out[r_out, m, c] = rec[c]
+            out[r_out, m, 4] = gnorm
+            out[r_out, m, 5] = lr
+            r_out += 1
+            if math.isnan(rec[0]) or math.isinf(rec[0]):
+                status[m] = DIVERGED
+                stop_step[m] = t + 1
+                return
+            if patience > 0 and Xv.shape[0] > 0:
+                if rec[1] < best_val[m]:
+                    best_val[m] = rec[1]
+                    for i in range(n_params):
+                        best[m, i] = evaluated[i]
+                    bad_evals[m] = 0
+                else:
+                    bad_evals[m] += 1
+                    if bad_evals[m] >= patience:
+                        status[m] = EARLY_STOPPED
+                        stop_step[m] = t + 1
+                        return
+
+
+def workspace_shapes(sizes, batch):
+    """Shapes of one model's workspaces ``(A, D, idx, eval_idx, grad, coef, rec)``."""
+    sizes = [int(s) for s in sizes]
+    rows = max(batch, EVAL_ROWS)
+    n_params = sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:], strict=False))
+    return ((rows, sum(sizes)), (2, rows, max(sizes)), (rows,), (EVAL_ROWS,), (n_params,),
+            (rules.N_COEF,), (4,))
+
+
 @njit(cache=True, parallel=True)
 def train_chunk(
     theta, slots, scalars, hyper, opt_code, sched_code, sched_params,
@@ -276,23 +400,9 @@ def train_chunk(
     clip_norm, l1, polyak, patience,
     status, stop_step, avg, best, best_val, bad_evals, out,
 ):  # fmt: skip
-    """Advance every running model by ``n_steps`` mini-batch steps, in parallel over models.
-
-    Step ``t0 + s`` (s = 0..n_steps-1) of a model: take the batch of rows
-    ``perms[order_idx[m], epoch - epoch_base]`` at its place in the epoch, compute the mean loss
-    gradient, add the L1 term ``l1 * sign(theta)``, clip the global norm to ``clip_norm`` (if > 0),
-    and apply the model's optimizer at the scheduled learning rate. After every step whose count is
-    a multiple of ``eval_every`` the model is evaluated (on its Polyak average when ``polyak`` > 0)
-    into ``out[r, m]``; with ``patience`` > 0 a model whose validation loss has not improved for
-    ``patience`` evaluations stops, keeping its best parameters in ``best[m]``. A model whose loss,
-    gradient or parameters become non-finite stops with ``status`` DIVERGED at that step.
-    """
+    """``train_model`` for every running model, in parallel over models (see its docstring)."""
     n_models, n_params = theta.shape
-    n_train = X.shape[0]
-    steps_per_epoch = (n_train + batch - 1) // batch
     units, widest = _units(sizes)
-    n_layers = sizes.shape[0] - 1
-    n_out = sizes[n_layers]
     rows = max(batch, EVAL_ROWS)
     for m in prange(n_models):
         if status[m] != 0:
@@ -304,85 +414,11 @@ def train_chunk(
         grad = np.empty(n_params)
         coef = np.zeros(rules.N_COEF)
         rec = np.empty(4)
-        th = theta[m]
-        code = opt_code[m]
-        hyp = hyper[m]
-        r_out = 0
-        for s in range(n_steps):
-            t = t0 + s
-            epoch = t // steps_per_epoch
-            start = (t - epoch * steps_per_epoch) * batch
-            n = min(batch, n_train - start)
-            perm = perms[order_idx[m], epoch - epoch_base]
-            for r in range(n):
-                idx[r] = perm[start + r]
-            scale = 1.0 / n
-            if loss == rules.MSE:
-                scale = 1.0 / (n * n_out)
-            forward(th, sizes, woff, uoff, act, X, idx, n, A)
-            batch_loss, _ = output_loss(loss, A, uoff[n_layers], n_out, Y, idx, n, D[0], scale, True)
-            grad[:] = 0.0
-            backward(th, sizes, woff, uoff, act, A, D, n, grad)
-            sq = 0.0
-            for i in range(n_params):
-                if l1 != 0.0:
-                    if th[i] > 0.0:
-                        grad[i] += l1
-                    elif th[i] < 0.0:
-                        grad[i] -= l1
-                sq += grad[i] * grad[i]
-            gnorm = math.sqrt(sq)
-            if not (math.isfinite(batch_loss) and math.isfinite(gnorm)):
-                status[m] = DIVERGED
-                stop_step[m] = t + 1
-                break
-            if clip_norm > 0.0 and gnorm > clip_norm:
-                factor = clip_norm / gnorm
-                for i in range(n_params):
-                    grad[i] *= factor
-            lr = schedule_lr(sched_code[m], sched_params[m], hyp[rules.H_LR], t)
-            first = scalars[m, rules.S_STEP] == 0.0
-            step_coefficients(code, hyp, lr, scalars[m], coef)
-            psq = 0.0
-            for i in range(n_params):
-                p, s0, s1, s2 = update_param(
-                    code, th[i], grad[i], slots[m, 0, i], slots[m, 1, i], slots[m, 2, i],
-                    lr, hyp, coef, first,
-                )  # fmt: skip
-                th[i] = p
-                slots[m, 0, i] = s0
-                slots[m, 1, i] = s1
-                slots[m, 2, i] = s2
-                psq += p * p
-            if not math.isfinite(psq):
-                status[m] = DIVERGED
-                stop_step[m] = t + 1
-                break
-            if polyak > 0.0:
-                for i in range(n_params):
-                    avg[m, i] = polyak * avg[m, i] + (1.0 - polyak) * th[i]
-            if (t + 1) % eval_every == 0:
-                evaluated = avg[m] if polyak > 0.0 else th
-                _evaluate_into(
-                    evaluated, sizes, woff, uoff, act, loss, X, Y, Xv, Yv, A, D, eval_idx, rec
-                )
-                for c in range(4):
-                    out[r_out, m, c] = rec[c]
-                out[r_out, m, 4] = gnorm
-                out[r_out, m, 5] = lr
-                r_out += 1
-                if not math.isfinite(rec[0]):
-                    status[m] = DIVERGED
-                    stop_step[m] = t + 1
-                    break
-                if patience > 0 and Xv.shape[0] > 0:
-                    if rec[1] < best_val[m]:
-                        best_val[m] = rec[1]
-                        best[m, :] = evaluated
-                        bad_evals[m] = 0
-                    else:
-                        bad_evals[m] += 1
-                        if bad_evals[m] >= patience:
-                            status[m] = EARLY_STOPPED
-                            stop_step[m] = t + 1
-                            break
+        train_model(
+            m, theta, slots, scalars, hyper, opt_code, sched_code, sched_params,
+            sizes, woff, uoff, act, loss, X, Y, Xv, Yv,
+            perms, order_idx, epoch_base, batch, t0, n_steps, eval_every,
+            clip_norm, l1, polyak, patience,
+            status, stop_step, avg, best, best_val, bad_evals, out,
+            A, D, idx, eval_idx, grad, coef, rec,
+        )  # fmt: skip

@@ -1,0 +1,77 @@
+"""The cuda backend against the cpu backend: same seed and config, same numbers to round-off.
+
+Runs on Numba's CUDA simulator without a GPU (tests/conftest.py) and on the device when present.
+Sizes stay tiny: the simulator runs every thread in Python.
+"""
+
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from dlopt_core import backends
+from dlopt_core.engine import Engine, ModelSpec, TrainConfig
+from dlopt_core.network import Network
+from dlopt_core.optimizers import OPTIMIZERS, make_optimizer
+from dlopt_core.schedules import make_schedule
+
+pytestmark = pytest.mark.skipif(
+    not backends.cuda_status(allow_simulator=True)[0],
+    reason="numba.cuda unavailable: " + backends.cuda_status(allow_simulator=True)[1],
+)
+
+
+def _data(n=24, n_classes=2, regression=False, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, 2))
+    if regression:
+        y = X @ np.array([1.5, -2.0])
+    else:
+        y = (np.floor((np.arctan2(X[:, 1], X[:, 0]) + np.pi) / (2 * np.pi) * n_classes)
+             % n_classes).astype(float)
+    k = 2 * n // 3
+    return SimpleNamespace(X_train=X[:k], y_train=y[:k], X_val=X[k:], y_val=y[k:])
+
+
+def _compare(net, data, specs, cfg, steps):
+    cpu = Engine(net, data, specs, cfg, seed=3, backend="cpu")
+    gpu = Engine(net, data, specs, cfg, seed=3, backend="cuda")
+    assert gpu.backend.name == "cuda"
+    m_cpu, m_gpu = cpu.run(steps), gpu.run(steps)
+    np.testing.assert_allclose(gpu.theta, cpu.theta, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(gpu.slots, cpu.slots, rtol=1e-9, atol=1e-12)
+    for field in ("train_loss", "val_loss", "train_error", "grad_norm", "lr"):
+        np.testing.assert_allclose(getattr(m_gpu, field), getattr(m_cpu, field),
+                                   rtol=1e-9, atol=1e-12, equal_nan=True)
+    np.testing.assert_array_equal(gpu.status, cpu.status)
+    np.testing.assert_array_equal(gpu.stop_step, cpu.stop_step)
+    return cpu, gpu
+
+
+def test_every_optimizer_matches_the_cpu_backend():
+    specs = [ModelSpec(make_optimizer(name)) for name in OPTIMIZERS]
+    specs[0] = ModelSpec(make_optimizer("sgd", lr=0.1), make_schedule("step", step_size=3))
+    _compare(Network([2, 3, 1], "tanh", "bce"), _data(), specs,
+             TrainConfig(batch_size=5, eval_every=2, early_stopping=2), steps=12)
+
+
+@pytest.mark.filterwarnings("ignore:overflow:RuntimeWarning")
+def test_strategies_losses_and_divergence_match():
+    specs = [
+        ModelSpec(make_optimizer("adam", lr=0.05), make_schedule("one_cycle", total_steps=8)),
+        ModelSpec(make_optimizer("rmsprop", lr=0.01, momentum=0.5, centered=True), order_seed=9),
+        ModelSpec(make_optimizer("sgd", lr=50.0)),
+    ]
+    cfg = TrainConfig(batch_size=4, eval_every=2, clip_norm=0.5, l1=1e-3, polyak=0.7)
+    _compare(Network([2, 4, 3], "relu", "ce"), _data(n_classes=3), specs, cfg, steps=8)
+    cpu, _ = _compare(Network([2, 3, 1], "leaky_relu", "mse"), _data(regression=True),
+                      specs, TrainConfig(batch_size=8, eval_every=2), steps=8)
+    assert cpu.status_name(2) == "diverged"
+
+
+def test_asking_for_cuda_without_a_device_is_a_clear_error(monkeypatch):
+    monkeypatch.setattr(backends, "cuda_status", lambda allow_simulator=False: (False, "no CUDA"))
+    with pytest.raises(backends.BackendError, match="not available: no CUDA"):
+        backends.resolve("cuda")
+    assert backends.resolve("auto").name == "cpu"
+    assert "no CUDA" in backends.resolve("auto").note
