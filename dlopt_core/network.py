@@ -131,6 +131,7 @@ class Network:
     def prepare(self, X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Check and shape inputs and labels into the kernels' (n, d) and (n, k) float64 arrays."""
         X = self._check_X(X)
+        self._check_rows(X)
         Y = np.asarray(y, dtype=np.float64)
         if Y.ndim == 1:
             Y = Y.reshape(-1, 1)
@@ -151,6 +152,10 @@ class Network:
         if X.ndim != 2 or X.shape[1] != self.sizes[0]:
             raise ValueError(f"X must have shape (n, {self.sizes[0]}), got {X.shape}")
         return X
+
+    def _check_rows(self, X: np.ndarray) -> None:
+        if X.shape[0] == 0:
+            raise ValueError("X has no rows: a loss needs at least one sample")
 
     def _check_theta(self, theta: np.ndarray) -> np.ndarray:
         if theta.shape != (self.n_params,):

@@ -221,7 +221,10 @@ def _check_value(optimizer: str, spec: HyperSpec, value: Any) -> Any:
                      for i, v in enumerate(value))
     if isinstance(value, bool) or not isinstance(value, int | float | np.floating | np.integer):
         raise ValueError(f"{where} must be a number, got {value!r}")
-    value = float(value)
+    try:
+        value = float(value)
+    except OverflowError:
+        raise ValueError(f"{where} = {value!r} is far outside the allowed range") from None
     high = "1)" if spec.high_open else f"{spec.high:g}]"
     if not math.isfinite(value) or value < spec.low or value > spec.high or (
         spec.high_open and value >= spec.high
@@ -294,7 +297,7 @@ class Optimizer:
 
 def make_optimizer(name: str, **hyper: Any) -> Optimizer:
     """Build an optimizer from its name and hyper-parameters (torch.optim names and defaults)."""
-    if name not in OPTIMIZERS:
+    if not isinstance(name, str) or name not in OPTIMIZERS:
         raise ValueError(f"unknown optimizer {name!r}; choose one of {', '.join(OPTIMIZERS)}")
     info = OPTIMIZERS[name]
     specs = {spec.name: spec for spec in info.params}
@@ -305,4 +308,6 @@ def make_optimizer(name: str, **hyper: Any) -> Optimizer:
         )
     values = {key: _check_value(name, spec, hyper.get(key, spec.default))
               for key, spec in specs.items()}
+    if name == "nesterov" and values["momentum"] == 0.0:
+        raise ValueError("nesterov: momentum = 0.0; Nesterov momentum needs a momentum > 0")
     return Optimizer(name, values)

@@ -95,7 +95,7 @@ class Schedule:
 
 def make_schedule(name: str = "constant", **params: Any) -> Schedule:
     """Build a schedule from its name and parameters, checking names and ranges."""
-    if name not in SCHEDULES:
+    if not isinstance(name, str) or name not in SCHEDULES:
         raise ValueError(f"unknown schedule {name!r}; choose one of {', '.join(SCHEDULES)}")
     info = SCHEDULES[name]
     known = {p[0] for p in info.params}
@@ -106,17 +106,23 @@ def make_schedule(name: str = "constant", **params: Any) -> Schedule:
     values = []
     for pname, default, low, high, _ in info.params:
         value = params.get(pname, default)
-        if isinstance(value, bool) or not isinstance(value, int | float):
+        if isinstance(value, bool | np.bool_) or not isinstance(
+            value, int | float | np.integer | np.floating
+        ):
             raise ValueError(f"schedule {name}: {pname} must be a number, got {value!r}")
+        try:
+            value = float(value)
+        except OverflowError:
+            value = math.inf
         if not math.isfinite(value) or not low <= value <= high:
             raise ValueError(
                 f"schedule {name}: {pname} = {value!r} is outside the allowed range "
                 f"[{low:g}, {high:g}]"
             )
-        values.append((pname, float(value)))
+        values.append((pname, value))
     sched = Schedule(name, tuple(values))
-    if name == "warmup_cosine" and sched.vector()[0] >= sched.vector()[1]:
-        raise ValueError("schedule warmup_cosine: warmup must be shorter than T_max")
+    if name == "warmup_cosine" and sched.vector()[0] > sched.vector()[1] - 1:
+        raise ValueError("schedule warmup_cosine: warmup must end at least one step before T_max")
     return sched
 
 
