@@ -124,7 +124,8 @@ def mutated_configs(draw):
             raw[key] = draw(json_values)
         else:
             key = draw(st.sampled_from([*_field_names(section), "extra"]))
-            raw[section] = {**raw[section], key: draw(json_values)}
+            current = raw[section] if isinstance(raw[section], dict) else {}
+            raw[section] = {**current, key: draw(json_values)}
     return raw
 
 
