@@ -201,7 +201,7 @@ def compile_times() -> tuple[float, float]:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="short timings (noisier)")
-    ap.add_argument("--write", action="store_true", help="write the table into benchmarks/README.md")
+    ap.add_argument("--write", action="store_true", help="write the table into README")
     args = ap.parse_args()
     min_time = 0.3 if args.quick else 1.5
     ws = workloads()

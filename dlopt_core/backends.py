@@ -47,8 +47,7 @@ def cuda_status(allow_simulator: bool = False) -> tuple[bool, str]:
     when ``allow_simulator`` is true: ``auto`` never picks it.
     """
     try:
-        from numba import config
-        from numba import cuda
+        from numba import config, cuda
     except Exception as exc:  # numba-cuda missing or broken
         return False, f"numba.cuda cannot be imported ({exc})"
     if config.ENABLE_CUDASIM and not allow_simulator:

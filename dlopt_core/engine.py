@@ -220,7 +220,7 @@ class Engine:
         return -(-self.X.shape[0] // self.batch_size)
 
     def reset(self, seed: int | None = None) -> None:
-        """Back to step 0: fresh parameters (from ``seed`` if given), optimizer state and history."""
+        """Back to step 0: fresh parameters (from ``seed`` if given), optimizer state, history."""
         if seed is not None:
             self.seed = int(seed)
         M, P = self.n_models, self.network.n_params
@@ -365,7 +365,7 @@ class Engine:
         return self.avg if self.train.polyak > 0.0 else self.theta
 
     def final_theta(self, m: int) -> np.ndarray:
-        """What to keep of model ``m``: its best parameters after early stopping, else eval_theta."""
+        """Model ``m``'s parameters to keep: the best after early stopping, else eval_theta."""
         if self.train.early_stopping and np.isfinite(self.best_val[m]):
             return self.best[m].copy()
         return self.eval_theta()[m].copy()

@@ -90,7 +90,7 @@ class Network:
         return out
 
     def loss_and_grad(self, theta: np.ndarray, X: np.ndarray, y: np.ndarray):
-        """``(loss, grad)``: the mean loss over the rows of ``X`` and its gradient, flat like theta."""
+        """``(loss, grad)``: mean loss over the rows of ``X`` and its gradient, flat like theta."""
         theta = self._check_theta(theta)
         X, Y = self.prepare(X, y)
         grad = np.zeros(self.n_params)
@@ -108,7 +108,7 @@ class Network:
         return out
 
     def predict(self, theta: np.ndarray, X: np.ndarray) -> np.ndarray:
-        """Network outputs: P(y = 1) for bce (n,), class probabilities for ce (n, K), values for mse."""
+        """Outputs: P(y = 1) for bce (n,), class probabilities for ce (n, K), values for mse."""
         z = self.logits(theta, X)
         if self.loss == "bce":
             return 1.0 / (1.0 + np.exp(-z[:, 0]))

@@ -1,8 +1,8 @@
 """Optimizers: a name, its hyper-parameters, state slots and one compiled update rule.
 
 Every rule follows ``torch.optim`` (names, defaults and update order), applied to a flat parameter
-vector ``theta`` with gradient ``g`` at step ``t = 1, 2, ...``. ``wd`` is ``weight_decay``; except for
-AdamW it is coupled L2 decay: ``g <- g + wd * theta`` before the rule.
+vector ``theta`` with gradient ``g`` at step ``t = 1, 2, ...``. ``wd`` is ``weight_decay``; except
+for AdamW it is coupled L2 decay: ``g <- g + wd * theta`` before the rule.
 
 sgd       theta <- theta - lr g
 momentum  b <- g (t = 1),  b <- mu b + (1 - dampening) g (t > 1);  theta <- theta - lr b
@@ -131,7 +131,8 @@ OPTIMIZERS: dict[str, OptimizerInfo] = {
                    high=1.0, high_open=True),
                 _h("eps", 1e-8, help=_EPS_HELP),
                 _h("momentum", 0.0, help=_MOMENTUM, high=1.0, high_open=True),
-                _h("centered", False, "bool", "divide by the estimated variance, not the raw second moment"),
+                _h("centered", False, "bool",
+                   "divide by the estimated variance, not the raw second moment"),
                 _h("weight_decay", 0.0, help=_WD_HELP),
             ),
         ),

@@ -8,56 +8,126 @@ shapes them once, outside the loops.
 """
 
 import math
+import types
+import warnings
 
 import numpy as np
 from numba import njit, prange
+from numba.core.errors import NumbaPerformanceWarning
 
 from . import rules
 
-_jit = njit(cache=True, inline="always")
-activate = _jit(rules.activate)
-activation_slope = _jit(rules.activation_slope)
-bce_with_logit = _jit(rules.bce_with_logit)
-schedule_lr = _jit(rules.schedule_lr)
-step_coefficients = _jit(rules.step_coefficients)
-update_param = _jit(rules.update_param)
+# np.dot on strided views of the workspace copies them; that is cheaper than a second layout
+warnings.filterwarnings("ignore", category=NumbaPerformanceWarning, module=__name__)
 
+LEAVES = ("tanh_fast", "activate", "activation_slope", "bce_with_logit", "schedule_lr",
+          "step_coefficients", "update_param")
+
+
+def bind_leaves(decorate) -> dict:
+    """Compile the leaves of ``rules`` with ``decorate``, each seeing the others' compiled forms.
+
+    The leaves are recreated from their code with a namespace in which their names refer to the
+    compiled versions, so a leaf may call another (``activate`` calls ``tanh_fast``); the CUDA
+    backend uses the same function with ``cuda.jit(device=True)``.
+    """
+    names = dict(vars(rules))
+    for name in LEAVES:
+        src = getattr(rules, name)
+        names[name] = decorate(types.FunctionType(src.__code__, names, name, src.__defaults__))
+    return names
+
+
+_LEAF = bind_leaves(njit(cache=True, error_model="numpy", inline="always"))
+tanh_fast = _LEAF["tanh_fast"]
+activate = _LEAF["activate"]
+activation_slope = _LEAF["activation_slope"]
+bce_with_logit = _LEAF["bce_with_logit"]
+schedule_lr = _LEAF["schedule_lr"]
+step_coefficients = _LEAF["step_coefficients"]
+update_param = _LEAF["update_param"]
+
+_FAST = {"reassoc", "nsz", "contract"}  # lets sums vectorise; NaN and inf still propagate
 EVAL_ROWS = 64  # rows per block when evaluating a whole data set
 N_RECORD = 6  # train loss, val loss, train error, val error, gradient norm, learning rate
 DIVERGED, EARLY_STOPPED = 1, 2
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy", fastmath=_FAST)
+def dot(a, b, n):
+    """Sum of ``a[j] * b[j]`` for j < n, vectorised (the order of the sum may change)."""
+    s = 0.0
+    for j in range(n):
+        s += a[j] * b[j]
+    return s
+
+
+@njit(cache=True, error_model="numpy")
+def activate_row(act, v):
+    """Apply the activation to every entry of ``v``; one branch per row, so the loop vectorises."""
+    n = v.shape[0]
+    if act == rules.TANH:
+        for j in range(n):
+            v[j] = tanh_fast(v[j])
+    elif act == rules.RELU:
+        for j in range(n):
+            v[j] = max(v[j], 0.0)
+    else:
+        for j in range(n):
+            v[j] = activate(act, v[j])
+
+
+@njit(cache=True, error_model="numpy")
+def layer_forward_loops(theta, w0, n_in, n_out, A, i0, o0, n, act, hidden):
+    """``A[r, o0:o0+n_out] = act(A[r, i0:i0+n_in] W + b)`` for r < n, with explicit loops."""
+    bias = theta[w0 + n_in * n_out : w0 + n_in * n_out + n_out]
+    for r in range(n):
+        inp = A[r, i0 : i0 + n_in]
+        out = A[r, o0 : o0 + n_out]
+        for j in range(n_out):
+            out[j] = bias[j]
+        for k in range(n_in):
+            a = inp[k]
+            if a != 0.0:
+                w = theta[w0 + k * n_out : w0 + (k + 1) * n_out]
+                for j in range(n_out):
+                    out[j] += a * w[j]
+        if hidden:
+            activate_row(act, out)
+
+
+@njit(cache=True, error_model="numpy")
+def layer_forward(theta, w0, n_in, n_out, A, i0, o0, n, act, hidden):
+    """One layer's forward pass; the product goes to BLAS (``np.dot``, through SciPy), which beats
+    compiled loops even for 10 x 2 x 8 products. The CUDA backend uses ``layer_forward_loops``."""
+    W = theta[w0 : w0 + n_in * n_out].reshape((n_in, n_out))
+    bias = theta[w0 + n_in * n_out : w0 + n_in * n_out + n_out]
+    Z = np.dot(A[:n, i0 : i0 + n_in], W)
+    for r in range(n):
+        out = A[r, o0 : o0 + n_out]
+        z = Z[r]
+        for j in range(n_out):
+            out[j] = z[j] + bias[j]
+        if hidden:
+            activate_row(act, out)
+
+
+@njit(cache=True, error_model="numpy")
 def forward(theta, sizes, woff, uoff, act, X, idx, n, A):
     """Fill the activation workspace ``A`` for the ``n`` rows ``X[idx[:n]]``; logits stay linear."""
     n_layers = sizes.shape[0] - 1
     d = sizes[0]
     for r in range(n):
-        src = idx[r]
+        src = X[idx[r]]
+        row = A[r]
         for k in range(d):
-            A[r, k] = X[src, k]
+            row[k] = src[k]
     for layer in range(1, n_layers + 1):
-        n_in = sizes[layer - 1]
-        n_out = sizes[layer]
-        w0 = woff[layer]
-        b0 = w0 + n_in * n_out
-        i0 = uoff[layer - 1]
-        o0 = uoff[layer]
-        for r in range(n):
-            for j in range(n_out):
-                A[r, o0 + j] = theta[b0 + j]
-            for k in range(n_in):
-                a = A[r, i0 + k]
-                if a != 0.0:
-                    wk = w0 + k * n_out
-                    for j in range(n_out):
-                        A[r, o0 + j] += a * theta[wk + j]
-            if layer < n_layers:
-                for j in range(n_out):
-                    A[r, o0 + j] = activate(act, A[r, o0 + j])
+        layer_forward(theta, woff[layer], sizes[layer - 1], sizes[layer], A, uoff[layer - 1],
+                      uoff[layer], n, act, layer < n_layers)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def output_loss(loss, A, o0, n_out, Y, idx, n, delta, scale, want_delta):
     """Sum of per-row losses and errors of the logits in ``A[:, o0:o0+n_out]``.
 
@@ -107,36 +177,71 @@ def output_loss(loss, A, o0, n_out, Y, idx, n, delta, scale, want_delta):
     return total, errors
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
+def layer_backward_loops(theta, w0, n_in, n_out, A, i0, D, cur, n, grad, act, propagate):
+    """Add layer gradients from the deltas ``D[cur, :n, :n_out]``; with ``propagate`` write the
+    deltas of the layer below into ``D[1 - cur, :n, :n_in]``."""
+    b0 = w0 + n_in * n_out
+    gbias = grad[b0 : b0 + n_out]
+    for r in range(n):
+        delta = D[cur, r, :n_out]
+        inp = A[r, i0 : i0 + n_in]
+        for j in range(n_out):
+            gbias[j] += delta[j]
+        for k in range(n_in):
+            a = inp[k]
+            if a != 0.0:
+                g = grad[w0 + k * n_out : w0 + (k + 1) * n_out]
+                for j in range(n_out):
+                    g[j] += a * delta[j]
+    if propagate:
+        for r in range(n):
+            delta = D[cur, r, :n_out]
+            inp = A[r, i0 : i0 + n_in]
+            back = D[1 - cur, r, :n_in]
+            for k in range(n_in):
+                w = theta[w0 + k * n_out : w0 + (k + 1) * n_out]
+                back[k] = dot(delta, w, n_out) * activation_slope(act, inp[k])
+
+
+@njit(cache=True, error_model="numpy")
+def layer_backward(theta, w0, n_in, n_out, A, i0, D, cur, n, grad, act, propagate):
+    """One layer's backward pass with BLAS products (the CUDA backend uses the loops version)."""
+    b0 = w0 + n_in * n_out
+    delta = D[cur, :n, :n_out]
+    inp = A[:n, i0 : i0 + n_in]
+    gW = np.dot(inp.T, delta)
+    g = grad[w0:b0]
+    for k in range(n_in):
+        row = gW[k]
+        base = k * n_out
+        for j in range(n_out):
+            g[base + j] += row[j]
+    gbias = grad[b0 : b0 + n_out]
+    for r in range(n):
+        d = delta[r]
+        for j in range(n_out):
+            gbias[j] += d[j]
+    if propagate:
+        W = theta[w0:b0].reshape((n_in, n_out))
+        B = np.dot(delta, W.T)
+        for r in range(n):
+            back = D[1 - cur, r, :n_in]
+            a = inp[r]
+            b = B[r]
+            for k in range(n_in):
+                back[k] = b[k] * activation_slope(act, a[k])
+
+
+@njit(cache=True, error_model="numpy")
 def backward(theta, sizes, woff, uoff, act, A, D, n, grad):
     """Accumulate the gradient into ``grad`` from the output deltas in ``D[0]`` (n rows)."""
     n_layers = sizes.shape[0] - 1
     cur = 0
     for layer in range(n_layers, 0, -1):
-        n_in = sizes[layer - 1]
-        n_out = sizes[layer]
-        w0 = woff[layer]
-        b0 = w0 + n_in * n_out
-        i0 = uoff[layer - 1]
-        for r in range(n):
-            for j in range(n_out):
-                grad[b0 + j] += D[cur, r, j]
-            for k in range(n_in):
-                a = A[r, i0 + k]
-                if a != 0.0:
-                    wk = w0 + k * n_out
-                    for j in range(n_out):
-                        grad[wk + j] += a * D[cur, r, j]
-        if layer > 1:
-            nxt = 1 - cur
-            for r in range(n):
-                for k in range(n_in):
-                    wk = w0 + k * n_out
-                    s = 0.0
-                    for j in range(n_out):
-                        s += D[cur, r, j] * theta[wk + j]
-                    D[nxt, r, k] = s * activation_slope(act, A[r, i0 + k])
-            cur = nxt
+        layer_backward(theta, woff[layer], sizes[layer - 1], sizes[layer], A, uoff[layer - 1], D,
+                       cur, n, grad, act, layer > 1)
+        cur = 1 - cur
 
 
 def layout(sizes):
@@ -152,7 +257,7 @@ def layout(sizes):
     return woff, uoff
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _units(sizes):
     total = 0
     widest = 0
@@ -162,7 +267,7 @@ def _units(sizes):
     return total, widest
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def loss_and_grad(theta, sizes, woff, uoff, act, loss, X, Y, grad):
     """Mean loss over all rows of ``X`` and its gradient (written into ``grad``)."""
     n = X.shape[0]
@@ -182,13 +287,14 @@ def loss_and_grad(theta, sizes, woff, uoff, act, loss, X, Y, grad):
         for r in range(m):
             idx[r] = start + r
         forward(theta, sizes, woff, uoff, act, X, idx, m, A)
-        part, _ = output_loss(loss, A, uoff[n_layers], sizes[n_layers], Y, idx, m, D[0], scale, True)
+        part, _ = output_loss(loss, A, uoff[n_layers], sizes[n_layers], Y, idx, m, D[0], scale,
+                              True)
         total += part
         backward(theta, sizes, woff, uoff, act, A, D, m, grad)
     return total * scale
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def predict(theta, sizes, woff, uoff, act, X, out):
     """Write the logits of every row of ``X`` into ``out`` (n, n_out)."""
     n = X.shape[0]
@@ -208,7 +314,7 @@ def predict(theta, sizes, woff, uoff, act, X, out):
                 out[start + r, j] = A[r, o0 + j]
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def evaluate(theta, sizes, woff, uoff, act, loss, X, Y, A, D, idx):
     """``(mean loss, error)`` of ``theta`` on a whole data set.
 
@@ -226,7 +332,8 @@ def evaluate(theta, sizes, woff, uoff, act, loss, X, Y, A, D, idx):
         for r in range(m):
             idx[r] = start + r
         forward(theta, sizes, woff, uoff, act, X, idx, m, A)
-        part, err = output_loss(loss, A, uoff[n_layers], sizes[n_layers], Y, idx, m, D[0], 1.0, False)
+        part, err = output_loss(loss, A, uoff[n_layers], sizes[n_layers], Y, idx, m, D[0], 1.0,
+                                False)
         total += part
         errors += err
     if loss == rules.MSE:
@@ -235,29 +342,65 @@ def evaluate(theta, sizes, woff, uoff, act, loss, X, Y, A, D, idx):
     return total / n, errors / n
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy", inline="always")
+def _update_all(code, theta, grad, slots, lr, hyper, coef, first):
+    # hyper-parameters and coefficients as tuples: loop-invariant values the compiler keeps in
+    # registers (array loads could not be hoisted past the stores into theta and slots)
+    h = (hyper[0], hyper[1], hyper[2], hyper[3], hyper[4], hyper[5], hyper[6], hyper[7],
+         hyper[8], hyper[9], hyper[10], hyper[11], hyper[12], hyper[13], hyper[14])
+    c = (coef[0], coef[1], coef[2], coef[3], coef[4], coef[5], coef[6])
+    s0 = slots[0]
+    s1 = slots[1]
+    s2 = slots[2]
+    for i in range(theta.shape[0]):
+        p, a, b, d = update_param(code, theta[i], grad[i], s0[i], s1[i], s2[i], lr, h, c, first)
+        theta[i] = p
+        s0[i] = a
+        s1[i] = b
+        s2[i] = d
+
+
+@njit(cache=True, error_model="numpy")
+def apply_update(code, theta, grad, slots, lr, hyper, coef, first):
+    """One optimizer step on every parameter of one model.
+
+    Each branch passes a constant rule code into the inlined loop, so the compiler specialises
+    the loop to one rule and vectorises it.
+    """
+    if code == rules.SGD:
+        _update_all(rules.SGD, theta, grad, slots, lr, hyper, coef, first)
+    elif code == rules.ADAGRAD:
+        _update_all(rules.ADAGRAD, theta, grad, slots, lr, hyper, coef, first)
+    elif code == rules.RMSPROP:
+        _update_all(rules.RMSPROP, theta, grad, slots, lr, hyper, coef, first)
+    elif code == rules.ADADELTA:
+        _update_all(rules.ADADELTA, theta, grad, slots, lr, hyper, coef, first)
+    elif code == rules.ADAM:
+        _update_all(rules.ADAM, theta, grad, slots, lr, hyper, coef, first)
+    elif code == rules.ADAMAX:
+        _update_all(rules.ADAMAX, theta, grad, slots, lr, hyper, coef, first)
+    elif code == rules.NADAM:
+        _update_all(rules.NADAM, theta, grad, slots, lr, hyper, coef, first)
+    else:
+        _update_all(rules.ADAMW, theta, grad, slots, lr, hyper, coef, first)
+
+
+@njit(cache=True, error_model="numpy")
 def optimizer_step(code, theta, grad, slots, scalars, hyper, lr):
     """One optimizer step on a flat vector (used by ``Optimizer.step`` and the landscape)."""
     coef = np.zeros(rules.N_COEF)
     first = scalars[rules.S_STEP] == 0.0
     step_coefficients(code, hyper, lr, scalars, coef)
-    for i in range(theta.shape[0]):
-        p, s0, s1, s2 = update_param(
-            code, theta[i], grad[i], slots[0, i], slots[1, i], slots[2, i], lr, hyper, coef, first
-        )
-        theta[i] = p
-        slots[0, i] = s0
-        slots[1, i] = s1
-        slots[2, i] = s2
+    apply_update(code, theta, grad, slots, lr, hyper, coef, first)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _evaluate_into(theta_m, sizes, woff, uoff, act, loss, X, Y, Xv, Yv, A, D, idx, rec):
     rec[0], rec[2] = evaluate(theta_m, sizes, woff, uoff, act, loss, X, Y, A, D, idx)
     rec[1], rec[3] = evaluate(theta_m, sizes, woff, uoff, act, loss, Xv, Yv, A, D, idx)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def evaluate_models(theta, sizes, woff, uoff, act, loss, X, Y, Xv, Yv, out):
     """Loss and error of every model on the training and validation sets: ``out[m, :4]``."""
     units, widest = _units(sizes)
@@ -268,7 +411,7 @@ def evaluate_models(theta, sizes, woff, uoff, act, loss, X, Y, Xv, Yv, out):
         _evaluate_into(theta[m], sizes, woff, uoff, act, loss, X, Y, Xv, Yv, A, D, idx, out[m])
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def train_model(
     m, theta, slots, scalars, hyper, opt_code, sched_code, sched_params,
     sizes, woff, uoff, act, loss, X, Y, Xv, Yv,
@@ -336,17 +479,8 @@ def train_model(
         lr = schedule_lr(sched_code[m], sched_params[m], hyp[rules.H_LR], t)
         first = scalars[m, rules.S_STEP] == 0.0
         step_coefficients(code, hyp, lr, scalars[m], coef)
-        psq = 0.0
-        for i in range(n_params):
-            p, s0, s1, s2 = update_param(
-                code, th[i], grad[i], slots[m, 0, i], slots[m, 1, i], slots[m, 2, i],
-                lr, hyp, coef, first,
-            )  # fmt: skip
-            th[i] = p
-            slots[m, 0, i] = s0
-            slots[m, 1, i] = s1
-            slots[m, 2, i] = s2
-            psq += p * p
+        apply_update(code, th, grad, slots[m], lr, hyp, coef, first)
+        psq = dot(th, th, n_params)
         if math.isnan(psq) or math.isinf(psq):
             status[m] = DIVERGED
             stop_step[m] = t + 1
@@ -392,7 +526,7 @@ def workspace_shapes(sizes, batch):
             (rules.N_COEF,), (4,))
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, error_model="numpy", parallel=True)
 def train_chunk(
     theta, slots, scalars, hyper, opt_code, sched_code, sched_params,
     sizes, woff, uoff, act, loss, X, Y, Xv, Yv,

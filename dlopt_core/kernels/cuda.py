@@ -20,16 +20,22 @@ from . import cpu, rules
 
 THREADS_PER_BLOCK = 64
 
-_LEAVES = ("activate", "activation_slope", "bce_with_logit", "schedule_lr", "step_coefficients",
-           "update_param")
-_KERNELS = ("forward", "output_loss", "backward", "evaluate", "_evaluate_into", "train_model")
+_KERNELS = ("dot", "activate_row", "forward", "output_loss", "backward", "evaluate",
+            "_evaluate_into",
+            "apply_update", "_update_all", "train_model")
+# the CPU sends large layer products to BLAS; on the GPU every layer runs the explicit loops
+_RENAMED = {"layer_forward": "layer_forward_loops", "layer_backward": "layer_backward_loops"}
 
 
 def _build_device_functions() -> dict:
     names: dict = {"__builtins__": builtins, "math": math, "np": np, "rules": rules,
                    "DIVERGED": cpu.DIVERGED, "EARLY_STOPPED": cpu.EARLY_STOPPED}
-    for name in _LEAVES:
-        names[name] = cuda.jit(device=True)(getattr(rules, name))
+    leaves = cpu.bind_leaves(cuda.jit(device=True))
+    names.update({name: leaves[name] for name in cpu.LEAVES})
+    for name, source in _RENAMED.items():
+        src = getattr(cpu, source).py_func
+        fn = types.FunctionType(src.__code__, names, name, src.__defaults__)
+        names[name] = cuda.jit(device=True)(fn)
     for name in _KERNELS:
         src = getattr(cpu, name).py_func
         fn = types.FunctionType(src.__code__, names, src.__name__, src.__defaults__)

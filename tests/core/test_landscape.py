@@ -275,11 +275,11 @@ def test_interpolation_endpoints_are_the_networks_losses(net, kind):
     it = ls.interpolate(net, a, b, X, y, Xv, yv)
     assert it.alphas.shape == it.train_loss.shape == it.val_error.shape == (41,)
     i0, i1 = int(np.flatnonzero(it.alphas == 0.0)[0]), int(np.flatnonzero(it.alphas == 1.0)[0])
-    assert it.train_loss[i0] == net.loss_and_grad(a, X, y)[0]
-    assert it.train_loss[i1] == net.loss_and_grad(b, X, y)[0]
-    assert it.val_loss[i0] == net.loss_and_grad(a, Xv, yv)[0]
-    assert it.val_loss[i1] == net.loss_and_grad(b, Xv, yv)[0]
-    assert ls.network_loss(net, b, X, y) == net.loss_and_grad(b, X, y)[0]
+    assert it.train_loss[i0] == pytest.approx(net.loss_and_grad(a, X, y)[0], rel=1e-13)
+    assert it.train_loss[i1] == pytest.approx(net.loss_and_grad(b, X, y)[0], rel=1e-13)
+    assert it.val_loss[i0] == pytest.approx(net.loss_and_grad(a, Xv, yv)[0], rel=1e-13)
+    assert it.val_loss[i1] == pytest.approx(net.loss_and_grad(b, Xv, yv)[0], rel=1e-13)
+    assert ls.network_loss(net, b, X, y) == pytest.approx(net.loss_and_grad(b, X, y)[0], rel=1e-13)
     for k in (0, 17, 40):
         mix = (1 - it.alphas[k]) * a + it.alphas[k] * b
         assert it.train_loss[k] == pytest.approx(net.loss_and_grad(mix, X, y)[0], rel=1e-12)
@@ -316,7 +316,7 @@ def test_slice_2d_center_and_points():
     sl = ls.slice_2d(net, theta, X, y, n=9, span=0.8, seed=3)
     assert sl.loss.shape == (9, 9) and sl.alphas[4] == 0.0 and sl.betas[4] == 0.0
     assert (sl.alphas[0], sl.alphas[-1]) == (-0.8, 0.8)
-    assert sl.loss[4, 4] == net.loss_and_grad(theta, X, y)[0]
+    assert sl.loss[4, 4] == pytest.approx(net.loss_and_grad(theta, X, y)[0], rel=1e-13)
     for i, j in [(0, 0), (2, 7), (8, 3)]:
         point = theta + sl.alphas[j] * sl.d1 + sl.betas[i] * sl.d2
         assert sl.loss[i, j] == pytest.approx(net.loss_and_grad(point, X, y)[0], rel=1e-12)
@@ -326,7 +326,7 @@ def test_slice_2d_center_and_points():
     box = ls.slice_2d(net, theta, X, y, n=5, span=((-1.0, 0.0), (0.0, 2.0)),
                       directions=(sl.d2, sl.d1))
     np.testing.assert_array_equal(box.alphas, np.linspace(-1.0, 0.0, 5))
-    assert box.loss[0, -1] == net.loss_and_grad(theta, X, y)[0]
+    assert box.loss[0, -1] == pytest.approx(net.loss_and_grad(theta, X, y)[0], rel=1e-13)
     point = theta + box.alphas[1] * sl.d2 + box.betas[3] * sl.d1
     assert box.loss[3, 1] == pytest.approx(net.loss_and_grad(point, X, y)[0], rel=1e-12)
 
