@@ -53,7 +53,7 @@ N_RECORD = 6  # train loss, val loss, train error, val error, gradient norm, lea
 DIVERGED, EARLY_STOPPED = 1, 2
 
 
-@njit(cache=True, error_model="numpy", fastmath=_FAST)
+@njit(cache=True, nogil=True, error_model="numpy", fastmath=_FAST)
 def dot(a, b, n):
     """Sum of ``a[j] * b[j]`` for j < n, vectorised (the order of the sum may change)."""
     s = 0.0
@@ -62,7 +62,7 @@ def dot(a, b, n):
     return s
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy")
 def activate_row(act, v):
     """Apply the activation to every entry of ``v``; one branch per row, so the loop vectorises."""
     n = v.shape[0]
@@ -77,7 +77,7 @@ def activate_row(act, v):
             v[j] = activate(act, v[j])
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy")
 def layer_forward_loops(theta, w0, n_in, n_out, A, i0, o0, n, act, hidden):
     """``A[r, o0:o0+n_out] = act(A[r, i0:i0+n_in] W + b)`` for r < n, with explicit loops."""
     bias = theta[w0 + n_in * n_out : w0 + n_in * n_out + n_out]
@@ -96,7 +96,7 @@ def layer_forward_loops(theta, w0, n_in, n_out, A, i0, o0, n, act, hidden):
             activate_row(act, out)
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy")
 def layer_forward(theta, w0, n_in, n_out, A, i0, o0, n, act, hidden):
     """One layer's forward pass; the product goes to BLAS (``np.dot``, through SciPy), which beats
     compiled loops even for 10 x 2 x 8 products. The CUDA backend uses ``layer_forward_loops``."""
@@ -112,7 +112,7 @@ def layer_forward(theta, w0, n_in, n_out, A, i0, o0, n, act, hidden):
             activate_row(act, out)
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy")
 def forward(theta, sizes, woff, uoff, act, X, idx, n, A):
     """Fill the activation workspace ``A`` for the ``n`` rows ``X[idx[:n]]``; logits stay linear."""
     n_layers = sizes.shape[0] - 1
@@ -127,7 +127,7 @@ def forward(theta, sizes, woff, uoff, act, X, idx, n, A):
                       uoff[layer], n, act, layer < n_layers)
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy")
 def output_loss(loss, A, o0, n_out, Y, idx, n, delta, scale, want_delta):
     """Sum of per-row losses and errors of the logits in ``A[:, o0:o0+n_out]``.
 
@@ -177,7 +177,7 @@ def output_loss(loss, A, o0, n_out, Y, idx, n, delta, scale, want_delta):
     return total, errors
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy")
 def layer_backward_loops(theta, w0, n_in, n_out, A, i0, D, cur, n, grad, act, propagate):
     """Add layer gradients from the deltas ``D[cur, :n, :n_out]``; with ``propagate`` write the
     deltas of the layer below into ``D[1 - cur, :n, :n_in]``."""
@@ -204,7 +204,7 @@ def layer_backward_loops(theta, w0, n_in, n_out, A, i0, D, cur, n, grad, act, pr
                 back[k] = dot(delta, w, n_out) * activation_slope(act, inp[k])
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy")
 def layer_backward(theta, w0, n_in, n_out, A, i0, D, cur, n, grad, act, propagate):
     """One layer's backward pass with BLAS products (the CUDA backend uses the loops version)."""
     b0 = w0 + n_in * n_out
@@ -233,7 +233,7 @@ def layer_backward(theta, w0, n_in, n_out, A, i0, D, cur, n, grad, act, propagat
                 back[k] = b[k] * activation_slope(act, a[k])
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy")
 def backward(theta, sizes, woff, uoff, act, A, D, n, grad):
     """Accumulate the gradient into ``grad`` from the output deltas in ``D[0]`` (n rows)."""
     n_layers = sizes.shape[0] - 1
@@ -257,7 +257,7 @@ def layout(sizes):
     return woff, uoff
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy")
 def _units(sizes):
     total = 0
     widest = 0
@@ -267,7 +267,7 @@ def _units(sizes):
     return total, widest
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy")
 def loss_and_grad(theta, sizes, woff, uoff, act, loss, X, Y, grad):
     """Mean loss over all rows of ``X`` and its gradient (written into ``grad``)."""
     n = X.shape[0]
@@ -294,7 +294,7 @@ def loss_and_grad(theta, sizes, woff, uoff, act, loss, X, Y, grad):
     return total * scale
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy")
 def predict(theta, sizes, woff, uoff, act, X, out):
     """Write the logits of every row of ``X`` into ``out`` (n, n_out)."""
     n = X.shape[0]
@@ -314,7 +314,7 @@ def predict(theta, sizes, woff, uoff, act, X, out):
                 out[start + r, j] = A[r, o0 + j]
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy")
 def evaluate(theta, sizes, woff, uoff, act, loss, X, Y, A, D, idx):
     """``(mean loss, error)`` of ``theta`` on a whole data set.
 
@@ -342,7 +342,7 @@ def evaluate(theta, sizes, woff, uoff, act, loss, X, Y, A, D, idx):
     return total / n, errors / n
 
 
-@njit(cache=True, error_model="numpy", inline="always")
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
 def _update_all(code, theta, grad, slots, lr, hyper, coef, first):
     # hyper-parameters and coefficients as tuples: loop-invariant values the compiler keeps in
     # registers (array loads could not be hoisted past the stores into theta and slots)
@@ -360,7 +360,7 @@ def _update_all(code, theta, grad, slots, lr, hyper, coef, first):
         s2[i] = d
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy")
 def apply_update(code, theta, grad, slots, lr, hyper, coef, first):
     """One optimizer step on every parameter of one model.
 
@@ -385,7 +385,7 @@ def apply_update(code, theta, grad, slots, lr, hyper, coef, first):
         _update_all(rules.ADAMW, theta, grad, slots, lr, hyper, coef, first)
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy")
 def optimizer_step(code, theta, grad, slots, scalars, hyper, lr):
     """One optimizer step on a flat vector (used by ``Optimizer.step`` and the landscape)."""
     coef = np.zeros(rules.N_COEF)
@@ -394,13 +394,13 @@ def optimizer_step(code, theta, grad, slots, scalars, hyper, lr):
     apply_update(code, theta, grad, slots, lr, hyper, coef, first)
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy")
 def _evaluate_into(theta_m, sizes, woff, uoff, act, loss, X, Y, Xv, Yv, A, D, idx, rec):
     rec[0], rec[2] = evaluate(theta_m, sizes, woff, uoff, act, loss, X, Y, A, D, idx)
     rec[1], rec[3] = evaluate(theta_m, sizes, woff, uoff, act, loss, Xv, Yv, A, D, idx)
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy")
 def evaluate_models(theta, sizes, woff, uoff, act, loss, X, Y, Xv, Yv, out):
     """Loss and error of every model on the training and validation sets: ``out[m, :4]``."""
     units, widest = _units(sizes)
@@ -411,7 +411,7 @@ def evaluate_models(theta, sizes, woff, uoff, act, loss, X, Y, Xv, Yv, out):
         _evaluate_into(theta[m], sizes, woff, uoff, act, loss, X, Y, Xv, Yv, A, D, idx, out[m])
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy")
 def train_model(
     m, theta, slots, scalars, hyper, opt_code, sched_code, sched_params,
     sizes, woff, uoff, act, loss, X, Y, Xv, Yv,
@@ -526,7 +526,7 @@ def workspace_shapes(sizes, batch):
             (rules.N_COEF,), (4,))
 
 
-@njit(cache=True, error_model="numpy", parallel=True)
+@njit(cache=True, nogil=True, error_model="numpy", parallel=True)
 def train_chunk(
     theta, slots, scalars, hyper, opt_code, sched_code, sched_params,
     sizes, woff, uoff, act, loss, X, Y, Xv, Yv,

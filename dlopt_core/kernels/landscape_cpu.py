@@ -14,7 +14,7 @@ from numba import njit, prange
 from . import cpu, rules
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def workspaces(sizes, n_rows):
     """``(A, D, idx)``: the activation, delta and row-index workspaces for ``n_rows`` rows."""
     units, widest = cpu._units(sizes)
@@ -25,7 +25,7 @@ def workspaces(sizes, n_rows):
     return A, D, idx
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def loss_and_error(theta, sizes, woff, uoff, act, loss, X, Y, A, D, idx):
     """``(mean loss, error)`` of ``theta`` on all rows of ``X``; NaN for an empty set.
 
@@ -58,7 +58,7 @@ def loss_and_error(theta, sizes, woff, uoff, act, loss, X, Y, A, D, idx):
     return mean, errors / n
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def line_losses(theta_a, theta_b, alphas, sizes, woff, uoff, act, loss, X, Y, out):
     """``out[k] = (loss, error)`` at ``(1 - alphas[k]) theta_a + alphas[k] theta_b``."""
     n_params = theta_a.shape[0]
@@ -71,7 +71,7 @@ def line_losses(theta_a, theta_b, alphas, sizes, woff, uoff, act, loss, X, Y, ou
         out[k, 0], out[k, 1] = loss_and_error(work, sizes, woff, uoff, act, loss, X, Y, A, D, idx)
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, nogil=True, error_model="numpy", parallel=True)
 def plane_losses(theta, d1, d2, alphas, betas, sizes, woff, uoff, act, loss, X, Y, out):
     """``out[i, j]`` = mean loss at ``theta + alphas[j] d1 + betas[i] d2`` (rows follow beta).
 
