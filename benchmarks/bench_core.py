@@ -69,7 +69,7 @@ def _timed(fn, min_time: float) -> float:
         n = int(n * min(10.0, max(2.0, 1.5 * min_time / max(dt, 1e-6))))
 
 
-def bench_engine(w, min_time, n_models=1):
+def bench_engine(w, min_time, n_models=1, backend="cpu"):
     sizes, loss, X, y, batch, opt, hyper = w
     net = Network(sizes, "tanh", loss)
     if n_models == 1:
@@ -77,7 +77,8 @@ def bench_engine(w, min_time, n_models=1):
     else:
         lrs = np.logspace(-4, 0, n_models)
         specs = [ModelSpec(make_optimizer(opt, **{**hyper, "lr": float(lr)})) for lr in lrs]
-    eng = Engine(net, _Data(X, y), specs, TrainConfig(batch_size=batch, eval_every=10**9))
+    eng = Engine(net, _Data(X, y), specs, TrainConfig(batch_size=batch, eval_every=10**9),
+                 backend=backend)
     eng.run(5)
     return _timed(eng.run, min_time) * n_models
 
@@ -180,6 +181,32 @@ def bench_torch(w, min_time, n_models=1):
     return _timed(step, min_time) * n_models
 
 
+def one_thread_sweep(n_models: int, min_time: float) -> float:
+    """Model-steps per second of the W1 sweep with Numba limited to one thread (a subprocess)."""
+    code = (
+        "import sys; sys.path.insert(0, 'benchmarks')\n"
+        "import bench_core as b\n"
+        f"print(b.bench_engine(b.workloads()['W1'], {min_time}, n_models={n_models}))\n"
+    )
+    env = {**os.environ, "NUMBA_NUM_THREADS": "1"}
+    r = subprocess.run([sys.executable, "-c", code], env=env, cwd=ROOT, capture_output=True,
+                       text=True, check=True)
+    return float(r.stdout.strip().splitlines()[-1])
+
+
+def cuda_sweep(n_models: int, min_time: float) -> tuple[float | None, str]:
+    """Model-steps per second of the W1 sweep on the CUDA backend, if a device is present."""
+    from dlopt_core import backends
+
+    ok, why = backends.cuda_status()
+    if not ok:
+        return None, why
+    from dlopt_core.kernels.cuda import device_name
+
+    return bench_engine(workloads()["W1"], min_time, n_models=n_models, backend="cuda"), \
+        device_name()
+
+
 def compile_times() -> tuple[float, float]:
     """Seconds from import to the end of a first 10-step run, with an empty then a warm cache."""
     code = (
@@ -216,9 +243,18 @@ def main() -> None:
     tor4 = bench_torch(ws["W1"], min_time, n_models=256)
     rows.append(("W4", eng4, None, tor4))
     print("W4", f"{eng4:,.0f}", tor4 and f"{tor4:,.0f}", flush=True)
+    sweep_rows = []
+    for n_models in (256, 4096):
+        two = eng4 if n_models == 256 else bench_engine(ws["W1"], min_time, n_models=n_models)
+        one = one_thread_sweep(n_models, min_time)
+        tor = tor4 if n_models == 256 else bench_torch(ws["W1"], min_time, n_models=n_models)
+        gpu, device = cuda_sweep(n_models, min_time)
+        sweep_rows.append((n_models, two, one, tor, gpu, device))
+        print(f"sweep {n_models}: {two:,.0f} (1 thread {one:,.0f}) torch {tor} gpu {gpu} {device}",
+              flush=True)
     cold, warm = compile_times()
     print(f"first run: {cold:.1f} s with an empty cache, {warm:.1f} s with a warm cache")
-    table = _table(rows, cold, warm)
+    table = _table(rows, cold, warm) + "\n\n" + _sweep_table(sweep_rows)
     print(table)
     if args.write:
         _write(table)
@@ -255,6 +291,22 @@ def _table(rows, cold, warm) -> str:
     lines += ["", "Steps per second (W4: model-steps per second, all 256 models together).", "",
               f"Cold start (import, build, first 10 steps): {cold:.1f} s with an empty Numba "
               f"cache, {warm:.1f} s with a warm cache."]
+    return "\n".join(lines)
+
+
+def _sweep_table(rows) -> str:
+    lines = [
+        "Learning-rate sweeps: copies of W1 that differ only in learning rate, trained together "
+        "(model-steps per second).",
+        "",
+        "| models | CPU, all cores | CPU, 1 thread | all cores / 1 thread | PyTorch loop | "
+        "CPU / PyTorch | CUDA | CUDA / CPU |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for n, two, one, tor, gpu, device in rows:
+        gpu_cell = f"{gpu:,.0f} ({device})" if gpu else f"n/a ({device})"
+        lines.append(f"| {n} | {_fmt(two)} | {_fmt(one)} | {_ratio(two, one)} | {_fmt(tor)} | "
+                     f"{_ratio(two, tor)} | {gpu_cell} | {_ratio(gpu, two)} |")
     return "\n".join(lines)
 
 
