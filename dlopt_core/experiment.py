@@ -33,7 +33,7 @@ class ExperimentError(ValueError):
 class DataSpec:
     kind: str = "spiral"
     n_samples: int = 500
-    noise: float = 0.1
+    noise: float = 0.04
     val_fraction: float = 0.2
     seed: int = 0
     n_classes: int = 2
