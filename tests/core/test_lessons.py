@@ -1,0 +1,206 @@
+"""Lessons: the shipped lessons and presets, the Markdown renderer, header errors, and the search
+comparison of the "What is optimization" lesson."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from dlopt_core import landscape
+from dlopt_core.experiment import Experiment
+from dlopt_core.lessons import (
+    PRESET_TABS,
+    LessonError,
+    load_lessons,
+    load_presets,
+    markdown_to_html,
+    parse_front_matter,
+    search_comparison,
+)
+from dlopt_core.quiz import TOPICS
+
+
+@pytest.fixture(scope="module")
+def lessons():
+    return load_lessons()
+
+
+@pytest.fixture(scope="module")
+def presets():
+    return load_presets()
+
+
+# -- the shipped lessons -------------------------------------------------------------------------
+
+
+def test_lessons_load_sorted_by_order_one_per_part(lessons):
+    assert 6 <= len(lessons) <= 7
+    assert [lesson.order for lesson in lessons] == sorted(lesson.order for lesson in lessons)
+    assert len({lesson.id for lesson in lessons}) == len(lessons)
+    assert {lesson.id for lesson in lessons} == set(TOPICS)  # one lesson per quiz topic
+    for lesson in lessons:
+        words = len(re.findall(r"\w+", lesson.markdown))
+        assert 300 <= words <= 750, (lesson.id, words)
+        assert lesson.title and lesson.html.startswith("<h1>")
+
+
+def test_every_lesson_ends_with_try_it_links_to_existing_presets(lessons, presets):
+    for lesson in lessons:
+        links = lesson.links
+        assert links, lesson.id
+        assert all(label.startswith("Try it:") for label, _ in links)
+        assert {pid for _, pid in links} <= set(lesson.presets) <= set(presets), lesson.id
+        last_heading = lesson.markdown.rfind("\n## ")
+        assert "preset:" in lesson.markdown[last_heading:], lesson.id
+        assert 'href="preset:' in lesson.html
+
+
+def test_lessons_use_unicode_formulas_not_latex(lessons):
+    for lesson in lessons:
+        text = lesson.markdown
+        assert "\\frac" not in text and "$$" not in text, lesson.id
+        assert not re.search(r"\\[a-zA-Z]+", text), lesson.id
+        assert "$" not in text, lesson.id
+    rules = "\n".join(lesson.markdown for lesson in lessons)
+    for formula in ("v ← μ v + g", "θ ← θ − η v", "r ← r + g²", "θ ← θ − η ∇f(θ)"):
+        assert formula in rules
+
+
+def test_presets_validate(presets):
+    assert presets
+    for pid, preset in presets.items():
+        assert preset.tab in PRESET_TABS
+        exp = Experiment.from_dict(preset.experiment)
+        assert exp == preset.build_experiment()
+        specs = preset.model_specs()
+        assert specs, pid
+        if preset.tab == "compare":
+            assert len(specs) >= 2
+        if preset.tab == "landscape":
+            fn = landscape.get_function(preset.function, **preset.function_params)
+            assert preset.start is not None and preset.steps > 0
+            assert fn.name == preset.function
+
+
+def test_a_lesson_preset_trains_quickly(presets):
+    preset = presets["compare_basic"]
+    _, _, engine = preset.build_experiment().build(models=preset.model_specs())
+    engine.run(100)
+    assert engine.n_models == 3 and engine.step == 100
+
+
+# -- Markdown -------------------------------------------------------------------------------------
+
+
+def test_markdown_headings_paragraphs_and_inline_markup():
+    html = markdown_to_html("# Title\n\nSome **bold** and *italic* and `x < y` text,\n"
+                            "continued here with θ<sub>t</sub>.\n\n### Small")
+    assert "<h1>Title</h1>" in html and "<h3>Small</h3>" in html
+    assert "<p>Some <b>bold</b> and <i>italic</i> and <code>x &lt; y</code> text, continued" \
+        in html
+    assert "θ<sub>t</sub>" in html
+
+
+def test_markdown_lists_links_and_preset_links():
+    html = markdown_to_html("Intro:\n\n- one\n- [Try it: go](preset:compare_basic) — watch\n"
+                            "  the curve\n\n1. first\n2. second [docs](https://example.org)")
+    assert "<ul><li>one</li><li><a href=\"preset:compare_basic\">Try it: go</a> — watch the " \
+        "curve</li></ul>" in html
+    assert "<ol><li>first</li><li>second <a href=\"https://example.org\">docs</a></li></ol>" \
+        in html
+
+
+def test_markdown_code_blocks_quotes_tables_and_escaping():
+    html = markdown_to_html("```\na < b **not bold**\n```\n\n> v ← μ v + g\n> θ ← θ − η v\n\n"
+                            "| a | b |\n|---|---|\n| 1 | 2 |\n\n<script>x</script> snake_case_name")
+    assert "<pre><code>a &lt; b **not bold**</code></pre>" in html
+    assert "<blockquote>v ← μ v + g<br>θ ← θ − η v</blockquote>" in html
+    assert "<tr><th>a</th><th>b</th></tr><tr><td>1</td><td>2</td></tr>" in html
+    assert "&lt;script&gt;" in html and "<script>" not in html
+    assert "snake_case_name" in html and "<i>" not in html
+
+
+# -- header errors --------------------------------------------------------------------------------
+
+
+def lesson_text(header: str, body: str = "# Hi\n\nText.\n") -> str:
+    return f"---\n{header}\n---\n{body}"
+
+
+def test_front_matter_forms():
+    header, body = parse_front_matter(lesson_text("id: a\ntitle: A\norder: 2\npresets:\n"
+                                                  "  - p1\n  - p2"))
+    assert header == {"id": "a", "title": "A", "order": 2, "presets": ("p1", "p2")}
+    assert body.startswith("# Hi")
+    header, _ = parse_front_matter(lesson_text("id: a\ntitle: A\norder: 1\npresets: p1, p2"))
+    assert header["presets"] == ("p1", "p2")
+
+
+@pytest.mark.parametrize("text, problem", [
+    ("# no header\n", "must start with"),
+    ("---\nid: a\ntitle: A\norder: 1\n", "no closing"),
+    (lesson_text("title: A\norder: 1"), "no 'id:'"),
+    (lesson_text("id: a\ntitle: A\norder: first"), "order must be an integer"),
+    (lesson_text("id: a\ntitle: A\norder: 1\nauthor: me"), "unknown key 'author'"),
+    (lesson_text("id: a\ntitle: A\norder: 1\njust words"), "expected 'key: value'"),
+])
+def test_header_errors_name_the_file(tmp_path, text, problem):
+    (tmp_path / "good.md").write_text(lesson_text("id: good\ntitle: Good\norder: 1"))
+    (tmp_path / "broken.md").write_text(text)
+    with pytest.raises(LessonError, match=f"^broken.md: .*{re.escape(problem)}"):
+        load_lessons(tmp_path)
+    errors: list[str] = []
+    assert [lesson.id for lesson in load_lessons(tmp_path, errors)] == ["good"]
+    assert len(errors) == 1 and errors[0].startswith("broken.md:")
+
+
+def test_duplicate_lesson_ids_are_refused(tmp_path):
+    for name in ("a.md", "b.md"):
+        (tmp_path / name).write_text(lesson_text("id: same\ntitle: T\norder: 1"))
+    with pytest.raises(LessonError, match="b.md: id 'same' is already used by a.md"):
+        load_lessons(tmp_path)
+
+
+def test_bad_presets_are_reported_with_file_and_preset(tmp_path):
+    path = tmp_path / "presets.json"
+    base = {"title": "T", "description": "D", "tab": "playground", "experiment": {}}
+    for change, problem in [
+        ({"tab": "elsewhere"}, "tab must be one of"),
+        ({"experiment": {"data": {"kind": "nope"}}}, "experiment: data.kind"),
+        ({"tab": "compare", "optimizers": [{"name": "sgd"}]}, "at least two optimizers"),
+        ({"tab": "landscape", "function": "nope", "optimizers": [{"name": "sgd"}]},
+         "unknown test function"),
+        ({"optimizers": [{"name": "sgd", "lr": -1}]}, "optimizers[0]"),
+    ]:
+        path.write_text(json.dumps({"version": 1, "presets": {"p1": {**base, **change}}}))
+        with pytest.raises(LessonError, match=f"^presets.json: preset 'p1': .*"
+                                              f"{re.escape(problem)}"):
+            load_presets(path)
+
+
+# -- search comparison ----------------------------------------------------------------------------
+
+
+def test_gradient_descent_beats_grid_search_at_a_tight_tolerance():
+    comp = search_comparison("booth", tol=1e-6, seed=0)
+    rows = {r.method: r for r in comp.results}
+    assert set(rows) == {"grid", "random", "gradient"}
+    gd, grid = rows["gradient"], rows["grid"]
+    assert gd.reached and gd.best_value <= 1e-6
+    assert gd.evaluations < grid.evaluations
+    assert gd.evaluations < rows["random"].evaluations
+    assert len(comp.rows()) == 3
+
+
+def test_search_comparison_at_a_loose_tolerance_and_bad_input():
+    comp = search_comparison("bowl", tol=0.01, seed=1)
+    assert all(r.reached and r.best_value <= 0.01 for r in comp.results)
+    assert comp.results[0].evaluations == 257**2  # the first dyadic grid fine enough
+    for name in ("booth", "himmelblau"):
+        assert search_comparison(name, tol=1.0).results[2].reached
+    with pytest.raises(ValueError, match="unknown function"):
+        search_comparison("nope")
+    with pytest.raises(ValueError, match="tol"):
+        search_comparison("booth", tol=0)
