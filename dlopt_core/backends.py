@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .kernels import cpu
+from .kernels import PARALLEL_LOCK, cpu
 
 BACKENDS = ("auto", "cpu", "cuda")
 
@@ -24,6 +24,11 @@ class CpuBackend:
     def train_chunk(self, e, perms, first_epoch, t0, n_steps, out) -> None:
         net = e.network
         cfg = e.train
+        with PARALLEL_LOCK:
+            self._train(e, net, cfg, perms, first_epoch, t0, n_steps, out)
+
+    @staticmethod
+    def _train(e, net, cfg, perms, first_epoch, t0, n_steps, out) -> None:
         cpu.train_chunk(
             e.theta, e.slots, e.scalars, e.hyper, e.opt_code, e.sched_code, e.sched_params,
             net.sizes, net.woff, net.uoff, net.act_code, net.loss_code, e.X, e.Y, e.Xv, e.Yv,

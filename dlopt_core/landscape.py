@@ -31,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from .kernels import landscape_cpu
+from .kernels import PARALLEL_LOCK, landscape_cpu
 from .network import Network
 from .optimizers import Optimizer, make_optimizer
 from .schedules import Schedule, make_schedule
@@ -729,7 +729,9 @@ def slice_2d(
         alphas, betas = _axis(span[0], n), _axis(span[1], n)  # type: ignore[index]
     X, Y = network.prepare(X, y)
     loss = np.empty((n, n))
-    landscape_cpu.plane_losses(theta, d1, d2, alphas, betas, *_kernel_args(network), X, Y, loss)
+    with PARALLEL_LOCK:
+        landscape_cpu.plane_losses(theta, d1, d2, alphas, betas, *_kernel_args(network), X, Y,
+                                   loss)
     return Slice(alphas, betas, loss, d1, d2, theta.copy())
 
 

@@ -1,0 +1,160 @@
+"""The challenges: races on 2-D functions (one click loads and runs them) and network situations
+(one click opens them in the Playground or the Compare tab)."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.landscape.presets import COMPARE, NETWORK_PRESETS, NetworkPreset
+from app.widgets.banner import Banner
+from dlopt_core import landscape as ls
+from dlopt_core.experiment import Experiment
+
+
+def _card(title: str) -> tuple[QFrame, QVBoxLayout]:
+    card = QFrame()
+    card.setObjectName("challengeCard")
+    card.setStyleSheet("#challengeCard { border: 1px solid #c9d3df; border-radius: 6px; "
+                       "background: #fbfcfe; }")
+    lay = QVBoxLayout(card)
+    lay.setContentsMargins(10, 8, 10, 8)
+    lay.setSpacing(6)
+    head = QLabel(title)
+    head.setStyleSheet("font-weight: 700; font-size: 10.5pt; color: #163a63;")
+    head.setWordWrap(True)
+    lay.addWidget(head)
+    return card, lay
+
+
+class ChallengesView(QWidget):
+    """Cards for ``CHALLENGES`` and ``NETWORK_PRESETS``.
+
+    ``challenge_requested(name)``: the tab loads and runs that race. ``open_in_playground`` and
+    ``open_in_compare`` carry a built, validated Experiment (and the optimizer dicts).
+    """
+
+    challenge_requested = Signal(str)
+    open_in_playground = Signal(object)
+    open_in_compare = Signal(object, object)
+    status_message = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.banner = Banner()
+        self.banner.label.setStyleSheet("font-size: 10pt; font-weight: normal;")
+        self.challenge_buttons: dict[str, QPushButton] = {}
+        self.preset_buttons: dict[tuple[str, str], QPushButton] = {}
+
+        body = QWidget()
+        col = QVBoxLayout(body)
+        col.setContentsMargins(8, 8, 8, 8)
+        col.setSpacing(10)
+        intro = QLabel("<b>Races on 2-D functions.</b> One click loads the function, the start "
+                       "point and the optimizers, and runs the race in the <i>2-D functions</i> "
+                       "view. Each shows one classic difficulty of optimization.")
+        intro.setWordWrap(True)
+        col.addWidget(intro)
+        grid = QGridLayout()
+        grid.setSpacing(8)
+        for i, (name, ch) in enumerate(ls.CHALLENGES.items()):
+            card, lay = _card(ch.title)
+            text = QLabel(ch.explanation.replace("\n", " "))
+            text.setWordWrap(True)
+            text.setStyleSheet("color: #333;")
+            text.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+            lay.addWidget(text, 1)
+            button = QPushButton(f"Run \u201c{ch.title}\u201d")
+            runs = ", ".join(r.name for r in ch.runs)
+            button.setToolTip(f"{ch.explanation}\n\nFunction: {ch.function}; start {ch.start}; "
+                              f"runs: {runs}; {ch.steps} steps")
+            button.clicked.connect(lambda _=False, n=name: self.request_challenge(n))
+            lay.addWidget(button, 0, Qt.AlignmentFlag.AlignLeft)
+            self.challenge_buttons[name] = button
+            grid.addWidget(card, i // 3, i % 3)
+        col.addLayout(grid)
+
+        intro = QLabel("<b>Training a network.</b> The same difficulties in real training. Each "
+                       "button opens a small, ready experiment in the Playground (one setting "
+                       "at a time) or in the Compare tab (several optimizers side by side).")
+        intro.setWordWrap(True)
+        col.addWidget(intro)
+        grid = QGridLayout()
+        grid.setSpacing(8)
+        for i, preset in enumerate(NETWORK_PRESETS.values()):
+            card, lay = _card(preset.title)
+            text = QLabel(preset.explanation.replace("\n", " "))
+            text.setWordWrap(True)
+            text.setStyleSheet("color: #333;")
+            text.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+            lay.addWidget(text, 1)
+            row = QHBoxLayout()
+            row.setSpacing(4)
+            for label in preset.variant_labels():
+                button = QPushButton(self._button_text(preset, label))
+                button.setToolTip(self._button_tip(preset, label))
+                button.clicked.connect(
+                    lambda _=False, p=preset.name, v=label: self.open_preset(p, v))
+                row.addWidget(button)
+                self.preset_buttons[(preset.name, label)] = button
+            row.addStretch(1)
+            lay.addLayout(row)
+            grid.addWidget(card, i // 2, i % 2)
+        col.addLayout(grid)
+        col.addStretch(1)
+
+        area = QScrollArea()
+        area.setWidget(body)
+        area.setWidgetResizable(True)
+        area.setFrameShape(QFrame.Shape.NoFrame)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 4, 4, 0)
+        lay.addWidget(self.banner)
+        lay.addWidget(area, 1)
+
+    @staticmethod
+    def _button_text(preset: NetworkPreset, label: str) -> str:
+        if preset.target == COMPARE:
+            return "Open in Compare"
+        return f"Playground: {label}" if label else "Open in Playground"
+
+    @staticmethod
+    def _button_tip(preset: NetworkPreset, label: str) -> str:
+        if preset.target == COMPARE:
+            opts = "; ".join(", ".join(f"{k} {v}" for k, v in o.items())
+                             for o in preset.optimizers)
+            return f"Open in the Compare tab with: {opts}"
+        return f"Open this setting ({label}) in the Playground, ready to train"
+
+    def request_challenge(self, name: str) -> None:
+        self.challenge_requested.emit(name)
+
+    def open_preset(self, name: str, variant: str = "") -> Experiment | None:
+        """Build preset ``name`` (``variant`` for Playground presets) and emit it."""
+        preset = NETWORK_PRESETS[name]
+        try:
+            exp = preset.build(variant)
+        except ValueError as exc:
+            message = f"{preset.title}: this preset is not valid ({exc})"
+            self.banner.show_message("error", message)
+            self.status_message.emit(message)
+            return None
+        text = preset.explanation.replace("\n", "<br>")
+        if preset.target == COMPARE:
+            self.open_in_compare.emit(exp, preset.optimizer_dicts())
+            where = "Opened in the Compare tab"
+        else:
+            self.open_in_playground.emit(exp)
+            where = "Opened in the Playground" + (f" ({variant})" if variant else "")
+        self.banner.show_message("info", f"<b>{where}: {preset.title}.</b><br>{text}")
+        self.status_message.emit(f"{where}: {preset.title}")
+        return exp

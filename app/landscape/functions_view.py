@@ -1,0 +1,756 @@
+"""Optimizers racing on 2-D test functions: heat map, animated paths, curves and theory.
+
+The paths are computed at once (a few milliseconds: the core's compiled update rule on a 2-D
+point) whenever a setting changes; the animation only reveals them step by step. A click on the
+map sets the start point and restarts the race. On the quadratic bowl the theory section shows
+the optimal rates of gradient descent and heavy-ball momentum beside the measured ones.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSpinBox,
+    QSplitter,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.landscape.common import (
+    HeatMap,
+    hbox,
+    log_field,
+    narrow,
+    scrolled,
+    section,
+    small_plot,
+)
+from app.landscape.runs import (
+    RunList,
+    RunResult,
+    RunRow,
+    RunSpec,
+    challenge_rows,
+    fmt_rate,
+    free_list,
+    run_all,
+    suggested_lr,
+)
+from app.widgets.banner import Banner
+from app.widgets.controls import SciSpinBox
+from dlopt_core import landscape as ls
+
+GRID_N = 220  # heat-map samples per axis
+FRAME_MS = 33
+MAX_STEPS = 2000
+SPEEDS = (0, 1, 2, 5, 10, 20, 50, 100)  # steps per frame; 0: auto (a race lasts about 4 s)
+AUTO_FRAMES = 120
+LEFT_WIDTH = 352
+PLOT_FLOOR = 1e-30  # smallest value drawn on the logarithmic plots
+
+
+def _speed_text(steps: int) -> str:
+    return "auto (about 4 s)" if steps == 0 else f"{steps} step{'s' if steps > 1 else ''}/frame"
+
+
+class FunctionView(QWidget):
+    """The 2-D functions view: controls on the left, map and curves on the right."""
+
+    status_message = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.fn: ls.TestFunction = ls.FUNCTIONS["quadratic"]
+        self.start: tuple[float, float] = self.fn.default_start
+        self.results: list[RunResult] = []
+        self.t = 0  # the step shown
+        self.challenge: str | None = None
+        self._frame = 0
+        self._timer = QTimer(self)
+        self._timer.setInterval(FRAME_MS)
+        self._timer.timeout.connect(self._tick)
+        self._pending = QTimer(self)
+        self._pending.setSingleShot(True)
+        self._pending.setInterval(0)
+        self._pending.timeout.connect(self.recompute)
+        self._build_controls()
+        self._build_plots()
+        lay = QHBoxLayout(self)
+        lay.setContentsMargins(0, 0, 4, 0)
+        lay.setSpacing(4)
+        lay.addWidget(scrolled(self.controls, LEFT_WIDTH))
+        lay.addWidget(self.right, 1)
+        self._wire()
+        self._apply_function(reset_lrs=True)
+        self._set_start_spins(*self.start)
+        self.recompute()
+
+    # -- layout -----------------------------------------------------------------------------------
+    def _build_controls(self) -> None:
+        self.controls = QWidget()
+        col = QVBoxLayout(self.controls)
+        col.setContentsMargins(6, 6, 6, 6)
+        col.setSpacing(8)
+
+        # function
+        self.function = QComboBox()
+        for name, fn in ls.FUNCTIONS.items():
+            self.function.addItem(fn.title.split(" (")[0], name)
+            self.function.setItemData(self.function.count() - 1, fn.note,
+                                      Qt.ItemDataRole.ToolTipRole)
+        self.function.setToolTip("The 2-D test function the optimizers race on")
+        narrow(self.function)
+        self.note = QLabel()
+        self.note.setWordWrap(True)
+        self.note.setStyleSheet("color: #444;")
+        self.kappa = SciSpinBox(1.0, 10000.0, 10.0, log_step=True, steps_per_decade=10, digits=4,
+                                first_step=1.0)
+        self.kappa.setToolTip("Condition number kappa: the ratio of the Hessian's eigenvalues "
+                              "(1 and kappa). Larger: a narrower valley, slower gradient descent")
+        self.angle = QDoubleSpinBox()
+        self.angle.setRange(-90.0, 90.0)
+        self.angle.setDecimals(0)
+        self.angle.setSingleStep(15.0)
+        self.angle.setSuffix("\u00b0")
+        self.angle.setKeyboardTracking(False)
+        self.angle.setToolTip("Rotation of the valley's long axis from the x axis (degrees); "
+                              "rotated valleys defeat per-coordinate rescaling (Adam, RMSProp)")
+        self.quad_box = QWidget()
+        quad = QFormLayout(self.quad_box)
+        quad.setContentsMargins(0, 0, 0, 0)
+        quad.addRow("condition number \u03ba", self.kappa)
+        quad.addRow("rotation", self.angle)
+        box, lay = section("Function", tooltip="Choose the surface to optimize")
+        lay.addWidget(self.function)
+        lay.addWidget(self.note)
+        lay.addWidget(self.quad_box)
+        col.addWidget(box)
+
+        # start point
+        self.start_x = QDoubleSpinBox()
+        self.start_y = QDoubleSpinBox()
+        for spin, axis in ((self.start_x, "x"), (self.start_y, "y")):
+            spin.setRange(-100.0, 100.0)
+            spin.setDecimals(3)
+            spin.setSingleStep(0.1)
+            spin.setKeyboardTracking(False)
+            spin.setToolTip(f"{axis} of the start point (or click on the map)")
+        self.default_start = QToolButton()
+        self.default_start.setText("default")
+        self.default_start.setToolTip("Back to this function's own start point")
+        box, lay = section("Start point", tooltip="Where every optimizer starts")
+        lay.addLayout(hbox(QLabel("x"), self.start_x, QLabel("y"), self.start_y,
+                           self.default_start))
+        hint = QLabel("Click on the map to start from there.")
+        hint.setStyleSheet("color: #666; font-size: 8pt;")
+        lay.addWidget(hint)
+        col.addWidget(box)
+
+        # optimizers: the free choice, or a challenge's own runs
+        self.free = free_list()
+        self.challenge_runs = RunList()
+        self.challenge_title = QLabel()
+        self.challenge_title.setWordWrap(True)
+        self.challenge_title.setStyleSheet("font-weight: 600; color: #163a63;")
+        self.leave_challenge = QPushButton("Back to free choice")
+        self.leave_challenge.setToolTip("Leave the challenge: choose the optimizers yourself")
+        challenge_page = QWidget()
+        cl = QVBoxLayout(challenge_page)
+        cl.setContentsMargins(0, 0, 0, 0)
+        cl.addWidget(self.challenge_title)
+        cl.addWidget(self.challenge_runs)
+        cl.addWidget(self.leave_challenge)
+        self.challenge_page = challenge_page
+        challenge_page.hide()
+        box, lay = section("Optimizers", tooltip="Tick the optimizers to race; each has its "
+                           "learning rate and main hyper-parameter")
+        lay.addWidget(self.free)
+        lay.addWidget(challenge_page)
+        col.addWidget(box)
+
+        # gradient
+        self.clip = SciSpinBox(0.0, 1e6, 0.0, log_step=True, steps_per_decade=4, digits=3,
+                               first_step=0.1)
+        self.clip.setToolTip("Gradient clipping: a gradient longer than this is rescaled to "
+                             "this norm (direction kept). 0: off")
+        self.noise = SciSpinBox(0.0, 100.0, 0.0, log_step=True, steps_per_decade=4, digits=3,
+                                first_step=0.01)
+        self.noise.setToolTip("Gradient noise: Gaussian noise of this standard deviation added "
+                              "to each gradient coordinate, like mini-batch noise. 0: exact "
+                              "gradients")
+        self.seed = QSpinBox()
+        self.seed.setRange(0, 99999)
+        self.seed.setToolTip("Seed of the gradient noise (the same seed gives the same paths)")
+        box, lay = section("Gradient", tooltip="Clipping and noise apply to every run that "
+                           "does not set its own")
+        form = QFormLayout()
+        form.setContentsMargins(0, 0, 0, 0)
+        form.addRow("clip norm", self.clip)
+        form.addRow("noise \u03c3", self.noise)
+        form.addRow("noise seed", self.seed)
+        lay.addLayout(form)
+        col.addWidget(box)
+
+        # race: steps and transport
+        self.steps = QSpinBox()
+        self.steps.setRange(1, MAX_STEPS)
+        self.steps.setValue(200)
+        self.steps.setKeyboardTracking(False)
+        self.steps.setToolTip(f"Number of optimizer steps of each run (at most {MAX_STEPS})")
+        self.play = QPushButton("Play")
+        self.play.setCheckable(True)
+        self.play.setToolTip("Animate the race; press again to pause")
+        self.step_button = QPushButton("Step")
+        self.step_button.setToolTip("Pause and advance every path by one step")
+        self.reset_button = QPushButton("Reset")
+        self.reset_button.setToolTip("Pause and go back to step 0")
+        self.speed = QComboBox()
+        for s in SPEEDS:
+            self.speed.addItem(_speed_text(s), s)
+        self.speed.setToolTip("Optimizer steps shown per frame (about 30 frames a second)")
+        narrow(self.speed)
+        self.step_label = QLabel()
+        self.step_label.setStyleSheet("font-weight: 600;")
+        box, lay = section("Race", tooltip="Play, pause and step through the paths")
+        form = QFormLayout()
+        form.setContentsMargins(0, 0, 0, 0)
+        form.addRow("steps", self.steps)
+        form.addRow("speed", self.speed)
+        lay.addLayout(form)
+        row = QHBoxLayout()
+        row.setSpacing(4)
+        for b in (self.play, self.step_button, self.reset_button):
+            row.addWidget(b)
+        lay.addLayout(row)
+        lay.addWidget(self.step_label)
+        col.addWidget(box)
+
+        # theory on the quadratic
+        self.theory_text = QLabel()
+        self.theory_text.setWordWrap(True)
+        self.theory_text.setTextFormat(Qt.TextFormat.RichText)
+        self.use_gd = QPushButton("Use optimal GD step")
+        self.use_gd.setToolTip("Set GD's learning rate to 2 / (1 + kappa), which makes both "
+                               "directions contract at the rate (kappa - 1) / (kappa + 1)")
+        self.use_momentum = QPushButton("Use optimal momentum")
+        self.use_momentum.setToolTip("Set momentum's lr = 4 / (sqrt(kappa) + 1)^2 and momentum "
+                                     "= ((sqrt(kappa) - 1) / (sqrt(kappa) + 1))^2 (Polyak's "
+                                     "heavy ball): rate (sqrt(kappa) - 1) / (sqrt(kappa) + 1)")
+        self.theory_box, lay = section(
+            "Theory: rates on the quadratic",
+            tooltip="A rate r means the distance to the minimum shrinks like r^t per step")
+        lay.addWidget(self.theory_text)
+        lay.addWidget(self.use_gd)
+        lay.addWidget(self.use_momentum)
+        lay.addStretch(1)
+        self.theory_box.setFixedWidth(300)
+        col.addStretch(1)
+
+    def _build_plots(self) -> None:
+        self.banner = Banner()
+        self.banner.label.setStyleSheet("font-size: 10.5pt;")
+        self.map = HeatMap("x", "y", "log\u2081\u2080(f \u2212 f*)")
+        self.map.setMinimumSize(300, 260)
+        self.map.getPlotItem().setAspectLocked(True)
+        self.map.setToolTip("Click to start every optimizer from that point; drag to pan, wheel "
+                            "to zoom. The shading is log10(f \u2212 f*); the star marks the "
+                            "minimum")
+        item = self.map.getPlotItem()
+        self.legend = pg.LegendItem(offset=(-6, 6), labelTextSize="8pt")
+        self.legend.setParentItem(item.getViewBox())
+        self.legend.setBrush(pg.mkBrush(255, 255, 255, 215))
+        self.minima = pg.ScatterPlotItem(symbol="star", size=16, pen=pg.mkPen("#222", width=1),
+                                         brush=pg.mkBrush(255, 215, 0))
+        self.start_marker = pg.ScatterPlotItem(symbol="o", size=11,
+                                               pen=pg.mkPen("#111", width=2),
+                                               brush=pg.mkBrush(255, 255, 255))
+        self.heads = pg.ScatterPlotItem(size=10, pen=pg.mkPen("w", width=1.5))
+        self.paths: list[pg.PlotDataItem] = []
+        item.addItem(self.minima)
+        item.addItem(self.start_marker)
+        self.value_plot = small_plot("f \u2212 f* along the path", "step", "f \u2212 f*")
+        self.dist_plot = small_plot("Distance to the nearest minimum", "step", "distance")
+        self.value_plot.setToolTip("f along each path, above its minimum value (log scale)")
+        self.dist_plot.setToolTip("Distance of each path to the nearest minimum (log scale); on "
+                                  "the quadratic, dashed: the theory's optimal rates")
+        self.value_plot.getPlotItem().setLogMode(False, True)
+        self.dist_plot.getPlotItem().setLogMode(False, True)
+        self.values: list[pg.PlotDataItem] = []
+        self.dists: list[pg.PlotDataItem] = []
+        dash = Qt.PenStyle.DashLine
+        self.theory_gd = pg.PlotDataItem(pen=pg.mkPen(QColor(90, 90, 90), width=1.5, style=dash))
+        self.theory_hb = pg.PlotDataItem(pen=pg.mkPen(QColor(90, 90, 90), width=1.5,
+                                                      style=Qt.PenStyle.DotLine))
+        ditem = self.dist_plot.getPlotItem()
+        ditem.addItem(self.theory_gd)
+        ditem.addItem(self.theory_hb)
+        self.dist_legend = pg.LegendItem(offset=(6, -6), labelTextSize="8pt")
+        self.dist_legend.setParentItem(ditem.getViewBox())
+        self.dist_legend.setBrush(pg.mkBrush(255, 255, 255, 215))
+        self.dist_legend.addItem(self.theory_gd, "GD theory, optimal step")
+        self.dist_legend.addItem(self.theory_hb, "heavy-ball theory, optimal")
+        self.results_label = QLabel()
+        self.results_label.setTextFormat(Qt.TextFormat.RichText)
+        self.results_label.setWordWrap(True)
+        self.results_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.results_label.setToolTip("Where each run is at the step shown")
+
+        curves = QWidget()
+        cl = QHBoxLayout(curves)
+        cl.setContentsMargins(0, 0, 0, 0)
+        cl.setSpacing(4)
+        cl.addWidget(self.value_plot)
+        cl.addWidget(self.dist_plot)
+        cl.addWidget(self.theory_box)
+        split = QSplitter(Qt.Orientation.Vertical)
+        split.addWidget(self.map)
+        split.addWidget(curves)
+        split.setStretchFactor(0, 3)
+        split.setStretchFactor(1, 2)
+        split.setChildrenCollapsible(False)
+        split.setSizes([520, 260])
+        self.right = QWidget()
+        rl = QVBoxLayout(self.right)
+        rl.setContentsMargins(0, 4, 0, 0)
+        rl.setSpacing(4)
+        rl.addWidget(self.banner)
+        rl.addWidget(split, 1)
+        rl.addWidget(self.results_label)
+
+    def _wire(self) -> None:
+        self.function.currentIndexChanged.connect(self._on_function)
+        self.kappa.valueChanged.connect(self._on_params)
+        self.angle.valueChanged.connect(self._on_params)
+        self.start_x.valueChanged.connect(self._on_start_spin)
+        self.start_y.valueChanged.connect(self._on_start_spin)
+        self.default_start.clicked.connect(lambda: self.set_start(*self.fn.default_start))
+        self.free.changed.connect(self.schedule_recompute)
+        self.challenge_runs.changed.connect(self.schedule_recompute)
+        self.leave_challenge.clicked.connect(self.leave_challenge_mode)
+        for w in (self.clip, self.noise):
+            w.valueChanged.connect(self.schedule_recompute)
+        self.seed.valueChanged.connect(self.schedule_recompute)
+        self.steps.valueChanged.connect(self.schedule_recompute)
+        self.play.toggled.connect(self.set_playing)
+        self.step_button.clicked.connect(self.step_once)
+        self.reset_button.clicked.connect(self.reset)
+        self.map.clicked.connect(self._on_map_click)
+        self.use_gd.clicked.connect(self.use_optimal_gd)
+        self.use_momentum.clicked.connect(self.use_optimal_momentum)
+
+    # -- settings ---------------------------------------------------------------------------------
+    @property
+    def runs(self) -> RunList:
+        """The list of runs in use: the challenge's or the free choice."""
+        return self.challenge_runs if self.challenge is not None else self.free
+
+    def _params(self) -> dict[str, float]:
+        if self.function.currentData() == "quadratic":
+            return {"kappa": float(self.kappa.value()), "angle": float(self.angle.value())}
+        return {}
+
+    def _apply_function(self, reset_lrs: bool) -> None:
+        """Rebuild the function from the controls; redraw the map; suggested rates if asked."""
+        name = self.function.currentData()
+        try:
+            self.fn = ls.get_function(name, **self._params())
+        except ValueError as exc:
+            self.status_message.emit(str(exc))
+            return
+        is_quad = name == "quadratic"
+        self.quad_box.setVisible(is_quad)
+        self.theory_box.setVisible(is_quad)
+        self.note.setText(self.fn.note)
+        xs, ys, Z = ls.f_grid(self.fn, GRID_N)
+        if math.isfinite(self.fn.min_value):  # log shading: valleys and plateaus alike
+            self.map.set_field(xs, ys, Z, log_field(Z, self.fn.min_value))
+            self.map.set_bar_label("log\u2081\u2080(f \u2212 f*)")
+        else:  # unbounded below: plain values, the saddle's shape
+            self.map.set_field(xs, ys, Z, Z)
+            self.map.set_bar_label("f")
+        (x0, x1), (y0, y1) = self.fn.bounds
+        self.map.show_bounds(x0, x1, y0, y1)
+        if self.fn.minima:
+            pts = np.array(self.fn.minima)
+            self.minima.setData(pts[:, 0], pts[:, 1], symbol="star")
+        else:  # the saddle point
+            self.minima.setData([0.0], [0.0], symbol="x")
+        unbounded = not math.isfinite(self.fn.min_value)
+        self.value_plot.getPlotItem().setLogMode(False, not unbounded)
+        self.value_plot.getPlotItem().setTitle(
+            "<span style='font-size:10pt;font-weight:600'>"
+            + ("f along the path (unbounded below)" if unbounded
+               else "f \u2212 f* along the path (log)") + "</span>")
+        self.value_plot.getPlotItem().setLabel("left", "f" if unbounded else "f \u2212 f*")
+        self.dist_plot.getPlotItem().setTitle(
+            "<span style='font-size:10pt;font-weight:600'>"
+            + ("Distance to the saddle point (0, 0)" if not self.fn.minima
+               else "Distance to the nearest minimum (log)") + "</span>")
+        if reset_lrs:
+            kappa = float(self.kappa.value())
+            for row in self.free.rows:
+                row.set_values(lr=suggested_lr(name, row.optimizer, kappa))
+
+    def _on_function(self) -> None:
+        self.leave_challenge_mode(recompute=False)
+        self._apply_function(reset_lrs=True)
+        self._set_start_spins(*self.fn.default_start)
+        self.start = self.fn.default_start
+        self.t = 0
+        self.recompute()
+        self.status_message.emit(f"{self.fn.title}: {self.fn.note}")
+
+    def _on_params(self) -> None:
+        # the rates stay: a GD step too large for the new kappa diverges, which is the point
+        self._apply_function(reset_lrs=False)
+        self.schedule_recompute()
+
+    def _set_start_spins(self, x: float, y: float) -> None:
+        for spin, v in ((self.start_x, x), (self.start_y, y)):
+            spin.blockSignals(True)
+            spin.setValue(v)
+            spin.blockSignals(False)
+
+    def _on_start_spin(self) -> None:
+        self.start = (float(self.start_x.value()), float(self.start_y.value()))
+        self.t = 0
+        self.schedule_recompute()
+
+    def _on_map_click(self, x: float, y: float) -> None:
+        (x0, x1), (y0, y1) = self.fn.bounds
+        if not (x0 <= x <= x1 and y0 <= y <= y1):
+            self.status_message.emit("Click inside the coloured area to set the start point")
+            return
+        self.set_start(x, y, play=True)
+
+    def set_start(self, x: float, y: float, play: bool = False) -> None:
+        """Start every run from ``(x, y)``: back to step 0, and animate when ``play``."""
+        x, y = float(f"{x:.3g}"), float(f"{y:.3g}")
+        self._set_start_spins(x, y)
+        self.start = (x, y)
+        self.t = 0
+        self.recompute()
+        if play:
+            self.set_playing(True)
+        self.status_message.emit(f"Start point ({x:g}, {y:g})")
+
+    def select_function(self, name: str, **params: float) -> None:
+        """Show test function ``name`` (``kappa`` and ``angle`` for the quadratic)."""
+        index = self.function.findData(name)
+        if index < 0:
+            raise ValueError(f"unknown test function {name!r}")
+        for spin, key in ((self.kappa, "kappa"), (self.angle, "angle")):
+            if key in params:
+                spin.blockSignals(True)
+                spin.setValue(float(params[key]))
+                spin.blockSignals(False)
+        if index == self.function.currentIndex():
+            self._on_function()
+        else:
+            self.function.setCurrentIndex(index)
+
+    # -- challenges -------------------------------------------------------------------------------
+    def load_challenge(self, name: str, play: bool = True) -> None:
+        """Load a ``CHALLENGES`` preset (function, start, runs, settings); show its explanation."""
+        if name not in ls.CHALLENGES:
+            raise ValueError(f"unknown challenge {name!r}; choose one of "
+                             f"{', '.join(ls.CHALLENGES)}")
+        ch = ls.CHALLENGES[name]
+        self.set_playing(False)
+        widgets = (self.function, self.kappa, self.angle, self.clip, self.noise, self.seed,
+                   self.steps)
+        for w in widgets:
+            w.blockSignals(True)
+        self.function.setCurrentIndex(self.function.findData(ch.function))
+        if ch.function == "quadratic":
+            self.kappa.setValue(float(ch.params.get("kappa", 10.0)))
+            self.angle.setValue(float(ch.params.get("angle", 0.0)))
+        self.clip.setValue(ch.clip_norm)
+        self.noise.setValue(ch.noise)
+        self.seed.setValue(ch.seed)
+        self.steps.setValue(min(ch.steps, MAX_STEPS))
+        for w in widgets:
+            w.blockSignals(False)
+        self.challenge_runs.clear()
+        for row in challenge_rows(ch):
+            self.challenge_runs.add(row)
+        self.challenge = name
+        self.free.hide()
+        self.challenge_page.show()
+        self.challenge_title.setText(f"Challenge: {ch.title}")
+        self._apply_function(reset_lrs=True)  # the free list's rates, for after the challenge
+        self._set_start_spins(*ch.start)
+        self.start = (float(ch.start[0]), float(ch.start[1]))
+        self.banner.show_message("info", f"<b>{ch.title}.</b> " + ch.explanation.replace(
+            "\n", "<br>"))
+        self.t = 0
+        self.recompute()
+        self.status_message.emit(f"Challenge: {ch.title}")
+        if play:
+            self.set_playing(True)
+
+    def leave_challenge_mode(self, recompute: bool = True) -> None:
+        """Back to the free choice of optimizers."""
+        if self.challenge is None:
+            return
+        self.challenge = None
+        self.challenge_page.hide()
+        self.free.show()
+        self.banner.hide()
+        if recompute:
+            self.recompute()
+
+    # -- computing --------------------------------------------------------------------------------
+    def schedule_recompute(self) -> None:
+        """Recompute once, after the current burst of changes."""
+        self._pending.start()
+
+    def specs(self) -> list[RunSpec]:
+        return self.runs.specs()
+
+    def recompute(self) -> None:
+        """Compute every ticked run's path from the current settings and redraw."""
+        self._pending.stop()
+        steps = int(self.steps.value())
+        self.results = run_all(self.fn, self.specs(), self.start, steps,
+                               float(self.clip.value()), float(self.noise.value()),
+                               int(self.seed.value()))
+        self.t = min(self.t, steps)
+        self._sync_items()
+        self._draw()
+
+    def _sync_items(self) -> None:
+        """One path, value curve and distance curve per run, created once and reused."""
+        item = self.map.getPlotItem()
+        while len(self.paths) < len(self.results):
+            path = pg.PlotDataItem(connect="finite")
+            item.addItem(path)
+            value = pg.PlotDataItem(connect="finite")
+            self.value_plot.getPlotItem().addItem(value)
+            dist = pg.PlotDataItem(connect="finite")
+            self.dist_plot.getPlotItem().addItem(dist)
+            self.paths.append(path)
+            self.values.append(value)
+            self.dists.append(dist)
+        item.removeItem(self.heads)
+        item.addItem(self.heads)  # above the paths
+        self.legend.clear()
+        for k, path in enumerate(self.paths):
+            used = k < len(self.results)
+            for it in (path, self.values[k], self.dists[k]):
+                it.setVisible(used)
+            if not used:
+                continue
+            r = self.results[k]
+            pen = pg.mkPen(r.spec.color, width=2)
+            path.setPen(pen)
+            self.values[k].setPen(pg.mkPen(r.spec.color, width=1.5))
+            self.dists[k].setPen(pg.mkPen(r.spec.color, width=1.5))
+            self.legend.addItem(path, r.spec.label + ("  (refused)" if r.trajectory is None
+                                                      else ""))
+        self.legend.setVisible(bool(self.results))
+        self.start_marker.setData([self.start[0]], [self.start[1]])
+
+    def _clip_points(self, pts: np.ndarray) -> np.ndarray:
+        """Points far outside the map pulled in (Qt cannot draw coordinates like 1e200)."""
+        (x0, x1), (y0, y1) = self.fn.bounds
+        w, h = x1 - x0, y1 - y0
+        out = np.empty_like(pts)
+        out[:, 0] = np.clip(pts[:, 0], x0 - 20 * w, x1 + 20 * w)
+        out[:, 1] = np.clip(pts[:, 1], y0 - 20 * h, y1 + 20 * h)
+        return out
+
+    def _draw(self) -> None:
+        t = self.t
+        unbounded = not math.isfinite(self.fn.min_value)
+        heads_x, heads_y, brushes = [], [], []
+        for k, r in enumerate(self.results):
+            traj = r.trajectory
+            if traj is None:
+                for it in (self.paths[k], self.values[k], self.dists[k]):
+                    it.setData([], [])
+                continue
+            upto = min(t, len(traj.path) - 1)
+            if traj.diverged:
+                upto = min(upto, traj.diverged_at - 1)
+            pts = self._clip_points(traj.path[: upto + 1])
+            self.paths[k].setData(pts[:, 0], pts[:, 1])
+            steps = np.arange(upto + 1, dtype=np.float64)
+            with np.errstate(invalid="ignore"):
+                if unbounded:
+                    vals = np.where(np.isfinite(traj.values[: upto + 1]),
+                                    traj.values[: upto + 1], np.nan)
+                else:
+                    vals = np.maximum(traj.values[: upto + 1] - self.fn.min_value, PLOT_FLOOR)
+                dist = np.maximum(r.distances[: upto + 1], PLOT_FLOOR)
+            self.values[k].setData(steps, vals)
+            self.dists[k].setData(steps, dist)
+            heads_x.append(pts[-1, 0])
+            heads_y.append(pts[-1, 1])
+            brushes.append(pg.mkBrush(r.spec.color))
+        self.heads.setData(heads_x, heads_y, brush=brushes)
+        self._draw_theory()
+        self._write_results()
+        total = int(self.steps.value())
+        self.step_label.setText(f"step {t:,} of {total:,}")
+
+    def _draw_theory(self) -> None:
+        quad = self.fn.name == "quadratic"
+        self.dist_legend.setVisible(quad)
+        self.theory_gd.setVisible(quad)
+        self.theory_hb.setVisible(quad)
+        if not quad:
+            return
+        kappa = dict(self.fn.params)["kappa"]
+        gd_lr, gd_rate = ls.gd_optimal(kappa)
+        hb_lr, hb_mom, hb_rate = ls.momentum_optimal(kappa)
+        d0 = math.hypot(*self.start)
+        steps = np.arange(self.t + 1, dtype=np.float64)
+        with np.errstate(under="ignore"):
+            for line, rate in ((self.theory_gd, gd_rate), (self.theory_hb, hb_rate)):
+                ref = d0 * rate**steps
+                keep = ref >= 1e-16 * max(d0, 1e-300)  # below: round-off, not theory
+                line.setData(steps[keep], ref[keep])
+        cell = "<td style='padding: 1px 6px 1px 0'>"
+        rows = [
+            f"<tr>{cell}<b>\u03ba = {kappa:g}</b></td>{cell}<i>rate r: distance \u221d "
+            "r<sup>t</sup></i></td></tr>",
+            f"<tr>{cell}GD, lr* = 2/(1+\u03ba) = {gd_lr:.3g}</td>{cell}(\u03ba\u22121)/(\u03ba+1)"
+            f" = <b>{gd_rate:.3f}</b></td></tr>",
+            f"<tr>{cell}heavy ball, lr* = {hb_lr:.3g},<br>momentum* = {hb_mom:.3g}</td>{cell}"
+            f"(\u221a\u03ba\u22121)/(\u221a\u03ba+1) = <b>{hb_rate:.3f}</b></td></tr>",
+            "<tr><td colspan='2' style='padding-top: 4px'><i>measured on the path shown (last "
+            "half):</i></td></tr>",
+        ]
+        for r in self.results:
+            if r.trajectory is None:
+                continue
+            upto = max(1, min(self.t, len(r.trajectory.path) - 1))
+            rate = ls.measured_rate(r.trajectory.path[: upto + 1], (0.0, 0.0))
+            rows.append(f"<tr>{cell}<span style='color:{r.spec.color.name()}'>\u25a0</span> "
+                        f"{r.spec.label}</td>{cell}r = <b>{fmt_rate(rate)}</b></td></tr>")
+        self.theory_text.setText("<table cellspacing='0'>" + "".join(rows) + "</table>")
+
+    def measured_rates(self) -> dict[str, float]:
+        """Each run's measured rate on the path shown (quadratic: minimum at the origin)."""
+        out = {}
+        for r in self.results:
+            if r.trajectory is not None:
+                upto = max(1, min(self.t, len(r.trajectory.path) - 1))
+                target = self.fn.minima[0] if self.fn.minima else (0.0, 0.0)
+                out[r.spec.label] = ls.measured_rate(r.trajectory.path[: upto + 1], target)
+        return out
+
+    def _write_results(self) -> None:
+        parts = []
+        for r in self.results:
+            mark = f"<span style='color:{r.spec.color.name()}'>\u25a0</span>"
+            if r.trajectory is None:
+                parts.append(f"{mark} {r.spec.label}: <span style='color:#b3261e'>{r.error}"
+                             "</span>")
+                continue
+            traj = r.trajectory
+            upto = min(self.t, len(traj.path) - 1)
+            if traj.diverged and self.t >= traj.diverged_at:
+                parts.append(f"{mark} {r.spec.label}: <span style='color:#b3261e'>diverged at "
+                             f"step {traj.diverged_at} (overflow): lower the learning rate or "
+                             "clip the gradient</span>")
+                continue
+            parts.append(f"{mark} {r.spec.label}: f = {traj.values[upto]:.3g}, distance "
+                         f"{r.distances[upto]:.2g}")
+        if not parts:
+            parts.append("Tick at least one optimizer to start a race.")
+        self.results_label.setText("&nbsp;&nbsp;&nbsp; ".join(parts))
+
+    # -- theory buttons ---------------------------------------------------------------------------
+    def _rows_for(self, optimizer: str) -> list[RunRow]:
+        rows = [row for row in self.runs.rows if row.optimizer == optimizer]
+        if not rows:
+            self.leave_challenge_mode(recompute=False)
+            rows = [row for row in self.free.rows if row.optimizer == optimizer]
+        return rows
+
+    def use_optimal_gd(self) -> None:
+        """Give GD the optimal step 2 / (1 + kappa) on the quadratic."""
+        if self.fn.name != "quadratic":
+            return
+        lr, _ = ls.gd_optimal(dict(self.fn.params)["kappa"])
+        for row in self._rows_for("sgd"):
+            row.set_values(lr=lr, checked=True)
+        self.t = 0
+        self.recompute()
+        self.set_playing(True)
+
+    def use_optimal_momentum(self) -> None:
+        """Give heavy-ball momentum Polyak's optimal lr and momentum on the quadratic."""
+        if self.fn.name != "quadratic":
+            return
+        lr, mom, _ = ls.momentum_optimal(dict(self.fn.params)["kappa"])
+        for row in self._rows_for("momentum"):
+            row.set_values(lr=lr, hyper=mom, checked=True)
+        self.t = 0
+        self.recompute()
+        self.set_playing(True)
+
+    # -- animation --------------------------------------------------------------------------------
+    def steps_per_frame(self) -> int:
+        s = int(self.speed.currentData())
+        return max(1, math.ceil(int(self.steps.value()) / AUTO_FRAMES)) if s == 0 else s
+
+    def set_playing(self, playing: bool) -> None:
+        """Start or pause the animation (from step 0 when the race had ended)."""
+        if playing and self.t >= int(self.steps.value()):
+            self.t = 0
+        if playing:
+            self._timer.start()
+        else:
+            self._timer.stop()
+        self.play.blockSignals(True)
+        self.play.setChecked(playing)
+        self.play.setText("Pause" if playing else "Play")
+        self.play.blockSignals(False)
+
+    @property
+    def playing(self) -> bool:
+        return self._timer.isActive()
+
+    def step_once(self) -> None:
+        self.set_playing(False)
+        self.t = min(self.t + 1, int(self.steps.value()))
+        self._draw()
+
+    def reset(self) -> None:
+        self.set_playing(False)
+        self.t = 0
+        self._draw()
+
+    def _tick(self) -> None:
+        total = int(self.steps.value())
+        self.t = min(self.t + self.steps_per_frame(), total)
+        self._draw()
+        if self.t >= total:
+            self.set_playing(False)
+
+    def shutdown(self) -> None:
+        self._timer.stop()
+        self._pending.stop()
+
+    def path_lengths(self) -> list[int]:
+        """Points drawn per path (tests and status)."""
+        out = []
+        for k in range(len(self.results)):
+            x, _ = self.paths[k].getData()
+            out.append(0 if x is None else len(x))
+        return out

@@ -1,0 +1,158 @@
+"""Network situations of the Landscape tab's challenges, as plain ``Experiment.from_dict`` data.
+
+Each preset shows one difficulty of training a real network. A ``playground`` preset opens one
+experiment in the Playground; its ``variants`` (a label and a patch of the base config each) are
+the settings worth trying one after the other. A ``compare`` preset opens one experiment in the
+Compare tab with several optimizers (``optimizers``: ``make_optimizer`` keyword dicts with a
+``name``), which train side by side on the same data from the same initial weights.
+
+All are tiny (a few hundred points, small networks) so that they train in seconds.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from dlopt_core.experiment import Experiment
+
+PLAYGROUND, COMPARE = "playground", "compare"
+
+
+@dataclass(frozen=True)
+class NetworkPreset:
+    """One network situation: a base config, and variants (Playground) or optimizers (Compare).
+
+    explanation: two lines separated by a newline: what happens, and why or what helps.
+    """
+
+    name: str
+    title: str
+    explanation: str
+    target: str  # PLAYGROUND or COMPARE
+    config: Mapping[str, Any]
+    variants: tuple[tuple[str, Mapping[str, Any]], ...] = ()
+    optimizers: tuple[Mapping[str, Any], ...] = ()
+
+    def variant_labels(self) -> list[str]:
+        """Labels of the variants (a single empty label when there are none)."""
+        return [label for label, _ in self.variants] or [""]
+
+    def experiment_dict(self, variant: str = "") -> dict[str, Any]:
+        """The config of ``variant`` (the base config for "" or a preset without variants)."""
+        raw = copy.deepcopy(dict(self.config))
+        if not variant:
+            return raw
+        for label, patch in self.variants:
+            if label == variant:
+                merged = _merge(raw, patch)
+                merged["name"] = f"{self.title}: {label}"
+                return merged
+        raise ValueError(f"preset {self.name!r} has no variant {variant!r}; "
+                         f"choose one of {', '.join(self.variant_labels())}")
+
+    def build(self, variant: str = "") -> Experiment:
+        """The validated experiment of ``variant``."""
+        return Experiment.from_dict(self.experiment_dict(variant))
+
+    def optimizer_dicts(self) -> list[dict[str, Any]]:
+        """Copies of the optimizers to compare (``{"name": ..., **hyper}``)."""
+        return [dict(o) for o in self.optimizers]
+
+
+def _merge(base: dict[str, Any], patch: Mapping[str, Any]) -> dict[str, Any]:
+    """``base`` with ``patch`` applied: nested objects merge, other values replace."""
+    out = copy.deepcopy(base)
+    for key, value in patch.items():
+        if isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
+            out[key] = _merge(dict(out[key]), value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+NETWORK_PRESETS: dict[str, NetworkPreset] = {
+    p.name: p
+    for p in (
+        NetworkPreset(
+            "minibatch_noise", "Mini-batch noise: batch 1 against full batch",
+            "With one example per step the gradient is a noisy estimate of the true one: the "
+            "training loss jitters and never settles.\nThe full-batch gradient is exact, so the "
+            "curve is smooth, but every step costs 150 times more computation.",
+            PLAYGROUND,
+            {
+                "name": "Mini-batch noise", "seed": 0,
+                "data": {"kind": "moons", "n_samples": 200, "noise": 0.2, "val_fraction": 0.25},
+                "network": {"hidden": [8], "activation": "tanh", "init": "xavier"},
+                "optimizer": {"name": "sgd", "lr": 0.1},
+                "training": {"batch_size": 1, "eval_every": 5},
+                "max_steps": 3000,
+            },
+            variants=(
+                ("batch size 1", {"training": {"batch_size": 1}}),
+                ("full batch (150)", {"training": {"batch_size": 150}}),
+            ),
+        ),
+        NetworkPreset(
+            "bad_init", "Bad initialisation: all zeros, or far too large",
+            "All-zero weights make every hidden unit compute the same thing with a zero gradient: "
+            "the loss stays at log 2 = 0.693.\nWeights drawn far too large saturate the tanh "
+            "units: a huge initial loss and a slow, poor fit; Xavier scaling avoids both.",
+            PLAYGROUND,
+            {
+                "name": "Bad initialisation", "seed": 0,
+                "data": {"kind": "spiral", "n_samples": 300, "noise": 0.1, "val_fraction": 0.25},
+                "network": {"hidden": [16, 16], "activation": "tanh", "init": "zeros"},
+                "optimizer": {"name": "adam", "lr": 0.01},
+                "training": {"batch_size": 20},
+                "max_steps": 3000,
+            },
+            variants=(
+                ("zeros", {"network": {"init": "zeros"}}),
+                ("too large, N(0, 5\u00b2)", {"network": {"init": "normal", "init_std": 5.0}}),
+                ("Xavier (good)", {"network": {"init": "xavier"}}),
+            ),
+        ),
+        NetworkPreset(
+            "dying_relu", "Dying ReLUs under a large learning rate",
+            "One large step can push a ReLU unit's input below zero for every example: its "
+            "gradient is then zero forever and the unit is dead.\nAt lr = 3 a whole layer dies and "
+            "the loss stays at 0.69; lr = 1 loses a few units, lr = 0.05 none.",
+            COMPARE,
+            {
+                "name": "Dying ReLUs", "seed": 0,
+                "data": {"kind": "circle", "n_samples": 300, "noise": 0.1, "val_fraction": 0.25},
+                "network": {"hidden": [16, 16], "activation": "relu", "init": "he"},
+                "optimizer": {"name": "sgd", "lr": 0.05},
+                "training": {"batch_size": 10},
+                "max_steps": 2000,
+            },
+            optimizers=(
+                {"name": "sgd", "lr": 0.05},
+                {"name": "sgd", "lr": 1.0},
+                {"name": "sgd", "lr": 3.0},
+            ),
+        ),
+        NetworkPreset(
+            "overfitting", "Pure optimization is not learning: overfitting",
+            "A large network on 50 noisy examples drives the training loss to almost zero while "
+            "the validation loss climbs: the optimizer solves the wrong problem.\nEarly stopping "
+            "keeps the parameters of the best validation loss and stops when it stops improving.",
+            PLAYGROUND,
+            {
+                "name": "Overfitting", "seed": 0,
+                "data": {"kind": "xor", "n_samples": 100, "noise": 0.5, "val_fraction": 0.5},
+                "network": {"hidden": [64, 64], "activation": "relu", "init": "he"},
+                "optimizer": {"name": "adam", "lr": 0.01},
+                "training": {"batch_size": 10, "eval_every": 10, "early_stopping": 0},
+                "max_steps": 4000,
+            },
+            variants=(
+                ("no early stopping", {"training": {"early_stopping": 0}}),
+                ("early stopping (patience 20)", {"training": {"early_stopping": 20}}),
+            ),
+        ),
+    )
+}

@@ -1,0 +1,261 @@
+"""The Landscape tab: races on 2-D functions, challenges, network presets and the loss shape."""
+
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import time  # noqa: E402
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+from PySide6.QtCore import Qt  # noqa: E402
+
+from app.landscape.common import contour_segments  # noqa: E402
+from app.landscape.presets import COMPARE, NETWORK_PRESETS, PLAYGROUND  # noqa: E402
+from app.landscape.shape_view import USER  # noqa: E402
+from app.landscape.tab import FUNCTIONS_PAGE, LandscapeTab  # noqa: E402
+from dlopt_core import landscape as ls  # noqa: E402
+from dlopt_core.experiment import Experiment  # noqa: E402
+from dlopt_core.optimizers import make_optimizer  # noqa: E402
+
+TIMEOUT = 15_000  # ms; a cold Numba cache on a slow machine
+
+
+@pytest.fixture
+def tab(qtbot):
+    t = LandscapeTab()
+    qtbot.addWidget(t)
+    t.resize(1300, 850)
+    t.show()
+    qtbot.waitExposed(t)
+    yield t
+    started = time.perf_counter()
+    t.shutdown()
+    assert time.perf_counter() - started < 1.5
+    thread = t.shape.controller.worker_thread
+    assert thread is None or thread.isFinished()
+
+
+def test_contour_segments_lie_on_their_level():
+    xs = np.linspace(-2.0, 2.0, 61)
+    ys = np.linspace(-1.5, 1.5, 47)
+    Z = xs[None, :] ** 2 + ys[:, None] ** 2
+    x, y = contour_segments(xs, ys, Z, [1.0])
+    assert len(x) > 40 and len(x) % 2 == 0
+    assert np.allclose(np.hypot(x, y), 1.0, atol=0.01)
+    Z[10, 10] = np.nan  # cells next to a hole are skipped, not broken
+    x, y = contour_segments(xs, ys, Z, [1.0, 2.0])
+    assert np.all(np.isfinite(x)) and np.all(np.isfinite(y))
+
+
+def test_pick_function_click_start_and_race_three_optimizers(tab, qtbot):
+    fv = tab.functions
+    fv.function.setCurrentIndex(fv.function.findData("himmelblau"))
+    assert fv.fn.name == "himmelblau"
+    assert not fv.quad_box.isVisible() and not fv.theory_box.isVisible()
+    assert fv.map.contour_count() > 100
+    checked = [row.label for row in fv.free.rows if row.check.isChecked()]
+    assert checked == ["GD", "Momentum", "Adam"]
+    # a click on the map sets the start point and starts the race
+    pos = fv.map.view_to_widget(1.0, -2.0)
+    qtbot.mouseClick(fv.map.viewport(), Qt.MouseButton.LeftButton, pos=pos)
+    assert fv.start == pytest.approx((1.0, -2.0), abs=0.15)
+    assert fv.start_x.value() == pytest.approx(fv.start[0])
+    assert fv.playing
+    first = fv.path_lengths()
+    assert len(first) == 3
+    qtbot.waitUntil(lambda: min(fv.path_lengths()) > max(first) + 5, timeout=TIMEOUT)
+    for k in range(3):
+        x, y = fv.paths[k].getData()
+        assert (x[0], y[0]) == pytest.approx(fv.start)
+        assert fv.values[k].getData()[0] is not None
+    assert len(fv.legend.items) == 3
+    fv.reset()
+    assert fv.path_lengths() == [1, 1, 1] and not fv.playing
+    fv.step_once()
+    assert fv.path_lengths() == [2, 2, 2]
+    assert "step 1 of" in fv.step_label.text()
+
+
+def test_gradient_settings_and_a_refused_setting(tab):
+    fv = tab.functions
+    fv.function.setCurrentIndex(fv.function.findData("cliff"))
+    fv.clip.setValue(1.0)
+    fv.noise.setValue(0.5)
+    fv.recompute()
+    gd = next(r for r in fv.results if r.spec.label == "GD").trajectory
+    assert np.nanmax(gd.grad_norms) > 1.0  # noise and the wall, measured before clipping
+    nesterov = fv.free.row("nesterov")
+    nesterov.set_values(hyper=0.0, checked=True)
+    fv.recompute()
+    refused = next(r for r in fv.results if r.spec.optimizer == "nesterov")
+    assert refused.trajectory is None and "momentum" in refused.error
+    assert "Nesterov" in fv.results_label.text()
+
+
+def test_theory_buttons_set_the_optimal_parameters(tab, qtbot):
+    fv = tab.functions
+    fv.select_function("quadratic", kappa=25.0, angle=0.0)
+    assert fv.theory_box.isVisible()
+    fv.steps.setValue(120)
+    fv.speed.setCurrentIndex(fv.speed.findData(100))
+    fv.use_gd.click()
+    lr, rate = ls.gd_optimal(25.0)
+    assert fv.free.row("sgd").lr.value() == pytest.approx(lr, rel=1e-3)
+    fv.use_momentum.click()
+    hb_lr, hb_mom, hb_rate = ls.momentum_optimal(25.0)
+    row = fv.free.row("momentum")
+    assert row.lr.value() == pytest.approx(hb_lr, rel=1e-3)
+    assert row.hyper_spin.value() == pytest.approx(hb_mom, abs=1e-4)
+    qtbot.waitUntil(lambda: not fv.playing, timeout=TIMEOUT)
+    measured = fv.measured_rates()
+    assert measured["GD"] == pytest.approx(rate, abs=0.01)
+    assert measured["Momentum"] == pytest.approx(hb_rate, abs=0.05)
+    text = fv.theory_text.text()
+    assert f"{rate:.3f}" in text and f"{hb_rate:.3f}" in text
+    x, _ = fv.theory_gd.getData()
+    assert x is not None and len(x) > 10
+
+
+def test_each_challenge_loads_and_runs(tab, qtbot):
+    fv = tab.functions
+    tab.views.setCurrentIndex(1)
+    for name, ch in ls.CHALLENGES.items():
+        tab.challenges.challenge_buttons[name].click()
+        assert tab.views.currentIndex() == FUNCTIONS_PAGE
+        assert fv.challenge == name and fv.fn.name == ch.function
+        assert fv.start == pytest.approx(ch.start)
+        assert [row.label for row in fv.challenge_runs.rows] == [r.name for r in ch.runs]
+        assert fv.banner.isVisible()
+        assert ch.explanation.split("\n")[0][:40] in fv.banner.text()
+        qtbot.waitUntil(lambda: min(fv.path_lengths(), default=0) > 3, timeout=TIMEOUT)
+        assert len(fv.path_lengths()) == len(ch.runs)
+        colors = {r.spec.color.name() for r in fv.results}
+        assert len(colors) == len(ch.runs)  # every run has a colour of its own
+    # the runs are the challenge's own: clipping of the cliff's second run, a schedule for SGD
+    tab.load_challenge("cliff")
+    assert [r.spec.clip_norm for r in fv.results] == [None, 1.0]
+    fv.leave_challenge.click()
+    assert fv.challenge is None and not fv.banner.isVisible()
+
+
+def test_every_control_has_a_tooltip(tab):
+    from PySide6.QtWidgets import QAbstractButton, QAbstractSpinBox, QComboBox, QTabBar
+
+    inner = QAbstractSpinBox | QComboBox | QTabBar  # their own sub-widgets
+    missing = []
+    for kind in (QAbstractButton, QAbstractSpinBox, QComboBox):
+        for w in tab.findChildren(kind):
+            if not w.toolTip() and not w.isHidden() and not isinstance(w.parent(), inner):
+                missing.append(f"{type(w).__name__} {getattr(w, 'text', lambda: '')()!r}")
+    assert not missing
+
+
+def test_network_presets_validate():
+    assert {"minibatch_noise", "bad_init", "dying_relu", "overfitting"} <= set(NETWORK_PRESETS)
+    for preset in NETWORK_PRESETS.values():
+        assert preset.target in (PLAYGROUND, COMPARE)
+        assert len(preset.explanation.split("\n")) == 2
+        for label in preset.variant_labels():
+            exp = Experiment.from_dict(preset.experiment_dict(label))
+            _, _, engine = exp.build()
+            engine.run(5)
+            assert exp.max_steps > 0
+        if preset.target == COMPARE:
+            assert len(preset.optimizers) >= 2
+            for o in preset.optimizer_dicts():
+                make_optimizer(**o)
+    assert NETWORK_PRESETS["bad_init"].build("zeros").network.init == "zeros"
+    assert NETWORK_PRESETS["minibatch_noise"].build("batch size 1").training.batch_size == 1
+    assert NETWORK_PRESETS["overfitting"].build(
+        "early stopping (patience 20)").training.early_stopping == 20
+    with pytest.raises(ValueError, match="no variant"):
+        NETWORK_PRESETS["bad_init"].experiment_dict("nonsense")
+
+
+def test_network_preset_buttons_emit_the_right_signal(tab, qtbot):
+    view = tab.challenges
+    tab.views.setCurrentIndex(1)
+    for (name, label), button in view.preset_buttons.items():
+        preset = NETWORK_PRESETS[name]
+        if preset.target == PLAYGROUND:
+            with qtbot.waitSignal(tab.open_in_playground, timeout=1000) as blocker:
+                button.click()
+            exp = blocker.args[0]
+            assert isinstance(exp, Experiment)
+            assert exp == preset.build(label)
+        else:
+            with qtbot.waitSignal(tab.open_in_compare, timeout=1000) as blocker:
+                button.click()
+            exp, optimizers = blocker.args
+            assert isinstance(exp, Experiment)
+            assert optimizers == preset.optimizer_dicts()
+        assert view.banner.isVisible() and preset.title in view.banner.text()
+
+
+def test_train_a_paper_situation_then_interpolation_and_slice(tab, qtbot):
+    sv = tab.shape
+    tab.views.setCurrentIndex(2)
+    sv.select_situation("deep_linear")
+    sv.steps.setValue(300)
+    sv.snapshots.setValue(12)
+    sv.resolution.setValue(15)
+    sv.train_button.click()
+    assert sv.busy and sv.cancel_button.isEnabled()
+    qtbot.waitUntil(lambda: sv.result is not None, timeout=TIMEOUT)
+    alphas, losses = sv.line_points()
+    assert len(alphas) == len(ls.DEFAULT_ALPHAS) == 41
+    assert np.all(np.isfinite(losses))
+    r = sv.result
+    assert r.slice_loss.shape == (15, 15) and np.all(np.isfinite(r.slice_loss))
+    assert r.coords.shape == (13, 2)
+    assert np.all(np.isfinite(sv.val_curve.getData()[1]))
+    assert sv.map.contour_count() > 0
+    assert "Deep linear" in sv.banner.text()
+    assert not sv.busy and sv.recompute_button.isEnabled()
+    # another plane for the same network, without training again
+    sv.directions.setCurrentIndex(sv.directions.findData("random"))
+    sv.recompute_button.click()
+    qtbot.waitUntil(lambda: sv.result is not r, timeout=TIMEOUT)
+    assert sv.result.directions == "random" and np.all(np.isnan(sv.result.explained))
+
+
+def test_set_trained_network_from_a_tiny_engine(tab, qtbot):
+    exp = Experiment.from_dict({
+        "data": {"kind": "moons", "n_samples": 80, "val_fraction": 0.25},
+        "network": {"hidden": [4]}, "optimizer": {"name": "adam", "lr": 0.05},
+        "training": {"batch_size": 20},
+    })
+    _, net, engine = exp.build()
+    thetas = [engine.theta[0].copy()]
+    for _ in range(6):
+        engine.run(10)
+        thetas.append(engine.theta[0].copy())
+    sv = tab.shape
+    sv.resolution.setValue(11)
+    tab.set_trained_network(net, engine.theta_init[0], engine.theta[0], np.array(thetas),
+                            engine.X, engine.Y, engine.Xv, engine.Yv)
+    assert sv.situation.currentData() == USER
+    qtbot.waitUntil(lambda: sv.result is not None, timeout=TIMEOUT)
+    alphas, losses = sv.line_points()
+    assert len(alphas) == 41 and np.all(np.isfinite(losses))
+    k = int(np.argmin(np.abs(alphas - 1.0)))
+    assert losses[k] == pytest.approx(ls.network_loss(net, engine.theta[0], engine.X, engine.Y))
+    assert sv.result.coords.shape == (7, 2)
+    # a parameter vector of the wrong size is refused with a message
+    sv.set_trained_network(net, np.zeros(3), np.zeros(3), None, engine.X, engine.Y)
+    assert "do not fit" in sv.state.text()
+
+
+def test_cancel_and_shutdown_are_prompt(tab, qtbot):
+    sv = tab.shape
+    sv.select_situation("noisy_task")
+    sv.steps.setValue(100_000)
+    sv.train_button.click()
+    qtbot.waitUntil(lambda: sv.progress.value() > 0, timeout=TIMEOUT)
+    sv.cancel_button.click()
+    qtbot.waitUntil(lambda: not sv.busy, timeout=2000)
+    assert sv.state.text() == "cancelled" and sv.result is None
+    sv.train_button.click()
+    qtbot.waitUntil(lambda: sv.progress.value() > 0, timeout=TIMEOUT)
+    # the fixture's teardown checks that shutdown stops the running job within a second
