@@ -59,6 +59,27 @@ class NetworkSpec:
     features: tuple[str, ...] = features.RAW
 
 
+CLASSROOM_CONTROLS = ("data", "features", "network", "optimizer", "learning_rate", "schedule",
+                      "training")
+
+
+@dataclass(frozen=True)
+class ClassroomSpec:
+    """A teacher's focus for an exercise: controls shown but locked, controls hidden, a note.
+
+    Control groups: data, features, network, optimizer (rule and hyper-parameters other than the
+    learning rate), learning_rate, schedule, training (batch size, regularisation, stopping).
+    """
+
+    note: str = ""
+    locked: tuple[str, ...] = ()
+    hidden: tuple[str, ...] = ()
+
+    @property
+    def active(self) -> bool:
+        return bool(self.note or self.locked or self.hidden)
+
+
 @dataclass(frozen=True)
 class Experiment:
     """Everything needed to repeat a run: data, network, optimizer, schedule, training, seed."""
@@ -72,6 +93,7 @@ class Experiment:
     max_steps: int = 0
     target_loss: float = 0.0
     name: str = ""
+    classroom: ClassroomSpec = field(default_factory=ClassroomSpec)
 
     # -- building ---------------------------------------------------------------------------------
     def dataset(self) -> datasets.Dataset:
@@ -135,6 +157,9 @@ class Experiment:
             },
             "max_steps": self.max_steps,
             "target_loss": self.target_loss,
+            **({"classroom": {"note": self.classroom.note, "locked": list(self.classroom.locked),
+                              "hidden": list(self.classroom.hidden)}}
+               if self.classroom.active else {}),
         }
 
     def to_json(self) -> str:
@@ -226,12 +251,20 @@ class Experiment:
             eval_every=tr.get("eval_every", _integer(1, 100_000), bt.eval_every),
         )
         tr.done()
+        room = _Section(top.get("classroom", _mapping, {}), "classroom")
+        classroom = ClassroomSpec(
+            note=room.get("note", _string, ""),
+            locked=tuple(room.get("locked", _str_list(CLASSROOM_CONTROLS), [])),
+            hidden=tuple(room.get("hidden", _str_list(CLASSROOM_CONTROLS), [])),
+        )
+        room.done()
         exp = cls(
             data=data, network=net, optimizer=optimizer, schedule=schedule, training=training,
             seed=top.get("seed", _integer(0, 2**32 - 1), base.seed),
             max_steps=top.get("max_steps", _integer(0, 10**9), base.max_steps),
             target_loss=top.get("target_loss", _number(0.0, 1e6), base.target_loss),
             name=top.get("name", _string, base.name),
+            classroom=classroom,
         )
         top.done()
         return exp

@@ -147,3 +147,17 @@ def test_any_json_value_loads_or_raises_the_documented_error(raw):
         Experiment.from_dict(raw)
     except ExperimentError:
         pass
+
+
+def test_classroom_section_round_trips_and_is_validated():
+    raw = example().to_dict()
+    assert "classroom" not in raw
+    raw["classroom"] = {"note": "Only the learning rate may change.",
+                        "locked": ["data", "network", "optimizer", "schedule", "training"],
+                        "hidden": ["features"]}
+    exp = Experiment.from_dict(raw)
+    assert exp.classroom.locked[0] == "data" and exp.classroom.hidden == ("features",)
+    assert Experiment.from_dict(exp.to_dict()) == exp
+    raw["classroom"]["locked"] = ["everything"]
+    with pytest.raises(ExperimentError, match=r"classroom.locked\[0\]: \"everything\" is not one"):
+        Experiment.from_dict(raw)
