@@ -1,0 +1,276 @@
+"""Small shared pieces of the Compare tab: colours, number boxes, sortable cells, a banner."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QPoint, QRect, QSize, Qt
+from PySide6.QtGui import QColor, QIcon, QPixmap
+from PySide6.QtWidgets import (
+    QAbstractSpinBox,
+    QDoubleSpinBox,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QLayout,
+    QLayoutItem,
+    QTableWidgetItem,
+    QToolButton,
+    QWidget,
+)
+
+# One colour per model (colour-blind friendly order, after Okabe-Ito and Tableau).
+PALETTE = (
+    QColor(31, 119, 180), QColor(230, 120, 20), QColor(44, 160, 44), QColor(214, 39, 40),
+    QColor(148, 103, 189), QColor(140, 86, 75), QColor(227, 119, 194), QColor(23, 190, 207),
+)
+DIVERGED_COLOR = QColor(150, 150, 150)
+MISSING = "\u2014"  # em dash for a value that does not exist
+
+
+def color(i: int) -> QColor:
+    """The colour of model (or group) ``i``; cycles after eight."""
+    return QColor(PALETTE[i % len(PALETTE)])
+
+
+def swatch(c: QColor, size: int = 12) -> QIcon:
+    """A small square icon filled with ``c``."""
+    pix = QPixmap(size, size)
+    pix.fill(c)
+    return QIcon(pix)
+
+
+_configured = False
+
+
+def configure_pyqtgraph() -> None:
+    """Light background and antialiased lines (the app's plot style)."""
+    global _configured
+    if not _configured:
+        pg.setConfigOptions(background="w", foreground="#333333", antialias=True)
+        _configured = True
+
+
+def fmt(value: float, digits: int = 4) -> str:
+    """A number for a table or label; an em dash for NaN."""
+    if value is None or not math.isfinite(value):
+        return MISSING
+    return f"{value:.{digits}g}"
+
+
+def style_plot(plot: pg.PlotItem, title: str, x_label: str, y_label: str) -> None:
+    """Title, axis labels, a faint grid and no context menu, as elsewhere in the app."""
+    plot.setTitle(f"<span style='font-size:10pt;font-weight:600'>{title}</span>")
+    plot.setLabel("bottom", x_label)
+    plot.setLabel("left", y_label)
+    plot.showGrid(x=True, y=True, alpha=0.15)
+    plot.setMenuEnabled(False)
+    plot.hideButtons()
+    for axis in ("left", "bottom"):
+        plot.getAxis(axis).enableAutoSIPrefix(False)
+
+
+def positive_or_nan(values: np.ndarray) -> np.ndarray:
+    """``values`` with non-positive and non-finite entries set to NaN (for a log axis)."""
+    out = np.array(values, dtype=np.float64)
+    with np.errstate(invalid="ignore"):
+        out[~(out > 0.0) | ~np.isfinite(out)] = np.nan
+    return out
+
+
+class SciSpinBox(QDoubleSpinBox):
+    """A spin box for rates spanning many decades: shows ``%g`` and steps by a factor."""
+
+    def __init__(self, value: float, low: float = 1e-7, high: float = 1000.0,
+                 factor: float = 2.0, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.factor = factor
+        self.setDecimals(12)
+        self.setRange(low, high)
+        self.setValue(value)
+        self.setKeyboardTracking(False)
+        self.setCorrectionMode(QAbstractSpinBox.CorrectionMode.CorrectToNearestValue)
+
+    def textFromValue(self, value: float) -> str:  # noqa: N802 - Qt API
+        return f"{value:.6g}"
+
+    def valueFromText(self, text: str) -> float:  # noqa: N802 - Qt API
+        try:
+            return float(text.strip())
+        except ValueError:
+            return self.value()
+
+    def validate(self, text: str, pos: int):
+        from PySide6.QtGui import QValidator
+
+        stripped = text.strip()
+        if not stripped:
+            return QValidator.State.Intermediate, text, pos
+        try:
+            value = float(stripped)
+        except ValueError:
+            partial = stripped.rstrip("eE+-.")
+            ok = not partial or _is_float(partial)
+            state = QValidator.State.Intermediate if ok else QValidator.State.Invalid
+            return state, text, pos
+        if self.minimum() <= value <= self.maximum():
+            return QValidator.State.Acceptable, text, pos
+        return QValidator.State.Intermediate, text, pos
+
+    def stepBy(self, steps: int) -> None:  # noqa: N802 - Qt API
+        value = self.value() * self.factor ** steps
+        self.setValue(min(self.maximum(), max(self.minimum(), value)))
+
+
+def _is_float(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+class SortItem(QTableWidgetItem):
+    """A table cell that sorts by a number (NaN and missing values last)."""
+
+    def __init__(self, text: str, key: float) -> None:
+        super().__init__(text)
+        self.key = key if math.isfinite(key) else math.inf
+        self.setFlags(self.flags() & ~Qt.ItemFlag.ItemIsEditable)
+        self.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+
+    def __lt__(self, other: QTableWidgetItem) -> bool:
+        if isinstance(other, SortItem):
+            return self.key < other.key
+        return super().__lt__(other)
+
+
+_BANNER = {
+    "error": ("#fdecea", "#b3261e", "#5f1410", "\u26a0"),
+    "warning": ("#fff4e0", "#c77800", "#5a3a00", "\u25a0"),
+    "info": ("#e8f1fb", "#2f6db3", "#163a63", "\u2139"),
+}
+
+
+class MessageStrip(QFrame):
+    """A one-line coloured message with a close button; hidden until :meth:`show_message`."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("compareMessage")
+        self.kind = ""
+        self.icon = QLabel()
+        self.label = QLabel()
+        self.label.setWordWrap(True)
+        self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        close = QToolButton()
+        close.setText("\u2715")
+        close.setAutoRaise(True)
+        close.setToolTip("Hide this message")
+        close.clicked.connect(self.clear)
+        lay = QHBoxLayout(self)
+        lay.setContentsMargins(10, 4, 4, 4)
+        lay.addWidget(self.icon)
+        lay.addWidget(self.label, 1)
+        lay.addWidget(close)
+        self.hide()
+
+    def text(self) -> str:
+        return self.label.text()
+
+    def show_message(self, kind: str, text: str) -> None:
+        """Show ``text`` styled as ``kind``: error, warning or info."""
+        bg, border, fg, icon = _BANNER.get(kind, _BANNER["info"])
+        self.setStyleSheet(
+            f"#compareMessage {{ background: {bg}; border: 1px solid {border};"
+            f" border-radius: 4px; }} #compareMessage QLabel {{ color: {fg}; font-weight: 600; }}"
+        )
+        self.kind = kind
+        self.icon.setText(icon)
+        self.label.setText(text)
+        self.show()
+
+    def clear(self) -> None:
+        self.kind = ""
+        self.label.clear()
+        self.hide()
+
+
+class FlowLayout(QLayout):
+    """Lays widgets out left to right, wrapping onto new lines when the width runs out."""
+
+    def __init__(self, parent: QWidget | None = None, spacing: int = 8) -> None:
+        super().__init__(parent)
+        self._items: list[QLayoutItem] = []
+        self._spacing = spacing
+        self.setContentsMargins(0, 0, 0, 0)
+
+    def addItem(self, item: QLayoutItem) -> None:  # noqa: N802 - Qt API
+        self._items.append(item)
+
+    def count(self) -> int:
+        return len(self._items)
+
+    def itemAt(self, index: int) -> QLayoutItem | None:  # noqa: N802 - Qt API
+        return self._items[index] if 0 <= index < len(self._items) else None
+
+    def takeAt(self, index: int) -> QLayoutItem | None:  # noqa: N802 - Qt API
+        return self._items.pop(index) if 0 <= index < len(self._items) else None
+
+    def expandingDirections(self) -> Qt.Orientation:  # noqa: N802 - Qt API
+        return Qt.Orientation(0)
+
+    def hasHeightForWidth(self) -> bool:  # noqa: N802 - Qt API
+        return True
+
+    def heightForWidth(self, width: int) -> int:  # noqa: N802 - Qt API
+        return self._arrange(QRect(0, 0, width, 0), move=False)
+
+    def setGeometry(self, rect: QRect) -> None:  # noqa: N802 - Qt API
+        super().setGeometry(rect)
+        self._arrange(rect, move=True)
+
+    def sizeHint(self) -> QSize:  # noqa: N802 - Qt API
+        return self.minimumSize()
+
+    def minimumSize(self) -> QSize:  # noqa: N802 - Qt API
+        size = QSize()
+        for item in self._items:
+            size = size.expandedTo(item.minimumSize())
+        return size
+
+    def _arrange(self, rect: QRect, move: bool) -> int:
+        x, y, line = rect.x(), rect.y(), 0
+        for item in self._items:
+            hint = item.sizeHint()
+            if x + hint.width() > rect.right() + 1 and line > 0:
+                x, y, line = rect.x(), y + line + 2, 0
+            if move:
+                item.setGeometry(QRect(QPoint(x, y), hint))
+            x += hint.width() + self._spacing
+            line = max(line, hint.height())
+        return y + line - rect.y()
+
+
+class LogAxis(pg.AxisItem):
+    """An axis whose log-mode labels stay legible: decades only, plus 2 and 5 when few decades
+    are in view (pyqtgraph would label every minor tick, and they run together)."""
+
+    def logTickStrings(self, values, scale, spacing):  # noqa: N802 - pyqtgraph API
+        lo, hi = self.range
+        few = abs(hi - lo) < 2.5
+        out = []
+        for v in values:
+            x = 10.0 ** v
+            mantissa = round(x / 10.0 ** math.floor(v + 1e-9), 6)
+            decade = abs(v - round(v)) < 1e-6
+            out.append(f"{x:g}" if decade or (few and mantissa in (2.0, 5.0)) else "")
+        return out
+
+
+def log_plot_widget() -> pg.PlotWidget:
+    """A PlotWidget with :class:`LogAxis` on the left and at the bottom."""
+    configure_pyqtgraph()
+    return pg.PlotWidget(axisItems={"bottom": LogAxis("bottom"), "left": LogAxis("left")})

@@ -1,0 +1,719 @@
+"""The Race view: up to eight optimizer configurations trained side by side on the same batches.
+
+Left: the configuration editor (presets, add, remove, take the Playground's optimizer), the run
+length and a target loss. Right: training and validation curves (loss or error, linear or log),
+a toggle per configuration, the results table (sortable by any column) and, for 2-D
+classification data, a small decision boundary per configuration.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QColor, QFont
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QSizePolicy,
+    QSpinBox,
+    QSplitter,
+    QTableWidget,
+    QTableWidgetItem,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.compare.common import (
+    MISSING,
+    FlowLayout,
+    SciSpinBox,
+    SortItem,
+    color,
+    configure_pyqtgraph,
+    fmt,
+    log_plot_widget,
+    positive_or_nan,
+    style_plot,
+    swatch,
+)
+from app.compare.configs import PRESETS, SCHEDULE_HELP, RaceConfig, second_kind
+from app.compare.host import Host
+from app.compare.jobs import RaceSnapshot, boundary_grid, boundary_images
+from dlopt_core import compare
+from dlopt_core.optimizers import OPTIMIZERS
+from dlopt_core.schedules import SCHEDULES
+
+RESULT_COLUMNS = (
+    ("Configuration", "the optimizer, its learning rate and what else differs"),
+    ("Best val", "best validation loss: the lowest recorded during the run"),
+    ("at step", "step at which the best validation loss was recorded"),
+    ("Train err", "final training error (misclassified fraction, or RMSE)"),
+    ("Val err", "final validation error (misclassified fraction, or RMSE)"),
+    ("To target", "steps to reach the target validation loss (first recorded step)"),
+    ("Diverged", "the step at which the loss became infinite or NaN (training stopped there)"),
+)
+EDIT_COLUMNS = (
+    ("", "the colour of this configuration in the plots"),
+    ("Optimizer", "the update rule"),
+    ("Learning rate", "the step size (arrows halve or double it)"),
+    ("\u03bc / \u03b21", "momentum (SGD + momentum, Nesterov, RMSProp) or beta1, the decay of "
+                          "the gradient average (Adam family); none for the others"),
+    ("Decay", "weight decay: L2 decay added to the gradient (decoupled for AdamW)"),
+    ("Schedule", "how the rate changes over the run (scaled to the run length)"),
+)
+
+
+class ConfigEditor(QWidget):
+    """A table of race configurations with one row of widgets each."""
+
+    changed = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._configs: list[RaceConfig] = []
+        self.table = QTableWidget(0, len(EDIT_COLUMNS))
+        self.table.setHorizontalHeaderLabels([c[0] for c in EDIT_COLUMNS])
+        for i, (_, tip) in enumerate(EDIT_COLUMNS):
+            self.table.horizontalHeaderItem(i).setToolTip(tip)
+        self.table.verticalHeader().setVisible(False)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setToolTip("The configurations to race; select a row to remove it")
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setStretchLastSection(True)
+        for i, width in enumerate((24, 140, 82, 66, 70)):
+            self.table.setColumnWidth(i, width)
+        self.table.verticalHeader().setDefaultSectionSize(28)
+        self.table.setMinimumHeight(3 * 28 + 34)
+        self.table.setMaximumHeight(compare.MAX_RACE * 28 + 34)
+        self.table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.addWidget(self.table)
+
+    def configs(self) -> list[RaceConfig]:
+        return list(self._configs)
+
+    def set_configs(self, configs: list[RaceConfig]) -> None:
+        self._configs = list(configs)[: compare.MAX_RACE]
+        self.table.setRowCount(len(self._configs))
+        for row in range(len(self._configs)):
+            self._fill_row(row)
+        self.changed.emit()
+
+    def add(self, config: RaceConfig) -> bool:
+        if len(self._configs) >= compare.MAX_RACE:
+            return False
+        self._configs.append(config)
+        self.table.setRowCount(len(self._configs))
+        self._fill_row(len(self._configs) - 1)
+        self.changed.emit()
+        return True
+
+    def remove_selected(self) -> None:
+        rows = sorted({i.row() for i in self.table.selectedIndexes()})
+        row = rows[0] if rows else len(self._configs) - 1
+        if 0 <= row < len(self._configs):
+            del self._configs[row]
+            self.set_configs(self._configs)
+
+    def _fill_row(self, row: int) -> None:
+        cfg = self._configs[row]
+        chip = QTableWidgetItem()
+        chip.setIcon(swatch(color(row)))
+        chip.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable)
+        chip.setToolTip("Colour of this configuration in the plots")
+        self.table.setItem(row, 0, chip)
+
+        opt = QComboBox()
+        for name, info in OPTIMIZERS.items():
+            opt.addItem(info.title, name)
+            opt.setItemData(opt.count() - 1, info.summary, Qt.ItemDataRole.ToolTipRole)
+        opt.setCurrentIndex(opt.findData(cfg.optimizer))
+        opt.setToolTip(f"{OPTIMIZERS[cfg.optimizer].title}: {OPTIMIZERS[cfg.optimizer].summary}")
+        opt.currentIndexChanged.connect(
+            lambda _i, r=row, w=opt: self._set(r, self._configs[r].with_optimizer(w.currentData()),
+                                               refill=True))
+        self.table.setCellWidget(row, 1, opt)
+
+        lr = SciSpinBox(cfg.lr, 1e-7, 1000.0)
+        lr.setToolTip("Learning rate (type a number such as 3e-3; the arrows halve or double it)")
+        lr.valueChanged.connect(lambda v, r=row: self._set(r, replace(self._configs[r], lr=v)))
+        self.table.setCellWidget(row, 2, lr)
+
+        kind = second_kind(cfg.optimizer)
+        if kind is None:
+            none = QLabel(MISSING)
+            none.setAlignment(Qt.AlignmentFlag.AlignCenter)
+            none.setToolTip(f"{OPTIMIZERS[cfg.optimizer].title} has neither momentum nor beta1")
+            self.table.setCellWidget(row, 3, none)
+        else:
+            sec = QDoubleSpinBox()
+            sec.setDecimals(3)
+            sec.setRange(0.0, 0.999)
+            sec.setSingleStep(0.05)
+            sec.setValue(cfg.second or 0.0)
+            sec.setKeyboardTracking(False)
+            sec.setToolTip("momentum: fraction of the previous update kept" if kind == "momentum"
+                           else "beta1: decay rate of the running average of the gradient")
+            sec.valueChanged.connect(
+                lambda v, r=row: self._set(r, replace(self._configs[r], second=v)))
+            self.table.setCellWidget(row, 3, sec)
+
+        has_wd = any(p.name == "weight_decay" for p in OPTIMIZERS[cfg.optimizer].params)
+        wd = SciSpinBox(max(cfg.weight_decay, 0.0), 0.0, 10.0)
+        wd.setEnabled(has_wd)
+        wd.setToolTip("weight decay: coupled L2 (adds wd * theta to the gradient); AdamW: "
+                      "decoupled (theta shrinks by lr * wd each step); 0 for none")
+        wd.valueChanged.connect(
+            lambda v, r=row: self._set(r, replace(self._configs[r], weight_decay=v)))
+        self.table.setCellWidget(row, 4, wd)
+
+        sched = QComboBox()
+        for name, info in SCHEDULES.items():
+            sched.addItem(info.title, name)
+            sched.setItemData(sched.count() - 1, SCHEDULE_HELP[name],
+                              Qt.ItemDataRole.ToolTipRole)
+        sched.setCurrentIndex(sched.findData(cfg.schedule))
+        sched.setToolTip("Learning-rate schedule, scaled to the run length: "
+                         + SCHEDULE_HELP[cfg.schedule])
+        sched.currentIndexChanged.connect(
+            lambda _i, r=row, w=sched: self._set(r, replace(self._configs[r],
+                                                            schedule=w.currentData()),
+                                                 refill=True))
+        self.table.setCellWidget(row, 5, sched)
+
+    def _set(self, row: int, cfg: RaceConfig, refill: bool = False) -> None:
+        if not 0 <= row < len(self._configs):
+            return
+        self._configs[row] = cfg
+        if refill:
+            self._fill_row(row)
+        self.changed.emit()
+
+
+class BoundaryPanel(QWidget):
+    """One small decision-boundary picture per configuration, side by side, equal in size."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        configure_pyqtgraph()
+        super().__init__(parent)
+        self.setToolTip("Decision boundary of each configuration after its last step "
+                        "(pale where the network is unsure); dots: the training data")
+        self.images: list[pg.ImageItem] = []
+        self.boxes: list[pg.ViewBox] = []
+        self._points: list[pg.ScatterPlotItem] = []
+        self._row = QHBoxLayout(self)
+        self._row.setContentsMargins(0, 0, 0, 0)
+        self._row.setSpacing(4)
+
+    def setup(self, labels: tuple[str, ...]) -> None:
+        while self._row.count():
+            widget = self._row.takeAt(0).widget()
+            if widget is not None:
+                widget.deleteLater()
+        self.images, self.boxes, self._points = [], [], []
+        for m, label in enumerate(labels):
+            cell = QWidget()
+            cell_lay = QVBoxLayout(cell)
+            cell_lay.setContentsMargins(0, 0, 0, 0)
+            cell_lay.setSpacing(1)
+            title = QLabel(label)
+            title.setAlignment(Qt.AlignmentFlag.AlignCenter)
+            title.setStyleSheet(f"color: {color(m).name()}; font-size: 8pt;")
+            title.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+            title.setToolTip(label)
+            view = pg.GraphicsLayoutWidget()
+            view.ci.setContentsMargins(1, 1, 1, 1)
+            box = view.addViewBox(lockAspect=True, enableMouse=False)
+            box.setMenuEnabled(False)
+            img = pg.ImageItem(axisOrder="row-major")
+            box.addItem(img)
+            pts = pg.ScatterPlotItem(size=4, pen=pg.mkPen(40, 40, 40, 170, width=0.6))
+            box.addItem(pts)
+            view.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Expanding)
+            view.setToolTip(f"Decision boundary of {label}")
+            cell_lay.addWidget(title)
+            cell_lay.addWidget(view, 1)
+            self._row.addWidget(cell, 1)
+            self.images.append(img)
+            self.boxes.append(box)
+            self._points.append(pts)
+
+    def show_images(self, snap: RaceSnapshot) -> None:
+        b = snap.boundaries
+        if b is None:
+            return
+        x0, x1, y0, y1 = b.bounds
+        brushes = [pg.mkBrush(*c) for c in b.point_colors]
+        for m, (img, box, pts) in enumerate(zip(self.images, self.boxes, self._points,
+                                                strict=False)):
+            if m >= len(b.images):
+                break
+            first = img.image is None
+            img.setImage(b.images[m], autoLevels=False, levels=(0, 255))
+            img.setRect(x0, y0, x1 - x0, y1 - y0)
+            if first:
+                pts.setData(b.points[:, 0], b.points[:, 1], brush=brushes)
+                box.setRange(xRange=(x0, x1), yRange=(y0, y1), padding=0.0)
+
+
+class RaceView(QWidget):
+    """Configuration editor, curves, results table and decision boundaries of one race."""
+
+    def __init__(self, host: Host, parent: QWidget | None = None) -> None:
+        configure_pyqtgraph()
+        super().__init__(parent)
+        self.host = host
+        self.snapshot: RaceSnapshot | None = None
+        self._train_curves: list[pg.PlotDataItem] = []
+        self._val_curves: list[pg.PlotDataItem] = []
+        self._markers: list[pg.PlotDataItem] = []
+        self._toggles: list[QCheckBox] = []
+
+        # -- left: configurations and run settings
+        self.editor = ConfigEditor()
+        self.preset = QComboBox()
+        self.preset.addItem("Presets\u2026", "")
+        for name, (tip, _) in PRESETS.items():
+            self.preset.addItem(name, name)
+            self.preset.setItemData(self.preset.count() - 1, tip, Qt.ItemDataRole.ToolTipRole)
+        self.preset.setToolTip("Replace the list with one of the course's classic comparisons")
+        self.preset.activated.connect(self._apply_preset)
+        self.add_button = QToolButton()
+        self.add_button.setText("+ Add")
+        self.add_button.setToolTip("Add a configuration (at most 8)")
+        self.add_button.clicked.connect(self._add)
+        self.remove_button = QToolButton()
+        self.remove_button.setText("\u2212 Remove")
+        self.remove_button.setToolTip("Remove the selected configuration (else the last)")
+        self.remove_button.clicked.connect(self.editor.remove_selected)
+        self.from_playground = QToolButton()
+        self.from_playground.setText("From Playground")
+        self.from_playground.setToolTip("Add the Playground's optimizer and schedule, exactly")
+        self.from_playground.clicked.connect(self._add_from_playground)
+        tools = QHBoxLayout()
+        tools.addWidget(self.preset, 1)
+        tools.addWidget(self.add_button)
+        tools.addWidget(self.remove_button)
+        tools.addWidget(self.from_playground)
+
+        self.steps = QSpinBox()
+        self.steps.setRange(10, 1_000_000)
+        self.steps.setSingleStep(100)
+        self.steps.setValue(1000)
+        self.steps.setToolTip("How many steps every configuration trains for")
+        self.target = QDoubleSpinBox()
+        self.target.setDecimals(4)
+        self.target.setRange(0.0, 1000.0)
+        self.target.setSingleStep(0.05)
+        self.target.setSpecialValueText("off")
+        self.target.setToolTip("Validation loss whose first crossing is timed in the table "
+                               "(off: 0); changing it updates the table at once")
+        self.target.valueChanged.connect(self._refresh_table)
+        self.run_button = QPushButton("Run race")
+        self.run_button.setToolTip("Train all configurations together from the same initial "
+                                   "parameters on the same mini-batches")
+        self.run_button.clicked.connect(self.run)
+        run_row = QHBoxLayout()
+        run_row.addWidget(QLabel("Steps"))
+        run_row.addWidget(self.steps, 1)
+        run_row.addSpacing(8)
+        run_row.addWidget(QLabel("Target val loss"))
+        run_row.addWidget(self.target, 1)
+        run_row.addSpacing(8)
+        run_row.addWidget(self.run_button)
+        conf_box = QGroupBox("Configurations")
+        conf_lay = QVBoxLayout(conf_box)
+        conf_lay.addLayout(tools)
+        conf_lay.addWidget(self.editor)
+        conf_lay.addLayout(run_row)
+        conf_lay.addStretch(1)
+
+        # -- right: curves
+        self.metric = QComboBox()
+        self.metric.addItem("Loss", "loss")
+        self.metric.addItem("Error", "error")
+        self.metric.setToolTip("Plot the loss or the error (misclassified fraction, or RMSE)")
+        self.metric.currentIndexChanged.connect(self._redraw_curves)
+        self.log_y = QCheckBox("Log scale")
+        self.log_y.setToolTip("Logarithmic y axis")
+        self.log_y.toggled.connect(self._set_log)
+        toggles = QWidget()
+        toggles.setToolTip("Tick or untick a configuration to show or hide its curves")
+        self.toggle_row = FlowLayout(toggles, spacing=12)
+        top = QHBoxLayout()
+        top.addWidget(QLabel("Show"))
+        top.addWidget(self.metric)
+        top.addWidget(self.log_y)
+        top.addSpacing(12)
+        top.addWidget(toggles, 1)
+        self.train_plot = log_plot_widget()
+        self.val_plot = log_plot_widget()
+        for plot, title in ((self.train_plot, "Training"), (self.val_plot, "Validation")):
+            style_plot(plot.getPlotItem(), title, "step", "loss")
+            plot.setMinimumHeight(180)
+        self.train_plot.setToolTip("Training curves: one colour per configuration")
+        self.val_plot.setToolTip("Validation curves: one colour per configuration; "
+                                 "a cross marks where a run diverged")
+        self.val_plot.setXLink(self.train_plot)
+        plots = QHBoxLayout()
+        plots.addWidget(self.train_plot)
+        plots.addWidget(self.val_plot)
+        curves = QWidget()
+        curves_lay = QVBoxLayout(curves)
+        curves_lay.setContentsMargins(0, 0, 0, 0)
+        curves_lay.addLayout(top)
+        curves_lay.addLayout(plots, 1)
+
+        # -- right: results table and boundaries
+        self.results = QTableWidget(0, len(RESULT_COLUMNS))
+        self.results.setHorizontalHeaderLabels([c[0] for c in RESULT_COLUMNS])
+        for i, (_, tip) in enumerate(RESULT_COLUMNS):
+            self.results.horizontalHeaderItem(i).setToolTip(tip + " (click to sort)")
+        self.results.verticalHeader().setVisible(False)
+        self.results.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.results.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.results.setSortingEnabled(True)
+        self.results.setWordWrap(False)
+        self.results.setToolTip("Results of the race; click a header to sort, select a row to "
+                                "send it to the Playground")
+        header = self.results.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        for col, width in enumerate((0, 76, 58, 66, 60, 70, 84)):
+            if width:
+                self.results.setColumnWidth(col, width)
+        self.results.sortByColumn(0, Qt.SortOrder.AscendingOrder)
+        self.results.itemSelectionChanged.connect(self._selection_changed)
+        self.send_button = QPushButton("Send to Playground")
+        self.send_button.setToolTip("Use the selected configuration's optimizer and schedule in "
+                                    "the Playground")
+        self.send_button.setEnabled(False)
+        self.send_button.clicked.connect(self.send_selected)
+        table_box = QGroupBox("Results")
+        table_lay = QVBoxLayout(table_box)
+        table_lay.addWidget(self.results, 1)
+        send_row = QHBoxLayout()
+        send_row.addStretch(1)
+        send_row.addWidget(self.send_button)
+        table_lay.addLayout(send_row)
+        self.boundaries = BoundaryPanel()
+        self.boundaries.setMinimumHeight(150)
+        self.no_boundary = QLabel("Decision boundaries appear here for 2-D classification data.")
+        self.no_boundary.setWordWrap(True)
+        self.no_boundary.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.no_boundary.setStyleSheet("color: #777;")
+        self.no_boundary.setToolTip("The Playground's data set has more than two inputs or is a "
+                                    "regression problem")
+        bnd = self.boundary_box = QWidget()
+        bnd_lay = QVBoxLayout(bnd)
+        bnd_lay.setContentsMargins(0, 0, 0, 0)
+        bnd_lay.addWidget(self.boundaries, 1)
+        bnd_lay.addWidget(self.no_boundary, 1)
+        self.boundaries.hide()
+        left = QSplitter(Qt.Orientation.Vertical)
+        left.addWidget(conf_box)
+        left.addWidget(table_box)
+        left.setStretchFactor(0, 0)
+        left.setStretchFactor(1, 1)
+        left.setSizes([self.editor.table.maximumHeight() + 100, 400])
+        left.setChildrenCollapsible(False)
+        left.setMinimumWidth(500)
+        right = QSplitter(Qt.Orientation.Vertical)
+        right.addWidget(curves)
+        right.addWidget(bnd)
+        right.setStretchFactor(0, 3)
+        right.setStretchFactor(1, 1)
+        right.setSizes([600, 220])
+        right.setChildrenCollapsible(False)
+
+        split = QSplitter(Qt.Orientation.Horizontal)
+        split.addWidget(left)
+        split.addWidget(right)
+        split.setStretchFactor(1, 1)
+        split.setSizes([540, 860])
+        split.setChildrenCollapsible(False)
+        lay = QHBoxLayout(self)
+        lay.setContentsMargins(4, 4, 4, 4)
+        lay.addWidget(split)
+        self.editor.set_configs(list(PRESETS["SGD vs momentum vs Adam"][1]))
+        self.host.runner.busy_changed.connect(lambda busy: self.run_button.setEnabled(not busy))
+
+    # -- configurations ---------------------------------------------------------------------------
+    def configs(self) -> list[RaceConfig]:
+        return self.editor.configs()
+
+    def set_configs(self, configs: list[RaceConfig]) -> None:
+        self.editor.set_configs(configs)
+
+    def apply_preset(self, name: str) -> None:
+        self.editor.set_configs(list(PRESETS[name][1]))
+
+    def _apply_preset(self, index: int) -> None:
+        name = self.preset.itemData(index)
+        if name:
+            self.apply_preset(name)
+        self.preset.setCurrentIndex(0)
+
+    def _add(self) -> None:
+        configs = self.editor.configs()
+        taken = {c.optimizer for c in configs}
+        name = next((n for n in ("sgd", "momentum", "adam", "rmsprop", "nesterov", "adagrad",
+                                 "adamw", "nadam") if n not in taken), "adam")
+        if not self.editor.add(RaceConfig.default(name)):
+            self.host.notify("warning", f"A race takes at most {compare.MAX_RACE} "
+                             "configurations.")
+
+    def _add_from_playground(self) -> None:
+        exp = self.host.experiment()
+        if exp is not None and not self.editor.add(RaceConfig.from_experiment(exp)):
+            self.host.notify("warning", f"A race takes at most {compare.MAX_RACE} "
+                             "configurations.")
+
+    # -- running ----------------------------------------------------------------------------------
+    def run(self) -> bool:
+        """Start the race in the worker thread; False when it could not start."""
+        configs = self.configs()
+        if not configs:
+            self.host.notify("warning", "Add at least one configuration to race.")
+            return False
+        exp = self.host.experiment()
+        if exp is None:
+            return False
+        steps = self.steps.value()
+        try:
+            specs = [c.spec(steps) for c in configs]
+        except ValueError as exc:
+            self.host.notify("error", f"Configuration: {exc}")
+            return False
+        target = self.target.value()
+        backend = self.host.backend
+
+        def job(report, should_stop):
+            grid = boundary_grid(exp)
+
+            def partial(fraction, result):
+                report(fraction, RaceSnapshot(result, boundary_images(grid, result.theta)))
+
+            result = compare.race(exp, specs, steps, target=target, backend=backend,
+                                  callback=partial, should_stop=should_stop)
+            return RaceSnapshot(result, boundary_images(grid, result.theta))
+
+        if self.host.runner.busy:
+            self.host.notify("warning", "Another comparison is running; cancel it first.")
+            return False
+        self._setup(compare.unique_labels(specs))
+        return self.host.runner.start("race", job, self.show_snapshot, self.show_snapshot)
+
+    def _setup(self, labels: tuple[str, ...]) -> None:
+        self.snapshot = None
+        for plot in (self.train_plot, self.val_plot):
+            plot.getPlotItem().clear()
+        self._train_curves, self._val_curves, self._markers = [], [], []
+        for box in self._toggles:
+            self.toggle_row.removeWidget(box)
+            box.deleteLater()
+        self._toggles = []
+        for m, label in enumerate(labels):
+            pen = pg.mkPen(color(m), width=2)
+            self._train_curves.append(self.train_plot.plot([], [], pen=pen, name=label,
+                                                           connect="finite"))
+            self._val_curves.append(self.val_plot.plot([], [], pen=pen, name=label,
+                                                       connect="finite"))
+            marker = pg.PlotDataItem([], [], pen=None, symbol="x", symbolSize=13,
+                                     symbolPen=pg.mkPen(color(m), width=2), symbolBrush=None)
+            self.val_plot.addItem(marker)
+            self._markers.append(marker)
+            box = QCheckBox(label)
+            box.setIcon(swatch(color(m)))
+            box.setChecked(True)
+            box.setToolTip(f"Show or hide the curves of {label}")
+            box.toggled.connect(lambda on, i=m: self._toggle(i, on))
+            self.toggle_row.addWidget(box)
+            self._toggles.append(box)
+        self.results.setRowCount(0)
+        self.boundaries.setup(labels)
+        self.send_button.setEnabled(False)
+
+    def _toggle(self, m: int, visible: bool) -> None:
+        for items in (self._train_curves, self._val_curves, self._markers):
+            if m < len(items):
+                items[m].setVisible(visible)
+        self._fit_y()
+
+    def _visible(self) -> list[int]:
+        return [m for m, box in enumerate(self._toggles) if box.isChecked()]
+
+    def _fit_y(self) -> None:
+        """Show the visible curves, up to a few times their starting values: a diverging run
+        leaves the plot at the top instead of squashing the others to a line."""
+        snap = self.snapshot
+        visible = self._visible()
+        if snap is None or not visible:
+            return
+        r = snap.result
+        metric = self.metric.currentData()
+        log = self.log_y.isChecked()
+        for split, plot in (("train", self.train_plot), ("val", self.val_plot)):
+            values = getattr(r, f"{split}_{metric}")[:, visible]
+            if log:
+                values = positive_or_nan(values)
+            finite = values[np.isfinite(values)]
+            if len(finite) == 0:
+                continue
+            start = values[0][np.isfinite(values[0])]
+            cap = 3.0 * float(start.max()) if len(start) else float(finite.max())
+            lo = float(finite.min())
+            hi = float(min(finite.max(), max(cap, lo)))
+            if log:
+                lo, hi = np.log10(lo), np.log10(hi)
+            if hi - lo < 1e-12:
+                hi = lo + 1.0
+            plot.getPlotItem().setYRange(lo, hi, padding=0.05)
+
+    # -- showing results --------------------------------------------------------------------------
+    def show_snapshot(self, snap: RaceSnapshot) -> None:
+        """Draw a (partial or final) race result."""
+        self.snapshot = snap
+        self._redraw_curves()
+        self._refresh_table()
+        has_images = snap.boundaries is not None
+        self.boundaries.setVisible(has_images)
+        self.no_boundary.setVisible(not has_images)
+        self.boundary_box.setVisible(has_images)  # the curves get the room otherwise
+        if has_images:
+            self.boundaries.show_images(snap)
+
+    def curve_data(self, m: int, split: str = "val") -> tuple[np.ndarray, np.ndarray]:
+        """The (steps, values) drawn for model ``m``'s ``split`` ("train" or "val") curve."""
+        items = self._val_curves if split == "val" else self._train_curves
+        if not 0 <= m < len(items):
+            return np.empty(0), np.empty(0)
+        x, y = items[m].getData()
+        return (np.empty(0), np.empty(0)) if x is None else (np.asarray(x), np.asarray(y))
+
+    def _set_log(self, on: bool) -> None:
+        for plot in (self.train_plot, self.val_plot):
+            plot.getPlotItem().setLogMode(x=False, y=on)
+        self._redraw_curves()
+
+    def _redraw_curves(self) -> None:
+        snap = self.snapshot
+        metric = self.metric.currentData()
+        for plot in (self.train_plot, self.val_plot):
+            plot.getPlotItem().setLabel("left", metric)
+        if snap is None:
+            return
+        r = snap.result
+        log = self.log_y.isChecked()
+        for m in range(min(r.n_models, len(self._val_curves))):
+            for split, items in (("train", self._train_curves), ("val", self._val_curves)):
+                y = r.curve(f"{split}_{metric}", m)
+                if log:
+                    y = positive_or_nan(y)
+                items[m].setData(r.steps.astype(np.float64), y, connect="finite")
+            marker = self._markers[m]
+            if r.diverged[m]:
+                y = r.curve(f"val_{metric}", m)
+                finite = np.flatnonzero(np.isfinite(y))
+                if len(finite) and not (log and y[finite[-1]] <= 0.0):
+                    last = min(float(y[finite[-1]]), self._ceiling(r, metric, log))
+                    marker.setData([float(r.diverged_step[m])], [last])
+            else:
+                marker.setData([], [])
+        self._fit_y()
+
+    @staticmethod
+    def _ceiling(r: compare.RaceResult, metric: str, log: bool) -> float:
+        """Three times the largest starting value: the top of the automatic y range."""
+        start = getattr(r, f"val_{metric}")[0]
+        start = start[np.isfinite(start) & ((start > 0) if log else True)]
+        return 3.0 * float(start.max()) if len(start) else np.inf
+
+    def _refresh_table(self) -> None:
+        snap = self.snapshot
+        if snap is None:
+            return
+        r = snap.result
+        selected = self.selected_model()
+        to_target = r.steps_to(self.target.value())
+        self.results.setSortingEnabled(False)
+        self.results.setRowCount(r.n_models)
+        bold = QFont()
+        bold.setBold(True)
+        best = np.nanargmin(np.where(np.isfinite(r.best_val_loss), r.best_val_loss, np.inf))
+        for m in range(r.n_models):
+            name = SortItem(r.labels[m], float(m))
+            name.setTextAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+            name.setIcon(swatch(color(m)))
+            name.setData(Qt.ItemDataRole.UserRole, m)
+            name.setToolTip(r.labels[m])
+            reach = int(to_target[m])
+            div = int(r.diverged_step[m])
+            cells = [
+                name,
+                SortItem(fmt(r.best_val_loss[m]), float(r.best_val_loss[m])),
+                SortItem(str(r.best_val_step[m]) if r.best_val_step[m] >= 0 else MISSING,
+                         float(r.best_val_step[m]) if r.best_val_step[m] >= 0 else np.nan),
+                SortItem(fmt(r.final_train_error[m]), float(r.final_train_error[m])),
+                SortItem(fmt(r.final_val_error[m]), float(r.final_val_error[m])),
+                SortItem(str(reach) if reach >= 0 else ("never" if self.target.value()
+                                                         else MISSING),
+                         float(reach) if reach >= 0 else np.nan),
+                SortItem(f"at step {div}" if div >= 0 else "no",
+                         float(div) if div >= 0 else np.nan),
+            ]
+            if bool(r.diverged[m]):
+                cells[-1].setForeground(QColor(200, 40, 40))
+            if m == best and np.isfinite(r.best_val_loss[m]):
+                cells[1].setFont(bold)
+                cells[1].setToolTip("the lowest best validation loss of the race")
+            for col, item in enumerate(cells):
+                self.results.setItem(m, col, item)
+        self.results.setSortingEnabled(True)
+        if selected is not None:
+            self.select_model(selected)
+
+    def selected_model(self) -> int | None:
+        rows = {i.row() for i in self.results.selectedIndexes()}
+        if not rows:
+            return None
+        item = self.results.item(min(rows), 0)
+        return None if item is None else int(item.data(Qt.ItemDataRole.UserRole))
+
+    def select_model(self, m: int) -> None:
+        for row in range(self.results.rowCount()):
+            item = self.results.item(row, 0)
+            if item is not None and item.data(Qt.ItemDataRole.UserRole) == m:
+                self.results.selectRow(row)
+                return
+
+    def _selection_changed(self) -> None:
+        self.send_button.setEnabled(self.selected_model() is not None)
+
+    def send_selected(self) -> bool:
+        """Send the selected row's optimizer and schedule to the Playground."""
+        m = self.selected_model()
+        if m is None or self.snapshot is None:
+            return False
+        exp = self.host.experiment()
+        if exp is None:
+            return False
+        spec = self.snapshot.result.specs[m]
+        self.host.send(replace(exp, optimizer=spec.optimizer, schedule=spec.schedule),
+                       f"Sent {self.snapshot.result.labels[m]} to the Playground")
+        return True
+

@@ -1,0 +1,703 @@
+"""The Learning-rate view: a sweep over log-spaced rates, the range test, and a 2-D sweep.
+
+The sweep trains every (optimizer, rate) pair in one engine and plots final and best losses
+against the rate on a log axis: the region where runs diverged (or ended worse than they
+started) is shaded, and each optimizer's best rate is marked. Clicking a point (or a cell of the
+2-D map) selects that model; "Use this learning rate" sends it to the Playground.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QPointF, Qt
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QScrollArea,
+    QSpinBox,
+    QSplitter,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.compare.common import (
+    DIVERGED_COLOR,
+    SciSpinBox,
+    color,
+    configure_pyqtgraph,
+    fmt,
+    log_plot_widget,
+    positive_or_nan,
+    style_plot,
+)
+from app.compare.host import Host
+from dlopt_core import compare
+from dlopt_core.optimizers import OPTIMIZERS, Optimizer
+
+# (result field, legend name, pen style, symbol, shown by default)
+SERIES = (
+    ("final_val_loss", "final val", Qt.PenStyle.SolidLine, "o", True),
+    ("best_val_loss", "best val", Qt.PenStyle.DashLine, "t", True),
+    ("final_train_loss", "final train", Qt.PenStyle.DotLine, "s", False),
+    ("best_train_loss", "best train", Qt.PenStyle.DashDotLine, "d", False),
+)
+SECOND_LABELS = {"momentum": "Momentum", "beta1": "\u03b21 (Adam family)", "batch_size":
+                 "Batch size"}
+SECOND_DEFAULTS = {"momentum": "0, 0.5, 0.9, 0.95, 0.99", "beta1": "0.5, 0.8, 0.9, 0.95, 0.99",
+                   "batch_size": "4, 8, 16, 32, 64"}
+GRID_KEY = ("Grey: diverged \u00b7 pale: not trained \u00b7 star: lowest final validation loss "
+            "\u00b7 click a cell to choose it")
+COLOR_SPAN = math.log10(4.0)  # the heat map's colours span the best loss to 4 times it
+SECOND_OPTIMIZER = {"momentum": "momentum", "beta1": "adam", "batch_size": "sgd"}
+
+
+@dataclass(frozen=True)
+class Choice:
+    """A selected model: the optimizer with its rate, training changes and a description."""
+
+    optimizer: Optimizer
+    batch_size: int | None
+    text: str
+
+
+def _optimizer_combo(default: str, tip: str) -> QComboBox:
+    box = QComboBox()
+    for name, info in OPTIMIZERS.items():
+        box.addItem(info.title, name)
+        box.setItemData(box.count() - 1, info.summary, Qt.ItemDataRole.ToolTipRole)
+    box.setCurrentIndex(box.findData(default))
+    box.setToolTip(tip)
+    return box
+
+
+def _parse_values(text: str, name: str) -> list[float]:
+    values = []
+    for part in text.replace(";", ",").split(","):
+        part = part.strip()
+        if not part:
+            continue
+        try:
+            values.append(float(part))
+        except ValueError:
+            raise ValueError(f"{SECOND_LABELS[name]}: {part!r} is not a number") from None
+    if not values:
+        raise ValueError(f"{SECOND_LABELS[name]}: give at least one value, separated by commas")
+    return values
+
+
+class SweepView(QWidget):
+    """Controls and plots of the learning-rate sweep, the range test and the 2-D sweep."""
+
+    def __init__(self, host: Host, parent: QWidget | None = None) -> None:
+        configure_pyqtgraph()
+        super().__init__(parent)
+        self.host = host
+        self.result: compare.SweepResult | None = None
+        self.range_result: compare.RangeTestResult | None = None
+        self.grid_result: compare.Sweep2DResult | None = None
+        self.choice: Choice | None = None
+        self._user_chose = False  # the user clicked a point of the current sweep
+        self._counts: dict[str, int] = {}
+        self._crosses = 0
+        self._point_items: list[tuple[pg.PlotDataItem, np.ndarray]] = []
+        self._buttons: list[QPushButton] = []
+
+        # -- common settings
+        self.optimizers = QListWidget()
+        self.optimizers.setToolTip("The optimizers to sweep (each over the same learning rates)")
+        for name, info in OPTIMIZERS.items():
+            item = QListWidgetItem(info.title)
+            item.setData(Qt.ItemDataRole.UserRole, name)
+            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+            item.setCheckState(Qt.CheckState.Checked if name in ("sgd", "adam")
+                               else Qt.CheckState.Unchecked)
+            item.setToolTip(info.summary)
+            self.optimizers.addItem(item)
+        self.optimizers.setMaximumHeight(150)
+        self.lr_min = SciSpinBox(1e-4, 1e-7, 1000.0, factor=10.0)
+        self.lr_min.setToolTip("Smallest learning rate of the sweep (the arrows step by x10)")
+        self.lr_max = SciSpinBox(10.0, 1e-7, 1000.0, factor=10.0)
+        self.lr_max.setToolTip("Largest learning rate of the sweep (the arrows step by x10)")
+        self.steps = QSpinBox()
+        self.steps.setRange(10, 1_000_000)
+        self.steps.setSingleStep(100)
+        self.steps.setValue(500)
+        self.steps.setToolTip("Training steps of every model of a sweep or range test")
+        common = QGroupBox("Learning rates")
+        form = QFormLayout(common)
+        form.addRow(self.optimizers)
+        form.addRow("From", self.lr_min)
+        form.addRow("To", self.lr_max)
+        form.addRow("Steps", self.steps)
+
+        # -- 1-D sweep
+        self.models = QSpinBox()
+        self.models.setRange(8, 1024)
+        self.models.setValue(64)
+        self.models.setSingleStep(8)
+        self.models.setToolTip("Models in total, shared out equally among the checked "
+                               "optimizers; all train together in one engine")
+        self.run_button = QPushButton("Run sweep")
+        self.run_button.setToolTip("Train one model per (optimizer, learning rate), all from the "
+                                   "same initial parameters on the same batches")
+        self.run_button.clicked.connect(self.run_sweep)
+        sweep_box = QGroupBox("Sweep")
+        sweep_form = QFormLayout(sweep_box)
+        sweep_form.addRow("Models", self.models)
+        sweep_form.addRow(self.run_button)
+
+        # -- range test
+        self.range_optimizer = _optimizer_combo("adam", "Optimizer of the range test")
+        self.range_button = QPushButton("Run range test")
+        self.range_button.setToolTip("One run whose rate grows geometrically from 'From' to 'To' "
+                                     "over the steps; the loss against the rate suggests a rate")
+        self.range_button.clicked.connect(self.run_range_test)
+        range_box = QGroupBox("Range test")
+        range_form = QFormLayout(range_box)
+        range_form.addRow("Optimizer", self.range_optimizer)
+        range_form.addRow(self.range_button)
+
+        # -- 2-D sweep
+        self.second = QComboBox()
+        for name in compare.SECOND_PARAMS:
+            self.second.addItem(SECOND_LABELS[name], name)
+        self.second.setToolTip("The second hyper-parameter: momentum and beta1 vary within one "
+                               "engine; each batch size needs an engine of its own")
+        self.second_values = QLineEdit(SECOND_DEFAULTS["momentum"])
+        self.second_values.setToolTip("Values of the second hyper-parameter, separated by commas")
+        self.grid_optimizer = _optimizer_combo("momentum", "Optimizer of the 2-D sweep (momentum "
+                                               "needs SGD + momentum, Nesterov or RMSProp; beta1 "
+                                               "the Adam family)")
+        self.second.currentIndexChanged.connect(self._second_changed)
+        self.grid_lrs = QSpinBox()
+        self.grid_lrs.setRange(2, 64)
+        self.grid_lrs.setValue(12)
+        self.grid_lrs.setToolTip("Number of log-spaced learning rates from 'From' to 'To'")
+        self.grid_button = QPushButton("Run 2-D sweep")
+        self.grid_button.setToolTip("Final validation loss over learning rate x the second "
+                                    "hyper-parameter")
+        self.grid_button.clicked.connect(self.run_grid)
+        grid_box = QGroupBox("2-D sweep")
+        grid_form = QFormLayout(grid_box)
+        grid_form.addRow("Optimizer", self.grid_optimizer)
+        grid_form.addRow("Second", self.second)
+        grid_form.addRow("Values", self.second_values)
+        grid_form.addRow("Rates", self.grid_lrs)
+        grid_form.addRow(self.grid_button)
+
+        # -- selection
+        self.choice_label = QLabel("Click a point or a cell to choose a learning rate.")
+        self.choice_label.setWordWrap(True)
+        self.choice_label.setToolTip("The model whose settings 'Use this learning rate' sends")
+        self.use_button = QPushButton("Use this learning rate")
+        self.use_button.setToolTip("Send the chosen optimizer and learning rate to the Playground")
+        self.use_button.setEnabled(False)
+        self.use_button.clicked.connect(self.use_choice)
+        use_box = QGroupBox("Choice")
+        use_lay = QVBoxLayout(use_box)
+        use_lay.addWidget(self.choice_label)
+        use_lay.addWidget(self.use_button)
+
+        left = QWidget()
+        left_lay = QVBoxLayout(left)
+        left_lay.setContentsMargins(0, 0, 0, 0)
+        for box in (common, sweep_box, range_box, grid_box, use_box):
+            left_lay.addWidget(box)
+        left_lay.addStretch(1)
+        scroll = QScrollArea()
+        scroll.setWidget(left)
+        scroll.setWidgetResizable(True)
+        scroll.setMinimumWidth(270)
+        scroll.setMaximumWidth(360)
+        self._buttons = [self.run_button, self.range_button, self.grid_button]
+        self.host.runner.busy_changed.connect(self._busy_changed)
+
+        # -- plots
+        self.series_boxes: dict[str, QCheckBox] = {}
+        toolbar = QHBoxLayout()
+        toolbar.addWidget(QLabel("Show"))
+        for key, name, _, _, on in SERIES:
+            box = QCheckBox(name)
+            box.setChecked(on)
+            box.setToolTip(f"Plot the {name} loss of every model against its learning rate")
+            box.toggled.connect(self._draw_sweep)
+            toolbar.addWidget(box)
+            self.series_boxes[key] = box
+        self.log_y = QCheckBox("Log loss axis")
+        self.log_y.setChecked(True)
+        self.log_y.setToolTip("Logarithmic loss axis for the sweep and the range test")
+        self.log_y.toggled.connect(self._set_log)
+        toolbar.addSpacing(12)
+        toolbar.addWidget(self.log_y)
+        toolbar.addStretch(1)
+
+        self.sweep_plot = log_plot_widget()
+        style_plot(self.sweep_plot.getPlotItem(), "Loss after training vs learning rate",
+                   "learning rate", "loss")
+        self.sweep_plot.setToolTip("One point per model; shaded: rates at which a run diverged "
+                                   "or ended worse than it started; dashed line: the best rate")
+        legend = self.sweep_plot.getPlotItem().addLegend(offset=(6, 6), labelTextSize="8pt")
+        legend.setBrush(pg.mkBrush(255, 255, 255, 210))
+        self.range_plot = log_plot_widget()
+        style_plot(self.range_plot.getPlotItem(), "Range test: training loss as the rate grows",
+                   "learning rate", "training loss")
+        self.range_plot.setToolTip("Faint: the training loss after each step; solid: smoothed. "
+                                   "Green: the suggested rate (a tenth of the rate at the "
+                                   "minimum)")
+        self.grid_plot = pg.PlotWidget()
+        style_plot(self.grid_plot.getPlotItem(), "Final validation loss", "learning rate", "")
+        self.grid_plot.setToolTip("Colour: the final validation loss (log scale), from the best "
+                                  "to 4 times the best (worse cells saturate); grey: diverged; "
+                                  "pale: not trained (cancelled); star: the best cell")
+        self.grid_plot.getViewBox().setMouseEnabled(x=False, y=False)
+        self.grid_plot.getViewBox().invertY(False)
+        self.grid_back = pg.ImageItem(axisOrder="row-major")
+        self.grid_image = pg.ImageItem(axisOrder="row-major")
+        self.grid_plot.addItem(self.grid_back)
+        self.grid_plot.addItem(self.grid_image)
+        self.grid_best = pg.ScatterPlotItem(symbol="star", size=16, pen=pg.mkPen("w", width=1.5),
+                                            brush=pg.mkBrush(230, 40, 40))
+        self.grid_plot.addItem(self.grid_best)
+        self.grid_bar = pg.ColorBarItem(values=(0.0, 1.0), colorMap=pg.colormap.get("viridis"),
+                                        interactive=False, label="final val loss (log scale)")
+        self.grid_bar.setImageItem(self.grid_image, insert_in=self.grid_plot.getPlotItem())
+        self.grid_bar.axis.setWidth(62)
+        self.grid_hover = QLabel(GRID_KEY)
+        self.grid_hover.setToolTip("The cell under the mouse")
+        self.grid_plot.scene().sigMouseMoved.connect(self._grid_hovered)
+        self.grid_plot.scene().sigMouseClicked.connect(self._grid_clicked)
+        grid_page = QWidget()
+        grid_lay = QVBoxLayout(grid_page)
+        grid_lay.setContentsMargins(0, 0, 0, 0)
+        grid_lay.addWidget(self.grid_plot, 1)
+        grid_lay.addWidget(self.grid_hover)
+
+        self.pages = QTabWidget()
+        self.pages.addTab(self.sweep_plot, "Sweep")
+        self.pages.addTab(self.range_plot, "Range test")
+        self.pages.addTab(grid_page, "2-D sweep")
+        self.pages.setTabToolTip(0, "Loss against learning rate, one point per model")
+        self.pages.setTabToolTip(1, "Loss of one run whose learning rate grows every step")
+        self.pages.setTabToolTip(2, "Heat map over learning rate and a second hyper-parameter")
+        right = QWidget()
+        right_lay = QVBoxLayout(right)
+        right_lay.setContentsMargins(0, 0, 0, 0)
+        right_lay.addLayout(toolbar)
+        right_lay.addWidget(self.pages, 1)
+
+        split = QSplitter(Qt.Orientation.Horizontal)
+        split.addWidget(scroll)
+        split.addWidget(right)
+        split.setStretchFactor(1, 1)
+        split.setChildrenCollapsible(False)
+        lay = QHBoxLayout(self)
+        lay.setContentsMargins(4, 4, 4, 4)
+        lay.addWidget(split)
+        self._set_log(True)
+
+    def _busy_changed(self, busy: bool) -> None:
+        for button in self._buttons:
+            button.setEnabled(not busy)
+
+    # -- settings ---------------------------------------------------------------------------------
+    def checked_optimizers(self) -> list[str]:
+        out = []
+        for i in range(self.optimizers.count()):
+            item = self.optimizers.item(i)
+            if item.checkState() == Qt.CheckState.Checked:
+                out.append(item.data(Qt.ItemDataRole.UserRole))
+        return out
+
+    def set_checked_optimizers(self, names: list[str]) -> None:
+        for i in range(self.optimizers.count()):
+            item = self.optimizers.item(i)
+            on = item.data(Qt.ItemDataRole.UserRole) in names
+            item.setCheckState(Qt.CheckState.Checked if on else Qt.CheckState.Unchecked)
+
+    def _second_changed(self) -> None:
+        name = self.second.currentData()
+        self.second_values.setText(SECOND_DEFAULTS[name])
+        self.grid_optimizer.setCurrentIndex(self.grid_optimizer.findData(SECOND_OPTIMIZER[name]))
+
+    def _lr_range(self) -> tuple[float, float] | None:
+        lo, hi = self.lr_min.value(), self.lr_max.value()
+        if not lo < hi:
+            self.host.notify("warning", f"The learning-rate range is empty: 'From' ({lo:g}) must "
+                             f"be below 'To' ({hi:g}).")
+            return None
+        return lo, hi
+
+    def _start(self, name: str, job, on_partial, on_done, prepare) -> bool:
+        """Clear the old result (``prepare``) and start ``job``; False when one is running."""
+        if self.host.runner.busy:
+            self.host.notify("warning", "Another comparison is running; cancel it first.")
+            return False
+        prepare()
+        return self.host.runner.start(name, job, on_partial, on_done)
+
+    # -- 1-D sweep --------------------------------------------------------------------------------
+    def run_sweep(self) -> bool:
+        """Start the sweep in the worker thread; False when it could not start."""
+        names = self.checked_optimizers()
+        if not names:
+            self.host.notify("warning", "Check at least one optimizer to sweep.")
+            return False
+        span = self._lr_range()
+        exp = self.host.experiment()
+        if span is None or exp is None:
+            return False
+        n = max(1, self.models.value() // len(names))
+        steps, backend = self.steps.value(), self.host.backend
+
+        def job(report, should_stop):
+            return compare.lr_sweep(exp, names, span[0], span[1], n, steps, backend=backend,
+                                    callback=report, should_stop=should_stop)
+
+        def prepare() -> None:
+            self.result = None
+            self._user_chose = False
+            self._clear_sweep_plot()
+            self.pages.setCurrentIndex(0)
+
+        return self._start("sweep", job, self.show_sweep, self.show_sweep, prepare)
+
+    def _clear_sweep_plot(self) -> None:
+        item = self.sweep_plot.getPlotItem()
+        item.clear()
+        if item.legend is not None:
+            item.legend.clear()
+        self._point_items = []
+
+    def show_sweep(self, result: compare.SweepResult) -> None:
+        """Draw a (partial or final) sweep; until the user clicks a point, the choice is the
+        best rate of the first optimizer that has one."""
+        self.result = result
+        self._draw_sweep()
+        if not self._user_chose:
+            g = next((g for g in range(len(result.optimizers))
+                      if result.best_index(g) is not None), None)
+            if g is not None:
+                self._choose_sweep(result.best_index(g), best=True)
+
+    def plotted_points(self, key: str = "final_val_loss") -> int:
+        """How many models the plot shows in series ``key``: points, plus crosses for the
+        diverged ones (0 when the series is hidden)."""
+        if not self.series_boxes[key].isChecked():
+            return 0
+        return self._counts.get(key, 0) + self._crosses
+
+    def _draw_sweep(self) -> None:
+        r = self.result
+        self._clear_sweep_plot()
+        self._counts = {}
+        self._crosses = 0
+        if r is None:
+            return
+        plot = self.sweep_plot.getPlotItem()
+        log = self.log_y.isChecked()
+        shown = [s for s in SERIES if self.series_boxes[s[0]].isChecked()]
+        tops = []
+        for key, *_ in shown:
+            vals = getattr(r, key)
+            finite = vals[np.isfinite(vals) & ((vals > 0) if log else True)]
+            if len(finite):
+                tops.append(finite.max())
+                tops.append(finite.min())
+        if tops:
+            lo, hi = min(tops), max(tops)
+        else:
+            lo, hi = 0.1, 1.0
+        top = hi * 1.6 if log else hi + 0.08 * max(hi - lo, 1e-9)
+        lx_min, lx_max = math.log10(r.lrs.min()), math.log10(r.lrs.max())
+        unstable = r.unstable
+        for g, label in enumerate(r.group_labels):
+            idx = r.indices(g)
+            c = color(g)
+            # shaded region: from the first unstable rate on
+            bad = idx[unstable[idx]]
+            if len(bad):
+                first = r.lrs[bad].min()
+                below = r.lrs[idx][r.lrs[idx] < first]
+                start = math.log10(first) if len(below) == 0 else 0.5 * (
+                    math.log10(below.max()) + math.log10(first))
+                shade = QColor(c)
+                shade.setAlpha(22)
+                region = pg.LinearRegionItem((start, lx_max + 0.05 * (lx_max - lx_min + 1e-9)),
+                                             movable=False, brush=pg.mkBrush(shade),
+                                             pen=pg.mkPen(None))
+                region.setZValue(-10)
+                region.setToolTip(f"{label}: diverged or ended worse than it started from "
+                                  f"lr = {first:.3g}")
+                plot.addItem(region)
+                # stacked up from the bottom, one line per optimizer
+                text = pg.TextItem(f"{label}: unstable \u2192", color=c, anchor=(0, 1))
+                y_lo, y_hi = (math.log10(lo), math.log10(top)) if log else (lo, top)
+                text.setPos(start, y_lo + 0.07 * g * (y_hi - y_lo))
+                plot.addItem(text)
+            for key, name, style, symbol, _on in shown:
+                vals = getattr(r, key)[idx]
+                ok = np.isfinite(vals) & ((vals > 0) if log else True)
+                pen = pg.mkPen(c, width=1.6, style=style)
+                item = pg.PlotDataItem(r.lrs[idx][ok], vals[ok], pen=pen, symbol=symbol,
+                                       symbolSize=6, symbolPen=pg.mkPen(c),
+                                       symbolBrush=pg.mkBrush(c), name=f"{label} {name}")
+                item.sigPointsClicked.connect(self._point_clicked)
+                plot.addItem(item)
+                self._point_items.append((item, idx[ok]))
+                self._counts[key] = self._counts.get(key, 0) + int(ok.sum())
+            div = idx[r.diverged[idx]]
+            if len(div):
+                cross = pg.PlotDataItem(r.lrs[div], np.full(len(div), top), pen=None,
+                                        symbol="x", symbolSize=11,
+                                        symbolPen=pg.mkPen(c, width=2), symbolBrush=None)
+                cross.setToolTip(f"{label}: diverged at these rates")
+                plot.addItem(cross)
+                self._crosses += len(div)
+            m = r.best_index(g)
+            if m is not None:
+                x = math.log10(r.lrs[m])
+                line = pg.InfiniteLine(x, angle=90, pen=pg.mkPen(c, width=1.2,
+                                                                 style=Qt.PenStyle.DashLine),
+                                       label=f"best {label}: {r.lrs[m]:.3g}",
+                                       labelOpts={"position": 0.95 - 0.06 * g, "color": c,
+                                                  "fill": pg.mkBrush(255, 255, 255, 200)})
+                line.setToolTip(f"{label}: lowest best validation loss at lr = {r.lrs[m]:.4g}")
+                plot.addItem(line)
+                star = pg.PlotDataItem([r.lrs[m]], [r.best_val_loss[m]], pen=None,
+                                       symbol="star", symbolSize=16,
+                                       symbolPen=pg.mkPen("k", width=0.8), symbolBrush=c)
+                plot.addItem(star)
+
+    def _point_clicked(self, item: pg.PlotDataItem, points, _ev=None) -> None:
+        if not len(points):
+            return
+        for it, idx in self._point_items:
+            if it is item:
+                k = points[0].index()
+                if 0 <= k < len(idx):
+                    self._user_chose = True
+                    self._choose_sweep(int(idx[k]))
+                return
+
+    def _choose_sweep(self, m: int, best: bool = False) -> None:
+        r = self.result
+        if r is None:
+            return
+        opt = r.optimizer_at(m)
+        note = " (its best)" if best or m == r.best_index(int(r.group[m])) else ""
+        text = (f"Sweep: {r.group_labels[r.group[m]]} at lr = {r.lrs[m]:.4g}{note}; "
+                f"best val loss {fmt(r.best_val_loss[m])}")
+        self._set_choice(Choice(opt, None, text))
+
+    def _set_choice(self, choice: Choice | None) -> None:
+        self.choice = choice
+        self.choice_label.setText(choice.text if choice else
+                                  "Click a point or a cell to choose a learning rate.")
+        self.use_button.setEnabled(choice is not None)
+
+    def choose(self, optimizer: str | None = None) -> None:
+        """Choose the best rate of ``optimizer`` (default: the first) of the last sweep."""
+        r = self.result
+        if r is None:
+            return
+        m = r.best_index(0 if optimizer is None else optimizer)
+        if m is not None:
+            self._choose_sweep(m, best=True)
+
+    def use_choice(self) -> bool:
+        """Send the chosen optimizer and rate (and batch size) to the Playground."""
+        if self.choice is None:
+            return False
+        exp = self.host.experiment()
+        if exp is None:
+            return False
+        new = replace(exp, optimizer=self.choice.optimizer)
+        if self.choice.batch_size is not None:
+            new = replace(new, training=replace(new.training, batch_size=self.choice.batch_size))
+        self.host.send(new, f"Sent {self.choice.optimizer.info.title} with lr = "
+                       f"{self.choice.optimizer.lr:.4g} to the Playground")
+        return True
+
+    def _set_log(self, on: bool) -> None:
+        for plot in (self.sweep_plot, self.range_plot):
+            plot.getPlotItem().setLogMode(x=True, y=on)
+        self._draw_sweep()
+        self._draw_range()
+
+    # -- range test -------------------------------------------------------------------------------
+    def run_range_test(self) -> bool:
+        span = self._lr_range()
+        exp = self.host.experiment()
+        if span is None or exp is None:
+            return False
+        name = self.range_optimizer.currentData()
+        steps, backend = self.steps.value(), self.host.backend
+        if steps < 3:
+            self.host.notify("warning", "A range test needs at least 3 steps.")
+            return False
+
+        def job(report, should_stop):
+            return compare.lr_range_test(exp, span[0], span[1], steps, optimizer=name,
+                                         backend=backend, callback=report,
+                                         should_stop=should_stop)
+
+        def prepare() -> None:
+            self.range_result = None
+            self.range_plot.getPlotItem().clear()
+            self.pages.setCurrentIndex(1)
+
+        return self._start("range test", job, self.show_range, self.show_range, prepare)
+
+    def show_range(self, result: compare.RangeTestResult) -> None:
+        self.range_result = result
+        self._draw_range()
+        if result.complete and math.isfinite(result.suggested_lr):
+            opt = result.optimizer.replace(lr=float(np.clip(result.suggested_lr, 1e-7, 1000)))
+            self._set_choice(Choice(opt, None, f"Range test: {opt.info.title} at the suggested "
+                                    f"lr = {opt.lr:.4g}"))
+
+    def _draw_range(self) -> None:
+        r = self.range_result
+        plot = self.range_plot.getPlotItem()
+        plot.clear()
+        if r is None or len(r.lrs) == 0:
+            return
+        log = self.log_y.isChecked()
+        losses = positive_or_nan(r.losses) if log else r.losses
+        smooth = positive_or_nan(r.smoothed) if log else r.smoothed
+        faint = QColor(color(0))
+        faint.setAlpha(70)
+        plot.plot(r.lrs, losses, pen=pg.mkPen(faint, width=1), connect="finite")
+        plot.plot(r.lrs, smooth, pen=pg.mkPen(color(0), width=2.2), connect="finite")
+        for lr, text, c, pos in ((r.suggested_lr, "suggested", QColor(30, 150, 60), 0.9),
+                                 (r.min_loss_lr, "minimum", QColor(110, 110, 110), 0.75)):
+            if math.isfinite(lr):
+                plot.addItem(pg.InfiniteLine(
+                    math.log10(lr), angle=90, pen=pg.mkPen(c, width=1.4,
+                                                           style=Qt.PenStyle.DashLine),
+                    label=f"{text} {lr:.3g}",
+                    labelOpts={"position": pos, "color": c,
+                               "fill": pg.mkBrush(255, 255, 255, 200)}))
+
+    # -- 2-D sweep --------------------------------------------------------------------------------
+    def run_grid(self) -> bool:
+        span = self._lr_range()
+        exp = self.host.experiment()
+        if span is None or exp is None:
+            return False
+        second = self.second.currentData()
+        try:
+            values = _parse_values(self.second_values.text(), second)
+        except ValueError as exc:
+            self.host.notify("warning", str(exc))
+            return False
+        name = self.grid_optimizer.currentData()
+        lrs = list(np.geomspace(span[0], span[1], self.grid_lrs.value()))
+        steps, backend = self.steps.value(), self.host.backend
+
+        def job(report, should_stop):
+            return compare.sweep_2d(exp, name, lrs, second, values, steps, backend=backend,
+                                    callback=report, should_stop=should_stop)
+
+        def prepare() -> None:
+            self.grid_result = None
+            self.pages.setCurrentIndex(2)
+
+        return self._start("2-D sweep", job, self.show_grid, self.show_grid, prepare)
+
+    def show_grid(self, result: compare.Sweep2DResult) -> None:
+        self.grid_result = result
+        S, L = result.shape
+        with np.errstate(divide="ignore", invalid="ignore"):
+            shown = np.log10(result.final_val_loss)
+        shown[~np.isfinite(shown)] = np.nan
+        back = np.zeros((S, L, 4), dtype=np.uint8)
+        back[result.diverged] = (*DIVERGED_COLOR.getRgb()[:3], 255)
+        back[~result.trained] = (240, 240, 240, 255)
+        self.grid_back.setImage(back, levels=(0, 255), autoLevels=False)
+        self.grid_back.setRect(0, 0, L, S)
+        finite = shown[np.isfinite(shown)]
+        lo, hi = (float(finite.min()), float(finite.max())) if len(finite) else (0.0, 1.0)
+        hi = min(hi, lo + COLOR_SPAN)  # worse cells saturate: the good region keeps its detail
+        if hi - lo < 1e-9:
+            hi = lo + 1e-3
+        self.grid_image.setImage(shown, autoLevels=False, levels=(lo, hi))
+        self.grid_image.setRect(0, 0, L, S)
+        self.grid_bar.setLevels((lo, hi))
+        self.grid_bar.axis.setTicks([[(float(v), f"{10 ** v:.2g}")
+                                      for v in np.linspace(lo, hi, 5)], []])
+        plot = self.grid_plot.getPlotItem()
+        every = max(1, math.ceil(L / 8))
+        plot.getAxis("bottom").setTicks([[(j + 0.5, f"{result.lr_values[j]:.2g}")
+                                          for j in range(0, L, every)], []])
+        plot.getAxis("left").setTicks([[(i + 0.5, f"{v:g}")
+                                        for i, v in enumerate(result.second_values)], []])
+        plot.setLabel("left", SECOND_LABELS[result.second_name])
+        plot.setTitle("<span style='font-size:10pt;font-weight:600'>Final validation loss: "
+                      f"{result.optimizer.info.title}</span>")
+        self.grid_plot.getViewBox().setRange(xRange=(0, L), yRange=(0, S), padding=0.02)
+        best = result.best()
+        if best is None:
+            self.grid_best.setData([], [])
+        else:
+            self.grid_best.setData([best[1] + 0.5], [best[0] + 0.5])
+            if result.complete:
+                self._choose_cell(*best)
+
+    def grid_cell_text(self, i: int, j: int) -> str:
+        r = self.grid_result
+        if r is None:
+            return ""
+        where = f"lr {r.lr_values[j]:.3g}, {SECOND_LABELS[r.second_name]} {r.second_values[i]:g}"
+        if r.diverged[i, j]:
+            return f"{where}: diverged"
+        if not r.trained[i, j]:
+            return f"{where}: not trained"
+        return f"{where}: final val loss {fmt(r.final_val_loss[i, j])}"
+
+    def _cell_at(self, scene_pos: QPointF) -> tuple[int, int] | None:
+        r = self.grid_result
+        if r is None:
+            return None
+        p = self.grid_plot.getViewBox().mapSceneToView(scene_pos)
+        i, j = int(math.floor(p.y())), int(math.floor(p.x()))
+        S, L = r.shape
+        return (i, j) if 0 <= i < S and 0 <= j < L else None
+
+    def _grid_hovered(self, pos: QPointF) -> None:
+        cell = self._cell_at(pos)
+        self.grid_hover.setText(self.grid_cell_text(*cell) if cell else GRID_KEY)
+
+    def _grid_clicked(self, event) -> None:
+        cell = self._cell_at(event.scenePos())
+        if cell is not None:
+            self._choose_cell(*cell)
+
+    def _choose_cell(self, i: int, j: int) -> None:
+        r = self.grid_result
+        if r is None:
+            return
+        opt = r.optimizer.replace(lr=float(r.lr_values[j]))
+        batch = None
+        v = float(r.second_values[i])
+        if r.second_name == "momentum":
+            opt = opt.replace(momentum=v)
+        elif r.second_name == "beta1":
+            opt = opt.replace(betas=(v, opt.hyper["betas"][1]))
+        else:
+            batch = int(v)
+        self._set_choice(Choice(opt, batch, f"2-D sweep: {self.grid_cell_text(i, j)}"))

@@ -1,0 +1,258 @@
+"""The Compare tab, offscreen: races, sweeps, cancelling, sending to the Playground, shutdown."""
+
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import time  # noqa: E402
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+from app.compare import CompareTab, jobs  # noqa: E402
+from app.compare.configs import PRESETS, RaceConfig  # noqa: E402
+from dlopt_core.engine import TrainConfig  # noqa: E402
+from dlopt_core.experiment import DataSpec, Experiment, NetworkSpec  # noqa: E402
+from dlopt_core.optimizers import make_optimizer  # noqa: E402
+
+EXP = Experiment(
+    data=DataSpec(kind="moons", n_samples=100, noise=0.2, seed=1),
+    network=NetworkSpec(hidden=(6,)),
+    optimizer=make_optimizer("adam", lr=0.01),
+    training=TrainConfig(batch_size=10, eval_every=5),
+    seed=2,
+)
+
+
+@pytest.fixture
+def tab(qtbot, monkeypatch):
+    monkeypatch.setattr(jobs, "MIN_REPORT_S", 0.0)  # every chunk reaches the GUI
+    widget = CompareTab(lambda: EXP)
+    qtbot.addWidget(widget)
+    widget.resize(1300, 800)
+    yield widget
+    assert widget.shutdown(2000)
+
+
+def _wait(qtbot, tab, timeout=20000):
+    qtbot.waitUntil(lambda: not tab.busy, timeout=timeout)
+
+
+def test_race_draws_three_curves_from_the_same_first_loss(qtbot, tab):
+    race = tab.race
+    assert len(race.configs()) == 3
+    race.steps.setValue(400)
+    lengths = []
+    tab.runner.progress.connect(lambda *_: lengths.append(len(race.curve_data(0)[0])))
+    with qtbot.waitSignal(tab.runner.finished, timeout=20000):
+        assert race.run()
+    result = race.snapshot.result
+    assert result.complete and result.step == 400
+    firsts = []
+    for m in range(3):
+        x, y = race.curve_data(m, "val")
+        assert len(x) == 81 and x[0] == 0 and x[-1] == 400
+        firsts.append(y[0])
+        assert len(race.curve_data(m, "train")[0]) == 81
+    assert firsts[0] == firsts[1] == firsts[2]
+    assert len(set(lengths)) > 1 and lengths == sorted(lengths)  # the curves grew
+    assert race.results.rowCount() == 3
+    assert race.boundaries.isVisible() or not race.isVisible()
+    assert len(race.boundaries.images) == 3 and race.snapshot.boundaries is not None
+    # error curves and the log scale redraw the same models
+    race.metric.setCurrentIndex(1)
+    race.log_y.setChecked(True)
+    assert len(race.curve_data(2)[0]) == 81
+
+
+def test_race_table_sorts_and_sends_the_selected_row(qtbot, tab):
+    race = tab.race
+    race.apply_preset("SGD with and without a decaying learning rate")
+    race.steps.setValue(100)
+    with qtbot.waitSignal(tab.runner.finished, timeout=20000):
+        race.run()
+    race.results.sortItems(1)
+    keys = [race.results.item(r, 1).key for r in range(3)]
+    assert keys == sorted(keys)
+    race.select_model(2)
+    assert race.send_button.isEnabled()
+    with qtbot.waitSignal(tab.send_to_playground) as blocker:
+        race.send_button.click()
+    sent = blocker.args[0]
+    assert isinstance(sent, Experiment)
+    assert sent.optimizer == race.snapshot.result.specs[2].optimizer
+    assert sent.schedule.name == "cosine"
+    assert sent.data == EXP.data
+
+
+def test_sweep_plots_one_point_per_model_and_sends_the_chosen_rate(qtbot, tab):
+    sweep = tab.sweep
+    sweep.set_checked_optimizers(["adam"])
+    sweep.models.setValue(8)
+    sweep.steps.setValue(100)
+    with qtbot.waitSignal(tab.runner.finished, timeout=20000):
+        assert sweep.run_sweep()
+    result = sweep.result
+    assert result.n_models == 8 and result.complete
+    assert sweep.plotted_points("final_val_loss") == 8
+    best = result.best_index("adam")
+    assert sweep.choice is not None and sweep.choice.optimizer.lr == result.lrs[best]
+    with qtbot.waitSignal(tab.send_to_playground) as blocker:
+        sweep.use_button.click()
+    sent = blocker.args[0]
+    assert sent.optimizer.name == "adam"
+    assert sent.optimizer.lr == pytest.approx(result.best_lr("adam"))
+    assert sent.training == EXP.training
+
+
+def test_cancelled_sweep_keeps_its_partial_results(qtbot, tab):
+    sweep = tab.sweep
+    sweep.set_checked_optimizers(["sgd", "adam"])
+    sweep.models.setValue(64)
+    sweep.steps.setValue(1_000_000)
+    tab.runner.progress.connect(lambda fraction, _name: fraction > 0 and tab.cancel())
+    with qtbot.waitSignal(tab.runner.finished, timeout=20000) as blocker:
+        assert sweep.run_sweep()
+    assert blocker.args == ["sweep", True]
+    result = sweep.result
+    assert result.cancelled and 0 < result.step < 1_000_000
+    assert sweep.plotted_points() == 64
+    assert "cancelled" in tab.job_label.text()
+    assert not tab.busy and not tab.cancel_button.isEnabled()
+
+
+def test_range_test_and_2d_batch_size_sweep(qtbot, tab):
+    sweep = tab.sweep
+    sweep.steps.setValue(60)
+    sweep.lr_min.setValue(1e-4)
+    sweep.lr_max.setValue(1.0)
+    with qtbot.waitSignal(tab.runner.finished, timeout=20000):
+        assert sweep.run_range_test()
+    r = sweep.range_result
+    np.testing.assert_allclose(r.lrs[1:] / r.lrs[:-1], r.lrs[1] / r.lrs[0])
+    assert sweep.choice is not None and sweep.choice.text.startswith("Range test")
+    sweep.second.setCurrentIndex(2)  # batch size
+    sweep.second_values.setText("5, 20")
+    sweep.grid_lrs.setValue(3)
+    with qtbot.waitSignal(tab.runner.finished, timeout=20000):
+        assert sweep.run_grid()
+    g = sweep.grid_result
+    assert g.shape == (2, 3) and g.second_name == "batch_size"
+    assert sweep.grid_image.image.shape == (2, 3)
+    with qtbot.waitSignal(tab.send_to_playground) as blocker:
+        sweep.use_button.click()
+    sent = blocker.args[0]
+    i, j = g.best()
+    assert sent.training.batch_size == int(g.second_values[i])
+    assert sent.optimizer.lr == pytest.approx(g.lr_values[j])
+
+
+def test_seed_bands_use_the_race_configurations(qtbot, tab):
+    tab.race.set_configs([RaceConfig.default("sgd"), RaceConfig.default("adam")])
+    seeds = tab.seeds
+    seeds.seeds.setValue(3)
+    seeds.steps.setValue(100)
+    with qtbot.waitSignal(tab.runner.finished, timeout=20000):
+        assert seeds.run()
+    result = seeds.result
+    assert result.runs["val_loss"].shape == (2, 3, 21)
+    assert len(seeds.mean_items) == 2 and len(seeds.fills) == 2
+    seeds.band.setCurrentIndex(1)
+    seeds.log_y.setChecked(True)
+    assert len(seeds.fills) == 2
+
+
+def test_problems_are_messages_not_exceptions(qtbot):
+    def broken():
+        raise ValueError("data.kind: 'nope' is not a data set")
+
+    widget = CompareTab(broken)
+    qtbot.addWidget(widget)
+    messages = []
+    widget.status_message.connect(messages.append)
+    assert not widget.race.run()
+    assert "nope" in widget.message.text() and widget.message.kind == "error"
+    widget.tab_ok = CompareTab(lambda: EXP)
+    qtbot.addWidget(widget.tab_ok)
+    sweep = widget.tab_ok.sweep
+    sweep.lr_min.setValue(1.0)
+    sweep.lr_max.setValue(0.1)
+    assert not sweep.run_sweep()
+    assert "range is empty" in widget.tab_ok.message.text()
+    sweep.set_checked_optimizers([])
+    assert not sweep.run_sweep()
+    widget.tab_ok.race.set_configs([RaceConfig.default("nesterov", second=0.0)])
+    assert not widget.tab_ok.race.run()
+    assert "momentum" in widget.tab_ok.message.text()
+    assert widget.set_backend("cpu") and widget.backend == "cpu"
+    assert not widget.set_backend("quantum")
+    assert messages
+
+
+def test_presets_and_editor_limits(qtbot, tab):
+    race = tab.race
+    for name, (_, configs) in PRESETS.items():
+        race.apply_preset(name)
+        assert race.configs() == list(configs)
+    race.set_configs([RaceConfig.default("sgd")] * 8)
+    race.add_button.click()
+    assert len(race.configs()) == 8 and tab.message.kind == "warning"
+    race.from_playground.click()
+    race.editor.table.selectRow(0)
+    race.remove_button.click()
+    race.from_playground.click()
+    assert race.configs()[-1].base == EXP.optimizer
+
+
+def test_shutdown_stops_a_long_race_within_a_second(qtbot, tab):
+    tab.race.steps.setValue(1_000_000)
+    with qtbot.waitSignal(tab.runner.progress, timeout=20000):
+        assert tab.race.run()
+    t0 = time.perf_counter()
+    assert tab.shutdown(1000)
+    assert time.perf_counter() - t0 < 1.0
+    assert not tab.busy
+    assert not any(j.isRunning() for j in list(jobs._LIVE))
+
+
+def test_destroying_the_tab_stops_its_thread(qtbot, monkeypatch):
+    monkeypatch.setattr(jobs, "MIN_REPORT_S", 0.0)
+    widget = CompareTab(lambda: EXP)
+    widget.race.steps.setValue(1_000_000)
+    with qtbot.waitSignal(widget.runner.progress, timeout=20000):
+        widget.race.run()
+    running = list(widget.runner.live_jobs())
+    assert running and running[0].isRunning()
+    widget.deleteLater()
+    qtbot.waitUntil(lambda: not running[0].isRunning(), timeout=3000)
+
+
+def test_every_control_has_a_tooltip(qtbot, tab):
+    from PySide6.QtWidgets import (
+        QAbstractButton,
+        QAbstractItemView,
+        QAbstractSpinBox,
+        QComboBox,
+        QLineEdit,
+        QProgressBar,
+        QTabBar,
+    )
+
+    def internal(widget):  # parts of another control: a combo's popup, a table's header
+        if isinstance(widget.parent(), QAbstractItemView):
+            return True
+        parent = widget.parent()
+        while parent is not None and parent is not tab:
+            if isinstance(parent, QComboBox | QTabBar | QAbstractSpinBox):
+                return True
+            parent = parent.parent()
+        return False
+
+    kinds = (QAbstractButton, QAbstractSpinBox, QComboBox, QLineEdit, QAbstractItemView,
+             QProgressBar)
+    missing = [
+        f"{type(w).__name__} {getattr(w, 'text', lambda: '')()}"
+        for kind in kinds for w in tab.findChildren(kind)
+        if not w.toolTip() and not internal(w)
+    ]
+    assert not missing, missing
