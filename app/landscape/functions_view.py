@@ -462,12 +462,17 @@ class FunctionView(QWidget):
             self.function.setCurrentIndex(index)
 
     # -- challenges -------------------------------------------------------------------------------
-    def load_challenge(self, name: str, play: bool = True) -> None:
-        """Load a ``CHALLENGES`` preset (function, start, runs, settings); show its explanation."""
-        if name not in ls.CHALLENGES:
+    def load_challenge(self, name: str | ls.Challenge, play: bool = True) -> None:
+        """Load a ``CHALLENGES`` preset, or any ``Challenge`` (a lesson's race), with its
+        function, start, runs and settings; show its explanation."""
+        if isinstance(name, ls.Challenge):
+            ch = name
+            name = ch.name
+        elif name not in ls.CHALLENGES:
             raise ValueError(f"unknown challenge {name!r}; choose one of "
                              f"{', '.join(ls.CHALLENGES)}")
-        ch = ls.CHALLENGES[name]
+        else:
+            ch = ls.CHALLENGES[name]
         self.set_playing(False)
         widgets = (self.function, self.kappa, self.angle, self.clip, self.noise, self.seed,
                    self.steps)

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QTabWidget, QVBoxLayout, QWidget
 from app.landscape.challenges_view import ChallengesView
 from app.landscape.functions_view import FunctionView
 from app.landscape.shape_view import ShapeView
+from dlopt_core import landscape as ls
 from dlopt_core.network import Network
 
 FUNCTIONS_PAGE, CHALLENGES_PAGE, SHAPE_PAGE = 0, 1, 2
@@ -57,6 +58,27 @@ class LandscapeTab(QWidget):
     def load_challenge(self, name: str) -> None:
         """Show the 2-D functions view with challenge ``name`` loaded and running."""
         self.functions.load_challenge(name)
+        self.views.setCurrentIndex(FUNCTIONS_PAGE)
+
+    def load_preset(self, preset) -> None:
+        """Race a lesson preset's optimizers on its 2-D function (a ``lessons.Preset``)."""
+        runs = []
+        for entry in preset.optimizers:
+            entry = dict(entry)
+            sched = entry.pop("schedule", None)
+            runs.append(ls.ChallengeRun(
+                optimizer=entry.pop("name"), clip_norm=entry.pop("clip_norm", None),
+                noise=entry.pop("noise", None), label=entry.pop("label", ""),
+                schedule=None if not sched else (sched.pop("name"), sched), hyper=entry,
+            ))
+        fn = ls.get_function(preset.function, **dict(preset.function_params))
+        challenge = ls.Challenge(
+            name=preset.id, title=preset.title,
+            explanation=preset.description or fn.note, function=preset.function,
+            params=dict(preset.function_params), start=preset.start or fn.default_start,
+            runs=tuple(runs), steps=preset.steps or 200,
+        )
+        self.functions.load_challenge(challenge)
         self.views.setCurrentIndex(FUNCTIONS_PAGE)
 
     def set_trained_network(self, network: Network, theta_init: np.ndarray,

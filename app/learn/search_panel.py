@@ -1,0 +1,157 @@
+"""The live comparison of the "What is optimization?" lesson: grid search, random search and
+gradient descent counting the evaluations they need to get within a tolerance of a minimum."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QFont
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QSizePolicy,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from dlopt_core.lessons import SEARCH_FUNCTIONS, SearchComparison, search_comparison
+
+LESSON_ID = "what_is_optimization"
+TOLERANCES = (1e-1, 1e-2, 1e-3, 1e-4, 1e-5, 1e-6)
+DEFAULT_TOLERANCE = 1e-3
+FUNCTION_LABELS = {"booth": "Booth", "bowl": "Elongated bowl", "himmelblau": "Himmelblau"}
+COLUMNS = ("Method", "Evaluations", "Reached", "Best f found")
+
+
+class SearchComparisonPanel(QGroupBox):
+    """Controls (function, tolerance, "Run again"), the table and a note on how it counts."""
+
+    compared = Signal(object)  # SearchComparison
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__("Live comparison: how many evaluations does each method need?", parent)
+        self.seed = 0
+        self.comparison: SearchComparison | None = None
+
+        self.function_box = QComboBox()
+        for name in SEARCH_FUNCTIONS:
+            self.function_box.addItem(FUNCTION_LABELS.get(name, name.title()), name)
+        self.function_box.setToolTip("The 2-D function to minimise")
+        self.tolerance_box = QComboBox()
+        for tol in TOLERANCES:
+            self.tolerance_box.addItem(f"{tol:g}", tol)
+        self.tolerance_box.setCurrentIndex(TOLERANCES.index(DEFAULT_TOLERANCE))
+        self.tolerance_box.setToolTip("A method succeeds once it finds a point whose value is "
+                                      "within this tolerance of the minimum value")
+        self.again_button = QPushButton("Run again (new seed)")
+        self.again_button.setToolTip("Repeat with a new seed for random search")
+        self.seed_label = QLabel()
+
+        controls = QHBoxLayout()
+        controls.addWidget(QLabel("Function:"))
+        controls.addWidget(self.function_box)
+        controls.addSpacing(12)
+        controls.addWidget(QLabel("Tolerance:"))
+        controls.addWidget(self.tolerance_box)
+        controls.addSpacing(12)
+        controls.addWidget(self.again_button)
+        controls.addWidget(self.seed_label)
+        controls.addStretch(1)
+
+        self.title_label = QLabel()
+        self.title_label.setWordWrap(True)
+        self.table = QTableWidget(0, len(COLUMNS))
+        self.table.setHorizontalHeaderLabels(COLUMNS)
+        self.table.verticalHeader().hide()
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
+        self.table.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
+        self.table.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        self.note_label = QLabel()
+        self.note_label.setWordWrap(True)
+        small = self.note_label.font()
+        small.setPointSizeF(max(8.0, small.pointSizeF() - 0.5))
+        self.note_label.setFont(small)
+        self.note_label.setStyleSheet("color: palette(placeholder-text);")
+
+        layout = QVBoxLayout(self)
+        layout.addLayout(controls)
+        layout.addWidget(self.title_label)
+        layout.addWidget(self.table)
+        layout.addWidget(self.note_label)
+
+        self.function_box.currentIndexChanged.connect(lambda _i: self.run())
+        self.tolerance_box.currentIndexChanged.connect(lambda _i: self.run())
+        self.again_button.clicked.connect(self.run_again)
+        self.run()
+
+    # -- API ---------------------------------------------------------------------------------------
+    @property
+    def function_name(self) -> str:
+        return str(self.function_box.currentData())
+
+    @property
+    def tolerance(self) -> float:
+        return float(self.tolerance_box.currentData())
+
+    def set_tolerance(self, tol: float) -> None:
+        """Choose one of ``TOLERANCES`` (the table is recomputed)."""
+        self.tolerance_box.setCurrentIndex(TOLERANCES.index(tol))
+
+    def run_again(self) -> None:
+        """Repeat with the next seed for random search."""
+        self.seed += 1
+        self.run()
+
+    def run(self) -> SearchComparison:
+        """Compute the comparison (a few tens of milliseconds) and show it."""
+        comparison = search_comparison(self.function_name, self.tolerance, self.seed)
+        self.comparison = comparison
+        self._show(comparison)
+        self.compared.emit(comparison)
+        return comparison
+
+    def table_rows(self) -> list[tuple[str, ...]]:
+        """The table's text, row by row (for tests and copying)."""
+        return [tuple(self.table.item(r, c).text() for c in range(self.table.columnCount()))
+                for r in range(self.table.rowCount())]
+
+    # -- display -----------------------------------------------------------------------------------
+    def _show(self, comparison: SearchComparison) -> None:
+        self.seed_label.setText(f"random-search seed {self.seed}")
+        self.title_label.setText(f"<b>{comparison.title}</b> — stop within {comparison.tol:g} of "
+                                 "the minimum value.")
+        self.note_label.setText(comparison.note)
+        results = comparison.results
+        reached = [r.evaluations for r in results if r.reached]
+        fewest = min(reached) if reached else None
+        self.table.setRowCount(len(results))
+        for row, result in enumerate(results):
+            evals = f"{result.evaluations:,}" if result.reached else \
+                f"> {result.evaluations:,}"
+            cells = (result.label, evals, "yes" if result.reached else "no (budget used up)",
+                     f"{result.best_value:.3g}")
+            for col, text in enumerate(cells):
+                item = QTableWidgetItem(text)
+                if col:
+                    align = Qt.AlignmentFlag.AlignHCenter if col == 2 else \
+                        Qt.AlignmentFlag.AlignRight
+                    item.setTextAlignment(align | Qt.AlignmentFlag.AlignVCenter)
+                if result.reached and result.evaluations == fewest:
+                    font = QFont(item.font())
+                    font.setBold(True)
+                    item.setFont(font)
+                self.table.setItem(row, col, item)
+        self.table.resizeRowsToContents()
+        height = self.table.horizontalHeader().height() + 2 * self.table.frameWidth()
+        height += sum(self.table.rowHeight(r) for r in range(self.table.rowCount()))
+        self.table.setFixedHeight(height)

@@ -1,0 +1,422 @@
+"""The main window: tabs, the File and Training menus, the status bar and saved settings."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from PySide6.QtCore import QByteArray, QSettings, Qt
+from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import QFileDialog, QMainWindow, QMessageBox, QTabWidget, QWidget
+
+from app.compare.configs import RaceConfig
+from app.compare.tab import CompareTab
+from app.landscape.tab import LandscapeTab
+from app.learn.tab import LearnTab
+from app.playground.tab import PlaygroundTab
+from app.quiz.tab import QuizTab
+from app.settings import add_recent_file, make_settings, recent_files, remove_recent_file
+from dlopt_core import backends
+from dlopt_core.experiment import Experiment, ExperimentError, example
+from dlopt_core.optimizers import make_optimizer
+from dlopt_core.quiz import default_progress_path
+from dlopt_core.schedules import make_schedule
+
+DEFAULT_SIZE = (1400, 900)
+JSON_FILTER = "dlopt experiments (*.json);;All files (*)"
+
+
+class MainWindow(QMainWindow):
+    """The dlopt window. ``persist`` (default on) restores and saves geometry and experiment."""
+
+    def __init__(self, experiment: Experiment | None = None, *,
+                 settings: QSettings | None = None, persist: bool = True,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.settings = settings if settings is not None else make_settings()
+        self.persist = persist
+        self.show_dialogs = True  # off in screenshot mode: errors go to the caller instead
+        self.path: str | None = None
+        self._pending_path: str | None = None
+        self._closed = False
+        if experiment is None and persist:
+            experiment, self.path = self._restored_experiment()
+        self.tabs = QTabWidget()
+        self.tabs.setDocumentMode(True)
+        self.playground = PlaygroundTab(experiment or example())
+        self.compare = CompareTab(lambda: self.playground.experiment)
+        self.landscape = LandscapeTab()
+        self.learn = LearnTab()
+        self.quiz = QuizTab(progress_path=self._progress_path())
+        for tab in (self.playground, self.compare, self.landscape, self.learn, self.quiz):
+            self.tabs.addTab(tab, tab.title)
+        self.setCentralWidget(self.tabs)
+        self._wire_tabs()
+        self.statusBar().addPermanentWidget(self.playground.status, 1)
+        self.statusBar().setSizeGripEnabled(True)
+        self._make_menus()
+        self.playground.experimentEdited.connect(lambda: self.setWindowModified(True))
+        self.playground.buildSucceeded.connect(self._build_succeeded)
+        self.playground.buildFailed.connect(self._build_failed)
+        self.playground.statusMessage.connect(lambda m: self.statusBar().showMessage(m, 6000))
+        self.resize(*DEFAULT_SIZE)
+        if persist:
+            self._restore_geometry()
+        saved = str(self.settings.value("training/backend", "cpu"))
+        if saved not in backends.BACKENDS or (saved != "cpu" and not self._usable(saved)):
+            saved = "cpu"
+        if saved != "cpu":
+            self.set_backend(saved)
+        self._check_backend(saved)
+        self._update_title()
+
+    @staticmethod
+    def _usable(name: str) -> bool:
+        try:
+            backends.resolve(name)
+        except backends.BackendError:
+            return False
+        return True
+
+    # -- menus ------------------------------------------------------------------------------------
+    def _make_menus(self) -> None:
+        bar = self.menuBar()
+        file = bar.addMenu("&File")
+        self.act_new = self._action(file, "&New", QKeySequence.StandardKey.New, self.new)
+        self.act_open = self._action(file, "&Open\u2026", QKeySequence.StandardKey.Open,
+                                     self.open_dialog)
+        self.recent_menu = file.addMenu("Open &Recent")
+        self.recent_menu.aboutToShow.connect(self._fill_recent)
+        file.addSeparator()
+        self.act_save = self._action(file, "&Save", QKeySequence.StandardKey.Save, self.save)
+        self.act_save_as = self._action(file, "Save &As\u2026", QKeySequence.StandardKey.SaveAs,
+                                        self.save_as)
+        file.addSeparator()
+        self.act_export_csv = self._action(file, "Export Curves as &CSV\u2026", None,
+                                           self.export_csv_dialog)
+        self.act_export_png = self._action(file, "Export Plot as &PNG\u2026", None,
+                                           self.export_png_dialog)
+        file.addSeparator()
+        self.act_quit = self._action(file, "&Quit", QKeySequence(Qt.Modifier.CTRL | Qt.Key.Key_Q),
+                                     self.close)
+        self.act_quit.setMenuRole(QAction.MenuRole.QuitRole)
+        training = bar.addMenu("&Training")
+        for action in self.playground.transport_actions():
+            training.addAction(action)
+        training.addSeparator()
+        self.act_loss_shape = self._action(
+            training, "Show the &Loss Shape of This Run",
+            QKeySequence(Qt.Modifier.CTRL | Qt.Key.Key_L), self.show_loss_shape)
+        self.act_loss_shape.setStatusTip("Interpolation and a 2-D slice of the loss around the "
+                                         "Playground's current parameters (Landscape tab)")
+        backend_menu = training.addMenu("&Backend")
+        self.backend_actions = QActionGroup(self)
+        for name, text in (("auto", "&Auto (GPU when present)"), ("cpu", "&CPU"),
+                           ("cuda", "CU&DA (NVIDIA GPU)")):
+            action = backend_menu.addAction(text)
+            action.setCheckable(True)
+            action.setData(name)
+            action.triggered.connect(lambda _=False, n=name: self.set_backend(n))
+            self.backend_actions.addAction(action)
+        help_menu = bar.addMenu("&Help")
+        self._action(help_menu, "&About dlopt", None, self._about)
+        self._fill_recent()
+
+    def _action(self, menu, text: str, shortcut, slot) -> QAction:
+        action = QAction(text, self)
+        if shortcut is not None:
+            action.setShortcut(shortcut)
+        action.triggered.connect(slot)
+        menu.addAction(action)
+        return action
+
+    def _fill_recent(self) -> None:
+        self.recent_menu.clear()
+        files = recent_files(self.settings)
+        for path in files:
+            action = self.recent_menu.addAction(Path(path).name)
+            action.setToolTip(path)
+            action.setStatusTip(path)
+            action.triggered.connect(lambda _=False, p=path: self.open_file(p))
+        if not files:
+            empty = self.recent_menu.addAction("(none)")
+            empty.setEnabled(False)
+        else:
+            self.recent_menu.addSeparator()
+            self.recent_menu.addAction("Clear Menu", self._clear_recent)
+
+    def _clear_recent(self) -> None:
+        self.settings.setValue("files/recent", [])
+
+    # -- files ------------------------------------------------------------------------------------
+    @property
+    def experiment(self) -> Experiment:
+        return self.playground.experiment
+
+    def new(self) -> None:
+        self.path = None
+        self._pending_path = None
+        self.playground.set_experiment(example())
+        self.setWindowModified(False)
+        self._update_title()
+
+    def open_dialog(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open an experiment", self._last_dir(),
+                                              JSON_FILTER)
+        if path:
+            self.open_file(path)
+
+    def open_file(self, path: str) -> bool:
+        """Load the experiment in ``path``; a bad file leaves the current one untouched."""
+        try:
+            exp = Experiment.load(path)
+        except ExperimentError as exc:
+            QMessageBox.critical(self, "Cannot open the experiment",
+                                 f"{Path(path).name} cannot be opened:\n\n{exc}")
+            if not Path(path).exists():
+                remove_recent_file(self.settings, str(path))
+            return False
+        self._pending_path = str(Path(path).resolve())
+        self.settings.setValue("files/last_dir", str(Path(path).resolve().parent))
+        self.playground.set_experiment(exp)
+        return True
+
+    def save(self) -> bool:
+        if self.path is None:
+            return self.save_as()
+        return self._write(self.path)
+
+    def save_as(self) -> bool:
+        suggested = self.path or str(Path(self._last_dir()) / "experiment.json")
+        path, _ = QFileDialog.getSaveFileName(self, "Save the experiment", suggested, JSON_FILTER)
+        if not path:
+            return False
+        if not Path(path).suffix:
+            path += ".json"
+        return self._write(path)
+
+    def _write(self, path: str) -> bool:
+        try:
+            self.experiment.save(path)
+        except OSError as exc:
+            QMessageBox.critical(self, "Cannot save the experiment",
+                                 f"{path} cannot be written:\n\n{exc.strerror or exc}")
+            return False
+        self.path = str(Path(path).resolve())
+        self.settings.setValue("files/last_dir", str(Path(self.path).parent))
+        add_recent_file(self.settings, self.path)
+        self.setWindowModified(False)
+        self._update_title()
+        self.statusBar().showMessage(f"saved {self.path}", 4000)
+        return True
+
+    def export_csv_dialog(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Export the curves as CSV",
+                                              str(Path(self._last_dir()) / "curves.csv"),
+                                              "CSV files (*.csv)")
+        if path:
+            try:
+                rows = self.playground.export_curves(path)
+            except (OSError, ValueError) as exc:
+                QMessageBox.warning(self, "Cannot export the curves", str(exc))
+                return
+            self.statusBar().showMessage(f"{rows} rows written to {path}", 4000)
+
+    def export_png_dialog(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Export the plots as PNG",
+                                              str(Path(self._last_dir()) / "curves.png"),
+                                              "PNG images (*.png)")
+        if path:
+            if not self.playground.export_plot(path):
+                QMessageBox.warning(self, "Cannot export the plot", f"{path} cannot be written")
+                return
+            self.statusBar().showMessage(f"plot saved to {path}", 4000)
+
+    def _last_dir(self) -> str:
+        return str(self.settings.value("files/last_dir", str(Path.home())))
+
+    def _build_succeeded(self) -> None:
+        if self._pending_path is not None:
+            self.path = self._pending_path
+            self._pending_path = None
+            add_recent_file(self.settings, self.path)
+            self.setWindowModified(False)
+            self._update_title()
+
+    def _build_failed(self, message: str) -> None:
+        self._pending_path = None
+        if not self.show_dialogs:
+            return
+        QMessageBox.warning(self, "Cannot use this experiment",
+                            f"{message}\n\nThe previous experiment (or the example) is back.")
+
+    def _update_title(self) -> None:
+        name = Path(self.path).name if self.path else (self.experiment.name or "untitled")
+        self.setWindowTitle(f"{name}[*] \u2014 dlopt")
+
+    def _about(self) -> None:
+        QMessageBox.about(self, "About dlopt",
+                          "<b>dlopt</b> \u2014 a training simulator for learning how deep "
+                          "networks are optimized.")
+
+    # -- persistence ------------------------------------------------------------------------------
+    def _restored_experiment(self) -> tuple[Experiment | None, str | None]:
+        text = self.settings.value("session/experiment", "")
+        if not text:
+            return None, None
+        try:
+            exp = Experiment.from_json(str(text))
+        except ExperimentError:
+            return None, None
+        path = self.settings.value("session/path", "") or None
+        return exp, (str(path) if path else None)
+
+    def _restore_geometry(self) -> None:
+        geometry = self.settings.value("window/geometry")
+        if isinstance(geometry, QByteArray | bytes) and geometry:
+            self.restoreGeometry(geometry)
+        state = self.settings.value("window/state")
+        if isinstance(state, QByteArray | bytes) and state:
+            self.restoreState(state)
+        for name, splitter in self.playground.splitters.items():
+            saved = self.settings.value(f"window/splitter_{name}")
+            if isinstance(saved, QByteArray | bytes) and saved:
+                splitter.restoreState(saved)
+        index = self.settings.value("window/tab", 0)
+        try:
+            self.tabs.setCurrentIndex(int(index))
+        except (TypeError, ValueError):
+            pass
+
+    def _save_settings(self) -> None:
+        s = self.settings
+        s.setValue("window/geometry", self.saveGeometry())
+        s.setValue("window/state", self.saveState())
+        for name, splitter in self.playground.splitters.items():
+            s.setValue(f"window/splitter_{name}", splitter.saveState())
+        s.setValue("window/tab", self.tabs.currentIndex())
+        s.setValue("session/experiment", self.experiment.to_json())
+        s.setValue("session/path", self.path or "")
+        s.sync()
+
+    def select_tab(self, name: str) -> bool:
+        """Show the tab titled ``name`` (case-insensitive); False if there is none."""
+        for i in range(self.tabs.count()):
+            if self.tabs.tabText(i).replace("&", "").lower() == name.lower():
+                self.tabs.setCurrentIndex(i)
+                return True
+        return False
+
+    def tab_names(self) -> list[str]:
+        return [self.tabs.tabText(i).replace("&", "") for i in range(self.tabs.count())]
+
+    # -- the tabs together -------------------------------------------------------------------------
+    def _progress_path(self) -> str:
+        """Quiz progress beside an INI settings file (tests), else in the user's data folder."""
+        if os.environ.get("DLOPT_SETTINGS") or self.settings.format() == QSettings.Format.IniFormat:
+            return str(Path(self.settings.fileName()).with_name("quiz-progress.json"))
+        return str(default_progress_path())
+
+    def _wire_tabs(self) -> None:
+        show = self.statusBar().showMessage
+        for tab in (self.compare, self.landscape, self.learn, self.quiz):
+            tab.status_message.connect(lambda m: show(m, 6000))
+        self.compare.send_to_playground.connect(self.open_in_playground)
+        self.landscape.open_in_playground.connect(self.open_in_playground)
+        self.landscape.open_in_compare.connect(self.open_in_compare)
+        self.learn.open_preset.connect(self.open_preset)
+        self.quiz.open_preset.connect(self.open_preset)
+        self.quiz.show_lesson.connect(self.show_lesson)
+
+    def open_in_playground(self, exp: Experiment) -> None:
+        self.playground.set_experiment(exp)
+        self.setWindowModified(True)
+        self.select_tab("Playground")
+
+    def open_in_compare(self, exp: Experiment, optimizers: list) -> None:
+        """Show ``exp`` in the Playground (the race trains on its data) and race ``optimizers``."""
+        self.playground.set_experiment(exp)
+        try:
+            configs = [_race_config(dict(d)) for d in optimizers]
+        except (KeyError, TypeError, ValueError) as exc:
+            QMessageBox.warning(self, "Cannot open this comparison", str(exc))
+            return
+        if configs:
+            self.compare.race.set_configs(configs[:8])
+        self.select_tab("Compare")
+        self.compare.pages.setCurrentWidget(self.compare.race)
+
+    def open_preset(self, preset) -> None:
+        """Open a lesson or quiz preset in the tab it names."""
+        try:
+            if preset.tab == "landscape":
+                self.landscape.load_preset(preset)
+                self.select_tab("Landscape")
+            elif preset.tab == "compare":
+                self.open_in_compare(preset.build_experiment(), list(preset.optimizers))
+            else:
+                self.open_in_playground(preset.build_experiment())
+        except (ExperimentError, ValueError) as exc:
+            QMessageBox.warning(self, "Cannot open this preset", f"{preset.title}: {exc}")
+            return
+        self.statusBar().showMessage(f"Opened “{preset.title}”", 6000)
+
+    def show_lesson(self, lesson_id: str) -> None:
+        if self.learn.show_lesson(lesson_id):
+            self.select_tab("Learn")
+
+    def show_loss_shape(self) -> bool:
+        """Send the Playground's network, start and current parameters to the Landscape tab."""
+        args = self.playground.loss_shape_inputs()
+        if args is None:
+            self.statusBar().showMessage("Train in the Playground first: there is no run yet.",
+                                         6000)
+            return False
+        self.landscape.set_trained_network(*args)
+        self.select_tab("Landscape")
+        self.landscape.views.setCurrentWidget(self.landscape.shape)
+        return True
+
+    def set_backend(self, name: str) -> bool:
+        """Train on ``name`` ("auto", "cpu" or "cuda"); a backend that cannot run is refused."""
+        try:
+            backend = backends.resolve(name)
+        except backends.BackendError as exc:
+            if self.show_dialogs:
+                QMessageBox.warning(self, "Backend not available", str(exc))
+            self._check_backend(self.playground.backend)
+            return False
+        self.playground.set_backend(name)
+        self.compare.set_backend(name)
+        self.settings.setValue("training/backend", name)
+        self._check_backend(name)
+        self.statusBar().showMessage(f"Backend: {backend.note}", 6000)
+        return True
+
+    def _check_backend(self, name: str) -> None:
+        for action in self.backend_actions.actions():
+            action.setChecked(action.data() == name)
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt API
+        if not self._closed:
+            self._closed = True
+            if self.persist:
+                self._save_settings()
+            for tab in (self.compare, self.landscape, self.quiz):
+                tab.shutdown()
+            self.playground.shutdown()
+        super().closeEvent(event)
+
+
+def _race_config(entry: dict) -> RaceConfig:
+    """A Compare-tab row from an optimizer dict: ``name``, hyper-parameters, optional ``label``,
+    ``schedule`` dict, ``clip_norm`` and ``noise`` (the last two only matter on the landscape)."""
+    for key in ("label", "clip_norm", "noise"):
+        entry.pop(key, None)
+    sched_raw = dict(entry.pop("schedule", None) or {"name": "constant"})
+    schedule = make_schedule(sched_raw.pop("name", "constant"), **sched_raw)
+    name = entry.pop("name")
+    opt = make_optimizer(name, **entry)
+    exp = Experiment(optimizer=opt, schedule=schedule)
+    return RaceConfig.from_experiment(exp)
+

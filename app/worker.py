@@ -1,0 +1,677 @@
+"""The training worker: owns the engine in a thread of its own and reports immutable snapshots.
+
+The GUI talks to the worker only through queued signals (:class:`TrainingController`), and the
+worker answers only with frozen dataclasses holding copies (:class:`Snapshot`, :class:`BuildInfo`,
+:class:`BoundaryResult`), so no mutable array is ever shared between the two threads.
+
+While playing, a zero-interval timer in the worker thread runs one chunk per tick; commands queue
+up between ticks. At full speed the chunk size adapts so that a chunk takes about
+``TARGET_CHUNK_S`` of compute: long enough that per-chunk overhead stays small, short enough that
+commands (pause, a new learning rate) take effect at once. Sizing uses the worker thread's CPU
+time, so time spent waiting for the GIL does not shrink the chunks.
+"""
+
+from __future__ import annotations
+
+import atexit
+import math
+import sys
+import time
+import traceback
+import weakref
+from dataclasses import dataclass, replace
+
+import numpy as np
+from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
+
+from dlopt_core import features
+from dlopt_core.engine import FIELDS, Engine, TrainConfig
+from dlopt_core.experiment import Experiment
+from dlopt_core.kernels import rules
+from dlopt_core.network import Network
+from dlopt_core.optimizers import Optimizer
+from dlopt_core.schedules import Schedule
+
+YIELD_S = 0.002  # pause after a chunk when the kernels hold the GIL (see _tick)
+PREV_EVERY_S = 0.08  # how often a chunk keeps its last step apart (for the inspector)
+FRAME_S = 1.0 / 30.0
+GRID = 80  # decision-boundary grid (GRID x GRID)
+THUMB_STRIDE = 2  # neuron thumbnails use every other grid point
+MAX_CHUNK = 1_000_000
+
+# why training stopped (Snapshot.stop_reason)
+STOP_NONE, STOP_DIVERGED, STOP_EARLY = "", "diverged", "early_stopped"
+STOP_BUDGET, STOP_TARGET = "max_steps", "target_loss"
+
+
+@dataclass(frozen=True)
+class BuildInfo:
+    """What the GUI needs to know about a freshly built engine (all arrays are copies)."""
+
+    generation: int
+    task: str  # "binary", "multiclass" or "regression"
+    n_classes: int
+    n_inputs: int  # columns of the raw data, before feature expansion
+    n_train: int
+    n_val: int
+    layer_sizes: tuple[int, ...]
+    activation: str
+    loss: str
+    feature_names: tuple[str, ...]
+    steps_per_epoch: int
+    backend: str
+    backend_note: str
+    points_train: np.ndarray | None  # raw 2-D inputs for the output view, or None
+    labels_train: np.ndarray | None
+    points_val: np.ndarray | None
+    labels_val: np.ndarray | None
+    bounds: tuple[float, float, float, float] | None  # x0, x1, y0, y1 of the grid
+    target_range: tuple[float, float] | None  # regression: range of the labels
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """The state of training after a chunk: copies only, safe to keep in the GUI thread."""
+
+    generation: int
+    step: int
+    epoch: float
+    history_steps: np.ndarray
+    history: dict[str, np.ndarray]  # FIELDS -> values at history_steps
+    theta: np.ndarray
+    prev_theta: np.ndarray | None  # the parameters one step earlier, when known
+    slots: np.ndarray  # (3, P)
+    optimizer: Optimizer
+    lr: float  # the rate of the current step (schedule applied)
+    opt_steps: int  # the optimizer's own step count (bias corrections)
+    playing: bool
+    play_serial: int  # the last play/pause command the worker had seen
+    status: str  # "running", "diverged" or "early_stopped"
+    stop_step: int
+    stop_reason: str
+    steps_per_second: float
+    best_val_loss: float
+    best_val_step: int
+
+    @property
+    def n_points(self) -> int:
+        return len(self.history_steps)
+
+    def last(self, name: str) -> float:
+        """The newest finite value of metric ``name`` (NaN if none)."""
+        col = self.history[name]
+        finite = np.flatnonzero(np.isfinite(col))
+        return float(col[finite[-1]]) if len(finite) else math.nan
+
+
+@dataclass(frozen=True)
+class BoundaryResult:
+    """Network outputs over the input grid: (GRID, GRID) or (GRID, GRID, K), row 0 at y0."""
+
+    generation: int
+    step: int
+    values: np.ndarray
+    theta: np.ndarray  # the parameters the outputs were computed with
+    # per hidden layer, then the output layer: (n_units, h, w) in [-1, 1], row 0 on top
+    thumbnails: tuple[np.ndarray, ...]
+
+
+def _kernels_release_gil() -> bool:
+    """Whether the training kernel was compiled with ``nogil`` (it then runs beside the GUI)."""
+    try:
+        from dlopt_core.kernels import cpu
+
+        return bool(cpu.train_chunk.targetoptions.get("nogil", False))
+    except Exception:  # a different kernel module: assume the worst
+        return False
+
+
+KERNELS_RELEASE_GIL = _kernels_release_gil()
+# Compute per chunk at full speed. Kernels that release the GIL run beside the GUI, so chunks can
+# be long (less overhead); kernels that keep it block the GUI for a whole chunk, so keep them short.
+TARGET_CHUNK_S = 0.04 if KERNELS_RELEASE_GIL else 0.02
+
+
+def _single_thread_kernels() -> None:
+    """One Numba thread for this (worker) thread's parallel regions.
+
+    The playground trains one model, so the engine's loop over models has nothing to share out;
+    idle OpenMP helpers would only spin on the core the GUI needs.
+    """
+    try:
+        import numba
+
+        numba.set_num_threads(1)
+    except Exception:  # an old Numba or no parallel backend: nothing to tune
+        pass
+
+
+def _grid(bounds: tuple[float, float, float, float], n: int) -> np.ndarray:
+    x0, x1, y0, y1 = bounds
+    gx, gy = np.meshgrid(np.linspace(x0, x1, n), np.linspace(y0, y1, n))
+    return np.column_stack([gx.ravel(), gy.ravel()])
+
+
+def _bounds(*arrays: np.ndarray) -> tuple[float, float, float, float]:
+    pts = np.concatenate([a for a in arrays if len(a)])
+    lo, hi = pts.min(axis=0), pts.max(axis=0)
+    pad = 0.06 * np.maximum(hi - lo, 1e-6)
+    x0, y0 = lo - pad
+    x1, y1 = hi + pad
+    return float(x0), float(x1), float(y0), float(y1)
+
+
+def warm_up_kernels() -> None:
+    """Compile (or load from Numba's cache) every kernel the worker calls, on a tiny problem."""
+
+    class _Tiny:
+        X_train = np.array([[0.0, 1.0], [1.0, 0.0], [0.5, 0.5], [1.0, 1.0]])
+        y_train = np.array([0.0, 1.0, 0.0, 1.0])
+        X_val = X_train[:2]
+        y_val = y_train[:2]
+
+    from dlopt_core.engine import ModelSpec
+    from dlopt_core.optimizers import make_optimizer
+
+    net = Network([2, 2, 1], "tanh", "bce")
+    engine = Engine(net, _Tiny, [ModelSpec(make_optimizer("sgd", lr=0.1))],
+                    TrainConfig(batch_size=2, eval_every=1))
+    engine.run(2)
+    net.predict(engine.theta[0], _Tiny.X_train)
+
+
+class TrainingWorker(QObject):
+    """Owns one :class:`Engine`; lives in a worker thread and is driven by queued slots."""
+
+    built = Signal(object)  # BuildInfo
+    snapshotReady = Signal(object)  # Snapshot
+    boundaryReady = Signal(object)  # BoundaryResult
+    failed = Signal(int, str)  # generation, message
+    kernelsPreparing = Signal()
+    kernelsReady = Signal(float)  # seconds it took
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._timer = QTimer(self)
+        self._timer.setInterval(0)
+        self._timer.timeout.connect(self._tick)
+        self._engine: Engine | None = None
+        self._generation = -1
+        self._warm = False
+        self._playing = False
+        self._play_serial = 0
+        self._until = 0  # play until this step, then pause silently (0: no limit)
+        self._steps_per_frame = 0  # 0: as fast as possible
+        self._chunk = 10
+        self._max_steps = 0
+        self._target_loss = 0.0
+        self._stop_reason = STOP_NONE
+        self._rate = 0.0
+        self._last_end = 0.0
+        self._prev_theta: np.ndarray | None = None
+        self._prev_step = -1  # the step at which _prev_theta is one step old
+        self._split_at = 0.0
+        self._grid: np.ndarray | None = None
+        self._thumb_grid: np.ndarray | None = None
+        self._feature_names: tuple[str, ...] = features.RAW
+        self._target_range: tuple[float, float] | None = None
+        self._backend = "cpu"
+
+    # -- commands (queued slots) ----------------------------------------------------------------
+    @Slot(str)
+    def set_backend(self, name: str) -> None:
+        """Where the next engine trains: "auto", "cpu" or "cuda" (applied by the next rebuild)."""
+        self._backend = name
+
+    @Slot(object, int)
+    def rebuild(self, exp: Experiment, generation: int) -> None:
+        """Build a new engine from ``exp``; keeps the playing state."""
+        self._generation = generation
+        try:
+            if not self._warm:
+                _single_thread_kernels()
+                self.kernelsPreparing.emit()
+                t0 = time.perf_counter()
+                warm_up_kernels()
+                self._warm = True
+                self.kernelsReady.emit(time.perf_counter() - t0)
+            info = self._build(exp, generation)
+        except Exception as exc:  # any problem with the data or the config: a message, no crash
+            self._engine = None
+            self._set_playing(False)
+            self.failed.emit(generation, _message(exc))
+            return
+        self.built.emit(info)
+        self._emit_snapshot()
+        if self._playing:
+            self._restart_timer()
+
+    @Slot(bool, int)
+    def set_playing(self, playing: bool, serial: int = 0) -> None:
+        self._play_serial = serial
+        self._until = 0
+        if playing and self._engine is not None:
+            if not self._engine.running[0] or self._budget_left() == 0:
+                self._emit_snapshot()  # nothing to do: say so again
+                return
+            self._stop_reason = STOP_NONE
+        self._set_playing(playing)
+        self._emit_snapshot()
+
+    @Slot(int, int)
+    def play_until(self, step: int, serial: int = 0) -> None:
+        """Play until ``step`` is reached, then pause without a stop banner."""
+        self._play_serial = serial
+        if self._engine is None:
+            return
+        self._until = int(step)
+        self._set_playing(self._engine.step < self._until)
+        self._emit_snapshot()
+
+    @Slot(int, int)
+    def step_once(self, n_steps: int, serial: int = 0) -> None:
+        """Pause and advance by ``n_steps`` steps (one chunk)."""
+        self._play_serial = serial
+        self._until = 0
+        self._set_playing(False)
+        if self._engine is not None and self._engine.running[0]:
+            self._stop_reason = STOP_NONE
+            self._advance(max(1, int(n_steps)))
+        self._emit_snapshot()
+
+    @Slot(object)
+    def reset(self, seed: int | None) -> None:
+        """Back to step 0: fresh parameters (from ``seed`` when given) and history."""
+        if self._engine is None:
+            return
+        self._engine.reset(seed)
+        self._after_reset()
+        self._emit_snapshot()
+        if self._playing:
+            self._restart_timer()
+
+    @Slot(object)
+    def set_optimizer(self, optimizer: Optimizer) -> None:
+        """Switch optimizer or hyper-parameters from the next chunk, keeping state if same rule."""
+        if self._engine is not None:
+            self._engine.set_optimizer(0, optimizer)
+            self._emit_snapshot()
+
+    @Slot(object)
+    def set_schedule(self, schedule: Schedule) -> None:
+        if self._engine is not None:
+            self._engine.set_schedule(0, schedule)
+            self._emit_snapshot()
+
+    @Slot(object)
+    def set_training(self, train: TrainConfig) -> None:
+        """Live changes of clipping, L1, early stopping and evaluation interval."""
+        if self._engine is not None:
+            old = self._engine.train
+            self._engine.train = replace(
+                old, clip_norm=train.clip_norm, l1=train.l1,
+                early_stopping=train.early_stopping, eval_every=train.eval_every,
+            )
+
+    @Slot(int, float)
+    def set_stop_conditions(self, max_steps: int, target_loss: float) -> None:
+        self._max_steps = max(0, int(max_steps))
+        self._target_loss = max(0.0, float(target_loss))
+
+    @Slot(int)
+    def set_speed(self, steps_per_frame: int) -> None:
+        """Steps per frame (about 30 frames a second), or 0 for as fast as possible."""
+        self._steps_per_frame = max(0, int(steps_per_frame))
+        self._timer.setInterval(0 if self._steps_per_frame == 0 else int(FRAME_S * 1000))
+
+    @Slot()
+    def request_boundary(self) -> None:
+        """Compute the network's output over the input grid and the neuron thumbnails."""
+        e = self._engine
+        if e is None or self._grid is None:
+            return
+        theta = e.eval_theta()[0]
+        with np.errstate(all="ignore"):
+            values = e.network.predict(theta, self._grid)
+            hidden = e.network.hidden_outputs(theta, self._thumb_grid)
+        values = np.nan_to_num(np.asarray(values, dtype=np.float64), nan=0.0, posinf=0.0,
+                               neginf=0.0)
+        values = values.reshape(GRID, GRID, -1)
+        if values.shape[2] == 1:
+            values = values[:, :, 0]
+        n = len(np.arange(0, GRID, THUMB_STRIDE))
+        thumbs = []
+        for a in hidden:
+            a = np.nan_to_num(a, nan=0.0, posinf=0.0, neginf=0.0)
+            scale = np.max(np.abs(a), axis=0)
+            a = a / np.where(scale > 0.0, scale, 1.0)
+            thumbs.append(np.ascontiguousarray(a.T.reshape(-1, n, n)[:, ::-1, :]))
+        out = values[::THUMB_STRIDE, ::THUMB_STRIDE]
+        if self._target_range is not None:  # regression: the value over the label range
+            lo, hi = self._target_range
+            out = np.clip((out - 0.5 * (lo + hi)) / max(0.5 * (hi - lo), 1e-12), -1.0, 1.0)
+            out = out[None]
+        else:  # probabilities, per output unit
+            out = 2.0 * out - 1.0
+            out = out[None] if out.ndim == 2 else out.transpose(2, 0, 1)
+        thumbs.append(np.ascontiguousarray(out[:, ::-1, :]))
+        self.boundaryReady.emit(
+            BoundaryResult(self._generation, _shown_step(e), values, theta.copy(), tuple(thumbs)))
+
+    @Slot()
+    def shutdown(self) -> None:
+        """Stop the timer and end the thread's event loop (called before the thread is joined)."""
+        self._timer.stop()
+        self._playing = False
+        self._engine = None
+        thread = self.thread()
+        if thread is not None:
+            thread.quit()
+
+    # -- training loop ----------------------------------------------------------------------------
+    def _set_playing(self, playing: bool) -> None:
+        self._playing = bool(playing) and self._engine is not None
+        if self._playing:
+            self._restart_timer()
+        else:
+            self._timer.stop()
+            self._rate = 0.0
+
+    def _restart_timer(self) -> None:
+        self._last_end = time.perf_counter()
+        self._rate = 0.0
+        if not self._timer.isActive():
+            self._timer.start()
+
+    def _tick(self) -> None:
+        if not self._playing or self._engine is None:
+            self._timer.stop()
+            return
+        n = self._steps_per_frame or self._chunk
+        if self._until:
+            n = min(n, self._until - self._engine.step)
+        if n > 0:
+            self._advance(n)
+        if self._until and self._engine.step >= self._until:
+            self._until = 0
+            self._set_playing(False)
+        self._emit_snapshot()
+        # Hand the GIL to the GUI thread between two chunks. Kernels compiled without
+        # ``nogil`` keep it for a whole chunk, so then the GUI gets a short window of its own.
+        time.sleep(0.0 if KERNELS_RELEASE_GIL else YIELD_S)
+
+    def _budget_left(self) -> int:
+        if self._engine is None:
+            return 0
+        if self._max_steps <= 0:
+            return MAX_CHUNK
+        return max(0, self._max_steps - self._engine.step)
+
+    def _advance(self, n: int) -> None:
+        e = self._engine
+        n = min(n, self._budget_left())
+        if n <= 0:
+            self._stop(STOP_BUDGET)
+            return
+        c0 = time.thread_time()
+        if n == 1 or time.perf_counter() - self._split_at >= PREV_EVERY_S:
+            # the last step apart, so that the inspector can show one step's update
+            if n > 1:
+                e.run(n - 1)
+            self._prev_theta = e.eval_theta()[0].copy()
+            e.run(1)
+            self._prev_step = e.step
+            self._split_at = time.perf_counter()
+        else:
+            e.run(n)
+        t1 = time.perf_counter()
+        if self._steps_per_frame == 0 and self._playing:
+            # CPU time of this thread: waiting for the GIL must not shrink the chunks
+            self._adapt_chunk(n, time.thread_time() - c0, e.train.eval_every)
+        wall = t1 - self._last_end
+        self._last_end = t1
+        if self._playing and wall > 0.0:
+            rate = n / wall
+            self._rate = rate if self._rate == 0.0 else 0.8 * self._rate + 0.2 * rate
+        self._check_stop()
+
+    def _adapt_chunk(self, n: int, seconds: float, eval_every: int) -> None:
+        if seconds <= 0.0:
+            want = n * 4
+        else:
+            want = n * min(4.0, max(0.25, TARGET_CHUNK_S / seconds))
+        want = int(min(MAX_CHUNK, max(1, want)))
+        if want >= 2 * eval_every:  # end chunks on recorded steps: the status shows fresh values
+            want = want // eval_every * eval_every
+        self._chunk = want
+
+    def _check_stop(self) -> None:
+        e = self._engine
+        status = int(e.status[0])
+        if status == 1:
+            self._stop(STOP_DIVERGED)
+        elif status == 2:
+            self._stop(STOP_EARLY)
+        elif self._max_steps and e.step >= self._max_steps:
+            self._stop(STOP_BUDGET)
+        elif self._target_loss > 0.0:
+            train = e.history.field("train_loss", 0)
+            if len(train) and np.isfinite(train[-1]) and train[-1] <= self._target_loss:
+                self._stop(STOP_TARGET)
+
+    def _stop(self, reason: str) -> None:
+        self._stop_reason = reason
+        self._until = 0
+        self._set_playing(False)
+
+    # -- building ---------------------------------------------------------------------------------
+    def _build(self, exp: Experiment, generation: int) -> BuildInfo:
+        data, net, engine = exp.build(backend=self._backend)
+        self._engine = engine
+        self._after_reset()
+        raw_train = raw_val = None
+        two_d = False
+        names = tuple(exp.network.features)
+        if data.X_train.shape[1] == 2 and names == features.RAW:
+            raw_train, raw_val, two_d = data.X_train, data.X_val, True
+        elif names != features.RAW:  # derived features exist only for 2-D data
+            raw = exp.data.load()
+            raw_train, raw_val, two_d = raw.X_train, raw.X_val, True
+        n_inputs = 2 if two_d else data.X_train.shape[1]
+        bounds = target_range = None
+        self._grid = self._thumb_grid = None
+        if two_d:
+            bounds = _bounds(raw_train, raw_val)
+            grid = _grid(bounds, GRID)
+            self._grid = features.expand(grid, names)
+            sub = grid.reshape(GRID, GRID, 2)[::THUMB_STRIDE, ::THUMB_STRIDE].reshape(-1, 2)
+            self._thumb_grid = features.expand(np.ascontiguousarray(sub), names)
+        if data.task == "regression":
+            y = np.concatenate([np.ravel(data.y_train), np.ravel(data.y_val)])
+            target_range = (float(np.min(y)), float(np.max(y)))
+        self._feature_names = names
+        self._target_range = target_range
+        return BuildInfo(
+            generation=generation,
+            task=data.task,
+            n_classes=int(data.n_classes),
+            n_inputs=int(n_inputs),
+            n_train=int(len(data.y_train)),
+            n_val=int(len(data.y_val)),
+            layer_sizes=tuple(net.layer_sizes),
+            activation=net.activation,
+            loss=net.loss,
+            feature_names=tuple(getattr(data, "feature_names", ()) or names),
+            steps_per_epoch=engine.steps_per_epoch,
+            backend=engine.backend.name,
+            backend_note=getattr(engine.backend, "note", engine.backend.name),
+            points_train=None if raw_train is None else np.array(raw_train, dtype=np.float64),
+            labels_train=None if raw_train is None else np.array(data.y_train, dtype=np.float64),
+            points_val=None if raw_val is None else np.array(raw_val, dtype=np.float64),
+            labels_val=None if raw_val is None else np.array(data.y_val, dtype=np.float64),
+            bounds=bounds,
+            target_range=target_range,
+        )
+
+    def _after_reset(self) -> None:
+        self._stop_reason = STOP_NONE
+        self._prev_theta = None
+        self._prev_step = -1
+        self._rate = 0.0
+        self._chunk = max(10, self._engine.train.eval_every)
+        self._last_end = time.perf_counter()
+
+    # -- snapshots --------------------------------------------------------------------------------
+    def _emit_snapshot(self) -> None:
+        e = self._engine
+        if e is None:
+            return
+        h = e.history
+        spec = e.specs[0]
+        theta = e.eval_theta()[0].copy()
+        fresh = self._prev_theta is not None and self._prev_step == e.step
+        snap = Snapshot(
+            generation=self._generation,
+            step=_shown_step(e),
+            epoch=_shown_step(e) / e.steps_per_epoch,
+            history_steps=h.steps,
+            history={name: h.field(name, 0) for name in FIELDS},
+            theta=theta,
+            prev_theta=self._prev_theta.copy() if fresh else None,
+            slots=e.slots[0].copy(),
+            optimizer=spec.optimizer,
+            lr=float(spec.schedule(spec.optimizer.lr, e.step)),
+            opt_steps=int(e.scalars[0, rules.S_STEP]),
+            playing=self._playing,
+            play_serial=self._play_serial,
+            status=e.status_name(0),
+            stop_step=int(e.stop_step[0]),
+            stop_reason=self._stop_reason,
+            steps_per_second=float(self._rate) if self._playing else 0.0,
+            best_val_loss=float(h.best_val_loss[0]),
+            best_val_step=int(h.best_val_step[0]),
+        )
+        self.snapshotReady.emit(snap)
+
+
+def _shown_step(e: Engine) -> int:
+    """The model's step: where it stopped if it diverged or stopped early (the engine's own
+    counter runs on to the end of the chunk)."""
+    stop = int(e.stop_step[0])
+    return stop if e.status[0] != 0 and 0 <= stop < e.step else int(e.step)
+
+
+def _message(exc: BaseException) -> str:
+    text = str(exc).strip()
+    if isinstance(exc, ValueError | OSError) and text:
+        return text
+    tail = traceback.format_exception_only(type(exc), exc)[-1].strip()
+    return text or tail
+
+
+_LIVE: weakref.WeakSet[TrainingController] = weakref.WeakSet()
+
+
+@atexit.register
+def _stop_all() -> None:
+    """Join worker threads still running at interpreter exit (a window never closed)."""
+    for controller in list(_LIVE):
+        try:
+            controller.stop()
+        except RuntimeError:  # the Qt objects are already gone
+            pass
+
+
+class TrainingController(QObject):
+    """The GUI side of the worker: starts its thread and forwards commands as queued signals."""
+
+    _rebuild = Signal(object, int)
+    _play = Signal(bool, int)
+    _play_until = Signal(int, int)
+    _step = Signal(int, int)
+    _reset = Signal(object)
+    _optimizer = Signal(object)
+    _schedule = Signal(object)
+    _training = Signal(object)
+    _stops = Signal(int, float)
+    _speed = Signal(int)
+    _boundary = Signal()
+    _backend = Signal(str)
+    _shutdown = Signal()
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.thread = QThread()
+        self.thread.setObjectName("dlopt-training")
+        self.worker = TrainingWorker()
+        self.worker.moveToThread(self.thread)
+        w = self.worker
+        for signal, slot in (
+            (self._rebuild, w.rebuild), (self._play, w.set_playing),
+            (self._play_until, w.play_until), (self._step, w.step_once), (self._reset, w.reset),
+            (self._optimizer, w.set_optimizer), (self._schedule, w.set_schedule),
+            (self._training, w.set_training), (self._stops, w.set_stop_conditions),
+            (self._speed, w.set_speed), (self._boundary, w.request_boundary),
+            (self._backend, w.set_backend), (self._shutdown, w.shutdown),
+        ):
+            signal.connect(slot)
+        # Both threads need the GIL between the worker's compiled calls; hand it over after 1 ms
+        # instead of Python's default 5 ms, so that neither waits long for the other.
+        sys.setswitchinterval(min(sys.getswitchinterval(), 0.001))
+        self.generation = 0
+        self.play_serial = 0  # snapshots echo it: which play/pause command they answer
+        self.thread.start()
+        _LIVE.add(self)
+
+    def rebuild(self, exp: Experiment) -> int:
+        """Ask for a new engine; returns the generation its snapshots will carry."""
+        self.generation += 1
+        self._rebuild.emit(exp, self.generation)
+        return self.generation
+
+    def play(self, playing: bool = True) -> None:
+        self.play_serial += 1
+        self._play.emit(bool(playing), self.play_serial)
+
+    def play_until(self, step: int) -> None:
+        self.play_serial += 1
+        self._play_until.emit(int(step), self.play_serial)
+
+    def step(self, n_steps: int) -> None:
+        self.play_serial += 1
+        self._step.emit(int(n_steps), self.play_serial)
+
+    def reset(self, seed: int | None = None) -> None:
+        self._reset.emit(seed)
+
+    def set_optimizer(self, optimizer: Optimizer) -> None:
+        self._optimizer.emit(optimizer)
+
+    def set_schedule(self, schedule: Schedule) -> None:
+        self._schedule.emit(schedule)
+
+    def set_training(self, train: TrainConfig) -> None:
+        self._training.emit(train)
+
+    def set_stop_conditions(self, max_steps: int, target_loss: float) -> None:
+        self._stops.emit(int(max_steps), float(target_loss))
+
+    def set_speed(self, steps_per_frame: int) -> None:
+        self._speed.emit(int(steps_per_frame))
+
+    def set_backend(self, name: str) -> None:
+        self._backend.emit(name)
+
+    def request_boundary(self) -> None:
+        self._boundary.emit()
+
+    def stop(self, timeout_ms: int = 5000) -> bool:
+        """End the worker thread; returns whether it finished within ``timeout_ms``."""
+        if not self.thread.isRunning():
+            return True
+        self._shutdown.emit()
+        finished = self.thread.wait(timeout_ms)
+        if not finished:  # still compiling kernels: wait it out rather than crash at exit
+            self.thread.quit()
+            finished = self.thread.wait()
+        return finished

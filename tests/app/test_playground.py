@@ -1,0 +1,388 @@
+"""The Playground tab end to end: live training in the worker thread, banners, files, shutdown."""
+
+import json
+import time
+
+import numpy as np
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QMessageBox
+
+from app.playground.tab import divergence_text
+from app.window import MainWindow
+from dlopt_core.experiment import Experiment, example
+
+TIMEOUT = 15_000  # ms; generous for a cold Numba cache on a slow machine
+
+
+def small(**patch) -> Experiment:
+    raw = {
+        "data": {"kind": "spiral", "n_samples": 200},
+        "network": {"hidden": [6, 6]},
+        "optimizer": {"name": "adam", "lr": 0.01},
+        "training": {"batch_size": 10, "eval_every": 10},
+    }
+    for key, value in patch.items():
+        raw[key] = {**raw.get(key, {}), **value} if isinstance(value, dict) else value
+    return Experiment.from_dict(raw)
+
+
+@pytest.fixture
+def make_window(qtbot):
+    windows = []
+
+    def make(exp: Experiment | None = None, persist: bool = False) -> MainWindow:
+        win = MainWindow(exp or small(), persist=persist)
+        qtbot.addWidget(win)
+        win.show()
+        windows.append(win)
+        tab = win.playground
+        qtbot.waitUntil(lambda: tab.snapshot is not None and tab.build_info is not None,
+                        timeout=TIMEOUT)
+        return win
+
+    yield make
+    for win in windows:
+        win.close()
+        assert win.playground.controller.thread.isFinished()
+
+
+def snap_step(win: MainWindow) -> int:
+    snap = win.playground.snapshot
+    return -1 if snap is None else snap.step
+
+
+def test_change_data_and_network_then_play(make_window, qtbot):
+    win = make_window()
+    tab = win.playground
+    combo = tab.data_panel.kind
+    combo.setCurrentIndex(combo.findData("circle"))
+    combo.activated.emit(combo.currentIndex())
+    tab.network_panel.add_layer.click()
+    exp = tab.experiment
+    assert exp.data.kind == "circle"
+    assert exp.network.hidden == (6, 6, 6)
+    qtbot.waitUntil(lambda: tab.build_info is not None
+                    and tab.build_info.layer_sizes == (2, 6, 6, 6, 1), timeout=TIMEOUT)
+    tab.transport.play.trigger()
+    qtbot.waitUntil(lambda: snap_step(win) > 300, timeout=TIMEOUT)
+    first = tab.curves.loss.point_count("train")
+    qtbot.waitUntil(lambda: tab.curves.loss.point_count("train") > first + 5, timeout=TIMEOUT)
+    assert tab.curves.loss.point_count("val") > 5
+    assert tab.curves.error.point_count("val") > 5
+    assert "steps/s" in tab.status.speed.text()
+    assert "train loss" in tab.status.losses.text()
+    qtbot.waitUntil(lambda: tab.boundary is not None and tab.boundary.step > 0, timeout=TIMEOUT)
+    assert tab.boundary.values.shape == (80, 80)
+    assert len(tab.boundary.thumbnails) == 4  # three hidden layers and the output
+
+
+def test_pause_then_step_one_chunk(make_window, qtbot):
+    win = make_window()
+    tab = win.playground
+    tab.play(True)
+    qtbot.waitUntil(lambda: snap_step(win) > 100, timeout=TIMEOUT)
+    tab.play(False)
+    qtbot.waitUntil(lambda: not tab.snapshot.playing, timeout=TIMEOUT)
+    paused_at = snap_step(win)
+    tab.transport.set_speed(50)
+    tab.transport.step.trigger()
+    qtbot.waitUntil(lambda: snap_step(win) == paused_at + 50, timeout=TIMEOUT)
+    assert not tab.transport.play.isChecked()
+    qtbot.keyClick(win, Qt.Key.Key_S)  # the shortcut does the same
+    qtbot.waitUntil(lambda: snap_step(win) == paused_at + 100, timeout=TIMEOUT)
+
+
+def test_learning_rate_changes_while_training_without_reset(make_window, qtbot):
+    win = make_window()
+    tab = win.playground
+    tab.transport.set_speed(20)
+    tab.play(True)
+    qtbot.waitUntil(lambda: snap_step(win) > 200, timeout=TIMEOUT)
+    changed_at = snap_step(win)
+    tab.optimizer_panel.lr.spin.setValue(0.05)
+    assert tab.experiment.optimizer.lr == 0.05
+    qtbot.waitUntil(lambda: tab.snapshot.lr == 0.05, timeout=TIMEOUT)
+    assert tab.snapshot.step >= changed_at  # no reset
+    qtbot.waitUntil(lambda: snap_step(win) > changed_at + 100, timeout=TIMEOUT)
+    assert tab.snapshot.optimizer.name == "adam"
+    assert tab.snapshot.opt_steps >= tab.snapshot.step  # Adam's state was kept
+
+
+def test_switching_the_optimizer_applies_live(make_window, qtbot):
+    win = make_window()
+    tab = win.playground
+    tab.play(True)
+    qtbot.waitUntil(lambda: snap_step(win) > 100, timeout=TIMEOUT)
+    combo = tab.optimizer_panel.combo
+    combo.setCurrentIndex(combo.findData("momentum"))
+    assert tab.experiment.optimizer.name == "momentum"
+    assert tab.experiment.optimizer.lr == 0.01  # the rate carries over
+    at = snap_step(win)
+    qtbot.waitUntil(lambda: tab.snapshot.optimizer.name == "momentum", timeout=TIMEOUT)
+    assert tab.snapshot.step >= at
+
+
+def test_divergence_shows_a_banner_and_no_nan_curves(make_window, qtbot):
+    exp = small(data={"kind": "plane"}, optimizer={"name": "sgd", "lr": 10.0},
+                network={"hidden": [4]})
+    win = make_window(exp)
+    tab = win.playground
+    assert "regression" in tab.data_panel.task.text()
+    tab.play(True)
+    qtbot.waitUntil(lambda: tab.banner.isVisible(), timeout=TIMEOUT)
+    snap = tab.snapshot
+    assert snap.status == "diverged" and not snap.playing
+    assert tab.banner.text() == divergence_text(snap.stop_step)
+    assert "try a smaller learning rate or gradient clipping" in tab.banner.text()
+    qtbot.waitUntil(lambda: not tab.transport.play.isChecked(), timeout=TIMEOUT)
+    for plot in (tab.curves.loss, tab.curves.error, tab.curves.grad):
+        for key in ("train", "val", "grad"):
+            if key in plot._main:
+                _, y = plot.curve_data(key)
+                assert np.all(np.isfinite(y))
+    assert tab.curves.loss.marker("diverged")[0] == snap.stop_step
+    tab.play(True)  # nothing to train: stays paused, banner stays
+    qtbot.waitUntil(lambda: not tab.transport.play.isChecked(), timeout=TIMEOUT)
+    tab.reset()
+    qtbot.waitUntil(lambda: snap_step(win) == 0 and not tab.banner.isVisible(), timeout=TIMEOUT)
+
+
+def test_early_stopping_and_step_budget_pause_with_a_banner(make_window, qtbot):
+    exp = small(data={"kind": "circle", "val_fraction": 0.5, "noise": 0.3},
+                network={"hidden": [16, 16]}, optimizer={"lr": 0.03},
+                training={"early_stopping": 3, "eval_every": 5})
+    win = make_window(exp)
+    tab = win.playground
+    tab.play(True)
+    qtbot.waitUntil(lambda: tab.banner.isVisible(), timeout=TIMEOUT)
+    assert tab.snapshot.status == "early_stopped"
+    assert "early stopping" in tab.banner.text()
+    assert tab.curves.loss.marker("early_stopped") is not None
+
+    tab.training_panel.patience.setValue(0)
+    tab.training_panel.max_steps.setValue(120)  # a stop condition applies live, no rebuild
+    tab.reset()
+    qtbot.waitUntil(lambda: snap_step(win) == 0, timeout=TIMEOUT)
+    tab.play(True)
+    qtbot.waitUntil(lambda: "step budget" in tab.banner.text(), timeout=TIMEOUT)
+    assert tab.snapshot.step == 120 and not tab.snapshot.playing
+
+
+def test_multiclass_and_regression_outputs(make_window, qtbot):
+    win = make_window(small(data={"kind": "gaussians", "n_classes": 3}))
+    tab = win.playground
+    assert "3 classes" in tab.data_panel.task.text()
+    assert tab.data_panel.n_classes.isVisibleTo(tab.data_panel)
+    qtbot.waitUntil(lambda: tab.boundary is not None, timeout=TIMEOUT)
+    assert tab.boundary.values.shape == (80, 80, 3)
+    tab.output.discrete.setChecked(True)
+    img = tab.output.image.image
+    assert img.shape == (159, 159, 4) and img.dtype == np.uint8  # refined 2x for display
+
+    combo = tab.data_panel.kind
+    combo.setCurrentIndex(combo.findData("bumps"))
+    combo.activated.emit(combo.currentIndex())
+    qtbot.waitUntil(lambda: tab.build_info.task == "regression", timeout=TIMEOUT)
+    assert not tab.data_panel.n_classes.isVisibleTo(tab.data_panel)
+    assert "RMSE" in tab.curves.error.getPlotItem().getAxis("left").labelText
+
+
+def test_features_need_one_and_rebuild_the_input_layer(make_window, qtbot):
+    win = make_window()
+    tab = win.playground
+    buttons = tab.features_panel.buttons
+    buttons["x1^2"].click()
+    buttons["sin(x1)"].click()
+    qtbot.waitUntil(lambda: tab.build_info.layer_sizes[0] == 4, timeout=TIMEOUT)
+    for name in ("x1", "x2", "x1^2"):
+        buttons[name].click()
+    assert tab.experiment.network.features == ("sin(x1)",)
+    buttons["sin(x1)"].click()  # the last one stays on
+    assert buttons["sin(x1)"].isChecked()
+    qtbot.waitUntil(lambda: tab.build_info.layer_sizes[0] == 1, timeout=TIMEOUT)
+    qtbot.waitUntil(lambda: tab.boundary is not None, timeout=TIMEOUT)  # still a 2-D picture
+
+
+def test_save_and_reopen_gives_the_same_experiment(make_window, qtbot, tmp_path, monkeypatch):
+    win = make_window()
+    tab = win.playground
+    tab.optimizer_panel.lr.spin.setValue(0.003)
+    tab.training_panel.clip.setValue(2.0)
+    tab.network_panel.remove_layer.click()
+    assert win.isWindowModified()
+    path = tmp_path / "run.json"
+    monkeypatch.setattr("app.window.QFileDialog.getSaveFileName",
+                        lambda *a, **k: (str(path), ""))
+    assert win.save()
+    assert not win.isWindowModified()
+    saved = tab.experiment
+
+    other = make_window(small(data={"kind": "xor"}))
+    assert other.open_file(str(path))
+    qtbot.waitUntil(lambda: other.path == str(path.resolve()), timeout=TIMEOUT)
+    assert other.experiment == saved
+    assert other.playground.optimizer_panel.lr.value() == 0.003
+    assert other.playground.network_panel.hidden() == (6,)
+    assert str(path.resolve()) in other.windowTitle() or path.name in other.windowTitle()
+
+
+def test_a_malformed_file_shows_an_error_and_keeps_the_experiment(make_window, tmp_path,
+                                                                    monkeypatch):
+    win = make_window()
+    before = win.experiment
+    shown = []
+    monkeypatch.setattr(QMessageBox, "critical", lambda *a, **k: shown.append(a[2]))
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"data": {"kind": "spiral", "noise": }', encoding="utf-8")
+    assert not win.open_file(str(bad))
+    foreign = tmp_path / "foreign.json"
+    foreign.write_text(json.dumps({"model": "resnet", "epochs": 3}), encoding="utf-8")
+    assert not win.open_file(str(foreign))
+    assert len(shown) == 2
+    assert "not valid JSON" in shown[0]
+    assert "unknown key" in shown[1]
+    assert win.experiment == before
+    assert win.playground.data_panel.spec() == before.data
+
+
+def test_a_bad_csv_reports_and_restores_the_previous_data(make_window, qtbot, tmp_path,
+                                                         monkeypatch):
+    win = make_window()
+    before = win.experiment
+    shown = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda *a, **k: shown.append(a[2]))
+    csv = tmp_path / "broken.csv"
+    csv.write_text("a,b,label\n1,2,0\n3,oops,1\n", encoding="utf-8")
+    win.playground.data_panel.set_csv_path(str(csv))
+    qtbot.waitUntil(lambda: len(shown) == 1, timeout=TIMEOUT)
+    assert "broken.csv" in shown[0] or "line" in shown[0]
+    qtbot.waitUntil(lambda: win.experiment == before, timeout=TIMEOUT)
+    qtbot.waitUntil(lambda: win.playground.build_info is not None, timeout=TIMEOUT)
+    assert win.playground.data_panel.spec().kind == before.data.kind
+
+
+def test_a_csv_with_many_columns_shows_a_message_instead_of_the_boundary(make_window, qtbot,
+                                                                         tmp_path):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(120, 4))
+    y = (X[:, 0] + X[:, 2] > 0).astype(int)
+    path = tmp_path / "four.csv"
+    rows = ["a,b,c,d,label"] + [",".join(f"{v:.5f}" for v in x) + f",{t}"
+                                for x, t in zip(X, y, strict=True)]
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    win = make_window()
+    tab = win.playground
+    tab.features_panel.buttons["x1*x2"].click()
+    tab.data_panel.set_csv_path(str(path))
+    qtbot.waitUntil(lambda: tab.build_info is not None and tab.build_info.n_inputs == 4,
+                    timeout=TIMEOUT)
+    assert tab.experiment.network.features == ("x1", "x2")  # derived features were dropped
+    assert tab.output.pages.currentWidget() is tab.output.message
+    assert not tab.features_panel.buttons["x1^2"].isEnabled()
+    tab.play(True)
+    qtbot.waitUntil(lambda: snap_step(win) > 50, timeout=TIMEOUT)
+
+
+def test_settings_keep_the_experiment_and_geometry(make_window, qtbot, isolated_settings,
+                                                   monkeypatch):
+    win = make_window(small(name="remember me", data={"kind": "moons"}), persist=True)
+    saved_geometry = win.saveGeometry()
+    win.close()
+    assert isolated_settings.exists()
+    restored = []
+    monkeypatch.setattr(MainWindow, "restoreGeometry", lambda self, g: restored.append(g))
+    again = MainWindow(persist=True)
+    qtbot.addWidget(again)
+    try:
+        assert again.experiment.name == "remember me"
+        assert again.experiment.data.kind == "moons"
+        assert restored and bytes(restored[0]) == bytes(saved_geometry)
+    finally:
+        again.close()
+    assert again.playground.controller.thread.isFinished()
+
+
+def test_closing_while_training_stops_the_worker_quickly(make_window, qtbot):
+    win = make_window(small(data={"n_samples": 2000}))
+    tab = win.playground
+    tab.play(True)
+    qtbot.waitUntil(lambda: snap_step(win) > 200, timeout=TIMEOUT)
+    t0 = time.perf_counter()
+    win.close()
+    assert time.perf_counter() - t0 < 1.0
+    assert tab.controller.thread.isFinished()
+
+
+def test_hover_readout_smoothing_and_exports(make_window, qtbot, tmp_path):
+    win = make_window()
+    tab = win.playground
+    tab.run_until(400)
+    qtbot.waitUntil(lambda: tab.shown_up_to(400), timeout=TIMEOUT)
+    text = tab.curves.loss.hover_at_step(200)
+    assert text.startswith("step 200") and "train" in text and "validation" in text
+    _, raw = tab.curves.loss.curve_data("train")
+    tab.curves.smooth_box.setChecked(True)
+    tab.curves.log_box.setChecked(True)
+    _, smooth = tab.curves.loss.curve_data("train")
+    assert len(smooth) == len(raw) and not np.allclose(smooth, raw)
+    assert tab.curves.loss.hover_at_step(200) == text  # the read-out shows raw values
+    csv_path = tmp_path / "curves.csv"
+    rows = tab.export_curves(csv_path)
+    lines = csv_path.read_text().splitlines()
+    assert lines[0].startswith("step,epoch,train_loss,val_loss")
+    assert rows == 41 and len(lines) == rows + 1  # steps 0, 10, ..., 400
+    png = tmp_path / "plot.png"
+    assert tab.export_plot(png) and png.stat().st_size > 1000
+
+
+def test_space_plays_and_pauses_and_the_mouse_shows_a_readout(make_window, qtbot):
+    win = make_window()
+    tab = win.playground
+    qtbot.keyClick(win, Qt.Key.Key_Space)
+    qtbot.waitUntil(lambda: tab.snapshot.playing and snap_step(win) > 200, timeout=TIMEOUT)
+    qtbot.keyClick(win, Qt.Key.Key_Space)
+    qtbot.waitUntil(lambda: not tab.snapshot.playing, timeout=TIMEOUT)
+    assert not tab.transport.play.isChecked()
+    plot = tab.curves.loss
+    center = plot.getViewBox().sceneBoundingRect().center()
+    qtbot.mouseMove(plot.viewport(), plot.mapFromScene(center))
+    qtbot.waitUntil(lambda: plot._readout.isVisible(), timeout=TIMEOUT)
+    assert plot._readout.textItem.toPlainText().startswith("step ")
+
+
+def test_training_settings_apply_live_but_batch_size_rebuilds(make_window, qtbot):
+    win = make_window()
+    tab = win.playground
+    tab.transport.set_speed(20)
+    tab.play(True)
+    qtbot.waitUntil(lambda: snap_step(win) > 200, timeout=TIMEOUT)
+    generation = tab.controller.generation
+    tab.training_panel.clip.setValue(1.0)
+    tab.training_panel.eval_every.setValue(5)
+    assert tab.controller.generation == generation  # no rebuild
+    at = snap_step(win)
+    qtbot.waitUntil(lambda: snap_step(win) > at + 100, timeout=TIMEOUT)
+    steps = tab.snapshot.history_steps
+    assert steps[-1] - steps[-2] == 5  # the new evaluation interval is in use
+    tab.training_panel.batch.setValue(32)
+    assert tab.controller.generation == generation + 1
+    assert tab.experiment.training.batch_size == 32
+    qtbot.waitUntil(lambda: tab.snapshot is not None and tab.snapshot.playing, timeout=TIMEOUT)
+    assert tab.build_info.steps_per_epoch == -(-tab.build_info.n_train // 32)
+
+
+def test_a_start_with_a_missing_csv_falls_back_to_the_example(qtbot, tmp_path, monkeypatch):
+    shown = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda *a, **k: shown.append(a[2]))
+    exp = Experiment.from_dict({"data": {"kind": "csv", "path": str(tmp_path / "gone.csv")}})
+    win = MainWindow(exp, persist=False)
+    qtbot.addWidget(win)
+    try:
+        qtbot.waitUntil(lambda: len(shown) == 1, timeout=TIMEOUT)
+        assert "gone.csv" in shown[0]
+        qtbot.waitUntil(lambda: win.playground.build_info is not None, timeout=TIMEOUT)
+        assert win.experiment == example()
+    finally:
+        win.close()
+    assert win.playground.controller.thread.isFinished()

@@ -1,0 +1,120 @@
+"""The tabs together: preset routing, the Playground's run in the Landscape tab, backends,
+classroom mode, quiz links to lessons."""
+
+import numpy as np
+import pytest
+from PySide6.QtWidgets import QMessageBox
+
+from app.window import MainWindow
+from dlopt_core import backends
+from dlopt_core.experiment import Experiment
+from dlopt_core.lessons import Preset
+
+TIMEOUT = 20_000
+
+
+def small(**extra) -> Experiment:
+    return Experiment.from_dict({
+        "data": {"kind": "circle", "n_samples": 120},
+        "network": {"hidden": [4]},
+        "optimizer": {"name": "adam", "lr": 0.02},
+        "training": {"batch_size": 10, "eval_every": 10},
+        **extra,
+    })
+
+
+@pytest.fixture
+def window(qtbot):
+    win = MainWindow(small(), persist=False)
+    win.show_dialogs = False
+    qtbot.addWidget(win)
+    win.show()
+    qtbot.waitUntil(lambda: win.playground.snapshot is not None, timeout=TIMEOUT)
+    yield win
+    win.close()
+    assert win.playground.controller.thread.isFinished()
+
+
+def test_every_activity_has_its_tab(window):
+    assert window.tab_names() == ["Playground", "Compare", "Landscape", "Learn", "Quiz"]
+
+
+def test_presets_open_in_the_tab_they_name(window, qtbot):
+    play = Preset("p1", "Play", "playground", "", {"data": {"kind": "xor", "n_samples": 80}})
+    window.open_preset(play)
+    assert window.tabs.currentWidget() is window.playground
+    assert window.playground.experiment.data.kind == "xor"
+    race = Preset("p2", "Race", "compare", "", {"data": {"kind": "moons", "n_samples": 80}},
+                  optimizers=({"name": "sgd", "lr": 0.1}, {"name": "adam", "lr": 0.01,
+                                                           "label": "Adam"}))
+    window.open_preset(race)
+    assert window.tabs.currentWidget() is window.compare
+    assert [c.optimizer for c in window.compare.race.configs()] == ["sgd", "adam"]
+    assert window.playground.experiment.data.kind == "moons"
+    walk = Preset("p3", "Walk", "landscape", "Two optimizers on Rosenbrock.", {},
+                  optimizers=({"name": "momentum", "lr": 0.001}, {"name": "adam", "lr": 0.05}),
+                  function="rosenbrock", start=(-1.5, 2.0), steps=50)
+    window.open_preset(walk)
+    assert window.tabs.currentWidget() is window.landscape
+    view = window.landscape.functions
+    qtbot.waitUntil(lambda: len(view.path_lengths()) == 2 and min(view.path_lengths()) > 1,
+                    timeout=TIMEOUT)
+
+
+def test_a_broken_preset_warns_and_changes_nothing(window, monkeypatch):
+    shown = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda *a: shown.append(a[2]))
+    before = window.playground.experiment
+    window.open_preset(Preset("bad", "Bad", "playground", "", {"data": {"kind": "nope"}}))
+    assert shown and "data.kind" in shown[0]
+    assert window.playground.experiment == before
+
+
+def test_the_playground_run_opens_in_the_loss_shape_view(window, qtbot):
+    tab = window.playground
+    tab.controller.step(200)
+    qtbot.waitUntil(lambda: tab.snapshot is not None and tab.snapshot.step >= 200,
+                    timeout=TIMEOUT)
+    assert window.show_loss_shape()
+    assert window.tabs.currentWidget() is window.landscape
+    shape = window.landscape.shape
+    qtbot.waitUntil(lambda: shape.result is not None, timeout=TIMEOUT)
+    alphas, losses = shape.line_points()
+    assert len(alphas) == 41 and np.all(np.isfinite(losses))
+
+
+def test_unavailable_backend_is_refused_with_the_reason(window, monkeypatch):
+    monkeypatch.setattr(backends, "cuda_status",
+                        lambda allow_simulator=False: (False, "no CUDA device here"))
+    shown = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda *a: shown.append(a[2]))
+    window.show_dialogs = True
+    assert not window.set_backend("cuda")
+    assert "no CUDA device here" in shown[0]
+    assert window.playground.backend == "cpu"
+    assert window.set_backend("auto")
+    checked = [a.data() for a in window.backend_actions.actions() if a.isChecked()]
+    assert checked == ["auto"]
+
+
+def test_classroom_mode_locks_and_hides_control_groups(qtbot):
+    exp = small(classroom={"note": "Find the largest learning rate that still converges.",
+                           "locked": ["data", "network", "optimizer"], "hidden": ["schedule"]})
+    win = MainWindow(exp, persist=False)
+    qtbot.addWidget(win)
+    win.show()
+    tab = win.playground
+    assert not tab.data_panel.isEnabled() and not tab.network_panel.isEnabled()
+    assert not tab.optimizer_panel.combo.isEnabled()
+    assert tab.optimizer_panel.lr.isEnabled()
+    assert not tab.optimizer_panel.schedule.isVisible()
+    assert tab.classroom_note.isVisible() and "largest learning rate" in tab.classroom_note.text()
+    tab.set_experiment(small())
+    assert tab.data_panel.isEnabled() and not tab.classroom_note.isVisible()
+    win.close()
+
+
+def test_quiz_show_me_opens_the_lesson(window):
+    lesson = window.learn.lesson_ids()[0]
+    window.quiz.show_lesson.emit(lesson)
+    assert window.tabs.currentWidget() is window.learn
