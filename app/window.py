@@ -318,6 +318,9 @@ class MainWindow(QMainWindow):
         return str(default_progress_path())
 
     def _wire_tabs(self) -> None:
+        # Space, S and R drive the Playground only while it is shown: elsewhere they are the
+        # keys of the other tabs' controls (check boxes, the quiz)
+        self.tabs.currentChanged.connect(self._tab_changed)
         show = self.statusBar().showMessage
         for tab in (self.compare, self.landscape, self.learn, self.quiz):
             tab.status_message.connect(lambda m: show(m, 6000))
@@ -327,6 +330,11 @@ class MainWindow(QMainWindow):
         self.learn.open_preset.connect(self.open_preset)
         self.quiz.open_preset.connect(self.open_preset)
         self.quiz.show_lesson.connect(self.show_lesson)
+
+    def _tab_changed(self, index: int) -> None:
+        on_playground = self.tabs.widget(index) is self.playground
+        for action in self.playground.transport_actions():
+            action.setEnabled(on_playground)
 
     def open_in_playground(self, exp: Experiment) -> None:
         self.playground.set_experiment(exp)

@@ -118,3 +118,12 @@ def test_quiz_show_me_opens_the_lesson(window):
     lesson = window.learn.lesson_ids()[0]
     window.quiz.show_lesson.emit(lesson)
     assert window.tabs.currentWidget() is window.learn
+
+
+def test_playground_keys_work_only_on_the_playground(window, qtbot):
+    actions = window.playground.transport_actions()
+    assert all(a.isEnabled() for a in actions)
+    window.select_tab("Quiz")
+    assert not any(a.isEnabled() for a in actions)
+    window.select_tab("Playground")
+    assert all(a.isEnabled() for a in actions)

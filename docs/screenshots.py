@@ -1,0 +1,85 @@
+"""Remake the README's pictures: ``python docs/screenshots.py`` (works without a display).
+
+Each tab is driven as a user would drive it (a Playground run, a race, a challenge, a lesson, an
+answered question), then the whole window is saved as a PNG in this folder.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.setdefault("DLOPT_SETTINGS", str(Path(tempfile.mkdtemp()) / "settings.ini"))
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+
+from PySide6.QtWidgets import QApplication  # noqa: E402
+
+from app.window import MainWindow  # noqa: E402
+from dlopt_core.experiment import Experiment, example  # noqa: E402
+
+
+def wait(app: QApplication, condition, timeout: float = 120.0) -> None:
+    end = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > end:
+            raise TimeoutError("the window did not get there in time")
+        app.processEvents()
+        time.sleep(0.01)
+
+
+def settle(app: QApplication, seconds: float) -> None:
+    wait(app, lambda t=time.monotonic() + seconds: time.monotonic() > t)
+
+
+def main() -> None:
+    app = QApplication([])
+    win = MainWindow(example(), persist=False)
+    win.show_dialogs = False
+    win.resize(1400, 900)
+    win.show()
+    pg = win.playground
+    wait(app, lambda: pg.snapshot is not None)
+    pg.controller.play_until(12_000)
+    wait(app, lambda: pg.snapshot.step >= 12_000)
+    settle(app, 1.0)
+    win.grab().save(str(HERE / "playground.png"))
+
+    win.open_in_playground(Experiment.from_dict({
+        "data": {"kind": "moons", "n_samples": 400, "noise": 0.1},
+        "network": {"hidden": [8, 8]}, "training": {"batch_size": 10}}))
+    win.select_tab("Compare")
+    win.compare.race.apply_preset(win.compare.race.preset.itemText(1))
+    win.compare.race.steps.setValue(1500)
+    win.compare.race.run()
+    wait(app, lambda: not win.compare.busy)
+    settle(app, 0.5)
+    win.grab().save(str(HERE / "compare.png"))
+
+    win.select_tab("Landscape")
+    win.landscape.load_challenge("saddle")
+    settle(app, 4.0)
+    win.grab().save(str(HERE / "landscape.png"))
+
+    win.select_tab("Learn")
+    win.learn.show_lesson(win.learn.lesson_ids()[1])
+    settle(app, 0.5)
+    win.grab().save(str(HERE / "learn.png"))
+
+    win.select_tab("Quiz")
+    quiz = win.quiz
+    quiz.start("mixed", ids=["real-neuron-inputs-outputs", "line-is-a-neuron"])
+    quiz.choose(1)
+    quiz.submit()
+    settle(app, 0.5)
+    win.grab().save(str(HERE / "quiz.png"))
+    win.close()
+    print("saved", ", ".join(p.name for p in sorted(HERE.glob("*.png"))))
+
+
+if __name__ == "__main__":
+    main()
