@@ -33,7 +33,8 @@ def wait(app: QApplication, condition, timeout: float = 120.0) -> None:
 
 
 def settle(app: QApplication, seconds: float) -> None:
-    wait(app, lambda t=time.monotonic() + seconds: time.monotonic() > t)
+    end = time.monotonic() + seconds
+    wait(app, lambda: time.monotonic() > end)
 
 
 def main() -> None:

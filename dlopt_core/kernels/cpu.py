@@ -18,7 +18,8 @@ from numba.core.errors import NumbaPerformanceWarning
 from . import rules
 
 # np.dot on strided views of the workspace copies them; that is cheaper than a second layout
-warnings.filterwarnings("ignore", category=NumbaPerformanceWarning, module=__name__)
+warnings.filterwarnings("ignore", message=".*np.dot.. is faster on contiguous",
+                        category=NumbaPerformanceWarning)
 
 LEAVES = ("tanh_fast", "activate", "activation_slope", "bce_with_logit", "schedule_lr",
           "step_coefficients", "update_param")
