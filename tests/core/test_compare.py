@@ -260,8 +260,7 @@ def test_race_on_the_cuda_backend_matches_the_cpu(exp):
     from dlopt_core.backends import cuda_status
 
     ok, why = cuda_status(allow_simulator=True)
-    if not ok:
-        pytest.skip(why)
+    assert ok, f"the CUDA backend (device or simulator) should be there for the tests: {why}"
     small = replace(exp, data=replace(exp.data, n_samples=40), network=NetworkSpec(hidden=(3,)))
     gpu = compare.race(small, CONFIGS, 10, backend="cuda")
     cpu = compare.race(small, CONFIGS, 10, backend="cpu")
