@@ -562,6 +562,11 @@ class SearchResult:
     reached: bool
     best_value: float
     best_point: tuple[float, float]
+    #: The progress curve: after ``trace_evals[i]`` evaluations the best value found is
+    #: ``minimum + trace_gap[i]``. It holds the points where the best value improved (thinned to
+    #: at most ``TRACE_POINTS``, always keeping the first and last), so it falls step by step.
+    trace_evals: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64), compare=False)
+    trace_gap: np.ndarray = field(default_factory=lambda: np.zeros(0), compare=False)
 
 
 @dataclass(frozen=True)
@@ -584,58 +589,108 @@ class SearchComparison:
         return out
 
 
+TRACE_POINTS = 400
+
+
+class _Trace:
+    """Collects (evaluations, best value so far) where the best value improves."""
+
+    def __init__(self, minimum: float) -> None:
+        self.minimum = minimum
+        self.evals: list[np.ndarray] = []
+        self.values: list[np.ndarray] = []
+        self.best = math.inf
+
+    def add(self, evals: np.ndarray, values: np.ndarray) -> None:
+        """Candidates in evaluation order; keeps those that beat every earlier one."""
+        values = np.asarray(values, dtype=float)
+        running = np.minimum.accumulate(np.concatenate(([self.best], values)))[1:]
+        previous = np.concatenate(([self.best], running[:-1]))
+        better = running < previous
+        if better.any():
+            self.evals.append(np.asarray(evals, dtype=np.int64)[better])
+            self.values.append(running[better])
+            self.best = float(running[-1])
+
+    def result(self, method: str, label: str, evaluations: int, reached: bool, best: float,
+               point: tuple[float, float]) -> SearchResult:
+        ev = np.concatenate(self.evals) if self.evals else np.zeros(0, np.int64)
+        gap = np.concatenate(self.values) - self.minimum if self.values else np.zeros(0)
+        if len(ev) and ev[-1] != evaluations:  # the budget ran out after the last improvement
+            ev, gap = np.append(ev, evaluations), np.append(gap, gap[-1])
+        if len(ev) > TRACE_POINTS:  # thin evenly in log(evaluations), keeping both ends
+            marks = np.unique(np.searchsorted(
+                ev, np.geomspace(ev[0], ev[-1], TRACE_POINTS), side="left"))
+            keep = np.unique(np.concatenate(([0], np.minimum(marks, len(ev) - 1), [len(ev) - 1])))
+            ev, gap = ev[keep], gap[keep]
+        return SearchResult(method, label, evaluations, reached, best, point, ev, gap)
+
+
 def _grid_search(fn: _Function2D, goal: float, max_level: int) -> SearchResult:
     (x0, x1), (y0, y1) = fn.domain
     best, point, k = math.inf, (math.nan, math.nan), 0
+    trace = _Trace(fn.minimum)
     for level in range(1, max_level + 1):
         k = 2**level + 1
         xs, ys = np.linspace(x0, x1, k), np.linspace(y0, y1, k)
         Z = fn.f(xs[None, :], ys[:, None])
         r, c = np.unravel_index(int(np.argmin(Z)), Z.shape)
         best, point = float(Z[r, c]), (float(xs[c]), float(ys[r]))
+        trace.add(np.array([k * k]), np.array([best]))
         if best <= goal:
-            return SearchResult("grid", "Grid search", k * k, True, best, point)
-    return SearchResult("grid", "Grid search", k * k, False, best, point)
+            return trace.result("grid", "Grid search", k * k, True, best, point)
+    return trace.result("grid", "Grid search", k * k, False, best, point)
 
 
 def _random_search(fn: _Function2D, goal: float, budget: int, seed: int) -> SearchResult:
     (x0, x1), (y0, y1) = fn.domain
     rng = np.random.default_rng(seed)
     best, point, used = math.inf, (math.nan, math.nan), 0
+    trace = _Trace(fn.minimum)
     chunk = 65_536
     while used < budget:
         n = min(chunk, budget - used)
         x, y = rng.uniform(x0, x1, n), rng.uniform(y0, y1, n)
         z = fn.f(x, y)
         hits = np.flatnonzero(z <= goal)
+        upto = int(hits[0]) + 1 if hits.size else n
+        trace.add(np.arange(used + 1, used + upto + 1), z[:upto])
         if hits.size:
             i = int(hits[0])
-            return SearchResult("random", "Random search", used + i + 1, True, float(z[i]),
+            return trace.result("random", "Random search", used + i + 1, True, float(z[i]),
                                 (float(x[i]), float(y[i])))
         i = int(np.argmin(z))
         if z[i] < best:
             best, point = float(z[i]), (float(x[i]), float(y[i]))
         used += n
-    return SearchResult("random", "Random search", used, False, best, point)
+    return trace.result("random", "Random search", used, False, best, point)
 
 
 def _gradient_descent(fn: _Function2D, goal: float, budget: int) -> SearchResult:
     x, y = fn.start
     evaluations = 0
     best, point = math.inf, (x, y)
+    counts: list[int] = []
+    values: list[float] = []
+    trace = _Trace(fn.minimum)
+    reached = False
     while evaluations < budget:
         value = float(fn.f(x, y))
         evaluations += 1
+        counts.append(evaluations)
+        values.append(value)
         if value < best:
             best, point = value, (x, y)
         if value <= goal:
-            return SearchResult("gradient", "Gradient descent", evaluations, True, value, (x, y))
+            reached = True
+            break
         gx, gy = fn.grad(x, y)
         evaluations += 1
         x, y = x - fn.lr * gx, y - fn.lr * gy
         if not (math.isfinite(x) and math.isfinite(y)):
             break
-    return SearchResult("gradient", "Gradient descent", evaluations, False, best, point)
+    trace.add(np.array(counts), np.array(values))
+    return trace.result("gradient", "Gradient descent", evaluations, reached, best, point)
 
 
 def search_comparison(

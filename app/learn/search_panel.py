@@ -1,10 +1,13 @@
 """The live comparison of the "What is optimization?" lesson: grid search, random search and
-gradient descent counting the evaluations they need to get within a tolerance of a minimum."""
+gradient descent counting the evaluations they need to get within a tolerance of a minimum,
+as a table and as a log-log plot of the best value found against evaluations."""
 
 from __future__ import annotations
 
+import numpy as np
+import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QFont
+from PySide6.QtGui import QColor, QFont
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -20,17 +23,36 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from dlopt_core.lessons import SEARCH_FUNCTIONS, SearchComparison, search_comparison
+from app.compare.common import color, configure_pyqtgraph
+from dlopt_core.lessons import (
+    SEARCH_FUNCTIONS,
+    SearchComparison,
+    SearchResult,
+    search_comparison,
+)
 
 LESSON_ID = "what_is_optimization"
 TOLERANCES = (1e-1, 1e-2, 1e-3, 1e-4, 1e-5, 1e-6)
 DEFAULT_TOLERANCE = 1e-3
 FUNCTION_LABELS = {"booth": "Booth", "bowl": "Elongated bowl", "himmelblau": "Himmelblau"}
 COLUMNS = ("Method", "Evaluations", "Reached", "Best f found")
+GAP_FLOOR = 1e-12  # a gap of exactly 0 (a point on the minimum) is drawn here on the log axis
+TOLERANCE_COLOR = QColor(90, 90, 90)
+
+
+def staircase(result: SearchResult) -> tuple[np.ndarray, np.ndarray]:
+    """The best gap f - f* as a step curve: it holds from one improvement to the next."""
+    ev = result.trace_evals.astype(float)
+    gap = np.maximum(result.trace_gap, GAP_FLOOR)
+    if len(ev) < 2:
+        return ev, gap
+    x = np.repeat(ev, 2)[1:]
+    y = np.repeat(gap, 2)[:-1]
+    return x, y
 
 
 class SearchComparisonPanel(QGroupBox):
-    """Controls (function, tolerance, "Run again"), the table and a note on how it counts."""
+    """Controls (function, tolerance, "Run again"), the table, the plot and how it counts."""
 
     compared = Signal(object)  # SearchComparison
 
@@ -76,6 +98,7 @@ class SearchComparisonPanel(QGroupBox):
         header.setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
         self.table.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        self.plot = self._make_plot()
         self.note_label = QLabel()
         self.note_label.setWordWrap(True)
         small = self.note_label.font()
@@ -86,7 +109,10 @@ class SearchComparisonPanel(QGroupBox):
         layout = QVBoxLayout(self)
         layout.addLayout(controls)
         layout.addWidget(self.title_label)
-        layout.addWidget(self.table)
+        results_row = QHBoxLayout()
+        results_row.addWidget(self.table, 2, Qt.AlignmentFlag.AlignTop)
+        results_row.addWidget(self.plot, 3)
+        layout.addLayout(results_row)
         layout.addWidget(self.note_label)
 
         self.function_box.currentIndexChanged.connect(lambda _i: self.run())
@@ -120,12 +146,64 @@ class SearchComparisonPanel(QGroupBox):
         self.compared.emit(comparison)
         return comparison
 
+    def curve_data(self, method: str) -> tuple[np.ndarray, np.ndarray]:
+        """The plotted step curve of ``method`` ("grid", "random", "gradient"), in data units."""
+        x, y = self.curves[method].getData()
+        return 10.0 ** np.asarray(x), 10.0 ** np.asarray(y)  # the plot stores log10 in log mode
+
     def table_rows(self) -> list[tuple[str, ...]]:
         """The table's text, row by row (for tests and copying)."""
         return [tuple(self.table.item(r, c).text() for c in range(self.table.columnCount()))
                 for r in range(self.table.rowCount())]
 
     # -- display -----------------------------------------------------------------------------------
+    def _make_plot(self) -> pg.PlotWidget:
+        configure_pyqtgraph()
+        plot = pg.PlotWidget()
+        item = plot.getPlotItem()
+        item.setLogMode(True, True)
+        item.showGrid(x=True, y=True, alpha=0.25)
+        item.setLabel("bottom", "function evaluations")
+        item.setLabel("left", "best f \u2212 f*")
+        item.setMenuEnabled(False)
+        item.hideButtons()
+        plot.setFixedHeight(230)
+        plot.setToolTip("The best value found so far above the minimum value, against the "
+                        "evaluations spent (both axes logarithmic). A method is done where its "
+                        "curve first drops below the dashed tolerance line; a dot marks it.")
+        legend = item.addLegend(offset=(-6, 6), labelTextSize="8pt")
+        legend.setBrush(pg.mkBrush(255, 255, 255, 215))
+        self.curves: dict[str, pg.PlotDataItem] = {}
+        self.done_marks: dict[str, pg.PlotDataItem] = {}
+        for i, (method, label) in enumerate((("grid", "Grid search"),
+                                             ("random", "Random search"),
+                                             ("gradient", "Gradient descent"))):
+            c = color(i)
+            self.curves[method] = item.plot(pen=pg.mkPen(c, width=2), name=label)
+            self.done_marks[method] = item.plot(pen=None, symbol="o", symbolSize=9,
+                                                symbolPen=pg.mkPen("w", width=1),
+                                                symbolBrush=pg.mkBrush(c))
+        self.tolerance_line = item.plot(
+            pen=pg.mkPen(TOLERANCE_COLOR, width=1.5, style=Qt.PenStyle.DashLine),
+            name="tolerance")
+        return plot
+
+    def _show_plot(self, comparison: SearchComparison) -> None:
+        right = 1.0
+        for result in comparison.results:
+            x, y = staircase(result)
+            self.curves[result.method].setData(x, y)
+            mark = self.done_marks[result.method]
+            if result.reached and len(x):
+                mark.setData([x[-1]], [y[-1]])
+            else:
+                mark.setData([], [])
+            if len(x):
+                right = max(right, float(x[-1]))
+        # the line spans the whole axis; in log mode the item takes data units like the curves
+        self.tolerance_line.setData([1.0, right * 1.5], [comparison.tol, comparison.tol])
+        self.plot.getPlotItem().enableAutoRange()
+
     def _show(self, comparison: SearchComparison) -> None:
         self.seed_label.setText(f"random-search seed {self.seed}")
         self.title_label.setText(f"<b>{comparison.title}</b> — stop within {comparison.tol:g} of "
@@ -155,3 +233,4 @@ class SearchComparisonPanel(QGroupBox):
         height = self.table.horizontalHeader().height() + 2 * self.table.frameWidth()
         height += sum(self.table.rowHeight(r) for r in range(self.table.rowCount()))
         self.table.setFixedHeight(height)
+        self._show_plot(comparison)

@@ -6,6 +6,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import re  # noqa: E402
 
+import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from PySide6.QtCore import QPoint, Qt, QUrl  # noqa: E402
 
@@ -120,6 +121,28 @@ def test_search_comparison_table(tab, qtbot):
     panel.set_tolerance(1e-6)  # too tight for grid and random search within their budgets
     rows = panel.table_rows()
     assert rows[0][2].startswith("no") and rows[2][2] == "yes"
+
+
+def test_search_comparison_plot_follows_the_table(tab):
+    tab.show_lesson(LESSON_ID)
+    panel = tab.search_panel
+    panel.set_tolerance(1e-3)
+    for result in panel.comparison.results:
+        x, y = panel.curve_data(result.method)
+        # a step curve through the improvements: ends at the evaluations in the table
+        assert x[-1] == pytest.approx(result.evaluations)
+        assert y[-1] == pytest.approx(result.best_value - panel.comparison.minimum)
+        assert np.all(np.diff(x) >= 0) and np.all(np.diff(y) <= 0)
+        assert set(np.round(np.log10(x), 9)) == set(np.round(np.log10(result.trace_evals), 9))
+        mx, my = panel.done_marks[result.method].getData()
+        assert len(mx) == 1 and 10 ** my[0] <= 1e-3  # reached: a dot below the tolerance
+    _, tol_y = panel.tolerance_line.getData()
+    np.testing.assert_allclose(10 ** np.asarray(tol_y), [1e-3, 1e-3])
+    panel.set_tolerance(1e-6)  # grid search runs out: no dot, a curve that stays above the line
+    x, y = panel.curve_data("grid")
+    mx, _ = panel.done_marks["grid"].getData()
+    assert (mx is None or len(mx) == 0) and y[-1] > 1e-6
+    np.testing.assert_allclose(10 ** np.asarray(panel.tolerance_line.getData()[1]), 1e-6)
 
 
 def test_a_broken_presets_file_is_reported(qtbot, tmp_path):

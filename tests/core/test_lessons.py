@@ -6,13 +6,17 @@ from __future__ import annotations
 import json
 import re
 
+import numpy as np
 import pytest
 
 from dlopt_core import landscape
 from dlopt_core.experiment import Experiment
 from dlopt_core.lessons import (
     PRESET_TABS,
+    SEARCH_FUNCTIONS,
+    TRACE_POINTS,
     LessonError,
+    _Trace,
     load_lessons,
     load_presets,
     markdown_to_html,
@@ -204,3 +208,61 @@ def test_search_comparison_at_a_loose_tolerance_and_bad_input():
         search_comparison("nope")
     with pytest.raises(ValueError, match="tol"):
         search_comparison("booth", tol=0)
+
+
+def test_search_traces_record_every_improvement_of_the_best_value():
+    """Replayed independently: the running minimum of the values each method saw, at the
+    evaluations where it dropped, ending where the method stopped."""
+    tol = 0.1
+    comp = search_comparison("booth", tol=tol, seed=3)
+    fn = SEARCH_FUNCTIONS["booth"]()
+    rows = {r.method: r for r in comp.results}
+
+    rng = np.random.default_rng(3)
+    (x0, x1), (y0, y1) = fn.domain
+    x, y = rng.uniform(x0, x1, 65_536), rng.uniform(y0, y1, 65_536)
+    z = (x + 2 * y - 7) ** 2 + (2 * x + y - 5) ** 2  # Booth, written out
+    n = rows["random"].evaluations
+    assert n < 65_536 and z[n - 1] <= tol and (z[: n - 1] > tol).all()
+    drops = [i for i in range(n) if z[i] < z[:i].min(initial=np.inf)]
+    np.testing.assert_array_equal(rows["random"].trace_evals, np.array(drops) + 1)
+    np.testing.assert_allclose(rows["random"].trace_gap, z[drops])
+
+    gd = rows["gradient"]  # f then ∇f each step: values at evaluations 1, 3, 5, ...
+    px, py, values = *fn.start, []
+    for _ in range((gd.evaluations + 1) // 2):
+        values.append((px + 2 * py - 7) ** 2 + (2 * px + py - 5) ** 2)
+        gx = 2 * (px + 2 * py - 7) + 4 * (2 * px + py - 5)
+        gy = 4 * (px + 2 * py - 7) + 2 * (2 * px + py - 5)
+        px, py = px - fn.lr * gx, py - fn.lr * gy
+    assert np.all(np.diff(values) < 0)  # Booth from this start: every step improves
+    np.testing.assert_array_equal(gd.trace_evals, np.arange(1, gd.evaluations + 1, 2))
+    np.testing.assert_allclose(gd.trace_gap, values, rtol=1e-12)
+
+    for r in comp.results:
+        assert r.trace_evals[-1] == r.evaluations
+        assert r.trace_gap[-1] == pytest.approx(r.best_value - comp.minimum)
+        assert np.all(np.diff(r.trace_gap) <= 0) and np.all(np.diff(r.trace_evals) > 0)
+    grid = rows["grid"]  # one point per grid tried, 3², 5², 9², ...
+    assert set(grid.trace_evals) <= {(2**j + 1) ** 2 for j in range(1, 11)}
+
+
+def test_a_search_that_runs_out_of_budget_ends_its_trace_at_the_budget():
+    comp = search_comparison("bowl", tol=1e-6, seed=0, budget=5000, max_grid_level=5)
+    for r in comp.results[:2]:
+        assert not r.reached and r.trace_evals[-1] == r.evaluations
+        assert r.trace_gap[-1] == pytest.approx(r.best_value) and r.trace_gap[-1] > 1e-6
+    assert comp.results[1].evaluations == 5000
+
+
+def test_long_traces_are_thinned_on_a_log_scale_keeping_both_ends():
+    trace = _Trace(minimum=0.0)
+    evals = np.arange(1, 100_001)
+    trace.add(evals, 1.0 / evals)  # improves at every evaluation
+    r = trace.result("x", "X", 100_000, True, 1e-5, (0.0, 0.0))
+    assert len(r.trace_evals) <= TRACE_POINTS + 2
+    assert r.trace_evals[0] == 1 and r.trace_evals[-1] == 100_000
+    np.testing.assert_allclose(r.trace_gap, 1.0 / r.trace_evals)
+    # about evenly spread in log(evaluations): no decade is left empty
+    decades = np.floor(np.log10(r.trace_evals)).astype(int)
+    assert set(decades) == {0, 1, 2, 3, 4, 5}
