@@ -37,6 +37,7 @@ from app.compare.seeds import SeedView
 from app.compare.sweep import SweepView
 from dlopt_core import backends
 from dlopt_core.experiment import Experiment
+from dlopt_core.kernels import training_kernels_ready
 
 JOB_TITLES = {"race": "Race", "sweep": "Sweep", "range test": "Range test",
               "2-D sweep": "2-D sweep", "seed bands": "Seed bands"}
@@ -185,7 +186,11 @@ class CompareTab(QWidget):
         self.progress.setValue(int(round(1000 * fraction)))
         self.progress.setFormat(f"{100 * fraction:.0f}%")
         if self.runner.busy and not self.job_label.text().startswith("Cancelling"):
-            self.job_label.setText(f"{JOB_TITLES.get(name, name)} running\u2026")
+            text = f"{JOB_TITLES.get(name, name)} running\u2026"
+            if fraction == 0.0 and not training_kernels_ready():
+                text += (" (first run: compiling the training kernels, up to a minute; "
+                         "later runs start at once)")
+            self.job_label.setText(text)
 
     def _failed(self, name: str, message: str) -> None:
         self._reset_progress()

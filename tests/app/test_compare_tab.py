@@ -256,3 +256,16 @@ def test_every_control_has_a_tooltip(qtbot, tab):
         if not w.toolTip() and not internal(w)
     ]
     assert not missing, missing
+
+
+def test_a_first_run_says_it_compiles_the_kernels(qtbot, tab, monkeypatch):
+    from app.compare import tab as tab_module
+    from dlopt_core.kernels import training_kernels_ready
+
+    assert training_kernels_ready()  # the session fixture compiled them
+    monkeypatch.setattr(tab_module, "training_kernels_ready", lambda: False)
+    tab.race.steps.setValue(50)
+    with qtbot.waitSignal(tab.runner.finished, timeout=20000):
+        assert tab.race.run()
+        assert "compiling the training kernels" in tab.job_label.text()
+    assert tab.job_label.text().startswith("Race finished")
