@@ -5,7 +5,9 @@
 
 With ``--screenshot`` the window opens (``QT_QPA_PLATFORM=offscreen`` works), trains ``N`` steps at
 full speed, waits until the plots show them, saves the window to ``PATH`` and exits 0. A bad
-experiment file or option ends with one line on stderr and exit code 2.
+experiment file or option ends with one line on stderr and exit code 2; a machine where the window
+cannot open (no display, or missing system libraries of Qt's X11 plugin) with one paragraph that
+says what to install and exit code 3, instead of Qt's abort.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import time
 from pathlib import Path
 
 EXIT_USAGE = 2
+EXIT_NO_DISPLAY = 3
 SCREENSHOT_TIMEOUT_S = 600.0
 
 
@@ -59,6 +62,13 @@ def main(argv: list[str] | None = None) -> int:
 
     from PySide6.QtWidgets import QApplication
 
+    if QApplication.instance() is None:
+        from app.platform_check import display_problem
+
+        problem = display_problem()
+        if problem:  # Qt would abort with a core dump; say what is missing instead
+            print(f"dlopt: error: {problem}", file=sys.stderr)
+            return EXIT_NO_DISPLAY
     app = QApplication.instance() or QApplication([sys.argv[0]])
     app.setOrganizationName("dlopt")
     app.setApplicationName("dlopt")

@@ -93,7 +93,7 @@ class ConfigEditor(QWidget):
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(True)
-        for i, width in enumerate((24, 140, 82, 66, 70)):
+        for i, width in enumerate((24, 156, 92, 66, 66)):
             self.table.setColumnWidth(i, width)
         self.table.verticalHeader().setDefaultSectionSize(28)
         self.table.setMinimumHeight(3 * 28 + 34)

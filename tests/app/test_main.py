@@ -39,3 +39,63 @@ def test_a_bad_experiment_file_is_one_line_and_exit_2(tmp_path):
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("dlopt: error:") and "lr" in lines[0]
     assert not (tmp_path / "x.png").exists()
+
+
+# -- why the window cannot open ------------------------------------------------------------------
+LDD_MISSING = """\
+\tlinux-vdso.so.1 (0x00007ffd)
+\tlibQt6XcbQpa.so.6 => /x/libQt6XcbQpa.so.6 (0x00007f1e)
+\tlibxcb-icccm.so.4 => not found
+\tlibxcb-keysyms.so.1 => not found
+\tlibxcb-icccm.so.4 => not found
+\tlibdbus-1.so.3 => not found
+"""
+
+
+def _problem(env, ldd_output=LDD_MISSING, platform="linux"):
+    from app.platform_check import display_problem
+
+    return display_problem(env, platform, ldd=lambda _p: ldd_output,
+                           plugin=lambda: Path("libqxcb.so"))
+
+
+def test_missing_x11_libraries_are_named_with_the_packages_to_install():
+    text = _problem({"DISPLAY": ":0"})
+    assert "libxcb-icccm.so.4, libxcb-keysyms.so.1, libdbus-1.so.3" in text
+    assert "sudo apt-get install libxcb-icccm4 libxcb-keysyms1 libdbus-1-3" in text
+
+
+def test_no_message_where_the_window_can_open_or_another_platform_is_chosen():
+    assert _problem({"DISPLAY": ":0"}, ldd_output="\tlibc.so.6 => /lib/libc.so.6\n") is None
+    assert _problem({"DISPLAY": ":0"}, ldd_output=None) is None  # no ldd: let Qt try
+    assert _problem({"QT_QPA_PLATFORM": "offscreen"}) is None
+    assert _problem({"WAYLAND_DISPLAY": "wayland-0", "DISPLAY": ":0"}) is None
+    assert _problem({"DISPLAY": ":0"}, platform="darwin") is None
+    assert _problem({"QT_QPA_PLATFORM": "xcb", "DISPLAY": ":0"}) is not None
+
+
+def test_no_display_at_all_suggests_the_offscreen_screenshot():
+    text = _problem({})
+    assert "DISPLAY" in text and "QT_QPA_PLATFORM=offscreen" in text
+
+
+def test_debian_package_names():
+    from app.platform_check import debian_package
+
+    assert debian_package("libxcb-cursor.so.0") == "libxcb-cursor0"
+    assert debian_package("libxkbcommon-x11.so.0") == "libxkbcommon-x11-0"
+    assert debian_package("libEGL.so.1") == "libegl1"
+    assert debian_package("libfoo.so") == "libfoo"
+
+
+def test_dlopt_without_a_display_is_one_paragraph_and_exit_3(tmp_path):
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
+    env["DLOPT_SETTINGS"] = str(tmp_path / "s.ini")
+    result = subprocess.run([sys.executable, "-m", "app.main"], cwd=ROOT, env=env,
+                            capture_output=True, text=True, timeout=120)
+    if not sys.platform.startswith("linux"):
+        return
+    assert result.returncode == 3, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("dlopt: error: no display")
