@@ -238,7 +238,7 @@ def layer_backward(theta, w0, n_in, n_out, A, i0, D, cur, n, grad, act, propagat
 def backward(theta, sizes, woff, uoff, act, A, D, n, grad):
     """Accumulate the gradient into ``grad`` from the output deltas in ``D[0]`` (n rows)."""
     n_layers = sizes.shape[0] - 1
-    cur = 0
+    cur = np.int64(0)  # not a literal 0: one layer_backward to compile, not two
     for layer in range(n_layers, 0, -1):
         layer_backward(theta, woff[layer], sizes[layer - 1], sizes[layer], A, uoff[layer - 1], D,
                        cur, n, grad, act, layer > 1)
@@ -549,8 +549,8 @@ def train_chunk(
         grad = np.empty(n_params)
         coef = np.zeros(rules.N_COEF)
         rec = np.empty(4)
-        train_model(
-            m, theta, slots, scalars, hyper, opt_code, sched_code, sched_params,
+        train_model(  # np.int64: a prange index is unsigned, another train_model to compile
+            np.int64(m), theta, slots, scalars, hyper, opt_code, sched_code, sched_params,
             sizes, woff, uoff, act, loss, X, Y, Xv, Yv,
             perms, order_idx, epoch_base, batch, t0, n_steps, eval_every,
             clip_norm, l1, polyak, patience,
