@@ -522,12 +522,6 @@ def test_load_real_unknown_name():
         load_real("mnist")
 
 
-@pytest.mark.skipif(HAVE_SKLEARN, reason="scikit-learn is installed")
-def test_load_real_without_sklearn():
-    with pytest.raises(DatasetError, match="pip install"):
-        load_real("digits")
-
-
 def test_load_real_when_import_fails(monkeypatch):
     import sys
 
@@ -537,7 +531,6 @@ def test_load_real_when_import_fails(monkeypatch):
 
 
 def test_load_real_digits():
-    pytest.importorskip("sklearn")
     ds = load_real("digits", val_fraction=0.2, seed=0)
     assert_well_formed(ds)
     assert ds.n_train + ds.n_val == 1797 and ds.n_features == 64
