@@ -287,6 +287,8 @@ class FunctionView(QWidget):
                                   "the quadratic, dashed: the theory's optimal rates")
         self.value_plot.getPlotItem().setLogMode(False, True)
         self.dist_plot.getPlotItem().setLogMode(False, True)
+        for plot in (self.value_plot, self.dist_plot):
+            plot.getPlotItem().getViewBox().setLimits(xMin=0)  # steps: never a negative axis
         self.values: list[pg.PlotDataItem] = []
         self.dists: list[pg.PlotDataItem] = []
         dash = Qt.PenStyle.DashLine
