@@ -1,4 +1,4 @@
-"""Small shared pieces of the Compare tab: colours, number boxes, sortable cells, a banner."""
+"""Small shared pieces of the Compare tab: colours, number boxes, sortable cells, a flow layout."""
 
 from __future__ import annotations
 
@@ -9,15 +9,9 @@ import pyqtgraph as pg
 from PySide6.QtCore import QPoint, QRect, QSize, Qt
 from PySide6.QtGui import QColor, QIcon, QPixmap
 from PySide6.QtWidgets import (
-    QAbstractSpinBox,
-    QDoubleSpinBox,
-    QFrame,
-    QHBoxLayout,
-    QLabel,
     QLayout,
     QLayoutItem,
     QTableWidgetItem,
-    QToolButton,
     QWidget,
 )
 
@@ -80,58 +74,6 @@ def positive_or_nan(values: np.ndarray) -> np.ndarray:
     return out
 
 
-class SciSpinBox(QDoubleSpinBox):
-    """A spin box for rates spanning many decades: shows ``%g`` and steps by a factor."""
-
-    def __init__(self, value: float, low: float = 1e-7, high: float = 1000.0,
-                 factor: float = 2.0, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.factor = factor
-        self.setDecimals(12)
-        self.setRange(low, high)
-        self.setValue(value)
-        self.setKeyboardTracking(False)
-        self.setCorrectionMode(QAbstractSpinBox.CorrectionMode.CorrectToNearestValue)
-
-    def textFromValue(self, value: float) -> str:  # noqa: N802 - Qt API
-        return f"{value:.6g}"
-
-    def valueFromText(self, text: str) -> float:  # noqa: N802 - Qt API
-        try:
-            return float(text.strip())
-        except ValueError:
-            return self.value()
-
-    def validate(self, text: str, pos: int):
-        from PySide6.QtGui import QValidator
-
-        stripped = text.strip()
-        if not stripped:
-            return QValidator.State.Intermediate, text, pos
-        try:
-            value = float(stripped)
-        except ValueError:
-            partial = stripped.rstrip("eE+-.")
-            ok = not partial or _is_float(partial)
-            state = QValidator.State.Intermediate if ok else QValidator.State.Invalid
-            return state, text, pos
-        if self.minimum() <= value <= self.maximum():
-            return QValidator.State.Acceptable, text, pos
-        return QValidator.State.Intermediate, text, pos
-
-    def stepBy(self, steps: int) -> None:  # noqa: N802 - Qt API
-        value = self.value() * self.factor ** steps
-        self.setValue(min(self.maximum(), max(self.minimum(), value)))
-
-
-def _is_float(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
-
-
 class SortItem(QTableWidgetItem):
     """A table cell that sorts by a number (NaN and missing values last)."""
 
@@ -145,57 +87,6 @@ class SortItem(QTableWidgetItem):
         if isinstance(other, SortItem):
             return self.key < other.key
         return super().__lt__(other)
-
-
-_BANNER = {
-    "error": ("#fdecea", "#b3261e", "#5f1410", "\u26a0"),
-    "warning": ("#fff4e0", "#c77800", "#5a3a00", "\u25a0"),
-    "info": ("#e8f1fb", "#2f6db3", "#163a63", "\u2139"),
-}
-
-
-class MessageStrip(QFrame):
-    """A one-line coloured message with a close button; hidden until :meth:`show_message`."""
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setObjectName("compareMessage")
-        self.kind = ""
-        self.icon = QLabel()
-        self.label = QLabel()
-        self.label.setWordWrap(True)
-        self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        close = QToolButton()
-        close.setText("\u2715")
-        close.setAutoRaise(True)
-        close.setToolTip("Hide this message")
-        close.clicked.connect(self.clear)
-        lay = QHBoxLayout(self)
-        lay.setContentsMargins(10, 4, 4, 4)
-        lay.addWidget(self.icon)
-        lay.addWidget(self.label, 1)
-        lay.addWidget(close)
-        self.hide()
-
-    def text(self) -> str:
-        return self.label.text()
-
-    def show_message(self, kind: str, text: str) -> None:
-        """Show ``text`` styled as ``kind``: error, warning or info."""
-        bg, border, fg, icon = _BANNER.get(kind, _BANNER["info"])
-        self.setStyleSheet(
-            f"#compareMessage {{ background: {bg}; border: 1px solid {border};"
-            f" border-radius: 4px; }} #compareMessage QLabel {{ color: {fg}; font-weight: 600; }}"
-        )
-        self.kind = kind
-        self.icon.setText(icon)
-        self.label.setText(text)
-        self.show()
-
-    def clear(self) -> None:
-        self.kind = ""
-        self.label.clear()
-        self.hide()
 
 
 class FlowLayout(QLayout):

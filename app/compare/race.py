@@ -37,7 +37,6 @@ from PySide6.QtWidgets import (
 from app.compare.common import (
     MISSING,
     FlowLayout,
-    SciSpinBox,
     SortItem,
     color,
     configure_pyqtgraph,
@@ -50,6 +49,7 @@ from app.compare.common import (
 from app.compare.configs import PRESETS, SCHEDULE_HELP, RaceConfig, second_kind
 from app.compare.host import Host
 from app.compare.jobs import RaceSnapshot, boundary_grid, boundary_images
+from app.widgets.controls import SciSpinBox
 from dlopt_core import compare
 from dlopt_core.optimizers import OPTIMIZERS
 from dlopt_core.schedules import SCHEDULES
@@ -148,7 +148,7 @@ class ConfigEditor(QWidget):
                                                refill=True))
         self.table.setCellWidget(row, 1, opt)
 
-        lr = SciSpinBox(cfg.lr, 1e-7, 1000.0)
+        lr = SciSpinBox(1e-7, 1000.0, cfg.lr, log_step=True, factor=2.0, digits=6)
         lr.setToolTip("Learning rate (type a number such as 3e-3; the arrows halve or double it)")
         lr.valueChanged.connect(lambda v, r=row: self._set(r, replace(self._configs[r], lr=v)))
         self.table.setCellWidget(row, 2, lr)
@@ -173,10 +173,12 @@ class ConfigEditor(QWidget):
             self.table.setCellWidget(row, 3, sec)
 
         has_wd = any(p.name == "weight_decay" for p in OPTIMIZERS[cfg.optimizer].params)
-        wd = SciSpinBox(max(cfg.weight_decay, 0.0), 0.0, 10.0)
+        wd = SciSpinBox(0.0, 10.0, max(cfg.weight_decay, 0.0), log_step=True, factor=2.0,
+                        digits=6)
         wd.setEnabled(has_wd)
         wd.setToolTip("weight decay: coupled L2 (adds wd * theta to the gradient); AdamW: "
-                      "decoupled (theta shrinks by lr * wd each step); 0 for none")
+                      "decoupled (theta shrinks by lr * wd each step); 0 for none; the "
+                      "arrows halve or double it, from 0 up to 1e-4")
         wd.valueChanged.connect(
             lambda v, r=row: self._set(r, replace(self._configs[r], weight_decay=v)))
         self.table.setCellWidget(row, 4, wd)

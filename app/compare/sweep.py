@@ -36,7 +36,6 @@ from PySide6.QtWidgets import (
 
 from app.compare.common import (
     DIVERGED_COLOR,
-    SciSpinBox,
     color,
     configure_pyqtgraph,
     fmt,
@@ -45,6 +44,7 @@ from app.compare.common import (
     style_plot,
 )
 from app.compare.host import Host
+from app.widgets.controls import SciSpinBox
 from dlopt_core import compare
 from dlopt_core.optimizers import OPTIMIZERS, Optimizer
 
@@ -128,9 +128,9 @@ class SweepView(QWidget):
             item.setToolTip(info.summary)
             self.optimizers.addItem(item)
         self.optimizers.setMaximumHeight(150)
-        self.lr_min = SciSpinBox(1e-4, 1e-7, 1000.0, factor=10.0)
+        self.lr_min = SciSpinBox(1e-7, 1000.0, 1e-4, log_step=True, factor=10.0, digits=6)
         self.lr_min.setToolTip("Smallest learning rate of the sweep (the arrows step by x10)")
-        self.lr_max = SciSpinBox(10.0, 1e-7, 1000.0, factor=10.0)
+        self.lr_max = SciSpinBox(1e-7, 1000.0, 10.0, log_step=True, factor=10.0, digits=6)
         self.lr_max.setToolTip("Largest learning rate of the sweep (the arrows step by x10)")
         self.steps = QSpinBox()
         self.steps.setRange(10, 1_000_000)

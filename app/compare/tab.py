@@ -30,11 +30,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.compare.common import MessageStrip
 from app.compare.jobs import JobRunner, JobThread, error_message, stop_jobs
 from app.compare.race import RaceView
 from app.compare.seeds import SeedView
 from app.compare.sweep import SweepView
+from app.widgets.banner import Banner
 from dlopt_core import backends
 from dlopt_core.experiment import Experiment
 from dlopt_core.kernels import training_kernels_ready
@@ -72,7 +72,7 @@ class CompareTab(QWidget):
         self._backend = "cpu"
         self._started = 0.0
         self.runner = JobRunner(self)
-        self.message = MessageStrip()
+        self.message = Banner()
         self.race = RaceView(self)
         self.sweep = SweepView(self)
         self.seeds = SeedView(self, self.race.configs)

@@ -12,17 +12,20 @@ from PySide6.QtWidgets import QDoubleSpinBox, QHBoxLayout, QSlider, QWidget
 class SciSpinBox(QDoubleSpinBox):
     """A double spin box that shows ``%g`` values (1e-08, 0.001, 250) and can step by factors.
 
-    With ``log_step`` the arrows multiply or divide the value by ``10 ** (1 / steps_per_decade)``,
-    which suits rates and tolerances; otherwise they add ``singleStep``.
+    With ``log_step`` the arrows multiply or divide the value by ``10 ** (1 / steps_per_decade)``
+    (or by ``factor`` when given, e.g. 2 to halve or double), which suits rates and tolerances;
+    otherwise they add ``singleStep``. Where zero is allowed, one step up from zero goes to
+    ``first_step`` and stepping down below it returns to zero ("off").
     """
 
     def __init__(self, low: float = 0.0, high: float = 1e6, value: float = 0.0, *,
                  log_step: bool = False, steps_per_decade: int = 10, digits: int = 4,
-                 first_step: float = 1e-4, parent: QWidget | None = None) -> None:
+                 first_step: float = 1e-4, factor: float | None = None,
+                 parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._log_step = log_step
         self._first = first_step
-        self._factor = 10.0 ** (1.0 / steps_per_decade)
+        self._factor = factor if factor is not None else 10.0 ** (1.0 / steps_per_decade)
         self._digits = digits
         self.setDecimals(15)
         self.setRange(low, high)

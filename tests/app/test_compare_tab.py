@@ -269,3 +269,17 @@ def test_a_first_run_says_it_compiles_the_kernels(qtbot, tab, monkeypatch):
         assert tab.race.run()
         assert "compiling the training kernels" in tab.job_label.text()
     assert tab.job_label.text().startswith("Race finished")
+
+
+def test_weight_decay_arrows_start_from_zero(tab):
+    race = tab.race
+    adam = [c.optimizer for c in race.configs()].index("adam")
+    box = race.editor.table.cellWidget(adam, 4)
+    assert box.value() == 0.0
+    box.stepBy(1)  # up from "none": the first step, then doubling
+    box.stepBy(1)
+    assert race.configs()[adam].weight_decay == pytest.approx(2e-4)
+    lr_box = race.editor.table.cellWidget(adam, 2)
+    lr = race.configs()[adam].lr
+    lr_box.stepBy(-1)
+    assert race.configs()[adam].lr == pytest.approx(lr / 2)

@@ -8,6 +8,7 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from PySide6.QtCore import QPointF  # noqa: E402
 
+from app.widgets.controls import LogSlider, SciSpinBox  # noqa: E402
 from app.widgets.inspector import SGD_NOTE, OptimizerInspector  # noqa: E402
 from app.widgets.network_diagram import NetworkDiagram  # noqa: E402
 from dlopt_core.network import Network  # noqa: E402
@@ -226,3 +227,63 @@ def test_inspector_adam_histograms_and_layer_switch(qtbot, small):
 
     w.update_from(net, "sgd", theta, prev, None, 1e-3)  # back to stateless
     assert w.note_shown()
+
+
+# -- number inputs ---------------------------------------------------------------------------------
+
+
+def test_sci_spin_box_shows_g_and_steps_by_a_factor(qtbot):
+    box = SciSpinBox(1e-7, 1000.0, 0.01, log_step=True, factor=2.0, digits=6)
+    qtbot.addWidget(box)
+    assert box.text() == "0.01"
+    box.stepBy(1)
+    assert box.value() == pytest.approx(0.02)
+    box.stepBy(-3)
+    assert box.value() == pytest.approx(0.0025)
+    box.setValue(600.0)
+    box.stepBy(1)
+    assert box.value() == 1000.0  # clamped to the top
+    decade = SciSpinBox(0.0, 10.0, 1e-3, log_step=True, steps_per_decade=10)
+    qtbot.addWidget(decade)
+    decade.stepBy(10)
+    assert decade.value() == pytest.approx(1e-2)
+
+
+def test_sci_spin_box_steps_up_from_zero_and_back_to_off(qtbot):
+    box = SciSpinBox(0.0, 10.0, 0.0, log_step=True, factor=2.0, first_step=1e-4)
+    qtbot.addWidget(box)
+    box.stepBy(-1)
+    assert box.value() == 0.0
+    box.stepBy(1)
+    assert box.value() == pytest.approx(1e-4)
+    box.stepBy(1)
+    assert box.value() == pytest.approx(2e-4)
+    box.stepBy(-2)
+    assert box.value() == 0.0  # below the first step: off again
+
+
+def test_sci_spin_box_validates_typed_text(qtbot):
+    from PySide6.QtGui import QValidator
+
+    box = SciSpinBox(0.0, 10.0, 1.0)
+    qtbot.addWidget(box)
+    state = QValidator.State
+    assert box.validate("3e-3", 0)[0] == state.Acceptable
+    assert box.validate("3e-", 0)[0] == state.Intermediate  # still typing
+    assert box.validate("abc", 0)[0] == state.Invalid
+    assert box.validate("50", 0)[0] == state.Intermediate  # out of range: not accepted yet
+    assert box.fixup("50") == "10" and box.fixup("x") == "1"
+
+
+def test_log_slider_and_spin_box_stay_together(qtbot):
+    slider = LogSlider(1e-5, 10.0, 0.01)
+    qtbot.addWidget(slider)
+    seen = []
+    slider.valueChanged.connect(seen.append)
+    slider.slider.setValue(slider.RESOLUTION)  # far right: the top of the range
+    assert slider.value() == pytest.approx(10.0) and seen[-1] == pytest.approx(10.0)
+    slider.spin.setValue(1e-3)
+    expected = (np.log10(1e-3) + 5) / 6 * slider.RESOLUTION
+    assert slider.slider.value() == round(expected) and seen[-1] == pytest.approx(1e-3)
+    slider.setValue(0.1)  # set from code: shown, not emitted
+    assert slider.value() == pytest.approx(0.1) and seen[-1] == pytest.approx(1e-3)
