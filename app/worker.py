@@ -13,17 +13,16 @@ time, so time spent waiting for the GIL does not shrink the chunks.
 
 from __future__ import annotations
 
-import atexit
 import math
 import sys
 import time
 import traceback
-import weakref
 from dataclasses import dataclass, replace
 
 import numpy as np
 from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
 
+from app.exit_guard import stop_at_exit
 from dlopt_core import features
 from dlopt_core.engine import FIELDS, Engine, TrainConfig
 from dlopt_core.experiment import Experiment
@@ -569,19 +568,6 @@ def _message(exc: BaseException) -> str:
     return text or tail
 
 
-_LIVE: weakref.WeakSet[TrainingController] = weakref.WeakSet()
-
-
-@atexit.register
-def _stop_all() -> None:
-    """Join worker threads still running at interpreter exit (a window never closed)."""
-    for controller in list(_LIVE):
-        try:
-            controller.stop()
-        except RuntimeError:  # the Qt objects are already gone
-            pass
-
-
 class TrainingController(QObject):
     """The GUI side of the worker: starts its thread and forwards commands as queued signals."""
 
@@ -621,7 +607,7 @@ class TrainingController(QObject):
         self.generation = 0
         self.play_serial = 0  # snapshots echo it: which play/pause command they answer
         self.thread.start()
-        _LIVE.add(self)
+        stop_at_exit(self)
 
     def rebuild(self, exp: Experiment) -> int:
         """Ask for a new engine; returns the generation its snapshots will carry."""

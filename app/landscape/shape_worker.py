@@ -9,16 +9,15 @@ responsive meanwhile. Results are frozen dataclasses holding copies.
 
 from __future__ import annotations
 
-import atexit
 import math
 import time
 import traceback
-import weakref
 from dataclasses import dataclass, field
 
 import numpy as np
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
+from app.exit_guard import stop_at_exit
 from dlopt_core import landscape as ls
 from dlopt_core.experiment import Experiment
 from dlopt_core.network import Network
@@ -277,19 +276,6 @@ class ShapeWorker(QObject):
         return alphas, betas, loss
 
 
-_LIVE: weakref.WeakSet[ShapeController] = weakref.WeakSet()
-
-
-@atexit.register
-def _stop_all() -> None:
-    """Join worker threads still running at interpreter exit."""
-    for controller in list(_LIVE):
-        try:
-            controller.stop()
-        except RuntimeError:  # the Qt objects are already gone
-            pass
-
-
 class ShapeController(QObject):
     """The GUI side: starts the worker thread on first use and forwards its signals."""
 
@@ -305,7 +291,7 @@ class ShapeController(QObject):
         self.worker_thread: QThread | None = None
         self.worker: ShapeWorker | None = None
         self.serial = 0
-        _LIVE.add(self)
+        stop_at_exit(self)
 
     def _ensure_thread(self) -> None:
         if self.worker_thread is not None and self.worker_thread.isRunning():

@@ -8,12 +8,11 @@ once the kernels are compiled; the very first one may compile them for many seco
 
 from __future__ import annotations
 
-import atexit
 import traceback
-import weakref
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
+from app.exit_guard import stop_at_exit
 from dlopt_core.quiz import Question, run_experiment
 
 
@@ -55,18 +54,6 @@ class ExperimentWorker(QObject):
         self.finished.emit(serial, report)
 
 
-_LIVE: weakref.WeakSet[ExperimentRunner] = weakref.WeakSet()
-
-
-@atexit.register
-def _stop_all() -> None:
-    for runner in list(_LIVE):
-        try:
-            runner.stop()
-        except RuntimeError:  # the Qt objects are already gone
-            pass
-
-
 class ExperimentRunner(QObject):
     """The GUI side: starts the thread on first use; only the latest submission reports."""
 
@@ -80,7 +67,7 @@ class ExperimentRunner(QObject):
         self.worker: ExperimentWorker | None = None
         self.serial = 0
         self._pending: dict[int, Question] = {}
-        _LIVE.add(self)
+        stop_at_exit(self)
 
     @property
     def busy(self) -> bool:
