@@ -410,6 +410,7 @@ class MainWindow(QMainWindow):
             self._closed = True
             if self.persist:
                 self._save_settings()
+            self.hide()  # gone at once, even while a worker finishes compiling its kernels
             for tab in (self.compare, self.landscape, self.quiz):
                 tab.shutdown()
             self.playground.shutdown()
