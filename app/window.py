@@ -26,6 +26,14 @@ DEFAULT_SIZE = (1400, 900)
 JSON_FILTER = "dlopt experiments (*.json);;All files (*)"
 
 
+# Keys that belong to one tab's own controls (not menu commands): (tab, command, keys)
+TAB_KEYS = (
+    ("Quiz", "Choose option 1 to 9", "1–9"),
+    ("Quiz", "Submit the answer", "Enter"),
+    ("Quiz", "Next question", "N"),
+)
+
+
 class MainWindow(QMainWindow):
     """The dlopt window. ``persist`` (default on) restores and saves geometry and experiment."""
 
@@ -118,7 +126,17 @@ class MainWindow(QMainWindow):
             action.setData(name)
             action.triggered.connect(lambda _=False, n=name: self.set_backend(n))
             self.backend_actions.addAction(action)
+        view = bar.addMenu("&View")
+        self.tab_actions: list[QAction] = []
+        for i, name in enumerate(self.tab_names()):
+            action = self._action(view, f"&{name}", QKeySequence(f"Ctrl+{i + 1}"),
+                                  lambda _=False, n=name: self.select_tab(n))
+            action.setStatusTip(f"Show the {name} tab")
+            self.tab_actions.append(action)
         help_menu = bar.addMenu("&Help")
+        self.act_shortcuts = self._action(help_menu, "&Keyboard Shortcuts",
+                                          QKeySequence(QKeySequence.StandardKey.HelpContents),
+                                          self.show_shortcuts)
         self._action(help_menu, "&About dlopt", None, self._about)
         self._fill_recent()
 
@@ -253,6 +271,46 @@ class MainWindow(QMainWindow):
     def _update_title(self) -> None:
         name = Path(self.path).name if self.path else (self.experiment.name or "untitled")
         self.setWindowTitle(f"{name}[*] \u2014 dlopt")
+
+    def shortcut_rows(self) -> list[tuple[str, str, str]]:
+        """``(menu, command, keys)`` of every menu command with a shortcut, then the keys that
+        belong to one tab's controls; the Help dialog and the README list the same."""
+        rows = []
+
+        def walk(menu, title: str) -> None:
+            for action in menu.actions():
+                if action.menu() is not None:
+                    walk(action.menu(), title)
+                elif not action.shortcut().isEmpty():
+                    text = action.text().replace("&", "").replace("\u2026", "")
+                    keys = action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
+                    rows.append((title, text, keys))
+
+        for top in self.menuBar().actions():
+            if top.menu() is not None:
+                walk(top.menu(), top.text().replace("&", ""))
+        rows += [(tab, text, keys) for tab, text, keys in TAB_KEYS]
+        return rows
+
+    def shortcuts_html(self) -> str:
+        body = "".join(f"<tr><td><b>{keys}</b>&nbsp;&nbsp;</td><td>{text}&nbsp;&nbsp;</td>"
+                       f"<td>{menu}</td></tr>"
+                       for menu, text, keys in self.shortcut_rows())
+        return ("<table cellspacing='0' cellpadding='4'><tr><th align='left'>Keys</th>"
+                "<th align='left'>Command</th><th align='left'>Where</th></tr>"
+                f"{body}</table><p>Space, S and R drive the Playground while it is shown; on "
+                "the other tabs they type into the controls as usual.</p>")
+
+    def show_shortcuts(self) -> None:
+        """Help ▸ Keyboard Shortcuts: every key of the app in one table."""
+        if not self.show_dialogs:
+            return
+        box = QMessageBox(self)
+        box.setWindowTitle("Keyboard shortcuts")
+        box.setTextFormat(Qt.TextFormat.RichText)
+        box.setText(self.shortcuts_html())
+        box.setIcon(QMessageBox.Icon.NoIcon)
+        box.exec()
 
     def _about(self) -> None:
         QMessageBox.about(self, "About dlopt",

@@ -127,3 +127,29 @@ def test_playground_keys_work_only_on_the_playground(window, qtbot):
     assert not any(a.isEnabled() for a in actions)
     window.select_tab("Playground")
     assert all(a.isEnabled() for a in actions)
+
+
+def test_ctrl_number_shows_each_tab(window, qtbot):
+    from PySide6.QtCore import Qt
+
+    window.show()
+    qtbot.waitExposed(window)
+    for i, name in enumerate(window.tab_names()):
+        assert window.tab_actions[i].shortcut().toString() == f"Ctrl+{i + 1}"
+        qtbot.keyClick(window, Qt.Key.Key_1 + i, Qt.KeyboardModifier.ControlModifier)
+        assert window.tabs.currentIndex() == i, name
+
+
+def test_the_shortcut_list_names_every_key_and_the_readme_has_them_all(window):
+    from pathlib import Path
+
+    rows = window.shortcut_rows()
+    keys = {k for _, _, k in rows}
+    assert {"Space", "S", "R", "Ctrl+L", "F1", "Ctrl+1", "Ctrl+5", "1–9", "Enter", "N"} <= keys
+    html = window.shortcuts_html()
+    assert all(k in html and text in html for _, text, k in rows)
+    window.act_shortcuts.trigger()  # no dialog while show_dialogs is off; nothing raises
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    table = readme.split("### Keyboard", 1)[1].split("\n\n", 2)[1]
+    cells = {c.strip() for line in table.splitlines() for c in line.split("|")[1].split(",")}
+    assert keys <= cells, f"README's keyboard table lacks {sorted(keys - cells)}"
