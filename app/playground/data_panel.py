@@ -63,6 +63,8 @@ class DataPanel(QGroupBox):
         self._kind = "spiral"
         self.kind = QComboBox()
         self.kind.setMaxVisibleItems(16)
+        self.kind.setToolTip("The data to learn: a generated 2-D set, a real data set or your "
+                             "own CSV file (hover an entry for what it is)")
         real = set(getattr(datasets, "REAL_DATASETS", ()))
         infos = dataset_infos()
         generators = [i for i in infos if i.name not in real]

@@ -289,6 +289,7 @@ class OptimizerInspector(QWidget):
         row = QHBoxLayout()
         self.layer_label = QLabel("state of layer", self)
         self.layer_combo = QComboBox(self)
+        self.layer_combo.setToolTip("Which layer's optimizer state the histograms show")
         self.layer_combo.currentIndexChanged.connect(self._refresh_histograms)
         row.addWidget(self.layer_label)
         row.addWidget(self.layer_combo, 1)
