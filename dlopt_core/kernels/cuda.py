@@ -68,6 +68,32 @@ def _train_kernel(
         )  # fmt: skip
 
 
+def kernel_arguments(e, perms, first_epoch, t0, n_steps, out, data, to_device, empty) -> tuple:
+    """``(state, flags, out, args)`` for one launch of ``_train_kernel`` on engine ``e``.
+
+    ``data`` are the network layout and the data set (sizes, woff, uoff, X, Y, Xv, Yv) already
+    on the device; ``to_device`` copies a host array over and ``empty(shape, dtype)`` allocates
+    one there. With host stand-ins (``np.asarray``, ``np.empty``) the same call gives the kernel's
+    argument types without a GPU, which tests/cuda uses to compile the kernel to PTX.
+    """
+    net, cfg, M = e.network, e.train, e.n_models
+    sizes, woff, uoff, X, Y, Xv, Yv = data
+    state = [to_device(a) for a in (
+        e.theta, e.slots, e.scalars, e.hyper, e.opt_code, e.sched_code, e.sched_params)]
+    flags = [to_device(a) for a in (
+        e.status, e.stop_step, e.avg, e.best, e.best_val, e.bad_evals)]
+    d_out = to_device(out)
+    work = [empty((M, *shape), np.int64 if k in (2, 3) else np.float64)
+            for k, shape in enumerate(cpu.workspace_shapes(net.sizes, e.batch_size))]
+    args = (
+        *state, sizes, woff, uoff, net.act_code, net.loss_code, X, Y, Xv, Yv,
+        to_device(perms), to_device(e.order_idx), first_epoch, e.batch_size, t0,
+        n_steps, cfg.eval_every, float(cfg.clip_norm), float(cfg.l1), float(cfg.polyak),
+        int(cfg.early_stopping), *flags, d_out, *work,
+    )
+    return state, flags, d_out, args
+
+
 def device_name() -> str:
     name = getattr(cuda.get_current_device(), "name", "the CUDA simulator")
     return name.decode() if isinstance(name, bytes) else str(name)
@@ -93,24 +119,11 @@ class CudaBackend:
         return self._data
 
     def train_chunk(self, e, perms, first_epoch, t0, n_steps, out) -> None:
-        net = e.network
-        cfg = e.train
-        M = e.n_models
-        sizes, woff, uoff, X, Y, Xv, Yv = self._device_data(e)
-        state = [cuda.to_device(a) for a in (
-            e.theta, e.slots, e.scalars, e.hyper, e.opt_code, e.sched_code, e.sched_params)]
-        flags = [cuda.to_device(a) for a in (
-            e.status, e.stop_step, e.avg, e.best, e.best_val, e.bad_evals)]
-        d_out = cuda.to_device(out)
-        work = [cuda.device_array((M, *shape), dtype=np.int64 if k in (2, 3) else np.float64)
-                for k, shape in enumerate(cpu.workspace_shapes(net.sizes, e.batch_size))]
-        blocks = (M + THREADS_PER_BLOCK - 1) // THREADS_PER_BLOCK
-        _train_kernel[blocks, THREADS_PER_BLOCK](
-            *state, sizes, woff, uoff, net.act_code, net.loss_code, X, Y, Xv, Yv,
-            cuda.to_device(perms), cuda.to_device(e.order_idx), first_epoch, e.batch_size, t0,
-            n_steps, cfg.eval_every, float(cfg.clip_norm), float(cfg.l1), float(cfg.polyak),
-            int(cfg.early_stopping), *flags, d_out, *work,
-        )
+        state, flags, d_out, args = kernel_arguments(
+            e, perms, first_epoch, t0, n_steps, out, self._device_data(e),
+            cuda.to_device, cuda.device_array)
+        blocks = (e.n_models + THREADS_PER_BLOCK - 1) // THREADS_PER_BLOCK
+        _train_kernel[blocks, THREADS_PER_BLOCK](*args)
         for host, dev in zip((e.theta, e.slots, e.scalars), state[:3], strict=False):
             dev.copy_to_host(host)
         for host, dev in zip((e.status, e.stop_step, e.avg, e.best, e.best_val, e.bad_evals),

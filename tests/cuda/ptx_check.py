@@ -1,0 +1,84 @@
+"""Compile the CUDA training kernel to PTX without a GPU: ``python tests/cuda/ptx_check.py 9.0``.
+
+Numba's simulator runs the kernels as Python, so it cannot tell whether their code compiles for a
+real device; NVVM (NVIDIA's compiler, from the ``nvidia-cuda-nvcc-cu12`` wheel) can, and needs no
+GPU. The kernel's argument types come from ``kernel_arguments`` (the backend's own launch code)
+with host arrays standing in for device arrays, on the arguments of a real chunk of a CPU run.
+Prints one JSON line per compute capability; exit code 3 when NVVM or NVRTC is missing.
+Run in a fresh process: the tests' simulator (NUMBA_ENABLE_CUDASIM) must be off here.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+NO_COMPILER = 3
+
+
+def chunk_call() -> tuple:
+    """The arguments of one ``train_chunk`` call of a small CPU run."""
+    from dlopt_core.engine import Engine, ModelSpec, TrainConfig
+    from dlopt_core.network import Network
+    from dlopt_core.optimizers import make_optimizer
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(30, 2))
+    y = (X[:, 0] > 0).astype(float)
+    data = SimpleNamespace(X_train=X[:20], y_train=y[:20], X_val=X[20:], y_val=y[20:])
+    specs = [ModelSpec(make_optimizer("adam")), ModelSpec(make_optimizer("sgd", lr=0.1))]
+    engine = Engine(Network([2, 3, 1]), data, specs, TrainConfig(batch_size=5, eval_every=2),
+                    backend="cpu")
+    calls = []
+    backend = engine.backend
+    real = backend.train_chunk
+    backend.train_chunk = lambda *args: (calls.append(args), real(*args))
+    engine.run(4)
+    return calls[0]
+
+
+def main(ccs: list[tuple[int, int]]) -> int:
+    import numba.cuda.dispatcher as dispatcher
+    from numba import cuda, typeof
+
+    from dlopt_core.kernels import cuda as kernels
+
+    # device functions compile for the current device's compute capability; there is none here
+    if not hasattr(dispatcher, "get_current_device"):
+        print("numba-cuda changed: dispatcher.get_current_device is gone", file=sys.stderr)
+        return 1
+    target = {"cc": ccs[0]}
+    dispatcher.get_current_device = lambda: SimpleNamespace(compute_capability=target["cc"])
+
+    e, perms, first_epoch, t0, n_steps, out = chunk_call()
+    net = e.network
+    data = tuple(np.ascontiguousarray(a)
+                 for a in (net.sizes, net.woff, net.uoff, e.X, e.Y, e.Xv, e.Yv))
+    *_, args = kernels.kernel_arguments(e, perms, first_epoch, t0, n_steps, out, data,
+                                        np.asarray, np.empty)
+    signature = tuple(typeof(a) for a in args)
+    for cc in ccs:
+        target["cc"] = cc
+        try:
+            ptx, _ = cuda.compile_ptx(kernels._train_kernel.py_func, signature, cc=cc)
+        except Exception as exc:
+            text = f"{type(exc).__name__}: {exc}"
+            if "nvvm" in text.lower() or "nvrtc" in text.lower() or "DynamicLib" in text:
+                print(f"no CUDA compiler: {text.splitlines()[0]}", file=sys.stderr)
+                return NO_COMPILER
+            raise
+        entry = [line for line in ptx.splitlines() if line.startswith(".visible .entry")]
+        print(json.dumps({"cc": list(cc), "ptx_chars": len(ptx), "entries": len(entry),
+                          "target": f"sm_{cc[0]}{cc[1]}" in ptx}))
+    return 0
+
+
+if __name__ == "__main__":
+    wanted = [tuple(int(p) for p in arg.split(".")) for arg in sys.argv[1:]] or [(9, 0)]
+    sys.exit(main(wanted))
