@@ -4,14 +4,20 @@ Numba's simulator runs the kernels as Python, so it cannot tell whether their co
 real device; NVVM (NVIDIA's compiler, from the ``nvidia-cuda-nvcc-cu12`` wheel) can, and needs no
 GPU. The kernel's argument types come from ``kernel_arguments`` (the backend's own launch code)
 with host arrays standing in for device arrays, on the arguments of a real chunk of a CPU run.
-Prints one JSON line per compute capability; exit code 3 when NVVM or NVRTC is missing.
+Where ``ptxas`` is at hand (the same wheel has it) the PTX is also assembled to machine code,
+which reports the registers and spills of the kernel. Prints one JSON line per compute
+capability; exit code 3 when NVVM or NVRTC is missing.
 Run in a fresh process: the tests' simulator (NUMBA_ENABLE_CUDASIM) must be off here.
 """
 
 from __future__ import annotations
 
 import json
+import re
+import shutil
+import subprocess
 import sys
+import tempfile
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -41,6 +47,39 @@ def chunk_call() -> tuple:
     backend.train_chunk = lambda *args: (calls.append(args), real(*args))
     engine.run(4)
     return calls[0]
+
+
+def find_ptxas() -> str | None:
+    """``ptxas`` from the nvidia-cuda-nvcc wheel, else from PATH, else None."""
+    try:
+        import nvidia.cuda_nvcc as nvcc
+
+        for root in nvcc.__path__:
+            candidate = Path(root) / "bin" / "ptxas"
+            if candidate.exists():
+                return str(candidate)
+    except ImportError:
+        pass
+    return shutil.which("ptxas")
+
+
+def assemble(ptxas: str, ptx: str, cc: tuple[int, int]) -> dict:
+    """Registers, stack and spills of the training kernel in machine code for ``cc``."""
+    with tempfile.TemporaryDirectory() as tmp:
+        src = Path(tmp) / "kernel.ptx"
+        src.write_text(ptx)
+        run = subprocess.run([ptxas, f"-arch=sm_{cc[0]}{cc[1]}", "-v", str(src),
+                              "-o", str(Path(tmp) / "kernel.cubin")],
+                             capture_output=True, text=True, timeout=300)
+    if run.returncode != 0:
+        raise RuntimeError(f"ptxas failed for sm_{cc[0]}{cc[1]}:\n{run.stderr[-2000:]}")
+    text = run.stderr
+    at = text.find("Function properties for _ZN10dlopt_core7kernels4cuda13_train_kernel")
+    block = text[at:at + 4000]
+    spills = re.search(r"(\d+) bytes spill stores", block)
+    registers = re.search(r"Used (\d+) registers", block)
+    return {"registers": int(registers.group(1)) if registers else None,
+            "spill_bytes": int(spills.group(1)) if spills else None}
 
 
 def main(ccs: list[tuple[int, int]]) -> int:
@@ -74,8 +113,12 @@ def main(ccs: list[tuple[int, int]]) -> int:
                 return NO_COMPILER
             raise
         entry = [line for line in ptx.splitlines() if line.startswith(".visible .entry")]
-        print(json.dumps({"cc": list(cc), "ptx_chars": len(ptx), "entries": len(entry),
-                          "target": f"sm_{cc[0]}{cc[1]}" in ptx}))
+        report = {"cc": list(cc), "ptx_chars": len(ptx), "entries": len(entry),
+                  "target": f"sm_{cc[0]}{cc[1]}" in ptx}
+        ptxas = find_ptxas()
+        if ptxas:
+            report.update(assemble(ptxas, ptx, cc))
+        print(json.dumps(report))
     return 0
 
 
