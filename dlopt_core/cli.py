@@ -19,6 +19,7 @@ from .backends import BACKENDS, BackendError
 from .datasets import DatasetError
 from .engine import FIELDS, Engine, ModelSpec
 from .experiment import Experiment, ExperimentError, example
+from .kernels import training_kernels_ready
 from .optimizers import OPTIMIZERS, make_optimizer
 
 EXIT_USAGE = 2
@@ -93,7 +94,18 @@ class Progress:
         self.total = max(total, 1)
         self.stream = stream
         self.enabled = enabled
+        self.restart(0)
+
+    def restart(self, done: int) -> None:
+        """Measure steps per second from here (after a chunk that compiled the kernels)."""
         self.start = time.perf_counter()
+        self.base = done
+
+    def note(self, text: str) -> None:
+        """A line of its own above the bar (e.g. that the kernels are compiling)."""
+        if self.enabled:
+            self.stream.write(f"\r{text}\n")
+            self.stream.flush()
 
     def update(self, done: int) -> None:
         if not self.enabled:
@@ -101,8 +113,8 @@ class Progress:
         elapsed = max(time.perf_counter() - self.start, 1e-9)
         frac = done / self.total
         bar = "#" * int(30 * frac) + "." * (30 - int(30 * frac))
-        self.stream.write(f"\r[{bar}] {frac:6.1%} {done}/{self.total} steps  "
-                          f"{done / elapsed:,.0f} steps/s")
+        rate = f"{(done - self.base) / elapsed:,.0f} steps/s" if done > self.base else ""
+        self.stream.write(f"\r[{bar}] {frac:6.1%} {done}/{self.total} steps  {rate}")
         self.stream.flush()
 
     def close(self) -> None:
@@ -116,11 +128,20 @@ def train(exp: Experiment, steps: int, specs: list[ModelSpec] | None, backend: s
     _, _, engine = exp.build(specs, backend=backend)
     chunk = max(engine.train.eval_every, steps // 100)
     done = 0
+    compiling = engine.backend.name == "cpu" and not training_kernels_ready()
+    if compiling:
+        progress.note("compiling the training kernels (the first run after installing takes "
+                      "about 20 s; later runs load them from the cache)")
     progress.update(0)
     while done < steps and engine.running.any():
         n = min(chunk, steps - done)
+        t0 = time.perf_counter()
         engine.run(n)
         done += n
+        if compiling:  # the rate counts training, not the compiler
+            compiling = False
+            progress.note(f"compiled in {time.perf_counter() - t0:.1f} s")
+            progress.restart(done)
         progress.update(done)
     progress.close()
     return engine

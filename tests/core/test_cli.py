@@ -71,3 +71,21 @@ def test_bad_input_exits_2_with_one_line(args, message, tmp_path, config, capsys
     assert err.count("\n") == 1 and err.startswith("dlopt-train: error:")
     assert message in err
     assert "Traceback" not in err
+
+
+def test_a_first_run_says_it_compiles_and_times_training_alone(config, capsys, monkeypatch):
+    monkeypatch.setattr(cli, "training_kernels_ready", lambda: False)
+    assert cli.main([str(config), "--steps", "40"]) == 0
+    err = capsys.readouterr().err.replace("\r", "\n")
+    lines = [ln for ln in err.splitlines() if ln.strip()]
+    assert lines[0].startswith("compiling the training kernels")
+    compiled = [ln for ln in lines if ln.startswith("compiled in ")]
+    assert len(compiled) == 1
+    # the bar that follows measures from the end of the first chunk
+    after = lines[lines.index(compiled[0]) + 1:]
+    assert after and all("steps/s" in ln or ln.rstrip().endswith("steps") for ln in after)
+
+
+def test_a_warm_run_says_nothing_about_compiling(config, capsys):
+    assert cli.main([str(config), "--steps", "20"]) == 0
+    assert "compil" not in capsys.readouterr().err
