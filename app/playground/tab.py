@@ -170,6 +170,10 @@ class PlaygroundTab(QWidget):
         self._boundary_new: BoundaryResult | None = None
         self._warned: set[str] = set()
         self.kernels_ready = False
+        self._prep_started = 0.0
+        self._prep_timer = QTimer(self)
+        self._prep_timer.setInterval(1000)
+        self._prep_timer.timeout.connect(self._show_preparing)
         self.backend = "cpu"
         self._path_generation = -1
         self._theta_path: list[tuple[int, np.ndarray]] = []  # (step, theta) for the loss shape
@@ -477,13 +481,23 @@ class PlaygroundTab(QWidget):
 
     # -- worker replies ---------------------------------------------------------------------------
     def _on_kernels_preparing(self) -> None:
-        self.status.kernels.setText("preparing kernels\u2026")
+        self._prep_started = time.monotonic()
+        self._prep_timer.start()
+        self._show_preparing()
+
+    def _show_preparing(self) -> None:
+        """The compile's elapsed seconds, so that a first start visibly makes progress."""
+        seconds = int(time.monotonic() - self._prep_started)
+        clock = f" {seconds} s" if seconds else ""
+        self.status.kernels.setText(f"preparing kernels\u2026{clock}")
         if self._info is None:
-            self.output.show_message("Preparing the training kernels\u2026\n\nThe first start "
-                                     "compiles them with Numba; later starts load them from "
-                                     "its cache.")
+            self.output.show_message(
+                f"Preparing the training kernels\u2026{clock}\n\nThe first start after "
+                "installing compiles them with Numba (about 20 s); later starts load them from "
+                "its cache at once.")
 
     def _on_kernels_ready(self, seconds: float) -> None:
+        self._prep_timer.stop()
         self.kernels_ready = True
         self.status.kernels.setText("")
         self.status.kernels.setToolTip(f"Numba kernels ready after {seconds:.1f} s")
@@ -514,6 +528,7 @@ class PlaygroundTab(QWidget):
         self.buildSucceeded.emit()
 
     def _on_failed(self, generation: int, message: str) -> None:
+        self._prep_timer.stop()  # the kernels are ready, or failed with this message
         if generation != self.controller.generation:
             return
         self._pending.pop(generation, None)
@@ -747,4 +762,5 @@ class PlaygroundTab(QWidget):
     def shutdown(self) -> None:
         """Stop drawing and end the worker thread."""
         self._timer.stop()
+        self._prep_timer.stop()
         self.controller.stop()

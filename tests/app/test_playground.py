@@ -386,3 +386,20 @@ def test_a_start_with_a_missing_csv_falls_back_to_the_example(qtbot, tmp_path, m
     finally:
         win.close()
     assert win.playground.controller.thread.isFinished()
+
+
+def test_preparing_the_kernels_shows_the_seconds_until_ready(make_window):
+    import time
+
+    win = make_window()
+    tab = win.playground
+    tab._info = None  # as before the first build
+    tab._on_kernels_preparing()
+    assert tab._prep_timer.isActive()
+    assert tab.status.kernels.text() == "preparing kernels\u2026"
+    tab._prep_started = time.monotonic() - 7.2  # seven seconds into the compile
+    tab._show_preparing()
+    assert tab.status.kernels.text() == "preparing kernels\u2026 7 s"
+    assert "7 s" in tab.output.message.text()
+    tab._on_kernels_ready(7.5)
+    assert not tab._prep_timer.isActive() and tab.status.kernels.text() == ""
