@@ -139,14 +139,14 @@ class FunctionView(QWidget):
         col.addWidget(box)
 
         # start point
-        self.start_x = QDoubleSpinBox()
-        self.start_y = QDoubleSpinBox()
+        # %g boxes: a start just off a line (the saddle's y = 1e-6) must show and stay as it is,
+        # not round to 0.000 and be written back as exactly 0 on the next edit
+        self.start_x = SciSpinBox(-100.0, 100.0, 0.0, digits=4)
+        self.start_y = SciSpinBox(-100.0, 100.0, 0.0, digits=4)
         for spin, axis in ((self.start_x, "x"), (self.start_y, "y")):
-            spin.setRange(-100.0, 100.0)
-            spin.setDecimals(3)
             spin.setSingleStep(0.1)
-            spin.setKeyboardTracking(False)
             spin.setToolTip(f"{axis} of the start point (or click on the map)")
+            spin.setMinimumWidth(92)
         self.default_start = QToolButton()
         self.default_start.setText("default")
         self.default_start.setToolTip("Back to this function's own start point")

@@ -259,3 +259,11 @@ def test_cancel_and_shutdown_are_prompt(tab, qtbot):
     sv.train_button.click()
     qtbot.waitUntil(lambda: sv.progress.value() > 0, timeout=TIMEOUT)
     # the fixture's teardown checks that shutdown stops the running job within a second
+
+
+def test_a_start_just_off_a_line_is_shown_and_kept(tab):
+    fv = tab.functions
+    tab.load_challenge("saddle")  # starts at (1.5, 1e-6): just off the saddle's stable line
+    assert fv.start_y.value() == 1e-6 and fv.start_y.text() == "1e-06"
+    fv.start_x.setValue(1.2)  # editing x must not round y to 0, where no method could escape
+    assert fv.start == (1.2, 1e-6)
