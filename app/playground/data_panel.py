@@ -9,7 +9,6 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
-    QDoubleSpinBox,
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
@@ -19,6 +18,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.widgets.controls import SciSpinBox
 from dlopt_core import datasets
 from dlopt_core.experiment import DataSpec
 
@@ -85,15 +85,13 @@ class DataPanel(QGroupBox):
         self.n_samples.setRange(4, 100_000)
         self.n_samples.setSingleStep(50)
         self.n_samples.setToolTip("Number of points generated (training + validation)")
-        self.noise = QDoubleSpinBox()
-        self.noise.setRange(0.0, 10.0)
+        # %g boxes: a file's noise of 0.025 or validation share of 0.125 is shown and kept as it
+        # is, not rounded to two decimals and written back changed
+        self.noise = SciSpinBox(0.0, 10.0, 0.1, digits=4)
         self.noise.setSingleStep(0.05)
-        self.noise.setDecimals(2)
         self.noise.setToolTip("Standard deviation of the noise added to the generated points")
-        self.val_fraction = QDoubleSpinBox()
-        self.val_fraction.setRange(0.0, 0.9)
+        self.val_fraction = SciSpinBox(0.0, 0.9, 0.2, digits=4)
         self.val_fraction.setSingleStep(0.05)
-        self.val_fraction.setDecimals(2)
         self.val_fraction.setToolTip("Share of the points held out for validation")
         self.n_classes = QSpinBox()
         self.n_classes.setRange(2, 8)
@@ -142,8 +140,8 @@ class DataPanel(QGroupBox):
         return DataSpec(
             kind=kind,
             n_samples=self.n_samples.value(),
-            noise=round(self.noise.value(), 4),
-            val_fraction=round(self.val_fraction.value(), 4),
+            noise=float(f"{self.noise.value():.6g}"),  # no 0.15000000000000002 from steps
+            val_fraction=float(f"{self.val_fraction.value():.6g}"),
             seed=self.seed.value(),
             n_classes=self.n_classes.value() if kind in MULTICLASS_KINDS else 2,
             path=self._csv_path if kind == CSV else "",

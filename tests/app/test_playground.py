@@ -403,3 +403,17 @@ def test_preparing_the_kernels_shows_the_seconds_until_ready(make_window):
     assert "7 s" in tab.output.message.text()
     tab._on_kernels_ready(7.5)
     assert not tab._prep_timer.isActive() and tab.status.kernels.text() == ""
+
+
+def test_a_files_fine_data_settings_are_kept_exactly(qtbot):
+    from app.playground.data_panel import DataPanel
+    from dlopt_core.experiment import DataSpec
+
+    panel = DataPanel()
+    qtbot.addWidget(panel)
+    spec = DataSpec(kind="moons", n_samples=300, noise=0.025, val_fraction=0.125, seed=4)
+    panel.set_spec(spec)
+    assert panel.noise.text() == "0.025" and panel.val_fraction.text() == "0.125"
+    assert panel.spec() == spec
+    panel.noise.stepBy(1)  # + 0.05, without float noise in the experiment
+    assert panel.spec().noise == 0.075
