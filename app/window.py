@@ -312,10 +312,26 @@ class MainWindow(QMainWindow):
         box.setIcon(QMessageBox.Icon.NoIcon)
         box.exec()
 
+    def about_text(self) -> str:
+        """Version and the versions it runs on, for a bug report."""
+        import platform
+
+        import numba
+        import numpy
+        import pyqtgraph
+        from PySide6 import __version__ as pyside_version
+
+        import dlopt_core
+
+        return (f"<b>dlopt {dlopt_core.__version__}</b> \u2014 a training simulator for learning "
+                "how deep networks are optimized.<br><br>"
+                f"Python {platform.python_version()} \u00b7 NumPy {numpy.__version__} \u00b7 "
+                f"Numba {numba.__version__} \u00b7 PySide6 {pyside_version} \u00b7 "
+                f"pyqtgraph {pyqtgraph.__version__}<br>"
+                f"Training {self.playground.status.backend.text() or 'backend: not started yet'}")
+
     def _about(self) -> None:
-        QMessageBox.about(self, "About dlopt",
-                          "<b>dlopt</b> \u2014 a training simulator for learning how deep "
-                          "networks are optimized.")
+        QMessageBox.about(self, "About dlopt", self.about_text())
 
     # -- persistence ------------------------------------------------------------------------------
     def _restored_experiment(self) -> tuple[Experiment | None, str | None]:

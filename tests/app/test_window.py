@@ -153,3 +153,13 @@ def test_the_shortcut_list_names_every_key_and_the_readme_has_them_all(window):
     table = readme.split("### Keyboard", 1)[1].split("\n\n", 2)[1]
     cells = {c.strip() for line in table.splitlines() for c in line.split("|")[1].split(",")}
     assert keys <= cells, f"README's keyboard table lacks {sorted(keys - cells)}"
+
+
+def test_about_names_the_versions_for_a_bug_report(window):
+    import numba
+
+    import dlopt_core
+
+    text = window.about_text()
+    assert f"dlopt {dlopt_core.__version__}" in text and f"Numba {numba.__version__}" in text
+    assert "Training backend:" in text
