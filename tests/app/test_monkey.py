@@ -16,12 +16,14 @@ from PySide6.QtWidgets import (
     QRadioButton,
     QSlider,
     QSpinBox,
+    QTabBar,
     QWidget,
 )
 
 from app.window import MainWindow
 
-KINDS = (QComboBox, QSpinBox, QDoubleSpinBox, QCheckBox, QPushButton, QSlider, QRadioButton)
+KINDS = (QComboBox, QSpinBox, QDoubleSpinBox, QCheckBox, QPushButton, QSlider, QRadioButton,
+         QTabBar)
 DIALOG_WORDS = ("CSV", "Open", "Save", "Export")
 
 
@@ -32,7 +34,9 @@ def _pump(qtbot, seconds: float) -> None:
 
 
 def _poke(widget: QWidget, rng: random.Random) -> None:
-    if isinstance(widget, QComboBox):
+    if isinstance(widget, QTabBar):  # the pages inside a tab (Race, Learning rate, ...)
+        widget.setCurrentIndex(rng.randrange(widget.count()))
+    elif isinstance(widget, QComboBox):
         j = rng.randrange(widget.count())
         if any(w in widget.itemText(j) for w in DIALOG_WORDS):
             return
