@@ -48,6 +48,8 @@ from app.widgets.controls import SciSpinBox
 from dlopt_core import compare
 from dlopt_core.optimizers import OPTIMIZERS, Optimizer
 
+CPU_MODELS = 1024  # a sweep's models on the CPU (a GPU takes compare.MAX_SWEEP_MODELS)
+
 # (result field, legend name, pen style, symbol, shown by default)
 SERIES = (
     ("final_val_loss", "final val", Qt.PenStyle.SolidLine, "o", True),
@@ -146,11 +148,9 @@ class SweepView(QWidget):
 
         # -- 1-D sweep
         self.models = QSpinBox()
-        self.models.setRange(8, 1024)
         self.models.setValue(64)
         self.models.setSingleStep(8)
-        self.models.setToolTip("Models in total, shared out equally among the checked "
-                               "optimizers; all train together in one engine")
+        self.set_model_limit(CPU_MODELS)
         self.run_button = QPushButton("Run sweep")
         self.run_button.setToolTip("Train one model per (optimizer, learning rate), all from the "
                                    "same initial parameters on the same batches")
@@ -350,6 +350,14 @@ class SweepView(QWidget):
         return self.host.runner.start(name, job, on_partial, on_done)
 
     # -- 1-D sweep --------------------------------------------------------------------------------
+    def set_model_limit(self, limit: int) -> None:
+        """The most models a sweep may train: 1024 on the CPU, more on a GPU."""
+        self.models.setRange(8, limit)
+        self.models.setToolTip(
+            f"Models in total (8 to {limit} on this backend; up to {CPU_MODELS} on the CPU, "
+            f"{compare.MAX_SWEEP_MODELS} on a GPU), shared out equally among the checked "
+            "optimizers; all train together in one engine")
+
     def run_sweep(self) -> bool:
         """Start the sweep in the worker thread; False when it could not start."""
         names = self.checked_optimizers()

@@ -33,9 +33,9 @@ from PySide6.QtWidgets import (
 from app.compare.jobs import JobRunner, JobThread, error_message, stop_jobs
 from app.compare.race import RaceView
 from app.compare.seeds import SeedView
-from app.compare.sweep import SweepView
+from app.compare.sweep import CPU_MODELS, SweepView
 from app.widgets.banner import Banner
-from dlopt_core import backends
+from dlopt_core import backends, compare
 from dlopt_core.experiment import Experiment
 from dlopt_core.kernels import training_kernels_ready
 
@@ -128,11 +128,13 @@ class CompareTab(QWidget):
         Returns False, keeping the current backend and showing why, when it cannot be used.
         """
         try:
-            backends.resolve(name)
+            resolved = backends.resolve(name)
         except backends.BackendError as exc:
             self.notify("error", str(exc))
             return False
         self._backend = name
+        on_gpu = resolved.name == "cuda"
+        self.sweep.set_model_limit(compare.MAX_SWEEP_MODELS if on_gpu else CPU_MODELS)
         return True
 
     @property

@@ -11,6 +11,7 @@ import pytest  # noqa: E402
 
 from app.compare import CompareTab, jobs  # noqa: E402
 from app.compare.configs import PRESETS, RaceConfig  # noqa: E402
+from dlopt_core import compare  # noqa: E402
 from dlopt_core.engine import TrainConfig  # noqa: E402
 from dlopt_core.experiment import DataSpec, Experiment, NetworkSpec  # noqa: E402
 from dlopt_core.optimizers import make_optimizer  # noqa: E402
@@ -283,3 +284,19 @@ def test_weight_decay_arrows_start_from_zero(tab):
     lr = race.configs()[adam].lr
     lr_box.stepBy(-1)
     assert race.configs()[adam].lr == pytest.approx(lr / 2)
+
+
+def test_a_gpu_backend_allows_larger_sweeps(tab, monkeypatch):
+    from types import SimpleNamespace
+
+    from app.compare import tab as tab_module
+
+    models = tab.sweep.models
+    assert models.maximum() == 1024
+    monkeypatch.setattr(tab_module.backends, "resolve", lambda name: SimpleNamespace(name="cuda"))
+    assert tab.set_backend("cuda")
+    assert models.maximum() == compare.MAX_SWEEP_MODELS and "4096 on a GPU" in models.toolTip()
+    monkeypatch.setattr(tab_module.backends, "resolve", lambda name: SimpleNamespace(name="cpu"))
+    models.setValue(3000)
+    assert tab.set_backend("auto")  # auto fell back to the CPU: back to 1024
+    assert models.maximum() == 1024 and models.value() == 1024
