@@ -2,13 +2,16 @@
 
 On Linux the X11 plugin of Qt (``libqxcb.so``) needs a handful of system libraries that a minimal
 installation lacks (``libxcb-icccm4``, ``libxcb-cursor0``, ...). Without them Qt prints a long
-message and aborts the process. :func:`display_problem` finds the missing libraries with ``ldd``
-first and returns one readable paragraph with the command that installs them, or None when there
-is nothing to say (not Linux, another platform plugin chosen, or everything present).
+message and aborts the process, as it does when ``DISPLAY`` names an X server that does not
+answer. :func:`display_problem` finds the missing libraries with ``ldd`` and tries the display with
+libxcb first, and returns one readable paragraph (with the command that installs what is missing),
+or None when there is nothing to say (not Linux, another platform plugin chosen, all is well).
 """
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import os
 import re
 import shutil
@@ -61,11 +64,33 @@ def debian_package(soname: str) -> str:
     return f"{name}-{major}" if name[-1].isdigit() else f"{name}{major}"
 
 
+def x_connect_error(display: str) -> int | None:
+    """``xcb_connect``'s error code for ``display`` (0: it answers), or None without libxcb."""
+    name = ctypes.util.find_library("xcb")
+    if name is None:
+        return None
+    try:
+        xcb = ctypes.CDLL(name)
+    except OSError:
+        return None
+    xcb.xcb_connect.restype = ctypes.c_void_p
+    xcb.xcb_connect.argtypes = [ctypes.c_char_p, ctypes.c_void_p]
+    xcb.xcb_connection_has_error.restype = ctypes.c_int
+    xcb.xcb_connection_has_error.argtypes = [ctypes.c_void_p]
+    xcb.xcb_disconnect.argtypes = [ctypes.c_void_p]
+    connection = xcb.xcb_connect(display.encode(), None)
+    try:
+        return int(xcb.xcb_connection_has_error(connection))
+    finally:
+        xcb.xcb_disconnect(connection)
+
+
 def display_problem(
     env: Mapping[str, str] | None = None,
     platform: str | None = None,
     ldd: Callable[[Path], str | None] = run_ldd,
     plugin: Callable[[], Path | None] = xcb_plugin,
+    connect: Callable[[str], int | None] = x_connect_error,
 ) -> str | None:
     """A message on why Qt's window cannot open here, or None when nothing stands in the way."""
     env = os.environ if env is None else env
@@ -83,11 +108,14 @@ def display_problem(
                 "'QT_QPA_PLATFORM=offscreen dlopt --screenshot shot.png --steps 2000' still "
                 "trains and saves a picture of the window.")
     path = plugin()
-    if path is None:
-        return None
-    report = ldd(path)
+    report = ldd(path) if path is not None else None
     missing = missing_libraries(report) if report else []
     if not missing:
+        if connect(env["DISPLAY"]):
+            return (f"the window cannot open: the X display {env['DISPLAY']!r} does not answer "
+                    "(is the X server running, and may this user use it?). Without a display, "
+                    "'QT_QPA_PLATFORM=offscreen dlopt --screenshot shot.png --steps 2000' still "
+                    "trains and saves a picture of the window.")
         return None
     packages = " ".join(dict.fromkeys(debian_package(m) for m in missing))
     return (f"the window cannot open: Qt's X11 plugin needs system libraries that are missing "

@@ -54,11 +54,11 @@ LDD_MISSING = """\
 """
 
 
-def _problem(env, ldd_output=LDD_MISSING, platform="linux"):
+def _problem(env, ldd_output=LDD_MISSING, platform="linux", x_error=0):
     from app.platform_check import display_problem
 
     return display_problem(env, platform, ldd=lambda _p: ldd_output,
-                           plugin=lambda: Path("libqxcb.so"))
+                           plugin=lambda: Path("libqxcb.so"), connect=lambda _d: x_error)
 
 
 def test_missing_x11_libraries_are_named_with_the_packages_to_install():
@@ -101,3 +101,22 @@ def test_dlopt_without_a_display_is_one_paragraph_and_exit_3(tmp_path):
     assert result.returncode == 3, result.stderr
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("dlopt: error: no display")
+
+
+def test_a_display_that_does_not_answer_is_named():
+    fine = "\tlibc.so.6 => /lib/libc.so.6\n"
+    text = _problem({"DISPLAY": ":7"}, ldd_output=fine, x_error=1)
+    assert "':7' does not answer" in text and "QT_QPA_PLATFORM=offscreen" in text
+    assert _problem({"DISPLAY": ":7"}, ldd_output=fine, x_error=None) is None  # no libxcb
+
+
+def test_the_real_x_check_on_a_display_nobody_serves():
+    import ctypes.util
+
+    from app.platform_check import x_connect_error
+
+    code = x_connect_error(":4711")
+    if ctypes.util.find_library("xcb") is None:
+        assert code is None  # nothing to ask with; Qt would fail on the library first
+    else:
+        assert code and code > 0
