@@ -6,7 +6,8 @@ Workload W1 (2-8-8-1 tanh, 500 spiral points, batch 10, Adam lr 0.01) unless a f
 It measures
   (a) training steps per second in the window (Playground, speed "max") against the headless
       engine on the same experiment (measured before and after the window, averaged), and
-  (b) how late a 10 ms QTimer fires in the GUI thread (p50 / p95 / max), idle and while training.
+  (b) how late a 10 ms QTimer fires in the GUI thread (p50 / p95 / max), idle and while training,
+  (c) how long closing the window takes while it trains (the worker must stop and join).
 The window may be offscreen: ``QT_QPA_PLATFORM=offscreen python benchmarks/bench_gui.py``.
 """
 
@@ -114,10 +115,12 @@ def run_window(exp: Experiment, seconds: float) -> dict[str, float]:
     measure(seconds)
     s1, t1 = tab._latest.step, time.perf_counter()
     busy = probe.summary()
-    tab.play(False)
-    win.close()
-    return {"rate": (s1 - s0) / (t1 - t0), "idle": idle, "busy": busy,
-            "stopped": tab._latest.status != "running"}
+    stopped = tab._latest.status != "running"
+    t_close = time.perf_counter()
+    win.close()  # while it trains at full speed: the worker must stop and join
+    close_ms = 1000 * (time.perf_counter() - t_close)
+    return {"rate": (s1 - s0) / (t1 - t0), "idle": idle, "busy": busy, "stopped": stopped,
+            "close_ms": close_ms, "joined": tab.controller.thread.isFinished()}
 
 
 def main() -> int:
@@ -140,6 +143,8 @@ def main() -> int:
     for name, (p50, p95, top) in (("10 ms timer, idle", gui["idle"]),
                                   ("10 ms timer, training", gui["busy"])):
         rows.append((name, f"p50 {p50:.1f} ms late", f"p95 {p95:.1f} ms, max {top:.1f} ms"))
+    rows.append(("close while training", f"{gui['close_ms']:.0f} ms",
+                 "worker joined" if gui["joined"] else "worker still running"))
     widths = [max(len(r[i]) for r in rows) for i in range(3)]
     for r in rows:
         print("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip())

@@ -4,7 +4,6 @@ import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-import time  # noqa: E402
 
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
@@ -29,9 +28,7 @@ def tab(qtbot):
     t.show()
     qtbot.waitExposed(t)
     yield t
-    started = time.perf_counter()
     t.shutdown()
-    assert time.perf_counter() - started < 1.5
     thread = t.shape.controller.worker_thread
     assert thread is None or thread.isFinished()
 

