@@ -38,6 +38,17 @@ def configure_pyqtgraph() -> None:
         _configured = True
 
 
+def small_axes(item: pg.PlotItem, left_width: int | None = None) -> None:
+    """8-point tick labels without SI prefixes on the left and bottom axes of ``item``."""
+    font = QFont()
+    font.setPointSizeF(8.0)
+    for axis in ("left", "bottom"):
+        item.getAxis(axis).setTickFont(font)
+        item.getAxis(axis).enableAutoSIPrefix(False)
+    if left_width is not None:
+        item.getAxis("left").setWidth(left_width)
+
+
 def ema(values: np.ndarray, span: float) -> np.ndarray:
     """Exponential moving average with time constant ``span`` points, debiased at the start.
 
@@ -110,12 +121,7 @@ class MetricPlot(pg.PlotWidget):
         self._floor_zero = floor_zero
         item.setMenuEnabled(False)
         item.hideButtons()
-        font = QFont()
-        font.setPointSizeF(8.0)
-        for axis in ("left", "bottom"):
-            item.getAxis(axis).setTickFont(font)
-            item.getAxis(axis).enableAutoSIPrefix(False)
-        item.getAxis("left").setWidth(52)
+        small_axes(item, left_width=52)
         vb = self.getViewBox()
         vb.setMouseEnabled(x=True, y=False)
         # The view follows the data through _fit_view: pyqtgraph's own auto-range would repaint

@@ -8,6 +8,7 @@ the same numbers.
 
 from __future__ import annotations
 
+import copy
 import json
 import math
 from collections.abc import Callable, Mapping, Sequence
@@ -387,6 +388,19 @@ def _str_list(options: Sequence[str]) -> Check:
         return [item(f"{path}[{i}]", v) for i, v in enumerate(value)]
 
     return check
+
+
+def merge_patch(base: Mapping[str, Any], patch: Mapping[str, Any]) -> dict[str, Any]:
+    """A copy of the experiment dict ``base`` with ``patch`` applied: nested objects merge key by
+    key, any other value (lists included) replaces the old one. Used by presets and questions
+    that describe variants of one experiment as small patches."""
+    out = copy.deepcopy(dict(base))
+    for key, value in patch.items():
+        if isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
+            out[key] = merge_patch(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
 
 
 def example() -> Experiment:

@@ -175,16 +175,6 @@ def _check_options(raw: Mapping[str, Any], need: int | None = None) -> tuple[str
     return tuple(options)
 
 
-def _merge(base: Any, patch: Any) -> Any:
-    """``base`` with ``patch`` merged in, recursively for objects (lists are replaced)."""
-    if isinstance(base, Mapping) and isinstance(patch, Mapping):
-        out = dict(base)
-        for key, value in patch.items():
-            out[key] = _merge(base[key], value) if key in base else copy.deepcopy(value)
-        return out
-    return copy.deepcopy(patch)
-
-
 def _check_experiment(raw: Any, where: str) -> None:
     from .experiment import Experiment, ExperimentError
 
@@ -215,7 +205,9 @@ def _check_runs(compute: Mapping[str, Any], preset: Mapping[str, Any]) -> int:
             raise QuizError(f"compute.variants[{i}]: expected {{\"label\": ..., \"patch\": {{}}}}")
         if not isinstance(run.get("patch"), Mapping):
             raise QuizError(f"compute.variants[{i}]: patch must be an object")
-        _check_experiment(_merge(preset, run["patch"]), f"compute.variants[{i}]")
+        from .experiment import merge_patch
+
+        _check_experiment(merge_patch(preset, run["patch"]), f"compute.variants[{i}]")
     return len(runs)
 
 
@@ -478,7 +470,7 @@ def experiment_runs(question: Question) -> list[tuple[str, Any, list[Any]]]:
     With ``models`` there is one entry training every model side by side; with ``variants`` one
     entry per variant; otherwise one entry with the preset's own optimizer.
     """
-    from .experiment import Experiment
+    from .experiment import Experiment, merge_patch
     from .lessons import model_specs
 
     if question.type != "experiment" or question.compute is None:
@@ -490,7 +482,7 @@ def experiment_runs(question: Question) -> list[tuple[str, Any, list[Any]]]:
     if "variants" in compute:
         runs = []
         for i, variant in enumerate(compute["variants"]):
-            exp = Experiment.from_dict(_merge(question.preset, variant["patch"]))
+            exp = Experiment.from_dict(merge_patch(question.preset, variant["patch"]))
             runs.append((variant.get("label") or f"variant {i + 1}", exp, []))
         return runs
     return [("", Experiment.from_dict(question.preset), [])]

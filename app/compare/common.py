@@ -15,6 +15,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.plots import configure_pyqtgraph  # noqa: F401 - the Compare modules' import
+
 # One colour per model (colour-blind friendly order, after Okabe-Ito and Tableau).
 PALETTE = (
     QColor(31, 119, 180), QColor(230, 120, 20), QColor(44, 160, 44), QColor(214, 39, 40),
@@ -34,17 +36,6 @@ def swatch(c: QColor, size: int = 12) -> QIcon:
     pix = QPixmap(size, size)
     pix.fill(c)
     return QIcon(pix)
-
-
-_configured = False
-
-
-def configure_pyqtgraph() -> None:
-    """Light background and antialiased lines (the app's plot style)."""
-    global _configured
-    if not _configured:
-        pg.setConfigOptions(background="w", foreground="#333333", antialias=True)
-        _configured = True
 
 
 def fmt(value: float, digits: int = 4) -> str:

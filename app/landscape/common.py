@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPoint, QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QColor, QFont
+from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QComboBox,
     QFrame,
@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.plots import configure_pyqtgraph
+from app.plots import configure_pyqtgraph, small_axes
 
 # Saturated colours that stand out on the pale heat map, one per run (optimizer or challenge run).
 PALETTE = (
@@ -158,11 +158,7 @@ class HeatMap(pg.PlotWidget):
         item.hideButtons()
         item.setLabel("bottom", x_label)
         item.setLabel("left", y_label)
-        font = QFont()
-        font.setPointSizeF(8.0)
-        for axis in ("left", "bottom"):
-            item.getAxis(axis).setTickFont(font)
-            item.getAxis(axis).enableAutoSIPrefix(False)
+        small_axes(item)
         self.image = pg.ImageItem(axisOrder="row-major")
         self.image.setColorMap(HEAT_MAP)
         item.addItem(self.image)
@@ -270,12 +266,7 @@ def small_plot(title: str, x_label: str, y_label: str) -> pg.PlotWidget:
     item.setLabel("left", y_label)
     item.setMenuEnabled(False)
     item.hideButtons()
-    font = QFont()
-    font.setPointSizeF(8.0)
-    for axis in ("left", "bottom"):
-        item.getAxis(axis).setTickFont(font)
-        item.getAxis(axis).enableAutoSIPrefix(False)
-    item.getAxis("left").setWidth(62)
+    small_axes(item, left_width=62)
     plot.setMinimumHeight(120)
     return plot
 

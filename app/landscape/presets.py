@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from dlopt_core.experiment import Experiment
+from dlopt_core.experiment import Experiment, merge_patch
 
 PLAYGROUND, COMPARE = "playground", "compare"
 
@@ -47,7 +47,7 @@ class NetworkPreset:
             return raw
         for label, patch in self.variants:
             if label == variant:
-                merged = _merge(raw, patch)
+                merged = merge_patch(raw, patch)
                 merged["name"] = f"{self.title}: {label}"
                 return merged
         raise ValueError(f"preset {self.name!r} has no variant {variant!r}; "
@@ -60,17 +60,6 @@ class NetworkPreset:
     def optimizer_dicts(self) -> list[dict[str, Any]]:
         """Copies of the optimizers to compare (``{"name": ..., **hyper}``)."""
         return [dict(o) for o in self.optimizers]
-
-
-def _merge(base: dict[str, Any], patch: Mapping[str, Any]) -> dict[str, Any]:
-    """``base`` with ``patch`` applied: nested objects merge, other values replace."""
-    out = copy.deepcopy(base)
-    for key, value in patch.items():
-        if isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
-            out[key] = _merge(dict(out[key]), value)
-        else:
-            out[key] = copy.deepcopy(value)
-    return out
 
 
 NETWORK_PRESETS: dict[str, NetworkPreset] = {

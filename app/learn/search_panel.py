@@ -23,7 +23,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.compare.common import color, configure_pyqtgraph
+from app.compare.common import color
+from app.plots import configure_pyqtgraph
 from dlopt_core.lessons import (
     SEARCH_FUNCTIONS,
     SearchComparison,

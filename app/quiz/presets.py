@@ -12,6 +12,7 @@ import copy
 from collections.abc import Mapping
 from typing import Any
 
+from dlopt_core.experiment import merge_patch
 from dlopt_core.lessons import Preset, optimizer_entry
 from dlopt_core.quiz import Question
 
@@ -26,15 +27,6 @@ def _title(question: Question) -> str:
     return "Quiz: " + (text if len(text) <= TITLE_CHARS else text[: TITLE_CHARS - 1] + "\u2026")
 
 
-def _merge(base: Any, patch: Any) -> Any:
-    if isinstance(base, Mapping) and isinstance(patch, Mapping):
-        out = dict(base)
-        for key, value in patch.items():
-            out[key] = _merge(base[key], value) if key in base else copy.deepcopy(value)
-        return out
-    return copy.deepcopy(patch)
-
-
 def _variant_optimizers(base: Mapping[str, Any], variants: list) -> list[dict] | None:
     """Optimizer dicts of variants that patch only the optimizer (None if any patches more)."""
     from dlopt_core.experiment import Experiment
@@ -45,7 +37,7 @@ def _variant_optimizers(base: Mapping[str, Any], variants: list) -> list[dict] |
         if set(patch) - {"optimizer"}:
             return None
         try:
-            entry = Experiment.from_dict(_merge(base, patch)).optimizer.to_dict()
+            entry = Experiment.from_dict(merge_patch(base, patch)).optimizer.to_dict()
             entry = dict(entry, label=variant.get("label") or f"variant {i + 1}")
             optimizer_entry(entry)
         except Exception:  # an optimizer the compare tab cannot express: use the playground

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from dlopt_core.experiment import Experiment, ExperimentError, example
+from dlopt_core.experiment import Experiment, ExperimentError, example, merge_patch
 
 
 def test_round_trip_through_json(tmp_path):
@@ -161,3 +161,11 @@ def test_classroom_section_round_trips_and_is_validated():
     raw["classroom"]["locked"] = ["everything"]
     with pytest.raises(ExperimentError, match=r"classroom.locked\[0\]: \"everything\" is not one"):
         Experiment.from_dict(raw)
+
+
+def test_merge_patch_merges_objects_and_replaces_the_rest():
+    base = {"data": {"kind": "moons", "noise": 0.1}, "network": {"hidden": [8, 8]}, "seed": 1}
+    out = merge_patch(base, {"data": {"noise": 0.3}, "network": {"hidden": [4]}, "seed": 2})
+    assert out == {"data": {"kind": "moons", "noise": 0.3}, "network": {"hidden": [4]}, "seed": 2}
+    out["data"]["kind"] = "xor"
+    assert base["data"]["kind"] == "moons"  # a copy: the base is never changed
