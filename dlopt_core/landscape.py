@@ -591,7 +591,8 @@ def network_loss(network: Network, theta: np.ndarray, X: np.ndarray, y: np.ndarr
     X, Y = network.prepare(X, y)
     out = np.empty((1, 2))
     theta = _theta(network, theta)
-    landscape_cpu.line_losses(theta, theta, np.zeros(1), *_kernel_args(network), X, Y, out)
+    line = landscape_cpu.line_losses_by[network.blas]
+    line(theta, theta, np.zeros(1), *_kernel_args(network), X, Y, out)
     return float(out[0, 0])
 
 
@@ -637,13 +638,14 @@ def interpolate(
     if alphas.ndim != 1:
         raise ValueError("alphas must be a 1-D array")
     args = _kernel_args(network)
+    line = landscape_cpu.line_losses_by[network.blas]
     X, Y = network.prepare(X, y)
     train = np.empty((alphas.size, 2))
-    landscape_cpu.line_losses(theta_a, theta_b, alphas, *args, X, Y, train)
+    line(theta_a, theta_b, alphas, *args, X, Y, train)
     val = np.full((alphas.size, 2), np.nan)
     if Xv is not None and yv is not None and len(Xv):
         Xv, Yv = network.prepare(Xv, yv)
-        landscape_cpu.line_losses(theta_a, theta_b, alphas, *args, Xv, Yv, val)
+        line(theta_a, theta_b, alphas, *args, Xv, Yv, val)
     return Interpolation(alphas, train[:, 0], val[:, 0], train[:, 1], val[:, 1])
 
 
@@ -730,8 +732,8 @@ def slice_2d(
     X, Y = network.prepare(X, y)
     loss = np.empty((n, n))
     with PARALLEL_LOCK:
-        landscape_cpu.plane_losses(theta, d1, d2, alphas, betas, *_kernel_args(network), X, Y,
-                                   loss)
+        plane = landscape_cpu.plane_losses_by[network.blas]
+        plane(theta, d1, d2, alphas, betas, *_kernel_args(network), X, Y, loss)
     return Slice(alphas, betas, loss, d1, d2, theta.copy())
 
 
