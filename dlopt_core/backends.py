@@ -57,7 +57,7 @@ def cpu_run(e, perms, first_epoch, t0, n_steps, out, evaluate_only=False) -> Non
         net.sizes, net.woff, net.uoff, net.act_code, net.loss_code, e.X, e.Y, e.Xv, e.Yv,
         perms, first_epoch, e.batch_size, t0, n_steps, cfg.eval_every,
         float(cfg.clip_norm), float(cfg.l1), float(cfg.polyak), int(cfg.early_stopping),
-        0.0, 1.0, bool(evaluate_only),
+        float(cfg.adversarial_eps), float(cfg.adversarial_clean_weight), bool(evaluate_only),
     )  # fmt: skip
     st = e.state
     if family == train.SINGLE:

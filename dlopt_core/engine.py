@@ -46,6 +46,13 @@ class TrainConfig:
     evaluations, on the validation loss (0: off); polyak: decay of the exponential moving average
     of the parameters used for evaluation (0: off); eval_every: steps between evaluations.
     L2 weight decay is the optimizer's ``weight_decay``.
+
+    Adversarial training (FGSM, Goodfellow et al. 2015): with ``adversarial_eps`` > 0 every step
+    takes the gradient g of the batch's loss with respect to the network's inputs (the features
+    it sees, after standardising and expansion), moves each input to
+    x_adv = x + adversarial_eps * sign(g), and trains on
+    ``adversarial_clean_weight`` * L(x) + (1 - ``adversarial_clean_weight``) * L(x_adv)
+    (0: adversarial examples only). Evaluation stays on the clean data.
     """
 
     batch_size: int = 32
@@ -55,6 +62,8 @@ class TrainConfig:
     early_stopping: int = 0
     polyak: float = 0.0
     eval_every: int = 10
+    adversarial_eps: float = 0.0
+    adversarial_clean_weight: float = 0.5
 
     def __post_init__(self) -> None:
         checks = (
@@ -64,6 +73,9 @@ class TrainConfig:
             ("early_stopping", self.early_stopping >= 0, ">= 0"),
             ("polyak", 0.0 <= self.polyak < 1.0, "in [0, 1)"),
             ("eval_every", self.eval_every >= 1, ">= 1"),
+            ("adversarial_eps", 0.0 <= self.adversarial_eps < float("inf"), ">= 0 and finite"),
+            ("adversarial_clean_weight", 0.0 <= self.adversarial_clean_weight <= 1.0,
+             "in [0, 1]"),
         )
         for name, ok, allowed in checks:
             if not ok:

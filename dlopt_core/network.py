@@ -95,6 +95,27 @@ class Network:
         loss, grad, _ = self._loss_and_grads(theta, X, y, inputs=False)
         return loss, grad
 
+    def input_gradient(self, theta: np.ndarray, X: np.ndarray,
+                       y: np.ndarray) -> tuple[float, np.ndarray]:
+        """``(loss, dx)``: the mean loss over the rows of ``X`` and its gradient with respect to
+        every input, ``dx`` shaped like ``X`` (row i: d loss / d X[i]), from the backward pass
+        carried down to the inputs. ``X`` are the inputs the network sees (features after
+        standardising and expansion)."""
+        loss, _, dx = self._loss_and_grads(theta, X, y, inputs=True)
+        return loss, dx
+
+    def fgsm(self, theta: np.ndarray, X: np.ndarray, y: np.ndarray, eps: float) -> np.ndarray:
+        """FGSM adversarial examples (Goodfellow et al. 2015): ``X + eps * sign(dx)``, with
+        ``dx`` from :meth:`input_gradient` (sign 0 where the gradient is 0). The inputs that
+        raise the loss most to first order, within ``eps`` in every coordinate; adversarial
+        training (``TrainConfig.adversarial_eps``) trains on them."""
+        eps = float(eps)
+        if not (np.isfinite(eps) and eps >= 0.0):
+            raise ValueError(f"eps must be a finite number >= 0, got {eps!r}")
+        X = self._check_X(X)
+        _, dx = self.input_gradient(theta, X, y)
+        return X + eps * np.sign(dx)
+
     def _loss_and_grads(self, theta, X, y, inputs: bool):
         theta = self._check_theta(theta)
         X, Y = self.prepare(X, y)

@@ -115,7 +115,7 @@ def kernel_arguments(e, perms, first_epoch, t0, n_steps, out, data, to_device, e
         *state, *codes, *flags, d_out, sizes, woff, uoff, net.act_code, net.loss_code,
         X, Y, Xv, Yv, to_device(perms), first_epoch, e.batch_size, t0, n_steps, cfg.eval_every,
         float(cfg.clip_norm), float(cfg.l1), float(cfg.polyak), int(cfg.early_stopping),
-        0.0, 1.0, bool(evaluate_only),
+        float(cfg.adversarial_eps), float(cfg.adversarial_clean_weight), bool(evaluate_only),
         *work, rows, *train.flat_views(state[0], work[3], state[4], state[1]),
     )  # fmt: skip
     return state, flags, d_out, args
