@@ -15,7 +15,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.plots import configure_pyqtgraph  # noqa: F401 - the Compare modules' import
+# the Compare modules import these from here
+from app.plots import configure_pyqtgraph, log_plot_widget  # noqa: F401
 
 # One colour per model (colour-blind friendly order, after Okabe-Ito and Tableau).
 PALETTE = (
@@ -134,25 +135,3 @@ class FlowLayout(QLayout):
             x += hint.width() + self._spacing
             line = max(line, hint.height())
         return y + line - rect.y()
-
-
-class LogAxis(pg.AxisItem):
-    """An axis whose log-mode labels stay legible: decades only, plus 2 and 5 when few decades
-    are in view (pyqtgraph would label every minor tick, and they run together)."""
-
-    def logTickStrings(self, values, scale, spacing):  # noqa: N802 - pyqtgraph API
-        lo, hi = self.range
-        few = abs(hi - lo) < 2.5
-        out = []
-        for v in values:
-            x = 10.0 ** v
-            mantissa = round(x / 10.0 ** math.floor(v + 1e-9), 6)
-            decade = abs(v - round(v)) < 1e-6
-            out.append(f"{x:g}" if decade or (few and mantissa in (2.0, 5.0)) else "")
-        return out
-
-
-def log_plot_widget() -> pg.PlotWidget:
-    """A PlotWidget with :class:`LogAxis` on the left and at the bottom."""
-    configure_pyqtgraph()
-    return pg.PlotWidget(axisItems={"bottom": LogAxis("bottom"), "left": LogAxis("left")})

@@ -8,7 +8,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 
-from app.playground.tab import divergence_text
+from app.playground.tab import divergence_text, loss_ratio
 from app.window import MainWindow
 from dlopt_core.experiment import Experiment, example
 
@@ -142,10 +142,41 @@ def test_divergence_shows_a_banner_and_no_nan_curves(make_window, qtbot):
                 _, y = plot.curve_data(key)
                 assert np.all(np.isfinite(y))
     assert tab.curves.loss.marker("diverged")[0] == snap.stop_step
+    # the plots still show the run: on a log axis, from the first value to the last finite one
+    assert tab.curves.log_box.isChecked()
+    train = snap.history["train_loss"]
+    finite = train[np.isfinite(train)]
+    lo, hi = tab.curves.loss.getViewBox().viewRange()[1]
+    assert lo <= np.log10(finite.min()) and np.log10(finite.max()) <= hi
+    assert len(finite) >= 2 and tab.curves.loss.point_count("train") == len(finite)
     tab.play(True)  # nothing to train: stays paused, banner stays
     qtbot.waitUntil(lambda: not tab.transport.play.isChecked(), timeout=TIMEOUT)
     tab.reset()
     qtbot.waitUntil(lambda: snap_step(win) == 0 and not tab.banner.isVisible(), timeout=TIMEOUT)
+    assert not tab.curves.log_box.isChecked()  # the user's own choice is back
+
+
+def test_a_loss_far_above_its_start_says_not_converging(make_window, qtbot):
+    win = make_window(small(optimizer={"name": "sgd", "lr": 10.0}))
+    tab = win.playground
+    tab.run_until(3000)
+    qtbot.waitUntil(lambda: "not converging" in tab.banner.text(), timeout=TIMEOUT)
+    assert tab.banner.kind == "warning" and "\u00d7 its initial value" in tab.banner.text()
+    assert "try a smaller learning rate" in tab.banner.text()
+    ratio = loss_ratio(tab.snapshot.history["train_loss"])
+    assert ratio is not None and ratio >= 2.0
+    tab.optimizer_panel.lr.spin.setValue(0.01)  # a sensible rate: the loss falls, the note goes
+    tab.reset()
+    tab.run_until(3000)
+    qtbot.waitUntil(lambda: tab.shown_up_to(3000), timeout=TIMEOUT)
+    assert not tab.banner.isVisible()
+
+
+def test_loss_ratio_is_the_recent_median_over_the_start():
+    assert loss_ratio(np.ones(10)) is None  # too few points yet
+    values = np.r_[0.5, np.full(30, 5.0), np.nan]
+    assert loss_ratio(values) == pytest.approx(10.0)
+    assert loss_ratio(np.r_[0.0, np.ones(30)]) is None
 
 
 def test_early_stopping_and_step_budget_pause_with_a_banner(make_window, qtbot):
@@ -185,7 +216,7 @@ def test_multiclass_and_regression_outputs(make_window, qtbot):
     combo.activated.emit(combo.currentIndex())
     qtbot.waitUntil(lambda: tab.build_info.task == "regression", timeout=TIMEOUT)
     assert not tab.data_panel.n_classes.isVisibleTo(tab.data_panel)
-    assert "RMSE" in tab.curves.error.getPlotItem().getAxis("left").labelText
+    assert "RMSE" in tab.curves.error.title
 
 
 def test_features_need_one_and_rebuild_the_input_layer(make_window, qtbot):
