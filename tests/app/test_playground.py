@@ -446,3 +446,29 @@ def test_a_files_fine_data_settings_are_kept_exactly(qtbot):
     assert panel.spec() == spec
     panel.noise.stepBy(1)  # + 0.05, without float noise in the experiment
     assert panel.spec().noise == 0.075
+
+
+def test_a_long_live_run_draws_a_rate_change_at_its_step(make_window, qtbot):
+    """100,000 steps in the window: the start stays resolved and a change of learning rate
+    made at step 60,000 is drawn there (not smeared back to step 0)."""
+    exp = small(data={"kind": "gaussians", "n_samples": 100}, network={"hidden": []},
+                optimizer={"name": "sgd", "lr": 0.01},
+                training={"batch_size": 1, "eval_every": 4})
+    win = make_window(exp)
+    tab = win.playground
+    tab.run_until(60_000)
+    qtbot.waitUntil(lambda: tab.shown_up_to(60_000), timeout=4 * TIMEOUT)
+    tab.optimizer_panel.lr.spin.setValue(0.5)
+    qtbot.waitUntil(lambda: tab.snapshot.optimizer.lr == 0.5, timeout=TIMEOUT)
+    tab.run_until(100_000)
+    qtbot.waitUntil(lambda: tab.shown_up_to(100_000), timeout=4 * TIMEOUT)
+    tab.curves.show_small(tab.snapshot.history_steps, tab.snapshot.history,
+                          tab.snapshot.history_bands)  # drawn now, not at the next refresh
+    steps = tab.snapshot.history_steps
+    stride = np.diff(steps)[0]
+    assert stride >= 4 * 4  # the history was thinned
+    x, lr = tab.curves.lr.curve_data("lr")
+    assert lr[0] == 0.01 and np.all(lr[x <= 60_000] == 0.01) and np.all(lr[x > 60_000] == 0.5)
+    assert x[x > 60_000].min() - x[x <= 60_000].max() <= stride
+    x, _ = tab.curves.loss.curve_data("train")
+    assert np.count_nonzero(x <= 5_000) >= 5
