@@ -196,6 +196,60 @@ def blowup_range(values: np.ndarray, start: float, log: bool = False) -> tuple[f
 MAX_DRAWN = 1200  # points per curve handed to pyqtgraph; a plot is rarely wider than 600 px
 
 
+class Band:
+    """A faint fill between the lowest and the highest value behind each point of a curve (a
+    long run's ``History`` keeps them), reduced like the curve; shown only where it is wider
+    than the curve itself, i.e. where rows were merged."""
+
+    def __init__(self, item: pg.PlotItem, color: QColor) -> None:
+        fill_color = QColor(color)
+        fill_color.setAlpha(BAND_ALPHA)
+        # the edges only shape the fill: they are not in the plot, and hold display units
+        self.edges = (pg.PlotCurveItem(), pg.PlotCurveItem())
+        self.fill = pg.FillBetweenItem(*self.edges, brush=fill_color)
+        self.fill.setVisible(False)
+        item.addItem(self.fill, ignoreBounds=True)
+        self._enabled = True
+        self._drawn = False
+
+    def show(self, x: np.ndarray, lo: np.ndarray, hi: np.ndarray, log: bool = False) -> None:
+        """Draw the band (log10 of the values on a log axis); hidden where there is none."""
+        lo, hi = np.asarray(lo, dtype=np.float64), np.asarray(hi, dtype=np.float64)
+        ok = np.isfinite(lo) & np.isfinite(hi)
+        if log:
+            ok &= lo > 0.0
+        if len(lo) != len(x) or not np.any(hi[ok] > lo[ok]):
+            self.hide()
+            return
+        xb, lb, hb = decimate_band(np.asarray(x, dtype=np.float64)[ok], lo[ok], hi[ok],
+                                   MAX_DRAWN)
+        if log:
+            lb, hb = np.log10(lb), np.log10(hb)
+        self.edges[0].setData(xb, lb)
+        self.edges[1].setData(xb, hb)
+        self._drawn = True
+        self.fill.setVisible(self._enabled)
+
+    def hide(self) -> None:
+        self._drawn = False
+        self.fill.setVisible(False)
+
+    def set_enabled(self, on: bool) -> None:
+        """Show or hide with its curve (a drawn band comes back when enabled again)."""
+        self._enabled = on
+        self.fill.setVisible(on and self._drawn)
+
+    @property
+    def visible(self) -> bool:
+        return self.fill.isVisible()
+
+    def data(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(steps, low, high) as drawn; empty when the band is hidden."""
+        if not self.visible:
+            return np.empty(0), np.empty(0), np.empty(0)
+        return self.edges[0].xData, self.edges[0].yData, self.edges[1].yData
+
+
 @dataclass(frozen=True)
 class CurveSpec:
     key: str
@@ -248,10 +302,7 @@ class MetricPlot(pg.PlotWidget):
         self._counts: dict[str, int] = {}
         self._faint: dict[str, pg.PlotDataItem] = {}
         self._main: dict[str, pg.PlotDataItem] = {}
-        # per curve: the band's lower and upper edges (not in the plot: they only shape the fill,
-        # in display units) and the fill between them
-        self._edges: dict[str, tuple[pg.PlotCurveItem, pg.PlotCurveItem]] = {}
-        self._fill: dict[str, pg.FillBetweenItem] = {}
+        self._band_items: dict[str, Band] = {}
         for spec in self.specs:
             faint_color = QColor(spec.color)
             faint_color.setAlpha(60)
@@ -261,18 +312,11 @@ class MetricPlot(pg.PlotWidget):
             for curve in (faint, main):
                 curve.setClipToView(True)
             faint.setVisible(False)
-            band_color = QColor(spec.color)
-            band_color.setAlpha(BAND_ALPHA)
-            edges = (pg.PlotCurveItem(), pg.PlotCurveItem())
-            fill = pg.FillBetweenItem(*edges, brush=band_color)
-            fill.setVisible(False)
-            item.addItem(fill, ignoreBounds=True)
+            self._band_items[spec.key] = Band(item, spec.color)
             item.addItem(faint)
             item.addItem(main)
             self._faint[spec.key] = faint
             self._main[spec.key] = main
-            self._edges[spec.key] = edges
-            self._fill[spec.key] = fill
         self._markers: dict[str, pg.InfiniteLine] = {}
         self._cursor = pg.InfiniteLine(angle=90, movable=False,
                                        pen=pg.mkPen(120, 120, 120, 160, width=1))
@@ -324,10 +368,7 @@ class MetricPlot(pg.PlotWidget):
     def band_data(self, key: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The (steps, low, high) of curve ``key``'s band as drawn (log10 on a log axis); empty
         when no band is shown."""
-        if not self._fill[key].isVisible():
-            return np.empty(0), np.empty(0), np.empty(0)
-        lo, hi = self._edges[key]
-        return lo.xData, lo.yData, hi.yData
+        return self._band_items[key].data()
 
     @property
     def log(self) -> bool:
@@ -354,7 +395,7 @@ class MetricPlot(pg.PlotWidget):
                 main.setData([], [])
                 faint.setData([], [])
                 faint.setVisible(False)
-                self._fill[spec.key].setVisible(False)
+                self._band_items[spec.key].hide()
                 self._counts[spec.key] = 0
                 continue
             ok = np.isfinite(y)
@@ -370,31 +411,13 @@ class MetricPlot(pg.PlotWidget):
             else:
                 main.setData(*decimate(x, yv, MAX_DRAWN))
                 faint.setVisible(False)
-            self._draw_band(spec.key)
+            band = self._bands.get(spec.key)
+            if band is None:
+                self._band_items[spec.key].hide()
+            else:
+                self._band_items[spec.key].show(steps, *band, log=self._log)
         if self._follow:
             self._fit_view()
-
-    def _draw_band(self, key: str) -> None:
-        """The min/max band of curve ``key``, where it is wider than the curve itself."""
-        fill = self._fill[key]
-        band = self._bands.get(key)
-        if band is None or len(band[0]) != len(self._steps):
-            fill.setVisible(False)
-            return
-        lo, hi = band
-        ok = np.isfinite(lo) & np.isfinite(hi)
-        if self._log:
-            ok &= lo > 0.0
-        if not np.any(hi[ok] > lo[ok]):
-            fill.setVisible(False)
-            return
-        x, lo, hi = decimate_band(self._steps[ok], lo[ok], hi[ok], MAX_DRAWN)
-        if self._log:
-            lo, hi = np.log10(lo), np.log10(hi)
-        low_edge, high_edge = self._edges[key]
-        low_edge.setData(x, lo)
-        high_edge.setData(x, hi)
-        fill.setVisible(True)
 
     def _fit_view(self) -> None:
         """Show all steps and all drawn values (from 0 with ``floor_zero``)."""
@@ -410,9 +433,9 @@ class MetricPlot(pg.PlotWidget):
         if not parts:
             return
         starts = [p[0] for p in parts]
-        for key, fill in self._fill.items():
-            if fill.isVisible():  # the band's edges are in display units already
-                parts += [self._edges[key][0].yData, self._edges[key][1].yData]
+        for band in self._band_items.values():
+            if band.visible:  # the band's edges are in display units already
+                parts += list(band.data()[1:])
         for line in self._markers.values():
             if line.isVisible():
                 x_hi = max(x_hi, float(line.value()))

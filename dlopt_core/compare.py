@@ -248,6 +248,8 @@ class RaceResult:
     step: int
     total: int
     cancelled: bool = False
+    # CURVE_FIELDS -> (lowest, highest) (R, M) values behind each of ``steps`` (see History)
+    bands: Mapping[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
 
     @property
     def n_models(self) -> int:
@@ -262,6 +264,15 @@ class RaceResult:
         if name not in CURVE_FIELDS:
             raise ValueError(f"unknown curve {name!r}; choose one of {', '.join(CURVE_FIELDS)}")
         return getattr(self, name)[:, m]
+
+    def band(self, name: str, m: int) -> tuple[np.ndarray, np.ndarray]:
+        """The lowest and highest value of ``name`` behind each of ``steps`` for model ``m``
+        (equal to the curve where the run was short enough to keep every recorded step)."""
+        if name not in self.bands:
+            curve = self.curve(name, m)
+            return curve, curve
+        lo, hi = self.bands[name]
+        return lo[:, m], hi[:, m]
 
     def steps_to(self, target: float) -> np.ndarray:
         """Steps to reach ``target`` on the validation loss, per model (-1: never).
@@ -328,6 +339,7 @@ def _race_result(engine: Engine, labels: tuple[str, ...], tracker: _TargetTracke
         step=int(engine.step),
         total=int(total),
         cancelled=cancelled,
+        bands={name: h.envelope(name) for name in CURVE_FIELDS},
     )
 
 

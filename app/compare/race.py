@@ -49,6 +49,7 @@ from app.compare.common import (
 from app.compare.configs import PRESETS, SCHEDULE_HELP, RaceConfig, second_kind
 from app.compare.host import Host
 from app.compare.jobs import RaceSnapshot, boundary_grid, boundary_images
+from app.plots import MAX_DRAWN, Band, decimate
 from app.widgets.controls import SciSpinBox
 from dlopt_core import compare
 from dlopt_core.optimizers import OPTIMIZERS
@@ -283,6 +284,7 @@ class RaceView(QWidget):
         self._train_curves: list[pg.PlotDataItem] = []
         self._val_curves: list[pg.PlotDataItem] = []
         self._markers: list[pg.PlotDataItem] = []
+        self._bands: list[Band] = []
         self._toggles: list[QCheckBox] = []
 
         # -- left: configurations and run settings
@@ -524,17 +526,17 @@ class RaceView(QWidget):
         self.snapshot = None
         for plot in (self.train_plot, self.val_plot):
             plot.getPlotItem().clear()
-        self._train_curves, self._val_curves, self._markers = [], [], []
+        self._train_curves, self._val_curves, self._markers, self._bands = [], [], [], []
         for box in self._toggles:
             self.toggle_row.removeWidget(box)
             box.deleteLater()
         self._toggles = []
         for m, label in enumerate(labels):
             pen = pg.mkPen(color(m), width=2)
-            self._train_curves.append(self.train_plot.plot([], [], pen=pen, name=label,
-                                                           connect="finite"))
-            self._val_curves.append(self.val_plot.plot([], [], pen=pen, name=label,
-                                                       connect="finite"))
+            self._train_curves.append(self.train_plot.plot([], [], pen=pen, name=label))
+            self._val_curves.append(self.val_plot.plot([], [], pen=pen, name=label))
+            for plot in (self.train_plot, self.val_plot):
+                self._bands.append(Band(plot.getPlotItem(), color(m)))
             marker = pg.PlotDataItem([], [], pen=None, symbol="x", symbolSize=13,
                                      symbolPen=pg.mkPen(color(m), width=2), symbolBrush=None)
             self.val_plot.addItem(marker)
@@ -554,7 +556,13 @@ class RaceView(QWidget):
         for items in (self._train_curves, self._val_curves, self._markers):
             if m < len(items):
                 items[m].setVisible(visible)
+        for band in self._bands[2 * m: 2 * m + 2]:
+            band.set_enabled(visible)
         self._fit_y()
+
+    def toggle_boxes(self) -> list[QCheckBox]:
+        """The show/hide box of each configuration of the race on screen."""
+        return list(self._toggles)
 
     def _visible(self) -> list[int]:
         return [m for m, box in enumerate(self._toggles) if box.isChecked()]
@@ -621,12 +629,16 @@ class RaceView(QWidget):
             return
         r = snap.result
         log = self.log_y.isChecked()
+        steps = r.steps.astype(np.float64)
         for m in range(min(r.n_models, len(self._val_curves))):
-            for split, items in (("train", self._train_curves), ("val", self._val_curves)):
+            for k, (split, items) in enumerate((("train", self._train_curves),
+                                                 ("val", self._val_curves))):
                 y = r.curve(f"{split}_{metric}", m)
                 if log:
                     y = positive_or_nan(y)
-                items[m].setData(r.steps.astype(np.float64), y, connect="finite")
+                ok = np.isfinite(y)
+                items[m].setData(*decimate(steps[ok], y[ok], MAX_DRAWN))
+                self._bands[2 * m + k].show(steps, *r.band(f"{split}_{metric}", m), log=log)
             marker = self._markers[m]
             if r.diverged[m]:
                 y = r.curve(f"val_{metric}", m)

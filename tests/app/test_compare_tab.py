@@ -5,6 +5,8 @@ import os
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 
+from dataclasses import replace  # noqa: E402
+
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
@@ -63,6 +65,26 @@ def test_race_draws_three_curves_from_the_same_first_loss(qtbot, tab):
     race.metric.setCurrentIndex(1)
     race.log_y.setChecked(True)
     assert len(race.curve_data(2)[0]) == 81
+
+
+def test_a_long_race_draws_bands_where_its_history_was_thinned(qtbot, monkeypatch):
+    exp = replace(EXP, training=replace(EXP.training, eval_every=1))
+    widget = CompareTab(lambda: exp)
+    qtbot.addWidget(widget)
+    race = widget.race
+    race.set_configs(race.configs()[:1])
+    race.steps.setValue(9000)
+    with qtbot.waitSignal(widget.runner.finished, timeout=30000):
+        race.run()
+    train_band, val_band = race._bands
+    assert train_band.visible and val_band.visible
+    x, lo, hi = val_band.data()
+    assert x[0] == 0 and x[-1] == 9000 and np.all(lo <= hi)
+    race.toggle_boxes()[0].setChecked(False)  # hidden with its curve
+    assert not val_band.visible
+    race.toggle_boxes()[0].setChecked(True)
+    assert val_band.visible
+    assert widget.shutdown(2000)
 
 
 def test_race_table_sorts_and_sends_the_selected_row(qtbot, tab):
