@@ -60,7 +60,9 @@ class MainWindow(QMainWindow):
             self.tabs.addTab(tab, tab.title)
         self.setCentralWidget(self.tabs)
         self._wire_tabs()
-        self.statusBar().addPermanentWidget(self.playground.status, 1)
+        # sized to its content at the right: the room on the left shows transient messages
+        # ("saved …"); with a stretch it would take the whole bar and they would never show
+        self.statusBar().addPermanentWidget(self.playground.status)
         self.statusBar().setSizeGripEnabled(True)
         self._make_menus()
         self.playground.experimentEdited.connect(lambda: self.setWindowModified(True))

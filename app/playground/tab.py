@@ -146,10 +146,8 @@ class StatusLine(QWidget):
         lay = QHBoxLayout(self)
         lay.setContentsMargins(4, 0, 4, 0)
         lay.setSpacing(18)
-        for label in (self.kernels, self.step, self.losses, self.speed):
+        for label in (self.kernels, self.step, self.losses, self.speed, self.backend):
             lay.addWidget(label)
-        lay.addStretch(1)
-        lay.addWidget(self.backend)
         self.speed.setMinimumWidth(110)
         self.step.setMinimumWidth(170)
 

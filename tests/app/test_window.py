@@ -35,6 +35,17 @@ def window(qtbot):
     assert win.playground.controller.thread.isFinished()
 
 
+def test_status_messages_are_drawn_beside_the_training_status(window, qtbot):
+    qtbot.waitExposed(window)
+    message = "Sent momentum 0.02 to the Playground"
+    window.statusBar().showMessage(message, 6000)
+    assert window.statusBar().currentMessage() == message
+    status = window.playground.status
+    assert status.isVisible() and status.text()  # the training status stays
+    room = status.geometry().left()  # the message is drawn left of it
+    assert window.statusBar().fontMetrics().horizontalAdvance(message) < room
+
+
 def test_every_activity_has_its_tab(window):
     assert window.tab_names() == ["Playground", "Compare", "Landscape", "Learn", "Quiz"]
 
