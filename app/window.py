@@ -417,18 +417,20 @@ class MainWindow(QMainWindow):
         self.setWindowModified(True)
         self.select_tab("Playground")
 
-    def open_in_compare(self, exp: Experiment, optimizers: list) -> None:
-        """Show ``exp`` in the Playground (the race trains on its data) and race ``optimizers``."""
-        self.playground.set_experiment(exp)
+    def open_in_compare(self, exp: Experiment, optimizers: list, steps: int = 0,
+                        target: float | None = None) -> None:
+        """Show ``exp`` in the Playground (the race trains on its data) and race ``optimizers``
+        at once: the previous race's curves and results go, ``steps`` (0: the tab's own) and
+        ``target`` (None: the tab's own) are the new race's."""
         try:
             configs = [_race_config(dict(d)) for d in optimizers]
         except (KeyError, TypeError, ValueError) as exc:
             QMessageBox.warning(self, "Cannot open this comparison", str(exc))
             return
-        if configs:
-            self.compare.race.set_configs(configs[:8])
+        self.playground.set_experiment(exp)
+        self.setWindowModified(True)
         self.select_tab("Compare")
-        self.compare.pages.setCurrentWidget(self.compare.race)
+        self.compare.show_race(configs[:8], steps=steps, target=target)
 
     def open_preset(self, preset) -> None:
         """Open a lesson or quiz preset in the tab it names."""
@@ -437,7 +439,8 @@ class MainWindow(QMainWindow):
                 self.landscape.load_preset(preset)
                 self.select_tab("Landscape")
             elif preset.tab == "compare":
-                self.open_in_compare(preset.build_experiment(), list(preset.optimizers))
+                self.open_in_compare(preset.build_experiment(), list(preset.optimizers),
+                                     preset.steps, preset.target)
             else:
                 self.open_in_playground(preset.build_experiment())
         except (ExperimentError, ValueError) as exc:

@@ -333,7 +333,9 @@ class Preset:
 
     experiment: a dict for ``Experiment.from_dict``; optimizers: optimizer dicts (``name``, its
     hyper-parameters, optional ``label``, ``schedule`` dict, and for the landscape ``clip_norm``
-    and ``noise``); function, function_params, start, steps: the landscape race.
+    and ``noise``); function, function_params, start, steps: the landscape race. A compare
+    preset may set steps (the race's length; 0: the tab's own) and target (the validation loss
+    whose first crossing the race times; 0: none), as a quiz question's race does.
     """
 
     id: str
@@ -346,6 +348,7 @@ class Preset:
     function_params: Mapping[str, Any] = field(default_factory=dict)
     start: tuple[float, float] | None = None
     steps: int = 0
+    target: float = 0.0
 
     def build_experiment(self):
         """The validated ``Experiment``."""

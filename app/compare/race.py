@@ -49,7 +49,7 @@ from app.compare.common import (
 from app.compare.configs import PRESETS, SCHEDULE_HELP, RaceConfig, second_kind
 from app.compare.host import Host
 from app.compare.jobs import RaceSnapshot, boundary_grid, boundary_images
-from app.plots import MAX_DRAWN, Band, decimate
+from app.plots import MAX_DRAWN, Band, EmptyNote, decimate
 from app.widgets.controls import SciSpinBox
 from dlopt_core import compare
 from dlopt_core.optimizers import OPTIMIZERS
@@ -64,6 +64,10 @@ RESULT_COLUMNS = (
     ("To target", "steps to reach the target validation loss (first recorded step)"),
     ("Diverged", "the step at which the loss became infinite or NaN (training stopped there)"),
 )
+NO_RACE_YET = ("Run a race: the decision boundary of each configuration appears here "
+               "(for 2-D classification data).")
+NO_BOUNDARY = ("No decision boundaries: the Playground's data set has more than two inputs or "
+               "is a regression problem.")
 EDIT_COLUMNS = (
     ("", "the colour of this configuration in the plots"),
     ("Optimizer", "the update rule"),
@@ -373,6 +377,8 @@ class RaceView(QWidget):
         self.val_plot.setToolTip("Validation curves: one colour per configuration; "
                                  "a cross marks where a run diverged")
         self.val_plot.setXLink(self.train_plot)
+        self._empty_notes = [EmptyNote(p.getPlotItem(), "Run a race to see its curves")
+                             for p in (self.train_plot, self.val_plot)]
         plots = QHBoxLayout()
         plots.addWidget(self.train_plot)
         plots.addWidget(self.val_plot)
@@ -416,7 +422,7 @@ class RaceView(QWidget):
         table_lay.addLayout(send_row)
         self.boundaries = BoundaryPanel()
         self.boundaries.setMinimumHeight(150)
-        self.no_boundary = QLabel("Decision boundaries appear here for 2-D classification data.")
+        self.no_boundary = QLabel(NO_RACE_YET)
         self.no_boundary.setWordWrap(True)
         self.no_boundary.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.no_boundary.setStyleSheet("color: #777;")
@@ -522,8 +528,18 @@ class RaceView(QWidget):
         self._setup(compare.unique_labels(specs))
         return self.host.runner.start("race", job, self.show_snapshot, self.show_snapshot)
 
+    def clear_results(self) -> None:
+        """Forget the race on screen: curves, their toggles, results and boundaries."""
+        self._setup(())
+        self.boundaries.hide()
+        self.no_boundary.setText(NO_RACE_YET)
+        self.no_boundary.show()
+        self.boundary_box.show()
+
     def _setup(self, labels: tuple[str, ...]) -> None:
         self.snapshot = None
+        for note in self._empty_notes:
+            note.show(True)
         for plot in (self.train_plot, self.val_plot):
             plot.getPlotItem().clear()
         self._train_curves, self._val_curves, self._markers, self._bands = [], [], [], []
@@ -598,10 +614,13 @@ class RaceView(QWidget):
     def show_snapshot(self, snap: RaceSnapshot) -> None:
         """Draw a (partial or final) race result."""
         self.snapshot = snap
+        for note in self._empty_notes:
+            note.show(False)
         self._redraw_curves()
         self._refresh_table()
         has_images = snap.boundaries is not None
         self.boundaries.setVisible(has_images)
+        self.no_boundary.setText(NO_BOUNDARY)
         self.no_boundary.setVisible(not has_images)
         self.boundary_box.setVisible(has_images)  # the curves get the room otherwise
         if has_images:

@@ -71,6 +71,7 @@ class CompareTab(QWidget):
         self.get_experiment = get_experiment
         self._backend = "cpu"
         self._started = 0.0
+        self._race_next = False
         self.runner = JobRunner(self)
         self.message = Banner()
         self.race = RaceView(self)
@@ -137,6 +138,24 @@ class CompareTab(QWidget):
         self.sweep.set_model_limit(compare.MAX_SWEEP_MODELS if on_gpu else CPU_MODELS)
         return True
 
+    def show_race(self, configs: list, steps: int = 0, target: float | None = None) -> None:
+        """Show the Race page with ``configs`` and run them at once: the race on screen goes,
+        a running comparison is cancelled first. ``steps`` (0: keep) and ``target`` (None:
+        keep) set the run length and the target validation loss."""
+        race = self.race
+        self.pages.setCurrentWidget(race)
+        race.set_configs(configs)
+        if steps:
+            race.steps.setValue(int(steps))
+        if target is not None:
+            race.target.setValue(float(target))
+        race.clear_results()
+        if self.runner.busy:
+            self._race_next = True  # started when the running job has ended
+            self.cancel()
+        else:
+            race.run()
+
     @property
     def busy(self) -> bool:
         """Whether a comparison is running."""
@@ -197,6 +216,7 @@ class CompareTab(QWidget):
     def _failed(self, name: str, message: str) -> None:
         self._reset_progress()
         self.notify("error", f"{JOB_TITLES.get(name, name)} failed: {message}")
+        self._start_waiting_race()
 
     def _finished(self, name: str, cancelled: bool) -> None:
         title = JOB_TITLES.get(name, name)
@@ -208,6 +228,14 @@ class CompareTab(QWidget):
             text = f"{title} finished in {seconds:.1f} s"
         self.job_label.setText(text)
         self.status_message.emit(text)
+        self._start_waiting_race()
+
+    def _start_waiting_race(self) -> None:
+        """The race :meth:`show_race` asked for while another job ran."""
+        if self._race_next:
+            self._race_next = False
+            self.race.clear_results()  # the cancelled job may have drawn its partial result
+            self.race.run()
 
     def _reset_progress(self, percent: float | None = None) -> None:
         """Back to "Ready"; the bar shows ``percent``, or stays where a cancelled job left it."""
