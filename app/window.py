@@ -300,8 +300,9 @@ class MainWindow(QMainWindow):
                        for menu, text, keys in self.shortcut_rows())
         return ("<table cellspacing='0' cellpadding='4'><tr><th align='left'>Keys</th>"
                 "<th align='left'>Command</th><th align='left'>Where</th></tr>"
-                f"{body}</table><p>Space, S and R drive the Playground while it is shown; on "
-                "the other tabs they type into the controls as usual.</p>")
+                f"{body}</table><p>Space, S and R drive the Playground while it is shown, also "
+                "from a number box (no number contains them); in text fields and on the other "
+                "tabs they reach the controls as usual.</p>")
 
     def show_shortcuts(self) -> None:
         """Help ▸ Keyboard Shortcuts: every key of the app in one table."""
@@ -416,6 +417,9 @@ class MainWindow(QMainWindow):
         self.playground.set_experiment(exp)
         self.setWindowModified(True)
         self.select_tab("Playground")
+        # the tab itself takes the focus (not the first number box of its panels), so that
+        # Space, S and R drive the run at once
+        self.playground.setFocus(Qt.FocusReason.OtherFocusReason)
 
     def open_in_compare(self, exp: Experiment, optimizers: list, steps: int = 0,
                         target: float | None = None) -> None:
@@ -443,6 +447,7 @@ class MainWindow(QMainWindow):
                                      preset.steps, preset.target)
             else:
                 self.open_in_playground(preset.build_experiment())
+                self.playground.play(True)  # "Try it" shows the run, not a paused start
         except (ExperimentError, ValueError) as exc:
             QMessageBox.warning(self, "Cannot open this preset", f"{preset.title}: {exc}")
             return

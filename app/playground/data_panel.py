@@ -14,11 +14,10 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPushButton,
-    QSpinBox,
     QWidget,
 )
 
-from app.widgets.controls import SciSpinBox
+from app.widgets.controls import IntSpinBox, SciSpinBox
 from dlopt_core import datasets
 from dlopt_core.experiment import DataSpec
 
@@ -81,7 +80,7 @@ class DataPanel(QGroupBox):
             for info in reals:
                 self._add_kind(info)
 
-        self.n_samples = QSpinBox()
+        self.n_samples = IntSpinBox()
         self.n_samples.setRange(4, 100_000)
         self.n_samples.setSingleStep(50)
         self.n_samples.setToolTip("Number of points generated (training + validation)")
@@ -93,10 +92,10 @@ class DataPanel(QGroupBox):
         self.val_fraction = SciSpinBox(0.0, 0.9, 0.2, digits=4)
         self.val_fraction.setSingleStep(0.05)
         self.val_fraction.setToolTip("Share of the points held out for validation")
-        self.n_classes = QSpinBox()
+        self.n_classes = IntSpinBox()
         self.n_classes.setRange(2, 8)
         self.n_classes.setToolTip("Number of classes; more than two trains a softmax output")
-        self.seed = QSpinBox()
+        self.seed = IntSpinBox()
         self.seed.setRange(0, 2**31 - 1)
         self.seed.setToolTip("Seed of the data sample and of the train/validation split")
         self.new_sample = QPushButton("New sample")

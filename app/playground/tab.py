@@ -295,6 +295,9 @@ class PlaygroundTab(QWidget):
         lay.addWidget(scroll)
         lay.addLayout(work, 1)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        # a click on the plots or the background takes the focus from a number box, so that
+        # typing goes nowhere unexpected
+        self.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
         self.setStyleSheet(
             "#sectionTitle { font-weight: 600; color: #333; }"
             "#section { background: palette(base); border: 1px solid #d6d6d6;"

@@ -366,6 +366,33 @@ def test_hover_readout_smoothing_and_exports(make_window, qtbot, tmp_path):
     assert tab.export_plot(png) and png.stat().st_size > 1000
 
 
+def test_space_reaches_play_pause_from_a_number_box_but_text_fields_keep_it(make_window,
+                                                                            qtbot):
+    from PySide6.QtWidgets import QLineEdit
+
+    win = make_window()
+    tab = win.playground
+    qtbot.waitExposed(win)
+    spin = tab.optimizer_panel.lr.spin
+    spin.setFocus()
+    spin.lineEdit().selectAll()
+    qtbot.keyClicks(spin, "3e-3")  # typing a rate (the exponent's e included) still works
+    qtbot.keyClick(spin, Qt.Key.Key_Return)
+    assert spin.value() == 0.003 and tab.experiment.optimizer.lr == 0.003
+    assert spin.hasFocus()
+    qtbot.keyClick(spin, Qt.Key.Key_Space)
+    qtbot.waitUntil(lambda: tab.snapshot.playing, timeout=TIMEOUT)
+    assert spin.text() == "0.003"  # the space was not typed into the box
+    qtbot.keyClick(tab.data_panel.seed, Qt.Key.Key_Space)  # an integer box too
+    qtbot.waitUntil(lambda: not tab.snapshot.playing, timeout=TIMEOUT)
+    # a text field types a space as usual
+    edit = QLineEdit()
+    tab.classroom_note.parentWidget().layout().addWidget(edit)
+    edit.setFocus()
+    qtbot.keyClicks(edit, "a b")
+    assert edit.text() == "a b" and not tab.transport.play.isChecked()
+
+
 def test_space_plays_and_pauses_and_the_mouse_shows_a_readout(make_window, qtbot):
     win = make_window()
     tab = win.playground

@@ -219,3 +219,31 @@ def test_opening_a_comparison_during_a_race_cancels_it_and_runs_the_new_one(wind
     qtbot.waitUntil(lambda: not compare.busy and compare.race.snapshot is not None
                     and compare.race.snapshot.result.step == 300, timeout=4 * TIMEOUT)
     assert compare.race.snapshot.result.n_models == 2
+
+
+def test_try_it_starts_the_run_and_leaves_the_keys_to_the_playground(window, qtbot):
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QAbstractSpinBox, QApplication
+
+    qtbot.waitExposed(window)
+    window.select_tab("Learn")
+    learn = window.learn
+    for lesson in learn.lesson_ids():
+        learn.show_lesson(lesson)
+        buttons = [b for b in learn.try_buttons
+                   if learn.presets[b.property("preset_id")].tab == "playground"]
+        if buttons:
+            break
+    button = buttons[0]
+    button.setFocus()
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+    tab = window.playground
+    assert window.tabs.currentWidget() is tab
+    qtbot.waitUntil(lambda: tab.snapshot is not None and tab.snapshot.step > 0,
+                    timeout=TIMEOUT)  # it runs (up to the lesson's step budget)
+    focus = QApplication.focusWidget()
+    assert not isinstance(focus, QAbstractSpinBox) and not isinstance(
+        getattr(focus, "parentWidget", lambda: None)(), QAbstractSpinBox)
+    serial = tab.controller.play_serial
+    qtbot.keyClick(focus or window, Qt.Key.Key_Space)  # Space is play/pause, not typed
+    assert tab.controller.play_serial == serial + 1
