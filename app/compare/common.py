@@ -15,14 +15,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.colors import CONFIG_COLORS as PALETTE  # one colour per model, none a class colour
+
 # the Compare modules import these from here
 from app.plots import configure_pyqtgraph, log_plot_widget  # noqa: F401
 
-# One colour per model (colour-blind friendly order, after Okabe-Ito and Tableau).
-PALETTE = (
-    QColor(31, 119, 180), QColor(230, 120, 20), QColor(44, 160, 44), QColor(214, 39, 40),
-    QColor(148, 103, 189), QColor(140, 86, 75), QColor(227, 119, 194), QColor(23, 190, 207),
-)
 DIVERGED_COLOR = QColor(150, 150, 150)
 MISSING = "\u2014"  # em dash for a value that does not exist
 

@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.colors import class_legend_html
 from app.compare.common import (
     MISSING,
     FlowLayout,
@@ -222,9 +223,18 @@ class BoundaryPanel(QWidget):
         self.images: list[pg.ImageItem] = []
         self.boxes: list[pg.ViewBox] = []
         self._points: list[pg.ScatterPlotItem] = []
-        self._row = QHBoxLayout(self)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.setSpacing(2)
+        self._row = QHBoxLayout()
         self._row.setContentsMargins(0, 0, 0, 0)
         self._row.setSpacing(4)
+        outer.addLayout(self._row, 1)
+        self.legend = QLabel()
+        self.legend.setTextFormat(Qt.TextFormat.RichText)
+        self.legend.setToolTip("The colours of the classes, as in the Playground; the title "
+                               "of each picture has the colour of its configuration")
+        outer.addWidget(self.legend, 0, Qt.AlignmentFlag.AlignHCenter)
 
     def setup(self, labels: tuple[str, ...]) -> None:
         while self._row.count():
@@ -263,6 +273,8 @@ class BoundaryPanel(QWidget):
         b = snap.boundaries
         if b is None:
             return
+        self.legend.setText("<span style='color:#444'>class</span>&nbsp;&nbsp;"
+                            + class_legend_html(b.n_classes, size_pt=10))
         x0, x1, y0, y1 = b.bounds
         brushes = [pg.mkBrush(*c) for c in b.point_colors]
         for m, (img, box, pts) in enumerate(zip(self.images, self.boxes, self._points,

@@ -61,6 +61,8 @@ def test_race_draws_three_curves_from_the_same_first_loss(qtbot, tab):
     assert race.results.rowCount() == 3
     assert race.boundaries.isVisible() or not race.isVisible()
     assert len(race.boundaries.images) == 3 and race.snapshot.boundaries is not None
+    legend = race.boundaries.legend.text()  # the class colours are named under the pictures
+    assert "class" in legend and legend.count("\u25a0") == 2
     # error curves and the log scale redraw the same models
     race.metric.setCurrentIndex(1)
     race.log_y.setChecked(True)
