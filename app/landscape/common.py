@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.plots import configure_pyqtgraph, small_axes
+from app.plots import configure_pyqtgraph, log_plot_widget, small_axes
 
 # Saturated colours that stand out on the pale heat map, one per run (optimizer or challenge run).
 PALETTE = (
@@ -257,8 +257,7 @@ class HeatMap(pg.PlotWidget):
 
 def small_plot(title: str, x_label: str, y_label: str) -> pg.PlotWidget:
     """A plot in the app's style: light grid, small tick font, no context menu."""
-    configure_pyqtgraph()
-    plot = pg.PlotWidget()
+    plot = log_plot_widget()  # legible labels when an axis is logarithmic
     item = plot.getPlotItem()
     item.setTitle(f"<span style='font-size:10pt;font-weight:600'>{title}</span>")
     item.showGrid(x=True, y=True, alpha=0.15)
@@ -266,7 +265,7 @@ def small_plot(title: str, x_label: str, y_label: str) -> pg.PlotWidget:
     item.setLabel("left", y_label)
     item.setMenuEnabled(False)
     item.hideButtons()
-    small_axes(item, left_width=62)
+    small_axes(item)  # the left axis sizes itself to its labels: the title never overlaps them
     plot.setMinimumHeight(120)
     return plot
 

@@ -97,6 +97,8 @@ class OutputView(QWidget):
         item.hideButtons()
         item.setLabel("bottom", "x1")
         item.setLabel("left", "x2")
+        for axis in ("left", "bottom"):  # data values as they are: never "x2 (×0.001)"
+            item.getAxis(axis).enableAutoSIPrefix(False)
         item.getAxis("left").setWidth(36)
         self.plot.setMinimumSize(240, 220)
         self.image = pg.ImageItem(axisOrder="row-major")
