@@ -39,6 +39,7 @@ SECOND_PARAMS = ("momentum", "beta1", "batch_size")
 CURVE_FIELDS = ("train_loss", "val_loss", "train_error", "val_error")
 TARGET_CHUNK_S = 0.2
 SWEEP_HISTORY = 16  # curve points kept per sweep model: sweeps report best and final values
+SAFE_MARGIN = 3.0  # a suggested rate stays this many times below the first unstable one
 
 Callback = Callable[[float, Any], None]
 StopCheck = Callable[[], bool]
@@ -250,6 +251,7 @@ class RaceResult:
     cancelled: bool = False
     # CURVE_FIELDS -> (lowest, highest) (R, M) values behind each of ``steps`` (see History)
     bands: Mapping[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
+    regression: bool = False  # errors are RMSE (else the misclassified fraction)
 
     @property
     def n_models(self) -> int:
@@ -340,6 +342,7 @@ def _race_result(engine: Engine, labels: tuple[str, ...], tracker: _TargetTracke
         total=int(total),
         cancelled=cancelled,
         bands={name: h.envelope(name) for name in CURVE_FIELDS},
+        regression=engine.network.loss == "mse",
     )
 
 
@@ -451,6 +454,28 @@ class SweepResult:
         """Learning rate of :meth:`best_index` (None when every model diverged)."""
         m = self.best_index(optimizer)
         return None if m is None else float(self.lrs[m])
+
+    def unstable_lr(self, optimizer: str | Optimizer | int) -> float | None:
+        """The smallest learning rate at which this optimizer was :attr:`unstable` (None:
+        never): where the region to stay away from begins."""
+        idx = self.indices(optimizer)
+        bad = idx[self.unstable[idx]]
+        return float(self.lrs[bad].min()) if len(bad) else None
+
+    def suggested_index(self, optimizer: str | Optimizer | int,
+                        margin: float = SAFE_MARGIN) -> int | None:
+        """The rate to use: the best one at least ``margin`` times below the first unstable
+        rate. The lowest loss often sits right at the edge of the unstable region, where
+        another seed, batch order or a longer run diverges; a margin below it costs little."""
+        idx = self.indices(optimizer)
+        edge = self.unstable_lr(optimizer)
+        ok = ~self.unstable[idx] & np.isfinite(self.best_val_loss[idx])
+        if edge is not None:
+            ok &= self.lrs[idx] <= edge / margin
+        ok_idx = idx[ok]
+        if len(ok_idx) == 0:
+            return None
+        return int(ok_idx[np.argmin(self.best_val_loss[ok_idx])])
 
     def divergence_lr(self, optimizer: str | Optimizer | int) -> float | None:
         """The smallest learning rate at which this optimizer diverged (None: never)."""
@@ -838,6 +863,7 @@ class SeedBandsResult:
     step: int
     total: int
     cancelled: bool = False
+    regression: bool = False  # errors are RMSE (else the misclassified fraction)
 
     @property
     def complete(self) -> bool:
@@ -871,7 +897,7 @@ def _bands_result(engine: Engine, specs: list[ModelSpec], labels: tuple[str, ...
     return SeedBandsResult(
         labels=labels, specs=tuple(specs), seeds=seeds, steps=h.steps, runs=runs, bands=bands,
         diverged=(engine.status == 1).reshape(C, N), step=int(engine.step), total=int(total),
-        cancelled=cancelled,
+        cancelled=cancelled, regression=engine.network.loss == "mse",
     )
 
 

@@ -43,6 +43,27 @@ def fmt(value: float, digits: int = 4) -> str:
     return f"{value:.{digits}g}"
 
 
+def error_scale(metric: str, regression: bool) -> float:
+    """Factor from a stored value of ``metric`` to the shown one: errors of a classifier in per
+    cent (the Playground's unit), everything else as it is."""
+    return 100.0 if "error" in metric and not regression else 1.0
+
+
+def metric_label(metric: str, regression: bool) -> str:
+    """An axis title for ``metric`` ("loss", "error (%)", "RMSE", "validation error (%)")."""
+    words = metric.replace("val_", "validation ").replace("train_", "training ")
+    if "error" in metric:
+        return words.replace("error", "RMSE") if regression else f"{words} (%)"
+    return words
+
+
+def fmt_error(value: float, regression: bool) -> str:
+    """A final error for a table: per cent for a classifier, the RMSE for regression."""
+    if value is None or not math.isfinite(value):
+        return MISSING
+    return fmt(value) if regression else f"{100.0 * value:.3g}%"
+
+
 def style_plot(plot: pg.PlotItem, title: str, x_label: str, y_label: str) -> None:
     """Title, axis labels, a faint grid and no context menu, as elsewhere in the app."""
     plot.setTitle(f"<span style='font-size:10pt;font-weight:600'>{title}</span>")

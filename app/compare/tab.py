@@ -85,6 +85,11 @@ class CompareTab(QWidget):
         self.pages.setTabToolTip(0, "Up to eight optimizer configurations trained side by side")
         self.pages.setTabToolTip(1, "Loss against learning rate: sweeps, range test, 2-D sweep")
         self.pages.setTabToolTip(2, "Mean and spread of each configuration over several seeds")
+        self._job_page = {"race": self.race, "sweep": self.sweep, "range test": self.sweep,
+                          "2-D sweep": self.sweep, "seed bands": self.seeds}
+        # what the progress row said when each page's last job ended: (text, percent)
+        self._page_status: dict[QWidget, tuple[str, float]] = {}
+        self.pages.currentChanged.connect(self._show_page_status)
 
         self.job_label = QLabel("Ready")
         self.job_label.setToolTip("What the worker thread is doing")
@@ -215,6 +220,7 @@ class CompareTab(QWidget):
 
     def _failed(self, name: str, message: str) -> None:
         self._reset_progress()
+        self._remember(name, f"{JOB_TITLES.get(name, name)} failed", 0.0)
         self.notify("error", f"{JOB_TITLES.get(name, name)} failed: {message}")
         self._start_waiting_race()
 
@@ -227,6 +233,7 @@ class CompareTab(QWidget):
         else:
             text = f"{title} finished in {seconds:.1f} s"
         self.job_label.setText(text)
+        self._remember(name, text, self.progress.value() / 10.0)
         self.status_message.emit(text)
         self._start_waiting_race()
 
@@ -236,6 +243,21 @@ class CompareTab(QWidget):
             self._race_next = False
             self.race.clear_results()  # the cancelled job may have drawn its partial result
             self.race.run()
+
+    def _remember(self, name: str, text: str, percent: float) -> None:
+        page = self._job_page.get(name)
+        if page is not None:
+            self._page_status[page] = (text, percent)
+
+    def _show_page_status(self, _index: int = 0) -> None:
+        """The progress row speaks of the page on show: its last job, or "Ready" (a running
+        job, whichever page it belongs to, keeps the row)."""
+        if self.runner.busy:
+            return
+        text, percent = self._page_status.get(self.pages.currentWidget(), ("Ready", 0.0))
+        self.job_label.setText(text)
+        self.progress.setValue(int(10 * percent))
+        self.progress.setFormat(f"{percent:.0f}%" if text != "Ready" else "")
 
     def _reset_progress(self, percent: float | None = None) -> None:
         """Back to "Ready"; the bar shows ``percent``, or stays where a cancelled job left it."""
