@@ -32,6 +32,7 @@ from app.learn.search_panel import LESSON_ID as SEARCH_LESSON_ID
 from app.learn.search_panel import SearchComparisonPanel
 from app.learn.view import LessonView
 from app.widgets.banner import Banner
+from app.widgets.text import math_marks
 from dlopt_core.lessons import (
     Lesson,
     LessonError,
@@ -292,7 +293,7 @@ class LearnTab(QWidget):
             button.clicked.connect(lambda _checked=False, p=pid: self.open_preset_id(p))
             if not hint and preset is not None:
                 hint = preset.description
-            label = QLabel(markdown_to_html(hint) if hint else "")
+            label = QLabel(math_marks(markdown_to_html(hint)) if hint else "")
             label.setWordWrap(True)
             label.setTextFormat(Qt.TextFormat.RichText)
             label.setToolTip(f"Opens in the {tab} tab")
