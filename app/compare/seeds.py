@@ -39,6 +39,7 @@ from app.compare.common import (
 )
 from app.compare.configs import RaceConfig
 from app.compare.host import Host
+from app.plots import EmptyNote
 from dlopt_core import compare
 
 DEFAULT_STEPS = 10_000  # as the race: the optimizers part clearly on the default spiral
@@ -118,6 +119,8 @@ class SeedView(QWidget):
         self.plot = log_plot_widget()
         style_plot(self.plot.getPlotItem(), "Mean over seeds", "step", "validation loss")
         self.plot.setToolTip("Solid: the mean over seeds; shaded: the band chosen on the left")
+        self.empty = EmptyNote(self.plot.getPlotItem(),
+                               "Run seed bands: the mean and spread of each configuration")
         self.legend = self.plot.getPlotItem().addLegend(offset=(-6, 6), labelTextSize="8pt")
         self.legend.setBrush(pg.mkBrush(255, 255, 255, 210))
         split = QSplitter(Qt.Orientation.Horizontal)
@@ -184,6 +187,7 @@ class SeedView(QWidget):
         key = self.metric.currentData()
         r = self.result
         item.setLabel("left", metric_label(key, r is not None and r.regression))
+        self.empty.show(r is None)
         if r is None:
             return
         band = scaled_band(r.bands[key], error_scale(key, r.regression))

@@ -44,6 +44,7 @@ from app.compare.common import (
     style_plot,
 )
 from app.compare.host import Host
+from app.plots import EmptyNote
 from app.widgets.controls import SciSpinBox
 from dlopt_core import compare
 from dlopt_core.optimizers import OPTIMIZERS, Optimizer
@@ -309,6 +310,14 @@ class SweepView(QWidget):
         self.grid_bar.axis.setWidth(62)
         self.grid_hover = QLabel(GRID_KEY)
         self.grid_hover.setToolTip("The cell under the mouse")
+        self._notes = {
+            "sweep": EmptyNote(self.sweep_plot.getPlotItem(),
+                               "Run a sweep: the loss of every model against its learning rate"),
+            "range": EmptyNote(self.range_plot.getPlotItem(),
+                               "Run a range test: the loss as the rate grows during one run"),
+            "grid": EmptyNote(self.grid_plot.getPlotItem(),
+                              "Run a 2-D sweep: the loss over the rate and a second setting"),
+        }
         self.grid_plot.scene().sigMouseMoved.connect(self._grid_hovered)
         self.grid_plot.scene().sigMouseClicked.connect(self._grid_clicked)
         grid_page = QWidget()
@@ -445,6 +454,7 @@ class SweepView(QWidget):
         self._clear_sweep_plot()
         self._counts = {}
         self._crosses = 0
+        self._notes["sweep"].show(r is None)
         if r is None:
             return
         plot = self.sweep_plot.getPlotItem()
@@ -601,7 +611,7 @@ class SweepView(QWidget):
 
         def prepare() -> None:
             self.range_result = None
-            self.range_plot.getPlotItem().clear()
+            self._draw_range()
             self.pages.setCurrentIndex(1)
 
         return self._start("range test", job, self.show_range, self.show_range, prepare)
@@ -618,6 +628,7 @@ class SweepView(QWidget):
         r = self.range_result
         plot = self.range_plot.getPlotItem()
         plot.clear()
+        self._notes["range"].show(r is None or len(r.lrs) == 0)
         if r is None or len(r.lrs) == 0:
             return
         log = self.log_y.isChecked()
@@ -665,6 +676,7 @@ class SweepView(QWidget):
 
     def show_grid(self, result: compare.Sweep2DResult) -> None:
         self.grid_result = result
+        self._notes["grid"].show(False)
         S, L = result.shape
         with np.errstate(divide="ignore", invalid="ignore"):
             shown = np.log10(result.final_val_loss)

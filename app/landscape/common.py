@@ -160,6 +160,7 @@ class HeatMap(pg.PlotWidget):
         item.setLabel("bottom", x_label)
         item.setLabel("left", y_label)
         small_axes(item)
+        item.layout.setContentsMargins(1, 9, 1, 1)  # room for the top tick's label (no title)
         self.image = pg.ImageItem(axisOrder="row-major")
         self.image.setColorMap(HEAT_MAP)
         item.addItem(self.image)

@@ -49,6 +49,7 @@ from app.landscape.runs import (
     run_all,
     suggested_lr,
 )
+from app.plots import EmptyNote
 from app.widgets.banner import Banner
 from app.widgets.controls import SciSpinBox
 from dlopt_core import landscape as ls
@@ -307,6 +308,9 @@ class FunctionView(QWidget):
             plot.getPlotItem().getViewBox().setLimits(xMin=0)  # steps: never a negative axis
         self.values: list[pg.PlotDataItem] = []
         self.dists: list[pg.PlotDataItem] = []
+        # at step 0 the curves are one point each: say what fills them instead
+        self._curve_notes = [EmptyNote(p.getPlotItem(), "Press Play: the curves follow the race")
+                             for p in (self.value_plot, self.dist_plot)]
         dash = Qt.PenStyle.DashLine
         self.theory_gd = pg.PlotDataItem(pen=pg.mkPen(QColor(90, 90, 90), width=1.5, style=dash))
         self.theory_hb = pg.PlotDataItem(pen=pg.mkPen(QColor(90, 90, 90), width=1.5,
@@ -705,6 +709,8 @@ class FunctionView(QWidget):
         self._write_results()
         total = int(self.steps.value())
         self.step_label.setText(f"step {t:,} of {total:,}")
+        for note in self._curve_notes:
+            note.show(t == 0)
 
     def _draw_theory(self) -> None:
         quad = self.fn.name == "quadratic"

@@ -40,6 +40,20 @@ def _wait(qtbot, tab, timeout=20000):
     qtbot.waitUntil(lambda: not tab.busy, timeout=timeout)
 
 
+def test_empty_plots_say_what_fills_them_instead_of_placeholder_axes(qtbot, tab):
+    race = tab.race
+    notes = [*race._empty_notes, *tab.sweep._notes.values(), tab.seeds.empty]
+    assert all(n.shown for n in notes)
+    axis = race.val_plot.getPlotItem().getAxis("left")
+    assert not axis.style["showValues"]  # no 0-to-1 placeholder numbers
+    race.steps.setValue(50)
+    with qtbot.waitSignal(tab.runner.finished, timeout=20000):
+        race.run()
+    assert not race._empty_notes[1].shown and axis.style["showValues"]
+    race.clear_results()
+    assert race._empty_notes[1].shown
+
+
 def test_race_draws_three_curves_from_the_same_first_loss(qtbot, tab):
     race = tab.race
     assert len(race.configs()) == 3
