@@ -261,7 +261,8 @@ def legend_html(specs: Sequence[CurveSpec]) -> str:
     """Coloured line keys ("— train  — validation") for a plot's title: a legend that never sits
     on the curves."""
     return "&nbsp;&nbsp;".join(
-        f"<span style='color:{s.color.name()}'>\u2501</span>&nbsp;{s.name}" for s in specs)
+        f"<span style='color:{s.color.name()}'>\u2501\u2501</span>&nbsp;{s.name}"
+        for s in specs)
 
 
 class MetricPlot(pg.PlotWidget):

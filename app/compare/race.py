@@ -61,13 +61,13 @@ from dlopt_core.schedules import SCHEDULES
 
 RESULT_COLUMNS = (
     ("Configuration", "the optimizer, its learning rate and what else differs"),
-    ("Best val loss", "the lowest validation loss recorded during the run"),
-    ("Best at step", "the step at which that lowest validation loss was recorded"),
-    ("Final train error", "training error after the last step (misclassified per cent, or "
-                          "RMSE)"),
-    ("Final val error", "validation error after the last step (misclassified per cent, or "
-                        "RMSE)"),
-    ("Steps to target", "steps to reach the target validation loss (first recorded step)"),
+    ("Best val\nloss", "the lowest validation loss recorded during the run"),
+    ("Best at\nstep", "the step at which that lowest validation loss was recorded"),
+    ("Final train\nerror", "training error after the last step (misclassified per cent, or "
+                           "RMSE)"),
+    ("Final val\nerror", "validation error after the last step (misclassified per cent, or "
+                         "RMSE)"),
+    ("Steps to\ntarget", "steps to reach the target validation loss (first recorded step)"),
     ("Diverged", "the step at which the loss became infinite or NaN (training stopped there)"),
 )
 # On the default spiral SGD, momentum and Adam still sit near chance after 1,000 steps; after
@@ -425,9 +425,10 @@ class RaceView(QWidget):
         header = self.results.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        for col, width in enumerate((0, 76, 58, 66, 60, 70, 84)):
-            if width:
-                self.results.setColumnWidth(col, width)
+        metrics = header.fontMetrics()
+        for col, (title, _) in enumerate(RESULT_COLUMNS[1:], start=1):  # two-line headers
+            width = max(metrics.horizontalAdvance(line) for line in title.split("\n"))
+            self.results.setColumnWidth(col, max(width + 14, 56))
         self.results.sortByColumn(0, Qt.SortOrder.AscendingOrder)
         self.results.itemSelectionChanged.connect(self._selection_changed)
         self.send_button = QPushButton("Send to Playground")

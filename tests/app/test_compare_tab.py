@@ -78,7 +78,8 @@ def test_race_draws_three_curves_from_the_same_first_loss(qtbot, tab):
     legend = race.boundaries.legend.text()  # the class colours are named under the pictures
     assert "class" in legend and legend.count("\u25a0") == 2
     # errors read in per cent, as in the Playground, under plain column names
-    headers = [race.results.horizontalHeaderItem(c).text() for c in range(7)]
+    headers = [race.results.horizontalHeaderItem(c).text().replace("\n", " ")
+               for c in range(7)]
     assert headers[1:6] == ["Best val loss", "Best at step", "Final train error",
                             "Final val error", "Steps to target"]
     assert race.results.item(0, 4).text().endswith("%")
