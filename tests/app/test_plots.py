@@ -129,3 +129,16 @@ def test_after_a_divergence_the_axis_turns_logarithmic_and_back(qtbot):
     assert lo <= np.log10(0.5) and hi >= 200  # the whole run is in view, start and blow-up
     panel.clear()
     assert not panel.log_box.isChecked() and not panel.loss.log
+
+
+def test_no_axis_title_competes_with_the_tick_labels(qtbot):
+    from app.landscape.common import small_plot
+
+    panel = CurvesPanel()
+    qtbot.addWidget(panel)
+    for plot in panel.plots:  # the title names the quantity; the axis keeps its room for numbers
+        assert plot.getPlotItem().getAxis("left").labelText == ""
+    plot = small_plot("f along the path", "step", "f \u2212 f*")
+    qtbot.addWidget(plot)
+    axis = plot.getPlotItem().getAxis("left")
+    assert axis.labelText and axis.fixedWidth is None  # it sizes itself to title and labels
