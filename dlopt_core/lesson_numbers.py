@@ -13,7 +13,7 @@ computes every number from the presets and the core (``DEMOS``), and writes or c
 A teacher edits the text freely, moves or drops placeholders, and may use any name of the list;
 a new kind of number is a new entry of ``DEMOS``. The test suite recomputes every number and
 fails when ``numbers.json`` no longer matches what the engine gives (after a change of a preset
-or of the engine), when a lesson uses an unknown name, or when a number is no longer used.
+or of the engine) or when a lesson uses an unknown name.
 """
 
 from __future__ import annotations

@@ -173,53 +173,47 @@ def check_sgd_block() -> None:
     check_gradient_step()
 
 
-def check_momentum_buffer() -> None:
-    """b <- mu b + g, theta <- theta - eta b (torch's first b is g, as mu 0 + g)."""
+def check_buffer_rule(name: str) -> None:
+    """b <- mu b + g, then theta <- theta - eta b (momentum) or theta - eta (g + mu b)
+    (nesterov); torch's first b is g, as mu 0 + g."""
     grads = [RNG.standard_normal(3) for _ in range(6)]
     theta0 = RNG.standard_normal(3)
-    got = steps_of(make_optimizer("momentum", lr=0.1, momentum=0.8), grads, theta0)
+    got = steps_of(make_optimizer(name, lr=0.1, momentum=0.8), grads, theta0)
     b, theta = np.zeros(3), theta0.copy()
     for g, engine in zip(grads, got, strict=True):
         b = 0.8 * b + g
-        theta = theta - 0.1 * b
+        theta = theta - 0.1 * ((g + 0.8 * b) if name == "nesterov" else b)
         np.testing.assert_allclose(engine, theta, rtol=1e-12)
 
 
-def check_textbook_momentum() -> None:
-    """v <- a v - eps g, theta <- theta + v gives the engine's iterates (v = -eta b)."""
-    H = H2
-    theta0 = np.array([1.0, -2.0])
-    engine = iterates_on(quadratic_grad(H), make_optimizer("momentum", lr=0.1, momentum=0.7),
-                         theta0, 30)
-    v, theta = np.zeros(2), theta0.copy()
-    for p in engine:
-        v = 0.7 * v - 0.1 * (H @ theta)
-        theta = theta + v
-        np.testing.assert_allclose(p, theta, rtol=1e-10, atol=1e-14)
-
-
-def check_textbook_nesterov() -> None:
-    """The textbook's look-ahead point theta' + a v is the engine's theta."""
-    H = H2
-    theta0 = np.array([1.0, -2.0])
-    engine = iterates_on(quadratic_grad(H), make_optimizer("nesterov", lr=0.1, momentum=0.7),
-                         theta0, 30)
-    v, theta = np.zeros(2), theta0.copy()
-    for p in engine:
-        v = 0.7 * v - 0.1 * (H @ (theta + 0.7 * v))
-        theta = theta + v
-        np.testing.assert_allclose(p, theta + 0.7 * v, rtol=1e-10, atol=1e-14)
+def check_momentum_buffer() -> None:
+    check_buffer_rule("momentum")
 
 
 def check_nesterov_buffer() -> None:
-    grads = [RNG.standard_normal(3) for _ in range(6)]
-    theta0 = RNG.standard_normal(3)
-    got = steps_of(make_optimizer("nesterov", lr=0.1, momentum=0.8), grads, theta0)
-    b, theta = np.zeros(3), theta0.copy()
-    for g, engine in zip(grads, got, strict=True):
-        b = 0.8 * b + g
-        theta = theta - 0.1 * (g + 0.8 * b)
-        np.testing.assert_allclose(engine, theta, rtol=1e-12)
+    check_buffer_rule("nesterov")
+
+
+def check_textbook_form(name: str) -> None:
+    """The textbook's velocity form gives the engine's iterates (v = -eta b). Heavy ball:
+    v <- a v - eps g(theta), theta <- theta + v; Nesterov takes the gradient at the look-ahead
+    point theta + a v, and that point is the engine's theta."""
+    a = 0.7 if name == "nesterov" else 0.0
+    engine = iterates_on(quadratic_grad(H2), make_optimizer(name, lr=0.1, momentum=0.7),
+                         np.array([1.0, -2.0]), 30)
+    v, theta = np.zeros(2), np.array([1.0, -2.0])
+    for p in engine:
+        v = 0.7 * v - 0.1 * (H2 @ (theta + a * v))
+        theta = theta + v
+        np.testing.assert_allclose(p, theta + a * v, rtol=1e-10, atol=1e-14)
+
+
+def check_textbook_momentum() -> None:
+    check_textbook_form("momentum")
+
+
+def check_textbook_nesterov() -> None:
+    check_textbook_form("nesterov")
 
 
 def check_gd_rate() -> None:
@@ -830,3 +824,26 @@ def test_presets_use_the_settings_their_texts_name():
     assert valley[0]["lr"] == pytest.approx(ls.gd_optimal(50.0)[0], abs=1e-4)
     batch = presets["batch_scaling"].experiment
     assert batch["training"]["batch_size"] == 4 * 10 and batch["optimizer"]["lr"] == 4 * 0.05
+
+
+def test_the_initialisation_claims_hold_over_seeds():
+    """Lesson 7 and the saturated_init preset: weights of std 4 start with a far higher loss
+    and saturate most units, yet (in this small network) train faster than Xavier."""
+    from dlopt_core.experiment import merge_patch
+
+    raw = ln._raw_preset("saturated_init")["experiment"]
+    for seed in range(6):
+        runs = {}
+        for tag, patch in (("saturated", {}), ("xavier", {"network": {"init": "xavier"}})):
+            experiment = merge_patch(raw, {**patch, "seed": seed, "data": {"seed": seed}})
+            _, net, engine = Experiment.from_dict(experiment).build()
+            start = net.loss_and_grad(engine.theta[0], engine.X, engine.Y)[0]
+            hidden = np.concatenate([np.abs(h).ravel() for h in
+                                     net.hidden_outputs(engine.theta[0], engine.X)])
+            engine.run(raw["max_steps"])
+            runs[tag] = (start, np.mean(hidden > 0.96),
+                         int(engine.history.steps_to_reach(0.3, "train_loss")[0]))
+        (s_start, s_share, s_reach), (x_start, x_share, x_reach) = runs["saturated"], runs[
+            "xavier"]
+        assert s_start > 2 * x_start and s_share > 0.4 and x_share < 0.05, seed
+        assert 0 <= s_reach < x_reach, seed
