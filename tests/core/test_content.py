@@ -852,3 +852,23 @@ def test_the_initialisation_claims_hold_over_seeds():
             "xavier"]
         assert s_start > 2 * x_start and s_share > 0.4 and x_share < 0.05, seed
         assert 0 <= s_reach < x_reach, seed
+
+
+def test_the_landscape_bad_initialisation_text_holds_over_seeds():
+    """The Landscape tab's bad_init situation: far too large weights give a huge initial loss and
+    a fit whose validation loss ends far higher than Xavier's (not a slow one)."""
+    from app.landscape.presets import NETWORK_PRESETS
+    from dlopt_core.experiment import merge_patch
+
+    preset = NETWORK_PRESETS["bad_init"]
+    assert "jagged fit" in preset.explanation and "slow" not in preset.explanation
+    for seed in range(3):
+        runs = {}
+        for label in ("too large, N(0, 5\u00b2)", "Xavier (good)"):
+            config = merge_patch(preset.experiment_dict(label),
+                                 {"seed": seed, "data": {"seed": seed}})
+            _, net, engine = Experiment.from_dict(config).build()
+            start = net.loss_and_grad(engine.theta[0], engine.X, engine.Y)[0]
+            engine.run(config["max_steps"])
+            runs[label[:3]] = (start, float(engine.history.field("val_loss", 0)[-1]))
+        assert runs["too"][0] > 5 * runs["Xav"][0] and runs["too"][1] > 1.5 * runs["Xav"][1]
