@@ -192,7 +192,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         what = "no earlier mistakes to revisit" if mode == "mistakes" else "no questions found"
         sys.stdout.write(f"Nothing to ask: {what}.\n")
         return 0
-    sys.stdout.write(f"Seed {seed} (--seed {seed} asks the same questions in the same order).\n")
+    sys.stdout.write(f"Seed {seed} (--seed {seed} repeats this quiz: the same questions and "
+                     "options in the same order).\n")
     try:
         run_quiz(session, sys.stdout, sys.stderr)
     except OSError as exc:  # e.g. the progress file cannot be written

@@ -589,7 +589,7 @@ def test_cli_right_and_wrong_answers(monkeypatch, capsys, small_bank, tmp_path):
                                               "--progress", str(progress), "--seed", "3"],
                         f"{b}\nn\n")
     assert code == 0
-    assert "Seed 3 (--seed 3" in out.out
+    assert "Seed 3 (--seed 3 repeats this quiz" in out.out
     assert "Question 1/2" in out.out and f"  {b}. b" in out.out
     assert "Right!" in out.out and "Wrong. The answer is: yes" in out.out
     assert "It is yes." in out.out and "Score: 1/2 right" in out.out
