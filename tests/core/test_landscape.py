@@ -372,10 +372,16 @@ def test_training_path_on_its_own_slice():
     assert np.linalg.norm(start - path[0]) <= np.linalg.norm(path[0] - path[-1])
 
 
+def _mlp_situations() -> list[ls.PaperSituation]:
+    return [s for s in ls.paper_situations().values() if isinstance(s, ls.PaperSituation)]
+
+
 def test_paper_situations_are_usable_configs():
     situations = ls.paper_situations()
-    assert {"tanh_net", "relu_net", "deep_linear", "noisy_task"} <= set(situations)
+    assert {"tanh_net", "relu_net", "deep_linear", "noisy_task", "lstm"} <= set(situations)
     for s in situations.values():
+        assert s.title and s.explanation and s.describe() and s.steps > 0
+    for s in _mlp_situations():
         net = Network(s.layer_sizes, s.activation, s.loss)
         assert net.layer_sizes[0] == 2
         make_optimizer(s.optimizer, **s.hyper)
@@ -388,7 +394,7 @@ def test_paper_situations_are_usable_configs():
 
 def test_paper_situations_pass_experiment_validation():
     experiment = pytest.importorskip("dlopt_core.experiment")
-    for s in ls.paper_situations().values():
+    for s in _mlp_situations():
         exp = experiment.Experiment.from_dict(s.experiment_dict())
         assert exp.network.activation == s.activation
 
