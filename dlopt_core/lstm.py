@@ -41,7 +41,7 @@ import numpy as np
 from numba import njit
 
 from .kernels import cpu, rules
-from .network import LOSSES
+from .network import LOSSES, check_targets, loss_outputs
 from .optimizers import Optimizer
 from .schedules import Schedule, constant
 
@@ -451,13 +451,7 @@ class LSTMNetwork:
 
     def predict(self, theta: np.ndarray, X: np.ndarray) -> np.ndarray:
         """Outputs: P(y = 1) for bce (N,), class probabilities for ce (N, K), values for mse."""
-        z = self.logits(theta, X)
-        if self.loss == "bce":
-            return 1.0 / (1.0 + np.exp(-z[:, 0]))
-        if self.loss == "ce":
-            e = np.exp(z - z.max(axis=1, keepdims=True))
-            return e / e.sum(axis=1, keepdims=True)
-        return z[:, 0] if z.shape[1] == 1 else z
+        return loss_outputs(self.loss, self.logits(theta, X))
 
     # -- checks -----------------------------------------------------------------------------------
     def prepare(self, X: np.ndarray, y: np.ndarray, allow_empty: bool = False
@@ -466,21 +460,7 @@ class LSTMNetwork:
         X = self._check_X(X)
         if X.shape[0] == 0 and not allow_empty:
             raise ValueError("X has no sequences: a loss needs at least one")
-        Y = np.asarray(y, dtype=np.float64)
-        if Y.ndim == 1:
-            Y = Y.reshape(-1, 1)
-        if Y.ndim != 2 or Y.shape[0] != X.shape[0]:
-            raise ValueError(f"X has {X.shape[0]} sequences but y has shape {Y.shape}")
-        n_out = self.output_size
-        if self.loss == "mse" and Y.shape[1] != n_out:
-            raise ValueError(f"y has {Y.shape[1]} columns, the network {n_out} outputs")
-        if self.loss == "ce":
-            labels = Y[:, 0]
-            if np.any((labels < 0) | (labels >= n_out) | (labels != np.round(labels))):
-                raise ValueError(f"ce labels must be integers in [0, {n_out - 1}]")
-        if self.loss == "bce" and np.any((Y != 0.0) & (Y != 1.0)):
-            raise ValueError("bce labels must be 0 or 1")
-        return X, np.ascontiguousarray(Y)
+        return X, check_targets(self.loss, self.output_size, X.shape[0], y, "sequences")
 
     def _check_X(self, X: np.ndarray) -> np.ndarray:
         X = np.ascontiguousarray(X, dtype=np.float64)

@@ -239,6 +239,12 @@ def test_the_lstm_situation_trains_and_draws_its_plateau(tab, qtbot):
     text = sv.banner.text()
     assert "LSTM after 3,000 steps" in text and "falling monotonically" in text
     assert re.search("a plateau first: only by \u03b1 = 0\\.[4-8]", text)  # read off the line
+    # a random filter-normalised plane through the trained LSTM, without training again
+    sv.directions.setCurrentIndex(sv.directions.findData("random"))
+    sv.recompute_button.click()
+    qtbot.waitUntil(lambda: sv.result is not r, timeout=TIMEOUT)
+    assert sv.result.directions == "random" and np.all(np.isfinite(sv.result.slice_loss))
+    assert sv.result.source is r.source
 
 
 def test_set_trained_network_from_a_tiny_engine(tab, qtbot):

@@ -392,6 +392,20 @@ def test_paper_situations_are_usable_configs():
     assert deep.activation == "linear" and deep.init == "normal" and deep.init_std <= 0.1
 
 
+def test_a_situation_carries_further_training_settings():
+    """A new MLP situation with its own training strategy is one ``PaperSituation``: its
+    ``training`` settings reach the experiment, the engine and the description."""
+    base = ls.paper_situations()["tanh_net"]
+    s = dataclasses.replace(base, training={"clip_norm": 0.5, "l1": 1e-4}, steps=20)
+    assert s.experiment_dict()["training"] == {"batch_size": 32, "clip_norm": 0.5, "l1": 1e-4}
+    assert s.describe().endswith("batch 32, clip norm 0.5, l1 0.0001")
+    run = s.start()
+    assert run.engine.train.clip_norm == 0.5 and run.engine.train.l1 == 1e-4
+    path = ls.trace_training(s, snapshots=4)
+    assert path.thetas.shape == (5, run.model.n_params) and path.steps == 20
+    np.testing.assert_array_equal(path.theta_init, run.theta_init)
+
+
 def test_paper_situations_pass_experiment_validation():
     experiment = pytest.importorskip("dlopt_core.experiment")
     for s in _mlp_situations():
