@@ -117,7 +117,7 @@ def check_training(torch, steps: int = 200) -> float:
     rnn, head = torch_modules(torch, net, trainer.theta_init)
     opt = torch.optim.Adam([*rnn.parameters(), *head.parameters()], lr=0.01)
     for t in range(steps):
-        rows = trainer._rows(t)
+        rows = trainer.batch_rows(t)
         opt.zero_grad()
         torch_loss(torch, rnn, head, data.X_train[rows], data.y_train[rows], "mse").backward()
         opt.step()

@@ -50,7 +50,6 @@ INIT_SCHEMES = ("pytorch", "normal", "zeros")
 ROWS = 64  # sequences per block of the compiled passes
 _NO_GRAD = np.empty(0)
 _NO_LOGITS = np.empty((0, 1))
-STATUS_NAMES = ("running", "diverged")
 
 
 # =================================================================================================
@@ -618,7 +617,8 @@ class SequenceTrainer:
     def steps_per_epoch(self) -> int:
         return -(-self.X.shape[0] // self.batch_size)
 
-    def _rows(self, t: int) -> np.ndarray:
+    def batch_rows(self, t: int) -> np.ndarray:
+        """The training rows of step ``t`` (a pure function of seed, batch size and t)."""
         spe = self.steps_per_epoch
         epoch = t // spe
         if epoch != self._epoch:
@@ -646,7 +646,7 @@ class SequenceTrainer:
             if not self.running:
                 break
             t = self.step
-            loss, _ = net._pass(self.theta, self.X, self.y, self._rows(t), True, grad)
+            loss, _ = net._pass(self.theta, self.X, self.y, self.batch_rows(t), True, grad)
             with np.errstate(over="ignore", invalid="ignore"):
                 gnorm = float(np.sqrt(grad @ grad))
             if not (math.isfinite(loss) and math.isfinite(gnorm)):
