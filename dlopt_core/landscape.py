@@ -705,11 +705,12 @@ def interpolate(
 class LineShape:
     """What the loss does between a = 0 and a = 1 on an interpolation line.
 
-    start, end: the loss at a = 0 and a = 1; max_rise: the largest rise between neighbouring
-    points (0 when it never rises); monotone: max_rise is at most ``tolerance`` times the range
-    of the loss on [0, 1] (no barrier); plateau_end: the a at which the loss has made
-    ``fraction`` of its fall from start to end (linear between the points; NaN when it does not
-    fall). A plateau_end far from 0 is a flat start: a long plateau before the drop.
+    start, end: the loss at a = 0 and a = 1; max_rise: the height of the largest barrier, how
+    far the loss climbs above the lowest value it had reached, walking from a = 0 to a = 1 (0
+    when it never rises); monotone: it falls (end < start) and max_rise is at most
+    ``tolerance`` times the fall start - end (no barrier worth the name); plateau_end: the a at
+    which the loss has made ``fraction`` of its fall (linear between the points; NaN when it
+    does not fall). A plateau_end far from 0 is a flat start: a long plateau before the drop.
     """
 
     start: float
@@ -718,10 +719,15 @@ class LineShape:
     monotone: bool
     plateau_end: float
     fraction: float
+    tolerance: float
+
+    @property
+    def fall(self) -> float:
+        return self.start - self.end
 
 
 def line_shape(alphas: np.ndarray, losses: np.ndarray, fraction: float = 0.1,
-               tolerance: float = 1e-3) -> LineShape:
+               tolerance: float = 0.01) -> LineShape:
     """Read ``LineShape`` off the losses at ``alphas`` (the points with 0 <= a <= 1, sorted)."""
     alphas = np.asarray(alphas, dtype=np.float64)
     losses = np.asarray(losses, dtype=np.float64)
@@ -732,8 +738,8 @@ def line_shape(alphas: np.ndarray, losses: np.ndarray, fraction: float = 0.1,
     if seg.size < 2 or not np.all(np.isfinite(seg)):
         raise ValueError("line_shape needs finite losses at two or more points in [0, 1]")
     start, end = float(seg[0]), float(seg[-1])
-    rise = max(float(np.max(np.diff(seg))), 0.0)
-    monotone = rise <= tolerance * max(float(np.ptp(seg)), 1e-12)
+    rise = float(np.max(seg - np.minimum.accumulate(seg)))
+    monotone = end < start and rise <= tolerance * (start - end)
     plateau_end = math.nan
     if end < start:
         level = start - fraction * (start - end)
@@ -744,7 +750,8 @@ def line_shape(alphas: np.ndarray, losses: np.ndarray, fraction: float = 0.1,
             step = seg[k - 1] - seg[k]
             share = (seg[k - 1] - level) / step if step > 0.0 else 1.0
             plateau_end = float(a[k - 1] + share * (a[k] - a[k - 1]))
-    return LineShape(start, end, rise, bool(monotone), plateau_end, float(fraction))
+    return LineShape(start, end, rise, bool(monotone), plateau_end, float(fraction),
+                     float(tolerance))
 
 
 def filter_normalized_direction(

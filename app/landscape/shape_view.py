@@ -53,10 +53,16 @@ def line_summary(result: ShapeResult) -> str:
     except ValueError:  # fewer than two finite points in [0, 1]
         shape = None
     if shape is not None:
-        if shape.monotone:
+        if shape.monotone and shape.max_rise == 0.0:
             text += ", falling monotonically (no barrier on the way)"
+        elif shape.monotone:
+            text += (f", falling without a barrier (it climbs back by {shape.max_rise:.2g} at "
+                     f"most, under {100 * shape.tolerance:g} % of its fall)")
+        elif shape.fall > 0.0:
+            text += (f", with a bump: it climbs back by up to {shape.max_rise:.3g} on the way "
+                     f"({100 * shape.max_rise / shape.fall:.0f} % of its fall)")
         else:
-            text += f", with a bump: it rises by up to {shape.max_rise:.3g} on the way"
+            text += ", not falling: the trained parameters are no better on this line"
         at = f"\u03b1 = {shape.plateau_end:.2f}"
         if shape.plateau_end >= PLATEAU_ALPHA:
             text += f"; a plateau first: only by {at} has it made a tenth of its fall"

@@ -327,10 +327,15 @@ def test_line_shape_reads_plateaus_and_bumps():
     assert shape.monotone and shape.max_rise == 0.0
     assert shape.start == 1.0 and shape.end == pytest.approx(0.0, abs=1e-12)
     assert shape.plateau_end == pytest.approx(0.64)  # 10 % of the fall, 0.04 past 0.6
-    bump = 1.0 - a + 0.3 * np.exp(-((a - 0.5) / 0.1) ** 2)
+    # the barrier is the climb above the lowest loss reached, not one step's rise
+    # down to 0.6 at a = 0.4, up to 0.7 at a = 0.5 (in two steps of 0.05), down to 0 at a = 1
+    bump = np.interp(a, [-0.5, 0.4, 0.5, 1.0, 1.5], [1.5, 0.6, 0.7, 0.0, 0.5])
     shape = ls.line_shape(a, bump)
-    assert not shape.monotone and shape.max_rise > 0.05
+    assert not shape.monotone and shape.max_rise == pytest.approx(0.1)
+    assert shape.fall == pytest.approx(1.0)
+    wiggle = ls.line_shape(a, flat_then_drop + 0.005 * (np.abs(a - 0.3) < 0.01))
+    assert wiggle.monotone and wiggle.max_rise == pytest.approx(0.005)  # under 1 % of the fall
     rising = ls.line_shape(a, a)
-    assert np.isnan(rising.plateau_end) and not rising.monotone
+    assert np.isnan(rising.plateau_end) and not rising.monotone and rising.fall == -1.0
     with pytest.raises(ValueError, match="two or more"):
         ls.line_shape(a, np.full(41, np.nan))
