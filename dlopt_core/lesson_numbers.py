@@ -268,24 +268,27 @@ def _adam_valley() -> dict[str, str]:
 
 
 def _interpolation() -> dict[str, str]:
-    from .experiment import Experiment
-    from .landscape import interpolate, paper_situations
+    from .landscape import interpolate, line_shape, paper_situations, trace_training
 
     out = {}
     situations = paper_situations()
-    for key, tag in (("relu_net", "relu"), ("deep_linear", "linear")):
-        s = situations[key]
-        _, net, engine = Experiment.from_dict(s.experiment_dict()).build()
-        engine.run(s.steps)
-        line = interpolate(net, engine.theta_init[0], engine.theta[0], engine.X, engine.Y)
+    for key, tag in (("lstm", "lstm"), ("relu_net", "relu"), ("deep_linear", "linear")):
+        path = trace_training(situations[key], snapshots=1)
+        line = interpolate(path.model, path.thetas[0], path.thetas[-1], path.X, path.y)
         at = {round(float(a), 2): float(v) for a, v in zip(line.alphas, line.train_loss,
                                                              strict=True)}
-        for alpha in (0.0, 0.05, 0.1, 0.25, 1.0):
+        for alpha in (0.0, 0.05, 0.1, 0.25, 0.5):
             out[f"{tag}_{round(alpha * 100):d}"] = fixed(at[alpha], 3)
+        out[f"{tag}_100"] = sci(at[1.0]) if at[1.0] < 1e-3 else fixed(at[1.0], 3)
         out[f"{tag}_argmin"] = fixed(float(line.alphas[np.argmin(line.train_loss)]), 2)
-        start = float(engine.history.field("train_loss", 0)[0])
-        out[f"{tag}_takeoff"] = count(int(engine.history.steps_to_reach(start / 2,
-                                                                          "train_loss")[0]))
+        out[f"{tag}_plateau"] = fixed(line_shape(line.alphas, line.train_loss).plateau_end, 2)
+    s = situations["deep_linear"]
+    from .experiment import Experiment
+
+    _, _, engine = Experiment.from_dict(s.experiment_dict()).build()
+    engine.run(s.steps)
+    start = float(engine.history.field("train_loss", 0)[0])
+    out["linear_takeoff"] = count(int(engine.history.steps_to_reach(start / 2, "train_loss")[0]))
     return out
 
 
@@ -409,9 +412,10 @@ DEMOS: tuple[Demo, ...] = (
     Demo("adam_valley", "steps to f ≤ 10⁻⁶ in a valley with κ = 10, 100, 1000 from a point of "
          "f = 1: Adam along the axes, Adam turned by 45°, gradient descent; f of GD after the "
          "race of preset adam_valley_rotated", _adam_valley),
-    Demo("interp", "paper situations relu_net and deep_linear: the training loss along the "
-         "line at α = 0, 0.05, 0.1, 0.25, 1 (relu_5 is α = 0.05), where it is lowest, and the "
-         "step training halves its loss", _interpolation),
+    Demo("interp", "paper situations lstm, relu_net and deep_linear: the training loss along "
+         "the line at α = 0, 0.05, 0.1, 0.25, 0.5, 1 (relu_5 is α = 0.05), where it is lowest, "
+         "where it has made a tenth of its fall (plateau), and the step the deep linear model's "
+         "training halves its loss", _interpolation),
     Demo("eos", "preset edge_of_stability: sharpness at the start, 2/η, its peak and its last "
          "value (track_sharpness every 50 steps); the largest jump of the training loss",
          _edge_of_stability),

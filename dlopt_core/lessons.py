@@ -447,7 +447,8 @@ def _preset(pid: str, raw: Any, where: str) -> Preset:
             raise fail("a situation preset takes no function, function_params, start or steps")
     experiment = raw.get("experiment")
     if situation and experiment is None:  # the situation's own, for the network view
-        experiment = known[situation].experiment_dict()
+        own = getattr(known[situation], "experiment_dict", None)  # the LSTM has none
+        experiment = own() if own is not None else {}
     try:
         Experiment.from_dict(experiment)
     except ExperimentError as exc:
