@@ -1184,8 +1184,9 @@ def paper_situations() -> dict[str, Situation]:
             "momentum", {"lr": 0.05, "momentum": 0.9}, 32, 3000,
         ),
         "relu_net": PaperSituation(
-            "ReLU network", "The same with ReLU units: the line is again monotone, with a flat "
-            "start while few units are active and a sharp valley around the solution.",
+            "ReLU network", "The same with ReLU units: the loss falls monotonically along the "
+            "line, fastest at the start and ever more slowly towards the solution, with a shallow "
+            "minimum just past a = 1.",
             (2, 32, 32, 1), "relu", "bce", "circle", 400, 0.1, 0.25, "he", 0.1,
             "sgd", {"lr": 0.1}, 32, 3000,
         ),
@@ -1281,6 +1282,10 @@ class Challenge:
         return out
 
 
+def _plateau_grad_norm(point: Point) -> float:
+    return float(np.linalg.norm(_plateau().grad(*point)))
+
+
 def _challenges() -> dict[str, Challenge]:
     gd_lr, _ = gd_optimal(50.0)
     hb_lr, hb_mom, _ = momentum_optimal(50.0)
@@ -1314,9 +1319,10 @@ def _challenges() -> dict[str, Challenge]:
         ),
         Challenge(
             "plateau", "Plateau",
-            "Far from the basin the surface is almost flat (like a saturated tanh unit): the "
-            "gradient is about 1e-3.\nGradient descent creeps; Adam divides by the gradient's own "
-            "size and crosses the plateau at full speed.",
+            "Far from the basin the surface is almost flat (like a saturated tanh unit): at the "
+            f"start the gradient's norm is {_plateau_grad_norm((3.0, 1.0)):.1e}.\nGradient "
+            "descent creeps; Adam divides by the gradient's own size and crosses the plateau at "
+            "full speed.",
             "plateau", {}, (3.0, 1.0),
             (
                 ChallengeRun("sgd", {"lr": 0.5}, label="GD"),

@@ -295,3 +295,18 @@ def test_a_start_just_off_a_line_is_shown_and_kept(tab):
     assert fv.start_y.value() == 1e-6 and fv.start_y.text() == "1e-06"
     fv.start_x.setValue(1.2)  # editing x must not round y to 0, where no method could escape
     assert fv.start == (1.2, 1e-6)
+
+
+def test_a_lesson_preset_with_a_situation_trains_it_and_draws_the_line(tab, qtbot):
+    from app.landscape.tab import SHAPE_PAGE
+    from dlopt_core.lessons import load_presets
+
+    preset = load_presets()["interpolation_linear"]
+    tab.load_preset(preset)
+    sv = tab.shape
+    assert tab.views.currentIndex() == SHAPE_PAGE
+    assert sv.situation.currentData() == "deep_linear" and sv.busy
+    qtbot.waitUntil(lambda: sv.result is not None, timeout=4 * TIMEOUT)
+    alphas, losses = sv.line_points()
+    assert len(alphas) == 41 and np.all(np.isfinite(losses))
+    assert "Deep linear" in sv.banner.text()
