@@ -199,7 +199,8 @@ def test_a_comparison_question_opens_and_runs_its_own_race(window, qtbot):
     result = race.snapshot.result
     assert result.step == 1000 and result.target == 0.3  # the question's run and target
     assert race.steps.value() == 1000 and race.target.value() == 0.3
-    assert [s.optimizer.name for s in result.specs] == ["sgd", "momentum", "adam"]
+    assert [s.optimizer.name for s in result.specs] == [m["name"] for m in
+                                                        question.compute["models"]]
     assert window.playground.experiment.data.kind == "moons"
     assert len(race.snapshot.boundaries.points) == 160 != old_points  # the new data set
     assert race.results.rowCount() == 3 and len(race.toggle_boxes()) == 3
