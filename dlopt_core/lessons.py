@@ -19,8 +19,13 @@ A link ``[Try it: label](preset:ID)`` opens a preset of ``resources/lessons/pres
 
 Presets (``load_presets``) are named experiments for one of the app's tabs: ``playground`` (the
 experiment), ``compare`` (the experiment trained with each of ``optimizers``) and ``landscape``
-(``function`` of ``dlopt_core.landscape`` raced by ``optimizers``; the experiment is there for the
-network view).
+(``function`` of ``dlopt_core.landscape`` raced by ``optimizers``, or ``situation``, a key of
+``landscape.paper_situations()``, trained and drawn as the shape of its loss; the experiment is
+there for the network view).
+
+Numbers a lesson or a preset description quotes from a demo are written as placeholders,
+``{{name}}``, filled on loading from ``lessons/numbers.json`` (see ``dlopt_core.lesson_numbers``,
+which computes them with the engine and keeps that file in step).
 """
 
 from __future__ import annotations
@@ -31,7 +36,7 @@ import os
 import re
 import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -168,10 +173,14 @@ def parse_front_matter(text: str, name: str = "<lesson>") -> tuple[dict[str, Any
 
 
 def load_lesson(path: str | Path) -> Lesson:
-    """One lesson file; a problem raises ``LessonError`` naming the file."""
+    """One lesson file, its ``{{name}}`` placeholders filled from the ``numbers.json`` beside
+    it; a problem raises ``LessonError`` naming the file."""
+    from .lesson_numbers import fill_numbers
+
     path = Path(path)
     data = files.read_bytes(path, MAX_LESSON_BYTES, LessonError, path.name)
     header, body = parse_front_matter(files.decode_text(data, path.name, LessonError), path.name)
+    body = fill_numbers(body, path.name, path.parent)
     return Lesson(header["id"], header["title"], header["order"], header["presets"], body,
                   markdown_to_html(body), path.name)
 
@@ -379,6 +388,7 @@ class Preset:
     function_params: Mapping[str, Any] = field(default_factory=dict)
     start: tuple[float, float] | None = None
     steps: int = 0
+    situation: str = ""
 
     def build_experiment(self):
         """The validated ``Experiment``."""
@@ -454,7 +464,7 @@ def _preset(pid: str, raw: Any, where: str) -> Preset:
     if not isinstance(raw, Mapping):
         raise fail("expected an object {...}")
     allowed = {"title", "tab", "description", "experiment", "optimizers", "function",
-               "function_params", "start", "steps"}
+               "function_params", "start", "steps", "situation"}
     extra = sorted(set(raw) - allowed)
     if extra:
         raise fail(f"unknown key {extra[0]!r}; allowed keys are {', '.join(sorted(allowed))}")
@@ -464,7 +474,20 @@ def _preset(pid: str, raw: Any, where: str) -> Preset:
     for key in ("title", "description"):
         if not isinstance(raw.get(key), str) or not raw[key].strip():
             raise fail(f"{key} must be a non-empty string")
+    situation = raw.get("situation", "")
+    if situation:
+        from .landscape import paper_situations
+
+        known = paper_situations()
+        if tab != "landscape" or not isinstance(situation, str) or situation not in known:
+            raise fail(f"situation must name one of {', '.join(known)} in a landscape preset, "
+                       f"got {situation!r}")
+        if any(k in raw for k in ("function", "function_params", "start", "steps")):
+            raise fail("a situation preset takes no function, function_params, start or steps")
     experiment = raw.get("experiment")
+    if situation and experiment is None:  # the situation's own, for the network view
+        own = getattr(known[situation], "experiment_dict", None)  # the LSTM has none
+        experiment = own() if own is not None else {}
     try:
         Experiment.from_dict(experiment)
     except ExperimentError as exc:
@@ -480,7 +503,7 @@ def _preset(pid: str, raw: Any, where: str) -> Preset:
     if tab == "compare" and len(optimizers) < 2:
         raise fail("a compare preset needs at least two optimizers")
     function, params, start, steps = "", {}, None, 0
-    if tab == "landscape":
+    if tab == "landscape" and not situation:
         from .landscape import get_function
 
         function = raw.get("function", "")
@@ -504,11 +527,12 @@ def _preset(pid: str, raw: Any, where: str) -> Preset:
         steps = raw.get("steps", 200)
         if isinstance(steps, bool) or not isinstance(steps, int) or not 1 <= steps <= 100_000:
             raise fail(f"steps must be an integer from 1 to 100000, got {_short(steps)}")
-    elif any(k in raw for k in ("function", "function_params", "start", "steps")):
+    elif tab != "landscape" and any(k in raw for k in ("function", "function_params", "start",
+                                                      "steps")):
         raise fail("function, function_params, start and steps belong to landscape presets")
     return Preset(pid, raw["title"], tab, raw["description"], dict(experiment),
                   tuple(dict(o) for o in optimizers), function, dict(params),
-                  tuple(float(v) for v in start) if start else None, int(steps))
+                  tuple(float(v) for v in start) if start else None, int(steps), situation)
 
 
 def load_presets(path: str | Path | None = None) -> dict[str, Preset]:
@@ -521,7 +545,12 @@ def load_presets(path: str | Path | None = None) -> dict[str, Preset]:
     raw = files.load_json(path, LessonError, source=path.name)
     if not isinstance(raw, Mapping) or not isinstance(raw.get("presets"), Mapping):
         raise LessonError(f"{path.name}: expected {{\"version\": 1, \"presets\": {{...}}}}")
-    return {pid: _preset(pid, value, path.name) for pid, value in raw["presets"].items()}
+    presets = {pid: _preset(pid, value, path.name) for pid, value in raw["presets"].items()}
+    from .lesson_numbers import fill_numbers
+
+    return {pid: replace(p, description=fill_numbers(p.description, f"{path.name}: preset "
+                                                      f"{pid!r}", path.parent))
+            for pid, p in presets.items()}
 
 
 # =================================================================================================

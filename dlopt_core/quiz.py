@@ -32,6 +32,15 @@ overfits         yes/no: is the final ``metric`` more than ``factor`` (default 1
 identical_units  yes/no: are all units of hidden ``layer`` (default 0) still identical at the end
                  (same incoming weights and bias, within ``tol``, default 1e-9)
 
+Option order: a session shows the options of single, multiple and experiment questions in an
+order of its own (``shuffled``), drawn from the session's seed and the question's id, so that the
+position of an option says nothing about its truth. Options that speak about the others ("Both of
+the above", "None of them within 1000 steps", ``pinned_last``) keep their place at the end. A
+shuffled question is a complete question in display order (``options``, ``answer``), and
+``order`` maps it back to the bank, so grading, feedback and the saved progress (by id) need no
+translation; the answer of an experiment question is computed in the bank's order of its runs and
+mapped on grading.
+
 ``Progress`` keeps per-topic and per-question results in a JSON file written atomically after
 every answer; ``QuizSession`` runs one quiz in the modes ``topic``, ``mixed`` and ``mistakes``.
 Nothing here needs Qt.
@@ -40,6 +49,7 @@ Nothing here needs Qt.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 import math
 import os
@@ -117,6 +127,8 @@ class Question:
     preset: Any = None  # preset id (str) or experiment dict
     compute: Mapping[str, Any] | None = None
     source: str = ""
+    #: display position -> index in the bank's order of options; () when shown in bank order
+    order: tuple[int, ...] = ()
 
     def __hash__(self) -> int:  # the dict fields are not hashable; ids are unique in a bank
         return hash(self.id)
@@ -131,6 +143,21 @@ class Question:
     @property
     def topic_title(self) -> str:
         return TOPICS.get(self.topic, self.topic)
+
+    @property
+    def bank_options(self) -> tuple[str, ...]:
+        """The options in the order of the question file (for experiments: the order of the runs,
+        then "none of them")."""
+        if not self.order:
+            return self.options
+        out = [""] * len(self.options)
+        for shown, bank in enumerate(self.order):
+            out[bank] = self.options[shown]
+        return tuple(out)
+
+    def shown_index(self, bank_index: int) -> int:
+        """Where the option ``bank_index`` (in the file's order) is shown."""
+        return self.order.index(bank_index) if self.order else bank_index
 
 
 @dataclass
@@ -535,7 +562,7 @@ def run_experiment(question: Question) -> RunReport:
             notes.append(f" ({status[-1]} at step {int(engine.stop_step[m])})"
                          if engine.status[m] else "")
     if question.options and len(question.options) >= len(labels):
-        labels = list(question.options[: len(labels)])
+        labels = list(question.bank_options[: len(labels)])
     answer: int | bool
     lines: list[str] = []
     tied = False
@@ -594,8 +621,10 @@ def run_experiment(question: Question) -> RunReport:
 
 
 def compute_answer(question: Question) -> int | bool:
-    """The right answer of an experiment question, by running the engine (cached per process)."""
-    return run_experiment(question).answer
+    """The right answer of an experiment question, by running the engine (cached per process):
+    yes or no, or the index of the right option as ``question`` shows them."""
+    answer = run_experiment(question).answer
+    return answer if isinstance(answer, bool) else question.shown_index(answer)
 
 
 # =================================================================================================
@@ -678,6 +707,8 @@ def grade(question: Question, response: Any) -> Result:
     if question.type == "experiment":
         report = run_experiment(question)
         expected: Any = report.answer
+        if not isinstance(expected, bool):  # a run index: where that option is shown
+            expected = question.shown_index(expected)
         details = report.lines
     else:
         expected = question.answer
@@ -903,6 +934,64 @@ class Progress:
         return int(counts.get("right", 0)), int(counts.get("wrong", 0))
 
 
+# An option that speaks about the others: "All of the above", "Both of the above statements are
+# true", "None of them within 1000 steps", "Neither", "None of these".
+_ABOUT_THE_OTHERS = re.compile(
+    r"^\s*(?:all|both|none|neither)\b(?:\s+(?:of\s+)?(?:the\s+)?(?:above|them|these|those)\b|"
+    r"\s*$|\s+within\b)|\b(?:all|none|both|neither)\s+of\s+the\s+above\b",
+    re.IGNORECASE)
+
+
+def pinned_last(question: Question) -> int:
+    """How many of the last options (in the bank's order) keep their place when shuffled.
+
+    An option about the others ("All of the above", "Both of the above", "None of them") only
+    makes sense after them; so does the "none of them" option a ``first_to_reach`` experiment may
+    add after its runs. The pinned options are the trailing ones of either kind.
+    """
+    options = question.bank_options
+    pinned = 0
+    while pinned < len(options) and _ABOUT_THE_OTHERS.search(options[-1 - pinned]):
+        pinned += 1
+    compute = question.compute or {}
+    if compute.get("kind") == "first_to_reach":
+        runs = len(compute.get("models", compute.get("variants", ())))
+        pinned = max(pinned, len(options) - runs)
+    return pinned
+
+
+def option_order(question: Question, seed: int) -> tuple[int, ...]:
+    """The display order of ``question``'s options in a session with ``seed``: position -> bank
+    index. Seeded by the session seed and the question id (the same for every platform and
+    Python run); yes/no and numeric questions have no options to order."""
+    n = len(question.options)
+    if question.response_type not in ("single", "multiple") or n < 2:
+        return tuple(range(n))
+    free = list(range(n - pinned_last(question)))
+    random.Random(f"{seed}:{question.id}").shuffle(free)
+    return tuple(free) + tuple(range(len(free), n))
+
+
+def shuffled(question: Question, seed: int) -> Question:
+    """``question`` with its options in the order ``option_order(question, seed)`` and its
+    answer mapped to it (experiment answers are mapped when graded). A question that is already
+    shuffled is first put back into the bank's order."""
+    bank = question.bank_options
+    base = question.answer
+    if question.order and question.type in ("single", "multiple"):
+        base = (question.order[base] if question.type == "single"
+                else tuple(sorted(question.order[a] for a in base)))
+    order = option_order(question, seed)
+    answer = base
+    if question.type == "single":
+        answer = order.index(base)
+    elif question.type == "multiple":
+        answer = tuple(sorted(order.index(a) for a in base))
+    identity = order == tuple(range(len(order)))
+    return dataclasses.replace(question, options=tuple(bank[i] for i in order), answer=answer,
+                               order=() if identity else order)
+
+
 def select_questions(
     questions: Sequence[Question], mode: str = "mixed", topic: str | None = None,
     n: int | None = None, seed: int = 0, progress: Progress | None = None,
@@ -936,16 +1025,23 @@ class QuizSession:
     """One quiz: the chosen questions, where we are, and the score.
 
     ``current`` is the question to answer; ``answer(response)`` grades it, records it in the
-    progress (saved at once) and moves on; ``skip()`` moves on without an answer.
+    progress (saved at once) and moves on; ``skip()`` moves on without an answer. The options
+    are shown in an order drawn from ``seed`` (``shuffled``) unless ``shuffle`` is false.
+    ``given=True`` asks ``questions`` as they are, in that order (``mode`` is then only recorded).
     """
 
     def __init__(
         self, questions: Sequence[Question], progress: Progress | None = None, *,
         mode: str = "mixed", topic: str | None = None, n: int | None = None, seed: int = 0,
+        shuffle: bool = True, given: bool = False,
     ):
         self.progress = progress if progress is not None else Progress(None)
-        self.mode, self.topic = mode, topic
-        self.questions = select_questions(questions, mode, topic, n, seed, self.progress)
+        self.mode, self.topic, self.seed = mode, topic, seed
+        if mode not in MODES:
+            raise QuizError(f"mode {mode!r} is not one of {', '.join(MODES)}")
+        chosen = list(questions[:n] if n is not None else questions) if given else \
+            select_questions(questions, mode, topic, n, seed, self.progress)
+        self.questions = [shuffled(q, seed) for q in chosen] if shuffle else chosen
         self.index = 0
         self.results: list[tuple[str, bool]] = []
         self.session_id = self.progress.start_session(mode, topic, len(self.questions))
