@@ -30,7 +30,8 @@ DATA_KINDS = (*datasets.GENERATORS, "csv", *datasets.REAL_DATASETS)
 
 
 class ExperimentError(ValueError):
-    """A config value that cannot be used; the message names the field and what is allowed."""
+    """A config file or value that cannot be used, or an engine too large for memory; the
+    message names the file, the field and what is allowed."""
 
 
 def memory_estimate(layer_sizes: Sequence[int], n_models: int, batch_rows: int,

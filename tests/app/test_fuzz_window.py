@@ -64,7 +64,7 @@ def window(qtbot, dialogs):
     assert win.playground.controller.thread.isFinished()
 
 
-@FUZZ
+@settings(FUZZ, max_examples=25)
 @given(st.one_of(experiment_text(), st.binary(max_size=60)))
 def test_file_open(window, qtbot, dialogs, tmp_path, content):
     path = tmp_path / "fuzzed.json"
