@@ -23,6 +23,8 @@ from PySide6.QtCore import QPointF, Qt, Signal
 from PySide6.QtGui import QColor, QFont
 from PySide6.QtWidgets import QCheckBox, QGridLayout, QHBoxLayout, QVBoxLayout, QWidget
 
+from app.log_axis import DEFAULT_RANGE, set_log_y
+
 TRAIN_COLOR = QColor(36, 110, 196)
 VAL_COLOR = QColor(232, 118, 28)
 LR_COLOR = QColor(96, 70, 160)
@@ -378,7 +380,7 @@ class MetricPlot(pg.PlotWidget):
     def set_log(self, on: bool) -> None:
         if on != self._log:
             self._log = on
-            self.getPlotItem().setLogMode(False, on)
+            set_log_y(self.getPlotItem(), on)
             self._redraw()
 
     def set_smoothing(self, on: bool) -> None:
@@ -431,7 +433,8 @@ class MetricPlot(pg.PlotWidget):
                 continue
             x_hi = max(x_hi, float(x[-1]))
             parts.append(np.log10(np.maximum(y, 1e-300)) if self._log else np.asarray(y))
-        if not parts:
+        if not parts:  # nothing finite to show: a default range, never an old one
+            self.getViewBox().setRange(xRange=DEFAULT_RANGE, yRange=DEFAULT_RANGE, padding=0.0)
             return
         starts = [p[0] for p in parts]
         for band in self._band_items.values():
@@ -440,7 +443,7 @@ class MetricPlot(pg.PlotWidget):
         for line in self._markers.values():
             if line.isVisible():
                 x_hi = max(x_hi, float(line.value()))
-        values = np.concatenate(parts)
+        values = np.clip(np.concatenate(parts), -1e300, 1e300)  # spans stay finite
         if self.marker("diverged") is not None:
             lo, hi = blowup_range(values, max(starts), self._log)
         else:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QSettings, Qt
+from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QMainWindow, QMessageBox, QTabWidget, QWidget
 
@@ -47,6 +47,7 @@ class MainWindow(QMainWindow):
         self.path: str | None = None
         self._pending_path: str | None = None
         self._closed = False
+        self.startup_problems: list[str] = []  # damaged user files, shown once after start-up
         if experiment is None and persist:
             experiment, self.path = self._restored_experiment()
         self.tabs = QTabWidget()
@@ -79,6 +80,16 @@ class MainWindow(QMainWindow):
             self.set_backend(saved)
         self._check_backend(saved)
         self._update_title()
+        if self.quiz.progress.load_error:
+            self.startup_problems.append(f"{self.quiz.progress.load_error}.")
+        if self.startup_problems:
+            QTimer.singleShot(0, self._show_startup_problems)
+
+    def _show_startup_problems(self) -> None:
+        """Say once what was damaged and what was done about it (nothing is lost silently)."""
+        if self.show_dialogs and self.startup_problems and not self._closed:
+            QMessageBox.warning(self, "Damaged files were set aside",
+                                "\n\n".join(self.startup_problems))
 
     @staticmethod
     def _usable(name: str) -> bool:
@@ -202,7 +213,9 @@ class MainWindow(QMainWindow):
         return True
 
     def save(self) -> bool:
-        if self.path is None:
+        """Write the experiment to its file; while an opened file is still being built, the
+        window's path is still the previous file's, so ask for a name instead."""
+        if self.path is None or self._pending_path is not None:
             return self.save_as()
         return self._write(self.path)
 
@@ -338,15 +351,24 @@ class MainWindow(QMainWindow):
 
     # -- persistence ------------------------------------------------------------------------------
     def _restored_experiment(self) -> tuple[Experiment | None, str | None]:
+        """The experiment of the last session. A damaged one is moved aside (to the setting
+        ``session/experiment_damaged``), reported once in ``startup_problems``, and the example
+        is used instead."""
         text = self.settings.value("session/experiment", "")
         if not text:
             return None, None
         try:
-            exp = Experiment.from_json(str(text))
-        except ExperimentError:
+            exp = Experiment.from_json(str(text), source="the saved session")
+        except ExperimentError as exc:
+            self.settings.setValue("session/experiment_damaged", str(text))
+            self.settings.remove("session/experiment")
+            self.settings.remove("session/path")
+            self.startup_problems.append(
+                f"The experiment of the last session could not be restored: {exc}. It was "
+                "moved aside (setting session/experiment_damaged); the example is shown instead.")
             return None, None
-        path = self.settings.value("session/path", "") or None
-        return exp, (str(path) if path else None)
+        path = self.settings.value("session/path", "")
+        return exp, (path if isinstance(path, str) and path else None)
 
     def _restore_geometry(self) -> None:
         geometry = self.settings.value("window/geometry")
@@ -362,7 +384,7 @@ class MainWindow(QMainWindow):
         index = self.settings.value("window/tab", 0)
         try:
             self.tabs.setCurrentIndex(int(index))
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             pass
 
     def _save_settings(self) -> None:

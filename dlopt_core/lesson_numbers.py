@@ -30,6 +30,8 @@ from typing import Any
 
 import numpy as np
 
+from . import files
+
 NUMBERS_FILE = "numbers.json"
 PLACEHOLDER = re.compile(r"\{\{\s*([a-z0-9_]+(?:\.[a-z0-9_]+)+)\s*\}\}")
 _SUPERSCRIPT = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
@@ -90,10 +92,7 @@ def load_numbers(folder: str | Path | None = None) -> dict[str, str]:
     cached = _LOADED.get(path)
     if cached is not None and cached[0] == mtime:
         return cached[1]
-    try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise LessonError(f"{NUMBERS_FILE}: cannot be read ({exc})") from None
+    raw = files.load_json(path, LessonError, source=NUMBERS_FILE)
     if not isinstance(raw, dict) or not all(isinstance(v, str) for v in raw.values()):
         raise LessonError(f"{NUMBERS_FILE}: expected {{\"name\": \"text\", ...}}")
     _LOADED[path] = (mtime, raw)
@@ -140,9 +139,9 @@ class Demo:
 
 
 def _raw_preset(pid: str) -> dict[str, Any]:
-    from .lessons import default_presets_path
+    from .lessons import LessonError, default_presets_path
 
-    raw = json.loads(default_presets_path().read_text(encoding="utf-8"))
+    raw = files.load_json(default_presets_path(), LessonError)
     return raw["presets"][pid]
 
 

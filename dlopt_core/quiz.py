@@ -65,6 +65,7 @@ from typing import Any
 
 import numpy as np
 
+from . import files
 from .lessons import resources_dir
 
 TOPICS: dict[str, str] = {
@@ -187,8 +188,13 @@ def _is_int(value: Any) -> bool:
 
 
 def _is_number(value: Any) -> bool:
-    return (isinstance(value, int | float | np.integer | np.floating)
-            and not isinstance(value, bool | np.bool_) and math.isfinite(float(value)))
+    if not isinstance(value, int | float | np.integer | np.floating) or isinstance(
+            value, bool | np.bool_):
+        return False
+    try:
+        return math.isfinite(float(value))
+    except OverflowError:  # an integer beyond the float range
+        return False
 
 
 def _check_options(raw: Mapping[str, Any], need: int | None = None) -> tuple[str, ...]:
@@ -315,7 +321,7 @@ def parse_question(raw: Any, source: str = "", default_topic: str | None = None)
     if qtype not in TYPES:
         raise QuizError(f"type {qtype!r} is not one of {', '.join(TYPES)}")
     topic = raw.get("topic", default_topic)
-    if topic not in TOPICS:
+    if not isinstance(topic, str) or topic not in TOPICS:
         raise QuizError(f"topic {topic!r} is not one of {', '.join(TOPICS)}")
     difficulty = raw.get("difficulty")
     if not _is_int(difficulty) or not 1 <= difficulty <= 3:
@@ -435,17 +441,16 @@ def load_bank(folder: str | Path | None = None) -> QuizBank:
     seen: dict[str, str] = {}
     for path in sorted(folder.glob("*.json")):
         name = path.name
-        try:
-            raw = json.loads(path.read_text(encoding="utf-8"), object_pairs_hook=_pairs)
-        except (OSError, UnicodeDecodeError) as exc:
-            bank.errors.append(f"{name}: cannot be read ({exc})")
-            continue
-        except json.JSONDecodeError as exc:
-            bank.errors.append(f"{name}: not valid JSON: {exc.msg} at line {exc.lineno}, "
-                               f"column {exc.colno}")
+        try:  # a repeated key is reported per question, by parse_question
+            raw = files.load_json(path, QuizError, source=name, object_pairs_hook=_pairs)
+        except QuizError as exc:
+            bank.errors.append(str(exc))
             continue
         default_topic = None
         if isinstance(raw, Mapping):
+            if raw.get(_DUPLICATES):
+                bank.errors.append(f"{name}: key {raw[_DUPLICATES][0]!r} is given twice")
+                continue
             default_topic = raw.get("topic")
             items = raw.get("questions")
         else:
@@ -774,6 +779,51 @@ def _now() -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%S")
 
 
+MAX_COUNT = 10**9
+
+
+def _count(value: Any) -> bool:
+    return _is_int(value) and 0 <= value <= MAX_COUNT
+
+
+def _optional_str(value: Any) -> bool:
+    return value is None or isinstance(value, str)
+
+
+# what each entry of a progress file may hold: key -> (check, what it must be)
+_COUNT = (_count, f"a whole number from 0 to {MAX_COUNT}")
+_TEXT = (lambda v: isinstance(v, str), "a string")
+_TOPIC_FIELDS = {"right": _COUNT, "wrong": _COUNT}
+_QUESTION_FIELDS = {"right": _COUNT, "wrong": _COUNT,
+                    "last": (lambda v: v in ("right", "wrong"), '"right" or "wrong"'),
+                    "topic": _TEXT, "time": _TEXT}
+_SESSION_FIELDS = {"id": _TEXT, "mode": _TEXT, "topic": (_optional_str, "a string or null"),
+                   "started": _TEXT, "last": _TEXT, "total": _COUNT, "answered": _COUNT,
+                   "right": _COUNT}
+
+
+def _entry(raw: Any, where: str, fields: Mapping[str, tuple[Any, str]]) -> dict[str, Any]:
+    """A copy of one progress entry after checking every key against ``fields``."""
+    if not isinstance(raw, Mapping):
+        raise QuizError(f"{where}: expected an object")
+    for key, value in raw.items():
+        if key not in fields:
+            raise QuizError(f"{where}: unknown key {key!r}")
+        check, what = fields[key]
+        if not check(value):
+            shown = json.dumps(value)[:40] if not isinstance(value, Mapping | list) else \
+                type(value).__name__
+            raise QuizError(f"{where}.{key}: expected {what}, got {shown}")
+    return dict(raw)
+
+
+def _entries(raw: Any, where: str, fields: Mapping[str, tuple[Any, str]]
+             ) -> dict[str, dict[str, Any]]:
+    if not isinstance(raw, Mapping):
+        raise QuizError(f"{where}: expected an object")
+    return {key: _entry(value, f"{where}[{key!r}]", fields) for key, value in raw.items()}
+
+
 class Progress:
     """Results so far: per topic (right, wrong), per question (last result and counts) and per
     session (score). ``path=None`` keeps it in memory only.
@@ -791,35 +841,47 @@ class Progress:
 
     @classmethod
     def load(cls, path: str | Path | None) -> Progress:
-        """The progress saved at ``path``; empty if there is none. A damaged file is moved aside
-        (``.damaged`` suffix), reported in ``load_error``, and replaced by empty progress."""
+        """The progress saved at ``path``; empty if there is none.
+
+        A damaged file (not JSON, beyond the ``files`` limits, or an entry of the wrong shape) is
+        moved aside with the suffix ``.damaged`` and replaced by empty progress; ``load_error``
+        then says so in a sentence for the user. A path that is not a regular file (a folder, a
+        device, a pipe) is left alone and the progress is kept in memory only.
+        """
         progress = cls(path)
         if progress.path is None or not progress.path.exists():
             return progress
+        name = progress.path.name
         try:
-            progress._read(json.loads(progress.path.read_text(encoding="utf-8")))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError, QuizError, TypeError,
-                ValueError, AttributeError) as exc:
+            progress._read(files.load_json(progress.path, QuizError, source=name))
+        except QuizError as exc:
+            if not files.is_regular_file(progress.path):
+                progress = cls(None)
+                progress.load_error = (f"{exc}; the quiz progress is not saved this time")
+                return progress
             progress = cls(path)
-            progress.load_error = f"{progress.path.name}: unreadable progress ({exc})"
-            try:
-                os.replace(progress.path, progress.path.with_name(progress.path.name + ".damaged"))
-            except OSError:
-                pass
+            moved = files.move_aside(progress.path)
+            where = f"moved aside to {moved.name}" if moved else "could not be moved aside"
+            progress.load_error = (f"{name} was damaged ({exc}); it was {where} and the quiz "
+                                   "progress starts afresh")
         return progress
 
     def _read(self, raw: Any) -> None:
         if not isinstance(raw, Mapping) or raw.get("version") != PROGRESS_VERSION:
             raise QuizError("not a version 1 progress file")
-        topics, questions = raw.get("topics", {}), raw.get("questions", {})
+        extra = sorted(set(raw) - {"version", "topics", "questions", "sessions"})
+        if extra:
+            raise QuizError(f"unknown key {extra[0]!r}")
+        topics = _entries(raw.get("topics", {}), "topics", _TOPIC_FIELDS)
+        questions = _entries(raw.get("questions", {}), "questions", _QUESTION_FIELDS)
         sessions = raw.get("sessions", [])
-        if not (isinstance(topics, Mapping) and isinstance(questions, Mapping)
-                and isinstance(sessions, list)):
-            raise QuizError("malformed progress file")
-        self.topics = {str(t): {"right": int(v.get("right", 0)), "wrong": int(v.get("wrong", 0))}
-                       for t, v in topics.items() if isinstance(v, Mapping)}
-        self.questions = {str(q): dict(v) for q, v in questions.items() if isinstance(v, Mapping)}
-        self.sessions = [dict(s) for s in sessions if isinstance(s, Mapping)]
+        if not isinstance(sessions, list):
+            raise QuizError("sessions: expected a list")
+        self.topics = {t: {"right": v.get("right", 0), "wrong": v.get("wrong", 0)}
+                       for t, v in topics.items()}
+        self.questions = questions
+        self.sessions = [_entry(s, f"sessions[{i}]", _SESSION_FIELDS)
+                         for i, s in enumerate(sessions)]
 
     def to_dict(self) -> dict[str, Any]:
         return {"version": PROGRESS_VERSION, "topics": self.topics, "questions": self.questions,

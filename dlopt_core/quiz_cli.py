@@ -86,10 +86,17 @@ def _options(args: argparse.Namespace) -> tuple[str, str | None, Path, Path]:
 
 
 def _ask(prompt: str, out: TextIO) -> str:
-    """One line from stdin; ``EOFError`` at the end of input."""
+    """One line from stdin; ``EOFError`` at the end of input, or when there is no input at all
+    (stdin closed: Python then has no ``sys.stdin``)."""
     out.write(prompt)
     out.flush()
-    line = sys.stdin.readline()
+    stream = sys.stdin
+    if stream is None:
+        raise EOFError
+    try:
+        line = stream.readline()
+    except (OSError, ValueError):  # a closed or unreadable stream ends the input too
+        raise EOFError from None
     if not line:
         raise EOFError
     if not _interactive():
@@ -178,7 +185,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             sys.stderr.write(f"dlopt-quiz: warning: {problem}\n")
         progress = Progress.load(progress_path)
         if progress.load_error:
-            sys.stderr.write(f"dlopt-quiz: warning: {progress.load_error}; starting afresh\n")
+            sys.stderr.write(f"dlopt-quiz: warning: {progress.load_error}\n")
         seed = args.seed if args.seed is not None else random.randrange(1_000_000)
         session = QuizSession(bank.questions, progress, mode=mode, topic=topic, n=args.n,
                               seed=seed)

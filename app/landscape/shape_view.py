@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 
 from app.landscape.common import HeatMap, log_field, narrow, scrolled, section, small_plot
 from app.landscape.shape_worker import DIRECTIONS, ShapeController, ShapeResult, ShapeSource
+from app.log_axis import set_log_y
 from app.plots import TRAIN_COLOR, VAL_COLOR, EmptyNote
 from app.widgets.banner import Banner
 from dlopt_core import landscape as ls
@@ -227,7 +228,7 @@ class ShapeView(QWidget):
         self.line_plot.setToolTip("Train and validation loss at (1 \u2212 \u03b1) \u03b8\u2080 + "
                                   "\u03b1 \u03b8\u2081: \u03b8\u2080 the initial, \u03b8\u2081 the "
                                   "trained parameters (Goodfellow, Vinyals & Saxe 2015)")
-        self.log_box.toggled.connect(lambda on: item.setLogMode(False, on))
+        self.log_box.toggled.connect(lambda on: set_log_y(item, on))
 
         self.map = HeatMap("a (direction 1)", "b (direction 2)", "log\u2081\u2080 loss")
         self.map.value_name = "loss"

@@ -380,9 +380,7 @@ class QuizTab(QWidget):
         else:
             self.bank_banner.clear()
         if self.progress.load_error:
-            self.progress_banner.show_message(
-                "warning", f"{self.progress.load_error}. It was kept beside it with the suffix "
-                "\u201c.damaged\u201d; your progress starts afresh.")
+            self.progress_banner.show_message("warning", f"{self.progress.load_error}.")
         else:
             self.progress_banner.clear()
 

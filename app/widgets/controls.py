@@ -1,5 +1,5 @@
-"""Small input widgets: number boxes that leave the Playground's keys alone, a spin box for
-numbers of any magnitude and a log-scale slider."""
+"""Small input widgets: number boxes that leave the Playground's keys alone, spin boxes for
+numbers of any magnitude and for large whole numbers, and a log-scale slider."""
 
 from __future__ import annotations
 
@@ -35,6 +35,20 @@ class _LeavesShortcutKeys:
 
 class IntSpinBox(_LeavesShortcutKeys, QSpinBox):
     """A QSpinBox that leaves Space, S and R to the window's shortcuts."""
+
+
+class WholeSpinBox(_LeavesShortcutKeys, QDoubleSpinBox):
+    """A spin box for whole numbers beyond a ``QSpinBox``'s 32-bit range (seeds up to 2^32 - 1):
+    a double spin box without decimals, exact up to 2^53. ``int_value()`` gives the int."""
+
+    def __init__(self, low: int = 0, high: int = 2**32 - 1, parent: QWidget | None = None
+                 ) -> None:
+        super().__init__(parent)
+        self.setDecimals(0)
+        self.setRange(float(low), float(high))
+
+    def int_value(self) -> int:
+        return int(round(self.value()))
 
 
 class SciSpinBox(_LeavesShortcutKeys, QDoubleSpinBox):
