@@ -61,7 +61,9 @@ class MainWindow(QMainWindow):
             self.tabs.addTab(tab, tab.title)
         self.setCentralWidget(self.tabs)
         self._wire_tabs()
-        self.statusBar().addPermanentWidget(self.playground.status, 1)
+        # sized to its content at the right: the room on the left shows transient messages
+        # ("saved …"); with a stretch it would take the whole bar and they would never show
+        self.statusBar().addPermanentWidget(self.playground.status)
         self.statusBar().setSizeGripEnabled(True)
         self._make_menus()
         self.playground.experimentEdited.connect(lambda: self.setWindowModified(True))
@@ -311,8 +313,9 @@ class MainWindow(QMainWindow):
                        for menu, text, keys in self.shortcut_rows())
         return ("<table cellspacing='0' cellpadding='4'><tr><th align='left'>Keys</th>"
                 "<th align='left'>Command</th><th align='left'>Where</th></tr>"
-                f"{body}</table><p>Space, S and R drive the Playground while it is shown; on "
-                "the other tabs they type into the controls as usual.</p>")
+                f"{body}</table><p>Space, S and R drive the Playground while it is shown, also "
+                "from a number box (no number contains them); in text fields and on the other "
+                "tabs they reach the controls as usual.</p>")
 
     def show_shortcuts(self) -> None:
         """Help ▸ Keyboard Shortcuts: every key of the app in one table."""
@@ -436,19 +439,24 @@ class MainWindow(QMainWindow):
         self.playground.set_experiment(exp)
         self.setWindowModified(True)
         self.select_tab("Playground")
+        # the tab itself takes the focus (not the first number box of its panels), so that
+        # Space, S and R drive the run at once
+        self.playground.setFocus(Qt.FocusReason.OtherFocusReason)
 
-    def open_in_compare(self, exp: Experiment, optimizers: list) -> None:
-        """Show ``exp`` in the Playground (the race trains on its data) and race ``optimizers``."""
-        self.playground.set_experiment(exp)
+    def open_in_compare(self, exp: Experiment, optimizers: list, steps: int = 0,
+                        target: float | None = None) -> None:
+        """Show ``exp`` in the Playground (the race trains on its data) and race ``optimizers``
+        at once: the previous race's curves and results go, ``steps`` (0: the tab's own) and
+        ``target`` (None: the tab's own) are the new race's."""
         try:
             configs = [_race_config(dict(d)) for d in optimizers]
         except (KeyError, TypeError, ValueError) as exc:
             QMessageBox.warning(self, "Cannot open this comparison", str(exc))
             return
-        if configs:
-            self.compare.race.set_configs(configs[:8])
+        self.playground.set_experiment(exp)
+        self.setWindowModified(True)
         self.select_tab("Compare")
-        self.compare.pages.setCurrentWidget(self.compare.race)
+        self.compare.show_race(configs[:8], steps=steps, target=target)
 
     def open_preset(self, preset) -> None:
         """Open a lesson or quiz preset in the tab it names."""
@@ -457,9 +465,11 @@ class MainWindow(QMainWindow):
                 self.landscape.load_preset(preset)
                 self.select_tab("Landscape")
             elif preset.tab == "compare":
-                self.open_in_compare(preset.build_experiment(), list(preset.optimizers))
+                self.open_in_compare(preset.build_experiment(), list(preset.optimizers),
+                                     preset.steps, preset.target)
             else:
                 self.open_in_playground(preset.build_experiment())
+                self.playground.play(True)  # "Try it" shows the run, not a paused start
         except (ExperimentError, ValueError) as exc:
             QMessageBox.warning(self, "Cannot open this preset", f"{preset.title}: {exc}")
             return

@@ -25,7 +25,7 @@ from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
 from app.exit_guard import stop_at_exit
 from dlopt_core import features
 from dlopt_core.datasets import Dataset
-from dlopt_core.engine import FIELDS, Engine, TrainConfig
+from dlopt_core.engine import ENVELOPE_FIELDS, FIELDS, Engine, TrainConfig
 from dlopt_core.experiment import Experiment
 from dlopt_core.kernels import rules
 from dlopt_core.network import Network
@@ -81,6 +81,8 @@ class Snapshot:
     epoch: float
     history_steps: np.ndarray
     history: dict[str, np.ndarray]  # FIELDS -> values at history_steps
+    # ENVELOPE_FIELDS -> (lowest, highest) value behind each of history_steps (see History)
+    history_bands: dict[str, tuple[np.ndarray, np.ndarray]]
     theta: np.ndarray
     prev_theta: np.ndarray | None  # the parameters one step earlier, when known
     slots: np.ndarray  # (3, P)
@@ -560,6 +562,7 @@ class TrainingWorker(QObject):
             epoch=_shown_step(e) / e.steps_per_epoch,
             history_steps=h.steps,
             history={name: h.field(name, 0) for name in FIELDS},
+            history_bands={name: h.envelope(name, 0) for name in ENVELOPE_FIELDS},
             theta=theta,
             prev_theta=self._prev_theta.copy() if fresh else None,
             slots=e.slots[0].copy(),

@@ -375,7 +375,9 @@ class Preset:
 
     experiment: a dict for ``Experiment.from_dict``; optimizers: optimizer dicts (``name``, its
     hyper-parameters, optional ``label``, ``schedule`` dict, and for the landscape ``clip_norm``
-    and ``noise``); function, function_params, start, steps: the landscape race.
+    and ``noise``); function, function_params, start, steps: the landscape race. A compare
+    preset may set steps (the race's length; 0: the tab's own) and target (the validation loss
+    whose first crossing the race times; 0: none), as a quiz question's race does.
     """
 
     id: str
@@ -389,6 +391,7 @@ class Preset:
     start: tuple[float, float] | None = None
     steps: int = 0
     situation: str = ""
+    target: float = 0.0
 
     def build_experiment(self):
         """The validated ``Experiment``."""

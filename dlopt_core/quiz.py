@@ -80,6 +80,8 @@ TOPICS: dict[str, str] = {
 TYPES = ("single", "multiple", "yesno", "numeric", "experiment")
 MODES = ("topic", "mixed", "mistakes")
 METRICS = ("train_loss", "val_loss", "train_error", "val_error")
+METRIC_WORDS = {"train_loss": "training loss", "val_loss": "validation loss",
+                "train_error": "training error", "val_error": "validation error"}
 CHOICE_KINDS = ("first_to_reach", "lower_final")
 YESNO_KINDS = ("diverges", "stops_early", "overfits", "identical_units")
 COMPUTE_KINDS = CHOICE_KINDS + YESNO_KINDS
@@ -566,11 +568,18 @@ def run_experiment(question: Question) -> RunReport:
     answer: int | bool
     lines: list[str] = []
     tied = False
+    words = METRIC_WORDS[metric]
+    percent = metric.endswith("_error") and engines[0].network.loss != "mse"
+
+    def show(value: float) -> str:
+        """A value of the metric as the app shows it: errors of classifiers in per cent."""
+        return f"{100.0 * value:.3g}%" if percent and math.isfinite(value) else f"{value:.4g}"
+
     if kind == "first_to_reach":
         target = float(compute["target"])
         for lab, r, st in zip(labels, reach, notes, strict=True):
-            when = f"reached {metric} ≤ {target:g} at step {r}" if r >= 0 else \
-                f"did not reach {metric} ≤ {target:g} in {steps} steps"
+            when = f"reached {words} ≤ {show(target)} at step {r}" if r >= 0 else \
+                f"did not reach {words} ≤ {show(target)} in {steps} steps"
             lines.append(f"{lab}: {when}{st}")
         hits = [(r, i) for i, r in enumerate(reach) if r >= 0]
         tied = len(hits) > 1 and sorted(hits)[0][0] == sorted(hits)[1][0]
@@ -583,25 +592,25 @@ def run_experiment(question: Question) -> RunReport:
                             "add a 'none of them' option or change the target")
     elif kind == "lower_final":
         for lab, v, st in zip(labels, final, notes, strict=True):
-            lines.append(f"{lab}: final {metric} = {v:.4g}{st}")
+            lines.append(f"{lab}: final {words} = {show(v)}{st}")
         answer = int(np.argmin(final))
         tied = sum(v == final[answer] for v in final) > 1
     elif kind == "diverges":
         engine = engines[0]
         answer = engine.status_name(0) == "diverged"
         lines.append(f"diverged at step {int(engine.diverged_step[0])}" if answer else
-                     f"still finite after {steps} steps; final {metric} = {final[0]:.4g}")
+                     f"still finite after {steps} steps; final {words} = {show(final[0])}")
     elif kind == "stops_early":
         engine = engines[0]
         answer = engine.status_name(0) == "early_stopped"
         lines.append(f"early stopping ended the run at step {int(engine.stop_step[0])}; best "
-                     f"val_loss {engine.history.best_val_loss[0]:.4g} at step "
+                     f"validation loss {engine.history.best_val_loss[0]:.4g} at step "
                      f"{int(engine.history.best_val_step[0])}" if answer else
                      f"ran all {steps} steps without stopping{notes[0]}")
     elif kind == "overfits":
         factor = float(compute.get("factor", 1.5))
         answer = bool(final[0] > factor * best[0])
-        lines.append(f"best {metric} = {best[0]:.4g}, final {metric} = {final[0]:.4g} "
+        lines.append(f"best {words} = {show(best[0])}, final {words} = {show(final[0])} "
                      f"(ratio {final[0] / best[0] if best[0] > 0 else math.inf:.3g}; "
                      f"threshold {factor:g})")
     else:  # identical_units

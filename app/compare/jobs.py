@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
+from app.colors import CLASS_COLORS
 from dlopt_core.compare import BoundaryGrid, RaceResult
 
 Report = Callable[[float, Any], None]
@@ -209,12 +210,6 @@ class JobRunner(QObject):
 
 
 # -- decision boundaries for the race ------------------------------------------------------------
-CLASS_COLORS = np.array([
-    (31, 119, 180), (230, 120, 20), (44, 160, 44), (214, 39, 40),
-    (148, 103, 189), (140, 86, 75), (227, 119, 194), (23, 190, 207),
-], dtype=np.float64)
-
-
 @dataclass(frozen=True)
 class BoundaryImages:
     """Decision-boundary pictures: ``images[m]`` is (n, n, 3) uint8, row 0 at ``bounds[2]``."""
@@ -223,6 +218,7 @@ class BoundaryImages:
     images: tuple[np.ndarray, ...]
     points: np.ndarray  # raw 2-D training inputs
     point_colors: np.ndarray  # (N, 3) uint8
+    n_classes: int = 2
 
 
 @dataclass(frozen=True)
@@ -250,7 +246,7 @@ def boundary_rgb(values: np.ndarray, task: str) -> np.ndarray:
             p = values
         side = p >= 0.5
         strength = np.clip(np.abs(2.0 * p - 1.0), 0.0, 1.0)
-        base = np.where(side[..., None], CLASS_COLORS[1], CLASS_COLORS[0])
+        base = np.where(side[..., None], CLASS_COLORS[1], CLASS_COLORS[0])  # p >= 0.5: class 1
     w = 0.75 * strength[..., None]
     rgb = (1.0 - w) * white + w * base
     return np.ascontiguousarray(np.clip(rgb, 0, 255).astype(np.uint8))
@@ -274,4 +270,4 @@ def boundary_images(grid: BoundaryGrid | None, theta: np.ndarray) -> BoundaryIma
     images = tuple(boundary_rgb(grid.values(theta[m]), grid.task) for m in range(len(theta)))
     labels = np.asarray(grid.labels).astype(np.int64) % len(CLASS_COLORS)
     return BoundaryImages(grid.bounds, images, grid.points,
-                          CLASS_COLORS[labels].astype(np.uint8))
+                          CLASS_COLORS[labels].astype(np.uint8), max(2, int(grid.n_classes)))

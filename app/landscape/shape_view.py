@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
 from app.landscape.common import HeatMap, log_field, narrow, scrolled, section, small_plot
 from app.landscape.shape_worker import DIRECTIONS, ShapeController, ShapeResult, ShapeSource
 from app.log_axis import set_log_y
-from app.plots import TRAIN_COLOR, VAL_COLOR
+from app.plots import TRAIN_COLOR, VAL_COLOR, EmptyNote
 from app.widgets.banner import Banner
 from dlopt_core import landscape as ls
 from dlopt_core.network import Network
@@ -245,6 +245,8 @@ class ShapeView(QWidget):
         map_legend.setParentItem(mitem.getViewBox())
         map_legend.setBrush(pg.mkBrush(255, 255, 255, 215))
         map_legend.addItem(self.path, "training path")
+        self._empty = [EmptyNote(plot.getPlotItem(), "Press \u201cTrain and compute\u201d")
+                       for plot in (self.line_plot, self.map)]
         self.map_title = QLabel()
         self.map_title.setStyleSheet("font-weight: 600;")
         self.map_title.setWordWrap(True)
@@ -438,6 +440,8 @@ class ShapeView(QWidget):
         self._draw(result)
 
     def _draw(self, r: ShapeResult) -> None:
+        for note in self._empty:
+            note.show(False)
         self.train_curve.setData(r.alphas, r.train_loss)
         has_val = bool(np.any(np.isfinite(r.val_loss)))
         self.val_curve.setData(r.alphas if has_val else [], r.val_loss if has_val else [])

@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.compare.common import color
-from app.plots import configure_pyqtgraph
+from app.plots import log_plot_widget
 from dlopt_core.lessons import (
     SEARCH_FUNCTIONS,
     SearchComparison,
@@ -159,8 +159,7 @@ class SearchComparisonPanel(QGroupBox):
 
     # -- display -----------------------------------------------------------------------------------
     def _make_plot(self) -> pg.PlotWidget:
-        configure_pyqtgraph()
-        plot = pg.PlotWidget()
+        plot = log_plot_widget()
         item = plot.getPlotItem()
         item.setLogMode(True, True)
         item.showGrid(x=True, y=True, alpha=0.25)

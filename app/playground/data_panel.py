@@ -14,11 +14,10 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPushButton,
-    QSpinBox,
     QWidget,
 )
 
-from app.widgets.controls import SciSpinBox, WholeSpinBox
+from app.widgets.controls import IntSpinBox, SciSpinBox, WholeSpinBox
 from dlopt_core import datasets
 from dlopt_core.experiment import DataSpec
 
@@ -82,7 +81,7 @@ class DataPanel(QGroupBox):
             for info in reals:
                 self._add_kind(info)
 
-        self.n_samples = QSpinBox()
+        self.n_samples = IntSpinBox()
         self.n_samples.setRange(4, 100_000)
         self.n_samples.setSingleStep(50)
         self.n_samples.setToolTip("Number of points generated (training + validation)")
@@ -94,7 +93,7 @@ class DataPanel(QGroupBox):
         self.val_fraction = SciSpinBox(0.0, 0.9, 0.2, digits=4)
         self.val_fraction.setSingleStep(0.05)
         self.val_fraction.setToolTip("Share of the points held out for validation")
-        self.n_classes = QSpinBox()
+        self.n_classes = IntSpinBox()
         self.n_classes.setRange(2, 8)
         self.n_classes.setToolTip("Number of classes; more than two trains a softmax output")
         self.seed = WholeSpinBox(0, DATA_SEED_MAX)  # the experiment's whole range, 0 to 2^32 - 1

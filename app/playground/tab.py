@@ -65,9 +65,31 @@ LEFT_WIDTH = 340
 BUSY_AFTER_MS = 400  # a CSV still being read after this shows "Reading ..."
 
 
+# "not converging": the median of the newest RECENT_POINTS recorded training losses is at least
+# NOT_CONVERGING times the initial loss; the message goes when it falls below CONVERGING_AGAIN
+NOT_CONVERGING = 2.0
+CONVERGING_AGAIN = 1.5
+RECENT_POINTS = 20
+
+
 def divergence_text(step: int) -> str:
     return (f"diverged at step {step:,}: loss became infinite; try a smaller learning rate or "
             "gradient clipping")
+
+
+def loss_ratio(train_loss: np.ndarray) -> float | None:
+    """How many times its initial value the training loss has lately been: the median of the
+    newest RECENT_POINTS finite values over the first one; None until there are that many."""
+    finite = train_loss[np.isfinite(train_loss)]
+    if len(finite) <= RECENT_POINTS or not finite[0] > 0.0:
+        return None
+    return float(np.median(finite[-RECENT_POINTS:]) / finite[0])
+
+
+def not_converging_text(ratio: float, initial: float, recent: float) -> str:
+    times = f"{ratio:.0f}" if ratio >= 10 else f"{ratio:.1f}"
+    return (f"not converging: the loss is {times}\u00d7 its initial value ({initial:.3g} at the "
+            f"start, {recent:.3g} lately); try a smaller learning rate")
 
 
 def _optional(module: str, name: str) -> QWidget:
@@ -125,10 +147,8 @@ class StatusLine(QWidget):
         lay = QHBoxLayout(self)
         lay.setContentsMargins(4, 0, 4, 0)
         lay.setSpacing(18)
-        for label in (self.kernels, self.step, self.losses, self.speed):
+        for label in (self.kernels, self.step, self.losses, self.speed, self.backend):
             lay.addWidget(label)
-        lay.addStretch(1)
-        lay.addWidget(self.backend)
         self.speed.setMinimumWidth(110)
         self.step.setMinimumWidth(170)
 
@@ -161,6 +181,7 @@ class PlaygroundTab(QWidget):
         self._inspected_for: Snapshot | None = None
         self._latest_full: Snapshot | None = None
         self._banner_key: object = None
+        self._not_converging = False
         self._boundary: BoundaryResult | None = None
         self._boundary_pending = False
         self._boundary_asked_at = 0.0
@@ -279,6 +300,9 @@ class PlaygroundTab(QWidget):
         lay.addWidget(scroll)
         lay.addLayout(work, 1)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        # a click on the plots or the background takes the focus from a number box, so that
+        # typing goes nowhere unexpected
+        self.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
         self.setStyleSheet(
             "#sectionTitle { font-weight: 600; color: #333; }"
             "#section { background: palette(base); border: 1px solid #d6d6d6;"
@@ -441,6 +465,7 @@ class PlaygroundTab(QWidget):
         self._boundary = self._boundary_new = None
         self._boundary_pending = False
         self._banner_key = None
+        self._not_converging = False
         self.banner.clear()
         self.curves.clear()
         self.curves.set_markers({"diverged": None, "early_stopped": None, "stop": None})
@@ -482,6 +507,8 @@ class PlaygroundTab(QWidget):
     def _clear_run_marks(self) -> None:
         self._latest_full = None
         self._banner_key = None
+        self._not_converging = False
+        self.curves.show_diverged(False)
         self.banner.clear()
         self._boundary = self._boundary_new = None
         self.curves.set_markers({"diverged": None, "early_stopped": None, "stop": None})
@@ -601,7 +628,8 @@ class PlaygroundTab(QWidget):
             return False
         self._curves_at = now
         self._drawn = snap
-        self.curves.show_history(snap.history_steps, snap.history, small=False)
+        self.curves.show_history(snap.history_steps, snap.history, small=False,
+                                 bands=snap.history_bands)
         if snap.play_serial == self.controller.play_serial:  # answers the newest command
             self.transport.set_playing(snap.playing)
         self.transport.set_counter(snap.step, snap.epoch)
@@ -617,7 +645,7 @@ class PlaygroundTab(QWidget):
             return False
         self._small_at = now
         self._small_drawn = drawn
-        self.curves.show_small(drawn.history_steps, drawn.history)
+        self.curves.show_small(drawn.history_steps, drawn.history, drawn.history_bands)
         return True
 
     def _job_boundary(self, snap: Snapshot, now: float, live: bool) -> bool:
@@ -696,13 +724,35 @@ class PlaygroundTab(QWidget):
             text = (f"reached the target loss {self._exp.target_loss:g} at step {snap.step:,} "
                     f"(train loss {snap.last('train_loss'):.4g})")
             markers["stop"] = (snap.step, "target")
+        elif self._check_convergence(snap):
+            key = ("not_converging",)
+            kind = "warning"
+            train = snap.history["train_loss"]
+            finite = train[np.isfinite(train)]
+            recent = float(np.median(finite[-RECENT_POINTS:]))
+            text = not_converging_text(recent / finite[0], float(finite[0]), recent)
         self.curves.set_markers(markers)
+        self.curves.show_diverged(snap.status == "diverged")
         if key != self._banner_key:
             self._banner_key = key
             if key is None:
                 self.banner.clear()
             else:
                 self.banner.show_message(kind, text)
+        elif key is not None and self.banner.isVisible() and text != self.banner.text():
+            self.banner.show_message(kind, text)  # the same state, newer numbers
+
+    def _check_convergence(self, snap: Snapshot) -> bool:
+        """Whether the loss stays far above its start (with hysteresis, so that the message
+        does not flicker with a noisy loss)."""
+        ratio = loss_ratio(snap.history["train_loss"])
+        if ratio is None:
+            self._not_converging = False
+        elif self._not_converging:
+            self._not_converging = ratio >= CONVERGING_AGAIN
+        else:
+            self._not_converging = ratio >= NOT_CONVERGING
+        return self._not_converging
 
     # -- optional widgets -------------------------------------------------------------------------
     def _call_diagram(self, result: BoundaryResult | None) -> None:

@@ -8,17 +8,16 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
-    QSpinBox,
     QToolButton,
     QWidget,
 )
 
-from app.widgets.controls import SciSpinBox
+from app.widgets.controls import IntSpinBox, SciSpinBox
 from dlopt_core.engine import TrainConfig
 
 
-def _int_spin(low: int, high: int, tip: str, special: str = "") -> QSpinBox:
-    spin = QSpinBox()
+def _int_spin(low: int, high: int, tip: str, special: str = "") -> IntSpinBox:
+    spin = IntSpinBox()
     spin.setRange(low, high)
     spin.setToolTip(tip)
     spin.setKeyboardTracking(False)

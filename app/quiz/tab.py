@@ -44,6 +44,7 @@ from app.quiz.presets import question_preset
 from app.quiz.runner import ExperimentRunner
 from app.quiz.widgets import BAD, GOOD, OptionList, TopicProgress, scaled_font
 from app.widgets.banner import Banner
+from app.widgets.text import math_marks, rich
 from dlopt_core.lessons import LessonError, Preset, load_presets, resources_dir
 from dlopt_core.quiz import (
     TOPICS,
@@ -268,7 +269,7 @@ class QuizTab(QWidget):
         self.prompt_label = QLabel()
         self.prompt_label.setWordWrap(True)
         self.prompt_label.setFont(scaled_font(self, 3))
-        self.prompt_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.prompt_label.setTextFormat(Qt.TextFormat.RichText)  # plain text through rich()
         self.prompt_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.options = OptionList()
         self.numeric_edit = QLineEdit()
@@ -476,7 +477,7 @@ class QuizTab(QWidget):
         self.session_bar.setRange(0, session.total)
         self.session_bar.setValue(session.index)
         self._update_score()
-        self.prompt_label.setText(question.prompt)
+        self.prompt_label.setText(rich(question.prompt))
         kind = question.response_type
         hints = {
             "single": "Choose one answer.",
@@ -678,7 +679,7 @@ class QuizTab(QWidget):
                      + (f", or {' or '.join(hints)} to see more" if hints else "") + ".</p>")
         self.feedback.setStyleSheet(f"#feedback {{ background: {bg}; border: 1px solid {colour};"
                                     " border-radius: 6px; color: #1f2328; }")
-        self.feedback.setText("".join(lines))
+        self.feedback.setText(math_marks("".join(lines)))
         self.feedback.show()
         self.status_message.emit("Right" if ok else f"Wrong: the answer is {result.correct_text}")
 

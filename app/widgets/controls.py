@@ -1,16 +1,43 @@
-"""Small input widgets: spin boxes for numbers of any magnitude and for large whole numbers, and
-a log-scale slider."""
+"""Small input widgets: number boxes that leave the Playground's keys alone, spin boxes for
+numbers of any magnitude and for large whole numbers, and a log-scale slider."""
 
 from __future__ import annotations
 
 import math
 
-from PySide6.QtCore import QSize, Qt, Signal
-from PySide6.QtGui import QValidator
-from PySide6.QtWidgets import QDoubleSpinBox, QHBoxLayout, QSlider, QWidget
+from PySide6.QtCore import QEvent, QSize, Qt, Signal
+from PySide6.QtGui import QKeyEvent, QValidator
+from PySide6.QtWidgets import QDoubleSpinBox, QHBoxLayout, QSlider, QSpinBox, QWidget
+
+# Keys that no number contains and that the window binds to commands (play/pause, step, reset):
+# a number box with the focus lets them through, so that Space still pauses right after typing a
+# learning rate. Text fields keep every key.
+SHORTCUT_KEYS = (Qt.Key.Key_Space, Qt.Key.Key_S, Qt.Key.Key_R)
 
 
-class WholeSpinBox(QDoubleSpinBox):
+def is_shortcut_key(event: QEvent) -> bool:
+    """Whether ``event`` asks for one of :data:`SHORTCUT_KEYS` without modifiers."""
+    return (event.type() == QEvent.Type.ShortcutOverride and isinstance(event, QKeyEvent)
+            and event.key() in SHORTCUT_KEYS
+            and event.modifiers() in (Qt.KeyboardModifier.NoModifier,
+                                      Qt.KeyboardModifier.KeypadModifier))
+
+
+class _LeavesShortcutKeys:
+    """Mixin for number boxes: :data:`SHORTCUT_KEYS` go to the window's shortcuts."""
+
+    def event(self, event: QEvent) -> bool:
+        if is_shortcut_key(event):
+            event.ignore()  # not taken: the shortcut fires
+            return True
+        return super().event(event)
+
+
+class IntSpinBox(_LeavesShortcutKeys, QSpinBox):
+    """A QSpinBox that leaves Space, S and R to the window's shortcuts."""
+
+
+class WholeSpinBox(_LeavesShortcutKeys, QDoubleSpinBox):
     """A spin box for whole numbers beyond a ``QSpinBox``'s 32-bit range (seeds up to 2^32 - 1):
     a double spin box without decimals, exact up to 2^53. ``int_value()`` gives the int."""
 
@@ -24,7 +51,7 @@ class WholeSpinBox(QDoubleSpinBox):
         return int(round(self.value()))
 
 
-class SciSpinBox(QDoubleSpinBox):
+class SciSpinBox(_LeavesShortcutKeys, QDoubleSpinBox):
     """A double spin box that shows ``%g`` values (1e-08, 0.001, 250) and can step by factors.
 
     With ``log_step`` the arrows multiply or divide the value by ``10 ** (1 / steps_per_decade)``

@@ -310,3 +310,28 @@ def test_a_lesson_preset_with_a_situation_trains_it_and_draws_the_line(tab, qtbo
     alphas, losses = sv.line_points()
     assert len(alphas) == 41 and np.all(np.isfinite(losses))
     assert "Deep linear" in sv.banner.text()
+
+
+@pytest.mark.parametrize("challenge", ["saddle", "cliff", "ill_conditioning"])
+def test_the_map_is_shaded_wherever_it_shows_and_keeps_the_paths(tab, qtbot, challenge):
+    fv = tab.functions
+    fv.load_challenge(challenge, play=False)
+    vb = fv.map.getViewBox()
+
+    def covered() -> bool:
+        (vx0, vx1), (vy0, vy1) = vb.viewRange()
+        b = fv.field_bounds()
+        return b is not None and b[0] <= vx0 and vx1 <= b[1] and b[2] <= vy0 and vy1 <= b[3]
+
+    qtbot.waitUntil(covered, timeout=TIMEOUT)  # no white band beside the aspect-locked map
+    (vx0, vx1), (vy0, vy1) = vb.viewRange()
+    rx0, rx1, ry0, ry1 = fv.reach()
+    for r in fv.results:
+        pts = r.trajectory.path
+        pts = pts[np.all(np.isfinite(pts), axis=1)]
+        inside = (np.clip(pts[:, 0], rx0, rx1), np.clip(pts[:, 1], ry0, ry1))
+        assert np.all((vx0 <= inside[0]) & (inside[0] <= vx1)), r.spec.label
+        assert np.all((vy0 <= inside[1]) & (inside[1] <= vy1)), r.spec.label
+    # a pan beyond the field gets a new one, shaded too
+    vb.setRange(xRange=(vx1, vx1 + (vx1 - vx0)), yRange=(vy0, vy1), padding=0.0)
+    qtbot.waitUntil(covered, timeout=TIMEOUT)

@@ -153,3 +153,25 @@ def test_a_broken_presets_file_is_reported(qtbot, tmp_path):
     assert not t.banner.isHidden() and "presets.json" in t.banner.text()
     assert t.lesson_ids()  # the lessons still load
     assert t.try_buttons and not any(b.isEnabled() for b in t.try_buttons)
+
+
+def test_try_it_buttons_are_wholly_in_view_in_a_1400x900_window(qtbot):
+    from app.window import MainWindow
+
+    win = MainWindow(persist=False)
+    qtbot.addWidget(win)
+    win.resize(1400, 900)
+    win.show()
+    qtbot.waitExposed(win)
+    win.select_tab("Learn")
+    learn = win.learn
+
+    def whole(button) -> bool:
+        shown = button.visibleRegion().boundingRect()
+        return shown.height() == button.height() and shown.width() == button.width()
+
+    for lesson in learn.lesson_ids():  # the search comparison's lesson is the tallest
+        learn.show_lesson(lesson)
+        assert learn.try_buttons
+        qtbot.waitUntil(lambda: all(whole(b) for b in learn.try_buttons), timeout=5000)
+    win.close()

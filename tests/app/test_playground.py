@@ -8,7 +8,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 
-from app.playground.tab import divergence_text
+from app.playground.tab import divergence_text, loss_ratio
 from app.window import MainWindow
 from dlopt_core.experiment import Experiment, example
 
@@ -142,10 +142,41 @@ def test_divergence_shows_a_banner_and_no_nan_curves(make_window, qtbot):
                 _, y = plot.curve_data(key)
                 assert np.all(np.isfinite(y))
     assert tab.curves.loss.marker("diverged")[0] == snap.stop_step
+    # the plots still show the run: on a log axis, from the first value to the last finite one
+    assert tab.curves.log_box.isChecked()
+    train = snap.history["train_loss"]
+    finite = train[np.isfinite(train)]
+    lo, hi = tab.curves.loss.getViewBox().viewRange()[1]
+    assert lo <= np.log10(finite.min()) and np.log10(finite.max()) <= hi
+    assert len(finite) >= 2 and tab.curves.loss.point_count("train") == len(finite)
     tab.play(True)  # nothing to train: stays paused, banner stays
     qtbot.waitUntil(lambda: not tab.transport.play.isChecked(), timeout=TIMEOUT)
     tab.reset()
     qtbot.waitUntil(lambda: snap_step(win) == 0 and not tab.banner.isVisible(), timeout=TIMEOUT)
+    assert not tab.curves.log_box.isChecked()  # the user's own choice is back
+
+
+def test_a_loss_far_above_its_start_says_not_converging(make_window, qtbot):
+    win = make_window(small(optimizer={"name": "sgd", "lr": 10.0}))
+    tab = win.playground
+    tab.run_until(3000)
+    qtbot.waitUntil(lambda: "not converging" in tab.banner.text(), timeout=TIMEOUT)
+    assert tab.banner.kind == "warning" and "\u00d7 its initial value" in tab.banner.text()
+    assert "try a smaller learning rate" in tab.banner.text()
+    ratio = loss_ratio(tab.snapshot.history["train_loss"])
+    assert ratio is not None and ratio >= 2.0
+    tab.optimizer_panel.lr.spin.setValue(0.01)  # a sensible rate: the loss falls, the note goes
+    tab.reset()
+    tab.run_until(3000)
+    qtbot.waitUntil(lambda: tab.shown_up_to(3000), timeout=TIMEOUT)
+    assert not tab.banner.isVisible()
+
+
+def test_loss_ratio_is_the_recent_median_over_the_start():
+    assert loss_ratio(np.ones(10)) is None  # too few points yet
+    values = np.r_[0.5, np.full(30, 5.0), np.nan]
+    assert loss_ratio(values) == pytest.approx(10.0)
+    assert loss_ratio(np.r_[0.0, np.ones(30)]) is None
 
 
 def test_early_stopping_and_step_budget_pause_with_a_banner(make_window, qtbot):
@@ -185,7 +216,7 @@ def test_multiclass_and_regression_outputs(make_window, qtbot):
     combo.activated.emit(combo.currentIndex())
     qtbot.waitUntil(lambda: tab.build_info.task == "regression", timeout=TIMEOUT)
     assert not tab.data_panel.n_classes.isVisibleTo(tab.data_panel)
-    assert "RMSE" in tab.curves.error.getPlotItem().getAxis("left").labelText
+    assert "RMSE" in tab.curves.error.title
 
 
 def test_features_need_one_and_rebuild_the_input_layer(make_window, qtbot):
@@ -335,6 +366,33 @@ def test_hover_readout_smoothing_and_exports(make_window, qtbot, tmp_path):
     assert tab.export_plot(png) and png.stat().st_size > 1000
 
 
+def test_space_reaches_play_pause_from_a_number_box_but_text_fields_keep_it(make_window,
+                                                                            qtbot):
+    from PySide6.QtWidgets import QLineEdit
+
+    win = make_window()
+    tab = win.playground
+    qtbot.waitExposed(win)
+    spin = tab.optimizer_panel.lr.spin
+    spin.setFocus()
+    spin.lineEdit().selectAll()
+    qtbot.keyClicks(spin, "3e-3")  # typing a rate (the exponent's e included) still works
+    qtbot.keyClick(spin, Qt.Key.Key_Return)
+    assert spin.value() == 0.003 and tab.experiment.optimizer.lr == 0.003
+    assert spin.hasFocus()
+    qtbot.keyClick(spin, Qt.Key.Key_Space)
+    qtbot.waitUntil(lambda: tab.snapshot.playing, timeout=TIMEOUT)
+    assert spin.text() == "0.003"  # the space was not typed into the box
+    qtbot.keyClick(tab.data_panel.seed, Qt.Key.Key_Space)  # an integer box too
+    qtbot.waitUntil(lambda: not tab.snapshot.playing, timeout=TIMEOUT)
+    # a text field types a space as usual
+    edit = QLineEdit()
+    tab.classroom_note.parentWidget().layout().addWidget(edit)
+    edit.setFocus()
+    qtbot.keyClicks(edit, "a b")
+    assert edit.text() == "a b" and not tab.transport.play.isChecked()
+
+
 def test_space_plays_and_pauses_and_the_mouse_shows_a_readout(make_window, qtbot):
     win = make_window()
     tab = win.playground
@@ -415,3 +473,29 @@ def test_a_files_fine_data_settings_are_kept_exactly(qtbot):
     assert panel.spec() == spec
     panel.noise.stepBy(1)  # + 0.05, without float noise in the experiment
     assert panel.spec().noise == 0.075
+
+
+def test_a_long_live_run_draws_a_rate_change_at_its_step(make_window, qtbot):
+    """100,000 steps in the window: the start stays resolved and a change of learning rate
+    made at step 60,000 is drawn there (not smeared back to step 0)."""
+    exp = small(data={"kind": "gaussians", "n_samples": 100}, network={"hidden": []},
+                optimizer={"name": "sgd", "lr": 0.01},
+                training={"batch_size": 1, "eval_every": 4})
+    win = make_window(exp)
+    tab = win.playground
+    tab.run_until(60_000)
+    qtbot.waitUntil(lambda: tab.shown_up_to(60_000), timeout=4 * TIMEOUT)
+    tab.optimizer_panel.lr.spin.setValue(0.5)
+    qtbot.waitUntil(lambda: tab.snapshot.optimizer.lr == 0.5, timeout=TIMEOUT)
+    tab.run_until(100_000)
+    qtbot.waitUntil(lambda: tab.shown_up_to(100_000), timeout=4 * TIMEOUT)
+    tab.curves.show_small(tab.snapshot.history_steps, tab.snapshot.history,
+                          tab.snapshot.history_bands)  # drawn now, not at the next refresh
+    steps = tab.snapshot.history_steps
+    stride = np.diff(steps)[0]
+    assert stride >= 4 * 4  # the history was thinned
+    x, lr = tab.curves.lr.curve_data("lr")
+    assert lr[0] == 0.01 and np.all(lr[x <= 60_000] == 0.01) and np.all(lr[x > 60_000] == 0.5)
+    assert x[x > 60_000].min() - x[x <= 60_000].max() <= stride
+    x, _ = tab.curves.loss.curve_data("train")
+    assert np.count_nonzero(x <= 5_000) >= 5

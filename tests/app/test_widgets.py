@@ -287,3 +287,18 @@ def test_log_slider_and_spin_box_stay_together(qtbot):
     assert slider.slider.value() == round(expected) and seen[-1] == pytest.approx(1e-3)
     slider.setValue(0.1)  # set from code: shown, not emitted
     assert slider.value() == pytest.approx(0.1) and seen[-1] == pytest.approx(1e-3)
+
+
+def test_the_boundary_axes_show_the_data_values_without_a_unit_prefix(qtbot):
+    from app.playground.output_view import OutputView
+
+    view = OutputView()
+    qtbot.addWidget(view)
+    view.resize(400, 400)
+    item = view.plot.getPlotItem()
+    item.setRange(xRange=(-0.0008, 0.0008), yRange=(-0.0009, 0.0009), padding=0.0)
+    for name in ("bottom", "left"):
+        axis = item.getAxis(name)
+        axis.updateAutoSIPrefix()
+        assert axis.labelString().find("\u00d7") < 0 and axis.scale == 1.0
+        assert axis.labelText in ("x1", "x2")

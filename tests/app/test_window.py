@@ -35,6 +35,17 @@ def window(qtbot):
     assert win.playground.controller.thread.isFinished()
 
 
+def test_status_messages_are_drawn_beside_the_training_status(window, qtbot):
+    qtbot.waitExposed(window)
+    message = "Sent momentum 0.02 to the Playground"
+    window.statusBar().showMessage(message, 6000)
+    assert window.statusBar().currentMessage() == message
+    status = window.playground.status
+    assert status.isVisible() and status.text()  # the training status stays
+    room = status.geometry().left()  # the message is drawn left of it
+    assert window.statusBar().fontMetrics().horizontalAdvance(message) < room
+
+
 def test_every_activity_has_its_tab(window):
     assert window.tab_names() == ["Playground", "Compare", "Landscape", "Learn", "Quiz"]
 
@@ -163,3 +174,77 @@ def test_about_names_the_versions_for_a_bug_report(window):
     text = window.about_text()
     assert f"dlopt {dlopt_core.__version__}" in text and f"Numba {numba.__version__}" in text
     assert "Training backend:" in text
+
+
+def test_a_comparison_question_opens_and_runs_its_own_race(window, qtbot):
+    from app.quiz.presets import question_preset
+    from dlopt_core.quiz import load_bank
+
+    compare = window.compare
+    compare.race.steps.setValue(100)
+    with qtbot.waitSignal(compare.runner.finished, timeout=TIMEOUT):
+        compare.race.run()  # a first race on the circle data, with the tab's three optimizers
+    old_points = len(compare.race.snapshot.boundaries.points)
+    question = load_bank().by_id("experiment-basic-race")
+    compare.pages.setCurrentWidget(compare.sweep)
+    with qtbot.waitSignal(compare.runner.finished, timeout=4 * TIMEOUT):
+        window.quiz.open_preset.emit(question_preset(question, {}))
+        assert window.tabs.currentWidget() is compare
+        assert compare.pages.currentWidget() is compare.race
+        # the old race is gone at once: no curves, results or boundaries; the new one runs
+        assert compare.race.snapshot is None and compare.race.results.rowCount() == 0
+        assert all(len(compare.race.curve_data(m)[0]) == 0 for m in range(3))
+        assert not compare.race.boundaries.isVisible() and compare.busy
+    race = compare.race
+    result = race.snapshot.result
+    assert result.step == 1000 and result.target == 0.3  # the question's run and target
+    assert race.steps.value() == 1000 and race.target.value() == 0.3
+    assert [s.optimizer.name for s in result.specs] == [m["name"] for m in
+                                                        question.compute["models"]]
+    assert window.playground.experiment.data.kind == "moons"
+    assert len(race.snapshot.boundaries.points) == 160 != old_points  # the new data set
+    assert race.results.rowCount() == 3 and len(race.toggle_boxes()) == 3
+    reach = [race.results.item(r, 5).text() for r in range(3)]
+    assert any(text.isdigit() for text in reach)  # steps to the target are in the table
+
+
+def test_opening_a_comparison_during_a_race_cancels_it_and_runs_the_new_one(window, qtbot):
+    compare = window.compare
+    compare.race.steps.setValue(200_000)
+    compare.race.run()
+    assert compare.busy
+    preset = Preset("p", "Race", "compare", "", {"data": {"kind": "moons", "n_samples": 80}},
+                    optimizers=({"name": "sgd", "lr": 0.1}, {"name": "adam", "lr": 0.01}),
+                    steps=300)
+    window.open_preset(preset)
+    qtbot.waitUntil(lambda: not compare.busy and compare.race.snapshot is not None
+                    and compare.race.snapshot.result.step == 300, timeout=4 * TIMEOUT)
+    assert compare.race.snapshot.result.n_models == 2
+
+
+def test_try_it_starts_the_run_and_leaves_the_keys_to_the_playground(window, qtbot):
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QAbstractSpinBox, QApplication
+
+    qtbot.waitExposed(window)
+    window.select_tab("Learn")
+    learn = window.learn
+    for lesson in learn.lesson_ids():
+        learn.show_lesson(lesson)
+        buttons = [b for b in learn.try_buttons
+                   if learn.presets[b.property("preset_id")].tab == "playground"]
+        if buttons:
+            break
+    button = buttons[0]
+    button.setFocus()
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+    tab = window.playground
+    assert window.tabs.currentWidget() is tab
+    qtbot.waitUntil(lambda: tab.snapshot is not None and tab.snapshot.step > 0,
+                    timeout=TIMEOUT)  # it runs (up to the lesson's step budget)
+    focus = QApplication.focusWidget()
+    assert not isinstance(focus, QAbstractSpinBox) and not isinstance(
+        getattr(focus, "parentWidget", lambda: None)(), QAbstractSpinBox)
+    serial = tab.controller.play_serial
+    qtbot.keyClick(focus or window, Qt.Key.Key_Space)  # Space is play/pause, not typed
+    assert tab.controller.play_serial == serial + 1

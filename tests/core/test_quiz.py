@@ -152,6 +152,22 @@ def test_race_answer_matches_a_direct_engine_run(bank):
     assert (reach >= 0).any()
     expected = int(np.argmin(np.where(reach >= 0, reach, np.iinfo(np.int64).max)))
     assert compute_answer(question) == expected
+    lines = run_experiment(question).lines  # in words, as the app says it
+    assert all("validation loss ≤ 0.3" in line and "val_loss" not in line for line in lines)
+
+
+def test_error_metrics_of_a_classifier_read_in_per_cent():
+    question = parse_question({
+        "id": "errors", "type": "experiment", "topic": "basic_algorithms", "difficulty": 1,
+        "prompt": "Which ends lower?", "explanation": "Bigger steps.",
+        "options": ["η = 0.0001", "η = 0.1"],
+        "preset": {**ZERO_INIT, "network": {"hidden": [3]}},
+        "compute": {"kind": "lower_final", "steps": 100, "metric": "val_error", "models": [
+            {"name": "sgd", "lr": 0.0001}, {"name": "sgd", "lr": 0.1}]},
+    })
+    report = run_experiment(question)
+    assert all("final validation error = " in line and line.endswith("%")
+               for line in report.lines)
 
 
 def test_divergence_answers_match_a_direct_engine_run(bank):
