@@ -49,6 +49,7 @@ from app.compare.common import (
 from app.compare.configs import PRESETS, SCHEDULE_HELP, RaceConfig, second_kind
 from app.compare.host import Host
 from app.compare.jobs import RaceSnapshot, boundary_grid, boundary_images
+from app.warmup import variants
 from app.widgets.controls import SciSpinBox
 from dlopt_core import compare
 from dlopt_core.optimizers import OPTIMIZERS
@@ -518,7 +519,8 @@ class RaceView(QWidget):
             self.host.notify("warning", "Another comparison is running; cancel it first.")
             return False
         self._setup(compare.unique_labels(specs))
-        return self.host.runner.start("race", job, self.show_snapshot, self.show_snapshot)
+        return self.host.runner.start("race", job, self.show_snapshot, self.show_snapshot,
+                                      trains=variants(exp, specs))
 
     def _setup(self, labels: tuple[str, ...]) -> None:
         self.snapshot = None

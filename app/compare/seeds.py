@@ -36,6 +36,7 @@ from app.compare.common import (
 )
 from app.compare.configs import RaceConfig
 from app.compare.host import Host
+from app.warmup import variants
 from dlopt_core import compare
 
 
@@ -152,7 +153,8 @@ class SeedView(QWidget):
             return False
         self.result = None
         self._draw()
-        return self.host.runner.start("seed bands", job, self.show_result, self.show_result)
+        return self.host.runner.start("seed bands", job, self.show_result, self.show_result,
+                                      trains=variants(exp, specs))
 
     def show_result(self, result: compare.SeedBandsResult) -> None:
         self.result = result

@@ -18,6 +18,7 @@ import numpy as np
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from app.exit_guard import stop_at_exit
+from app.warmup import LANDSCAPE, WARMER, Cancelled, training_item
 from dlopt_core import landscape as ls
 from dlopt_core.experiment import Experiment
 from dlopt_core.network import Network
@@ -129,14 +130,22 @@ class ShapeWorker(QObject):
     def compute(self, job: ShapeJob) -> None:
         try:
             self._check(job)
+            self._prepare_kernels(job)
             result = self._compute(job)
-        except _Cancelled:
+        except (_Cancelled, Cancelled):
             self.cancelled.emit(job.serial)
             return
         except Exception as exc:  # a bad config or a diverged run: a message, no crash
             self.failed.emit(job.serial, _message(exc))
             return
         self.finished.emit(result)
+
+    def _prepare_kernels(self, job: ShapeJob) -> None:
+        """Load the kernels the job calls; on a first start they compile elsewhere meanwhile."""
+        needs = [LANDSCAPE] + ([training_item([job.experiment])] if job.experiment else [])
+        WARMER.ensure(needs, cancelled=lambda: job.serial <= self._flags.cancelled_upto,
+                      on_wait=lambda: self.progress.emit(job.serial, 0.0, "compiling the "
+                                                         "kernels (first start only)\u2026"))
 
     def _check(self, job: ShapeJob) -> None:
         if job.serial <= self._flags.cancelled_upto:

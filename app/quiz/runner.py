@@ -1,19 +1,22 @@
 """Runs experiment questions (``dlopt_core.quiz.run_experiment``) in a thread of their own.
 
 The GUI submits a question and gets ``finished(question, RunReport)`` or ``failed(question,
-message)`` back through queued signals. A run cannot be interrupted (it takes well under a second
-once the kernels are compiled; the very first one may compile them for many seconds), so
-``cancel`` only forgets the pending result.
+message)`` back through queued signals. A run first loads the kernels it needs (``app.warmup``:
+on a first start they compile in a process of their own meanwhile, a wait that ``stop`` ends);
+the run itself cannot be interrupted (well under a second), so ``cancel`` only forgets the pending
+result.
 """
 
 from __future__ import annotations
 
+import threading
 import traceback
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from app.exit_guard import stop_at_exit
-from dlopt_core.quiz import Question, run_experiment
+from app.warmup import WARMER, Cancelled, training_item, variants
+from dlopt_core.quiz import Question, experiment_runs, run_experiment
 
 
 def _message(exc: BaseException) -> str:
@@ -37,9 +40,10 @@ class ExperimentWorker(QObject):
     finished = Signal(int, object)  # serial, RunReport
     failed = Signal(int, str)
 
-    def __init__(self) -> None:
+    def __init__(self, stopping: threading.Event) -> None:
         super().__init__()
         self._tuned = False
+        self._stopping = stopping
 
     @Slot(int, object)
     def run(self, serial: int, question: Question) -> None:
@@ -47,7 +51,12 @@ class ExperimentWorker(QObject):
             _one_kernel_thread()
             self._tuned = True
         try:
+            trains = [e for _, exp, specs in experiment_runs(question)
+                      for e in variants(exp, specs)]
+            WARMER.ensure([training_item(trains)], cancelled=self._stopping.is_set)
             report = run_experiment(question)
+        except Cancelled:  # the app is closing
+            return
         except Exception as exc:  # a bad question or a failed run: a message, no crash
             self.failed.emit(serial, _message(exc))
             return
@@ -67,6 +76,7 @@ class ExperimentRunner(QObject):
         self.worker: ExperimentWorker | None = None
         self.serial = 0
         self._pending: dict[int, Question] = {}
+        self._stopping = threading.Event()
         stop_at_exit(self)
 
     @property
@@ -81,7 +91,8 @@ class ExperimentRunner(QObject):
             self._run.disconnect(self.worker.run)
         self.thread = QThread()
         self.thread.setObjectName("dlopt-quiz")
-        self.worker = ExperimentWorker()
+        self._stopping.clear()
+        self.worker = ExperimentWorker(self._stopping)
         self.worker.moveToThread(self.thread)
         self._run.connect(self.worker.run)
         self.worker.finished.connect(self._on_finished)
@@ -115,13 +126,14 @@ class ExperimentRunner(QObject):
         """End the thread after the run under way, if any; whether it ended within
         ``timeout_ms`` (if not, this waits until it has ended anyway)."""
         self._pending.clear()
+        self._stopping.set()
         thread = self.thread
         if thread is None or not thread.isRunning():
             return True
         thread.quit()
         if thread.wait(timeout_ms):
             return True
-        # a run (or the first kernel compile) cannot be interrupted: wait it out rather than
-        # destroy a running thread
+        # a run (or kernels compiling here, without a usable cache) cannot be interrupted: wait
+        # it out rather than destroy a running thread
         thread.wait()
         return False
