@@ -1,8 +1,9 @@
 """Optimizers racing on 2-D test functions: heat map, animated paths, curves and theory.
 
-The paths are computed at once (a few milliseconds: the core's compiled update rule on a 2-D
-point) whenever a setting changes; the animation only reveals them step by step. A click on the
-map sets the start point and restarts the race. On the quadratic bowl the theory section shows
+The paths are computed whenever a setting changes, in a thread of their own (``paths``: a few
+milliseconds once the core's compiled update rule is loaded), and drawn when they arrive; the
+animation only reveals them step by step. A click on the map sets the start point and restarts
+the race. On the quadratic bowl the theory section shows
 the optimal rates of gradient descent and heavy-ball momentum beside the measured ones.
 """
 
@@ -37,6 +38,7 @@ from app.landscape.common import (
     section,
     small_plot,
 )
+from app.landscape.paths import PathRunner, PathsRequest
 from app.landscape.runs import (
     RunList,
     RunResult,
@@ -45,9 +47,9 @@ from app.landscape.runs import (
     challenge_rows,
     fmt_rate,
     free_list,
-    run_all,
     suggested_lr,
 )
+from app.warmup import WARMER
 from app.widgets.banner import Banner
 from app.widgets.controls import SciSpinBox
 from dlopt_core import landscape as ls
@@ -59,6 +61,7 @@ SPEEDS = (0, 1, 2, 5, 10, 20, 50, 100)  # steps per frame; 0: auto (a race lasts
 AUTO_FRAMES = 120
 LEFT_WIDTH = 352
 PLOT_FLOOR = 1e-30  # smallest value drawn on the logarithmic plots
+BUSY_NOTE_MS = 300  # paths not back after this: say what they wait for
 
 
 def _speed_text(steps: int) -> str:
@@ -85,6 +88,12 @@ class FunctionView(QWidget):
         self._pending.setSingleShot(True)
         self._pending.setInterval(0)
         self._pending.timeout.connect(self.recompute)
+        self.runner = PathRunner(self)
+        self.runner.finished.connect(self._on_paths)
+        self.runner.failed.connect(self._on_paths_failed)
+        self._busy_note = QTimer(self)  # says what the paths wait for, when it takes a while
+        self._busy_note.setInterval(BUSY_NOTE_MS)
+        self._busy_note.timeout.connect(self._write_busy)
         self._build_controls()
         self._build_plots()
         lay = QHBoxLayout(self)
@@ -95,6 +104,7 @@ class FunctionView(QWidget):
         self._wire()
         self._apply_function(reset_lrs=True)
         self._set_start_spins(*self.start)
+        self._show_results([])
         self.recompute()
 
     # -- layout -----------------------------------------------------------------------------------
@@ -411,6 +421,7 @@ class FunctionView(QWidget):
         self._set_start_spins(*self.fn.default_start)
         self.start = self.fn.default_start
         self.t = 0
+        self._show_results([])  # the old function's paths do not belong on the new map
         self.recompute()
         self.status_message.emit(f"{self.fn.title}: {self.fn.note}")
 
@@ -503,6 +514,7 @@ class FunctionView(QWidget):
         self.banner.show_message("info", f"<b>{ch.title}.</b> " + ch.explanation.replace(
             "\n", "<br>"))
         self.t = 0
+        self._show_results([])
         self.recompute()
         self.status_message.emit(f"Challenge: {ch.title}")
         if play:
@@ -528,15 +540,39 @@ class FunctionView(QWidget):
         return self.runs.specs()
 
     def recompute(self) -> None:
-        """Compute every ticked run's path from the current settings and redraw."""
+        """Compute every ticked run's path from the current settings (in the paths thread); they
+        are drawn when they arrive (``paths_ready``)."""
         self._pending.stop()
-        steps = int(self.steps.value())
-        self.results = run_all(self.fn, self.specs(), self.start, steps,
-                               float(self.clip.value()), float(self.noise.value()),
-                               int(self.seed.value()))
-        self.t = min(self.t, steps)
+        self.runner.submit(PathsRequest(
+            self.fn, tuple(self.specs()), self.start, int(self.steps.value()),
+            float(self.clip.value()), float(self.noise.value()), int(self.seed.value())))
+        self._busy_note.start()
+
+    @property
+    def paths_ready(self) -> bool:
+        """Whether the paths drawn are those of the current settings."""
+        return not self.runner.busy and not self._pending.isActive()
+
+    def _on_paths(self, results: list[RunResult]) -> None:
+        self._busy_note.stop()
+        self._show_results(results)
+
+    def _on_paths_failed(self, message: str) -> None:
+        self._busy_note.stop()
+        self._show_results([])
+        self.results_label.setText(f"<span style='color:#b3261e'>The paths cannot be computed: "
+                                   f"{message}</span>")
+
+    def _show_results(self, results: list[RunResult]) -> None:
+        self.results = results
+        self.t = min(self.t, int(self.steps.value()))
         self._sync_items()
         self._draw()
+
+    def _write_busy(self) -> None:
+        status = WARMER.status()
+        why = f" ({status.describe()})" if status.busy else ""
+        self.results_label.setText(f"Computing the paths\u2026{why}")
 
     def _sync_items(self) -> None:
         """One path, value curve and distance curve per run, created once and reused."""
@@ -678,7 +714,8 @@ class FunctionView(QWidget):
             parts.append(f"{mark} {r.spec.label}: f = {traj.values[upto]:.3g}, distance "
                          f"{r.distances[upto]:.2g}")
         if not parts:
-            parts.append("Tick at least one optimizer to start a race.")
+            parts.append("Computing the paths\u2026" if self.runner.busy else
+                         "Tick at least one optimizer to start a race.")
         self.results_label.setText("&nbsp;&nbsp;&nbsp; ".join(parts))
 
     # -- theory buttons ---------------------------------------------------------------------------
@@ -744,6 +781,8 @@ class FunctionView(QWidget):
         self._draw()
 
     def _tick(self) -> None:
+        if self.runner.busy:  # hold the race until its paths arrive
+            return
         total = int(self.steps.value())
         self.t = min(self.t + self.steps_per_frame(), total)
         self._draw()
@@ -753,6 +792,8 @@ class FunctionView(QWidget):
     def shutdown(self) -> None:
         self._timer.stop()
         self._pending.stop()
+        self._busy_note.stop()
+        self.runner.stop()
 
     def path_lengths(self) -> list[int]:
         """Points drawn per path (tests and status)."""
