@@ -286,9 +286,10 @@ class KernelWarmer:
         self._loaded: set[WarmItem] = set()
         self._status = KernelStatus()
         self._waiting = 0
-        self.last_seconds = 0.0  # how long the last cold wait took
+        self._closed = False  # the interpreter exits: no more waits, no more processes
         self.compiled_here = 0  # items that had to be compiled in this process
         self.last_error = ""  # why the last warm-up process did not help, if it did not
+        self.child_cpu = 0.0  # CPU seconds of the warm-up process until its last item was ready
 
     # -- public -----------------------------------------------------------------------------------
     def ensure(self, items: Sequence[WarmItem], cancelled: Callable[[], bool] = lambda: False,
@@ -321,7 +322,6 @@ class KernelWarmer:
             with self._cond:
                 self._waiting -= 1
                 if self._waiting == 0:
-                    self.last_seconds = time.monotonic() - t0
                     self._status = KernelStatus()
 
     def prefetch(self, items: Sequence[WarmItem]) -> None:
@@ -337,7 +337,8 @@ class KernelWarmer:
             return self._status
 
     def stop(self) -> None:
-        """Kill the warm-up process, if any (the app is closing: nothing waits for a compile)."""
+        """Kill the warm-up process, if any (a window closes: nothing waits for a compile). A
+        thread of another window that still waits starts a new one."""
         with self._cond:
             child = self._child
             if child is None or not child.running:
@@ -346,6 +347,12 @@ class KernelWarmer:
         _kill(child.proc)
         with self._cond:
             self._cond.notify_all()
+
+    def close(self) -> None:
+        """At interpreter exit: kill the warm-up process and end every wait for good."""
+        with self._cond:
+            self._closed = True
+        self.stop()
 
     @property
     def child_running(self) -> bool:
@@ -370,7 +377,7 @@ class KernelWarmer:
         """Wait until a warm-up process has compiled ``items``: "ready", "failed" or "stopped"."""
         with self._cond:
             while True:
-                if cancelled():
+                if cancelled() or self._closed:
                     raise Cancelled
                 child = self._child
                 if child is not None and child.running and all(i in child.items for i in items):
@@ -391,11 +398,13 @@ class KernelWarmer:
                     return "failed"
                 if not child.running:
                     if child.stopped:
+                        if self._closed:
+                            raise Cancelled
                         return "stopped"
                     self.last_error = "\n".join(child.stderr_tail) or (
                         f"the warm-up process ended with code {child.proc.returncode}")
                     return "failed"
-                if cancelled():
+                if cancelled() or self._closed:
                     raise Cancelled
                 self._cond.wait(WAIT_POLL_S)
 
@@ -440,6 +449,7 @@ class KernelWarmer:
                                            compiled=s.compiled + 1)
                 elif event == "ready":
                     child.ready.add(int(msg["item"]))
+                    self.child_cpu = float(msg.get("cpu", 0.0))
                 elif event == "failed":
                     child.failed[int(msg["item"])] = str(msg.get("message", ""))
                 self._cond.notify_all()
@@ -483,7 +493,7 @@ def _kill(proc: subprocess.Popen) -> None:
 
 
 WARMER = KernelWarmer()
-atexit.register(WARMER.stop)  # never leave a compiling process behind
+atexit.register(WARMER.close)  # never leave a compiling process behind
 
 
 # -- the warm-up process --------------------------------------------------------------------------
@@ -494,7 +504,7 @@ def _emit(**msg) -> None:
 def main() -> int:
     """``python -m app.warmup``: compile the items given as JSON on stdin into Numba's cache,
     reporting on stdout, one JSON object a line: ``compile`` (a function Numba starts to
-    compile), ``ready`` or ``failed`` (an item, by index)."""
+    compile), ``ready`` (an item, by index, with the CPU seconds so far) or ``failed``."""
     spec = json.loads(sys.stdin.read() or "{}")
     with reporting_compiles(lambda name, depth: _emit(event="compile", name=name, depth=depth)):
         for k, (kind, payload) in enumerate(spec.get("items", [])):
@@ -503,7 +513,7 @@ def main() -> int:
             except Exception as exc:  # reported; the app then compiles it itself
                 _emit(event="failed", item=k, message=f"{type(exc).__name__}: {exc}")
                 continue
-            _emit(event="ready", item=k)
+            _emit(event="ready", item=k, cpu=time.process_time())
     return 0
 
 

@@ -213,5 +213,5 @@ def test_the_warm_up_process_reports_what_it_compiles(tmp_path, monkeypatch):
     assert out.returncode == 0, out.stderr
     lines = out.stdout.splitlines()
     assert '"event": "compile", "name": "add_one"' in lines[0]
-    assert lines[1] == '{"event": "ready", "item": 0}'
+    assert lines[1].startswith('{"event": "ready", "item": 0, "cpu": ')
     assert '"event": "failed", "item": 1' in lines[2] and "nowhere" in lines[2]
