@@ -30,7 +30,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, replace
 from importlib import import_module
 
@@ -207,28 +207,26 @@ def _name(ev) -> str:
 
 
 @contextmanager
-def no_compile() -> Iterator[None]:
+def _thread_setting(name: str, value: object) -> Iterator[None]:
+    """Set the listener's flag ``name`` for this thread within the block."""
+    _install_listener()
+    before = getattr(_local, name, None)
+    setattr(_local, name, value)
+    try:
+        yield
+    finally:
+        setattr(_local, name, before)
+
+
+def no_compile() -> AbstractContextManager[None]:
     """In this block, in this thread, a Numba compile raises :class:`ColdCache` at its start;
     loading from the cache and calling compiled functions are unaffected."""
-    _install_listener()
-    before = getattr(_local, "forbid", False)
-    _local.forbid = True
-    try:
-        yield
-    finally:
-        _local.forbid = before
+    return _thread_setting("forbid", True)
 
 
-@contextmanager
-def reporting_compiles(report: Callable[[str, int], None]) -> Iterator[None]:
+def reporting_compiles(report: Callable[[str, int], None]) -> AbstractContextManager[None]:
     """In this block, in this thread, ``report(function name, nesting depth)`` at every compile."""
-    _install_listener()
-    before = getattr(_local, "report", None)
-    _local.report = report
-    try:
-        yield
-    finally:
-        _local.report = before
+    return _thread_setting("report", report)
 
 
 # -- the service ----------------------------------------------------------------------------------

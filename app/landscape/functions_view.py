@@ -553,11 +553,11 @@ class FunctionView(QWidget):
         """Whether the paths drawn are those of the current settings."""
         return not self.runner.busy and not self._pending.isActive()
 
-    def _on_paths(self, results: list[RunResult]) -> None:
+    def _on_paths(self, _request: PathsRequest, results: list[RunResult]) -> None:
         self._busy_note.stop()
         self._show_results(results)
 
-    def _on_paths_failed(self, message: str) -> None:
+    def _on_paths_failed(self, _request: PathsRequest, message: str) -> None:
         self._busy_note.stop()
         self._show_results([])
         self.results_label.setText(f"<span style='color:#b3261e'>The paths cannot be computed: "
