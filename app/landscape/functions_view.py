@@ -3,8 +3,8 @@
 The paths are computed whenever a setting changes, in a thread of their own (``paths``: a few
 milliseconds once the core's compiled update rule is loaded), and drawn when they arrive; the
 animation only reveals them step by step. A click on the map sets the start point and restarts
-the race. On the quadratic bowl the theory section shows
-the optimal rates of gradient descent and heavy-ball momentum beside the measured ones.
+the race. On the quadratic bowl the theory section shows the optimal rates of gradient descent
+and heavy-ball momentum beside the measured ones.
 """
 
 from __future__ import annotations
