@@ -373,19 +373,24 @@ class KernelWarmer:
 
     def _via_child(self, items: tuple[WarmItem, ...], cancelled: Callable[[], bool]) -> str:
         """Wait until a warm-up process has compiled ``items``: "ready", "failed" or "stopped"."""
-        with self._cond:
-            while True:
+        while True:
+            with self._cond:
                 if cancelled() or self._closed:
                     raise Cancelled
                 child = self._child
-                if child is not None and child.running and all(i in child.items for i in items):
-                    break
                 if child is None or not child.running:
                     child = self._start_child(items)
                     if child is None:
                         return "failed"
+                if all(i in child.items for i in items):
                     break
-                self._cond.wait(WAIT_POLL_S)  # one for other items runs: wait for its end
+                # one for other items runs: wait for its next item, which may be all these need
+                done = len(child.ready)
+                while child.running and len(child.ready) == done and not cancelled():
+                    self._cond.wait(WAIT_POLL_S)
+            if self._load(items):
+                return "ready"
+        with self._cond:
             while True:
                 if all(child.index(i) in child.ready for i in items):
                     return "ready"

@@ -147,6 +147,9 @@ def tiny_module(tmp_path, monkeypatch, name: str, cache: bool) -> object:
 
         def warm():
             assert add_one(1.0) == 2.0
+
+        def warm_again():
+            assert add_one(2.0) == 3.0
     """), encoding="utf-8")
     monkeypatch.syspath_prepend(str(tmp_path))
     return importlib.import_module(name)
@@ -161,6 +164,27 @@ def test_the_warm_up_process_fills_the_cache_and_this_process_loads_it(tmp_path,
     assert sum(module.add_one.stats.cache_hits.values()) == 1  # loaded here from the cache
     assert warmer.ensure([item]) is False  # loaded: nothing to wait for
     assert warmer._child.proc.wait(30) == 0  # the process ends by itself once done
+
+
+def test_a_wait_for_other_items_ends_when_their_kernels_are_enough(qtbot, tmp_path,
+                                                                    monkeypatch):
+    tiny_module(tmp_path, monkeypatch, "dlopt_tiny_shared", cache=True)
+    warmer = KernelWarmer()
+    started = []
+    start = warmer._start_child
+    monkeypatch.setattr(warmer, "_start_child", lambda items: started.append(items) or
+                        start(items))
+    first = WarmItem("call", "dlopt_tiny_shared:warm", "a test kernel")
+    second = WarmItem("call", "dlopt_tiny_shared:warm_again", "the same kernel")
+    waits = []
+    thread = threading.Thread(target=lambda: waits.append(warmer.ensure([first])))
+    thread.start()
+    try:
+        qtbot.waitUntil(lambda: warmer.child_running, timeout=TIMEOUT)
+        assert warmer.ensure([second]) is True  # it waited, for the process of the first item
+    finally:
+        thread.join(60)
+    assert waits == [True] and len(started) == 1 and warmer.compiled_here == 0
 
 
 def test_a_cache_folder_that_cannot_be_written_still_works(tmp_path, monkeypatch):
