@@ -245,10 +245,10 @@ class KernelStatus:
         return time.monotonic() - self.since if self.busy else 0.0
 
     def describe(self) -> str:
-        """One line: "compiling the training kernels (first start) · train_model · 12 s"."""
+        """One line: "compiling the training kernels (first start only) · train_model · 12 s"."""
         if not self.busy:
             return ""
-        parts = [f"compiling {self.title} (first start only; then cached)"]
+        parts = [f"compiling {self.title} (first start only)"]
         if self.function:
             parts.append(self.function)
         parts.append(f"{self.seconds():.0f} s")

@@ -571,8 +571,7 @@ class FunctionView(QWidget):
 
     def _write_busy(self) -> None:
         status = WARMER.status()
-        why = f" ({status.describe()})" if status.busy else ""
-        self.results_label.setText(f"Computing the paths\u2026{why}")
+        self.results_label.setText(f"Computing the paths\u2026 {status.describe()}".rstrip())
 
     def _sync_items(self) -> None:
         """One path, value curve and distance curve per run, created once and reused."""
