@@ -30,9 +30,9 @@ DEFAULT_SIZE = (1400, 900)
 JSON_FILTER = "dlopt experiments (*.json);;All files (*)"
 
 
-# Keys that belong to one tab's own controls (not menu commands): (tab, command, keys)
 COMPARE, LANDSCAPE_TAB, LEARN, QUIZ = "Compare", "Landscape", "Learn", "Quiz"  # lazy tabs
 
+# Keys that belong to one tab's own controls (not menu commands): (tab, command, keys)
 TAB_KEYS = (
     ("Quiz", "Choose option 1 to 9", "1–9"),
     ("Quiz", "Submit the answer", "Enter"),
