@@ -20,6 +20,8 @@ from PySide6.QtCore import QPointF, Qt, Signal
 from PySide6.QtGui import QColor, QFont
 from PySide6.QtWidgets import QCheckBox, QGridLayout, QHBoxLayout, QVBoxLayout, QWidget
 
+from app.log_axis import DEFAULT_RANGE, set_log_y
+
 TRAIN_COLOR = QColor(36, 110, 196)
 VAL_COLOR = QColor(232, 118, 28)
 LR_COLOR = QColor(96, 70, 160)
@@ -197,7 +199,7 @@ class MetricPlot(pg.PlotWidget):
     def set_log(self, on: bool) -> None:
         if on != self._log:
             self._log = on
-            self.getPlotItem().setLogMode(False, on)
+            set_log_y(self.getPlotItem(), on)
             self._redraw()
 
     def set_smoothing(self, on: bool) -> None:
@@ -244,12 +246,13 @@ class MetricPlot(pg.PlotWidget):
                 continue
             x_hi = max(x_hi, float(x[-1]))
             parts.append(np.log10(np.maximum(y, 1e-300)) if self._log else np.asarray(y))
-        if not parts:
+        if not parts:  # nothing finite to show: a default range, never an old one
+            self.getViewBox().setRange(xRange=DEFAULT_RANGE, yRange=DEFAULT_RANGE, padding=0.0)
             return
         for line in self._markers.values():
             if line.isVisible():
                 x_hi = max(x_hi, float(line.value()))
-        values = np.concatenate(parts)
+        values = np.clip(np.concatenate(parts), -1e300, 1e300)  # spans stay finite
         if self.marker("diverged") is not None:
             lo, hi = blowup_range(values, max(p[0] for p in parts), self._log)
         else:

@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QByteArray, QSettings, Qt
+from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QMainWindow, QMessageBox, QTabWidget, QWidget
 
@@ -17,6 +17,7 @@ from app.warmup import LANDSCAPE, WARMER
 from dlopt_core import backends
 from dlopt_core.experiment import Experiment, ExperimentError, example
 from dlopt_core.optimizers import make_optimizer
+from dlopt_core.quiz import Progress, default_progress_path
 from dlopt_core.schedules import make_schedule
 
 if TYPE_CHECKING:  # the other tabs' modules load when their tab is first shown
@@ -53,6 +54,7 @@ class MainWindow(QMainWindow):
         self.path: str | None = None
         self._pending_path: str | None = None
         self._closed = False
+        self.startup_problems: list[str] = []  # damaged user files, shown once after start-up
         if experiment is None and persist:
             experiment, self.path = self._restored_experiment()
         self.tabs = QTabWidget()
@@ -65,6 +67,8 @@ class MainWindow(QMainWindow):
                             (LEARN, self._make_learn), (QUIZ, self._make_quiz)):
             self.pages.add(title, make)
         WARMER.prefetch([LANDSCAPE])  # compiled after the Playground's, on a first start
+        # read now, so that a damaged file is reported at start-up; the tab gets it when built
+        self._quiz_progress = Progress.load(self._progress_path())
         self.setCentralWidget(self.tabs)
         self._wire_tabs()
         self.statusBar().addPermanentWidget(self.playground.status, 1)
@@ -84,6 +88,16 @@ class MainWindow(QMainWindow):
             self.set_backend(saved)
         self._check_backend(saved)
         self._update_title()
+        if self._quiz_progress.load_error:
+            self.startup_problems.append(f"{self._quiz_progress.load_error}.")
+        if self.startup_problems:
+            QTimer.singleShot(0, self._show_startup_problems)
+
+    def _show_startup_problems(self) -> None:
+        """Say once what was damaged and what was done about it (nothing is lost silently)."""
+        if self.show_dialogs and self.startup_problems and not self._closed:
+            QMessageBox.warning(self, "Damaged files were set aside",
+                                "\n\n".join(self.startup_problems))
 
     @staticmethod
     def _usable(name: str) -> bool:
@@ -207,7 +221,9 @@ class MainWindow(QMainWindow):
         return True
 
     def save(self) -> bool:
-        if self.path is None:
+        """Write the experiment to its file; while an opened file is still being built, the
+        window's path is still the previous file's, so ask for a name instead."""
+        if self.path is None or self._pending_path is not None:
             return self.save_as()
         return self._write(self.path)
 
@@ -342,15 +358,24 @@ class MainWindow(QMainWindow):
 
     # -- persistence ------------------------------------------------------------------------------
     def _restored_experiment(self) -> tuple[Experiment | None, str | None]:
+        """The experiment of the last session. A damaged one is moved aside (to the setting
+        ``session/experiment_damaged``), reported once in ``startup_problems``, and the example
+        is used instead."""
         text = self.settings.value("session/experiment", "")
         if not text:
             return None, None
         try:
-            exp = Experiment.from_json(str(text))
-        except ExperimentError:
+            exp = Experiment.from_json(str(text), source="the saved session")
+        except ExperimentError as exc:
+            self.settings.setValue("session/experiment_damaged", str(text))
+            self.settings.remove("session/experiment")
+            self.settings.remove("session/path")
+            self.startup_problems.append(
+                f"The experiment of the last session could not be restored: {exc}. It was "
+                "moved aside (setting session/experiment_damaged); the example is shown instead.")
             return None, None
-        path = self.settings.value("session/path", "") or None
-        return exp, (str(path) if path else None)
+        path = self.settings.value("session/path", "")
+        return exp, (path if isinstance(path, str) and path else None)
 
     def _restore_geometry(self) -> None:
         geometry = self.settings.value("window/geometry")
@@ -366,7 +391,7 @@ class MainWindow(QMainWindow):
         index = self.settings.value("window/tab", 0)
         try:
             self.tabs.setCurrentIndex(int(index))
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             pass
 
     def _save_settings(self) -> None:
@@ -396,8 +421,6 @@ class MainWindow(QMainWindow):
         """Quiz progress beside an INI settings file (tests), else in the user's data folder."""
         if os.environ.get("DLOPT_SETTINGS") or self.settings.format() == QSettings.Format.IniFormat:
             return str(Path(self.settings.fileName()).with_name("quiz-progress.json"))
-        from dlopt_core.quiz import default_progress_path
-
         return str(default_progress_path())
 
     def _wire_tabs(self) -> None:
@@ -455,7 +478,7 @@ class MainWindow(QMainWindow):
     def _make_quiz(self) -> QuizTab:
         from app.quiz.tab import QuizTab
 
-        tab = QuizTab(progress_path=self._progress_path())
+        tab = QuizTab(progress_path=self._progress_path(), progress=self._quiz_progress)
         tab.status_message.connect(self._show_status)
         tab.open_preset.connect(self.open_preset)
         tab.show_lesson.connect(self.show_lesson)

@@ -26,6 +26,7 @@ from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
 from app.exit_guard import stop_at_exit
 from app.warmup import WARMER, Cancelled, training_item
 from dlopt_core import features
+from dlopt_core.datasets import Dataset
 from dlopt_core.engine import FIELDS, Engine, TrainConfig
 from dlopt_core.experiment import Experiment
 from dlopt_core.kernels import rules
@@ -38,6 +39,7 @@ FRAME_S = 1.0 / 30.0
 GRID = 80  # decision-boundary grid (GRID x GRID)
 THUMB_STRIDE = 2  # neuron thumbnails use every other grid point
 MAX_CHUNK = 1_000_000
+MAX_SHOWN_POINTS = 4000  # training points drawn in the output view (validation: a quarter)
 
 # why training stopped (Snapshot.stop_reason)
 STOP_NONE, STOP_DIVERGED, STOP_EARLY = "", "diverged", "early_stopped"
@@ -61,12 +63,14 @@ class BuildInfo:
     steps_per_epoch: int
     backend: str
     backend_note: str
-    points_train: np.ndarray | None  # raw 2-D inputs for the output view, or None
+    # raw 2-D inputs for the output view (an even sample of at most MAX_SHOWN_POINTS), or None
+    points_train: np.ndarray | None
     labels_train: np.ndarray | None
     points_val: np.ndarray | None
     labels_val: np.ndarray | None
     bounds: tuple[float, float, float, float] | None  # x0, x1, y0, y1 of the grid
     target_range: tuple[float, float] | None  # regression: range of the labels
+    dataset: Dataset | None = None  # the data trained on (features applied); nobody writes it
 
 
 @dataclass(frozen=True)
@@ -158,7 +162,23 @@ def _bounds(*arrays: np.ndarray) -> tuple[float, float, float, float]:
     pad = 0.06 * np.maximum(hi - lo, 1e-6)
     x0, y0 = lo - pad
     x1, y1 = hi + pad
-    return float(x0), float(x1), float(y0), float(y1)
+    bounds = (float(x0), float(x1), float(y0), float(y1))
+    if not all(math.isfinite(b) for b in bounds):  # the output view's range must be finite
+        raise ValueError("the data's inputs are not finite numbers; there is no plane to draw")
+    return bounds
+
+
+def shown_points(points: np.ndarray | None, labels: np.ndarray | None, limit: int, seed: int
+                 ) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """Copies of at most ``limit`` points and their labels, an even random sample of a larger
+    set: the output view draws every point it gets, and a million would freeze the window."""
+    if points is None or labels is None:
+        return None, None
+    labels = np.ravel(labels)
+    if len(points) > limit:
+        keep = np.sort(np.random.default_rng(seed).choice(len(points), limit, replace=False))
+        points, labels = points[keep], labels[keep]
+    return np.array(points, dtype=np.float64), np.array(labels, dtype=np.float64)
 
 
 class TrainingWorker(QObject):
@@ -496,6 +516,10 @@ class TrainingWorker(QObject):
             target_range = (float(np.min(y)), float(np.max(y)))
         self._feature_names = names
         self._target_range = target_range
+        train_pts, train_labels = shown_points(raw_train, data.y_train,
+                                               MAX_SHOWN_POINTS, exp.data.seed)
+        val_pts, val_labels = shown_points(raw_val, data.y_val,
+                                           MAX_SHOWN_POINTS // 4, exp.data.seed + 1)
         return BuildInfo(
             generation=generation,
             task=data.task,
@@ -510,12 +534,13 @@ class TrainingWorker(QObject):
             steps_per_epoch=engine.steps_per_epoch,
             backend=engine.backend.name,
             backend_note=getattr(engine.backend, "note", engine.backend.name),
-            points_train=None if raw_train is None else np.array(raw_train, dtype=np.float64),
-            labels_train=None if raw_train is None else np.array(data.y_train, dtype=np.float64),
-            points_val=None if raw_val is None else np.array(raw_val, dtype=np.float64),
-            labels_val=None if raw_val is None else np.array(data.y_val, dtype=np.float64),
+            points_train=train_pts,
+            labels_train=train_labels,
+            points_val=val_pts,
+            labels_val=val_labels,
             bounds=bounds,
             target_range=target_range,
+            dataset=data,
         )
 
     def _after_reset(self) -> None:

@@ -192,15 +192,10 @@ class _TargetTracker:
             self.first[m] = steps[np.argmax(hit[:, m])]
 
 
-def _build(exp: Experiment, specs: list[ModelSpec], backend: str,
-           history_limit: int | None = None) -> Engine:
-    """The engine of ``exp`` for ``specs``; a short history when only the best and final
-    values are needed (they are tracked exactly whatever the limit)."""
-    _, _, engine = exp.build(models=specs, backend=backend)
-    if history_limit is not None and history_limit < engine.history_limit:
-        engine.history_limit = history_limit
-        engine.reset()
-    return engine
+def _build(exp: Experiment, specs: list[ModelSpec], backend: str, history_limit: int) -> Engine:
+    """The engine of ``exp`` for ``specs`` with a short history, for runs that need only the
+    best and final values (they are tracked exactly whatever the limit)."""
+    return exp.build(models=specs, backend=backend, history_limit=history_limit)[2]
 
 
 def _final(engine: Engine) -> np.ndarray:

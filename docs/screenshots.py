@@ -67,6 +67,15 @@ def main() -> None:
     settle(app, 4.0)
     win.grab().save(str(HERE / "landscape.png"))
 
+    shape = win.landscape.shape
+    win.landscape.views.setCurrentWidget(shape)
+    shape.select_situation("lstm")
+    shape.log_box.setChecked(True)
+    shape.train_button.click()
+    wait(app, lambda: shape.result is not None and not shape.busy, timeout=600.0)
+    settle(app, 0.5)
+    win.grab().save(str(HERE / "landscape_lstm.png"))
+
     win.select_tab("Learn")
     win.learn.show_lesson(win.learn.lesson_ids()[1])
     settle(app, 0.5)

@@ -49,6 +49,7 @@ from app.compare.common import (
 from app.compare.configs import PRESETS, SCHEDULE_HELP, RaceConfig, second_kind
 from app.compare.host import Host
 from app.compare.jobs import RaceSnapshot, boundary_grid, boundary_images
+from app.log_axis import set_log_y
 from app.warmup import variants
 from app.widgets.controls import SciSpinBox
 from dlopt_core import compare
@@ -611,7 +612,7 @@ class RaceView(QWidget):
 
     def _set_log(self, on: bool) -> None:
         for plot in (self.train_plot, self.val_plot):
-            plot.getPlotItem().setLogMode(x=False, y=on)
+            set_log_y(plot.getPlotItem(), on)
         self._redraw_curves()
 
     def _redraw_curves(self) -> None:

@@ -36,6 +36,7 @@ from app.compare.common import (
 )
 from app.compare.configs import RaceConfig
 from app.compare.host import Host
+from app.log_axis import set_log_y
 from app.warmup import variants
 from dlopt_core import compare
 
@@ -161,7 +162,7 @@ class SeedView(QWidget):
         self._draw()
 
     def _set_log(self, on: bool) -> None:
-        self.plot.getPlotItem().setLogMode(x=False, y=on)
+        set_log_y(self.plot.getPlotItem(), on)
         self._draw()
 
     def _draw(self) -> None:

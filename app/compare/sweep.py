@@ -44,6 +44,7 @@ from app.compare.common import (
     style_plot,
 )
 from app.compare.host import Host
+from app.log_axis import set_log_y
 from app.warmup import variants
 from app.widgets.controls import SciSpinBox
 from dlopt_core import compare
@@ -545,7 +546,8 @@ class SweepView(QWidget):
 
     def _set_log(self, on: bool) -> None:
         for plot in (self.sweep_plot, self.range_plot):
-            plot.getPlotItem().setLogMode(x=True, y=on)
+            plot.getPlotItem().setLogMode(x=True)  # learning rates: always a log axis
+            set_log_y(plot.getPlotItem(), on)
         self._draw_sweep()
         self._draw_range()
 

@@ -49,6 +49,7 @@ from app.landscape.runs import (
     free_list,
     suggested_lr,
 )
+from app.log_axis import set_log_y
 from app.warmup import WARMER
 from app.widgets.banner import Banner
 from app.widgets.controls import SciSpinBox
@@ -400,7 +401,7 @@ class FunctionView(QWidget):
         else:  # the saddle point
             self.minima.setData([0.0], [0.0], symbol="x")
         unbounded = not math.isfinite(self.fn.min_value)
-        self.value_plot.getPlotItem().setLogMode(False, not unbounded)
+        set_log_y(self.value_plot.getPlotItem(), not unbounded)
         self.value_plot.getPlotItem().setTitle(
             "<span style='font-size:10pt;font-weight:600'>"
             + ("f along the path (unbounded below)" if unbounded

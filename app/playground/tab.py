@@ -63,6 +63,7 @@ REFRESH_HZ = 30
 CURVE_S = 0.05 if KERNELS_RELEASE_GIL else 0.1
 DETAIL_S = 0.1 if KERNELS_RELEASE_GIL else 0.2
 LEFT_WIDTH = 340
+BUSY_AFTER_MS = 400  # a CSV still being read after this shows "Reading ..."
 
 
 def divergence_text(step: int) -> str:
@@ -175,6 +176,10 @@ class PlaygroundTab(QWidget):
         self._prep_timer = QTimer(self)
         self._prep_timer.setInterval(500)
         self._prep_timer.timeout.connect(self._show_preparing)
+        self._busy_timer = QTimer(self)
+        self._busy_timer.setSingleShot(True)
+        self._busy_timer.setInterval(BUSY_AFTER_MS)
+        self._busy_timer.timeout.connect(self._show_reading)
         self.backend = "cpu"
         self._path_generation = -1
         self._theta_path: list[tuple[int, np.ndarray]] = []  # (step, theta) for the loss shape
@@ -363,9 +368,9 @@ class PlaygroundTab(QWidget):
         """``(network, theta_init, theta_final, path, X, y, Xv, yv)`` of the current run, for the
         Landscape tab's loss-shape view; None before the first snapshot."""
         snap = self._latest
-        if snap is None or self._good is None or self._net is None or not self._theta_path:
+        if snap is None or self._info is None or self._net is None or not self._theta_path:
             return None
-        data = self._good.dataset()
+        data = self._info.dataset  # read by the worker: a large file is not read again here
         path = np.array([t for _, t in self._theta_path] + [snap.theta])
         return (self._net, self._theta_path[0][1], snap.theta.copy(), path, data.X_train,
                 data.y_train, data.X_val, data.y_val)
@@ -430,6 +435,8 @@ class PlaygroundTab(QWidget):
     def _rebuild(self) -> None:
         generation = self.controller.rebuild(self._exp)
         self._pending = {generation: self._exp}
+        if self._exp.data.kind == CSV:  # a large file takes a while: say so if it does
+            self._busy_timer.start()
         self._latest = self._drawn = self._inspected_for = self._small_drawn = None
         self._latest_full = None
         self._boundary = self._boundary_new = None
@@ -505,6 +512,20 @@ class PlaygroundTab(QWidget):
                 f"installing compiles them with Numba, {where}; later starts load them from "
                 "its cache at once.")
 
+    def _show_reading(self) -> None:
+        """The data file is still being read in the worker: say so where the plot will be."""
+        if not self._pending or not self.kernels_ready:
+            return
+        name = Path(self._exp.data.path).name
+        self.output.show_message(f"Reading {name}\u2026\n\nLarge files take a few seconds; the "
+                                 "window stays responsive and shows the data once it is read.")
+        self.statusMessage.emit(f"reading {name}\u2026")
+
+    @property
+    def building(self) -> bool:
+        """Whether an engine is being built for an experiment not yet shown."""
+        return bool(self._pending)
+
     def _on_kernels_ready(self, seconds: float) -> None:
         self._prep_timer.stop()
         self.kernels_ready = True
@@ -516,6 +537,19 @@ class PlaygroundTab(QWidget):
         exp = self._pending.pop(info.generation, None)
         if exp is None or info.generation != self.controller.generation:
             return
+        self._busy_timer.stop()
+        previous = (self._good, self._info, self._net)
+        try:
+            self._show_build(exp, info)
+        except Exception as exc:  # anything the views refuse: as if the build had failed
+            self._good, self._info, self._net = previous
+            self._on_failed(info.generation, "this experiment cannot be shown "
+                            f"({type(exc).__name__}: {exc})")
+            return
+        self.buildSucceeded.emit()
+
+    def _show_build(self, exp: Experiment, info: BuildInfo) -> None:
+        """Adopt a freshly built engine's experiment and show its data and network."""
         self._good = exp
         self._info = info
         self._net = Network(info.layer_sizes, info.activation, info.loss)
@@ -534,12 +568,12 @@ class PlaygroundTab(QWidget):
         self.output_section.title_label.setText("Output")
         self.status.backend.setText(f"backend: {info.backend_note}")
         self._call_diagram(None)
-        self.buildSucceeded.emit()
 
     def _on_failed(self, generation: int, message: str) -> None:
         self._prep_timer.stop()  # the kernels are ready, or failed with this message
         if generation != self.controller.generation:
             return
+        self._busy_timer.stop()
         self._pending.pop(generation, None)
         self.transport.set_playing(False)
         fallback = self._good if self._good is not None else example()

@@ -1,4 +1,5 @@
-"""Small input widgets: a spin box for numbers of any magnitude and a log-scale slider."""
+"""Small input widgets: spin boxes for numbers of any magnitude and for large whole numbers, and
+a log-scale slider."""
 
 from __future__ import annotations
 
@@ -7,6 +8,20 @@ import math
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QValidator
 from PySide6.QtWidgets import QDoubleSpinBox, QHBoxLayout, QSlider, QWidget
+
+
+class WholeSpinBox(QDoubleSpinBox):
+    """A spin box for whole numbers beyond a ``QSpinBox``'s 32-bit range (seeds up to 2^32 - 1):
+    a double spin box without decimals, exact up to 2^53. ``int_value()`` gives the int."""
+
+    def __init__(self, low: int = 0, high: int = 2**32 - 1, parent: QWidget | None = None
+                 ) -> None:
+        super().__init__(parent)
+        self.setDecimals(0)
+        self.setRange(float(low), float(high))
+
+    def int_value(self) -> int:
+        return int(round(self.value()))
 
 
 class SciSpinBox(QDoubleSpinBox):

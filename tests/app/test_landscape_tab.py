@@ -1,6 +1,7 @@
 """The Landscape tab: races on 2-D functions, challenges, network presets and the loss shape."""
 
 import os
+import re
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
@@ -222,6 +223,36 @@ def test_train_a_paper_situation_then_interpolation_and_slice(tab, qtbot):
     assert sv.result.directions == "random" and np.all(np.isnan(sv.result.explained))
 
 
+def test_the_lstm_situation_trains_and_draws_its_plateau(tab, qtbot):
+    sv = tab.shape
+    tab.views.setCurrentIndex(2)
+    sv.select_situation("lstm")
+    assert "LSTM" in sv.description.text() and "plateau" in sv.explanation.text()
+    assert sv.steps.value() == 3000
+    sv.snapshots.setValue(12)
+    sv.resolution.setValue(15)
+    sv.train_button.click()
+    qtbot.waitUntil(lambda: sv.result is not None, timeout=120_000)  # includes a cold compile
+    r = sv.result
+    alphas, losses = sv.line_points()
+    assert len(alphas) == 41 and np.all(np.isfinite(losses))
+    assert losses[30] == ls.network_loss(r.source.network, r.source.theta_final, r.source.X,
+                                         r.source.y) < 0.01
+    assert np.all(np.isfinite(sv.val_curve.getData()[1]))
+    assert r.slice_loss.shape == (15, 15) and np.all(np.isfinite(r.slice_loss))
+    assert r.coords.shape == (13, 2) and sv.map.contour_count() > 0
+    text = sv.banner.text()
+    assert "LSTM after 3,000 steps" in text and "bump" not in text
+    assert re.search("falling (monotonically|without a barrier)", text)
+    assert re.search("a plateau first: only by \u03b1 = 0\\.[4-8]", text)  # read off the line
+    # a random filter-normalised plane through the trained LSTM, without training again
+    sv.directions.setCurrentIndex(sv.directions.findData("random"))
+    sv.recompute_button.click()
+    qtbot.waitUntil(lambda: sv.result is not r, timeout=TIMEOUT)
+    assert sv.result.directions == "random" and np.all(np.isfinite(sv.result.slice_loss))
+    assert sv.result.source is r.source
+
+
 def test_set_trained_network_from_a_tiny_engine(tab, qtbot):
     exp = Experiment.from_dict({
         "data": {"kind": "moons", "n_samples": 80, "val_fraction": 0.25},
@@ -269,3 +300,18 @@ def test_a_start_just_off_a_line_is_shown_and_kept(tab):
     assert fv.start_y.value() == 1e-6 and fv.start_y.text() == "1e-06"
     fv.start_x.setValue(1.2)  # editing x must not round y to 0, where no method could escape
     assert fv.start == (1.2, 1e-6)
+
+
+def test_a_lesson_preset_with_a_situation_trains_it_and_draws_the_line(tab, qtbot):
+    from app.landscape.tab import SHAPE_PAGE
+    from dlopt_core.lessons import load_presets
+
+    preset = load_presets()["interpolation_linear"]
+    tab.load_preset(preset)
+    sv = tab.shape
+    assert tab.views.currentIndex() == SHAPE_PAGE
+    assert sv.situation.currentData() == "deep_linear" and sv.busy
+    qtbot.waitUntil(lambda: sv.result is not None, timeout=4 * TIMEOUT)
+    alphas, losses = sv.line_points()
+    assert len(alphas) == 41 and np.all(np.isfinite(losses))
+    assert "Deep linear" in sv.banner.text()

@@ -457,7 +457,7 @@ def test_csv_single_label_value(tmp_path):
 
 
 def test_csv_not_found(tmp_path):
-    with pytest.raises(DatasetError, match="not found"):
+    with pytest.raises(DatasetError, match="no such file"):
         load_csv(tmp_path / "missing.csv")
 
 
