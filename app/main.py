@@ -140,6 +140,8 @@ def _screenshot(app, window, path: str, steps: int) -> int:
         snap = tab.snapshot
         done = snap is not None and not snap.playing and (
             snap.step >= steps or snap.status != "running" or snap.stop_reason)
+        landscape = window.pages.built("Landscape")  # its paths arrive from a thread
+        done = done and (landscape is None or landscape.functions.paths_ready)
         if done and tab.shown_up_to(snap.step):
             state["settled"] += 1  # a few more frames so that every view has painted
             if state["settled"] >= 3:

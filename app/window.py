@@ -4,27 +4,34 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QMainWindow, QMessageBox, QTabWidget, QWidget
 
-from app.compare.configs import RaceConfig
-from app.compare.tab import CompareTab
-from app.landscape.tab import LandscapeTab
-from app.learn.tab import LearnTab
+from app.lazy_tabs import LazyTabs
 from app.playground.tab import PlaygroundTab
-from app.quiz.tab import QuizTab
 from app.settings import add_recent_file, make_settings, recent_files, remove_recent_file
+from app.warmup import LANDSCAPE, WARMER
 from dlopt_core import backends
 from dlopt_core.experiment import Experiment, ExperimentError, example
 from dlopt_core.optimizers import make_optimizer
-from dlopt_core.quiz import default_progress_path
+from dlopt_core.quiz import Progress, default_progress_path
 from dlopt_core.schedules import make_schedule
+
+if TYPE_CHECKING:  # the other tabs' modules load when their tab is first shown
+    from app.compare.configs import RaceConfig
+    from app.compare.tab import CompareTab
+    from app.landscape.tab import LandscapeTab
+    from app.learn.tab import LearnTab
+    from app.quiz.tab import QuizTab
 
 DEFAULT_SIZE = (1400, 900)
 JSON_FILTER = "dlopt experiments (*.json);;All files (*)"
 
+
+COMPARE, LANDSCAPE_TAB, LEARN, QUIZ = "Compare", "Landscape", "Learn", "Quiz"  # lazy tabs
 
 # Keys that belong to one tab's own controls (not menu commands): (tab, command, keys)
 TAB_KEYS = (
@@ -53,12 +60,15 @@ class MainWindow(QMainWindow):
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
         self.playground = PlaygroundTab(experiment or example())
-        self.compare = CompareTab(lambda: self.playground.experiment)
-        self.landscape = LandscapeTab()
-        self.learn = LearnTab()
-        self.quiz = QuizTab(progress_path=self._progress_path())
-        for tab in (self.playground, self.compare, self.landscape, self.learn, self.quiz):
-            self.tabs.addTab(tab, tab.title)
+        self.tabs.addTab(self.playground, self.playground.title)
+        # the other tabs are built when first shown: the window opens sooner
+        self.pages = LazyTabs(self.tabs)
+        for title, make in ((COMPARE, self._make_compare), (LANDSCAPE_TAB, self._make_landscape),
+                            (LEARN, self._make_learn), (QUIZ, self._make_quiz)):
+            self.pages.add(title, make)
+        WARMER.prefetch([LANDSCAPE])  # compiled after the Playground's, on a first start
+        # read now, so that a damaged file is reported at start-up; the tab gets it when built
+        self._quiz_progress = Progress.load(self._progress_path())
         self.setCentralWidget(self.tabs)
         self._wire_tabs()
         # sized to its content at the right: the room on the left shows transient messages
@@ -80,8 +90,8 @@ class MainWindow(QMainWindow):
             self.set_backend(saved)
         self._check_backend(saved)
         self._update_title()
-        if self.quiz.progress.load_error:
-            self.startup_problems.append(f"{self.quiz.progress.load_error}.")
+        if self._quiz_progress.load_error:
+            self.startup_problems.append(f"{self._quiz_progress.load_error}.")
         if self.startup_problems:
             QTimer.singleShot(0, self._show_startup_problems)
 
@@ -420,15 +430,62 @@ class MainWindow(QMainWindow):
         # Space, S and R drive the Playground only while it is shown: elsewhere they are the
         # keys of the other tabs' controls (check boxes, the quiz)
         self.tabs.currentChanged.connect(self._tab_changed)
-        show = self.statusBar().showMessage
-        for tab in (self.compare, self.landscape, self.learn, self.quiz):
-            tab.status_message.connect(lambda m: show(m, 6000))
-        self.compare.send_to_playground.connect(self.open_in_playground)
-        self.landscape.open_in_playground.connect(self.open_in_playground)
-        self.landscape.open_in_compare.connect(self.open_in_compare)
-        self.learn.open_preset.connect(self.open_preset)
-        self.quiz.open_preset.connect(self.open_preset)
-        self.quiz.show_lesson.connect(self.show_lesson)
+
+    # the tabs built when first shown (``LazyTabs``), and what each is wired to
+    @property
+    def compare(self) -> CompareTab:
+        return self.pages.get(COMPARE)
+
+    @property
+    def landscape(self) -> LandscapeTab:
+        return self.pages.get(LANDSCAPE_TAB)
+
+    @property
+    def learn(self) -> LearnTab:
+        return self.pages.get(LEARN)
+
+    @property
+    def quiz(self) -> QuizTab:
+        return self.pages.get(QUIZ)
+
+    def _show_status(self, message: str) -> None:
+        self.statusBar().showMessage(message, 6000)
+
+    def _make_compare(self) -> CompareTab:
+        from app.compare.tab import CompareTab
+
+        tab = CompareTab(lambda: self.playground.experiment)
+        if self.playground.backend != "cpu":
+            tab.set_backend(self.playground.backend)
+        tab.status_message.connect(self._show_status)
+        tab.send_to_playground.connect(self.open_in_playground)
+        return tab
+
+    def _make_landscape(self) -> LandscapeTab:
+        from app.landscape.tab import LandscapeTab
+
+        tab = LandscapeTab()
+        tab.status_message.connect(self._show_status)
+        tab.open_in_playground.connect(self.open_in_playground)
+        tab.open_in_compare.connect(self.open_in_compare)
+        return tab
+
+    def _make_learn(self) -> LearnTab:
+        from app.learn.tab import LearnTab
+
+        tab = LearnTab()
+        tab.status_message.connect(self._show_status)
+        tab.open_preset.connect(self.open_preset)
+        return tab
+
+    def _make_quiz(self) -> QuizTab:
+        from app.quiz.tab import QuizTab
+
+        tab = QuizTab(progress_path=self._progress_path(), progress=self._quiz_progress)
+        tab.status_message.connect(self._show_status)
+        tab.open_preset.connect(self.open_preset)
+        tab.show_lesson.connect(self.show_lesson)
+        return tab
 
     def _tab_changed(self, index: int) -> None:
         on_playground = self.tabs.widget(index) is self.playground
@@ -501,7 +558,9 @@ class MainWindow(QMainWindow):
             self._check_backend(self.playground.backend)
             return False
         self.playground.set_backend(name)
-        self.compare.set_backend(name)
+        compare = self.pages.built(COMPARE)  # one built later starts with this one
+        if compare is not None:
+            compare.set_backend(name)
         self.settings.setValue("training/backend", name)
         self._check_backend(name)
         self.statusBar().showMessage(f"Backend: {backend.note}", 6000)
@@ -516,16 +575,21 @@ class MainWindow(QMainWindow):
             self._closed = True
             if self.persist:
                 self._save_settings()
-            self.hide()  # gone at once, even while a worker finishes compiling its kernels
-            for tab in (self.compare, self.landscape, self.quiz):
-                tab.shutdown()
+            self.hide()  # gone at once
+            for title in (COMPARE, LANDSCAPE_TAB, QUIZ):
+                tab = self.pages.built(title)
+                if tab is not None:
+                    tab.shutdown()
             self.playground.shutdown()
+            WARMER.stop()  # a first start's compile in its own process: not waited for
         super().closeEvent(event)
 
 
 def _race_config(entry: dict) -> RaceConfig:
     """A Compare-tab row from an optimizer dict: ``name``, hyper-parameters, optional ``label``,
     ``schedule`` dict, ``clip_norm`` and ``noise`` (the last two only matter on the landscape)."""
+    from app.compare.configs import RaceConfig
+
     for key in ("label", "clip_norm", "noise"):
         entry.pop(key, None)
     sched_raw = dict(entry.pop("schedule", None) or {"name": "constant"})

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 import sys
+import threading
 import time
 import traceback
 from dataclasses import dataclass, replace
@@ -23,12 +24,12 @@ import numpy as np
 from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
 
 from app.exit_guard import stop_at_exit
+from app.warmup import WARMER, Cancelled, training_item
 from dlopt_core import features
 from dlopt_core.datasets import Dataset
 from dlopt_core.engine import ENVELOPE_FIELDS, FIELDS, Engine, TrainConfig
 from dlopt_core.experiment import Experiment
 from dlopt_core.kernels import rules
-from dlopt_core.network import Network
 from dlopt_core.optimizers import Optimizer
 from dlopt_core.schedules import Schedule
 
@@ -182,25 +183,6 @@ def shown_points(points: np.ndarray | None, labels: np.ndarray | None, limit: in
     return np.array(points, dtype=np.float64), np.array(labels, dtype=np.float64)
 
 
-def warm_up_kernels() -> None:
-    """Compile (or load from Numba's cache) every kernel the worker calls, on a tiny problem."""
-
-    class _Tiny:
-        X_train = np.array([[0.0, 1.0], [1.0, 0.0], [0.5, 0.5], [1.0, 1.0]])
-        y_train = np.array([0.0, 1.0, 0.0, 1.0])
-        X_val = X_train[:2]
-        y_val = y_train[:2]
-
-    from dlopt_core.engine import ModelSpec
-    from dlopt_core.optimizers import make_optimizer
-
-    net = Network([2, 2, 1], "tanh", "bce")
-    engine = Engine(net, _Tiny, [ModelSpec(make_optimizer("sgd", lr=0.1))],
-                    TrainConfig(batch_size=2, eval_every=1))
-    engine.run(2)
-    net.predict(engine.theta[0], _Tiny.X_train)
-
-
 class TrainingWorker(QObject):
     """Owns one :class:`Engine`; lives in a worker thread and is driven by queued slots."""
 
@@ -208,7 +190,7 @@ class TrainingWorker(QObject):
     snapshotReady = Signal(object)  # Snapshot
     boundaryReady = Signal(object)  # BoundaryResult
     failed = Signal(int, str)  # generation, message
-    kernelsPreparing = Signal()
+    kernelsPreparing = Signal()  # the kernels are not in Numba's cache: compiling them first
     kernelsReady = Signal(float)  # seconds it took
 
     def __init__(self) -> None:
@@ -219,6 +201,8 @@ class TrainingWorker(QObject):
         self._engine: Engine | None = None
         self._generation = -1
         self._warm = False
+        self._exp: Experiment | None = None  # what the engine trains (for the kernels it needs)
+        self.cancel = threading.Event()  # set by the GUI thread: stop waiting for kernels
         self._playing = False
         self._play_serial = 0
         self._until = 0  # play until this step, then pause silently (0: no limit)
@@ -249,14 +233,10 @@ class TrainingWorker(QObject):
         """Build a new engine from ``exp``; keeps the playing state."""
         self._generation = generation
         try:
-            if not self._warm:
-                _single_thread_kernels()
-                self.kernelsPreparing.emit()
-                t0 = time.perf_counter()
-                warm_up_kernels()
-                self._warm = True
-                self.kernelsReady.emit(time.perf_counter() - t0)
+            self._prepare_kernels(exp)
             info = self._build(exp, generation)
+        except Cancelled:  # the window is closing
+            return
         except Exception as exc:  # any problem with the data or the config: a message, no crash
             self._engine = None
             self._set_playing(False)
@@ -266,6 +246,32 @@ class TrainingWorker(QObject):
         self._emit_snapshot()
         if self._playing:
             self._restart_timer()
+
+    def _prepare_kernels(self, exp: Experiment) -> None:
+        """Have the kernels ``exp`` trains with ready, compiled elsewhere when the cache is cold
+        (``app.warmup``); says so with ``kernelsPreparing`` and ``kernelsReady``."""
+        if not self._warm:
+            _single_thread_kernels()
+        t0 = time.perf_counter()
+        waited = WARMER.ensure([training_item([exp])], cancelled=self.cancel.is_set,
+                               on_wait=self.kernelsPreparing.emit)
+        self._exp = exp
+        if waited or not self._warm:
+            self._warm = True
+            self.kernelsReady.emit(time.perf_counter() - t0)
+
+    def _kernels_for(self, **changes) -> bool:
+        """Ready the kernels for the current experiment with ``changes`` (a new optimizer,
+        schedule or training settings) before the engine uses them; False if that failed."""
+        try:
+            self._prepare_kernels(replace(self._exp, **changes))
+        except Cancelled:
+            return False
+        except Exception as exc:  # the engine would fail the same way: say so, no crash
+            self._set_playing(False)
+            self.failed.emit(self._generation, _message(exc))
+            return False
+        return True
 
     @Slot(bool, int)
     def set_playing(self, playing: bool, serial: int = 0) -> None:
@@ -314,20 +320,20 @@ class TrainingWorker(QObject):
     @Slot(object)
     def set_optimizer(self, optimizer: Optimizer) -> None:
         """Switch optimizer or hyper-parameters from the next chunk, keeping state if same rule."""
-        if self._engine is not None:
+        if self._engine is not None and self._kernels_for(optimizer=optimizer):
             self._engine.set_optimizer(0, optimizer)
             self._emit_snapshot()
 
     @Slot(object)
     def set_schedule(self, schedule: Schedule) -> None:
-        if self._engine is not None:
+        if self._engine is not None and self._kernels_for(schedule=schedule):
             self._engine.set_schedule(0, schedule)
             self._emit_snapshot()
 
     @Slot(object)
     def set_training(self, train: TrainConfig) -> None:
         """Live changes of clipping, L1, early stopping and evaluation interval."""
-        if self._engine is not None:
+        if self._engine is not None and self._kernels_for(training=train):
             old = self._engine.train
             self._engine.train = replace(
                 old, clip_norm=train.clip_norm, l1=train.l1,
@@ -683,9 +689,10 @@ class TrainingController(QObject):
         """End the worker thread; returns whether it finished within ``timeout_ms``."""
         if not self.thread.isRunning():
             return True
+        self.worker.cancel.set()  # a wait for kernels ends at once
         self._shutdown.emit()
         finished = self.thread.wait(timeout_ms)
-        if not finished:  # still compiling kernels: wait it out rather than crash at exit
+        if not finished:  # compiling kernels here (no usable cache): wait, never crash at exit
             self.thread.quit()
             finished = self.thread.wait()
         return finished

@@ -63,6 +63,7 @@ def main() -> None:
 
     win.select_tab("Landscape")
     win.landscape.load_challenge("saddle")
+    wait(app, lambda: win.landscape.functions.paths_ready)
     settle(app, 4.0)
     win.grab().save(str(HERE / "landscape.png"))
 

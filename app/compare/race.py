@@ -55,6 +55,7 @@ from app.compare.host import Host
 from app.compare.jobs import RaceSnapshot, boundary_grid, boundary_images
 from app.log_axis import set_log_y
 from app.plots import MAX_DRAWN, Band, EmptyNote, decimate
+from app.warmup import variants
 from app.widgets.controls import SciSpinBox
 from dlopt_core import compare
 from dlopt_core.optimizers import OPTIMIZERS
@@ -550,7 +551,8 @@ class RaceView(QWidget):
             self.host.notify("warning", "Another comparison is running; cancel it first.")
             return False
         self._setup(compare.unique_labels(specs))
-        return self.host.runner.start("race", job, self.show_snapshot, self.show_snapshot)
+        return self.host.runner.start("race", job, self.show_snapshot, self.show_snapshot,
+                                      trains=variants(exp, specs))
 
     def clear_results(self) -> None:
         """Forget the race on screen: curves, their toggles, results and boundaries."""

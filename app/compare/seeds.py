@@ -41,6 +41,7 @@ from app.compare.configs import RaceConfig
 from app.compare.host import Host
 from app.log_axis import set_log_y
 from app.plots import EmptyNote
+from app.warmup import variants
 from dlopt_core import compare
 
 DEFAULT_STEPS = 10_000  # as the race: the optimizers part clearly on the default spiral
@@ -170,7 +171,8 @@ class SeedView(QWidget):
             return False
         self.result = None
         self._draw()
-        return self.host.runner.start("seed bands", job, self.show_result, self.show_result)
+        return self.host.runner.start("seed bands", job, self.show_result, self.show_result,
+                                      trains=variants(exp, specs))
 
     def show_result(self, result: compare.SeedBandsResult) -> None:
         self.result = result

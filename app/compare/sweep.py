@@ -46,6 +46,7 @@ from app.compare.common import (
 from app.compare.host import Host
 from app.log_axis import set_log_y
 from app.plots import EmptyNote
+from app.warmup import variants
 from app.widgets.controls import SciSpinBox
 from dlopt_core import compare
 from dlopt_core.optimizers import OPTIMIZERS, Optimizer
@@ -382,13 +383,14 @@ class SweepView(QWidget):
             return None
         return lo, hi
 
-    def _start(self, name: str, job, on_partial, on_done, prepare) -> bool:
-        """Clear the old result (``prepare``) and start ``job``; False when one is running."""
+    def _start(self, name: str, job, on_partial, on_done, prepare, trains) -> bool:
+        """Clear the old result (``prepare``) and start ``job``, which ``trains`` these
+        experiments; False when one is running."""
         if self.host.runner.busy:
             self.host.notify("warning", "Another comparison is running; cancel it first.")
             return False
         prepare()
-        return self.host.runner.start(name, job, on_partial, on_done)
+        return self.host.runner.start(name, job, on_partial, on_done, trains)
 
     # -- 1-D sweep --------------------------------------------------------------------------------
     def set_model_limit(self, limit: int) -> None:
@@ -422,7 +424,8 @@ class SweepView(QWidget):
             self._clear_sweep_plot()
             self.pages.setCurrentIndex(0)
 
-        return self._start("sweep", job, self.show_sweep, self.show_sweep, prepare)
+        return self._start("sweep", job, self.show_sweep, self.show_sweep, prepare,
+                           variants(exp, names))
 
     def _clear_sweep_plot(self) -> None:
         item = self.sweep_plot.getPlotItem()
@@ -616,7 +619,8 @@ class SweepView(QWidget):
             self._draw_range()
             self.pages.setCurrentIndex(1)
 
-        return self._start("range test", job, self.show_range, self.show_range, prepare)
+        return self._start("range test", job, self.show_range, self.show_range, prepare,
+                           variants(exp, [name]))
 
     def show_range(self, result: compare.RangeTestResult) -> None:
         self.range_result = result
@@ -674,7 +678,8 @@ class SweepView(QWidget):
             self.grid_result = None
             self.pages.setCurrentIndex(2)
 
-        return self._start("2-D sweep", job, self.show_grid, self.show_grid, prepare)
+        return self._start("2-D sweep", job, self.show_grid, self.show_grid, prepare,
+                           variants(exp, [name]))
 
     def show_grid(self, result: compare.Sweep2DResult) -> None:
         self.grid_result = result

@@ -1,9 +1,10 @@
 """Optimizers racing on 2-D test functions: heat map, animated paths, curves and theory.
 
-The paths are computed at once (a few milliseconds: the core's compiled update rule on a 2-D
-point) whenever a setting changes; the animation only reveals them step by step. A click on the
-map sets the start point and restarts the race. On the quadratic bowl the theory section shows
-the optimal rates of gradient descent and heavy-ball momentum beside the measured ones.
+The paths are computed whenever a setting changes, in a thread of their own (``paths``: a few
+milliseconds once the core's compiled update rule is loaded), and drawn when they arrive; the
+animation only reveals them step by step. A click on the map sets the start point and restarts
+the race. On the quadratic bowl the theory section shows the optimal rates of gradient descent
+and heavy-ball momentum beside the measured ones.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from app.landscape.common import (
     small_plot,
     spread_levels,
 )
+from app.landscape.paths import PathRunner, PathsRequest
 from app.landscape.runs import (
     RunList,
     RunResult,
@@ -46,11 +48,11 @@ from app.landscape.runs import (
     challenge_rows,
     fmt_rate,
     free_list,
-    run_all,
     suggested_lr,
 )
 from app.log_axis import set_log_y
 from app.plots import EmptyNote
+from app.warmup import WARMER
 from app.widgets.banner import Banner
 from app.widgets.controls import SciSpinBox
 from dlopt_core import landscape as ls
@@ -69,6 +71,7 @@ PLOT_FLOOR = 1e-30  # smallest value drawn on the logarithmic plots
 REACH = 1.0
 FIELD_CAP = 50.0
 FIELD_MARGIN = 0.15
+BUSY_NOTE_MS = 300  # paths not back after this: say what they wait for
 
 
 def _speed_text(steps: int) -> str:
@@ -103,6 +106,12 @@ class FunctionView(QWidget):
         # log offset, contour levels and colour range of the function's own region
         self._look: tuple[float, np.ndarray, tuple[float, float]] | None = None
         self._user_view = False
+        self.runner = PathRunner(self)
+        self.runner.finished.connect(self._on_paths)
+        self.runner.failed.connect(self._on_paths_failed)
+        self._busy_note = QTimer(self)  # says what the paths wait for, when it takes a while
+        self._busy_note.setInterval(BUSY_NOTE_MS)
+        self._busy_note.timeout.connect(self._write_busy)
         self._build_controls()
         self._build_plots()
         lay = QHBoxLayout(self)
@@ -113,6 +122,7 @@ class FunctionView(QWidget):
         self._wire()
         self._apply_function(reset_lrs=True)
         self._set_start_spins(*self.start)
+        self._show_results([])
         self.recompute()
 
     # -- layout -----------------------------------------------------------------------------------
@@ -508,6 +518,7 @@ class FunctionView(QWidget):
         self._set_start_spins(*self.fn.default_start)
         self.start = self.fn.default_start
         self.t = 0
+        self._show_results([])  # the old function's paths do not belong on the new map
         self.recompute()
         self.status_message.emit(f"{self.fn.title}: {self.fn.note}")
 
@@ -600,6 +611,7 @@ class FunctionView(QWidget):
         self.banner.show_message("info", f"<b>{ch.title}.</b> " + ch.explanation.replace(
             "\n", "<br>"))
         self.t = 0
+        self._show_results([])
         self.recompute()
         self.status_message.emit(f"Challenge: {ch.title}")
         if play:
@@ -625,16 +637,39 @@ class FunctionView(QWidget):
         return self.runs.specs()
 
     def recompute(self) -> None:
-        """Compute every ticked run's path from the current settings and redraw."""
+        """Compute every ticked run's path from the current settings (in the paths thread); they
+        are drawn when they arrive (``paths_ready``)."""
         self._pending.stop()
-        steps = int(self.steps.value())
-        self.results = run_all(self.fn, self.specs(), self.start, steps,
-                               float(self.clip.value()), float(self.noise.value()),
-                               int(self.seed.value()))
-        self.t = min(self.t, steps)
+        self.runner.submit(PathsRequest(
+            self.fn, tuple(self.specs()), self.start, int(self.steps.value()),
+            float(self.clip.value()), float(self.noise.value()), int(self.seed.value())))
+        self._busy_note.start()
+
+    @property
+    def paths_ready(self) -> bool:
+        """Whether the paths drawn are those of the current settings."""
+        return not self.runner.busy and not self._pending.isActive()
+
+    def _on_paths(self, _request: PathsRequest, results: list[RunResult]) -> None:
+        self._busy_note.stop()
+        self._show_results(results)
+
+    def _on_paths_failed(self, _request: PathsRequest, message: str) -> None:
+        self._busy_note.stop()
+        self._show_results([])
+        self.results_label.setText(f"<span style='color:#b3261e'>The paths cannot be computed: "
+                                   f"{message}</span>")
+
+    def _show_results(self, results: list[RunResult]) -> None:
+        self.results = results
+        self.t = min(self.t, int(self.steps.value()))
         self._sync_items()
         self._show_paths()
         self._draw()
+
+    def _write_busy(self) -> None:
+        status = WARMER.status()
+        self.results_label.setText(f"Computing the paths\u2026 {status.describe()}".rstrip())
 
     def _sync_items(self) -> None:
         """One path, value curve and distance curve per run, created once and reused."""
@@ -778,7 +813,8 @@ class FunctionView(QWidget):
             parts.append(f"{mark} {r.spec.label}: f = {traj.values[upto]:.3g}, distance "
                          f"{r.distances[upto]:.2g}")
         if not parts:
-            parts.append("Tick at least one optimizer to start a race.")
+            parts.append("Computing the paths\u2026" if self.runner.busy else
+                         "Tick at least one optimizer to start a race.")
         self.results_label.setText("&nbsp;&nbsp;&nbsp; ".join(parts))
 
     # -- theory buttons ---------------------------------------------------------------------------
@@ -844,6 +880,8 @@ class FunctionView(QWidget):
         self._draw()
 
     def _tick(self) -> None:
+        if self.runner.busy:  # hold the race until its paths arrive
+            return
         total = int(self.steps.value())
         self.t = min(self.t + self.steps_per_frame(), total)
         self._draw()
@@ -853,6 +891,8 @@ class FunctionView(QWidget):
     def shutdown(self) -> None:
         self._timer.stop()
         self._pending.stop()
+        self._busy_note.stop()
+        self.runner.stop()
 
     def path_lengths(self) -> list[int]:
         """Points drawn per path (tests and status)."""

@@ -21,7 +21,9 @@ import numpy as np
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from app.exit_guard import stop_at_exit
+from app.warmup import LANDSCAPE, WARMER, Cancelled, training_item
 from dlopt_core import landscape as ls
+from dlopt_core.experiment import Experiment
 
 PIECE_S = 0.15  # aim for pieces of work about this long (seconds)
 DIRECTIONS = {"path": "principal directions of the training path",
@@ -130,14 +132,24 @@ class ShapeWorker(QObject):
     def compute(self, job: ShapeJob) -> None:
         try:
             self._check(job)
+            self._prepare_kernels(job)
             result = self._compute(job)
-        except _Cancelled:
+        except (_Cancelled, Cancelled):
             self.cancelled.emit(job.serial)
             return
         except Exception as exc:  # a bad config or a diverged run: a message, no crash
             self.failed.emit(job.serial, _message(exc))
             return
         self.finished.emit(result)
+
+    def _prepare_kernels(self, job: ShapeJob) -> None:
+        """Load the kernels the job calls; on a first start they compile elsewhere meanwhile."""
+        needs = [LANDSCAPE]
+        if hasattr(job.situation, "experiment_dict"):  # a network trained by the engine
+            needs.append(training_item([Experiment.from_dict(job.situation.experiment_dict())]))
+        WARMER.ensure(needs, cancelled=lambda: job.serial <= self._flags.cancelled_upto,
+                      on_wait=lambda: self.progress.emit(job.serial, 0.0, "compiling the "
+                                                         "kernels (first start only)\u2026"))
 
     def _check(self, job: ShapeJob) -> None:
         if job.serial <= self._flags.cancelled_upto:

@@ -40,6 +40,7 @@ from app.playground.output_view import OutputView
 from app.playground.training_panel import TrainingPanel
 from app.playground.transport import TransportBar
 from app.plots import CurvesPanel
+from app.warmup import WARMER
 from app.widgets.banner import Banner
 from app.worker import (
     KERNELS_RELEASE_GIL,
@@ -194,7 +195,7 @@ class PlaygroundTab(QWidget):
         self.kernels_ready = False
         self._prep_started = 0.0
         self._prep_timer = QTimer(self)
-        self._prep_timer.setInterval(1000)
+        self._prep_timer.setInterval(500)
         self._prep_timer.timeout.connect(self._show_preparing)
         self._busy_timer = QTimer(self)
         self._busy_timer.setSingleShot(True)
@@ -520,14 +521,22 @@ class PlaygroundTab(QWidget):
         self._show_preparing()
 
     def _show_preparing(self) -> None:
-        """The compile's elapsed seconds, so that a first start visibly makes progress."""
+        """The compile's elapsed seconds and what it compiles, so that a first start visibly
+        makes progress."""
         seconds = int(time.monotonic() - self._prep_started)
         clock = f" {seconds} s" if seconds else ""
+        status = WARMER.status()
         self.status.kernels.setText(f"preparing kernels\u2026{clock}")
+        self.status.kernels.setToolTip(status.describe())
         if self._info is None:
+            now = f"\nNow: {status.function} ({status.compiled} functions so far)" \
+                if status.function else ""
+            where = ("in a separate process, while this window stays usable" if
+                     status.where != "here" else "in this process, as Numba's cache cannot be "
+                     "used here (the window may be slow meanwhile)")
             self.output.show_message(
-                f"Preparing the training kernels\u2026{clock}\n\nThe first start after "
-                "installing compiles them with Numba (about 20 s); later starts load them from "
+                f"Preparing the training kernels\u2026{clock}{now}\n\nThe first start after "
+                f"installing compiles them with Numba, {where}; later starts load them from "
                 "its cache at once.")
 
     def _show_reading(self) -> None:

@@ -81,13 +81,16 @@ class QuizTab(QWidget):
     status_message = Signal(str)
 
     def __init__(self, bank_dir: str | Path | None = None,
-                 progress_path: str | Path | None = None, parent: QWidget | None = None) -> None:
+                 progress_path: str | Path | None = None, parent: QWidget | None = None,
+                 progress: Progress | None = None) -> None:
+        """``progress``: already loaded from ``progress_path`` (the window reads it at start-up,
+        before this tab is built, to report a damaged file at once)."""
         super().__init__(parent)
         self.bank_dir = Path(bank_dir) if bank_dir is not None else resources_dir() / "quiz"
         self.progress_path = Path(progress_path) if progress_path is not None else \
             default_progress_path()
         self.bank = load_bank(self.bank_dir)
-        self.progress = Progress.load(self.progress_path)
+        self.progress = progress if progress is not None else Progress.load(self.progress_path)
         self.presets = self._load_presets()
         self.session: QuizSession | None = None
         self.state = IDLE

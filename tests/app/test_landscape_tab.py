@@ -30,8 +30,8 @@ def tab(qtbot):
     qtbot.waitExposed(t)
     yield t
     t.shutdown()
-    thread = t.shape.controller.worker_thread
-    assert thread is None or thread.isFinished()
+    for thread in (t.shape.controller.worker_thread, t.functions.runner.thread):
+        assert thread is None or thread.isFinished()
 
 
 def test_contour_segments_lie_on_their_level():
@@ -50,6 +50,7 @@ def test_pick_function_click_start_and_race_three_optimizers(tab, qtbot):
     fv = tab.functions
     fv.function.setCurrentIndex(fv.function.findData("himmelblau"))
     assert fv.fn.name == "himmelblau"
+    qtbot.waitUntil(lambda: fv.paths_ready, timeout=TIMEOUT)
     assert not fv.quad_box.isVisible() and not fv.theory_box.isVisible()
     assert fv.map.contour_count() > 100
     checked = [row.label for row in fv.free.rows if row.check.isChecked()]
@@ -75,17 +76,19 @@ def test_pick_function_click_start_and_race_three_optimizers(tab, qtbot):
     assert "step 1 of" in fv.step_label.text()
 
 
-def test_gradient_settings_and_a_refused_setting(tab):
+def test_gradient_settings_and_a_refused_setting(tab, qtbot):
     fv = tab.functions
     fv.function.setCurrentIndex(fv.function.findData("cliff"))
     fv.clip.setValue(1.0)
     fv.noise.setValue(0.5)
     fv.recompute()
+    qtbot.waitUntil(lambda: fv.paths_ready, timeout=TIMEOUT)
     gd = next(r for r in fv.results if r.spec.label == "GD").trajectory
     assert np.nanmax(gd.grad_norms) > 1.0  # noise and the wall, measured before clipping
     nesterov = fv.free.row("nesterov")
     nesterov.set_values(hyper=0.0, checked=True)
     fv.recompute()
+    qtbot.waitUntil(lambda: fv.paths_ready, timeout=TIMEOUT)
     refused = next(r for r in fv.results if r.spec.optimizer == "nesterov")
     assert refused.trajectory is None and "momentum" in refused.error
     assert "Nesterov" in fv.results_label.text()
@@ -126,12 +129,14 @@ def test_each_challenge_loads_and_runs(tab, qtbot):
         assert [row.label for row in fv.challenge_runs.rows] == [r.name for r in ch.runs]
         assert fv.banner.isVisible()
         assert ch.explanation.split("\n")[0][:40] in fv.banner.text()
-        qtbot.waitUntil(lambda: min(fv.path_lengths(), default=0) > 3, timeout=TIMEOUT)
+        qtbot.waitUntil(lambda: fv.paths_ready and min(fv.path_lengths(), default=0) > 3,
+                        timeout=TIMEOUT)
         assert len(fv.path_lengths()) == len(ch.runs)
         colors = {r.spec.color.name() for r in fv.results}
         assert len(colors) == len(ch.runs)  # every run has a colour of its own
     # the runs are the challenge's own: clipping of the cliff's second run, a schedule for SGD
     tab.load_challenge("cliff")
+    qtbot.waitUntil(lambda: fv.paths_ready, timeout=TIMEOUT)
     assert [r.spec.clip_norm for r in fv.results] == [None, 1.0]
     fv.leave_challenge.click()
     assert fv.challenge is None and not fv.banner.isVisible()
