@@ -248,3 +248,55 @@ def test_try_it_starts_the_run_and_leaves_the_keys_to_the_playground(window, qtb
     serial = tab.controller.play_serial
     qtbot.keyClick(focus or window, Qt.Key.Key_Space)  # Space is play/pause, not typed
     assert tab.controller.play_serial == serial + 1
+
+
+def test_an_experiment_from_elsewhere_detaches_the_file(window, qtbot, tmp_path, monkeypatch):
+    """A lesson's, a question's or a challenge's experiment does not come from the open file:
+    the window forgets that file, so that Ctrl+S asks for a name instead of writing the preset
+    over it. An edit of the file's experiment (a rate chosen in the Compare tab) keeps it."""
+    from PySide6.QtWidgets import QFileDialog
+
+    path = tmp_path / "mine.json"
+    small(name="mine").save(path)
+    saved = path.read_text()
+    asked = []
+    monkeypatch.setattr(QFileDialog, "getSaveFileName",
+                        lambda *a, **k: (asked.append(a), ("", ""))[1])
+
+    def open_mine() -> None:
+        assert window.open_file(str(path))
+        qtbot.waitUntil(lambda: window.path == str(path.resolve()), timeout=TIMEOUT)
+        assert not window.isWindowModified() and "mine.json" in window.windowTitle()
+
+    play = Preset("p1", "Play", "playground", "", {"name": "xor demo",
+                                                   "data": {"kind": "xor", "n_samples": 80}})
+    race = Preset("p2", "Race", "compare", "", {"data": {"kind": "moons", "n_samples": 80}},
+                  optimizers=({"name": "sgd", "lr": 0.1}, {"name": "adam", "lr": 0.01}))
+    routes = {
+        "a Learn preset": lambda: window.open_preset(play),
+        "a Learn race": lambda: window.open_preset(race),
+        "a lesson's Try it": lambda: window.learn.open_preset_id("hidden_layer_xor"),
+        "a question's preset": lambda: window.quiz.open_preset.emit(play),
+        "a challenge in the Playground": lambda: window.landscape.challenges.open_preset(
+            "bad_init", "zeros"),
+        "a challenge in Compare": lambda: window.landscape.challenges.open_preset("dying_relu"),
+    }
+    for what, route in routes.items():
+        open_mine()
+        route()
+        assert window.path is None, what
+        assert window.isWindowModified(), what
+        assert "mine.json" not in window.windowTitle(), what
+        assert window.windowTitle().startswith(window.experiment.name or "untitled"), what
+        asked.clear()
+        assert not window.save(), what  # Save asks for a name (cancelled here)
+        assert asked, what
+        assert path.read_text() == saved, what
+        qtbot.waitUntil(lambda: not window.compare.busy, timeout=TIMEOUT)
+    open_mine()
+    chosen = window.experiment.optimizer.__class__("sgd", {"lr": 0.3, "weight_decay": 0.0})
+    from dataclasses import replace
+    window.compare.send(replace(window.experiment, optimizer=chosen), "Sent SGD")
+    assert window.path == str(path.resolve()) and window.isWindowModified()
+    assert window.save()
+    assert Experiment.load(path).optimizer.lr == 0.3
