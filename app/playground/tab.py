@@ -190,6 +190,9 @@ class PlaygroundTab(QWidget):
         self._curves_at = 0.0
         self._small_at = 0.0
         self._small_drawn: Snapshot | None = None
+        # when each drawing job last ran (in this order when none has run yet)
+        self._job_ran_at = dict.fromkeys(("_job_curves", "_job_boundary", "_job_small",
+                                          "_job_details"), 0.0)
         self._boundary_new: BoundaryResult | None = None
         self._warned: set[str] = set()
         self.kernels_ready = False
@@ -622,15 +625,20 @@ class PlaygroundTab(QWidget):
 
     # -- drawing ----------------------------------------------------------------------------------
     def _refresh(self) -> None:
-        """Draw what is due. While training, one kind of work per tick keeps each tick short."""
+        """Draw what is due. While training, one kind of work per tick keeps each tick short,
+        and of the jobs that are due the one that waited longest goes first: curves that take
+        longer to draw than their interval cannot starve the boundary, the small plots and the
+        inspector."""
         snap = self._latest
         if snap is None:
             return
         now = time.monotonic()
         live = snap.playing
-        for job in (self._job_curves, self._job_boundary, self._job_small, self._job_details):
-            if job(snap, now, live) and live:
-                return
+        for name in sorted(self._job_ran_at, key=self._job_ran_at.__getitem__):
+            if getattr(self, name)(snap, now, live):
+                self._job_ran_at[name] = now
+                if live:
+                    return
 
     def _job_curves(self, snap: Snapshot, now: float, live: bool) -> bool:
         if snap is self._drawn or (live and now - self._curves_at < CURVE_S):
