@@ -235,7 +235,11 @@ class _Histogram(QWidget):
             half = 0.5 if log or hi == 0.0 else abs(hi) * 0.1
             lo, hi = lo - half, hi + half
         bins = int(np.clip(2.0 * math.sqrt(max(values.size, 1)), 8, MAX_BINS))
-        counts, edges = np.histogram(values, bins=bins, range=(lo, hi))
+        # binned in units of the largest magnitude: hi - lo overflows for values near the float
+        # limit (a diverging Adam's moments), and numpy then refuses to make the bins
+        scale = max(abs(lo), abs(hi))
+        counts, edges = np.histogram(values / scale, bins=bins, range=(lo / scale, hi / scale))
+        edges = edges * scale
         self.edges, self.counts = edges, counts
         self.curve.setData(edges, counts.astype(np.float64))
         self.zero.setVisible(not log)

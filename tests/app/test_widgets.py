@@ -302,3 +302,22 @@ def test_the_boundary_axes_show_the_data_values_without_a_unit_prefix(qtbot):
         axis.updateAutoSIPrefix()
         assert axis.labelString().find("\u00d7") < 0 and axis.scale == 1.0
         assert axis.labelText in ("x1", "x2")
+
+
+@pytest.mark.parametrize("values", [
+    [1.7e308, -1.7e308, 3.0],  # a diverging run's moments, near the float limit
+    [1e-320, -5e-321, 0.0],  # subnormal ones
+    [2.5e-283, -1e-284],
+    [0.0, 0.0],
+])
+def test_histograms_of_extreme_values_are_drawn(qtbot, values):
+    """Optimizer state of a run at a rate of 10 or 1000 reaches the float range's ends: the
+    histogram still counts every value (numpy refused its bins, and the inspector stood
+    still)."""
+    from app.widgets.inspector import _Histogram
+
+    hist = _Histogram()
+    qtbot.addWidget(hist)
+    hist.show_values(np.array(values), log=False)
+    assert hist.counts.sum() == len(values)
+    assert np.all(np.isfinite(hist.edges)) and np.all(np.diff(hist.edges) > 0)
