@@ -57,10 +57,33 @@ def small_axes(item: pg.PlotItem, left_width: int | None = None) -> None:
 
 class LogAxis(pg.AxisItem):
     """An axis whose log-mode labels stay legible: decades only, plus 2 and 5 when few decades
-    are in view (pyqtgraph labels every minor tick, and they run together)."""
+    are in view (pyqtgraph labels every minor tick, and they run together). Less than a decade
+    in view (a loss between 0.68 and 0.75) holds no decade and few 2s or 5s, often none: then
+    the ticks sit at round values of the data, labelled as on a linear axis."""
+
+    def logTickValues(self, minVal, maxVal, size, stdTicks):  # noqa: N802 - pyqtgraph API
+        if maxVal - minVal >= 1.0:
+            return super().logTickValues(minVal, maxVal, size, stdTicks)
+        lo, hi = 10.0**minVal, 10.0**maxVal
+        levels = []
+        seen = np.zeros(0)
+        for spacing, offset in self.tickSpacing(lo, hi, size):
+            start = math.ceil((lo - offset) / spacing) * spacing + offset
+            values = start + spacing * np.arange(int((hi - start) / spacing) + 1)
+            values = values[values > 0.0]
+            if seen.size:  # a tick of a coarser level is not repeated
+                values = values[~np.isclose(values[:, None], seen[None, :], rtol=0.0,
+                                            atol=spacing * 0.01).any(axis=1)]
+            seen = np.concatenate([seen, values])
+            levels.append((spacing, np.log10(values).tolist()))
+        return levels
 
     def logTickStrings(self, values, scale, spacing):  # noqa: N802 - pyqtgraph API
         lo, hi = self.range
+        if abs(hi - lo) < 1.0 and spacing:  # the linear ticks of logTickValues
+            places = max(0, math.ceil(-math.log10(spacing)))
+            return [f"{10.0 ** v:.{places}f}" if 1e-3 <= 10.0**v < 1e4 else f"{10.0 ** v:g}"
+                    for v in values]
         few = abs(hi - lo) < 2.5
         out = []
         for v in values:
