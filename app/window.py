@@ -596,7 +596,7 @@ class MainWindow(QMainWindow):
             if self.persist:
                 self._save_settings()
             self.hide()  # gone at once
-            for title in (COMPARE, LANDSCAPE_TAB, QUIZ):
+            for title in (COMPARE, LANDSCAPE_TAB, LEARN, QUIZ):
                 tab = self.pages.built(title)
                 if tab is not None:
                     tab.shutdown()

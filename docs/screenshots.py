@@ -78,6 +78,8 @@ def main() -> None:
 
     win.select_tab("Learn")
     win.learn.show_lesson(win.learn.lesson_ids()[1])
+    search = win.learn.search_panel  # its comparison arrives from a thread
+    wait(app, lambda: search.comparison is not None and not search.busy)
     settle(app, 0.5)
     win.grab().save(str(HERE / "learn.png"))
 

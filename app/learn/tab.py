@@ -352,6 +352,15 @@ class LearnTab(QWidget):
         if not self._user_split:
             self._fit_reader()
 
+    def shutdown(self) -> None:
+        """End the search comparison's thread, if it was started."""
+        if self.search_panel is not None:
+            self.search_panel.shutdown()
+
+    def closeEvent(self, event) -> None:  # noqa: N802 - Qt API
+        self.shutdown()
+        super().closeEvent(event)
+
     def _on_compared(self, comparison) -> None:
         best = min((r for r in comparison.results if r.reached), default=None,
                    key=lambda r: r.evaluations)
