@@ -29,6 +29,8 @@ TRAIN_COLOR = QColor(36, 110, 196)
 VAL_COLOR = QColor(232, 118, 28)
 LR_COLOR = QColor(96, 70, 160)
 GRAD_COLOR = QColor(40, 140, 100)
+SHARPNESS_COLOR = QColor(178, 50, 110)
+EDGE_COLOR = QColor(80, 80, 80)
 MARKER_COLORS = {"diverged": QColor(200, 40, 40), "early_stopped": QColor(60, 140, 60),
                  "stop": QColor(90, 90, 160)}
 BAND_ALPHA = 45  # the min/max band around a curve: faint, the curve stays the thing to read
@@ -280,14 +282,16 @@ class CurveSpec:
     key: str
     name: str
     color: QColor
+    dashed: bool = False  # a reference line (the edge of stability), not a measured curve
 
 
 def legend_html(specs: Sequence[CurveSpec]) -> str:
     """Coloured line keys ("— train  — validation") for a plot's title: a legend that never sits
     on the curves."""
+    solid, dashed = "\u2501\u2501", "\u254d\u254d"
     return "&nbsp;&nbsp;".join(
-        f"<span style='color:{s.color.name()}'>\u2501\u2501</span>&nbsp;{s.name}"
-        for s in specs)
+        f"<span style='color:{s.color.name()}'>{dashed if s.dashed else solid}</span>"
+        f"&nbsp;{s.name}" for s in specs)
 
 
 class MetricPlot(pg.PlotWidget):
@@ -334,7 +338,9 @@ class MetricPlot(pg.PlotWidget):
             faint_color.setAlpha(60)
             faint = pg.PlotDataItem(pen=pg.mkPen(faint_color, width=1))
             # one-pixel pens: antialiased wider lines cost ~6x more to draw (QPainter strokes them)
-            main = pg.PlotDataItem(pen=pg.mkPen(spec.color, width=1), name=spec.name)
+            style = Qt.PenStyle.DashLine if spec.dashed else Qt.PenStyle.SolidLine
+            main = pg.PlotDataItem(pen=pg.mkPen(spec.color, width=1, style=style),
+                                   name=spec.name)
             for curve in (faint, main):
                 curve.setClipToView(True)
             faint.setVisible(False)
@@ -572,6 +578,12 @@ def _fmt_percent(v: float) -> str:
 
 
 ERROR_TITLES = {False: "Error (misclassified %)", True: "Error (RMSE)"}
+SHARPNESS_TIP = (
+    "Sharpness \u03bbmax: the largest eigenvalue of the training loss's Hessian at the current "
+    "parameters, by power iteration on Hessian-vector products (in the training thread, every "
+    "50 steps at first, less often as a long run goes on; training is slower meanwhile). The "
+    "dashed line is the edge of stability of gradient descent, 2/\u03b7 (2(1 + \u03bc)/\u03b7 "
+    "with momentum; none for adaptive rules): on a quadratic, a curvature above it diverges.")
 BAND_FIELDS = {"train": ("train_loss", "train_error"), "val": ("val_loss", "val_error")}
 
 
@@ -596,7 +608,15 @@ class CurvesPanel(QWidget):
         self.grad = MetricPlot("Gradient norm \u2016g\u2016",
                                [CurveSpec("grad", "\u2016g\u2016", GRAD_COLOR)],
                                legend=False, compact=True)
-        self.plots = (self.loss, self.error, self.lr, self.grad)
+        self.sharpness = MetricPlot(
+            "Sharpness \u03bb<sub>max</sub>",
+            [CurveSpec("sharpness", "\u03bbmax", SHARPNESS_COLOR),
+             CurveSpec("edge", "edge of stability 2/\u03b7", EDGE_COLOR, dashed=True)],
+            compact=True)
+        self.sharpness.set_value_format(lambda v: f"{v:.4g}")
+        self.sharpness.setToolTip(SHARPNESS_TIP)
+        self.sharpness.hide()
+        self.plots = (self.loss, self.error, self.lr, self.grad, self.sharpness)
         self.error.setXLink(self.loss)  # stacked with equal axes: the same steps line up
         loss_item = self.loss.getPlotItem()
         loss_item.setLabel("bottom", "")
@@ -613,8 +633,12 @@ class CurvesPanel(QWidget):
                                    "values stay in the read-out and the CSV export)")
         self.log_box.toggled.connect(self._set_log)
         self.smooth_box.toggled.connect(self._set_smooth)
+        self.sharpness_box = QCheckBox("sharpness")
+        self.sharpness_box.setToolTip(SHARPNESS_TIP)
+        self.sharpness_box.toggled.connect(self.sharpness.setVisible)
         self.log_box.toggled.connect(self.optionsChanged)
         self.smooth_box.toggled.connect(self.optionsChanged)
+        self.sharpness_box.toggled.connect(self.optionsChanged)
         self._log_before_divergence: bool | None = None  # the user's choice while auto-log is on
 
         # the display options, for the caller to place (e.g. in a section title)
@@ -623,6 +647,7 @@ class CurvesPanel(QWidget):
         head.setContentsMargins(0, 0, 0, 0)
         head.addWidget(self.log_box)
         head.addWidget(self.smooth_box)
+        head.addWidget(self.sharpness_box)
         grid = QGridLayout()
         grid.setContentsMargins(0, 0, 0, 0)
         grid.setSpacing(4)
@@ -630,9 +655,11 @@ class CurvesPanel(QWidget):
         grid.addWidget(self.error, 1, 0, 1, 2)
         grid.addWidget(self.lr, 2, 0)
         grid.addWidget(self.grad, 2, 1)
+        grid.addWidget(self.sharpness, 3, 0, 1, 2)
         grid.setRowStretch(0, 5)
         grid.setRowStretch(1, 4)
         grid.setRowStretch(2, 3)
+        grid.setRowStretch(3, 4)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.setSpacing(2)
@@ -682,6 +709,15 @@ class CurvesPanel(QWidget):
         grad_band = (bands or {}).get("grad_norm")
         self.grad.set_series(steps, {"grad": data["grad_norm"]},
                              {"grad": grad_band} if grad_band is not None else None)
+
+    def show_sharpness(self, rows: tuple[np.ndarray, np.ndarray, np.ndarray] | None) -> None:
+        """The sharpness measured so far: ``(steps, lambda_max, edge of stability)``, or None
+        (nothing measured)."""
+        if rows is None:
+            self.sharpness.clear_data()
+            return
+        steps, values, edges = rows
+        self.sharpness.set_series(steps, {"sharpness": values, "edge": edges})
 
     def show_diverged(self, diverged: bool) -> None:
         """After a divergence that spans more than three decades, switch to the log axis (once);

@@ -64,8 +64,9 @@ def warm_up(experiments: Sequence) -> None:
     Per group of experiments that differ only in optimizer and schedule (a race, a sweep), one
     tiny engine with one model per distinct optimizer and schedule, built as the experiment
     builds its own, trains two steps with an evaluation after each; then the network predicts,
-    as the Playground's decision boundary does. Whatever the kernels look like, this calls what a
-    real run calls (the CUDA backend compiles on its own first run).
+    as the Playground's decision boundary does, and takes the gradient of its loss, as the
+    Playground's sharpness does. Whatever the kernels look like, this calls what a real run
+    calls (the CUDA backend compiles on its own first run).
     """
     from dlopt_core.engine import ModelSpec
     from dlopt_core.optimizers import make_optimizer
@@ -85,6 +86,7 @@ def warm_up(experiments: Sequence) -> None:
         rows = np.ascontiguousarray(data.X_train[:4])
         net.predict(theta, rows)
         net.hidden_outputs(theta, rows)
+        net.loss_and_grad(theta, rows, data.y_train[:4])
 
 
 def warm_up_landscape() -> None:

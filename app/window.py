@@ -546,6 +546,7 @@ class MainWindow(QMainWindow):
                                      preset.steps, preset.target)
             else:
                 self.open_in_playground(preset.build_experiment())
+                self.playground.show_sharpness("sharpness" in preset.plots)
                 self.playground.play(True)  # "Try it" shows the run, not a paused start
         except (ExperimentError, ValueError) as exc:
             QMessageBox.warning(self, "Cannot open this preset", f"{preset.title}: {exc}")

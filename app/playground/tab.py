@@ -64,6 +64,8 @@ CURVE_S = 0.05 if KERNELS_RELEASE_GIL else 0.1
 DETAIL_S = 0.1 if KERNELS_RELEASE_GIL else 0.2
 LEFT_WIDTH = 340
 BUSY_AFTER_MS = 400  # a CSV still being read after this shows "Reading ..."
+SHARPNESS_ROOM = 170  # pixels the sharpness plot takes from the optimizer state under the curves
+INSPECTOR_MIN = 150
 
 
 # "not converging": the median of the newest RECENT_POINTS recorded training losses is at least
@@ -207,6 +209,7 @@ class PlaygroundTab(QWidget):
         self.backend = "cpu"
         self._path_generation = -1
         self._theta_path: list[tuple[int, np.ndarray]] = []  # (step, theta) for the loss shape
+        self._sharpness_room = 0  # pixels the sharpness plot took from the optimizer state
         self._build_ui()
         self.controller = TrainingController(self)
         w = self.controller.worker
@@ -335,6 +338,8 @@ class PlaygroundTab(QWidget):
         t.reset.triggered.connect(self.reset)
         t.new_init.triggered.connect(self.new_init)
         t.speedChanged.connect(self.controller.set_speed)
+        self.curves.sharpness_box.toggled.connect(self.controller.set_sharpness)
+        self.curves.sharpness_box.toggled.connect(self._make_room_for_sharpness)
 
     # -- the experiment ---------------------------------------------------------------------------
     @property
@@ -384,6 +389,23 @@ class PlaygroundTab(QWidget):
                 n.replace("_", " ") for n in room.locked) + ".")
         self.classroom_note.setText("<br>".join(lines))
         self.classroom_note.setVisible(bool(lines))
+
+    def show_sharpness(self, on: bool) -> None:
+        """Measure and plot the sharpness of the run (the curves' "sharpness" box), or not."""
+        self.curves.sharpness_box.setChecked(on)
+
+    def _make_room_for_sharpness(self, on: bool) -> None:
+        """The sharpness plot takes its room from the optimizer state under the curves (which
+        keeps at least INSPECTOR_MIN pixels) and gives it back when it goes."""
+        right = self.splitters["curves"]
+        curves, inspector = right.sizes()
+        if on:
+            self._sharpness_room = max(0, min(SHARPNESS_ROOM, inspector - INSPECTOR_MIN))
+            moved = self._sharpness_room
+        else:
+            moved = -min(self._sharpness_room, curves)
+            self._sharpness_room = 0
+        right.setSizes([curves + moved, inspector - moved])
 
     def set_backend(self, name: str) -> None:
         """Train on ``name`` ("auto", "cpu" or "cuda") from now on: the engine is rebuilt."""
@@ -663,6 +685,7 @@ class PlaygroundTab(QWidget):
         self._small_at = now
         self._small_drawn = drawn
         self.curves.show_small(drawn.history_steps, drawn.history, drawn.history_bands)
+        self.curves.show_sharpness(drawn.sharpness)
         return True
 
     def _job_boundary(self, snap: Snapshot, now: float, live: bool) -> bool:

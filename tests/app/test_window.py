@@ -300,3 +300,50 @@ def test_an_experiment_from_elsewhere_detaches_the_file(window, qtbot, tmp_path,
     assert window.path == str(path.resolve()) and window.isWindowModified()
     assert window.save()
     assert Experiment.load(path).optimizer.lr == 0.3
+
+
+def test_the_edge_of_stability_try_it_plots_the_sharpness_against_2_over_eta(window, qtbot):
+    """The lesson's Try-it trains full-batch gradient descent and shows its sharpness, measured
+    in the training thread every 50 steps, beside the dashed edge 2/eta = 10: the values the
+    core's track_sharpness gives. A preset without the plot switches it off again."""
+    from dlopt_core.lessons import load_presets
+    from dlopt_core.sharpness import track_sharpness
+
+    presets = load_presets()
+    preset = presets["edge_of_stability"]
+    assert preset.plots == ("sharpness",)
+    window.open_preset(preset)
+    tab = window.playground
+    qtbot.waitUntil(lambda: tab.snapshot is not None and tab.snapshot.step == 4000
+                    and not tab.snapshot.playing and tab.snapshot.sharpness is not None
+                    and tab.snapshot.sharpness[0][-1] == 4000, timeout=60_000)
+    curves = tab.curves
+    assert curves.sharpness_box.isChecked() and curves.sharpness.isVisible()
+    steps, values, edges = tab.snapshot.sharpness
+    np.testing.assert_array_equal(steps, np.arange(0, 4001, 50))
+    np.testing.assert_allclose(edges, 10.0)
+    reference = track_sharpness(preset.experiment, 1000, every=50)
+    np.testing.assert_allclose(values[:21], reference.sharpness, rtol=1e-3)
+    assert values[0] < 10.0 < values.max()  # below the edge at first, then past it
+    qtbot.waitUntil(lambda: curves.sharpness.point_count("sharpness") == len(steps),
+                    timeout=TIMEOUT)
+    x, y = curves.sharpness.curve_data("edge")
+    np.testing.assert_allclose(y, 10.0)
+    window.open_preset(presets["single_neuron"])
+    assert not curves.sharpness_box.isChecked() and curves.sharpness.isHidden()
+    qtbot.waitUntil(lambda: tab.snapshot is not None and tab.snapshot.sharpness is None,
+                    timeout=TIMEOUT)
+
+
+def test_the_sharpness_box_measures_from_the_step_the_run_is_at(window, qtbot):
+    tab = window.playground
+    tab.controller.step(123)
+    qtbot.waitUntil(lambda: tab.snapshot is not None and tab.snapshot.step == 123,
+                    timeout=TIMEOUT)
+    tab.show_sharpness(True)
+    qtbot.waitUntil(lambda: tab.snapshot.sharpness is not None, timeout=TIMEOUT)
+    assert list(tab.snapshot.sharpness[0]) == [123]
+    assert np.isnan(tab.snapshot.sharpness[2][0])  # Adam: no edge of stability to draw
+    tab.controller.step(100)
+    qtbot.waitUntil(lambda: tab.snapshot.step == 223, timeout=TIMEOUT)
+    assert list(tab.snapshot.sharpness[0]) == [123, 150, 200]
