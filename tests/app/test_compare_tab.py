@@ -383,3 +383,31 @@ def test_a_gpu_backend_allows_larger_sweeps(tab, monkeypatch):
     models.setValue(3000)
     assert tab.set_backend("auto")  # auto fell back to the CPU: back to 1024
     assert models.maximum() == 1024 and models.value() == 1024
+
+
+def test_every_result_is_wholly_in_view(qtbot):
+    """The numbers of the results table are never cut to "0.002…": the bold best value and a
+    divergence's "at step N" fit their columns (the configurations' names, elided when room
+    is short, are whole in their tooltips)."""
+    from PySide6.QtGui import QFontMetrics
+
+    plane = replace(EXP, data=DataSpec(kind="plane", n_samples=100, noise=0.1, seed=1))
+    tab = CompareTab(lambda: plane)
+    qtbot.addWidget(tab)
+    tab.resize(1300, 800)
+    race = tab.race
+    race.set_configs([RaceConfig.from_experiment(replace(plane, optimizer=o)) for o in (
+        make_optimizer("sgd", lr=0.05), make_optimizer("sgd", lr=5.0))])
+    race.steps.setValue(200)
+    tab.show()
+    with qtbot.waitSignal(tab.runner.finished, timeout=20000):
+        race.run()
+    table = race.results
+    assert any(table.item(r, 6).text().startswith("at step") for r in range(2))
+    for row in range(table.rowCount()):
+        for col in range(1, table.columnCount()):
+            item = table.item(row, col)
+            need = QFontMetrics(item.font()).horizontalAdvance(item.text())
+            assert need <= table.visualItemRect(item).width() - 4, (row, col, item.text())
+        assert table.item(row, 0).toolTip() == table.item(row, 0).text()
+    assert tab.shutdown(2000)
