@@ -205,7 +205,7 @@ class PlaygroundTab(QWidget):
         self._busy_timer = QTimer(self)
         self._busy_timer.setSingleShot(True)
         self._busy_timer.setInterval(BUSY_AFTER_MS)
-        self._busy_timer.timeout.connect(self._show_reading)
+        self._busy_timer.timeout.connect(self._show_busy)
         self.backend = "cpu"
         self._path_generation = -1
         self._theta_path: list[tuple[int, np.ndarray]] = []  # (step, theta) for the loss shape
@@ -484,8 +484,7 @@ class PlaygroundTab(QWidget):
     def _rebuild(self) -> None:
         generation = self.controller.rebuild(self._exp)
         self._pending = {generation: self._exp}
-        if self._exp.data.kind == CSV:  # a large file takes a while: say so if it does
-            self._busy_timer.start()
+        self._busy_timer.start()  # a large file, data set or network takes a while: say so
         self._latest = self._drawn = self._inspected_for = self._small_drawn = None
         self._latest_full = None
         self._boundary = self._boundary_new = None
@@ -564,14 +563,23 @@ class PlaygroundTab(QWidget):
                 f"installing compiles them with Numba, {where}; later starts load them from "
                 "its cache at once.")
 
-    def _show_reading(self) -> None:
-        """The data file is still being read in the worker: say so where the plot will be."""
+    def _show_busy(self) -> None:
+        """The worker is still reading the data file, or building a large data set or network
+        and evaluating its first step: say so where the plot will be (the views below would
+        otherwise go on showing the previous experiment under the new settings)."""
         if not self._pending or not self.kernels_ready:
             return
-        name = Path(self._exp.data.path).name
-        self.output.show_message(f"Reading {name}\u2026\n\nLarge files take a few seconds; the "
-                                 "window stays responsive and shows the data once it is read.")
-        self.statusMessage.emit(f"reading {name}\u2026")
+        if self._exp.data.kind == CSV:
+            name = Path(self._exp.data.path).name
+            self.output.show_message(f"Reading {name}\u2026\n\nLarge files take a few seconds; "
+                                     "the window stays responsive and shows the data once it "
+                                     "is read.")
+            self.statusMessage.emit(f"reading {name}\u2026")
+            return
+        self.output.show_message("Preparing the experiment\u2026\n\nA large data set or "
+                                 "network takes a while to build and to evaluate; the window "
+                                 "stays responsive and shows the run once it is ready.")
+        self.statusMessage.emit("preparing the experiment\u2026")
 
     @property
     def building(self) -> bool:
