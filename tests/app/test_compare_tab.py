@@ -186,6 +186,17 @@ def test_the_suggested_rate_keeps_a_margin_from_the_unstable_region_and_says_why
     text = sweep_choice_text(result, 3)
     assert text.startswith("Suggested: SGD at lr = 0.3") and "lowest loss was at 0.6" in text
     assert "risky" in sweep_choice_text(result, 4)
+    # the lowest loss inside the unstable region (a run that ended worse than it started): said
+    # so, not "1.0x below" it
+    inside = replace(result, final_train_loss=np.array([0.6, 0.5, 0.4, 0.3, 0.9, np.nan]),
+                     best_val_loss=np.array([0.6, 0.5, 0.4, 0.3, 0.1, np.nan]))
+    assert inside.best_index("sgd") == 4 and inside.unstable_lr("sgd") == 0.6
+    assert inside.suggested_index("sgd") == 2  # 0.1, at least 3x below 0.6
+    text = sweep_choice_text(inside, 2)
+    assert "lowest loss was at 0.6, in the unstable region (from 0.6)" in text
+    assert "\u00d7 below the unstable" not in text
+    near = replace(result, lrs=np.array([0.01, 0.03, 0.1, 0.3, 0.8, 1.0]))
+    assert "just below the unstable region (from 1)" in sweep_choice_text(near, 3)
     safe = replace(result, diverged=np.zeros(n, dtype=bool),
                    final_train_loss=np.full(n, 0.1))
     assert safe.suggested_index("sgd") == safe.best_index("sgd")  # nothing unstable
