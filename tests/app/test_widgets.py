@@ -321,3 +321,23 @@ def test_histograms_of_extreme_values_are_drawn(qtbot, values):
     hist.show_values(np.array(values), log=False)
     assert hist.counts.sum() == len(values)
     assert np.all(np.isfinite(hist.edges)) and np.all(np.diff(hist.edges) > 0)
+
+
+def test_a_long_histogram_caption_stays_on_its_line(qtbot):
+    """"Adam second moment v (log10) (16 zeros left out)" no longer wraps into the plot
+    under it: it is elided to the width, whole in its tooltip."""
+    from app.widgets.inspector import _Histogram
+
+    hist = _Histogram()
+    qtbot.addWidget(hist)
+    hist.resize(200, 160)
+    hist.show()
+    text = "Adam second moment v (log10) (16 zeros left out)"
+    hist.set_caption(text)
+    assert hist.caption_text() == text and hist.caption.toolTip() == text
+    shown = hist.caption.text()
+    assert shown != text and shown.endswith("\u2026") and "\n" not in shown
+    assert hist.caption.fontMetrics().horizontalAdvance(shown) <= hist.width()
+    assert hist.caption.geometry().bottom() < hist.plot.geometry().top()
+    hist.resize(600, 160)
+    qtbot.waitUntil(lambda: hist.caption.text() == text)
