@@ -231,6 +231,13 @@ def reporting_compiles(report: Callable[[str, int], None]) -> AbstractContextMan
     return _thread_setting("report", report)
 
 
+def shown_name(previous: str, name: str) -> str:
+    """The function a progress display names once Numba starts compiling ``name``: its generic
+    inner functions (``impl`` of a NumPy overload, a ``<lambda>``) say nothing to a user, so
+    the function that needs them stays named."""
+    return previous if name == "impl" or name.startswith("<") else name
+
+
 # -- the service ----------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class KernelStatus:
@@ -450,8 +457,9 @@ class KernelWarmer:
                     s = self._status
                     title = next((i.title for k, i in enumerate(child.items)
                                   if k not in child.ready), s.title)
-                    self._status = replace(s, title=title, function=str(msg.get("name", "")),
-                                           compiled=s.compiled + 1)
+                    self._status = replace(
+                        s, title=title, compiled=s.compiled + 1,
+                        function=shown_name(s.function, str(msg.get("name", ""))))
                 elif event == "ready":
                     child.ready.add(int(msg["item"]))
                     self.child_cpu = float(msg.get("cpu", 0.0))
@@ -469,7 +477,8 @@ class KernelWarmer:
         def report(name: str, depth: int) -> None:
             with self._cond:
                 s = self._status
-                self._status = replace(s, function=name, compiled=s.compiled + 1, where="here")
+                self._status = replace(s, function=shown_name(s.function, name),
+                                       compiled=s.compiled + 1, where="here")
 
         with self._cond:
             self._status = replace(self._status, where="here", function="")
