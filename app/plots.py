@@ -252,7 +252,11 @@ class Band:
                                    MAX_DRAWN)
         if log:
             lb, hb = np.log10(lb), np.log10(hb)
+        # the fill's outline is rebuilt when an edge changes: once, after both (half the cost of
+        # a band, which is most of the cost of drawing a long run's curves)
+        self.edges[0].blockSignals(True)
         self.edges[0].setData(xb, lb)
+        self.edges[0].blockSignals(False)
         self.edges[1].setData(xb, hb)
         self._drawn = True
         self.fill.setVisible(self._enabled)
