@@ -87,7 +87,9 @@ class SciSpinBox(_LeavesShortcutKeys, QDoubleSpinBox):
         return QSize(min(hint.width(), width), hint.height())
 
     def textFromValue(self, value: float) -> str:  # noqa: N802 - Qt API
-        return f"{value:.{self._digits}g}"
+        # rounded to the box's digits, then written without an exponent where one is not
+        # needed: a rate of 1000 reads "1000", not "1e+03"
+        return f"{float(f'{value:.{self._digits}g}'):g}"
 
     def valueFromText(self, text: str) -> float:  # noqa: N802 - Qt API
         try:

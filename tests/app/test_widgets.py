@@ -289,6 +289,17 @@ def test_log_slider_and_spin_box_stay_together(qtbot):
     assert slider.value() == pytest.approx(0.1) and seen[-1] == pytest.approx(1e-3)
 
 
+def test_number_boxes_write_plain_numbers_where_they_can(qtbot):
+    """A rate of 1000 reads "1000" (it read "1e+03"); small and large values keep their
+    exponents, and every text reads back as the value shown."""
+    box = SciSpinBox(0.0, 1e9, 0.0, digits=3)
+    qtbot.addWidget(box)
+    for value, text in ((1000.0, "1000"), (0.01, "0.01"), (1e-5, "1e-05"), (0.000123, "0.000123"),
+                        (123456.0, "123000"), (2.5e8, "2.5e+08"), (0.0, "0")):
+        assert box.textFromValue(value) == text
+        assert box.valueFromText(text) == pytest.approx(float(f"{value:.3g}"))
+
+
 def test_the_boundary_axes_show_the_data_values_without_a_unit_prefix(qtbot):
     from app.playground.output_view import OutputView
 
