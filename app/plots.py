@@ -639,7 +639,7 @@ class CurvesPanel(QWidget):
         self.smooth_box.toggled.connect(self._set_smooth)
         self.sharpness_box = QCheckBox("sharpness")
         self.sharpness_box.setToolTip(SHARPNESS_TIP)
-        self.sharpness_box.toggled.connect(self.sharpness.setVisible)
+        self.sharpness_box.toggled.connect(self._show_sharpness_plot)
         self.log_box.toggled.connect(self.optionsChanged)
         self.smooth_box.toggled.connect(self.optionsChanged)
         self.sharpness_box.toggled.connect(self.optionsChanged)
@@ -663,7 +663,7 @@ class CurvesPanel(QWidget):
         grid.setRowStretch(0, 5)
         grid.setRowStretch(1, 4)
         grid.setRowStretch(2, 3)
-        grid.setRowStretch(3, 4)
+        self._grid = grid
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.setSpacing(2)
@@ -713,6 +713,10 @@ class CurvesPanel(QWidget):
         grad_band = (bands or {}).get("grad_norm")
         self.grad.set_series(steps, {"grad": data["grad_norm"]},
                              {"grad": grad_band} if grad_band is not None else None)
+
+    def _show_sharpness_plot(self, on: bool) -> None:
+        self.sharpness.setVisible(on)
+        self._grid.setRowStretch(3, 4 if on else 0)  # hidden, it leaves no empty row
 
     def show_sharpness(self, rows: tuple[np.ndarray, np.ndarray, np.ndarray] | None) -> None:
         """The sharpness measured so far: ``(steps, lambda_max, edge of stability)``, or None

@@ -331,6 +331,8 @@ def test_the_edge_of_stability_try_it_plots_the_sharpness_against_2_over_eta(win
     np.testing.assert_allclose(y, 10.0)
     window.open_preset(presets["single_neuron"])
     assert not curves.sharpness_box.isChecked() and curves.sharpness.isHidden()
+    qtbot.waitUntil(lambda: curves.grad.geometry().bottom() > curves.height() - 12,
+                    timeout=TIMEOUT)  # no empty row where the plot was
     qtbot.waitUntil(lambda: tab.snapshot is not None and tab.snapshot.sharpness is None,
                     timeout=TIMEOUT)
 
