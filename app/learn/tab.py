@@ -364,6 +364,7 @@ class LearnTab(QWidget):
     def _on_compared(self, comparison) -> None:
         best = min((r for r in comparison.results if r.reached), default=None,
                    key=lambda r: r.evaluations)
-        if best is not None:
+        # it arrives from a thread: not a note on another tab the user has gone to meanwhile
+        if best is not None and self.isVisible():
             self.status_message.emit(f"{best.label} needed the fewest evaluations: "
                                      f"{best.evaluations:,}")
