@@ -210,3 +210,21 @@ def test_try_it_buttons_are_wholly_in_view_in_a_1400x900_window(qtbot):
         assert learn.try_buttons
         qtbot.waitUntil(lambda: all(whole(b) for b in learn.try_buttons), timeout=5000)
     win.close()
+
+
+def test_a_comparison_that_arrives_after_the_tab_was_left_says_nothing(qtbot):
+    """The comparison arrives from a thread: its status note is for the Learn tab, not for the
+    tab the user has gone to meanwhile."""
+    t = LearnTab()
+    qtbot.addWidget(t)
+    t.show()
+    notes = []
+    t.status_message.connect(notes.append)
+    t.show_lesson(LESSON_ID)
+    t.hide()  # the user went to another tab before the comparison came back
+    computed(t.search_panel, qtbot)
+    assert not any("fewest evaluations" in n for n in notes)
+    t.show()
+    t.search_panel.run_again()
+    computed(t.search_panel, qtbot)
+    qtbot.waitUntil(lambda: any("fewest evaluations" in n for n in notes), timeout=5000)
