@@ -29,6 +29,8 @@ TRAIN_COLOR = QColor(36, 110, 196)
 VAL_COLOR = QColor(232, 118, 28)
 LR_COLOR = QColor(96, 70, 160)
 GRAD_COLOR = QColor(40, 140, 100)
+SHARPNESS_COLOR = QColor(178, 50, 110)
+EDGE_COLOR = QColor(80, 80, 80)
 MARKER_COLORS = {"diverged": QColor(200, 40, 40), "early_stopped": QColor(60, 140, 60),
                  "stop": QColor(90, 90, 160)}
 BAND_ALPHA = 45  # the min/max band around a curve: faint, the curve stays the thing to read
@@ -57,10 +59,33 @@ def small_axes(item: pg.PlotItem, left_width: int | None = None) -> None:
 
 class LogAxis(pg.AxisItem):
     """An axis whose log-mode labels stay legible: decades only, plus 2 and 5 when few decades
-    are in view (pyqtgraph labels every minor tick, and they run together)."""
+    are in view (pyqtgraph labels every minor tick, and they run together). Less than a decade
+    in view (a loss between 0.68 and 0.75) holds no decade and few 2s or 5s, often none: then
+    the ticks sit at round values of the data, labelled as on a linear axis."""
+
+    def logTickValues(self, minVal, maxVal, size, stdTicks):  # noqa: N802 - pyqtgraph API
+        if maxVal - minVal >= 1.0:
+            return super().logTickValues(minVal, maxVal, size, stdTicks)
+        lo, hi = 10.0**minVal, 10.0**maxVal
+        levels = []
+        seen = np.zeros(0)
+        for spacing, offset in self.tickSpacing(lo, hi, size):
+            start = math.ceil((lo - offset) / spacing) * spacing + offset
+            values = start + spacing * np.arange(int((hi - start) / spacing) + 1)
+            values = values[values > 0.0]
+            if seen.size:  # a tick of a coarser level is not repeated
+                values = values[~np.isclose(values[:, None], seen[None, :], rtol=0.0,
+                                            atol=spacing * 0.01).any(axis=1)]
+            seen = np.concatenate([seen, values])
+            levels.append((spacing, np.log10(values).tolist()))
+        return levels
 
     def logTickStrings(self, values, scale, spacing):  # noqa: N802 - pyqtgraph API
         lo, hi = self.range
+        if abs(hi - lo) < 1.0 and spacing:  # the linear ticks of logTickValues
+            places = max(0, math.ceil(-math.log10(spacing)))
+            return [f"{10.0 ** v:.{places}f}" if 1e-3 <= 10.0**v < 1e4 else f"{10.0 ** v:g}"
+                    for v in values]
         few = abs(hi - lo) < 2.5
         out = []
         for v in values:
@@ -227,7 +252,11 @@ class Band:
                                    MAX_DRAWN)
         if log:
             lb, hb = np.log10(lb), np.log10(hb)
+        # the fill's outline is rebuilt when an edge changes: once, after both (half the cost of
+        # a band, which is most of the cost of drawing a long run's curves)
+        self.edges[0].blockSignals(True)
         self.edges[0].setData(xb, lb)
+        self.edges[0].blockSignals(False)
         self.edges[1].setData(xb, hb)
         self._drawn = True
         self.fill.setVisible(self._enabled)
@@ -257,14 +286,16 @@ class CurveSpec:
     key: str
     name: str
     color: QColor
+    dashed: bool = False  # a reference line (the edge of stability), not a measured curve
 
 
 def legend_html(specs: Sequence[CurveSpec]) -> str:
     """Coloured line keys ("— train  — validation") for a plot's title: a legend that never sits
     on the curves."""
+    solid, dashed = "\u2501\u2501", "\u254d\u254d"
     return "&nbsp;&nbsp;".join(
-        f"<span style='color:{s.color.name()}'>\u2501\u2501</span>&nbsp;{s.name}"
-        for s in specs)
+        f"<span style='color:{s.color.name()}'>{dashed if s.dashed else solid}</span>"
+        f"&nbsp;{s.name}" for s in specs)
 
 
 class MetricPlot(pg.PlotWidget):
@@ -311,7 +342,9 @@ class MetricPlot(pg.PlotWidget):
             faint_color.setAlpha(60)
             faint = pg.PlotDataItem(pen=pg.mkPen(faint_color, width=1))
             # one-pixel pens: antialiased wider lines cost ~6x more to draw (QPainter strokes them)
-            main = pg.PlotDataItem(pen=pg.mkPen(spec.color, width=1), name=spec.name)
+            style = Qt.PenStyle.DashLine if spec.dashed else Qt.PenStyle.SolidLine
+            main = pg.PlotDataItem(pen=pg.mkPen(spec.color, width=1, style=style),
+                                   name=spec.name)
             for curve in (faint, main):
                 curve.setClipToView(True)
             faint.setVisible(False)
@@ -549,6 +582,12 @@ def _fmt_percent(v: float) -> str:
 
 
 ERROR_TITLES = {False: "Error (misclassified %)", True: "Error (RMSE)"}
+SHARPNESS_TIP = (
+    "Sharpness \u03bbmax: the largest eigenvalue of the training loss's Hessian at the current "
+    "parameters, by power iteration on Hessian-vector products (in the training thread, every "
+    "50 steps at first, less often as a long run goes on; training is slower meanwhile). The "
+    "dashed line is the edge of stability of gradient descent, 2/\u03b7 (2(1 + \u03bc)/\u03b7 "
+    "with momentum; none for adaptive rules): on a quadratic, a curvature above it diverges.")
 BAND_FIELDS = {"train": ("train_loss", "train_error"), "val": ("val_loss", "val_error")}
 
 
@@ -573,7 +612,15 @@ class CurvesPanel(QWidget):
         self.grad = MetricPlot("Gradient norm \u2016g\u2016",
                                [CurveSpec("grad", "\u2016g\u2016", GRAD_COLOR)],
                                legend=False, compact=True)
-        self.plots = (self.loss, self.error, self.lr, self.grad)
+        self.sharpness = MetricPlot(
+            "Sharpness \u03bb<sub>max</sub>",
+            [CurveSpec("sharpness", "\u03bbmax", SHARPNESS_COLOR),
+             CurveSpec("edge", "edge of stability 2/\u03b7", EDGE_COLOR, dashed=True)],
+            compact=True)
+        self.sharpness.set_value_format(lambda v: f"{v:.4g}")
+        self.sharpness.setToolTip(SHARPNESS_TIP)
+        self.sharpness.hide()
+        self.plots = (self.loss, self.error, self.lr, self.grad, self.sharpness)
         self.error.setXLink(self.loss)  # stacked with equal axes: the same steps line up
         loss_item = self.loss.getPlotItem()
         loss_item.setLabel("bottom", "")
@@ -590,8 +637,12 @@ class CurvesPanel(QWidget):
                                    "values stay in the read-out and the CSV export)")
         self.log_box.toggled.connect(self._set_log)
         self.smooth_box.toggled.connect(self._set_smooth)
+        self.sharpness_box = QCheckBox("sharpness")
+        self.sharpness_box.setToolTip(SHARPNESS_TIP)
+        self.sharpness_box.toggled.connect(self._show_sharpness_plot)
         self.log_box.toggled.connect(self.optionsChanged)
         self.smooth_box.toggled.connect(self.optionsChanged)
+        self.sharpness_box.toggled.connect(self.optionsChanged)
         self._log_before_divergence: bool | None = None  # the user's choice while auto-log is on
 
         # the display options, for the caller to place (e.g. in a section title)
@@ -600,6 +651,7 @@ class CurvesPanel(QWidget):
         head.setContentsMargins(0, 0, 0, 0)
         head.addWidget(self.log_box)
         head.addWidget(self.smooth_box)
+        head.addWidget(self.sharpness_box)
         grid = QGridLayout()
         grid.setContentsMargins(0, 0, 0, 0)
         grid.setSpacing(4)
@@ -607,9 +659,11 @@ class CurvesPanel(QWidget):
         grid.addWidget(self.error, 1, 0, 1, 2)
         grid.addWidget(self.lr, 2, 0)
         grid.addWidget(self.grad, 2, 1)
+        grid.addWidget(self.sharpness, 3, 0, 1, 2)
         grid.setRowStretch(0, 5)
         grid.setRowStretch(1, 4)
         grid.setRowStretch(2, 3)
+        self._grid = grid
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.setSpacing(2)
@@ -659,6 +713,19 @@ class CurvesPanel(QWidget):
         grad_band = (bands or {}).get("grad_norm")
         self.grad.set_series(steps, {"grad": data["grad_norm"]},
                              {"grad": grad_band} if grad_band is not None else None)
+
+    def _show_sharpness_plot(self, on: bool) -> None:
+        self.sharpness.setVisible(on)
+        self._grid.setRowStretch(3, 4 if on else 0)  # hidden, it leaves no empty row
+
+    def show_sharpness(self, rows: tuple[np.ndarray, np.ndarray, np.ndarray] | None) -> None:
+        """The sharpness measured so far: ``(steps, lambda_max, edge of stability)``, or None
+        (nothing measured)."""
+        if rows is None:
+            self.sharpness.clear_data()
+            return
+        steps, values, edges = rows
+        self.sharpness.set_series(steps, {"sharpness": values, "edge": edges})
 
     def show_diverged(self, diverged: bool) -> None:
         """After a divergence that spans more than three decades, switch to the log axis (once);

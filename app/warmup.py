@@ -64,8 +64,9 @@ def warm_up(experiments: Sequence) -> None:
     Per group of experiments that differ only in optimizer and schedule (a race, a sweep), one
     tiny engine with one model per distinct optimizer and schedule, built as the experiment
     builds its own, trains two steps with an evaluation after each; then the network predicts,
-    as the Playground's decision boundary does. Whatever the kernels look like, this calls what a
-    real run calls (the CUDA backend compiles on its own first run).
+    as the Playground's decision boundary does, and takes the gradient of its loss, as the
+    Playground's sharpness does. Whatever the kernels look like, this calls what a real run
+    calls (the CUDA backend compiles on its own first run).
     """
     from dlopt_core.engine import ModelSpec
     from dlopt_core.optimizers import make_optimizer
@@ -85,6 +86,7 @@ def warm_up(experiments: Sequence) -> None:
         rows = np.ascontiguousarray(data.X_train[:4])
         net.predict(theta, rows)
         net.hidden_outputs(theta, rows)
+        net.loss_and_grad(theta, rows, data.y_train[:4])
 
 
 def warm_up_landscape() -> None:
@@ -227,6 +229,13 @@ def no_compile() -> AbstractContextManager[None]:
 def reporting_compiles(report: Callable[[str, int], None]) -> AbstractContextManager[None]:
     """In this block, in this thread, ``report(function name, nesting depth)`` at every compile."""
     return _thread_setting("report", report)
+
+
+def shown_name(previous: str, name: str) -> str:
+    """The function a progress display names once Numba starts compiling ``name``: its generic
+    inner functions (``impl`` of a NumPy overload, a ``<lambda>``) say nothing to a user, so
+    the function that needs them stays named."""
+    return previous if name == "impl" or name.startswith("<") else name
 
 
 # -- the service ----------------------------------------------------------------------------------
@@ -448,8 +457,9 @@ class KernelWarmer:
                     s = self._status
                     title = next((i.title for k, i in enumerate(child.items)
                                   if k not in child.ready), s.title)
-                    self._status = replace(s, title=title, function=str(msg.get("name", "")),
-                                           compiled=s.compiled + 1)
+                    self._status = replace(
+                        s, title=title, compiled=s.compiled + 1,
+                        function=shown_name(s.function, str(msg.get("name", ""))))
                 elif event == "ready":
                     child.ready.add(int(msg["item"]))
                     self.child_cpu = float(msg.get("cpu", 0.0))
@@ -467,7 +477,8 @@ class KernelWarmer:
         def report(name: str, depth: int) -> None:
             with self._cond:
                 s = self._status
-                self._status = replace(s, function=name, compiled=s.compiled + 1, where="here")
+                self._status = replace(s, function=shown_name(s.function, name),
+                                       compiled=s.compiled + 1, where="here")
 
         with self._cond:
             self._status = replace(self._status, where="here", function="")

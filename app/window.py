@@ -458,7 +458,7 @@ class MainWindow(QMainWindow):
         if self.playground.backend != "cpu":
             tab.set_backend(self.playground.backend)
         tab.status_message.connect(self._show_status)
-        tab.send_to_playground.connect(self.open_in_playground)
+        tab.send_to_playground.connect(self._use_from_compare)
         return tab
 
     def _make_landscape(self) -> LandscapeTab:
@@ -493,8 +493,29 @@ class MainWindow(QMainWindow):
             action.setEnabled(on_playground)
 
     def open_in_playground(self, exp: Experiment) -> None:
+        """Show ``exp``, an experiment that does not come from the window's file (a lesson's, a
+        question's or a challenge's), in the Playground."""
+        self._show_foreign(exp)
+        self._show_playground()
+
+    def _use_from_compare(self, exp: Experiment) -> None:
+        """A configuration or rate chosen in the Compare tab: an edit of the current experiment,
+        which keeps its file (Save writes the choice there)."""
         self.playground.set_experiment(exp)
         self.setWindowModified(True)
+        self._show_playground()
+
+    def _show_foreign(self, exp: Experiment) -> None:
+        """Show an experiment that does not come from the window's file: the window forgets the
+        file (the title names the experiment, marked modified), so that Save asks for a name
+        instead of writing it over that file."""
+        self.path = None
+        self._pending_path = None  # a file still loading is superseded too
+        self.playground.set_experiment(exp)
+        self.setWindowModified(True)
+        self._update_title()
+
+    def _show_playground(self) -> None:
         self.select_tab("Playground")
         # the tab itself takes the focus (not the first number box of its panels), so that
         # Space, S and R drive the run at once
@@ -510,8 +531,7 @@ class MainWindow(QMainWindow):
         except (KeyError, TypeError, ValueError) as exc:
             QMessageBox.warning(self, "Cannot open this comparison", str(exc))
             return
-        self.playground.set_experiment(exp)
-        self.setWindowModified(True)
+        self._show_foreign(exp)
         self.select_tab("Compare")
         self.compare.show_race(configs[:8], steps=steps, target=target)
 
@@ -526,6 +546,7 @@ class MainWindow(QMainWindow):
                                      preset.steps, preset.target)
             else:
                 self.open_in_playground(preset.build_experiment())
+                self.playground.show_sharpness("sharpness" in preset.plots)
                 self.playground.play(True)  # "Try it" shows the run, not a paused start
         except (ExperimentError, ValueError) as exc:
             QMessageBox.warning(self, "Cannot open this preset", f"{preset.title}: {exc}")
@@ -576,7 +597,7 @@ class MainWindow(QMainWindow):
             if self.persist:
                 self._save_settings()
             self.hide()  # gone at once
-            for title in (COMPARE, LANDSCAPE_TAB, QUIZ):
+            for title in (COMPARE, LANDSCAPE_TAB, LEARN, QUIZ):
                 tab = self.pages.built(title)
                 if tab is not None:
                     tab.shutdown()

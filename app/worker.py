@@ -32,6 +32,7 @@ from dlopt_core.experiment import Experiment
 from dlopt_core.kernels import rules
 from dlopt_core.optimizers import Optimizer
 from dlopt_core.schedules import Schedule
+from dlopt_core.sharpness import SharpnessTracker, edge_of_stability
 
 YIELD_S = 0.002  # pause after a chunk when the kernels hold the GIL (see _tick)
 PREV_EVERY_S = 0.08  # how often a chunk keeps its last step apart (for the inspector)
@@ -40,6 +41,7 @@ GRID = 80  # decision-boundary grid (GRID x GRID)
 THUMB_STRIDE = 2  # neuron thumbnails use every other grid point
 MAX_CHUNK = 1_000_000
 MAX_SHOWN_POINTS = 4000  # training points drawn in the output view (validation: a quarter)
+SHARPNESS_EVERY = 50  # steps between sharpness measurements (doubling as a long run goes on)
 
 # why training stopped (Snapshot.stop_reason)
 STOP_NONE, STOP_DIVERGED, STOP_EARLY = "", "diverged", "early_stopped"
@@ -98,6 +100,8 @@ class Snapshot:
     steps_per_second: float
     best_val_loss: float
     best_val_step: int
+    # (steps, lambda_max, edge of stability) while the sharpness is tracked, else None
+    sharpness: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
 
     @property
     def n_points(self) -> int:
@@ -221,6 +225,8 @@ class TrainingWorker(QObject):
         self._feature_names: tuple[str, ...] = features.RAW
         self._target_range: tuple[float, float] | None = None
         self._backend = "cpu"
+        self._track_sharpness = False
+        self._sharpness: SharpnessTracker | None = None
 
     # -- commands (queued slots) ----------------------------------------------------------------
     @Slot(str)
@@ -351,6 +357,17 @@ class TrainingWorker(QObject):
         self._steps_per_frame = max(0, int(steps_per_frame))
         self._timer.setInterval(0 if self._steps_per_frame == 0 else int(FRAME_S * 1000))
 
+    @Slot(bool)
+    def set_sharpness(self, on: bool) -> None:
+        """Track the sharpness (lambda_max of the training loss, ``SharpnessTracker``) from now
+        on, every ``SHARPNESS_EVERY`` steps at first, or stop tracking it."""
+        self._track_sharpness = bool(on)
+        self._sharpness = None
+        if on and self._engine is not None:
+            self._new_sharpness_track()
+            self._measure_sharpness()
+        self._emit_snapshot()
+
     @Slot()
     def request_boundary(self) -> None:
         """Compute the network's output over the input grid and the neuron thumbnails."""
@@ -444,13 +461,13 @@ class TrainingWorker(QObject):
         if n == 1 or time.perf_counter() - self._split_at >= PREV_EVERY_S:
             # the last step apart, so that the inspector can show one step's update
             if n > 1:
-                e.run(n - 1)
+                self._run(n - 1)
             self._prev_theta = e.eval_theta()[0].copy()
-            e.run(1)
+            self._run(1)
             self._prev_step = e.step
             self._split_at = time.perf_counter()
         else:
-            e.run(n)
+            self._run(n)
         t1 = time.perf_counter()
         if self._steps_per_frame == 0 and self._playing:
             # CPU time of this thread: waiting for the GIL must not shrink the chunks
@@ -461,6 +478,34 @@ class TrainingWorker(QObject):
             rate = n / wall
             self._rate = rate if self._rate == 0.0 else 0.8 * self._rate + 0.2 * rate
         self._check_stop()
+
+    def _run(self, n: int) -> None:
+        """Train ``n`` steps; while the sharpness is tracked, in pieces that end on the steps
+        where a measurement is due."""
+        e = self._engine
+        track = self._sharpness
+        end = e.step + n
+        while e.step < end:
+            k = end - e.step
+            if track is not None and not track.stopped and track.next_step > e.step:
+                k = min(k, track.next_step - e.step)
+            e.run(k)
+            self._measure_sharpness()
+            if not e.running[0]:  # diverged or stopped early: the rest of the chunk is idle
+                e.run(end - e.step)
+                break
+
+    def _new_sharpness_track(self) -> None:
+        e = self._engine
+        self._sharpness = SharpnessTracker(e.network, e.X, e.Y, every=SHARPNESS_EVERY)
+
+    def _measure_sharpness(self) -> None:
+        e, track = self._engine, self._sharpness
+        if track is None or not e.running[0] or not track.due(e.step):
+            return
+        spec = e.specs[0]
+        edge = edge_of_stability(spec.optimizer, spec.schedule(spec.optimizer.lr, e.step))
+        track.measure(e.step, e.theta[0], edge)
 
     def _adapt_chunk(self, n: int, seconds: float, eval_every: int) -> None:
         if seconds <= 0.0:
@@ -552,6 +597,10 @@ class TrainingWorker(QObject):
         self._rate = 0.0
         self._chunk = max(10, self._engine.train.eval_every)
         self._last_end = time.perf_counter()
+        self._sharpness = None
+        if self._track_sharpness:
+            self._new_sharpness_track()
+            self._measure_sharpness()
 
     # -- snapshots --------------------------------------------------------------------------------
     def _emit_snapshot(self) -> None:
@@ -583,6 +632,7 @@ class TrainingWorker(QObject):
             steps_per_second=float(self._rate) if self._playing else 0.0,
             best_val_loss=float(h.best_val_loss[0]),
             best_val_step=int(h.best_val_step[0]),
+            sharpness=self._sharpness.rows() if self._sharpness is not None else None,
         )
         self.snapshotReady.emit(snap)
 
@@ -616,6 +666,7 @@ class TrainingController(QObject):
     _stops = Signal(int, float)
     _speed = Signal(int)
     _boundary = Signal()
+    _sharpness = Signal(bool)
     _backend = Signal(str)
     _shutdown = Signal()
 
@@ -632,6 +683,7 @@ class TrainingController(QObject):
             (self._optimizer, w.set_optimizer), (self._schedule, w.set_schedule),
             (self._training, w.set_training), (self._stops, w.set_stop_conditions),
             (self._speed, w.set_speed), (self._boundary, w.request_boundary),
+            (self._sharpness, w.set_sharpness),
             (self._backend, w.set_backend), (self._shutdown, w.shutdown),
         ):
             signal.connect(slot)
@@ -684,6 +736,10 @@ class TrainingController(QObject):
 
     def request_boundary(self) -> None:
         self._boundary.emit()
+
+    def set_sharpness(self, on: bool) -> None:
+        """Track the sharpness of the run (slower training) or stop tracking it."""
+        self._sharpness.emit(bool(on))
 
     def stop(self, timeout_ms: int = 5000) -> bool:
         """End the worker thread; returns whether it finished within ``timeout_ms``."""

@@ -484,7 +484,8 @@ def _parse_csv(text: str) -> tuple[tuple[str, ...] | None, np.ndarray]:
                              for col, field in enumerate(fields, start=1)])
     n_rows = len(values) // n_cols
     if n_rows < MIN_SAMPLES:
-        raise DatasetError(f"only {n_rows} data rows; need at least {MIN_SAMPLES}")
+        rows = "data row" if n_rows == 1 else "data rows"
+        raise DatasetError(f"only {n_rows} {rows}; need at least {MIN_SAMPLES}")
     table = np.frombuffer(values, dtype=np.float64).reshape(n_rows, n_cols).copy()
     with np.errstate(invalid="ignore"):
         bad = ~(np.abs(table) <= MAX_ABS_VALUE)  # NaN, infinities and values too large

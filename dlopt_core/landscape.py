@@ -1248,7 +1248,8 @@ class ChallengeRun:
 class Challenge:
     """A race of optimizers on one test function, showing one difficulty of optimization.
 
-    explanation: two lines (separated by a newline): what happens and why. The runs share the
+    explanation: two lines (separated by a newline): what happens and why, with ``{{name}}``
+    placeholders for numbers that come from the runs (``text`` fills them in). The runs share the
     start, the number of steps, and (unless a run sets its own) clip_norm and noise; noise uses
     the same seed in every run.
     """
@@ -1267,6 +1268,19 @@ class Challenge:
 
     def test_function(self) -> TestFunction:
         return get_function(self.function, **self.params)
+
+    @property
+    def text(self) -> str:
+        """The explanation with the numbers it quotes from its runs: ``{{name}}`` placeholders
+        filled from the lessons' numbers.json (``lesson_numbers`` computes them, so showing a
+        challenge needs no run); a name that file lacks stays as written."""
+        from .lesson_numbers import fill_numbers
+        from .lessons import LessonError
+
+        try:
+            return fill_numbers(self.explanation, f"challenge {self.name}")
+        except LessonError:
+            return self.explanation
 
     def run(self) -> dict[str, Trajectory]:
         """Every run's trajectory, by its label (in the order of ``runs``)."""
@@ -1292,9 +1306,12 @@ def _challenges() -> dict[str, Challenge]:
     items = (
         Challenge(
             "ill_conditioning", "Ill-conditioning",
-            "In a narrow valley (Hessian eigenvalues 1 and 50) the largest stable step is tiny "
-            "for the flat direction:\ngradient descent zig-zags and crawls; momentum "
-            "averages the zig-zag out and runs along the valley.",
+            "In a narrow valley (Hessian eigenvalues 1 and 50, turned by 30°) the largest stable "
+            "step is tiny for the flat direction: gradient descent zig-zags and crawls; momentum "
+            "averages the zig-zag out and runs along the valley.\nAdam scales each coordinate on "
+            "its own, which cannot straighten a valley that runs across the axes: after 200 "
+            "steps it is still at f = {{challenge.ill_adam_f}}, where from the same point of "
+            "the valley turned onto the axes it reaches {{challenge.ill_adam_aligned_f}}.",
             "quadratic", {"kappa": 50.0, "angle": 30.0}, (-1.8, 0.2),
             (
                 ChallengeRun("sgd", {"lr": round(gd_lr, 4)}, label="GD"),
@@ -1347,8 +1364,9 @@ def _challenges() -> dict[str, Challenge]:
         Challenge(
             "local_minima", "Local minima",
             "The six-hump camel has six valleys: started at the rim of a poor one, gradient "
-            "descent and a cautious Adam stop in it (f = 2.10).\nMomentum's speed carries it over "
-            "the ridge into a global minimum (f = -1.03); nothing guarantees that in general.",
+            "descent and a cautious Adam stop in it (f = {{challenge.camel_stuck_f}}).\n"
+            "Momentum's speed carries it over the ridge into a global minimum "
+            "(f = {{challenge.camel_best_f}}); nothing guarantees that in general.",
             "six_hump_camel", {}, (-2.0, -0.5),
             (
                 ChallengeRun("sgd", {"lr": 0.01}, label="GD"),

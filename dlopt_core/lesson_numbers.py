@@ -266,6 +266,28 @@ def _adam_valley() -> dict[str, str]:
     return out
 
 
+def _challenges() -> dict[str, str]:
+    """Landscape challenges: where Adam ends in the ill_conditioning valley (turned by 30°) and,
+    from the same point of the valley, with the valley turned onto the axes; the values the
+    local_minima runs stop at."""
+    from .landscape import CHALLENGES, get_function, trajectory
+
+    ill = CHALLENGES["ill_conditioning"]
+    adam = next(r for r in ill.runs if r.optimizer == "adam")
+    angle = math.radians(ill.params["angle"])
+    x, y = ill.start  # the start in the valley's own coordinates: turned back by the angle
+    start = (math.cos(angle) * x + math.sin(angle) * y, -math.sin(angle) * x + math.cos(angle) * y)
+    aligned = get_function(ill.function, **{**ill.params, "angle": 0.0})
+    along = trajectory(aligned, adam.make_optimizer(), start, ill.steps)
+    camel = CHALLENGES["local_minima"].run()
+    return {
+        "ill_adam_f": sci(float(ill.run()[adam.name].values[-1])),
+        "ill_adam_aligned_f": sci(float(along.values[-1])),
+        "camel_stuck_f": fixed(float(camel["GD"].values[-1]), 2),
+        "camel_best_f": fixed(float(camel["Momentum"].values[-1]), 2),
+    }
+
+
 def _interpolation() -> dict[str, str]:
     from .landscape import interpolate, line_shape, paper_situations, trace_training
 
@@ -411,6 +433,9 @@ DEMOS: tuple[Demo, ...] = (
     Demo("adam_valley", "steps to f ≤ 10⁻⁶ in a valley with κ = 10, 100, 1000 from a point of "
          "f = 1: Adam along the axes, Adam turned by 45°, gradient descent; f of GD after the "
          "race of preset adam_valley_rotated", _adam_valley),
+    Demo("challenge", "Landscape challenges: f at the end of Adam's 200 steps in the "
+         "ill_conditioning valley, and with the valley turned onto the axes from the same point "
+         "of it; f where the local_minima runs of GD and momentum stop", _challenges),
     Demo("interp", "paper situations lstm, relu_net and deep_linear: the training loss along "
          "the line at α = 0, 0.05, 0.1, 0.25, 0.5, 1 (relu_5 is α = 0.05), where it is lowest, "
          "where it has made a tenth of its fall (plateau), and the step the deep linear model's "

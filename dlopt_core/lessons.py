@@ -45,6 +45,7 @@ import numpy as np
 from . import files
 
 PRESET_TABS = ("playground", "compare", "landscape")
+PRESET_PLOTS = ("sharpness",)  # optional Playground plots a preset may switch on
 MAX_LESSON_BYTES = 2**20
 HEADER_KEYS = ("id", "title", "order", "presets")
 RESOURCES_ENV = "DLOPT_RESOURCES"
@@ -377,7 +378,8 @@ class Preset:
     hyper-parameters, optional ``label``, ``schedule`` dict, and for the landscape ``clip_norm``
     and ``noise``); function, function_params, start, steps: the landscape race. A compare
     preset may set steps (the race's length; 0: the tab's own) and target (the validation loss
-    whose first crossing the race times; 0: none), as a quiz question's race does.
+    whose first crossing the race times; 0: none), as a quiz question's race does. A playground
+    preset may name optional plots to show (``PRESET_PLOTS``: "sharpness").
     """
 
     id: str
@@ -392,6 +394,7 @@ class Preset:
     steps: int = 0
     situation: str = ""
     target: float = 0.0
+    plots: tuple[str, ...] = ()
 
     def build_experiment(self):
         """The validated ``Experiment``."""
@@ -467,7 +470,7 @@ def _preset(pid: str, raw: Any, where: str) -> Preset:
     if not isinstance(raw, Mapping):
         raise fail("expected an object {...}")
     allowed = {"title", "tab", "description", "experiment", "optimizers", "function",
-               "function_params", "start", "steps", "situation"}
+               "function_params", "start", "steps", "situation", "plots"}
     extra = sorted(set(raw) - allowed)
     if extra:
         raise fail(f"unknown key {extra[0]!r}; allowed keys are {', '.join(sorted(allowed))}")
@@ -533,9 +536,15 @@ def _preset(pid: str, raw: Any, where: str) -> Preset:
     elif tab != "landscape" and any(k in raw for k in ("function", "function_params", "start",
                                                       "steps")):
         raise fail("function, function_params, start and steps belong to landscape presets")
+    plots = raw.get("plots", [])
+    if not (isinstance(plots, list) and all(p in PRESET_PLOTS for p in plots)):
+        raise fail(f"plots must be a list of {', '.join(PRESET_PLOTS)}, got {_short(plots)}")
+    if plots and tab != "playground":
+        raise fail("plots belong to playground presets")
     return Preset(pid, raw["title"], tab, raw["description"], dict(experiment),
                   tuple(dict(o) for o in optimizers), function, dict(params),
-                  tuple(float(v) for v in start) if start else None, int(steps), situation)
+                  tuple(float(v) for v in start) if start else None, int(steps), situation,
+                  plots=tuple(plots))
 
 
 def load_presets(path: str | Path | None = None) -> dict[str, Preset]:

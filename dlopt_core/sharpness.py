@@ -196,3 +196,82 @@ def track_sharpness(experiment, steps: int, every: int = 50, *, iters: int = 300
     thresholds = np.array([stability_threshold(opt.name, r, momentum) if r > 0.0 else math.inf
                            for r in rates])
     return SharpnessTrace(steps_.astype(np.int64), values, losses, rates, thresholds)
+
+
+def edge_of_stability(optimizer, lr: float) -> float:
+    """The ``stability_threshold`` of an ``Optimizer`` stepping at rate ``lr``: 2 / lr for sgd,
+    2 (1 + mu) / ((1 - dampening) lr) for momentum (infinite at a rate of 0); NaN for the other
+    rules, whose steps are not a fixed multiple of the gradient."""
+    if optimizer.name not in ("sgd", "momentum"):
+        return math.nan
+    hyper = optimizer.hyper
+    rate = lr * (1.0 - float(hyper.get("dampening", 0.0)))
+    if rate <= 0.0:
+        return math.inf
+    return stability_threshold(optimizer.name, rate, float(hyper.get("momentum", 0.0)))
+
+
+class SharpnessTracker:
+    """The sharpness along a run that trains elsewhere (the app's Playground), in bounded
+    memory and at even resolution in steps, like the engine's ``History``.
+
+    A measurement is due at every multiple of ``stride`` steps (``every`` at first); once
+    ``limit`` rows are kept, every other row goes and the stride doubles, so a run of any length
+    keeps at most ``limit`` rows and costs measurements in proportion to its logarithm. Each
+    measurement is lambda_max of the loss on the whole training set ``(X, y)`` (power iteration
+    started from the previous top eigenvector, at most ``iters`` products), with the rule's
+    ``edge_of_stability`` at the rate of the next step. A loss that is no longer finite ends the
+    tracking (``stopped``).
+    """
+
+    def __init__(self, network: Network, X: np.ndarray, y: np.ndarray, *, every: int = 50,
+                 limit: int = 400, iters: int = 100, tol: float = 1e-5) -> None:
+        if every < 1 or limit < 2:
+            raise ValueError("every must be >= 1 and limit >= 2")
+        self.network, self.X, self.y = network, X, y
+        self.stride = int(every)
+        self.limit = int(limit)
+        self.iters, self.tol = int(iters), float(tol)
+        self.stopped = False
+        self._rows: list[tuple[int, float, float]] = []
+        self._vector: np.ndarray | None = None
+
+    @property
+    def next_step(self) -> int:
+        """The step of the next measurement: the first multiple of the stride after the last
+        one measured (0 before any; the first is taken wherever the run is)."""
+        if not self._rows:
+            return 0
+        return (self._rows[-1][0] // self.stride + 1) * self.stride
+
+    def due(self, step: int) -> bool:
+        """Whether to measure at ``step``: the first time at once, then at ``next_step``."""
+        return not self.stopped and (not self._rows or step >= self.next_step)
+
+    def measure(self, step: int, theta: np.ndarray, threshold: float) -> float | None:
+        """Record lambda_max at ``step`` for parameters ``theta`` (and the edge ``threshold``);
+        None, and tracking ends, when the loss there is not finite."""
+        with np.errstate(all="ignore"):
+            loss, _ = self.network.loss_and_grad(theta, self.X, self.y)
+            if not math.isfinite(loss):
+                self.stopped = True
+                return None
+            try:
+                top = sharpness(self.network, theta, self.X, self.y, iters=self.iters,
+                                tol=self.tol, start=self._vector)
+            except FloatingPointError:
+                self.stopped = True
+                return None
+        self._vector = top.vector
+        self._rows.append((int(step), float(top.value), float(threshold)))
+        if len(self._rows) >= self.limit:
+            self.stride *= 2
+            self._rows = [r for r in self._rows if r[0] % self.stride == 0]
+        return top.value
+
+    def rows(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Copies of the steps, the sharpness and the edge of stability measured so far."""
+        if not self._rows:
+            return np.zeros(0, dtype=np.int64), np.zeros(0), np.zeros(0)
+        steps, values, edges = zip(*self._rows, strict=True)
+        return np.array(steps, dtype=np.int64), np.array(values), np.array(edges)

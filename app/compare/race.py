@@ -427,10 +427,7 @@ class RaceView(QWidget):
         header = self.results.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        metrics = header.fontMetrics()
-        for col, (title, _) in enumerate(RESULT_COLUMNS[1:], start=1):  # two-line headers
-            width = max(metrics.horizontalAdvance(line) for line in title.split("\n"))
-            self.results.setColumnWidth(col, max(width + 14, 56))
+        self._fit_result_columns()
         self.results.sortByColumn(0, Qt.SortOrder.AscendingOrder)
         self.results.itemSelectionChanged.connect(self._selection_changed)
         self.send_button = QPushButton("Send to Playground")
@@ -749,8 +746,19 @@ class RaceView(QWidget):
             for col, item in enumerate(cells):
                 self.results.setItem(m, col, item)
         self.results.setSortingEnabled(True)
+        self._fit_result_columns()
         if selected is not None:
             self.select_model(selected)
+
+    def _fit_result_columns(self) -> None:
+        """Every number wholly in view (the best value is bold, "at step 110" is long): each
+        value column as wide as its two-line header or its widest cell; the configurations'
+        column takes the rest, their full names in the tooltips."""
+        metrics = self.results.horizontalHeader().fontMetrics()
+        for col, (title, _) in enumerate(RESULT_COLUMNS[1:], start=1):
+            width = max(metrics.horizontalAdvance(line) for line in title.split("\n")) + 14
+            cells = self.results.sizeHintForColumn(col) + 6 if self.results.rowCount() else 0
+            self.results.setColumnWidth(col, max(width, cells, 56))
 
     def selected_model(self) -> int | None:
         rows = {i.row() for i in self.results.selectedIndexes()}

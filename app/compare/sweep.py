@@ -123,9 +123,16 @@ def sweep_choice_text(r: compare.SweepResult, m: int) -> str:
         text += (f", {edge / r.lrs[m]:.0f}\u00d7 below the unstable region (from "
                  f"{edge:.3g})." if edge is not None else "; no rate was unstable.")
     elif m == suggested and best is not None:
-        text = (f"Suggested: {text} The lowest loss was at {r.lrs[best]:.3g}, only "
-                f"{edge / r.lrs[best]:.1f}\u00d7 below the unstable region (from {edge:.3g}), "
-                "where another seed or a longer run may diverge: this is the best rate at "
+        ratio = edge / r.lrs[best]
+        if ratio <= 1.0:  # a run that ended worse than it started can still have the best value
+            where = f"in the unstable region (from {edge:.3g}), where the run ended worse than "
+            where += "it started"
+        elif ratio < 1.5:
+            where = f"just below the unstable region (from {edge:.3g})"
+        else:
+            where = f"only {ratio:.1f}\u00d7 below the unstable region (from {edge:.3g})"
+        text = (f"Suggested: {text} The lowest loss was at {r.lrs[best]:.3g}, {where}; "
+                "there another seed or a longer run may diverge: this is the best rate at "
                 f"least {margin:.0f}\u00d7 below it.")
     elif edge is not None and r.lrs[m] > edge / margin:
         text += (f" Within {margin:.0f}\u00d7 of the unstable region (from {edge:.3g}): "

@@ -608,7 +608,7 @@ class FunctionView(QWidget):
         self._apply_function(reset_lrs=True)  # the free list's rates, for after the challenge
         self._set_start_spins(*ch.start)
         self.start = (float(ch.start[0]), float(ch.start[1]))
-        self.banner.show_message("info", f"<b>{ch.title}.</b> " + ch.explanation.replace(
+        self.banner.show_message("info", f"<b>{ch.title}.</b> " + ch.text.replace(
             "\n", "<br>"))
         self.t = 0
         self._show_results([])

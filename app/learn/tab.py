@@ -352,9 +352,19 @@ class LearnTab(QWidget):
         if not self._user_split:
             self._fit_reader()
 
+    def shutdown(self) -> None:
+        """End the search comparison's thread, if it was started."""
+        if self.search_panel is not None:
+            self.search_panel.shutdown()
+
+    def closeEvent(self, event) -> None:  # noqa: N802 - Qt API
+        self.shutdown()
+        super().closeEvent(event)
+
     def _on_compared(self, comparison) -> None:
         best = min((r for r in comparison.results if r.reached), default=None,
                    key=lambda r: r.evaluations)
-        if best is not None:
+        # it arrives from a thread: not a note on another tab the user has gone to meanwhile
+        if best is not None and self.isVisible():
             self.status_message.emit(f"{best.label} needed the fewest evaluations: "
                                      f"{best.evaluations:,}")

@@ -64,6 +64,8 @@ CURVE_S = 0.05 if KERNELS_RELEASE_GIL else 0.1
 DETAIL_S = 0.1 if KERNELS_RELEASE_GIL else 0.2
 LEFT_WIDTH = 340
 BUSY_AFTER_MS = 400  # a CSV still being read after this shows "Reading ..."
+SHARPNESS_ROOM = 170  # pixels the sharpness plot takes from the optimizer state under the curves
+INSPECTOR_MIN = 150
 
 
 # "not converging": the median of the newest RECENT_POINTS recorded training losses is at least
@@ -190,6 +192,9 @@ class PlaygroundTab(QWidget):
         self._curves_at = 0.0
         self._small_at = 0.0
         self._small_drawn: Snapshot | None = None
+        # when each drawing job last ran (in this order when none has run yet)
+        self._job_ran_at = dict.fromkeys(("_job_curves", "_job_boundary", "_job_small",
+                                          "_job_details"), 0.0)
         self._boundary_new: BoundaryResult | None = None
         self._warned: set[str] = set()
         self.kernels_ready = False
@@ -200,10 +205,11 @@ class PlaygroundTab(QWidget):
         self._busy_timer = QTimer(self)
         self._busy_timer.setSingleShot(True)
         self._busy_timer.setInterval(BUSY_AFTER_MS)
-        self._busy_timer.timeout.connect(self._show_reading)
+        self._busy_timer.timeout.connect(self._show_busy)
         self.backend = "cpu"
         self._path_generation = -1
         self._theta_path: list[tuple[int, np.ndarray]] = []  # (step, theta) for the loss shape
+        self._sharpness_room = 0  # pixels the sharpness plot took from the optimizer state
         self._build_ui()
         self.controller = TrainingController(self)
         w = self.controller.worker
@@ -332,6 +338,8 @@ class PlaygroundTab(QWidget):
         t.reset.triggered.connect(self.reset)
         t.new_init.triggered.connect(self.new_init)
         t.speedChanged.connect(self.controller.set_speed)
+        self.curves.sharpness_box.toggled.connect(self.controller.set_sharpness)
+        self.curves.sharpness_box.toggled.connect(self._make_room_for_sharpness)
 
     # -- the experiment ---------------------------------------------------------------------------
     @property
@@ -381,6 +389,23 @@ class PlaygroundTab(QWidget):
                 n.replace("_", " ") for n in room.locked) + ".")
         self.classroom_note.setText("<br>".join(lines))
         self.classroom_note.setVisible(bool(lines))
+
+    def show_sharpness(self, on: bool) -> None:
+        """Measure and plot the sharpness of the run (the curves' "sharpness" box), or not."""
+        self.curves.sharpness_box.setChecked(on)
+
+    def _make_room_for_sharpness(self, on: bool) -> None:
+        """The sharpness plot takes its room from the optimizer state under the curves (which
+        keeps at least INSPECTOR_MIN pixels) and gives it back when it goes."""
+        right = self.splitters["curves"]
+        curves, inspector = right.sizes()
+        if on:
+            self._sharpness_room = max(0, min(SHARPNESS_ROOM, inspector - INSPECTOR_MIN))
+            moved = self._sharpness_room
+        else:
+            moved = -min(self._sharpness_room, curves)
+            self._sharpness_room = 0
+        right.setSizes([curves + moved, inspector - moved])
 
     def set_backend(self, name: str) -> None:
         """Train on ``name`` ("auto", "cpu" or "cuda") from now on: the engine is rebuilt."""
@@ -459,8 +484,7 @@ class PlaygroundTab(QWidget):
     def _rebuild(self) -> None:
         generation = self.controller.rebuild(self._exp)
         self._pending = {generation: self._exp}
-        if self._exp.data.kind == CSV:  # a large file takes a while: say so if it does
-            self._busy_timer.start()
+        self._busy_timer.start()  # a large file, data set or network takes a while: say so
         self._latest = self._drawn = self._inspected_for = self._small_drawn = None
         self._latest_full = None
         self._boundary = self._boundary_new = None
@@ -539,14 +563,23 @@ class PlaygroundTab(QWidget):
                 f"installing compiles them with Numba, {where}; later starts load them from "
                 "its cache at once.")
 
-    def _show_reading(self) -> None:
-        """The data file is still being read in the worker: say so where the plot will be."""
+    def _show_busy(self) -> None:
+        """The worker is still reading the data file, or building a large data set or network
+        and evaluating its first step: say so where the plot will be (the views below would
+        otherwise go on showing the previous experiment under the new settings)."""
         if not self._pending or not self.kernels_ready:
             return
-        name = Path(self._exp.data.path).name
-        self.output.show_message(f"Reading {name}\u2026\n\nLarge files take a few seconds; the "
-                                 "window stays responsive and shows the data once it is read.")
-        self.statusMessage.emit(f"reading {name}\u2026")
+        if self._exp.data.kind == CSV:
+            name = Path(self._exp.data.path).name
+            self.output.show_message(f"Reading {name}\u2026\n\nLarge files take a few seconds; "
+                                     "the window stays responsive and shows the data once it "
+                                     "is read.")
+            self.statusMessage.emit(f"reading {name}\u2026")
+            return
+        self.output.show_message("Preparing the experiment\u2026\n\nA large data set or "
+                                 "network takes a while to build and to evaluate; the window "
+                                 "stays responsive and shows the run once it is ready.")
+        self.statusMessage.emit("preparing the experiment\u2026")
 
     @property
     def building(self) -> bool:
@@ -622,15 +655,20 @@ class PlaygroundTab(QWidget):
 
     # -- drawing ----------------------------------------------------------------------------------
     def _refresh(self) -> None:
-        """Draw what is due. While training, one kind of work per tick keeps each tick short."""
+        """Draw what is due. While training, one kind of work per tick keeps each tick short,
+        and of the jobs that are due the one that waited longest goes first: curves that take
+        longer to draw than their interval cannot starve the boundary, the small plots and the
+        inspector."""
         snap = self._latest
         if snap is None:
             return
         now = time.monotonic()
         live = snap.playing
-        for job in (self._job_curves, self._job_boundary, self._job_small, self._job_details):
-            if job(snap, now, live) and live:
-                return
+        for name in sorted(self._job_ran_at, key=self._job_ran_at.__getitem__):
+            if getattr(self, name)(snap, now, live):
+                self._job_ran_at[name] = now
+                if live:
+                    return
 
     def _job_curves(self, snap: Snapshot, now: float, live: bool) -> bool:
         if snap is self._drawn or (live and now - self._curves_at < CURVE_S):
@@ -655,6 +693,7 @@ class PlaygroundTab(QWidget):
         self._small_at = now
         self._small_drawn = drawn
         self.curves.show_small(drawn.history_steps, drawn.history, drawn.history_bands)
+        self.curves.show_sharpness(drawn.sharpness)
         return True
 
     def _job_boundary(self, snap: Snapshot, now: float, live: bool) -> bool:

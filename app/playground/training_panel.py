@@ -55,7 +55,7 @@ class TrainingPanel(QGroupBox):
                              "it is longer (default 0 = off)")
         self.patience = _int_spin(0, 100_000, "Early stopping: stop after this many evaluations "
                                   "without a better validation loss (default 0 = off)", "off")
-        self.polyak = SciSpinBox(0.0, 0.9999, 0.0, digits=5)
+        self.polyak = SciSpinBox(0.0, 0.99999, 0.0, digits=5)
         self.polyak.setSingleStep(0.01)
         self.polyak.setSpecialValueText("off")
         self.polyak.setToolTip("Polyak averaging: evaluate an exponential moving average of the "

@@ -87,7 +87,9 @@ class SciSpinBox(_LeavesShortcutKeys, QDoubleSpinBox):
         return QSize(min(hint.width(), width), hint.height())
 
     def textFromValue(self, value: float) -> str:  # noqa: N802 - Qt API
-        return f"{value:.{self._digits}g}"
+        # rounded to the box's digits, then written without an exponent where one is not
+        # needed: a rate of 1000 reads "1000", not "1e+03"
+        return f"{float(f'{value:.{self._digits}g}'):g}"
 
     def valueFromText(self, text: str) -> float:  # noqa: N802 - Qt API
         try:
@@ -138,19 +140,24 @@ def _float_or_none(text: str) -> float | None:
 
 
 class LogSlider(QWidget):
-    """A logarithmic slider tied to a :class:`SciSpinBox`; emits ``valueChanged(float)``."""
+    """A logarithmic slider from ``low`` to ``high`` tied to a :class:`SciSpinBox`; emits
+    ``valueChanged(float)``. The box may take a wider range (``box_range``): a value beyond the
+    slider's ends is kept as typed and the slider stays at its end."""
 
     valueChanged = Signal(float)
     RESOLUTION = 600  # slider positions over the whole range
 
     def __init__(self, low: float, high: float, value: float,
-                 parent: QWidget | None = None) -> None:
+                 parent: QWidget | None = None, *,
+                 box_range: tuple[float, float] | None = None) -> None:
         super().__init__(parent)
         self._lo, self._hi = math.log10(low), math.log10(high)
         self.slider = QSlider(Qt.Orientation.Horizontal)
         self.slider.setRange(0, self.RESOLUTION)
         self.slider.setPageStep(self.RESOLUTION // int(round(self._hi - self._lo)))
-        self.spin = SciSpinBox(low, high, value, log_step=True, steps_per_decade=10, digits=3)
+        box_low, box_high = box_range if box_range is not None else (low, high)
+        self.spin = SciSpinBox(box_low, box_high, value, log_step=True, steps_per_decade=10,
+                               digits=3)
         self.spin.setMinimumWidth(78)
         lay = QHBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)

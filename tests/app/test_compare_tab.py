@@ -186,6 +186,17 @@ def test_the_suggested_rate_keeps_a_margin_from_the_unstable_region_and_says_why
     text = sweep_choice_text(result, 3)
     assert text.startswith("Suggested: SGD at lr = 0.3") and "lowest loss was at 0.6" in text
     assert "risky" in sweep_choice_text(result, 4)
+    # the lowest loss inside the unstable region (a run that ended worse than it started): said
+    # so, not "1.0x below" it
+    inside = replace(result, final_train_loss=np.array([0.6, 0.5, 0.4, 0.3, 0.9, np.nan]),
+                     best_val_loss=np.array([0.6, 0.5, 0.4, 0.3, 0.1, np.nan]))
+    assert inside.best_index("sgd") == 4 and inside.unstable_lr("sgd") == 0.6
+    assert inside.suggested_index("sgd") == 2  # 0.1, at least 3x below 0.6
+    text = sweep_choice_text(inside, 2)
+    assert "lowest loss was at 0.6, in the unstable region (from 0.6)" in text
+    assert "\u00d7 below the unstable" not in text
+    near = replace(result, lrs=np.array([0.01, 0.03, 0.1, 0.3, 0.8, 1.0]))
+    assert "just below the unstable region (from 1)" in sweep_choice_text(near, 3)
     safe = replace(result, diverged=np.zeros(n, dtype=bool),
                    final_train_loss=np.full(n, 0.1))
     assert safe.suggested_index("sgd") == safe.best_index("sgd")  # nothing unstable
@@ -383,3 +394,31 @@ def test_a_gpu_backend_allows_larger_sweeps(tab, monkeypatch):
     models.setValue(3000)
     assert tab.set_backend("auto")  # auto fell back to the CPU: back to 1024
     assert models.maximum() == 1024 and models.value() == 1024
+
+
+def test_every_result_is_wholly_in_view(qtbot):
+    """The numbers of the results table are never cut to "0.002…": the bold best value and a
+    divergence's "at step N" fit their columns (the configurations' names, elided when room
+    is short, are whole in their tooltips)."""
+    from PySide6.QtGui import QFontMetrics
+
+    plane = replace(EXP, data=DataSpec(kind="plane", n_samples=100, noise=0.1, seed=1))
+    tab = CompareTab(lambda: plane)
+    qtbot.addWidget(tab)
+    tab.resize(1300, 800)
+    race = tab.race
+    race.set_configs([RaceConfig.from_experiment(replace(plane, optimizer=o)) for o in (
+        make_optimizer("sgd", lr=0.05), make_optimizer("sgd", lr=5.0))])
+    race.steps.setValue(200)
+    tab.show()
+    with qtbot.waitSignal(tab.runner.finished, timeout=20000):
+        race.run()
+    table = race.results
+    assert any(table.item(r, 6).text().startswith("at step") for r in range(2))
+    for row in range(table.rowCount()):
+        for col in range(1, table.columnCount()):
+            item = table.item(row, col)
+            need = QFontMetrics(item.font()).horizontalAdvance(item.text())
+            assert need <= table.visualItemRect(item).width() - 4, (row, col, item.text())
+        assert table.item(row, 0).toolTip() == table.item(row, 0).text()
+    assert tab.shutdown(2000)

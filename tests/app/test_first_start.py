@@ -239,3 +239,14 @@ def test_the_warm_up_process_reports_what_it_compiles(tmp_path, monkeypatch):
     assert '"event": "compile", "name": "add_one"' in lines[0]
     assert lines[1].startswith('{"event": "ready", "item": 0, "cpu": ')
     assert '"event": "failed", "item": 1' in lines[2] and "nowhere" in lines[2]
+
+
+def test_the_compile_progress_names_the_kernel_not_numbas_inner_functions():
+    """Numba compiles dozens of inner functions named ``impl`` or ``<lambda>`` (NumPy overloads)
+    while it compiles a kernel: the progress keeps naming the kernel ("Now: impl" said nothing)."""
+    shown = ""
+    for name in ("train_chunk", "impl", "<lambda>", "impl", "train_model", "impl"):
+        shown = warmup.shown_name(shown, name)
+        assert shown in ("train_chunk", "train_model")
+    assert shown == "train_model"
+    assert warmup.shown_name("", "impl") == ""

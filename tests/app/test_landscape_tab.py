@@ -129,6 +129,7 @@ def test_each_challenge_loads_and_runs(tab, qtbot):
         assert [row.label for row in fv.challenge_runs.rows] == [r.name for r in ch.runs]
         assert fv.banner.isVisible()
         assert ch.explanation.split("\n")[0][:40] in fv.banner.text()
+        assert "{{" not in fv.banner.text()  # the numbers from the runs are filled in
         qtbot.waitUntil(lambda: fv.paths_ready and min(fv.path_lengths(), default=0) > 3,
                         timeout=TIMEOUT)
         assert len(fv.path_lengths()) == len(ch.runs)

@@ -499,3 +499,102 @@ def test_a_long_live_run_draws_a_rate_change_at_its_step(make_window, qtbot):
     assert x[x > 60_000].min() - x[x <= 60_000].max() <= stride
     x, _ = tab.curves.loss.curve_data("train")
     assert np.count_nonzero(x <= 5_000) >= 5
+
+
+@pytest.mark.parametrize("patch", [
+    {"optimizer": {"name": "sgd", "lr": 1000.0}},
+    {"optimizer": {"name": "adam", "lr": 1e-12}},
+    {"optimizer": {"name": "momentum", "lr": 0.1, "momentum": 0.999}},
+    {"training": {"polyak": 0.99999}},
+    {"training": {"batch_size": 100_000, "clip_norm": 1e6, "l1": 10.0,
+                  "early_stopping": 100_000, "eval_every": 100_000}},
+    {"max_steps": 10**9, "target_loss": 1e6},
+    {"data": {"n_samples": 100_000, "noise": 10.0, "val_fraction": 0.9, "seed": 2**32 - 1}},
+    {"network": {"hidden": [256] * 6, "init": "normal", "init_std": 100.0}},
+    {"schedule": {"name": "warmup_cosine", "warmup": 100_000, "T_max": 10**7}},
+], ids=lambda patch: "-".join(f"{k}" for k in patch))
+def test_the_panels_show_every_value_an_experiment_allows(qtbot, patch):
+    """What the panels show is what the experiment holds, up to the ends of every range an
+    experiment file may use: a value a panel clamped (a learning rate of 1000 shown as 10)
+    would train one experiment and show, and on the next edit save, another."""
+    from app.playground.data_panel import DataPanel
+    from app.playground.network_panel import NetworkPanel
+    from app.playground.optimizer_panel import OptimizerPanel
+    from app.playground.training_panel import TrainingPanel
+
+    exp = Experiment.from_dict(patch)
+    data, net, opt, train = DataPanel(), NetworkPanel(), OptimizerPanel(), TrainingPanel()
+    for panel in (data, net, opt, train):
+        qtbot.addWidget(panel)
+    data.set_spec(exp.data)
+    net.set_spec(exp.network)
+    opt.set_optimizer(exp.optimizer)
+    opt.set_schedule(exp.schedule)
+    train.set_values(exp.training, exp.max_steps, exp.target_loss)
+    assert data.spec() == exp.data
+    assert net.spec(exp.network.features) == exp.network
+    assert opt.optimizer() == exp.optimizer
+    assert opt.schedule_value() == exp.schedule
+    assert train.config() == exp.training
+    assert train.stops() == (exp.max_steps, exp.target_loss)
+
+
+def test_the_rate_box_takes_every_rate_the_optimizers_allow(qtbot):
+    """The slider spans 1e-5 to 10; the box beside it takes a typed 1000 (the highest rate
+    of every rule) and leaves the slider at its end."""
+    from app.playground.optimizer_panel import LR_BOX, OptimizerPanel
+    from dlopt_core.optimizers import OPTIMIZERS
+
+    assert {next(s.high for s in info.params if s.name == "lr")
+            for info in OPTIMIZERS.values()} == {LR_BOX[1]}
+    panel = OptimizerPanel()
+    qtbot.addWidget(panel)
+    with qtbot.waitSignal(panel.optimizerChanged):
+        panel.lr.spin.lineEdit().setText("1000")
+        panel.lr.spin.interpretText()
+    assert panel.optimizer().lr == 1000.0
+    assert panel.lr.slider.value() == panel.lr.slider.maximum()
+
+
+def test_slow_curves_do_not_starve_the_other_views(make_window, monkeypatch):
+    """While it trains, curves that take longer to draw than their interval still leave
+    ticks for the boundary, the small plots and the inspector (which otherwise stood still
+    at an early step, under a title that named that step, for as long as the run went on)."""
+    import dataclasses
+    import types
+
+    import app.playground.tab as tab_module
+
+    win = make_window()
+    tab = win.playground
+    tab._timer.stop()  # this test drives the refresh itself
+    clock = [time.monotonic() + 10.0]
+    monkeypatch.setattr(tab_module, "time", types.SimpleNamespace(monotonic=lambda: clock[0]))
+    ran = []
+
+    def spy(name: str):
+        real = getattr(tab, name)
+
+        def job(snap, now, live):
+            done = real(snap, now, live)
+            if done:
+                ran.append(name)
+            return done
+        return job
+
+    for name in ("_job_curves", "_job_boundary", "_job_small", "_job_details"):
+        monkeypatch.setattr(tab, name, spy(name))
+    show_history = tab.curves.show_history
+
+    def slow_curves(*args, **kwargs):
+        clock[0] += 0.2  # longer than the curves' interval, as for a long run on a busy machine
+        return show_history(*args, **kwargs)
+
+    monkeypatch.setattr(tab.curves, "show_history", slow_curves)
+    first = tab.snapshot
+    for k in range(12):
+        tab._latest = dataclasses.replace(first, playing=True, step=first.step + k + 1)
+        tab._refresh()
+        clock[0] += 1 / 30
+    assert ran.count("_job_curves") >= 3
+    assert ran.count("_job_small") >= 2 and ran.count("_job_details") >= 2

@@ -115,6 +115,27 @@ def test_log_axes_label_decades_only_and_do_not_overlap(qtbot):
     assert isinstance(plot.getPlotItem().getAxis("left"), LogAxis)
 
 
+def test_a_log_axis_over_less_than_a_decade_is_labelled(qtbot):
+    """A flat loss on a log axis (a sweep whose losses all sit near ln 2, or 2 to 8) holds no
+    decade and few 2s and 5s: its ticks are round values of the data, every one labelled,
+    instead of an axis without numbers."""
+    axis = LogAxis("left")
+    axis.setLogMode(False, True)
+    for lo, hi in ((0.68, 0.75), (2.0, 8.0), (0.6931, 0.6932), (1e-9, 2e-9)):
+        axis.setRange(np.log10(lo), np.log10(hi))
+        levels = axis.tickValues(np.log10(lo), np.log10(hi), 300)
+        spacing, ticks = levels[0]
+        labels = axis.tickStrings(ticks, 1.0, spacing)
+        assert len(ticks) >= 2 and all(labels), (lo, hi, labels)
+        shown = np.array([float(t) for t in labels])
+        assert np.all((shown >= lo * (1 - 1e-9)) & (shown <= hi * (1 + 1e-9)))
+        np.testing.assert_allclose(shown, 10.0 ** np.array(ticks), rtol=1e-3)
+    axis.setRange(np.log10(0.5), np.log10(20.0))  # more than a decade: decades, 2s and 5s
+    spacing, ticks = axis.tickValues(np.log10(0.5), np.log10(20.0), 300)[0]
+    assert [s for s in axis.tickStrings(ticks, 1.0, spacing) if s] == ["0.5", "1", "2", "5",
+                                                                       "10"]
+
+
 def test_after_a_divergence_the_axis_turns_logarithmic_and_back(qtbot):
     panel = CurvesPanel()
     qtbot.addWidget(panel)

@@ -248,3 +248,104 @@ def test_try_it_starts_the_run_and_leaves_the_keys_to_the_playground(window, qtb
     serial = tab.controller.play_serial
     qtbot.keyClick(focus or window, Qt.Key.Key_Space)  # Space is play/pause, not typed
     assert tab.controller.play_serial == serial + 1
+
+
+def test_an_experiment_from_elsewhere_detaches_the_file(window, qtbot, tmp_path, monkeypatch):
+    """A lesson's, a question's or a challenge's experiment does not come from the open file:
+    the window forgets that file, so that Ctrl+S asks for a name instead of writing the preset
+    over it. An edit of the file's experiment (a rate chosen in the Compare tab) keeps it."""
+    from PySide6.QtWidgets import QFileDialog
+
+    path = tmp_path / "mine.json"
+    small(name="mine").save(path)
+    saved = path.read_text()
+    asked = []
+    monkeypatch.setattr(QFileDialog, "getSaveFileName",
+                        lambda *a, **k: (asked.append(a), ("", ""))[1])
+
+    def open_mine() -> None:
+        assert window.open_file(str(path))
+        qtbot.waitUntil(lambda: window.path == str(path.resolve()), timeout=TIMEOUT)
+        assert not window.isWindowModified() and "mine.json" in window.windowTitle()
+
+    play = Preset("p1", "Play", "playground", "", {"name": "xor demo",
+                                                   "data": {"kind": "xor", "n_samples": 80}})
+    race = Preset("p2", "Race", "compare", "", {"data": {"kind": "moons", "n_samples": 80}},
+                  optimizers=({"name": "sgd", "lr": 0.1}, {"name": "adam", "lr": 0.01}))
+    routes = {
+        "a Learn preset": lambda: window.open_preset(play),
+        "a Learn race": lambda: window.open_preset(race),
+        "a lesson's Try it": lambda: window.learn.open_preset_id("hidden_layer_xor"),
+        "a question's preset": lambda: window.quiz.open_preset.emit(play),
+        "a challenge in the Playground": lambda: window.landscape.challenges.open_preset(
+            "bad_init", "zeros"),
+        "a challenge in Compare": lambda: window.landscape.challenges.open_preset("dying_relu"),
+    }
+    for what, route in routes.items():
+        open_mine()
+        route()
+        assert window.path is None, what
+        assert window.isWindowModified(), what
+        assert "mine.json" not in window.windowTitle(), what
+        assert window.windowTitle().startswith(window.experiment.name or "untitled"), what
+        asked.clear()
+        assert not window.save(), what  # Save asks for a name (cancelled here)
+        assert asked, what
+        assert path.read_text() == saved, what
+        qtbot.waitUntil(lambda: not window.compare.busy, timeout=TIMEOUT)
+    open_mine()
+    chosen = window.experiment.optimizer.__class__("sgd", {"lr": 0.3, "weight_decay": 0.0})
+    from dataclasses import replace
+    window.compare.send(replace(window.experiment, optimizer=chosen), "Sent SGD")
+    assert window.path == str(path.resolve()) and window.isWindowModified()
+    assert window.save()
+    assert Experiment.load(path).optimizer.lr == 0.3
+
+
+def test_the_edge_of_stability_try_it_plots_the_sharpness_against_2_over_eta(window, qtbot):
+    """The lesson's Try-it trains full-batch gradient descent and shows its sharpness, measured
+    in the training thread every 50 steps, beside the dashed edge 2/eta = 10: the values the
+    core's track_sharpness gives. A preset without the plot switches it off again."""
+    from dlopt_core.lessons import load_presets
+    from dlopt_core.sharpness import track_sharpness
+
+    presets = load_presets()
+    preset = presets["edge_of_stability"]
+    assert preset.plots == ("sharpness",)
+    window.open_preset(preset)
+    tab = window.playground
+    qtbot.waitUntil(lambda: tab.snapshot is not None and tab.snapshot.step == 4000
+                    and not tab.snapshot.playing and tab.snapshot.sharpness is not None
+                    and tab.snapshot.sharpness[0][-1] == 4000, timeout=60_000)
+    curves = tab.curves
+    assert curves.sharpness_box.isChecked() and curves.sharpness.isVisible()
+    steps, values, edges = tab.snapshot.sharpness
+    np.testing.assert_array_equal(steps, np.arange(0, 4001, 50))
+    np.testing.assert_allclose(edges, 10.0)
+    reference = track_sharpness(preset.experiment, 1000, every=50)
+    np.testing.assert_allclose(values[:21], reference.sharpness, rtol=1e-3)
+    assert values[0] < 10.0 < values.max()  # below the edge at first, then past it
+    qtbot.waitUntil(lambda: curves.sharpness.point_count("sharpness") == len(steps),
+                    timeout=TIMEOUT)
+    x, y = curves.sharpness.curve_data("edge")
+    np.testing.assert_allclose(y, 10.0)
+    window.open_preset(presets["single_neuron"])
+    assert not curves.sharpness_box.isChecked() and curves.sharpness.isHidden()
+    qtbot.waitUntil(lambda: curves.grad.geometry().bottom() > curves.height() - 12,
+                    timeout=TIMEOUT)  # no empty row where the plot was
+    qtbot.waitUntil(lambda: tab.snapshot is not None and tab.snapshot.sharpness is None,
+                    timeout=TIMEOUT)
+
+
+def test_the_sharpness_box_measures_from_the_step_the_run_is_at(window, qtbot):
+    tab = window.playground
+    tab.controller.step(123)
+    qtbot.waitUntil(lambda: tab.snapshot is not None and tab.snapshot.step == 123,
+                    timeout=TIMEOUT)
+    tab.show_sharpness(True)
+    qtbot.waitUntil(lambda: tab.snapshot.sharpness is not None, timeout=TIMEOUT)
+    assert list(tab.snapshot.sharpness[0]) == [123]
+    assert np.isnan(tab.snapshot.sharpness[2][0])  # Adam: no edge of stability to draw
+    tab.controller.step(100)
+    qtbot.waitUntil(lambda: tab.snapshot.step == 223, timeout=TIMEOUT)
+    assert list(tab.snapshot.sharpness[0]) == [123, 150, 200]

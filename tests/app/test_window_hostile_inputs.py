@@ -299,10 +299,26 @@ def test_reading_a_csv_that_takes_a_while_says_so(make_window, qtbot, tmp_path, 
     path = tmp_path / "slow.csv"
     path.write_text("a,b,label\n" + "".join(f"{i},{i % 3},{i % 2}\n" for i in range(50)))
     tab.data_panel.set_csv_path(str(path))
-    tab._show_reading()  # as the timer does when the worker has not answered yet
+    tab._show_busy()  # as the timer does when the worker has not answered yet
     assert "Reading slow.csv" in tab.output.message.text()
     qtbot.waitUntil(lambda: not tab.building, timeout=TIMEOUT)
     assert tab.output.pages.currentWidget() is tab.output.plot
+
+
+def test_building_a_large_experiment_says_so(make_window, qtbot):
+    """Not only a CSV file: any experiment whose build outlasts BUSY_AFTER_MS (100,000 points,
+    six layers of 256) says that it is being prepared, instead of showing the previous
+    experiment's output under the new settings for as long as the build takes."""
+    win = make_window()
+    tab = win.playground
+    tab.set_experiment(Experiment.from_dict({"data": {"kind": "moons", "n_samples": 120}}))
+    assert tab.building and tab._busy_timer.isActive()  # fires unless the build is quicker
+    tab._show_busy()  # as the timer does when the worker has not answered yet
+    assert "Preparing the experiment" in tab.output.message.text()
+    assert tab.output.pages.currentWidget() is not tab.output.plot
+    qtbot.waitUntil(lambda: not tab.building, timeout=TIMEOUT)
+    assert tab.output.pages.currentWidget() is tab.output.plot
+    assert not tab._busy_timer.isActive()
 
 
 # -- 5. hostile experiment files: a dialog, one line on the command line ---------------------------

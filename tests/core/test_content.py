@@ -646,6 +646,9 @@ def test_every_placeholder_names_a_number():
         assert "{{" not in lesson.markdown and "{{" not in lesson.html, lesson.id
     for preset in load_presets().values():
         assert "{{" not in preset.description, preset.id
+    for name, challenge in ls.CHALLENGES.items():  # the Landscape's challenges quote runs too
+        assert set(ln.placeholders(challenge.explanation)) <= set(stored), name
+        assert "{{" not in challenge.text, name
 
 
 def test_an_unknown_placeholder_names_the_file(tmp_path):
@@ -719,6 +722,22 @@ def test_claims_about_the_demos(numbers):
     assert n["warmup.cold_10"] < n["warmup.threshold"] < n["warmup.start"] < n["warmup.warm_end"]
     # weight decay
     assert n["wd.adam_l2"] < n["wd.adamw_large"] < n["wd.adamw_small"] <= n["wd.adam"] + 0.2
+    # the ill_conditioning challenge: Adam, still far from the minimum in the turned valley,
+    # gets there from the same point when the valley lies along the axes
+    assert n["challenge.ill_adam_f"] > 0.01 and n["challenge.ill_adam_aligned_f"] < 1e-6
+    assert n["challenge.camel_stuck_f"] > n["challenge.camel_best_f"] + 1.0
+
+
+def test_the_ill_conditioning_challenge_shows_what_its_text_says():
+    """GD crawls, momentum runs along the valley, and Adam, which its text singles out, ends
+    the slowest of the three at the f its text quotes."""
+    ch = ls.CHALLENGES["ill_conditioning"]
+    runs = ch.run()
+    final = {label: float(tr.values[-1]) for label, tr in runs.items()}
+    assert final["Momentum"] < final["GD"] < final["Adam"]
+    assert final["Adam"] > 1e3 * final["GD"]
+    assert ln.sci(final["Adam"]) in ch.text and "turned by 30°" in ch.text
+    assert ch.params["angle"] == 30.0 and ch.steps == 200 and "200 steps" in ch.text
 
 
 def test_the_interpolation_lines_have_the_shapes_the_text_describes():

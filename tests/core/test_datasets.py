@@ -443,6 +443,9 @@ def test_csv_too_few_rows(tmp_path):
     path = write(tmp_path, "a,b,y\n" + "\n".join(GOOD[:3]) + "\n")
     with pytest.raises(DatasetError, match="only 3 data rows; need at least 4"):
         load_csv(path)
+    path = write(tmp_path, "a,b,y\n" + GOOD[0] + "\n")
+    with pytest.raises(DatasetError, match="only 1 data row; need at least 4"):
+        load_csv(path)
 
 
 def test_csv_empty(tmp_path):

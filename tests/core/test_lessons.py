@@ -183,6 +183,10 @@ def test_bad_presets_are_reported_with_file_and_preset(tmp_path):
         ({"tab": "playground", "situation": "relu_net"}, "situation must name one of"),
         ({"tab": "landscape", "situation": "relu_net", "function": "booth"},
          "a situation preset takes no function"),
+        ({"plots": ["curvature"]}, "plots must be a list of sharpness"),
+        ({"plots": "sharpness"}, "plots must be a list of sharpness"),
+        ({"tab": "compare", "optimizers": [{"name": "sgd"}, {"name": "adam"}],
+          "plots": ["sharpness"]}, "plots belong to playground presets"),
     ]:
         path.write_text(json.dumps({"version": 1, "presets": {"p1": {**base, **change}}}))
         with pytest.raises(LessonError, match=f"^presets.json: preset 'p1': .*"

@@ -8,6 +8,8 @@ import pytest
 
 from dlopt_core.network import Network
 from dlopt_core.sharpness import (
+    SharpnessTracker,
+    edge_of_stability,
     hessian_vector_product,
     largest_eigenvalue,
     power_iteration,
@@ -124,3 +126,68 @@ def test_track_sharpness_reaches_the_edge_of_stability():
         trace.at(150)
     with pytest.raises(ValueError, match="sgd or momentum"):
         track_sharpness({**experiment, "optimizer": {"name": "adam", "lr": 0.01}}, 10)
+
+
+EOS = {
+    "data": {"kind": "bumps", "n_samples": 100, "noise": 0.1},
+    "network": {"hidden": [16, 16], "activation": "tanh"},
+    "optimizer": {"name": "sgd", "lr": 0.2},
+    "training": {"batch_size": 100, "eval_every": 10},
+}
+
+
+def tracked(experiment: dict, steps: int, **kwargs) -> SharpnessTracker:
+    """A run trained in pieces that end where the tracker wants to measure (as the app does)."""
+    from dlopt_core.experiment import Experiment
+
+    exp = Experiment.from_dict(experiment)
+    _, net, engine = exp.build()
+    tracker = SharpnessTracker(net, engine.X, engine.Y, **kwargs)
+    while True:
+        if tracker.due(engine.step):
+            lr = exp.schedule(exp.optimizer.lr, engine.step)
+            tracker.measure(engine.step, engine.theta[0], edge_of_stability(exp.optimizer, lr))
+        if engine.step >= steps or tracker.stopped:
+            return tracker
+        engine.run(min(steps, tracker.next_step) - engine.step)
+
+
+def test_the_tracker_measures_what_track_sharpness_measures():
+    """Every ``every`` steps from step 0, lambda_max of the training loss beside the edge of
+    stability 2/eta: the values of ``track_sharpness`` at the same steps."""
+    reference = track_sharpness(EOS, 1000, every=50)
+    steps, values, edges = tracked(EOS, 1000, every=50).rows()
+    np.testing.assert_array_equal(steps, reference.steps)
+    np.testing.assert_allclose(values, reference.sharpness, rtol=1e-3)
+    np.testing.assert_allclose(edges, 10.0)
+
+
+def test_a_long_run_keeps_bounded_rows_at_even_resolution():
+    """When ``limit`` rows are kept, every other goes and the stride doubles (like History)."""
+    tracker = tracked(EOS, 300, every=10, limit=8, iters=30, tol=1e-3)
+    steps, values, _ = tracker.rows()
+    assert len(steps) < 8 and tracker.stride == 80
+    np.testing.assert_array_equal(steps, np.arange(0, 301, 80)[: len(steps)])
+    assert steps[-1] >= 300 - tracker.stride and np.all(np.isfinite(values))
+    late = SharpnessTracker(Network([1, 1], "linear", "mse"), np.ones((4, 1)), np.ones(4),
+                            every=50)
+    assert late.due(1234) and late.next_step == 0  # the first measurement: wherever the run is
+
+
+def test_tracking_ends_when_the_loss_is_no_longer_finite():
+    net, X, y, _ = least_squares()
+    tracker = SharpnessTracker(net, X, y, every=5)
+    assert tracker.measure(0, np.full(net.n_params, np.inf), 1.0) is None
+    assert tracker.stopped and not tracker.due(5) and len(tracker.rows()[0]) == 0
+
+
+def test_the_edge_of_stability_of_each_rule():
+    from dlopt_core.optimizers import make_optimizer
+
+    assert edge_of_stability(make_optimizer("sgd", lr=0.1), 0.1) == pytest.approx(20.0)
+    heavy = make_optimizer("momentum", lr=0.1, momentum=0.9)
+    assert edge_of_stability(heavy, 0.1) == pytest.approx(2 * 1.9 / 0.1)
+    damped = make_optimizer("momentum", lr=0.1, momentum=0.5, dampening=0.5)
+    assert edge_of_stability(damped, 0.1) == pytest.approx(2 * 1.5 / 0.05)
+    assert edge_of_stability(make_optimizer("sgd", lr=0.1), 0.0) == np.inf  # a schedule's zero
+    assert np.isnan(edge_of_stability(make_optimizer("adam", lr=0.01), 0.01))
