@@ -1,7 +1,11 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
+# One stamp per set of packages, so that `make run` and `make test` share one venv in any order:
+# `make run` installs what the app needs (dlopt with its data sets), `make test` adds the
+# development extra (pytest, ruff, hypothesis, NVVM for the PTX check) on top.
+RUN_STAMP := $(VENV)/.installed-run
+DEV_STAMP := $(VENV)/.installed-dev
 BENCH_STAMP := $(VENV)/.installed-bench
 
 .PHONY: run test lint bench clean
@@ -10,21 +14,26 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-$(STAMP): $(BIN)/python pyproject.toml
+$(RUN_STAMP): $(BIN)/python pyproject.toml
+	$(BIN)/python -m pip install --quiet -e '.[datasets]'
+	touch $@
+
+$(DEV_STAMP): $(RUN_STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
-	touch $(STAMP)
+	touch $@
 
-$(BENCH_STAMP): $(STAMP)
+# `make bench` adds the peers it compares with (JAX) on top of the development extra
+$(BENCH_STAMP): $(DEV_STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
-	touch $(BENCH_STAMP)
+	touch $@
 
-run: $(STAMP)
+run: $(RUN_STAMP)
 	$(BIN)/dlopt
 
-test: $(STAMP)
+test: $(DEV_STAMP)
 	$(BIN)/python -m pytest
 
-lint: $(STAMP)
+lint: $(DEV_STAMP)
 	$(BIN)/ruff check dlopt_core app tests benchmarks
 
 bench: $(BENCH_STAMP)

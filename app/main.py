@@ -44,6 +44,22 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
+# Notes of Qt's offscreen platform that say nothing to a user (the window it draws is fine)
+QUIET_QT_NOTES = ("This plugin does not support propagateSizeHints()",)
+
+
+def _quiet_qt_notes() -> None:
+    """Drop :data:`QUIET_QT_NOTES` from Qt's messages; every other message goes to stderr as
+    before."""
+    from PySide6.QtCore import qInstallMessageHandler
+
+    def handler(_kind, _context, message: str) -> None:
+        if message not in QUIET_QT_NOTES:
+            print(message, file=sys.stderr)
+
+    qInstallMessageHandler(handler)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     from dlopt_core.experiment import Experiment, ExperimentError
@@ -69,6 +85,7 @@ def main(argv: list[str] | None = None) -> int:
         if problem:  # Qt would abort with a core dump; say what is missing instead
             print(f"dlopt: error: {problem}", file=sys.stderr)
             return EXIT_NO_DISPLAY
+    _quiet_qt_notes()
     app = QApplication.instance() or QApplication([sys.argv[0]])
     app.setOrganizationName("dlopt")
     app.setApplicationName("dlopt")
@@ -123,6 +140,8 @@ def _screenshot(app, window, path: str, steps: int) -> int:
         snap = tab.snapshot
         done = snap is not None and not snap.playing and (
             snap.step >= steps or snap.status != "running" or snap.stop_reason)
+        landscape = window.pages.built("Landscape")  # its paths arrive from a thread
+        done = done and (landscape is None or landscape.functions.paths_ready)
         if done and tab.shown_up_to(snap.step):
             state["settled"] += 1  # a few more frames so that every view has painted
             if state["settled"] >= 3:

@@ -1,17 +1,20 @@
 """Live training curves with pyqtgraph: loss, error, learning rate and gradient norm.
 
-Plot items are created once and updated with ``setData``; curves clip to the view and downsample
-automatically, and a long history is first reduced to per-bucket minima and maxima, so a long run
-stays cheap to draw. The view follows the data with ranges set before painting (pyqtgraph's own
-auto-range costs a second repaint per update). Smoothing (an exponential moving average) and the
-logarithmic axis change the display only: the raw values are kept and the hover read-out shows
-them. One-pixel pens: antialiased wider lines are several times slower to draw.
+Plot items are created once and updated with ``setData``; curves clip to the view. A long history
+is reduced by step before drawing: the steps are cut into equal spans and each span keeps its
+first, last, lowest and highest points at the steps where they were recorded, so a change of
+rate is drawn where it happened and spikes stay. Where the history kept a minimum and maximum per
+row (a long run, see ``dlopt_core.engine.History``), they are drawn as a faint band around the
+curve. The view follows the data with ranges set before painting (pyqtgraph's own auto-range costs
+a second repaint per update). Smoothing (an exponential moving average) and the logarithmic axis
+change the display only: the raw values are kept and the hover read-out shows them. One-pixel
+pens: antialiased wider lines are several times slower to draw.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -20,12 +23,17 @@ from PySide6.QtCore import QPointF, Qt, Signal
 from PySide6.QtGui import QColor, QFont
 from PySide6.QtWidgets import QCheckBox, QGridLayout, QHBoxLayout, QVBoxLayout, QWidget
 
+from app.log_axis import DEFAULT_RANGE, set_log_y
+
 TRAIN_COLOR = QColor(36, 110, 196)
 VAL_COLOR = QColor(232, 118, 28)
 LR_COLOR = QColor(96, 70, 160)
 GRAD_COLOR = QColor(40, 140, 100)
+SHARPNESS_COLOR = QColor(178, 50, 110)
+EDGE_COLOR = QColor(80, 80, 80)
 MARKER_COLORS = {"diverged": QColor(200, 40, 40), "early_stopped": QColor(60, 140, 60),
                  "stop": QColor(90, 90, 160)}
+BAND_ALPHA = 45  # the min/max band around a curve: faint, the curve stays the thing to read
 
 _configured = False
 
@@ -49,6 +57,85 @@ def small_axes(item: pg.PlotItem, left_width: int | None = None) -> None:
         item.getAxis("left").setWidth(left_width)
 
 
+class LogAxis(pg.AxisItem):
+    """An axis whose log-mode labels stay legible: decades only, plus 2 and 5 when few decades
+    are in view (pyqtgraph labels every minor tick, and they run together). Less than a decade
+    in view (a loss between 0.68 and 0.75) holds no decade and few 2s or 5s, often none: then
+    the ticks sit at round values of the data, labelled as on a linear axis."""
+
+    def logTickValues(self, minVal, maxVal, size, stdTicks):  # noqa: N802 - pyqtgraph API
+        if maxVal - minVal >= 1.0:
+            return super().logTickValues(minVal, maxVal, size, stdTicks)
+        lo, hi = 10.0**minVal, 10.0**maxVal
+        levels = []
+        seen = np.zeros(0)
+        for spacing, offset in self.tickSpacing(lo, hi, size):
+            start = math.ceil((lo - offset) / spacing) * spacing + offset
+            values = start + spacing * np.arange(int((hi - start) / spacing) + 1)
+            values = values[values > 0.0]
+            if seen.size:  # a tick of a coarser level is not repeated
+                values = values[~np.isclose(values[:, None], seen[None, :], rtol=0.0,
+                                            atol=spacing * 0.01).any(axis=1)]
+            seen = np.concatenate([seen, values])
+            levels.append((spacing, np.log10(values).tolist()))
+        return levels
+
+    def logTickStrings(self, values, scale, spacing):  # noqa: N802 - pyqtgraph API
+        lo, hi = self.range
+        if abs(hi - lo) < 1.0 and spacing:  # the linear ticks of logTickValues
+            places = max(0, math.ceil(-math.log10(spacing)))
+            return [f"{10.0 ** v:.{places}f}" if 1e-3 <= 10.0**v < 1e4 else f"{10.0 ** v:g}"
+                    for v in values]
+        few = abs(hi - lo) < 2.5
+        out = []
+        for v in values:
+            x = 10.0 ** v
+            mantissa = round(x / 10.0 ** math.floor(v + 1e-9), 6)
+            decade = abs(v - round(v)) < 1e-6
+            out.append(f"{x:g}" if decade or (few and mantissa in (2.0, 5.0)) else "")
+        return out
+
+
+def log_plot_widget() -> pg.PlotWidget:
+    """A PlotWidget with :class:`LogAxis` on the left and at the bottom."""
+    configure_pyqtgraph()
+    return pg.PlotWidget(axisItems={"bottom": LogAxis("bottom"), "left": LogAxis("left")})
+
+
+class EmptyNote:
+    """A grey note in the middle of an empty plot, whose axes then show no numbers (instead of
+    pyqtgraph's placeholder range 0 to 1)."""
+
+    def __init__(self, item: pg.PlotItem, text: str,
+                 axes: Sequence[str] = ("left", "bottom")) -> None:
+        self.item = item
+        self.axes = tuple(axes)
+        self.label = pg.TextItem(text, color="#888888", anchor=(0.5, 0.5))
+        self.label.setParentItem(item.getViewBox())
+        item.getViewBox().sigResized.connect(self._center)
+        self.show(True)
+
+    def set_text(self, text: str) -> None:
+        self.label.setText(text, color="#888888")
+        self._center()
+
+    def show(self, empty: bool) -> None:
+        """Show the note and hide the axes' numbers (``empty``), or the other way round."""
+        self.label.setVisible(empty)
+        for name in self.axes:
+            axis = self.item.getAxis(name)
+            if axis.style["showValues"] == empty:
+                axis.setStyle(showValues=not empty)
+        self._center()
+
+    @property
+    def shown(self) -> bool:
+        return self.label.isVisible()
+
+    def _center(self, *args) -> None:
+        self.label.setPos(self.item.getViewBox().boundingRect().center())
+
+
 def ema(values: np.ndarray, span: float) -> np.ndarray:
     """Exponential moving average with time constant ``span`` points, debiased at the start.
 
@@ -65,35 +152,133 @@ def ema(values: np.ndarray, span: float) -> np.ndarray:
     return num / den
 
 
+def _spans(x: np.ndarray, n_spans: int) -> np.ndarray:
+    """The span (0 .. n_spans-1) of each step when [x[0], x[-1]] is cut into equal spans."""
+    width = float(x[-1] - x[0])
+    if width <= 0.0:
+        return np.zeros(len(x), dtype=np.int64)
+    return np.minimum(((x - x[0]) * (n_spans / width)).astype(np.int64), n_spans - 1)
+
+
+def _firsts_and_lasts(mask: np.ndarray, span: np.ndarray) -> np.ndarray:
+    """Indices of the first and the last True of ``mask`` within each span."""
+    pos = np.flatnonzero(mask)
+    if len(pos) == 0:
+        return pos
+    s = span[pos]
+    change = s[1:] != s[:-1]
+    return np.r_[pos[np.r_[True, change]], pos[np.r_[change, True]]]
+
+
 def decimate(x: np.ndarray, y: np.ndarray, max_points: int) -> tuple[np.ndarray, np.ndarray]:
-    """At most ``max_points`` points that keep every bucket's minimum and maximum (spikes stay)."""
+    """About ``max_points`` points drawn like all of them: the steps ``x`` (increasing) are cut
+    into equal spans, and each span keeps its first, last, lowest and highest points, at their
+    own steps and in step order (of equal values, the first and the last). Spikes stay, and a
+    jump is drawn between the two recorded steps where it happened."""
     n = len(x)
     if n <= max_points:
         return x, y
-    buckets = max(1, max_points // 2)
-    starts = np.linspace(0, n, buckets, endpoint=False).astype(np.int64)
-    lo = np.minimum.reduceat(y, starts)
-    hi = np.maximum.reduceat(y, starts)
-    xs = np.repeat(x[starts], 2)
-    ys = np.empty(2 * buckets)
-    ys[0::2], ys[1::2] = lo, hi
-    return xs, ys
+    span = _spans(x, max(1, max_points // 4))
+    starts = np.flatnonzero(np.r_[True, span[1:] != span[:-1]])
+    counts = np.diff(np.r_[starts, n])
+    lo = np.repeat(np.minimum.reduceat(y, starts), counts)
+    hi = np.repeat(np.maximum.reduceat(y, starts), counts)
+    keep = np.unique(np.r_[starts, starts + counts - 1, _firsts_and_lasts(y == lo, span),
+                           _firsts_and_lasts(y == hi, span)])
+    return x[keep], y[keep]
+
+
+def decimate_band(x: np.ndarray, lo: np.ndarray, hi: np.ndarray,
+                  max_points: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A min/max band reduced like :func:`decimate`: per span of steps, the lowest ``lo`` and
+    the highest ``hi``, held from the span's first step to its last."""
+    n = len(x)
+    if n <= max_points:
+        return x, lo, hi
+    span = _spans(x, max(1, max_points // 2))
+    starts = np.flatnonzero(np.r_[True, span[1:] != span[:-1]])
+    ends = np.r_[starts[1:], n] - 1
+    band_lo = np.minimum.reduceat(lo, starts)
+    band_hi = np.maximum.reduceat(hi, starts)
+    xs = np.column_stack([x[starts], x[ends]]).ravel()
+    return xs, np.repeat(band_lo, 2), np.repeat(band_hi, 2)
 
 
 def blowup_range(values: np.ndarray, start: float, log: bool = False) -> tuple[float, float]:
-    """Min and max of the values up to 1000 times (log: 3 decades above) ``start``, the first
-    value; for a run that diverged, whose last values would flatten the rest of the curve. The
-    curve itself is not changed: it leaves the plot at the top."""
-    limit = start + 3.0 if log else start + 1000.0 * max(abs(start), 1e-12)
+    """The y range for a run that diverged, whose last values would flatten the rest of the
+    curve. Linear: min and max of the values up to 1000 times ``start`` (the first value), at
+    least ten times ``start``, so the first steps of the blow-up stay in view and the curve
+    leaves the plot at the top. Log (``values`` and ``start`` as log10): every value, since a
+    logarithmic axis shows a blow-up of any size as a line."""
+    if log:
+        return float(np.min(values)), max(float(np.max(values)), start + 1.0)
+    limit = start + 1000.0 * max(abs(start), 1e-12)
     ordinary = values[values <= limit]
     if len(ordinary) == 0:
         ordinary = values
-    # at least ten times the start (one decade): the first steps of the blow-up stay in view
-    top = start + 1.0 if log else start + 9.0 * max(abs(start), 1e-12)
+    top = start + 9.0 * max(abs(start), 1e-12)
     return float(np.min(ordinary)), max(float(np.max(ordinary)), top)
 
 
 MAX_DRAWN = 1200  # points per curve handed to pyqtgraph; a plot is rarely wider than 600 px
+
+
+class Band:
+    """A faint fill between the lowest and the highest value behind each point of a curve (a
+    long run's ``History`` keeps them), reduced like the curve; shown only where it is wider
+    than the curve itself, i.e. where rows were merged."""
+
+    def __init__(self, item: pg.PlotItem, color: QColor) -> None:
+        fill_color = QColor(color)
+        fill_color.setAlpha(BAND_ALPHA)
+        # the edges only shape the fill: they are not in the plot, and hold display units
+        self.edges = (pg.PlotCurveItem(), pg.PlotCurveItem())
+        self.fill = pg.FillBetweenItem(*self.edges, brush=fill_color)
+        self.fill.setVisible(False)
+        item.addItem(self.fill, ignoreBounds=True)
+        self._enabled = True
+        self._drawn = False
+
+    def show(self, x: np.ndarray, lo: np.ndarray, hi: np.ndarray, log: bool = False) -> None:
+        """Draw the band (log10 of the values on a log axis); hidden where there is none."""
+        lo, hi = np.asarray(lo, dtype=np.float64), np.asarray(hi, dtype=np.float64)
+        ok = np.isfinite(lo) & np.isfinite(hi)
+        if log:
+            ok &= lo > 0.0
+        if len(lo) != len(x) or not np.any(hi[ok] > lo[ok]):
+            self.hide()
+            return
+        xb, lb, hb = decimate_band(np.asarray(x, dtype=np.float64)[ok], lo[ok], hi[ok],
+                                   MAX_DRAWN)
+        if log:
+            lb, hb = np.log10(lb), np.log10(hb)
+        # the fill's outline is rebuilt when an edge changes: once, after both (half the cost of
+        # a band, which is most of the cost of drawing a long run's curves)
+        self.edges[0].blockSignals(True)
+        self.edges[0].setData(xb, lb)
+        self.edges[0].blockSignals(False)
+        self.edges[1].setData(xb, hb)
+        self._drawn = True
+        self.fill.setVisible(self._enabled)
+
+    def hide(self) -> None:
+        self._drawn = False
+        self.fill.setVisible(False)
+
+    def set_enabled(self, on: bool) -> None:
+        """Show or hide with its curve (a drawn band comes back when enabled again)."""
+        self._enabled = on
+        self.fill.setVisible(on and self._drawn)
+
+    @property
+    def visible(self) -> bool:
+        return self.fill.isVisible()
+
+    def data(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(steps, low, high) as drawn; empty when the band is hidden."""
+        if not self.visible:
+            return np.empty(0), np.empty(0), np.empty(0)
+        return self.edges[0].xData, self.edges[0].yData, self.edges[1].yData
 
 
 @dataclass(frozen=True)
@@ -101,22 +286,35 @@ class CurveSpec:
     key: str
     name: str
     color: QColor
+    dashed: bool = False  # a reference line (the edge of stability), not a measured curve
+
+
+def legend_html(specs: Sequence[CurveSpec]) -> str:
+    """Coloured line keys ("— train  — validation") for a plot's title: a legend that never sits
+    on the curves."""
+    solid, dashed = "\u2501\u2501", "\u254d\u254d"
+    return "&nbsp;&nbsp;".join(
+        f"<span style='color:{s.color.name()}'>{dashed if s.dashed else solid}</span>"
+        f"&nbsp;{s.name}" for s in specs)
 
 
 class MetricPlot(pg.PlotWidget):
-    """A plot of named curves over training steps, with markers and a hover read-out."""
+    """A plot of named curves over training steps, with min/max bands, markers and a hover
+    read-out. The title names the quantity (and, with ``legend``, shows the curves' colours), so
+    no axis title competes with the tick labels for room."""
 
-    def __init__(self, title: str, y_label: str, curves: Sequence[CurveSpec], *,
-                 legend: bool = True, compact: bool = False, floor_zero: bool = False,
+    def __init__(self, title: str, curves: Sequence[CurveSpec], *, legend: bool = True,
+                 compact: bool = False, floor_zero: bool = False,
                  parent: QWidget | None = None) -> None:
         configure_pyqtgraph()
-        super().__init__(parent)
+        super().__init__(parent, axisItems={"left": LogAxis("left")})
         self.setMinimumHeight(70 if compact else 110)
+        self.specs = list(curves)
+        self._legend = legend
         item = self.getPlotItem()
-        item.setTitle(f"<span style='font-size:10pt;font-weight:600'>{title}</span>")
+        self.set_title(title)
         item.showGrid(x=True, y=True, alpha=0.15)
         if not compact:
-            item.setLabel("left", y_label)
             item.setLabel("bottom", "step")
         self._floor_zero = floor_zero
         item.setMenuEnabled(False)
@@ -129,29 +327,28 @@ class MetricPlot(pg.PlotWidget):
         vb.disableAutoRange()
         vb.sigRangeChangedManually.connect(self._stop_following)
         self._follow = True
-        self.specs = list(curves)
         self._log = False
         self._smooth = False
         self._fmt: Callable[[float], str] = lambda v: f"{v:.4g}"
         self._steps = np.empty(0)
         self._raw: dict[str, np.ndarray] = {}
+        self._bands: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         self._counts: dict[str, int] = {}
         self._faint: dict[str, pg.PlotDataItem] = {}
         self._main: dict[str, pg.PlotDataItem] = {}
-        if legend:
-            leg = item.addLegend(offset=(-6, 4), labelTextSize="8pt", colCount=len(curves),
-                                 horSpacing=12)
-            leg.setBrush(pg.mkBrush(255, 255, 255, 210))
+        self._band_items: dict[str, Band] = {}
         for spec in self.specs:
             faint_color = QColor(spec.color)
             faint_color.setAlpha(60)
             faint = pg.PlotDataItem(pen=pg.mkPen(faint_color, width=1))
             # one-pixel pens: antialiased wider lines cost ~6x more to draw (QPainter strokes them)
-            main = pg.PlotDataItem(pen=pg.mkPen(spec.color, width=1), name=spec.name)
+            style = Qt.PenStyle.DashLine if spec.dashed else Qt.PenStyle.SolidLine
+            main = pg.PlotDataItem(pen=pg.mkPen(spec.color, width=1, style=style),
+                                   name=spec.name)
             for curve in (faint, main):
                 curve.setClipToView(True)
-                curve.setDownsampling(auto=True, method="peak")
             faint.setVisible(False)
+            self._band_items[spec.key] = Band(item, spec.color)
             item.addItem(faint)
             item.addItem(main)
             self._faint[spec.key] = faint
@@ -169,16 +366,25 @@ class MetricPlot(pg.PlotWidget):
         self._proxy = pg.SignalProxy(self.scene().sigMouseMoved, rateLimit=40, slot=self._hover)
 
     # -- data -------------------------------------------------------------------------------------
+    def set_title(self, title: str) -> None:
+        """The plot's title, followed by the curves' colour keys when it has a legend."""
+        self.title = title
+        keys = f"&nbsp;&nbsp;&nbsp;<span style='font-size:8pt'>{legend_html(self.specs)}</span>" \
+            if self._legend else ""
+        self.getPlotItem().setTitle(
+            f"<span style='font-size:10pt;font-weight:600'>{title}</span>{keys}")
+
     def set_value_format(self, fmt: Callable[[float], str]) -> None:
         self._fmt = fmt
 
-    def set_y_label(self, text: str) -> None:
-        self.getPlotItem().setLabel("left", text)
-
-    def set_series(self, steps: np.ndarray, series: dict[str, np.ndarray]) -> None:
-        """New data: ``series[key]`` holds one value per entry of ``steps`` (NaN: missing)."""
+    def set_series(self, steps: np.ndarray, series: Mapping[str, np.ndarray],
+                   bands: Mapping[str, tuple[np.ndarray, np.ndarray]] | None = None) -> None:
+        """New data: ``series[key]`` holds one value per entry of ``steps`` (NaN: missing);
+        ``bands[key]``, where given, the lowest and highest value behind each of them."""
         self._steps = np.asarray(steps, dtype=np.float64)
         self._raw = {k: np.asarray(v, dtype=np.float64) for k, v in series.items()}
+        self._bands = {k: (np.asarray(lo, dtype=np.float64), np.asarray(hi, dtype=np.float64))
+                       for k, (lo, hi) in (bands or {}).items()}
         self._redraw()
 
     def clear_data(self) -> None:
@@ -191,13 +397,23 @@ class MetricPlot(pg.PlotWidget):
         return self._counts.get(key, 0)
 
     def curve_data(self, key: str) -> tuple[np.ndarray, np.ndarray]:
+        """The (steps, values) drawn for curve ``key`` (after decimation and smoothing)."""
         x, y = self._main[key].getOriginalDataset()
         return (np.empty(0), np.empty(0)) if x is None else (x, y)
+
+    def band_data(self, key: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The (steps, low, high) of curve ``key``'s band as drawn (log10 on a log axis); empty
+        when no band is shown."""
+        return self._band_items[key].data()
+
+    @property
+    def log(self) -> bool:
+        return self._log
 
     def set_log(self, on: bool) -> None:
         if on != self._log:
             self._log = on
-            self.getPlotItem().setLogMode(False, on)
+            set_log_y(self.getPlotItem(), on)
             self._redraw()
 
     def set_smoothing(self, on: bool) -> None:
@@ -215,6 +431,7 @@ class MetricPlot(pg.PlotWidget):
                 main.setData([], [])
                 faint.setData([], [])
                 faint.setVisible(False)
+                self._band_items[spec.key].hide()
                 self._counts[spec.key] = 0
                 continue
             ok = np.isfinite(y)
@@ -230,6 +447,11 @@ class MetricPlot(pg.PlotWidget):
             else:
                 main.setData(*decimate(x, yv, MAX_DRAWN))
                 faint.setVisible(False)
+            band = self._bands.get(spec.key)
+            if band is None:
+                self._band_items[spec.key].hide()
+            else:
+                self._band_items[spec.key].show(steps, *band, log=self._log)
         if self._follow:
             self._fit_view()
 
@@ -244,14 +466,19 @@ class MetricPlot(pg.PlotWidget):
                 continue
             x_hi = max(x_hi, float(x[-1]))
             parts.append(np.log10(np.maximum(y, 1e-300)) if self._log else np.asarray(y))
-        if not parts:
+        if not parts:  # nothing finite to show: a default range, never an old one
+            self.getViewBox().setRange(xRange=DEFAULT_RANGE, yRange=DEFAULT_RANGE, padding=0.0)
             return
+        starts = [p[0] for p in parts]
+        for band in self._band_items.values():
+            if band.visible:  # the band's edges are in display units already
+                parts += list(band.data()[1:])
         for line in self._markers.values():
             if line.isVisible():
                 x_hi = max(x_hi, float(line.value()))
-        values = np.concatenate(parts)
+        values = np.clip(np.concatenate(parts), -1e300, 1e300)  # spans stay finite
         if self.marker("diverged") is not None:
-            lo, hi = blowup_range(values, max(p[0] for p in parts), self._log)
+            lo, hi = blowup_range(values, max(starts), self._log)
         else:
             lo, hi = float(np.min(values)), float(np.max(values))
         if self._floor_zero and not self._log:
@@ -327,6 +554,9 @@ class MetricPlot(pg.PlotWidget):
             y = self._raw.get(spec.key)
             if y is not None and i < len(y):
                 value = self._fmt(y[i]) if np.isfinite(y[i]) else "\u2013"
+                band = self._bands.get(spec.key)
+                if band is not None and i < len(band[0]) and band[0][i] < band[1][i]:
+                    value += f" ({self._fmt(band[0][i])} to {self._fmt(band[1][i])})"
                 parts.append(f"{spec.name} {value}")
         text = "   ".join(parts)
         self._cursor.setPos(steps[i])
@@ -351,8 +581,23 @@ def _fmt_percent(v: float) -> str:
     return f"{v:.1f}%"
 
 
+ERROR_TITLES = {False: "Error (misclassified %)", True: "Error (RMSE)"}
+SHARPNESS_TIP = (
+    "Sharpness \u03bbmax: the largest eigenvalue of the training loss's Hessian at the current "
+    "parameters, by power iteration on Hessian-vector products (in the training thread, every "
+    "50 steps at first, less often as a long run goes on; training is slower meanwhile). The "
+    "dashed line is the edge of stability of gradient descent, 2/\u03b7 (2(1 + \u03bc)/\u03b7 "
+    "with momentum; none for adaptive rules): on a quadratic, a curvature above it diverges.")
+BAND_FIELDS = {"train": ("train_loss", "train_error"), "val": ("val_loss", "val_error")}
+
+
 class CurvesPanel(QWidget):
-    """Loss and error (train and validation) over steps, with learning-rate and gradient plots."""
+    """Loss and error (train and validation) over steps, with learning-rate and gradient plots.
+
+    After a divergence whose values span more than three decades, the loss, error and gradient
+    plots switch to a logarithmic axis (and tick "log scale"), the only scale that shows both the
+    run and its blow-up; the user's choice comes back with the next run.
+    """
 
     optionsChanged = Signal()
 
@@ -360,14 +605,22 @@ class CurvesPanel(QWidget):
         super().__init__(parent)
         train_val = lambda: [CurveSpec("train", "train", TRAIN_COLOR),  # noqa: E731
                              CurveSpec("val", "validation", VAL_COLOR)]
-        self.loss = MetricPlot("Loss", "loss", train_val())
-        self.error = MetricPlot("Error", "error (%)", train_val(), legend=False)
-        self.lr = MetricPlot("Learning rate", "lr", [CurveSpec("lr", "lr", LR_COLOR)],
+        self.loss = MetricPlot("Loss", train_val())
+        self.error = MetricPlot(ERROR_TITLES[False], train_val(), legend=False)
+        self.lr = MetricPlot("Learning rate", [CurveSpec("lr", "lr", LR_COLOR)],
                              legend=False, compact=True, floor_zero=True)
-        self.grad = MetricPlot("Gradient norm", "\u2016g\u2016",
+        self.grad = MetricPlot("Gradient norm \u2016g\u2016",
                                [CurveSpec("grad", "\u2016g\u2016", GRAD_COLOR)],
                                legend=False, compact=True)
-        self.plots = (self.loss, self.error, self.lr, self.grad)
+        self.sharpness = MetricPlot(
+            "Sharpness \u03bb<sub>max</sub>",
+            [CurveSpec("sharpness", "\u03bbmax", SHARPNESS_COLOR),
+             CurveSpec("edge", "edge of stability 2/\u03b7", EDGE_COLOR, dashed=True)],
+            compact=True)
+        self.sharpness.set_value_format(lambda v: f"{v:.4g}")
+        self.sharpness.setToolTip(SHARPNESS_TIP)
+        self.sharpness.hide()
+        self.plots = (self.loss, self.error, self.lr, self.grad, self.sharpness)
         self.error.setXLink(self.loss)  # stacked with equal axes: the same steps line up
         loss_item = self.loss.getPlotItem()
         loss_item.setLabel("bottom", "")
@@ -384,8 +637,13 @@ class CurvesPanel(QWidget):
                                    "values stay in the read-out and the CSV export)")
         self.log_box.toggled.connect(self._set_log)
         self.smooth_box.toggled.connect(self._set_smooth)
+        self.sharpness_box = QCheckBox("sharpness")
+        self.sharpness_box.setToolTip(SHARPNESS_TIP)
+        self.sharpness_box.toggled.connect(self._show_sharpness_plot)
         self.log_box.toggled.connect(self.optionsChanged)
         self.smooth_box.toggled.connect(self.optionsChanged)
+        self.sharpness_box.toggled.connect(self.optionsChanged)
+        self._log_before_divergence: bool | None = None  # the user's choice while auto-log is on
 
         # the display options, for the caller to place (e.g. in a section title)
         self.options = QWidget()
@@ -393,6 +651,7 @@ class CurvesPanel(QWidget):
         head.setContentsMargins(0, 0, 0, 0)
         head.addWidget(self.log_box)
         head.addWidget(self.smooth_box)
+        head.addWidget(self.sharpness_box)
         grid = QGridLayout()
         grid.setContentsMargins(0, 0, 0, 0)
         grid.setSpacing(4)
@@ -400,9 +659,11 @@ class CurvesPanel(QWidget):
         grid.addWidget(self.error, 1, 0, 1, 2)
         grid.addWidget(self.lr, 2, 0)
         grid.addWidget(self.grad, 2, 1)
+        grid.addWidget(self.sharpness, 3, 0, 1, 2)
         grid.setRowStretch(0, 5)
         grid.setRowStretch(1, 4)
         grid.setRowStretch(2, 3)
+        self._grid = grid
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.setSpacing(2)
@@ -413,10 +674,7 @@ class CurvesPanel(QWidget):
 
     def set_task(self, regression: bool) -> None:
         self._regression = regression
-        self.error.set_y_label("RMSE" if regression else "error (%)")
-        self.error.getPlotItem().setTitle(
-            "<span style='font-size:10pt;font-weight:600'>"
-            f"{'Error (RMSE)' if regression else 'Error (misclassified %)'}</span>")
+        self.error.set_title(ERROR_TITLES[regression])
         self.error.set_value_format((lambda v: f"{v:.4g}") if regression else _fmt_percent)
 
     def clear(self) -> None:
@@ -424,26 +682,69 @@ class CurvesPanel(QWidget):
         self._data = {}
         for plot in self.plots:
             plot.clear_data()
+        self.show_diverged(False)
 
-    def show_history(self, steps: np.ndarray, data: dict[str, np.ndarray],
-                     small: bool = True) -> None:
-        """Draw a run's history: ``data`` maps engine FIELDS to arrays aligned with ``steps``.
+    def show_history(self, steps: np.ndarray, data: Mapping[str, np.ndarray], small: bool = True,
+                     bands: Mapping[str, tuple[np.ndarray, np.ndarray]] | None = None) -> None:
+        """Draw a run's history: ``data`` maps engine FIELDS to arrays aligned with ``steps``,
+        ``bands`` (optional) maps fields to their (lowest, highest) values behind each step.
 
         ``small=False`` leaves the learning-rate and gradient plots as they are (to save time).
         """
         self._steps = steps
         self._data = data
-        err_scale = 1.0 if self._regression else 100.0
-        self.loss.set_series(steps, {"train": data["train_loss"], "val": data["val_loss"]})
-        self.error.set_series(steps, {"train": data["train_error"] * err_scale,
-                                      "val": data["val_error"] * err_scale})
+        bands = bands or {}
+        scale = 1.0 if self._regression else 100.0
+        for plot, field, factor in ((self.loss, 0, 1.0), (self.error, 1, scale)):
+            series, plot_bands = {}, {}
+            for key, fields in BAND_FIELDS.items():
+                name = fields[field]
+                series[key] = data[name] * factor
+                if name in bands:
+                    plot_bands[key] = (bands[name][0] * factor, bands[name][1] * factor)
+            plot.set_series(steps, series, plot_bands)
         if small:
-            self.show_small(steps, data)
+            self.show_small(steps, data, bands)
 
-    def show_small(self, steps: np.ndarray, data: dict[str, np.ndarray]) -> None:
+    def show_small(self, steps: np.ndarray, data: Mapping[str, np.ndarray],
+                   bands: Mapping[str, tuple[np.ndarray, np.ndarray]] | None = None) -> None:
         """Only the learning-rate and gradient-norm plots."""
         self.lr.set_series(steps, {"lr": data["lr"]})
-        self.grad.set_series(steps, {"grad": data["grad_norm"]})
+        grad_band = (bands or {}).get("grad_norm")
+        self.grad.set_series(steps, {"grad": data["grad_norm"]},
+                             {"grad": grad_band} if grad_band is not None else None)
+
+    def _show_sharpness_plot(self, on: bool) -> None:
+        self.sharpness.setVisible(on)
+        self._grid.setRowStretch(3, 4 if on else 0)  # hidden, it leaves no empty row
+
+    def show_sharpness(self, rows: tuple[np.ndarray, np.ndarray, np.ndarray] | None) -> None:
+        """The sharpness measured so far: ``(steps, lambda_max, edge of stability)``, or None
+        (nothing measured)."""
+        if rows is None:
+            self.sharpness.clear_data()
+            return
+        steps, values, edges = rows
+        self.sharpness.set_series(steps, {"sharpness": values, "edge": edges})
+
+    def show_diverged(self, diverged: bool) -> None:
+        """After a divergence that spans more than three decades, switch to the log axis (once);
+        ``False`` gives the user's own choice back."""
+        if diverged and self._log_before_divergence is None:
+            finite = [v[np.isfinite(v) & (v > 0)] for v in
+                      (self._data.get("train_loss"), self._data.get("val_loss"))
+                      if v is not None]
+            values = np.concatenate(finite) if finite else np.empty(0)
+            if len(values) and values.max() > 1000.0 * values.min():
+                self._log_before_divergence = self.log_box.isChecked()
+                self.log_box.setChecked(True)
+                self.log_box.setToolTip("Logarithmic y axis, switched on because the run "
+                                        "diverged: only a log axis shows both the run and "
+                                        "its blow-up")
+        elif not diverged and self._log_before_divergence is not None:
+            self.log_box.setChecked(self._log_before_divergence)
+            self._log_before_divergence = None
+            self.log_box.setToolTip("Logarithmic y axis for loss, error and gradient norm")
 
     def set_markers(self, markers: dict[str, tuple[float, str] | None]) -> None:
         """``markers[key] = (step, label)`` or None, drawn on the loss, error and gradient plots."""

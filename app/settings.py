@@ -27,10 +27,13 @@ def make_settings(path: str | None = None) -> QSettings:
 
 
 def recent_files(settings: QSettings) -> list[str]:
+    """The recent experiment files, newest first; anything else stored there is ignored."""
     value = settings.value("files/recent", [])
     if isinstance(value, str):
         value = [value]
-    return [str(v) for v in (value or []) if v]
+    if not isinstance(value, list | tuple):
+        return []
+    return [v for v in value if isinstance(v, str) and v][:MAX_RECENT]
 
 
 def add_recent_file(settings: QSettings, path: str) -> list[str]:

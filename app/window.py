@@ -4,27 +4,34 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QByteArray, QSettings, Qt
+from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QMainWindow, QMessageBox, QTabWidget, QWidget
 
-from app.compare.configs import RaceConfig
-from app.compare.tab import CompareTab
-from app.landscape.tab import LandscapeTab
-from app.learn.tab import LearnTab
+from app.lazy_tabs import LazyTabs
 from app.playground.tab import PlaygroundTab
-from app.quiz.tab import QuizTab
 from app.settings import add_recent_file, make_settings, recent_files, remove_recent_file
+from app.warmup import LANDSCAPE, WARMER
 from dlopt_core import backends
 from dlopt_core.experiment import Experiment, ExperimentError, example
 from dlopt_core.optimizers import make_optimizer
-from dlopt_core.quiz import default_progress_path
+from dlopt_core.quiz import Progress, default_progress_path
 from dlopt_core.schedules import make_schedule
+
+if TYPE_CHECKING:  # the other tabs' modules load when their tab is first shown
+    from app.compare.configs import RaceConfig
+    from app.compare.tab import CompareTab
+    from app.landscape.tab import LandscapeTab
+    from app.learn.tab import LearnTab
+    from app.quiz.tab import QuizTab
 
 DEFAULT_SIZE = (1400, 900)
 JSON_FILTER = "dlopt experiments (*.json);;All files (*)"
 
+
+COMPARE, LANDSCAPE_TAB, LEARN, QUIZ = "Compare", "Landscape", "Learn", "Quiz"  # lazy tabs
 
 # Keys that belong to one tab's own controls (not menu commands): (tab, command, keys)
 TAB_KEYS = (
@@ -47,20 +54,26 @@ class MainWindow(QMainWindow):
         self.path: str | None = None
         self._pending_path: str | None = None
         self._closed = False
+        self.startup_problems: list[str] = []  # damaged user files, shown once after start-up
         if experiment is None and persist:
             experiment, self.path = self._restored_experiment()
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
         self.playground = PlaygroundTab(experiment or example())
-        self.compare = CompareTab(lambda: self.playground.experiment)
-        self.landscape = LandscapeTab()
-        self.learn = LearnTab()
-        self.quiz = QuizTab(progress_path=self._progress_path())
-        for tab in (self.playground, self.compare, self.landscape, self.learn, self.quiz):
-            self.tabs.addTab(tab, tab.title)
+        self.tabs.addTab(self.playground, self.playground.title)
+        # the other tabs are built when first shown: the window opens sooner
+        self.pages = LazyTabs(self.tabs)
+        for title, make in ((COMPARE, self._make_compare), (LANDSCAPE_TAB, self._make_landscape),
+                            (LEARN, self._make_learn), (QUIZ, self._make_quiz)):
+            self.pages.add(title, make)
+        WARMER.prefetch([LANDSCAPE])  # compiled after the Playground's, on a first start
+        # read now, so that a damaged file is reported at start-up; the tab gets it when built
+        self._quiz_progress = Progress.load(self._progress_path())
         self.setCentralWidget(self.tabs)
         self._wire_tabs()
-        self.statusBar().addPermanentWidget(self.playground.status, 1)
+        # sized to its content at the right: the room on the left shows transient messages
+        # ("saved …"); with a stretch it would take the whole bar and they would never show
+        self.statusBar().addPermanentWidget(self.playground.status)
         self.statusBar().setSizeGripEnabled(True)
         self._make_menus()
         self.playground.experimentEdited.connect(lambda: self.setWindowModified(True))
@@ -77,6 +90,16 @@ class MainWindow(QMainWindow):
             self.set_backend(saved)
         self._check_backend(saved)
         self._update_title()
+        if self._quiz_progress.load_error:
+            self.startup_problems.append(f"{self._quiz_progress.load_error}.")
+        if self.startup_problems:
+            QTimer.singleShot(0, self._show_startup_problems)
+
+    def _show_startup_problems(self) -> None:
+        """Say once what was damaged and what was done about it (nothing is lost silently)."""
+        if self.show_dialogs and self.startup_problems and not self._closed:
+            QMessageBox.warning(self, "Damaged files were set aside",
+                                "\n\n".join(self.startup_problems))
 
     @staticmethod
     def _usable(name: str) -> bool:
@@ -200,7 +223,9 @@ class MainWindow(QMainWindow):
         return True
 
     def save(self) -> bool:
-        if self.path is None:
+        """Write the experiment to its file; while an opened file is still being built, the
+        window's path is still the previous file's, so ask for a name instead."""
+        if self.path is None or self._pending_path is not None:
             return self.save_as()
         return self._write(self.path)
 
@@ -298,8 +323,9 @@ class MainWindow(QMainWindow):
                        for menu, text, keys in self.shortcut_rows())
         return ("<table cellspacing='0' cellpadding='4'><tr><th align='left'>Keys</th>"
                 "<th align='left'>Command</th><th align='left'>Where</th></tr>"
-                f"{body}</table><p>Space, S and R drive the Playground while it is shown; on "
-                "the other tabs they type into the controls as usual.</p>")
+                f"{body}</table><p>Space, S and R drive the Playground while it is shown, also "
+                "from a number box (no number contains them); in text fields and on the other "
+                "tabs they reach the controls as usual.</p>")
 
     def show_shortcuts(self) -> None:
         """Help ▸ Keyboard Shortcuts: every key of the app in one table."""
@@ -335,15 +361,24 @@ class MainWindow(QMainWindow):
 
     # -- persistence ------------------------------------------------------------------------------
     def _restored_experiment(self) -> tuple[Experiment | None, str | None]:
+        """The experiment of the last session. A damaged one is moved aside (to the setting
+        ``session/experiment_damaged``), reported once in ``startup_problems``, and the example
+        is used instead."""
         text = self.settings.value("session/experiment", "")
         if not text:
             return None, None
         try:
-            exp = Experiment.from_json(str(text))
-        except ExperimentError:
+            exp = Experiment.from_json(str(text), source="the saved session")
+        except ExperimentError as exc:
+            self.settings.setValue("session/experiment_damaged", str(text))
+            self.settings.remove("session/experiment")
+            self.settings.remove("session/path")
+            self.startup_problems.append(
+                f"The experiment of the last session could not be restored: {exc}. It was "
+                "moved aside (setting session/experiment_damaged); the example is shown instead.")
             return None, None
-        path = self.settings.value("session/path", "") or None
-        return exp, (str(path) if path else None)
+        path = self.settings.value("session/path", "")
+        return exp, (path if isinstance(path, str) and path else None)
 
     def _restore_geometry(self) -> None:
         geometry = self.settings.value("window/geometry")
@@ -359,7 +394,7 @@ class MainWindow(QMainWindow):
         index = self.settings.value("window/tab", 0)
         try:
             self.tabs.setCurrentIndex(int(index))
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             pass
 
     def _save_settings(self) -> None:
@@ -395,15 +430,62 @@ class MainWindow(QMainWindow):
         # Space, S and R drive the Playground only while it is shown: elsewhere they are the
         # keys of the other tabs' controls (check boxes, the quiz)
         self.tabs.currentChanged.connect(self._tab_changed)
-        show = self.statusBar().showMessage
-        for tab in (self.compare, self.landscape, self.learn, self.quiz):
-            tab.status_message.connect(lambda m: show(m, 6000))
-        self.compare.send_to_playground.connect(self.open_in_playground)
-        self.landscape.open_in_playground.connect(self.open_in_playground)
-        self.landscape.open_in_compare.connect(self.open_in_compare)
-        self.learn.open_preset.connect(self.open_preset)
-        self.quiz.open_preset.connect(self.open_preset)
-        self.quiz.show_lesson.connect(self.show_lesson)
+
+    # the tabs built when first shown (``LazyTabs``), and what each is wired to
+    @property
+    def compare(self) -> CompareTab:
+        return self.pages.get(COMPARE)
+
+    @property
+    def landscape(self) -> LandscapeTab:
+        return self.pages.get(LANDSCAPE_TAB)
+
+    @property
+    def learn(self) -> LearnTab:
+        return self.pages.get(LEARN)
+
+    @property
+    def quiz(self) -> QuizTab:
+        return self.pages.get(QUIZ)
+
+    def _show_status(self, message: str) -> None:
+        self.statusBar().showMessage(message, 6000)
+
+    def _make_compare(self) -> CompareTab:
+        from app.compare.tab import CompareTab
+
+        tab = CompareTab(lambda: self.playground.experiment)
+        if self.playground.backend != "cpu":
+            tab.set_backend(self.playground.backend)
+        tab.status_message.connect(self._show_status)
+        tab.send_to_playground.connect(self._use_from_compare)
+        return tab
+
+    def _make_landscape(self) -> LandscapeTab:
+        from app.landscape.tab import LandscapeTab
+
+        tab = LandscapeTab()
+        tab.status_message.connect(self._show_status)
+        tab.open_in_playground.connect(self.open_in_playground)
+        tab.open_in_compare.connect(self.open_in_compare)
+        return tab
+
+    def _make_learn(self) -> LearnTab:
+        from app.learn.tab import LearnTab
+
+        tab = LearnTab()
+        tab.status_message.connect(self._show_status)
+        tab.open_preset.connect(self.open_preset)
+        return tab
+
+    def _make_quiz(self) -> QuizTab:
+        from app.quiz.tab import QuizTab
+
+        tab = QuizTab(progress_path=self._progress_path(), progress=self._quiz_progress)
+        tab.status_message.connect(self._show_status)
+        tab.open_preset.connect(self.open_preset)
+        tab.show_lesson.connect(self.show_lesson)
+        return tab
 
     def _tab_changed(self, index: int) -> None:
         on_playground = self.tabs.widget(index) is self.playground
@@ -411,22 +493,47 @@ class MainWindow(QMainWindow):
             action.setEnabled(on_playground)
 
     def open_in_playground(self, exp: Experiment) -> None:
+        """Show ``exp``, an experiment that does not come from the window's file (a lesson's, a
+        question's or a challenge's), in the Playground."""
+        self._show_foreign(exp)
+        self._show_playground()
+
+    def _use_from_compare(self, exp: Experiment) -> None:
+        """A configuration or rate chosen in the Compare tab: an edit of the current experiment,
+        which keeps its file (Save writes the choice there)."""
         self.playground.set_experiment(exp)
         self.setWindowModified(True)
-        self.select_tab("Playground")
+        self._show_playground()
 
-    def open_in_compare(self, exp: Experiment, optimizers: list) -> None:
-        """Show ``exp`` in the Playground (the race trains on its data) and race ``optimizers``."""
+    def _show_foreign(self, exp: Experiment) -> None:
+        """Show an experiment that does not come from the window's file: the window forgets the
+        file (the title names the experiment, marked modified), so that Save asks for a name
+        instead of writing it over that file."""
+        self.path = None
+        self._pending_path = None  # a file still loading is superseded too
         self.playground.set_experiment(exp)
+        self.setWindowModified(True)
+        self._update_title()
+
+    def _show_playground(self) -> None:
+        self.select_tab("Playground")
+        # the tab itself takes the focus (not the first number box of its panels), so that
+        # Space, S and R drive the run at once
+        self.playground.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    def open_in_compare(self, exp: Experiment, optimizers: list, steps: int = 0,
+                        target: float | None = None) -> None:
+        """Show ``exp`` in the Playground (the race trains on its data) and race ``optimizers``
+        at once: the previous race's curves and results go, ``steps`` (0: the tab's own) and
+        ``target`` (None: the tab's own) are the new race's."""
         try:
             configs = [_race_config(dict(d)) for d in optimizers]
         except (KeyError, TypeError, ValueError) as exc:
             QMessageBox.warning(self, "Cannot open this comparison", str(exc))
             return
-        if configs:
-            self.compare.race.set_configs(configs[:8])
+        self._show_foreign(exp)
         self.select_tab("Compare")
-        self.compare.pages.setCurrentWidget(self.compare.race)
+        self.compare.show_race(configs[:8], steps=steps, target=target)
 
     def open_preset(self, preset) -> None:
         """Open a lesson or quiz preset in the tab it names."""
@@ -435,9 +542,12 @@ class MainWindow(QMainWindow):
                 self.landscape.load_preset(preset)
                 self.select_tab("Landscape")
             elif preset.tab == "compare":
-                self.open_in_compare(preset.build_experiment(), list(preset.optimizers))
+                self.open_in_compare(preset.build_experiment(), list(preset.optimizers),
+                                     preset.steps, preset.target)
             else:
                 self.open_in_playground(preset.build_experiment())
+                self.playground.show_sharpness("sharpness" in preset.plots)
+                self.playground.play(True)  # "Try it" shows the run, not a paused start
         except (ExperimentError, ValueError) as exc:
             QMessageBox.warning(self, "Cannot open this preset", f"{preset.title}: {exc}")
             return
@@ -469,7 +579,9 @@ class MainWindow(QMainWindow):
             self._check_backend(self.playground.backend)
             return False
         self.playground.set_backend(name)
-        self.compare.set_backend(name)
+        compare = self.pages.built(COMPARE)  # one built later starts with this one
+        if compare is not None:
+            compare.set_backend(name)
         self.settings.setValue("training/backend", name)
         self._check_backend(name)
         self.statusBar().showMessage(f"Backend: {backend.note}", 6000)
@@ -484,16 +596,21 @@ class MainWindow(QMainWindow):
             self._closed = True
             if self.persist:
                 self._save_settings()
-            self.hide()  # gone at once, even while a worker finishes compiling its kernels
-            for tab in (self.compare, self.landscape, self.quiz):
-                tab.shutdown()
+            self.hide()  # gone at once
+            for title in (COMPARE, LANDSCAPE_TAB, LEARN, QUIZ):
+                tab = self.pages.built(title)
+                if tab is not None:
+                    tab.shutdown()
             self.playground.shutdown()
+            WARMER.stop()  # a first start's compile in its own process: not waited for
         super().closeEvent(event)
 
 
 def _race_config(entry: dict) -> RaceConfig:
     """A Compare-tab row from an optimizer dict: ``name``, hyper-parameters, optional ``label``,
     ``schedule`` dict, ``clip_norm`` and ``noise`` (the last two only matter on the landscape)."""
+    from app.compare.configs import RaceConfig
+
     for key in ("label", "clip_norm", "noise"):
         entry.pop(key, None)
     sched_raw = dict(entry.pop("schedule", None) or {"name": "constant"})

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 import sys
+import threading
 import time
 import traceback
 from dataclasses import dataclass, replace
@@ -23,13 +24,15 @@ import numpy as np
 from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
 
 from app.exit_guard import stop_at_exit
+from app.warmup import WARMER, Cancelled, training_item
 from dlopt_core import features
-from dlopt_core.engine import FIELDS, Engine, TrainConfig
+from dlopt_core.datasets import Dataset
+from dlopt_core.engine import ENVELOPE_FIELDS, FIELDS, Engine, TrainConfig
 from dlopt_core.experiment import Experiment
 from dlopt_core.kernels import rules
-from dlopt_core.network import Network
 from dlopt_core.optimizers import Optimizer
 from dlopt_core.schedules import Schedule
+from dlopt_core.sharpness import SharpnessTracker, edge_of_stability
 
 YIELD_S = 0.002  # pause after a chunk when the kernels hold the GIL (see _tick)
 PREV_EVERY_S = 0.08  # how often a chunk keeps its last step apart (for the inspector)
@@ -37,6 +40,8 @@ FRAME_S = 1.0 / 30.0
 GRID = 80  # decision-boundary grid (GRID x GRID)
 THUMB_STRIDE = 2  # neuron thumbnails use every other grid point
 MAX_CHUNK = 1_000_000
+MAX_SHOWN_POINTS = 4000  # training points drawn in the output view (validation: a quarter)
+SHARPNESS_EVERY = 50  # steps between sharpness measurements (doubling as a long run goes on)
 
 # why training stopped (Snapshot.stop_reason)
 STOP_NONE, STOP_DIVERGED, STOP_EARLY = "", "diverged", "early_stopped"
@@ -60,12 +65,14 @@ class BuildInfo:
     steps_per_epoch: int
     backend: str
     backend_note: str
-    points_train: np.ndarray | None  # raw 2-D inputs for the output view, or None
+    # raw 2-D inputs for the output view (an even sample of at most MAX_SHOWN_POINTS), or None
+    points_train: np.ndarray | None
     labels_train: np.ndarray | None
     points_val: np.ndarray | None
     labels_val: np.ndarray | None
     bounds: tuple[float, float, float, float] | None  # x0, x1, y0, y1 of the grid
     target_range: tuple[float, float] | None  # regression: range of the labels
+    dataset: Dataset | None = None  # the data trained on (features applied); nobody writes it
 
 
 @dataclass(frozen=True)
@@ -77,6 +84,8 @@ class Snapshot:
     epoch: float
     history_steps: np.ndarray
     history: dict[str, np.ndarray]  # FIELDS -> values at history_steps
+    # ENVELOPE_FIELDS -> (lowest, highest) value behind each of history_steps (see History)
+    history_bands: dict[str, tuple[np.ndarray, np.ndarray]]
     theta: np.ndarray
     prev_theta: np.ndarray | None  # the parameters one step earlier, when known
     slots: np.ndarray  # (3, P)
@@ -91,6 +100,8 @@ class Snapshot:
     steps_per_second: float
     best_val_loss: float
     best_val_step: int
+    # (steps, lambda_max, edge of stability) while the sharpness is tracked, else None
+    sharpness: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
 
     @property
     def n_points(self) -> int:
@@ -154,26 +165,23 @@ def _bounds(*arrays: np.ndarray) -> tuple[float, float, float, float]:
     pad = 0.06 * np.maximum(hi - lo, 1e-6)
     x0, y0 = lo - pad
     x1, y1 = hi + pad
-    return float(x0), float(x1), float(y0), float(y1)
+    bounds = (float(x0), float(x1), float(y0), float(y1))
+    if not all(math.isfinite(b) for b in bounds):  # the output view's range must be finite
+        raise ValueError("the data's inputs are not finite numbers; there is no plane to draw")
+    return bounds
 
 
-def warm_up_kernels() -> None:
-    """Compile (or load from Numba's cache) every kernel the worker calls, on a tiny problem."""
-
-    class _Tiny:
-        X_train = np.array([[0.0, 1.0], [1.0, 0.0], [0.5, 0.5], [1.0, 1.0]])
-        y_train = np.array([0.0, 1.0, 0.0, 1.0])
-        X_val = X_train[:2]
-        y_val = y_train[:2]
-
-    from dlopt_core.engine import ModelSpec
-    from dlopt_core.optimizers import make_optimizer
-
-    net = Network([2, 2, 1], "tanh", "bce")
-    engine = Engine(net, _Tiny, [ModelSpec(make_optimizer("sgd", lr=0.1))],
-                    TrainConfig(batch_size=2, eval_every=1))
-    engine.run(2)
-    net.predict(engine.theta[0], _Tiny.X_train)
+def shown_points(points: np.ndarray | None, labels: np.ndarray | None, limit: int, seed: int
+                 ) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """Copies of at most ``limit`` points and their labels, an even random sample of a larger
+    set: the output view draws every point it gets, and a million would freeze the window."""
+    if points is None or labels is None:
+        return None, None
+    labels = np.ravel(labels)
+    if len(points) > limit:
+        keep = np.sort(np.random.default_rng(seed).choice(len(points), limit, replace=False))
+        points, labels = points[keep], labels[keep]
+    return np.array(points, dtype=np.float64), np.array(labels, dtype=np.float64)
 
 
 class TrainingWorker(QObject):
@@ -183,7 +191,7 @@ class TrainingWorker(QObject):
     snapshotReady = Signal(object)  # Snapshot
     boundaryReady = Signal(object)  # BoundaryResult
     failed = Signal(int, str)  # generation, message
-    kernelsPreparing = Signal()
+    kernelsPreparing = Signal()  # the kernels are not in Numba's cache: compiling them first
     kernelsReady = Signal(float)  # seconds it took
 
     def __init__(self) -> None:
@@ -194,6 +202,8 @@ class TrainingWorker(QObject):
         self._engine: Engine | None = None
         self._generation = -1
         self._warm = False
+        self._exp: Experiment | None = None  # what the engine trains (for the kernels it needs)
+        self.cancel = threading.Event()  # set by the GUI thread: stop waiting for kernels
         self._playing = False
         self._play_serial = 0
         self._until = 0  # play until this step, then pause silently (0: no limit)
@@ -212,6 +222,8 @@ class TrainingWorker(QObject):
         self._feature_names: tuple[str, ...] = features.RAW
         self._target_range: tuple[float, float] | None = None
         self._backend = "cpu"
+        self._track_sharpness = False
+        self._sharpness: SharpnessTracker | None = None
 
     # -- commands (queued slots) ----------------------------------------------------------------
     @Slot(str)
@@ -224,14 +236,10 @@ class TrainingWorker(QObject):
         """Build a new engine from ``exp``; keeps the playing state."""
         self._generation = generation
         try:
-            if not self._warm:
-                _single_thread_kernels()
-                self.kernelsPreparing.emit()
-                t0 = time.perf_counter()
-                warm_up_kernels()
-                self._warm = True
-                self.kernelsReady.emit(time.perf_counter() - t0)
+            self._prepare_kernels(exp)
             info = self._build(exp, generation)
+        except Cancelled:  # the window is closing
+            return
         except Exception as exc:  # any problem with the data or the config: a message, no crash
             self._engine = None
             self._set_playing(False)
@@ -241,6 +249,32 @@ class TrainingWorker(QObject):
         self._emit_snapshot()
         if self._playing:
             self._restart_timer()
+
+    def _prepare_kernels(self, exp: Experiment) -> None:
+        """Have the kernels ``exp`` trains with ready, compiled elsewhere when the cache is cold
+        (``app.warmup``); says so with ``kernelsPreparing`` and ``kernelsReady``."""
+        if not self._warm:
+            _single_thread_kernels()
+        t0 = time.perf_counter()
+        waited = WARMER.ensure([training_item([exp])], cancelled=self.cancel.is_set,
+                               on_wait=self.kernelsPreparing.emit)
+        self._exp = exp
+        if waited or not self._warm:
+            self._warm = True
+            self.kernelsReady.emit(time.perf_counter() - t0)
+
+    def _kernels_for(self, **changes) -> bool:
+        """Ready the kernels for the current experiment with ``changes`` (a new optimizer,
+        schedule or training settings) before the engine uses them; False if that failed."""
+        try:
+            self._prepare_kernels(replace(self._exp, **changes))
+        except Cancelled:
+            return False
+        except Exception as exc:  # the engine would fail the same way: say so, no crash
+            self._set_playing(False)
+            self.failed.emit(self._generation, _message(exc))
+            return False
+        return True
 
     @Slot(bool, int)
     def set_playing(self, playing: bool, serial: int = 0) -> None:
@@ -289,20 +323,20 @@ class TrainingWorker(QObject):
     @Slot(object)
     def set_optimizer(self, optimizer: Optimizer) -> None:
         """Switch optimizer or hyper-parameters from the next chunk, keeping state if same rule."""
-        if self._engine is not None:
+        if self._engine is not None and self._kernels_for(optimizer=optimizer):
             self._engine.set_optimizer(0, optimizer)
             self._emit_snapshot()
 
     @Slot(object)
     def set_schedule(self, schedule: Schedule) -> None:
-        if self._engine is not None:
+        if self._engine is not None and self._kernels_for(schedule=schedule):
             self._engine.set_schedule(0, schedule)
             self._emit_snapshot()
 
     @Slot(object)
     def set_training(self, train: TrainConfig) -> None:
         """Live changes of clipping, L1, early stopping and evaluation interval."""
-        if self._engine is not None:
+        if self._engine is not None and self._kernels_for(training=train):
             old = self._engine.train
             self._engine.train = replace(
                 old, clip_norm=train.clip_norm, l1=train.l1,
@@ -319,6 +353,17 @@ class TrainingWorker(QObject):
         """Steps per frame (about 30 frames a second), or 0 for as fast as possible."""
         self._steps_per_frame = max(0, int(steps_per_frame))
         self._timer.setInterval(0 if self._steps_per_frame == 0 else int(FRAME_S * 1000))
+
+    @Slot(bool)
+    def set_sharpness(self, on: bool) -> None:
+        """Track the sharpness (lambda_max of the training loss, ``SharpnessTracker``) from now
+        on, every ``SHARPNESS_EVERY`` steps at first, or stop tracking it."""
+        self._track_sharpness = bool(on)
+        self._sharpness = None
+        if on and self._engine is not None:
+            self._new_sharpness_track()
+            self._measure_sharpness()
+        self._emit_snapshot()
 
     @Slot()
     def request_boundary(self) -> None:
@@ -413,13 +458,13 @@ class TrainingWorker(QObject):
         if n == 1 or time.perf_counter() - self._split_at >= PREV_EVERY_S:
             # the last step apart, so that the inspector can show one step's update
             if n > 1:
-                e.run(n - 1)
+                self._run(n - 1)
             self._prev_theta = e.eval_theta()[0].copy()
-            e.run(1)
+            self._run(1)
             self._prev_step = e.step
             self._split_at = time.perf_counter()
         else:
-            e.run(n)
+            self._run(n)
         t1 = time.perf_counter()
         if self._steps_per_frame == 0 and self._playing:
             # CPU time of this thread: waiting for the GIL must not shrink the chunks
@@ -430,6 +475,34 @@ class TrainingWorker(QObject):
             rate = n / wall
             self._rate = rate if self._rate == 0.0 else 0.8 * self._rate + 0.2 * rate
         self._check_stop()
+
+    def _run(self, n: int) -> None:
+        """Train ``n`` steps; while the sharpness is tracked, in pieces that end on the steps
+        where a measurement is due."""
+        e = self._engine
+        track = self._sharpness
+        end = e.step + n
+        while e.step < end:
+            k = end - e.step
+            if track is not None and not track.stopped and track.next_step > e.step:
+                k = min(k, track.next_step - e.step)
+            e.run(k)
+            self._measure_sharpness()
+            if not e.running[0]:  # diverged or stopped early: the rest of the chunk is idle
+                e.run(end - e.step)
+                break
+
+    def _new_sharpness_track(self) -> None:
+        e = self._engine
+        self._sharpness = SharpnessTracker(e.network, e.X, e.Y, every=SHARPNESS_EVERY)
+
+    def _measure_sharpness(self) -> None:
+        e, track = self._engine, self._sharpness
+        if track is None or not e.running[0] or not track.due(e.step):
+            return
+        spec = e.specs[0]
+        edge = edge_of_stability(spec.optimizer, spec.schedule(spec.optimizer.lr, e.step))
+        track.measure(e.step, e.theta[0], edge)
 
     def _adapt_chunk(self, n: int, seconds: float, eval_every: int) -> None:
         if seconds <= 0.0:
@@ -487,6 +560,10 @@ class TrainingWorker(QObject):
             target_range = (float(np.min(y)), float(np.max(y)))
         self._feature_names = names
         self._target_range = target_range
+        train_pts, train_labels = shown_points(raw_train, data.y_train,
+                                               MAX_SHOWN_POINTS, exp.data.seed)
+        val_pts, val_labels = shown_points(raw_val, data.y_val,
+                                           MAX_SHOWN_POINTS // 4, exp.data.seed + 1)
         return BuildInfo(
             generation=generation,
             task=data.task,
@@ -501,12 +578,13 @@ class TrainingWorker(QObject):
             steps_per_epoch=engine.steps_per_epoch,
             backend=engine.backend.name,
             backend_note=getattr(engine.backend, "note", engine.backend.name),
-            points_train=None if raw_train is None else np.array(raw_train, dtype=np.float64),
-            labels_train=None if raw_train is None else np.array(data.y_train, dtype=np.float64),
-            points_val=None if raw_val is None else np.array(raw_val, dtype=np.float64),
-            labels_val=None if raw_val is None else np.array(data.y_val, dtype=np.float64),
+            points_train=train_pts,
+            labels_train=train_labels,
+            points_val=val_pts,
+            labels_val=val_labels,
             bounds=bounds,
             target_range=target_range,
+            dataset=data,
         )
 
     def _after_reset(self) -> None:
@@ -516,6 +594,10 @@ class TrainingWorker(QObject):
         self._rate = 0.0
         self._chunk = max(10, self._engine.train.eval_every)
         self._last_end = time.perf_counter()
+        self._sharpness = None
+        if self._track_sharpness:
+            self._new_sharpness_track()
+            self._measure_sharpness()
 
     # -- snapshots --------------------------------------------------------------------------------
     def _emit_snapshot(self) -> None:
@@ -532,6 +614,7 @@ class TrainingWorker(QObject):
             epoch=_shown_step(e) / e.steps_per_epoch,
             history_steps=h.steps,
             history={name: h.field(name, 0) for name in FIELDS},
+            history_bands={name: h.envelope(name, 0) for name in ENVELOPE_FIELDS},
             theta=theta,
             prev_theta=self._prev_theta.copy() if fresh else None,
             slots=e.slots[0].copy(),
@@ -546,6 +629,7 @@ class TrainingWorker(QObject):
             steps_per_second=float(self._rate) if self._playing else 0.0,
             best_val_loss=float(h.best_val_loss[0]),
             best_val_step=int(h.best_val_step[0]),
+            sharpness=self._sharpness.rows() if self._sharpness is not None else None,
         )
         self.snapshotReady.emit(snap)
 
@@ -579,6 +663,7 @@ class TrainingController(QObject):
     _stops = Signal(int, float)
     _speed = Signal(int)
     _boundary = Signal()
+    _sharpness = Signal(bool)
     _backend = Signal(str)
     _shutdown = Signal()
 
@@ -595,6 +680,7 @@ class TrainingController(QObject):
             (self._optimizer, w.set_optimizer), (self._schedule, w.set_schedule),
             (self._training, w.set_training), (self._stops, w.set_stop_conditions),
             (self._speed, w.set_speed), (self._boundary, w.request_boundary),
+            (self._sharpness, w.set_sharpness),
             (self._backend, w.set_backend), (self._shutdown, w.shutdown),
         ):
             signal.connect(slot)
@@ -648,13 +734,18 @@ class TrainingController(QObject):
     def request_boundary(self) -> None:
         self._boundary.emit()
 
+    def set_sharpness(self, on: bool) -> None:
+        """Track the sharpness of the run (slower training) or stop tracking it."""
+        self._sharpness.emit(bool(on))
+
     def stop(self, timeout_ms: int = 5000) -> bool:
         """End the worker thread; returns whether it finished within ``timeout_ms``."""
         if not self.thread.isRunning():
             return True
+        self.worker.cancel.set()  # a wait for kernels ends at once
         self._shutdown.emit()
         finished = self.thread.wait(timeout_ms)
-        if not finished:  # still compiling kernels: wait it out rather than crash at exit
+        if not finished:  # compiling kernels here (no usable cache): wait, never crash at exit
             self.thread.quit()
             finished = self.thread.wait()
         return finished

@@ -9,8 +9,8 @@ The names most scripts and notebooks need are here, loaded on first use::
                        [dl.ModelSpec(dl.make_optimizer("adam", lr=0.01))])
     engine.run(2000)
 
-The modules (``network``, ``optimizers``, ``schedules``, ``datasets``, ``engine``, ``experiment``,
-``compare``, ``landscape``, ``lessons``, ``quiz``, ``backends``) hold the rest.
+The modules (``network``, ``lstm``, ``optimizers``, ``schedules``, ``datasets``, ``engine``,
+``experiment``, ``compare``, ``landscape``, ``lessons``, ``quiz``, ``backends``) hold the rest.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ except PackageNotFoundError:  # run from a source tree that was never installed
 
 _NAMES = {
     "Network": "network",
+    "LSTMNetwork": "lstm",
     "make_optimizer": "optimizers",
     "OPTIMIZERS": "optimizers",
     "make_schedule": "schedules",
@@ -36,7 +37,7 @@ _NAMES = {
     "example": "experiment",
 }
 _MODULES = ("backends", "compare", "datasets", "engine", "experiment", "features", "landscape",
-            "lessons", "network", "optimizers", "quiz", "schedules")
+            "lessons", "lstm", "network", "optimizers", "quiz", "schedules")
 
 __all__ = sorted([*_NAMES, *_MODULES, "__version__"])
 

@@ -11,18 +11,24 @@ from __future__ import annotations
 import argparse
 import csv
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any, TextIO
 
+import numpy as np
+
 from .backends import BACKENDS, BackendError
 from .datasets import DatasetError
-from .engine import FIELDS, Engine, ModelSpec
+from .engine import FIELDS, Engine, Metrics, ModelSpec
 from .experiment import Experiment, ExperimentError, example
-from .kernels import training_kernels_ready
 from .optimizers import OPTIMIZERS, make_optimizer
 
 EXIT_USAGE = 2
+MAX_STEPS = 10**12
+MAX_CHUNK_VALUES = 2**20  # recorded values held at once (8 MB)
+BAR_EVERY_S = 0.1  # the progress bar is redrawn at most this often
+COMPILE_NOTE_AFTER_S = 1.5  # a first step slower than this is compiling the kernels
 
 
 class UsageError(Exception):
@@ -37,7 +43,8 @@ class _Parser(argparse.ArgumentParser):
 def _parser() -> argparse.ArgumentParser:
     p = _Parser(prog="dlopt-train", description="Train a dlopt experiment and write its metrics.")
     p.add_argument("config", nargs="?", help="experiment file (JSON); see --example")
-    p.add_argument("--steps", type=int, help="training steps (default: the config's max_steps)")
+    p.add_argument("--steps", type=_step_count, metavar="N",
+                   help="training steps, e.g. 5000 or 1e6 (default: the config's max_steps)")
     p.add_argument("--out", help="write the metrics as CSV to this file")
     p.add_argument("--compare", help="train several optimizers side by side, e.g. "
                    "'adam,sgd:lr=0.1,momentum:lr=0.05:momentum=0.8'")
@@ -48,8 +55,23 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
+def _step_count(text: str) -> int:
+    """A whole number of steps, also written like 1e6; at most MAX_STEPS."""
+    try:
+        value = float(text) if any(c in text for c in ".eE") else int(text)
+    except (ValueError, OverflowError):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if isinstance(value, float) and not value.is_integer():
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number")
+    if not 0 <= value <= MAX_STEPS:
+        raise argparse.ArgumentTypeError(f"{text} is out of range; allowed 1 to {MAX_STEPS:.0e}")
+    return int(value)
+
+
 def parse_compare(text: str, base: Experiment) -> list[ModelSpec]:
     """``adam,sgd:lr=0.1`` -> model specs; an optimizer named like the config's keeps its values."""
+    if not text.strip():
+        raise UsageError("--compare: name at least one optimizer (the value is empty)")
     specs = []
     for item in filter(None, (part.strip() for part in text.split(","))):
         name, *assignments = item.split(":")
@@ -88,12 +110,15 @@ def _parse_value(text: str) -> Any:
 
 
 class Progress:
-    """A one-line progress bar with steps per second, on a terminal stream."""
+    """A one-line progress bar with steps per second; drawn only on a terminal (a pipe or a log
+    file gets no bar, only the lines of ``note``)."""
 
     def __init__(self, total: int, stream: TextIO, enabled: bool = True):
         self.total = max(total, 1)
         self.stream = stream
         self.enabled = enabled
+        self.bar = enabled and _is_terminal(stream)
+        self._drawn = 0.0
         self.restart(0)
 
     def restart(self, done: int) -> None:
@@ -102,15 +127,19 @@ class Progress:
         self.base = done
 
     def note(self, text: str) -> None:
-        """A line of its own above the bar (e.g. that the kernels are compiling)."""
+        """A line of its own (above the bar on a terminal), e.g. that the kernels compile."""
         if self.enabled:
-            self.stream.write(f"\r{text}\n")
+            self.stream.write(f"\r{text}\n" if self.bar else f"{text}\n")
             self.stream.flush()
 
     def update(self, done: int) -> None:
-        if not self.enabled:
+        if not self.bar:
             return
-        elapsed = max(time.perf_counter() - self.start, 1e-9)
+        now = time.perf_counter()
+        if done < self.total and now - self._drawn < BAR_EVERY_S:
+            return
+        self._drawn = now
+        elapsed = max(now - self.start, 1e-9)
         frac = done / self.total
         bar = "#" * int(30 * frac) + "." * (30 - int(30 * frac))
         rate = f"{(done - self.base) / elapsed:,.0f} steps/s" if done > self.base else ""
@@ -118,45 +147,151 @@ class Progress:
         self.stream.flush()
 
     def close(self) -> None:
-        if self.enabled:
+        if self.bar:
             self.stream.write("\n")
 
 
+def _is_terminal(stream: TextIO) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):  # no isatty, or closed
+        return False
+
+
+class MetricsWriter:
+    """Writes metrics as CSV while they are produced (long format: one row per recorded step
+    and model), so that a long run never holds more than one chunk of them."""
+
+    def __init__(self, path: str | Path, engine: Engine) -> None:
+        self.fh = open(path, "w", newline="", encoding="utf-8")  # noqa: SIM115 - closed in close()
+        self.writer = csv.writer(self.fh)
+        self.names = [spec.name for spec in engine.specs]
+        self.steps_per_epoch = engine.steps_per_epoch
+        self.rows = 0
+        self.writer.writerow(["step", "epoch", "model", *FIELDS])
+        h = engine.history  # the evaluation at step 0
+        self.write(h.steps[:1], np.stack([h.field(f)[:1] for f in FIELDS], axis=1))
+
+    def write(self, steps: np.ndarray, data: np.ndarray) -> None:
+        """Rows ``data[r, field, model]`` recorded at ``steps``."""
+        for r, step in enumerate(steps):
+            epoch = f"{step / self.steps_per_epoch:.6g}"
+            for m, name in enumerate(self.names):
+                self.writer.writerow([int(step), epoch, name,
+                                      *(f"{data[r, i, m]:.10g}" for i in range(len(FIELDS)))])
+        self.rows += len(steps) * len(self.names)
+
+    def write_metrics(self, metrics: Metrics) -> None:
+        self.write(metrics.steps, np.stack([getattr(metrics, f) for f in FIELDS], axis=1))
+
+    def close(self) -> None:
+        self.fh.close()
+
+
+class RunEnd:
+    """How each model's run ended: finished, diverged, early stopped or reached the target."""
+
+    def __init__(self, engine: Engine, target: float) -> None:
+        self.engine = engine
+        self.target = target
+        self.target_step = np.full(engine.n_models, -1, dtype=np.int64)
+
+    def add(self, metrics: Metrics) -> None:
+        """Note the first recorded step at which each model's training loss reached the target."""
+        if self.target <= 0.0 or len(metrics) == 0:
+            return
+        with np.errstate(invalid="ignore"):
+            hit = metrics.train_loss <= self.target
+        for m in np.flatnonzero((self.target_step < 0) & hit.any(axis=0)):
+            self.target_step[m] = metrics.steps[np.argmax(hit[:, m])]
+
+    @property
+    def all_done(self) -> bool:
+        """Every model has stopped or reached the target: the run can end."""
+        return bool(np.all(~self.engine.running | (self.target_step >= 0)))
+
+    def status(self, m: int) -> str:
+        e = self.engine
+        if e.status[m] == 1:
+            return f"diverged at step {int(e.stop_step[m])}"
+        if e.status[m] == 2:
+            return f"early stopped at step {int(e.stop_step[m])}"
+        if self.target_step[m] >= 0:
+            return f"reached the target at step {int(self.target_step[m])}"
+        return "finished"
+
+
+def chunk_steps(steps: int, eval_every: int, n_models: int) -> int:
+    """Steps per chunk: about a hundredth of the run, but never more than ``MAX_CHUNK_VALUES``
+    recorded values (rows x models x metrics), so that memory stays flat however long the run."""
+    rows = max(1, MAX_CHUNK_VALUES // (max(1, n_models) * len(FIELDS)))
+    return max(eval_every, min(steps // 100, rows * eval_every))
+
+
 def train(exp: Experiment, steps: int, specs: list[ModelSpec] | None, backend: str,
-          progress: Progress) -> Engine:
-    """Run ``steps`` steps in chunks, reporting progress; returns the engine with its history."""
+          progress: Progress, out: str | None = None) -> tuple[Engine, RunEnd]:
+    """Run ``steps`` steps in bounded chunks, reporting progress and writing the metrics to
+    ``out`` as they come; returns the engine and how each model's run ended."""
     _, _, engine = exp.build(specs, backend=backend)
-    chunk = max(engine.train.eval_every, steps // 100)
-    done = 0
-    compiling = engine.backend.name == "cpu" and not training_kernels_ready()
-    if compiling:
+    writer = MetricsWriter(out, engine) if out else None
+    end = RunEnd(engine, exp.target_loss)
+    try:
+        chunk = chunk_steps(steps, engine.train.eval_every, engine.n_models)
+        done = _first_step(engine, steps, progress, writer, end)
+        progress.update(done)
+        while done < steps and engine.running.any() and not end.all_done:
+            n = min(chunk, steps - done)
+            metrics = engine.run(n)
+            done += n
+            end.add(metrics)
+            if writer is not None:
+                writer.write_metrics(metrics)
+            progress.update(done)
+    finally:
+        if writer is not None:
+            writer.close()
+    progress.close()
+    return engine, end
+
+
+def _first_step(engine: Engine, steps: int, progress: Progress, writer: MetricsWriter | None,
+                end: RunEnd) -> int:
+    """Train one step, saying that the kernels compile if that takes a while (only a cold Numba
+    cache does: loading them from the cache is quick); returns the steps done."""
+    compiled: list[float] = []
+
+    def announce() -> None:
+        compiled.append(time.perf_counter())
         progress.note("compiling the training kernels (the first run after installing takes "
                       "about 20 s; later runs load them from the cache)")
-    progress.update(0)
-    while done < steps and engine.running.any():
-        n = min(chunk, steps - done)
-        t0 = time.perf_counter()
-        engine.run(n)
-        done += n
-        if compiling:  # the rate counts training, not the compiler
-            compiling = False
-            progress.note(f"compiled in {time.perf_counter() - t0:.1f} s")
-            progress.restart(done)
-        progress.update(done)
-    progress.close()
-    return engine
+
+    timer = threading.Timer(COMPILE_NOTE_AFTER_S, announce)
+    timer.daemon = True
+    timer.start()
+    t0 = time.perf_counter()
+    try:
+        metrics = engine.run(1)
+    finally:
+        timer.cancel()
+    if compiled:
+        progress.note(f"compiled in {time.perf_counter() - t0:.1f} s")
+    progress.restart(1)
+    end.add(metrics)
+    if writer is not None:
+        writer.write_metrics(metrics)
+    return min(1, steps)
 
 
-def summary_table(engine: Engine) -> str:
+def summary_table(engine: Engine, end: RunEnd | None = None) -> str:
     rows = engine.summary()
     regression = engine.network.loss == "mse"
     err = "RMSE" if regression else "error"
     head = ["model", "status", "train loss", "val loss", f"train {err}", f"val {err}",
             "best val loss", "at step"]
     body = []
-    for r in rows:
+    for m, r in enumerate(rows):
         fmt = (lambda v: f"{v:.4g}") if regression else (lambda v: f"{100 * v:.1f}%")
-        status = r["status"] if r["stop_step"] < 0 else f"{r['status']} at {r['stop_step']}"
+        status = end.status(m) if end is not None else r["status"]
         body.append([r["model"], status, f"{r['train_loss']:.4g}", f"{r['val_loss']:.4g}",
                      fmt(r["train_error"]), fmt(r["val_error"]), f"{r['best_val_loss']:.4g}",
                      str(r["best_val_step"])])
@@ -165,20 +300,6 @@ def summary_table(engine: Engine) -> str:
              for row in (head, *body)]
     lines.insert(1, "  ".join("-" * w for w in widths))
     return "\n".join(lines)
-
-
-def write_csv(engine: Engine, path: str | Path) -> None:
-    """Long format: one row per recorded step and model."""
-    h = engine.history
-    steps = h.steps
-    cols = {f: h.field(f) for f in FIELDS}
-    with open(path, "w", newline="", encoding="utf-8") as fh:
-        w = csv.writer(fh)
-        w.writerow(["step", "epoch", "model", *FIELDS])
-        for r, step in enumerate(steps):
-            for m, spec in enumerate(engine.specs):
-                w.writerow([int(step), f"{step / engine.steps_per_epoch:.6g}", spec.name,
-                            *(f"{cols[f][r, m]:.10g}" for f in FIELDS)])
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -211,16 +332,19 @@ def _main(argv: list[str] | None) -> int:
     steps = args.steps if args.steps is not None else exp.max_steps
     if steps is None or steps <= 0:
         raise UsageError("give --steps N (N > 0), or set max_steps in the config")
-    specs = parse_compare(args.compare, exp) if args.compare else None
-    if args.out:
+    specs = parse_compare(args.compare, exp) if args.compare is not None else None
+    if args.out is not None:
+        if not args.out.strip():
+            raise UsageError("--out: name a file (the value is empty)")
         out_dir = Path(args.out).resolve().parent
         if not out_dir.is_dir():
             raise UsageError(f"--out: folder {out_dir} does not exist")
+        if Path(args.out).is_dir():
+            raise UsageError(f"--out: {args.out} is a folder; name a file")
     progress = Progress(steps, sys.stderr, enabled=not args.quiet)
-    engine = train(exp, steps, specs, args.backend, progress)
-    print(summary_table(engine))
+    engine, end = train(exp, steps, specs, args.backend, progress, args.out)
+    print(summary_table(engine, end))
     if args.out:
-        write_csv(engine, args.out)
         print(f"metrics written to {args.out}")
     return 0
 

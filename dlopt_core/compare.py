@@ -39,6 +39,7 @@ SECOND_PARAMS = ("momentum", "beta1", "batch_size")
 CURVE_FIELDS = ("train_loss", "val_loss", "train_error", "val_error")
 TARGET_CHUNK_S = 0.2
 SWEEP_HISTORY = 16  # curve points kept per sweep model: sweeps report best and final values
+SAFE_MARGIN = 3.0  # a suggested rate stays this many times below the first unstable one
 
 Callback = Callable[[float, Any], None]
 StopCheck = Callable[[], bool]
@@ -192,15 +193,10 @@ class _TargetTracker:
             self.first[m] = steps[np.argmax(hit[:, m])]
 
 
-def _build(exp: Experiment, specs: list[ModelSpec], backend: str,
-           history_limit: int | None = None) -> Engine:
-    """The engine of ``exp`` for ``specs``; a short history when only the best and final
-    values are needed (they are tracked exactly whatever the limit)."""
-    _, _, engine = exp.build(models=specs, backend=backend)
-    if history_limit is not None and history_limit < engine.history_limit:
-        engine.history_limit = history_limit
-        engine.reset()
-    return engine
+def _build(exp: Experiment, specs: list[ModelSpec], backend: str, history_limit: int) -> Engine:
+    """The engine of ``exp`` for ``specs`` with a short history, for runs that need only the
+    best and final values (they are tracked exactly whatever the limit)."""
+    return exp.build(models=specs, backend=backend, history_limit=history_limit)[2]
 
 
 def _final(engine: Engine) -> np.ndarray:
@@ -248,6 +244,9 @@ class RaceResult:
     step: int
     total: int
     cancelled: bool = False
+    # CURVE_FIELDS -> (lowest, highest) (R, M) values behind each of ``steps`` (see History)
+    bands: Mapping[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
+    regression: bool = False  # errors are RMSE (else the misclassified fraction)
 
     @property
     def n_models(self) -> int:
@@ -262,6 +261,15 @@ class RaceResult:
         if name not in CURVE_FIELDS:
             raise ValueError(f"unknown curve {name!r}; choose one of {', '.join(CURVE_FIELDS)}")
         return getattr(self, name)[:, m]
+
+    def band(self, name: str, m: int) -> tuple[np.ndarray, np.ndarray]:
+        """The lowest and highest value of ``name`` behind each of ``steps`` for model ``m``
+        (equal to the curve where the run was short enough to keep every recorded step)."""
+        if name not in self.bands:
+            curve = self.curve(name, m)
+            return curve, curve
+        lo, hi = self.bands[name]
+        return lo[:, m], hi[:, m]
 
     def steps_to(self, target: float) -> np.ndarray:
         """Steps to reach ``target`` on the validation loss, per model (-1: never).
@@ -328,6 +336,8 @@ def _race_result(engine: Engine, labels: tuple[str, ...], tracker: _TargetTracke
         step=int(engine.step),
         total=int(total),
         cancelled=cancelled,
+        bands={name: h.envelope(name) for name in CURVE_FIELDS},
+        regression=engine.network.loss == "mse",
     )
 
 
@@ -439,6 +449,28 @@ class SweepResult:
         """Learning rate of :meth:`best_index` (None when every model diverged)."""
         m = self.best_index(optimizer)
         return None if m is None else float(self.lrs[m])
+
+    def unstable_lr(self, optimizer: str | Optimizer | int) -> float | None:
+        """The smallest learning rate at which this optimizer was :attr:`unstable` (None:
+        never): where the region to stay away from begins."""
+        idx = self.indices(optimizer)
+        bad = idx[self.unstable[idx]]
+        return float(self.lrs[bad].min()) if len(bad) else None
+
+    def suggested_index(self, optimizer: str | Optimizer | int,
+                        margin: float = SAFE_MARGIN) -> int | None:
+        """The rate to use: the best one at least ``margin`` times below the first unstable
+        rate. The lowest loss often sits right at the edge of the unstable region, where
+        another seed, batch order or a longer run diverges; a margin below it costs little."""
+        idx = self.indices(optimizer)
+        edge = self.unstable_lr(optimizer)
+        ok = ~self.unstable[idx] & np.isfinite(self.best_val_loss[idx])
+        if edge is not None:
+            ok &= self.lrs[idx] <= edge / margin
+        ok_idx = idx[ok]
+        if len(ok_idx) == 0:
+            return None
+        return int(ok_idx[np.argmin(self.best_val_loss[ok_idx])])
 
     def divergence_lr(self, optimizer: str | Optimizer | int) -> float | None:
         """The smallest learning rate at which this optimizer diverged (None: never)."""
@@ -826,6 +858,7 @@ class SeedBandsResult:
     step: int
     total: int
     cancelled: bool = False
+    regression: bool = False  # errors are RMSE (else the misclassified fraction)
 
     @property
     def complete(self) -> bool:
@@ -859,7 +892,7 @@ def _bands_result(engine: Engine, specs: list[ModelSpec], labels: tuple[str, ...
     return SeedBandsResult(
         labels=labels, specs=tuple(specs), seeds=seeds, steps=h.steps, runs=runs, bands=bands,
         diverged=(engine.status == 1).reshape(C, N), step=int(engine.step), total=int(total),
-        cancelled=cancelled,
+        cancelled=cancelled, regression=engine.network.loss == "mse",
     )
 
 

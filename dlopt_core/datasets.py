@@ -13,12 +13,15 @@ import importlib.util
 import math
 import numbers
 import os
+from array import array
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from . import files
 
 TASKS = ("binary", "multiclass", "regression")
 REAL_DATASETS = ("digits", "iris", "wine", "breast_cancer")
@@ -30,6 +33,8 @@ MAX_VAL_FRACTION = 0.9
 MIN_TRAIN = 2
 MAX_AUTO_CLASSES = 20
 MAX_CLASSES = 100
+MAX_CSV_BYTES = 64 * 2**20
+MAX_ABS_VALUE = 1e150
 _DELIMITERS = (",", ";", "\t")
 
 
@@ -408,25 +413,38 @@ def _pick_delimiter(lines: list[tuple[int, str]]) -> str:
 
 
 def _read_text(path: Path) -> str:
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise DatasetError(f"file not found: {path}") from None
-    except IsADirectoryError:
-        raise DatasetError(f"not a file but a folder: {path}") from None
-    except OSError as exc:
-        raise DatasetError(f"cannot read {path}: {exc.strerror or exc}") from None
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = raw.count(b"\n", 0, exc.start) + 1
+    """The file as text: a regular file of at most ``MAX_CSV_BYTES``, UTF-8 (BOM allowed)."""
+    data = files.read_bytes(path, MAX_CSV_BYTES, DatasetError)
+    return files.decode_text(data, str(path), DatasetError)
+
+
+def _number_or_error(field: str, line_no: int, col: int) -> float:
+    value = _parse_number(field)
+    if value is None:
+        what = "is empty" if not field else f'"{field}" is not a number'
+        raise DatasetError(f"line {line_no}: field {col} {what}")
+    return value
+
+
+def _check_range(field: str, value: float, line_no: int, col: int) -> None:
+    if not math.isfinite(value):
         raise DatasetError(
-            f"line {line}: not UTF-8 text (byte 0x{raw[exc.start]:02x}); save the file as UTF-8 CSV"
-        ) from None
+            f'line {line_no}: field {col} "{field}" is not a finite number (NaN or inf)'
+        )
+    if abs(value) > MAX_ABS_VALUE:
+        raise DatasetError(
+            f'line {line_no}: field {col} "{field}" is too large: values must lie within '
+            f"\u00b1{MAX_ABS_VALUE:g} (so that standardising and squaring stay finite); scale the "
+            "column down"
+        )
 
 
 def _parse_csv(text: str) -> tuple[tuple[str, ...] | None, np.ndarray]:
-    """Header names (or None) and the numeric table; errors name the 1-based line."""
+    """Header names (or None) and the numeric table; errors name the 1-based line.
+
+    The first line is a header when none of its fields is a number; one with numbers and other
+    text is an error naming the first field that is not a number.
+    """
     lines = [(i, line) for i, line in enumerate(text.splitlines(), start=1) if line.strip()]
     if not lines:
         raise DatasetError("the file is empty: no data rows")
@@ -440,31 +458,43 @@ def _parse_csv(text: str) -> tuple[tuple[str, ...] | None, np.ndarray]:
             "in the last column (separated by commas)"
         )
     header: tuple[str, ...] | None = None
-    if any(_parse_number(f) is None for f in first_fields):
+    numeric = [_parse_number(f) is not None for f in first_fields]
+    if not any(numeric):
         header = tuple(f or f"x{j}" for j, f in enumerate(first_fields, start=1))
         lines = lines[1:]
-    rows: list[list[float]] = []
-    for line_no, text in lines:
-        fields = [_strip_field(f) for f in text.split(delim)]
+    elif not all(numeric):
+        col = numeric.index(False) + 1
+        field = first_fields[col - 1]
+        what = "is empty" if not field else f'"{field}" is not a number'
+        raise DatasetError(
+            f"line {first_no}: field {col} {what}; a header line names every column, a data "
+            "line has a number in every field"
+        )
+    values = array("d")
+    for line_no, text_line in lines:
+        fields = text_line.split(delim)
         if len(fields) != n_cols:
             raise DatasetError(
                 f"line {line_no}: expected {n_cols} fields like line {first_no}, got {len(fields)}"
             )
-        row = []
-        for col, field in enumerate(fields, start=1):
-            value = _parse_number(field)
-            if value is None:
-                what = "is empty" if not field else f'"{field}" is not a number'
-                raise DatasetError(f"line {line_no}: field {col} {what}")
-            if not math.isfinite(value):
-                raise DatasetError(
-                    f'line {line_no}: field {col} "{field}" is not a finite number (NaN or inf)'
-                )
-            row.append(value)
-        rows.append(row)
-    if len(rows) < MIN_SAMPLES:
-        raise DatasetError(f"only {len(rows)} data rows; need at least {MIN_SAMPLES}")
-    return header, np.array(rows, dtype=np.float64)
+        try:  # plain numbers: converted in C; quotes or a bad field take the careful way
+            values.fromlist(list(map(float, fields)))
+        except ValueError:
+            values.fromlist([_number_or_error(_strip_field(field), line_no, col)
+                             for col, field in enumerate(fields, start=1)])
+    n_rows = len(values) // n_cols
+    if n_rows < MIN_SAMPLES:
+        rows = "data row" if n_rows == 1 else "data rows"
+        raise DatasetError(f"only {n_rows} {rows}; need at least {MIN_SAMPLES}")
+    table = np.frombuffer(values, dtype=np.float64).reshape(n_rows, n_cols).copy()
+    with np.errstate(invalid="ignore"):
+        bad = ~(np.abs(table) <= MAX_ABS_VALUE)  # NaN, infinities and values too large
+    if bad.any():
+        row, col = np.argwhere(bad)[0]
+        line_no, text_line = lines[row]
+        field = _strip_field(text_line.split(delim)[col])
+        _check_range(field, float(table[row, col]), line_no, int(col) + 1)
+    return header, table
 
 
 def _classify(y: np.ndarray, task: str | None) -> tuple[str, np.ndarray, int]:
@@ -503,10 +533,12 @@ def load_csv(
 ) -> Dataset:
     """A CSV file of numbers: feature columns, then the label in the last column.
 
-    An optional header on the first line names the features. ``task`` None infers it: whole-number
-    labels with at most 20 distinct values are classes, anything else regression. Classes are
-    renumbered 0..K-1 in sorted order. ``task`` may also be "regression", "classification",
-    "binary" or "multiclass".
+    An optional header on the first line names the features (a header has no number in any
+    field). The file must be a regular file of at most ``MAX_CSV_BYTES`` (not a folder, a device
+    or a pipe), every value a finite number within ``±MAX_ABS_VALUE``. ``task`` None infers it:
+    whole-number labels with at most 20 distinct values are classes, anything else regression.
+    Classes are renumbered 0..K-1 in sorted order. ``task`` may also be "regression",
+    "classification", "binary" or "multiclass".
     """
     allowed = (None, "classification", *TASKS)
     if task not in allowed:
@@ -517,7 +549,11 @@ def load_csv(
     val_fraction = _check_val_fraction(val_fraction)
     seed = _check_seed(seed)
     path = Path(path)
-    header, table = _parse_csv(_read_text(path))
+    text = _read_text(path)
+    try:
+        header, table = _parse_csv(text)
+    except DatasetError as exc:  # the line and field, after the file's name
+        raise DatasetError(f"{path}: {exc}") from None
     X, y = table[:, :-1], table[:, -1]
     kind, labels, k = _classify(y, task)
     d = X.shape[1]

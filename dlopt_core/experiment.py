@@ -16,18 +16,52 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from . import datasets, features
+from . import datasets, features, files
 from .engine import Engine, ModelSpec, TrainConfig
+from .kernels import train as train_kernels
 from .network import ACTIVATIONS, INIT_SCHEMES, Network
 from .optimizers import OPTIMIZERS, Optimizer, make_optimizer
 from .schedules import SCHEDULES, Schedule, make_schedule
 
 VERSION = 1
+HISTORY_LIMIT = 4000  # recorded rows an engine keeps (engine.History)
+MAX_MEMORY_BYTES = 4 * 2**30  # the most one engine may need, by memory_estimate
 DATA_KINDS = (*datasets.GENERATORS, "csv", *datasets.REAL_DATASETS)
 
 
 class ExperimentError(ValueError):
-    """A config value that cannot be used; the message names the field and what is allowed."""
+    """A config file or value that cannot be used, or an engine too large for memory; the
+    message names the file, the field and what is allowed."""
+
+
+def memory_estimate(layer_sizes: Sequence[int], n_models: int, batch_rows: int,
+                    history_rows: int = HISTORY_LIMIT) -> int:
+    """About how many bytes an engine of ``n_models`` models of this network needs.
+
+    Per model: seven parameter-sized vectors (parameters, three optimizer slots, the Polyak
+    average, the best and the initial parameters), the kernels' workspaces for a batch of
+    ``batch_rows`` rows (every layer's activations and deltas), and twice the recorded history
+    (six metrics a row; appending copies it). Eight bytes a number; the data set is not counted.
+    """
+    sizes = [int(s) for s in layer_sizes]
+    n_params = sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:], strict=False))
+    work = sum(math.prod(shape) for shape in train_kernels.workspace_shapes(sizes, batch_rows))
+    history = 2 * 6 * max(int(history_rows), 1)
+    return 8 * int(n_models) * (7 * n_params + work + history)
+
+
+def check_memory(layer_sizes: Sequence[int], n_models: int, batch_rows: int,
+                 history_rows: int = HISTORY_LIMIT) -> None:
+    """Refuse an engine above ``MAX_MEMORY_BYTES`` (see ``memory_estimate``), saying what was
+    asked, the estimate and the limit."""
+    need = memory_estimate(layer_sizes, n_models, batch_rows, history_rows)
+    if need > MAX_MEMORY_BYTES:
+        shape = "-".join(str(int(s)) for s in layer_sizes)
+        models = f"{n_models} model{'s' if n_models != 1 else ''}"
+        raise ExperimentError(
+            f"{models} of a {shape} network with batches of {batch_rows} rows need about "
+            f"{files.size_text(need)} of memory; the limit is {files.size_text(MAX_MEMORY_BYTES)}"
+            ": use fewer models, fewer or narrower layers or smaller batches")
 
 
 @dataclass(frozen=True)
@@ -120,14 +154,21 @@ class Experiment:
         sizes = [data.X_train.shape[1], *self.network.hidden, n_out]
         return Network(sizes, self.network.activation, loss)
 
-    def build(self, models: Sequence[ModelSpec] | None = None, backend: str = "cpu"):
-        """``(dataset, network, engine)``; by default one model with this optimizer and schedule."""
+    def build(self, models: Sequence[ModelSpec] | None = None, backend: str = "cpu", *,
+              history_limit: int = HISTORY_LIMIT):
+        """``(dataset, network, engine)``; by default one model with this optimizer and schedule.
+
+        An engine whose memory estimate (``memory_estimate``) exceeds ``MAX_MEMORY_BYTES`` is
+        refused with an ``ExperimentError`` that gives the estimate and the limit.
+        """
         data = self.dataset()
         net = self.make_network(data)
         specs = list(models) if models else [ModelSpec(self.optimizer, self.schedule)]
+        rows = min(self.training.batch_size, len(data.y_train))
+        check_memory(net.layer_sizes, len(specs), rows, history_limit)
         engine = Engine(
             net, data, specs, self.training, seed=self.seed, init=self.network.init,
-            init_std=self.network.init_std, backend=backend,
+            init_std=self.network.init_std, backend=backend, history_limit=history_limit,
         )
         return data, net, engine
 
@@ -170,27 +211,28 @@ class Experiment:
         Path(path).write_text(self.to_json() + "\n", encoding="utf-8")
 
     @classmethod
-    def from_json(cls, text: str) -> Experiment:
-        try:
-            raw = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise ExperimentError(
-                f"not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}"
-            ) from None
-        return cls.from_dict(raw)
+    def from_json(cls, text: str | bytes, source: str = "experiment") -> Experiment:
+        """Parse and validate JSON text; ``source`` names it in messages (see ``files``)."""
+        return cls.from_dict(files.parse_json(text, source, ExperimentError))
 
     @classmethod
     def load(cls, path: str | Path) -> Experiment:
+        """Read and validate an experiment file (at most ``files.MAX_JSON_BYTES``).
+
+        Every problem, from a missing file to an invalid value, is an ``ExperimentError`` whose
+        message starts with the file name. A relative ``data.path`` is read relative to the file's
+        folder and kept as an absolute path.
+        """
         path = Path(path)
+        raw = files.load_json(path, ExperimentError)
         try:
-            text = path.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            raise ExperimentError(f"{path}: no such file") from None
-        except UnicodeDecodeError:
-            raise ExperimentError(f"{path}: not a text file (not UTF-8)") from None
-        except OSError as exc:
-            raise ExperimentError(f"{path}: cannot be read ({exc.strerror})") from None
-        return cls.from_json(text)
+            exp = cls.from_dict(raw)
+        except ExperimentError as exc:
+            raise ExperimentError(f"{path}: {exc}") from None
+        if exp.data.kind == "csv" and not Path(exp.data.path).is_absolute():
+            folder = path.resolve().parent
+            exp = replace(exp, data=replace(exp.data, path=str(folder / exp.data.path)))
+        return exp
 
     @classmethod
     def from_dict(cls, raw: Any) -> Experiment:
@@ -348,9 +390,14 @@ def _number(low: float, high: float) -> Check:
     def check(path: str, value: Any) -> float:
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise ExperimentError(f"{path}: expected a number, got {_show(value)}")
-        if not math.isfinite(value) or not low <= value <= high:
-            raise ExperimentError(f"{path}: {value} is out of range; allowed {low:g} to {high:g}")
-        return float(value)
+        try:
+            number = float(value)
+        except OverflowError:  # an integer beyond the float range
+            number = math.inf
+        if not math.isfinite(number) or not low <= number <= high:
+            raise ExperimentError(f"{path}: {_show(value)} is out of range; allowed {low:g} to "
+                                  f"{high:g}")
+        return number
 
     return check
 

@@ -27,7 +27,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -574,23 +574,68 @@ def measured_rate(
 # =================================================================================================
 
 
+@runtime_checkable
+class FlatModel(Protocol):
+    """Any model whose parameters are one flat float64 vector, for the line and the slice.
+
+    ``n_params``: the vector's length; ``evaluate(thetas, X, y)``: the (K, 2) mean loss and error
+    of each row of ``thetas`` (K, n_params) on ``(X, y)``, equal to the loss of its own
+    ``loss_and_grad``; ``filter_groups()``: a filter number per parameter (the weights of one
+    unit share one), -1 for parameters a filter-normalised direction leaves at zero (biases).
+    ``Network`` does not need these: it has compiled line and plane kernels of its own.
+    ``dlopt_core.lstm.LSTMNetwork`` is one.
+    """
+
+    n_params: int
+
+    def evaluate(self, thetas: np.ndarray, X: np.ndarray, y: np.ndarray) -> np.ndarray: ...
+
+    def filter_groups(self) -> np.ndarray: ...
+
+
+Model = Network | FlatModel
+_BLOCK_VALUES = 1 << 20  # parameter values per block of points for a FlatModel (8 MB)
+
+
 def _kernel_args(network: Network) -> tuple:
     return network.sizes, network.woff, network.uoff, network.act_code, network.loss_code
 
 
-def _theta(network: Network, theta: np.ndarray, what: str = "theta") -> np.ndarray:
+def _theta(network: Model, theta: np.ndarray, what: str = "theta") -> np.ndarray:
+    if not isinstance(network, Network):
+        _flat_model(network)
     theta = np.ascontiguousarray(theta, dtype=np.float64)
     if theta.shape != (network.n_params,):
         raise ValueError(f"{what} must have shape ({network.n_params},), got {theta.shape}")
     return theta
 
 
-def network_loss(network: Network, theta: np.ndarray, X: np.ndarray, y: np.ndarray) -> float:
-    """The mean loss of ``theta`` on ``(X, y)`` by the landscape kernels (equal, bit for bit, to
-    ``network.loss_and_grad(theta, X, y)[0]``); NaN for an empty set."""
+def _flat_model(model: Model) -> FlatModel:
+    if not isinstance(model, FlatModel):
+        raise TypeError(f"{type(model).__name__} is neither a Network nor a model with "
+                        "n_params, evaluate and filter_groups")
+    return model
+
+
+def _evaluate_points(model: FlatModel, points: np.ndarray, X: np.ndarray, y: np.ndarray
+                     ) -> np.ndarray:
+    """``model.evaluate`` on the rows of ``points``, in blocks that bound the memory."""
+    out = np.empty((points.shape[0], 2))
+    block = max(1, _BLOCK_VALUES // max(points.shape[1], 1))
+    for start in range(0, points.shape[0], block):
+        out[start : start + block] = model.evaluate(points[start : start + block], X, y)
+    return out
+
+
+def network_loss(network: Model, theta: np.ndarray, X: np.ndarray, y: np.ndarray) -> float:
+    """The mean loss of ``theta`` on ``(X, y)`` (equal, bit for bit, to the model's own
+    ``loss_and_grad(theta, X, y)[0]``); NaN for an empty set. Any ``FlatModel`` or a
+    ``Network`` (by the landscape kernels)."""
+    theta = _theta(network, theta)
+    if not isinstance(network, Network):
+        return float(_flat_model(network).evaluate(theta[None, :], X, y)[0, 0])
     X, Y = network.prepare(X, y)
     out = np.empty((1, 2))
-    theta = _theta(network, theta)
     line = landscape_cpu.line_losses_by[network.blas]
     line(theta, theta, np.zeros(1), *_kernel_args(network), X, Y, out)
     return float(out[0, 0])
@@ -615,7 +660,7 @@ DEFAULT_ALPHAS = np.arange(-10, 31) / 20.0  # -0.5, -0.45, ..., 1.5 with 0 and 1
 
 
 def interpolate(
-    network: Network,
+    network: Model,
     theta_a: np.ndarray,
     theta_b: np.ndarray,
     X: np.ndarray,
@@ -630,13 +675,22 @@ def interpolate(
     initial parameters to the trained ones along this line, so the hard part of training is not
     crossing barriers. Default alphas: -0.5 to 1.5 in steps of 0.05. At a = 0 and a = 1 the
     points are exactly theta_a and theta_b, and the losses there are those of
-    ``network.loss_and_grad``.
+    ``network.loss_and_grad``. ``network``: a ``Network`` (compiled line kernel) or any
+    ``FlatModel`` (its ``evaluate`` on the points of the line).
     """
     theta_a = _theta(network, theta_a, "theta_a")
     theta_b = _theta(network, theta_b, "theta_b")
     alphas = np.ascontiguousarray(DEFAULT_ALPHAS if alphas is None else alphas, dtype=np.float64)
     if alphas.ndim != 1:
         raise ValueError("alphas must be a 1-D array")
+    if not isinstance(network, Network):
+        model = _flat_model(network)
+        points = (1.0 - alphas)[:, None] * theta_a + alphas[:, None] * theta_b
+        train = _evaluate_points(model, points, X, y)
+        val = np.full((alphas.size, 2), np.nan)
+        if Xv is not None and yv is not None and len(Xv):
+            val = _evaluate_points(model, points, Xv, yv)
+        return Interpolation(alphas, train[:, 0], val[:, 0], train[:, 1], val[:, 1])
     args = _kernel_args(network)
     line = landscape_cpu.line_losses_by[network.blas]
     X, Y = network.prepare(X, y)
@@ -649,8 +703,61 @@ def interpolate(
     return Interpolation(alphas, train[:, 0], val[:, 0], train[:, 1], val[:, 1])
 
 
+@dataclass(frozen=True)
+class LineShape:
+    """What the loss does between a = 0 and a = 1 on an interpolation line.
+
+    start, end: the loss at a = 0 and a = 1; max_rise: the height of the largest barrier, how
+    far the loss climbs above the lowest value it had reached, walking from a = 0 to a = 1 (0
+    when it never rises); monotone: it falls (end < start) and max_rise is at most
+    ``tolerance`` times the fall start - end (no barrier worth the name); plateau_end: the a at
+    which the loss has made ``fraction`` of its fall (linear between the points; NaN when it
+    does not fall). A plateau_end far from 0 is a flat start: a long plateau before the drop.
+    """
+
+    start: float
+    end: float
+    max_rise: float
+    monotone: bool
+    plateau_end: float
+    fraction: float
+    tolerance: float
+
+    @property
+    def fall(self) -> float:
+        return self.start - self.end
+
+
+def line_shape(alphas: np.ndarray, losses: np.ndarray, fraction: float = 0.1,
+               tolerance: float = 0.01) -> LineShape:
+    """Read ``LineShape`` off the losses at ``alphas`` (the points with 0 <= a <= 1, sorted)."""
+    alphas = np.asarray(alphas, dtype=np.float64)
+    losses = np.asarray(losses, dtype=np.float64)
+    inside = (alphas >= 0.0) & (alphas <= 1.0)
+    a, seg = alphas[inside], losses[inside]
+    order = np.argsort(a)
+    a, seg = a[order], seg[order]
+    if seg.size < 2 or not np.all(np.isfinite(seg)):
+        raise ValueError("line_shape needs finite losses at two or more points in [0, 1]")
+    start, end = float(seg[0]), float(seg[-1])
+    rise = float(np.max(seg - np.minimum.accumulate(seg)))
+    monotone = end < start and rise <= tolerance * (start - end)
+    plateau_end = math.nan
+    if end < start:
+        level = start - fraction * (start - end)
+        k = int(np.argmax(seg <= level))
+        if k == 0:
+            plateau_end = float(a[0])
+        else:
+            step = seg[k - 1] - seg[k]
+            share = (seg[k - 1] - level) / step if step > 0.0 else 1.0
+            plateau_end = float(a[k - 1] + share * (a[k] - a[k - 1]))
+    return LineShape(start, end, rise, bool(monotone), plateau_end, float(fraction),
+                     float(tolerance))
+
+
 def filter_normalized_direction(
-    network: Network, theta: np.ndarray, rng: np.random.Generator | int | None = None
+    network: Model, theta: np.ndarray, rng: np.random.Generator | int | None = None
 ) -> np.ndarray:
     """A random direction scaled filter by filter to ``theta`` (Li et al. 2018).
 
@@ -658,11 +765,22 @@ def filter_normalized_direction(
     the layer's W (n_in, n_out). Draw d ~ N(0, I), then for every layer and unit j
     d_W[:, j] <- d_W[:, j] |W[:, j]| / |d_W[:, j]|, so a step along d changes every unit in
     proportion to its own weights (a unit with zero weights gets a zero filter). The biases of d
-    are zero, as in the paper. ``rng``: a Generator, or a seed for one.
+    are zero, as in the paper. ``rng``: a Generator, or a seed for one. For any other
+    ``FlatModel`` the filters are those of its ``filter_groups()`` (for an LSTM, one gate unit's
+    input and recurrent weights).
     """
     theta = _theta(network, theta)
     rng = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
     d = rng.standard_normal(network.n_params)
+    if not isinstance(network, Network):
+        groups = np.asarray(_flat_model(network).filter_groups(), dtype=np.int64)
+        w = groups >= 0
+        target = np.sqrt(np.bincount(groups[w], theta[w] ** 2))
+        norm = np.sqrt(np.bincount(groups[w], d[w] ** 2))
+        ratio = np.divide(target, norm, out=np.zeros_like(norm), where=norm > 0.0)
+        d[w] *= ratio[groups[w]]
+        d[~w] = 0.0
+        return d
     for (W_d, b_d), (W, _) in zip(network.unflatten(d), network.unflatten(theta), strict=True):
         target = np.linalg.norm(W, axis=0)
         norm = np.linalg.norm(W_d, axis=0)
@@ -698,7 +816,7 @@ def _axis(span: float | tuple[float, float], n: int) -> np.ndarray:
 
 
 def slice_2d(
-    network: Network,
+    network: Model,
     theta: np.ndarray,
     X: np.ndarray,
     y: np.ndarray,
@@ -707,7 +825,8 @@ def slice_2d(
     seed: int = 0,
     directions: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> Slice:
-    """The training loss on a 2-D slice through ``theta``, on an n x n grid, in compiled code.
+    """The training loss on a 2-D slice through ``theta``, on an n x n grid, in compiled code
+    (a ``Network``'s plane kernel, or a ``FlatModel``'s ``evaluate`` on blocks of rows).
 
     Directions: two filter-normalised random directions drawn from ``default_rng(seed)``, or
     ``directions = (d1, d2)`` (for instance ``project_trajectory``'s). ``span`` = s gives
@@ -729,6 +848,16 @@ def slice_2d(
         alphas = betas = _axis(span, n)  # type: ignore[arg-type]
     else:
         alphas, betas = _axis(span[0], n), _axis(span[1], n)  # type: ignore[index]
+    if not isinstance(network, Network):
+        model = _flat_model(network)
+        loss = np.empty((n, n))
+        rows = max(1, _BLOCK_VALUES // (n * network.n_params))
+        line = theta + alphas[:, None] * d1
+        for i in range(0, n, rows):
+            points = line[None, :, :] + betas[i : i + rows, None, None] * d2
+            loss[i : i + rows] = model.evaluate(points.reshape(-1, network.n_params), X, y)[
+                :, 0].reshape(-1, n)
+        return Slice(alphas, betas, loss, d1, d2, theta.copy())
     X, Y = network.prepare(X, y)
     loss = np.empty((n, n))
     with PARALLEL_LOCK:
@@ -808,13 +937,85 @@ def project_trajectory(
                       explained)
 
 
+class TrainingRun(Protocol):
+    """What ``trace_training`` steps: a model training from ``theta_init`` on ``(X, y)``.
+
+    ``run(n)`` advances up to n steps; ``running`` turns False when it stops on its own, with
+    ``status`` saying why ("diverged", "early_stopped") and ``stop_step`` when; Xv and yv may
+    have no rows.
+    """
+
+    model: Model
+    theta_init: np.ndarray
+    X: np.ndarray
+    y: np.ndarray
+    Xv: np.ndarray
+    yv: np.ndarray
+    step: int
+    running: bool
+    status: str
+    stop_step: int
+
+    def run(self, n_steps: int) -> Any: ...
+
+    def current_theta(self) -> np.ndarray: ...
+
+
+class Situation(Protocol):
+    """A ready-made training run whose loss shape the Landscape tab draws: a title, what the
+    paper found (``explanation``), the default number of steps, a one-line ``describe()`` of the
+    model, data and optimizer, and ``start()``, a fresh ``TrainingRun``."""
+
+    title: str
+    explanation: str
+    steps: int
+
+    def describe(self) -> str: ...
+
+    def start(self) -> TrainingRun: ...
+
+
+class _EngineRun:
+    """The single model of an ``Engine`` as a ``TrainingRun`` (evaluated on its Polyak average
+    when there is one, as the engine does)."""
+
+    def __init__(self, network: Network, engine: Any) -> None:
+        self.model = network
+        self.engine = engine
+        self.theta_init = engine.theta_init[0].copy()
+        self.X, self.y, self.Xv, self.yv = engine.X, engine.Y, engine.Xv, engine.Yv
+
+    @property
+    def step(self) -> int:
+        return int(self.engine.step)
+
+    @property
+    def running(self) -> bool:
+        return bool(self.engine.running[0])
+
+    @property
+    def status(self) -> str:
+        return self.engine.status_name(0)
+
+    @property
+    def stop_step(self) -> int:
+        return int(self.engine.stop_step[0])
+
+    def run(self, n_steps: int) -> Any:
+        return self.engine.run(n_steps)
+
+    def current_theta(self) -> np.ndarray:
+        return self.engine.eval_theta()[0].copy()
+
+
 @dataclass(frozen=True)
 class PaperSituation:
     """A small version of one setting of Goodfellow, Vinyals & Saxe (2015), as plain data.
 
     layer_sizes: the full network, input (2) to output; data_kind, n_samples, noise: a
     ``datasets.generate`` data set; optimizer and hyper: for ``make_optimizer``; batch_size and
-    steps: the training to run before interpolating from the initial to the final parameters.
+    steps: the training to run before interpolating from the initial to the final parameters;
+    training: further ``TrainConfig`` settings of the experiment's training section.
     ``experiment_dict()`` gives the same as an ``Experiment.from_dict`` config.
     """
 
@@ -834,6 +1035,7 @@ class PaperSituation:
     batch_size: int
     steps: int
     seed: int = 0
+    training: Mapping[str, Any] = field(default_factory=dict)
 
     def experiment_dict(self) -> dict[str, Any]:
         return {
@@ -844,13 +1046,138 @@ class PaperSituation:
             "network": {"hidden": list(self.layer_sizes[1:-1]), "activation": self.activation,
                         "init": self.init, "init_std": self.init_std},
             "optimizer": {"name": self.optimizer, **dict(self.hyper)},
-            "training": {"batch_size": self.batch_size},
+            "training": {"batch_size": self.batch_size, **dict(self.training)},
             "max_steps": self.steps,
         }
 
+    def describe(self) -> str:
+        sizes = "-".join(str(n) for n in self.layer_sizes)
+        return (f"{sizes} {self.activation} network, {self.loss} loss; data: {self.data_kind} "
+                f"({self.n_samples} points, noise {self.noise:g}); {self.optimizer} "
+                f"({_hyper_text(self.hyper)}), batch {self.batch_size}"
+                + "".join(f", {k.replace('_', ' ')} {v:g}" for k, v in self.training.items()))
 
-def paper_situations() -> dict[str, PaperSituation]:
-    """The interpolation paper's situations in small form: name -> ``PaperSituation``."""
+    def start(self) -> TrainingRun:
+        """The experiment built on the CPU backend, untrained."""
+        from .experiment import Experiment
+
+        _, net, engine = Experiment.from_dict(self.experiment_dict()).build(backend="cpu")
+        return _EngineRun(net, engine)
+
+
+@dataclass(frozen=True)
+class SequenceSituation:
+    """The interpolation paper's LSTM in small form: an ``LSTMNetwork`` with ``hidden_size``
+    units on ``lstm.adding_task(n_samples, length, val_fraction, seed)``, initialised with
+    ``init`` (and ``init_std``) from ``seed``, trained by ``lstm.SequenceTrainer`` with the
+    optimizer ``make_optimizer(optimizer, **hyper)``, batches of ``batch_size`` and the batch
+    order of ``seed``."""
+
+    title: str
+    explanation: str
+    hidden_size: int
+    length: int
+    n_samples: int
+    val_fraction: float
+    init: str
+    init_std: float
+    optimizer: str
+    hyper: Mapping[str, Any]
+    batch_size: int
+    steps: int
+    seed: int = 0
+
+    def describe(self) -> str:
+        return (f"LSTM with {self.hidden_size} units and a linear read-out, mse loss; data: "
+                f"adding problem ({self.n_samples} sequences of {self.length} steps); "
+                f"{self.optimizer} ({_hyper_text(self.hyper)}), batch {self.batch_size}")
+
+    def start(self) -> TrainingRun:
+        from . import lstm
+
+        data = lstm.adding_task(self.n_samples, self.length, self.val_fraction, self.seed)
+        net = lstm.LSTMNetwork(data.input_size, self.hidden_size, 1, "mse")
+        theta0 = net.init(self.seed, self.init, self.init_std)
+        return lstm.SequenceTrainer(net, data, make_optimizer(self.optimizer, **self.hyper),
+                                    batch_size=self.batch_size, seed=self.seed, theta0=theta0)
+
+
+def _hyper_text(hyper: Mapping[str, Any]) -> str:
+    return ", ".join(f"{k} {v:g}" for k, v in hyper.items())
+
+
+@dataclass(frozen=True)
+class TrainedPath:
+    """Snapshots of a training run: ``thetas`` (S, P), the first the initial parameters and the
+    last the final ones (Polyak-averaged where the run averages), with the data; ``steps``: the
+    training steps taken; ``cancelled``: stopped by ``should_stop``; ``notes``: what a reader
+    should know (an early stop)."""
+
+    model: Model
+    thetas: np.ndarray
+    X: np.ndarray
+    y: np.ndarray
+    Xv: np.ndarray | None
+    yv: np.ndarray | None
+    steps: int
+    cancelled: bool = False
+    notes: tuple[str, ...] = ()
+
+    @property
+    def theta_init(self) -> np.ndarray:
+        return self.thetas[0]
+
+    @property
+    def theta_final(self) -> np.ndarray:
+        return self.thetas[-1]
+
+
+def trace_training(
+    situation: Situation,
+    steps: int | None = None,
+    snapshots: int = 40,
+    callback: Callable[[float, TrainedPath], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
+) -> TrainedPath:
+    """Train ``situation`` for ``steps`` steps (default its own), keeping ``snapshots`` + 1
+    parameter vectors at evenly spaced steps (the path drawn on the slice).
+
+    Between two snapshots ``callback(fraction done, path so far)`` is called and
+    ``should_stop()`` asked whether to give up; a cancelled run returns what it has, with
+    ``cancelled=True``. A run that stops early keeps its last parameters and says so in
+    ``notes``; one that diverges raises ``ValueError`` with the step.
+    """
+    run = situation.start()
+    steps = max(1, int(situation.steps if steps is None else steps))
+    marks = np.unique(np.linspace(0, steps, max(2, int(snapshots)) + 1).round().astype(np.int64))
+    thetas = [run.current_theta()]
+    notes: list[str] = []
+    has_val = len(run.Xv) > 0
+
+    def path(cancelled: bool = False) -> TrainedPath:
+        return TrainedPath(run.model, np.array(thetas), run.X, run.y,
+                           run.Xv if has_val else None, run.yv if has_val else None,
+                           int(run.step), cancelled, tuple(notes))
+
+    for mark in marks[1:]:
+        if should_stop is not None and should_stop():
+            return path(cancelled=True)
+        run.run(int(mark) - run.step)
+        thetas.append(run.current_theta())
+        if not run.running:
+            if run.status == "diverged":
+                raise ValueError(f"training diverged at step {run.stop_step:,} (the loss became "
+                                 "infinite): lower the learning rate")
+            notes.append(f"Training stopped early at step {run.step:,} ({run.status}).")
+            break
+        if callback is not None and mark < marks[-1]:
+            callback(run.step / steps, path())
+    return path()
+
+
+def paper_situations() -> dict[str, Situation]:
+    """The interpolation paper's situations in small form: name -> ``PaperSituation`` (an MLP
+    experiment) or ``SequenceSituation`` (the LSTM)."""
     return {
         "tanh_net": PaperSituation(
             "Tanh network", "From initialisation to solution the loss falls steadily along the "
@@ -859,8 +1186,9 @@ def paper_situations() -> dict[str, PaperSituation]:
             "momentum", {"lr": 0.05, "momentum": 0.9}, 32, 3000,
         ),
         "relu_net": PaperSituation(
-            "ReLU network", "The same with ReLU units: the line is again monotone, with a flat "
-            "start while few units are active and a sharp valley around the solution.",
+            "ReLU network", "The same with ReLU units: the loss falls monotonically along the "
+            "line, fastest at the start and ever more slowly towards the solution, with a shallow "
+            "minimum just past a = 1.",
             (2, 32, 32, 1), "relu", "bce", "circle", 400, 0.1, 0.25, "he", 0.1,
             "sgd", {"lr": 0.1}, 32, 3000,
         ),
@@ -876,6 +1204,13 @@ def paper_situations() -> dict[str, PaperSituation]:
             "loss keeps falling to the end, the validation loss bottoms out before a = 1.",
             (2, 64, 64, 1), "relu", "bce", "xor", 200, 0.5, 0.5, "he", 0.1,
             "adam", {"lr": 0.01}, 16, 3000,
+        ),
+        "lstm": SequenceSituation(
+            "LSTM", "The paper's LSTM: along the line the loss stays on a long plateau, then "
+            "drops close to the trained parameters, with no barrier on the way. Here a small "
+            "LSTM learns the adding problem, where it must carry a number across half of each "
+            "sequence: until its gates hold that memory, it can only guess the mean.",
+            8, 20, 600, 0.25, "normal", 0.1, "adam", {"lr": 0.01}, 32, 3000,
         ),
     }
 
@@ -915,7 +1250,8 @@ class ChallengeRun:
 class Challenge:
     """A race of optimizers on one test function, showing one difficulty of optimization.
 
-    explanation: two lines (separated by a newline): what happens and why. The runs share the
+    explanation: two lines (separated by a newline): what happens and why, with ``{{name}}``
+    placeholders for numbers that come from the runs (``text`` fills them in). The runs share the
     start, the number of steps, and (unless a run sets its own) clip_norm and noise; noise uses
     the same seed in every run.
     """
@@ -935,6 +1271,19 @@ class Challenge:
     def test_function(self) -> TestFunction:
         return get_function(self.function, **self.params)
 
+    @property
+    def text(self) -> str:
+        """The explanation with the numbers it quotes from its runs: ``{{name}}`` placeholders
+        filled from the lessons' numbers.json (``lesson_numbers`` computes them, so showing a
+        challenge needs no run); a name that file lacks stays as written."""
+        from .lesson_numbers import fill_numbers
+        from .lessons import LessonError
+
+        try:
+            return fill_numbers(self.explanation, f"challenge {self.name}")
+        except LessonError:
+            return self.explanation
+
     def run(self) -> dict[str, Trajectory]:
         """Every run's trajectory, by its label (in the order of ``runs``)."""
         fn = self.test_function()
@@ -949,15 +1298,22 @@ class Challenge:
         return out
 
 
+def _plateau_grad_norm(point: Point) -> float:
+    return float(np.linalg.norm(_plateau().grad(*point)))
+
+
 def _challenges() -> dict[str, Challenge]:
     gd_lr, _ = gd_optimal(50.0)
     hb_lr, hb_mom, _ = momentum_optimal(50.0)
     items = (
         Challenge(
             "ill_conditioning", "Ill-conditioning",
-            "In a narrow valley (Hessian eigenvalues 1 and 50) the largest stable step is tiny "
-            "for the flat direction:\ngradient descent zig-zags and crawls; momentum "
-            "averages the zig-zag out and runs along the valley.",
+            "In a narrow valley (Hessian eigenvalues 1 and 50, turned by 30°) the largest stable "
+            "step is tiny for the flat direction: gradient descent zig-zags and crawls; momentum "
+            "averages the zig-zag out and runs along the valley.\nAdam scales each coordinate on "
+            "its own, which cannot straighten a valley that runs across the axes: after 200 "
+            "steps it is still at f = {{challenge.ill_adam_f}}, where from the same point of "
+            "the valley turned onto the axes it reaches {{challenge.ill_adam_aligned_f}}.",
             "quadratic", {"kappa": 50.0, "angle": 30.0}, (-1.8, 0.2),
             (
                 ChallengeRun("sgd", {"lr": round(gd_lr, 4)}, label="GD"),
@@ -982,9 +1338,10 @@ def _challenges() -> dict[str, Challenge]:
         ),
         Challenge(
             "plateau", "Plateau",
-            "Far from the basin the surface is almost flat (like a saturated tanh unit): the "
-            "gradient is about 1e-3.\nGradient descent creeps; Adam divides by the gradient's own "
-            "size and crosses the plateau at full speed.",
+            "Far from the basin the surface is almost flat (like a saturated tanh unit): at the "
+            f"start the gradient's norm is {_plateau_grad_norm((3.0, 1.0)):.1e}.\nGradient "
+            "descent creeps; Adam divides by the gradient's own size and crosses the plateau at "
+            "full speed.",
             "plateau", {}, (3.0, 1.0),
             (
                 ChallengeRun("sgd", {"lr": 0.5}, label="GD"),
@@ -1009,8 +1366,9 @@ def _challenges() -> dict[str, Challenge]:
         Challenge(
             "local_minima", "Local minima",
             "The six-hump camel has six valleys: started at the rim of a poor one, gradient "
-            "descent and a cautious Adam stop in it (f = 2.10).\nMomentum's speed carries it over "
-            "the ridge into a global minimum (f = -1.03); nothing guarantees that in general.",
+            "descent and a cautious Adam stop in it (f = {{challenge.camel_stuck_f}}).\n"
+            "Momentum's speed carries it over the ridge into a global minimum "
+            "(f = {{challenge.camel_best_f}}); nothing guarantees that in general.",
             "six_hump_camel", {}, (-2.0, -0.5),
             (
                 ChallengeRun("sgd", {"lr": 0.01}, label="GD"),

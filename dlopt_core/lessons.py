@@ -19,26 +19,34 @@ A link ``[Try it: label](preset:ID)`` opens a preset of ``resources/lessons/pres
 
 Presets (``load_presets``) are named experiments for one of the app's tabs: ``playground`` (the
 experiment), ``compare`` (the experiment trained with each of ``optimizers``) and ``landscape``
-(``function`` of ``dlopt_core.landscape`` raced by ``optimizers``; the experiment is there for the
-network view).
+(``function`` of ``dlopt_core.landscape`` raced by ``optimizers``, or ``situation``, a key of
+``landscape.paper_situations()``, trained and drawn as the shape of its loss; the experiment is
+there for the network view).
+
+Numbers a lesson or a preset description quotes from a demo are written as placeholders,
+``{{name}}``, filled on loading from ``lessons/numbers.json`` (see ``dlopt_core.lesson_numbers``,
+which computes them with the engine and keeps that file in step).
 """
 
 from __future__ import annotations
 
 import html
-import json
 import math
 import os
 import re
 import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from . import files
+
 PRESET_TABS = ("playground", "compare", "landscape")
+PRESET_PLOTS = ("sharpness",)  # optional Playground plots a preset may switch on
+MAX_LESSON_BYTES = 2**20
 HEADER_KEYS = ("id", "title", "order", "presets")
 RESOURCES_ENV = "DLOPT_RESOURCES"
 # keys of an optimizer entry that are not hyper-parameters
@@ -108,7 +116,7 @@ class Lesson:
         return preset_links(self.markdown)
 
 
-_LINK = re.compile(r"\[([^\]]+)\]\(([^)\s]+)\)")
+_LINK = re.compile(r"\[([^\[\]]+)\]\(([^)\s]+)\)")  # no "[" in a label: linear time
 
 
 def preset_links(markdown: str) -> list[tuple[str, str]]:
@@ -166,13 +174,14 @@ def parse_front_matter(text: str, name: str = "<lesson>") -> tuple[dict[str, Any
 
 
 def load_lesson(path: str | Path) -> Lesson:
-    """One lesson file; a problem raises ``LessonError`` naming the file."""
+    """One lesson file, its ``{{name}}`` placeholders filled from the ``numbers.json`` beside
+    it; a problem raises ``LessonError`` naming the file."""
+    from .lesson_numbers import fill_numbers
+
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise LessonError(f"{path.name}: cannot be read ({exc})") from None
-    header, body = parse_front_matter(text, path.name)
+    data = files.read_bytes(path, MAX_LESSON_BYTES, LessonError, path.name)
+    header, body = parse_front_matter(files.decode_text(data, path.name, LessonError), path.name)
+    body = fill_numbers(body, path.name, path.parent)
     return Lesson(header["id"], header["title"], header["order"], header["presets"], body,
                   markdown_to_html(body), path.name)
 
@@ -209,10 +218,45 @@ def load_lessons(folder: str | Path | None = None, errors: list[str] | None = No
 # =================================================================================================
 
 _ALLOWED_TAG = re.compile(r"&lt;(/?)(sub|sup|br|b|i|em|strong|small)\s*/?&gt;")
-_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
+_HEADING = re.compile(r"^(#{1,6})\s+(.*)$")  # closing #s are stripped after the match
 _BULLET = re.compile(r"^\s*[-*+]\s+(.*)$")
 _NUMBERED = re.compile(r"^\s*\d+[.)]\s+(.*)$")
 _FENCE = re.compile(r"^\s*(```|~~~)")
+
+
+# (opener, closer, delimiter width, tag): **bold**, __bold__, *italic*, _italic_, in this order
+_EMPHASIS = (
+    (re.compile(r"(?=\*\*\S)"), re.compile(r"(?<=\S)(?=\*\*)"), 2, "b"),
+    (re.compile(r"(?=__\S)"), re.compile(r"(?<=\S)(?=__)"), 2, "b"),
+    (re.compile(r"(?<![\w*])(?=\*\S)"), re.compile(r"(?<=\S)(?=\*(?![\w*]))"), 1, "i"),
+    (re.compile(r"(?<![\w_])(?=_\S)"), re.compile(r"(?<=\S)(?=_(?![\w_]))"), 1, "i"),
+)
+
+
+def _emphasis(text: str, opener: re.Pattern, closer: re.Pattern, width: int, tag: str) -> str:
+    """Wrap each opener ... closer pair in ``<tag>``, as a left-to-right ``re.sub`` with a lazy
+    ``(.+?)`` between them would, in linear time: every opener takes the first closer at least
+    one character after it (the positions come from two passes over the text, so an opener
+    without a closer costs nothing)."""
+    closers = [m.start() for m in closer.finditer(text)]
+    if not closers:
+        return text
+    out: list[str] = []
+    pos = c = 0
+    for match in opener.finditer(text):
+        start = match.start()
+        if start < pos:
+            continue
+        body = start + width
+        while c < len(closers) and closers[c] < body + 1:
+            c += 1
+        if c == len(closers):
+            break
+        end = closers[c]
+        out += [text[pos:start], f"<{tag}>", text[body:end], f"</{tag}>"]
+        pos = end + width
+    out.append(text[pos:])
+    return "".join(out)
 
 
 def _inline(text: str) -> str:
@@ -228,10 +272,8 @@ def _inline(text: str) -> str:
         f'<a href="{html.escape(m.group(2))}">{_inline(m.group(1))}</a>'), text)
     text = html.escape(text, quote=False)
     text = _ALLOWED_TAG.sub(lambda m: f"<{m.group(1)}{m.group(2)}>", text)
-    text = re.sub(r"\*\*(?=\S)(.+?)(?<=\S)\*\*", r"<b>\1</b>", text)
-    text = re.sub(r"__(?=\S)(.+?)(?<=\S)__", r"<b>\1</b>", text)
-    text = re.sub(r"(?<![\w*])\*(?=\S)(.+?)(?<=\S)\*(?![\w*])", r"<i>\1</i>", text)
-    text = re.sub(r"(?<![\w_])_(?=\S)(.+?)(?<=\S)_(?![\w_])", r"<i>\1</i>", text)
+    for opener, closer, width, tag in _EMPHASIS:
+        text = _emphasis(text, opener, closer, width, tag)
     return re.sub(r"\x00(\d+)\x00", lambda m: stash[int(m.group(1))], text)
 
 
@@ -286,7 +328,8 @@ def markdown_to_html(markdown: str) -> str:
         elif heading:
             flush()
             level = len(heading.group(1))
-            out.append(f"<h{level}>{_inline(heading.group(2))}</h{level}>")
+            title = heading.group(2).rstrip().rstrip("#").rstrip()
+            out.append(f"<h{level}>{_inline(title)}</h{level}>")
         elif stripped.startswith("|"):
             flush()
             rows = []
@@ -333,7 +376,10 @@ class Preset:
 
     experiment: a dict for ``Experiment.from_dict``; optimizers: optimizer dicts (``name``, its
     hyper-parameters, optional ``label``, ``schedule`` dict, and for the landscape ``clip_norm``
-    and ``noise``); function, function_params, start, steps: the landscape race.
+    and ``noise``); function, function_params, start, steps: the landscape race. A compare
+    preset may set steps (the race's length; 0: the tab's own) and target (the validation loss
+    whose first crossing the race times; 0: none), as a quiz question's race does. A playground
+    preset may name optional plots to show (``PRESET_PLOTS``: "sharpness").
     """
 
     id: str
@@ -346,6 +392,9 @@ class Preset:
     function_params: Mapping[str, Any] = field(default_factory=dict)
     start: tuple[float, float] | None = None
     steps: int = 0
+    situation: str = ""
+    target: float = 0.0
+    plots: tuple[str, ...] = ()
 
     def build_experiment(self):
         """The validated ``Experiment``."""
@@ -363,13 +412,19 @@ class Preset:
         return model_specs(self.optimizers)
 
 
+def _short(value: Any) -> str:
+    """``repr(value)`` cut to 60 characters, for messages about values from a file."""
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
 def optimizer_entry(entry: Mapping[str, Any]):
     """``(Optimizer, Schedule | None, label)`` of one optimizer dict; ``ValueError`` if bad."""
     from .optimizers import make_optimizer
     from .schedules import make_schedule
 
     if not isinstance(entry, Mapping):
-        raise ValueError(f"an optimizer entry must be an object, got {entry!r}")
+        raise ValueError(f"an optimizer entry must be an object, got {_short(entry)}")
     hyper = {k: v for k, v in entry.items() if k not in RUN_KEYS}
     name = hyper.pop("name", None)
     optimizer = make_optimizer(name, **hyper)
@@ -377,7 +432,7 @@ def optimizer_entry(entry: Mapping[str, Any]):
     if entry.get("schedule") is not None:
         sched = entry["schedule"]
         if not isinstance(sched, Mapping):
-            raise ValueError(f"schedule must be an object, got {sched!r}")
+            raise ValueError(f"schedule must be an object, got {_short(sched)}")
         params = dict(sched)
         schedule = make_schedule(params.pop("name", "constant"), **params)
     for key in ("clip_norm", "noise"):
@@ -385,10 +440,10 @@ def optimizer_entry(entry: Mapping[str, Any]):
         if isinstance(value, bool) or not isinstance(value, int | float) or not (
             math.isfinite(value) and value >= 0
         ):
-            raise ValueError(f"{key} must be a number >= 0, got {value!r}")
+            raise ValueError(f"{key} must be a number >= 0, got {_short(value)}")
     label = entry.get("label", "")
     if not isinstance(label, str):
-        raise ValueError(f"label must be a string, got {label!r}")
+        raise ValueError(f"label must be a string, got {_short(label)}")
     return optimizer, schedule, label or optimizer.name
 
 
@@ -415,17 +470,30 @@ def _preset(pid: str, raw: Any, where: str) -> Preset:
     if not isinstance(raw, Mapping):
         raise fail("expected an object {...}")
     allowed = {"title", "tab", "description", "experiment", "optimizers", "function",
-               "function_params", "start", "steps"}
+               "function_params", "start", "steps", "situation", "plots"}
     extra = sorted(set(raw) - allowed)
     if extra:
         raise fail(f"unknown key {extra[0]!r}; allowed keys are {', '.join(sorted(allowed))}")
     tab = raw.get("tab")
     if tab not in PRESET_TABS:
-        raise fail(f"tab must be one of {', '.join(PRESET_TABS)}, got {tab!r}")
+        raise fail(f"tab must be one of {', '.join(PRESET_TABS)}, got {_short(tab)}")
     for key in ("title", "description"):
         if not isinstance(raw.get(key), str) or not raw[key].strip():
             raise fail(f"{key} must be a non-empty string")
+    situation = raw.get("situation", "")
+    if situation:
+        from .landscape import paper_situations
+
+        known = paper_situations()
+        if tab != "landscape" or not isinstance(situation, str) or situation not in known:
+            raise fail(f"situation must name one of {', '.join(known)} in a landscape preset, "
+                       f"got {situation!r}")
+        if any(k in raw for k in ("function", "function_params", "start", "steps")):
+            raise fail("a situation preset takes no function, function_params, start or steps")
     experiment = raw.get("experiment")
+    if situation and experiment is None:  # the situation's own, for the network view
+        own = getattr(known[situation], "experiment_dict", None)  # the LSTM has none
+        experiment = own() if own is not None else {}
     try:
         Experiment.from_dict(experiment)
     except ExperimentError as exc:
@@ -441,31 +509,42 @@ def _preset(pid: str, raw: Any, where: str) -> Preset:
     if tab == "compare" and len(optimizers) < 2:
         raise fail("a compare preset needs at least two optimizers")
     function, params, start, steps = "", {}, None, 0
-    if tab == "landscape":
+    if tab == "landscape" and not situation:
         from .landscape import get_function
 
         function = raw.get("function", "")
         params = raw.get("function_params", {})
         if not isinstance(params, Mapping):
             raise fail("function_params must be an object")
+        if not isinstance(function, str):
+            raise fail(f"function must be a name, got {_short(function)}")
         try:
             fn = get_function(function, **params)
         except (ValueError, TypeError) as exc:
             raise fail(f"function: {exc}") from None
         if not optimizers:
             raise fail("a landscape preset needs at least one optimizer")
-        start = tuple(raw.get("start", fn.default_start))
-        if len(start) != 2 or not all(isinstance(v, int | float) and math.isfinite(v)
-                                      for v in start):
-            raise fail(f"start must be two numbers, got {raw.get('start')!r}")
+        start = raw.get("start", list(fn.default_start))
+        if not (isinstance(start, list | tuple) and len(start) == 2 and all(
+                isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
+                for v in start)):
+            raise fail(f"start must be a list of two numbers, got {_short(start)}")
+        start = tuple(start)
         steps = raw.get("steps", 200)
         if isinstance(steps, bool) or not isinstance(steps, int) or not 1 <= steps <= 100_000:
-            raise fail(f"steps must be an integer from 1 to 100000, got {steps!r}")
-    elif any(k in raw for k in ("function", "function_params", "start", "steps")):
+            raise fail(f"steps must be an integer from 1 to 100000, got {_short(steps)}")
+    elif tab != "landscape" and any(k in raw for k in ("function", "function_params", "start",
+                                                      "steps")):
         raise fail("function, function_params, start and steps belong to landscape presets")
+    plots = raw.get("plots", [])
+    if not (isinstance(plots, list) and all(p in PRESET_PLOTS for p in plots)):
+        raise fail(f"plots must be a list of {', '.join(PRESET_PLOTS)}, got {_short(plots)}")
+    if plots and tab != "playground":
+        raise fail("plots belong to playground presets")
     return Preset(pid, raw["title"], tab, raw["description"], dict(experiment),
                   tuple(dict(o) for o in optimizers), function, dict(params),
-                  tuple(float(v) for v in start) if start else None, int(steps))
+                  tuple(float(v) for v in start) if start else None, int(steps), situation,
+                  plots=tuple(plots))
 
 
 def load_presets(path: str | Path | None = None) -> dict[str, Preset]:
@@ -475,15 +554,15 @@ def load_presets(path: str | Path | None = None) -> dict[str, Preset]:
     naming the file and the preset.
     """
     path = Path(path) if path is not None else default_presets_path()
-    try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise LessonError(f"{path.name}: cannot be read ({exc})") from None
-    except json.JSONDecodeError as exc:
-        raise LessonError(f"{path.name}: not valid JSON: {exc.msg} at line {exc.lineno}") from None
+    raw = files.load_json(path, LessonError, source=path.name)
     if not isinstance(raw, Mapping) or not isinstance(raw.get("presets"), Mapping):
         raise LessonError(f"{path.name}: expected {{\"version\": 1, \"presets\": {{...}}}}")
-    return {pid: _preset(pid, value, path.name) for pid, value in raw["presets"].items()}
+    presets = {pid: _preset(pid, value, path.name) for pid, value in raw["presets"].items()}
+    from .lesson_numbers import fill_numbers
+
+    return {pid: replace(p, description=fill_numbers(p.description, f"{path.name}: preset "
+                                                      f"{pid!r}", path.parent))
+            for pid, p in presets.items()}
 
 
 # =================================================================================================

@@ -135,13 +135,7 @@ class Network:
 
     def predict(self, theta: np.ndarray, X: np.ndarray) -> np.ndarray:
         """Outputs: P(y = 1) for bce (n,), class probabilities for ce (n, K), values for mse."""
-        z = self.logits(theta, X)
-        if self.loss == "bce":
-            return 1.0 / (1.0 + np.exp(-z[:, 0]))
-        if self.loss == "ce":
-            e = np.exp(z - z.max(axis=1, keepdims=True))
-            return e / e.sum(axis=1, keepdims=True)
-        return z[:, 0] if z.shape[1] == 1 else z
+        return loss_outputs(self.loss, self.logits(theta, X))
 
     def hidden_outputs(self, theta: np.ndarray, X: np.ndarray) -> list[np.ndarray]:
         """Outputs of every hidden layer for the rows of ``X`` (the app's neuron thumbnails)."""
@@ -158,20 +152,7 @@ class Network:
         """Check and shape inputs and labels into the kernels' (n, d) and (n, k) float64 arrays."""
         X = self._check_X(X)
         self._check_rows(X)
-        Y = np.asarray(y, dtype=np.float64)
-        if Y.ndim == 1:
-            Y = Y.reshape(-1, 1)
-        if Y.shape[0] != X.shape[0]:
-            raise ValueError(f"X has {X.shape[0]} rows but y has {Y.shape[0]}")
-        if self.loss == "mse" and Y.shape[1] != self.sizes[-1]:
-            raise ValueError(f"y has {Y.shape[1]} columns, the network {self.sizes[-1]} outputs")
-        if self.loss == "ce":
-            labels = Y[:, 0]
-            if np.any((labels < 0) | (labels >= self.sizes[-1]) | (labels != np.round(labels))):
-                raise ValueError(f"ce labels must be integers in [0, {self.sizes[-1] - 1}]")
-        if self.loss == "bce" and np.any((Y != 0.0) & (Y != 1.0)):
-            raise ValueError("bce labels must be 0 or 1")
-        return X, np.ascontiguousarray(Y)
+        return X, check_targets(self.loss, int(self.sizes[-1]), X.shape[0], y, "rows")
 
     def _check_X(self, X: np.ndarray) -> np.ndarray:
         X = np.ascontiguousarray(X, dtype=np.float64)
@@ -191,6 +172,37 @@ class Network:
         if theta.dtype != np.float64:
             raise ValueError("theta must be float64")
         return np.ascontiguousarray(theta)
+
+
+def check_targets(loss: str, n_out: int, n: int, y: np.ndarray, what: str = "rows"
+                  ) -> np.ndarray:
+    """The targets ``y`` of n samples as the kernels' (n, k) float64 array, checked for ``loss``:
+    bce labels 0 or 1, ce labels integers in [0, n_out - 1], mse one column per output."""
+    Y = np.asarray(y, dtype=np.float64)
+    if Y.ndim == 1:
+        Y = Y.reshape(-1, 1)
+    if Y.ndim != 2 or Y.shape[0] != n:
+        raise ValueError(f"X has {n} {what} but y has shape {Y.shape}")
+    if loss == "mse" and Y.shape[1] != n_out:
+        raise ValueError(f"y has {Y.shape[1]} columns, the network {n_out} outputs")
+    if loss == "ce":
+        labels = Y[:, 0]
+        if np.any((labels < 0) | (labels >= n_out) | (labels != np.round(labels))):
+            raise ValueError(f"ce labels must be integers in [0, {n_out - 1}]")
+    if loss == "bce" and np.any((Y != 0.0) & (Y != 1.0)):
+        raise ValueError("bce labels must be 0 or 1")
+    return np.ascontiguousarray(Y)
+
+
+def loss_outputs(loss: str, z: np.ndarray) -> np.ndarray:
+    """What the loss makes of logits z (n, k): P(y = 1) for bce (n,), class probabilities for
+    ce (n, k), z itself for mse ((n,) for one output)."""
+    if loss == "bce":
+        return 1.0 / (1.0 + np.exp(-z[:, 0]))
+    if loss == "ce":
+        e = np.exp(z - z.max(axis=1, keepdims=True))
+        return e / e.sum(axis=1, keepdims=True)
+    return z[:, 0] if z.shape[1] == 1 else z
 
 
 def _activate_np(name: str, z: np.ndarray) -> np.ndarray:

@@ -6,9 +6,13 @@ for AdamW it is coupled L2 decay: ``g <- g + wd * theta`` before the rule.
 
 sgd       theta <- theta - lr g
 momentum  b <- g (t = 1),  b <- mu b + (1 - dampening) g (t > 1);  theta <- theta - lr b
+          (textbook heavy ball: v <- a v - eps g, theta <- theta + v; with a constant rate,
+          no dampening and b = g at t = 1, v = -lr b, a = mu, eps = lr: the same iterates)
 nesterov  as momentum, then theta <- theta - lr (g + mu b)
-          (textbook form: v <- a v - eps g, theta <- theta + v; with a constant rate
-          v = -lr b, a = mu, eps = lr: the same iterates)
+          (textbook Nesterov takes the gradient at the look-ahead point:
+          v <- a v - eps grad(theta' + a v), theta' <- theta' + v; torch's theta is that
+          look-ahead point theta' + a v, which turns the rule into the one above with the same
+          v = -lr b, a = mu, eps = lr at a constant rate)
 adagrad   s <- s + g^2;  theta <- theta - lr / (1 + (t - 1) lr_decay) g / (sqrt(s) + eps)
 rmsprop   v <- alpha v + (1 - alpha) g^2;  d = sqrt(v) + eps  (centered: d = sqrt(v - gbar^2) + eps,
           gbar <- alpha gbar + (1 - alpha) g);  momentum > 0: b <- momentum b + g / d,

@@ -32,6 +32,15 @@ overfits         yes/no: is the final ``metric`` more than ``factor`` (default 1
 identical_units  yes/no: are all units of hidden ``layer`` (default 0) still identical at the end
                  (same incoming weights and bias, within ``tol``, default 1e-9)
 
+Option order: a session shows the options of single, multiple and experiment questions in an
+order of its own (``shuffled``), drawn from the session's seed and the question's id, so that the
+position of an option says nothing about its truth. Options that speak about the others ("Both of
+the above", "None of them within 1000 steps", ``pinned_last``) keep their place at the end. A
+shuffled question is a complete question in display order (``options``, ``answer``), and
+``order`` maps it back to the bank, so grading, feedback and the saved progress (by id) need no
+translation; the answer of an experiment question is computed in the bank's order of its runs and
+mapped on grading.
+
 ``Progress`` keeps per-topic and per-question results in a JSON file written atomically after
 every answer; ``QuizSession`` runs one quiz in the modes ``topic``, ``mixed`` and ``mistakes``.
 Nothing here needs Qt.
@@ -40,6 +49,7 @@ Nothing here needs Qt.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 import math
 import os
@@ -55,6 +65,7 @@ from typing import Any
 
 import numpy as np
 
+from . import files
 from .lessons import resources_dir
 
 TOPICS: dict[str, str] = {
@@ -69,6 +80,8 @@ TOPICS: dict[str, str] = {
 TYPES = ("single", "multiple", "yesno", "numeric", "experiment")
 MODES = ("topic", "mixed", "mistakes")
 METRICS = ("train_loss", "val_loss", "train_error", "val_error")
+METRIC_WORDS = {"train_loss": "training loss", "val_loss": "validation loss",
+                "train_error": "training error", "val_error": "validation error"}
 CHOICE_KINDS = ("first_to_reach", "lower_final")
 YESNO_KINDS = ("diverges", "stops_early", "overfits", "identical_units")
 COMPUTE_KINDS = CHOICE_KINDS + YESNO_KINDS
@@ -116,6 +129,8 @@ class Question:
     preset: Any = None  # preset id (str) or experiment dict
     compute: Mapping[str, Any] | None = None
     source: str = ""
+    #: display position -> index in the bank's order of options; () when shown in bank order
+    order: tuple[int, ...] = ()
 
     def __hash__(self) -> int:  # the dict fields are not hashable; ids are unique in a bank
         return hash(self.id)
@@ -130,6 +145,21 @@ class Question:
     @property
     def topic_title(self) -> str:
         return TOPICS.get(self.topic, self.topic)
+
+    @property
+    def bank_options(self) -> tuple[str, ...]:
+        """The options in the order of the question file (for experiments: the order of the runs,
+        then "none of them")."""
+        if not self.order:
+            return self.options
+        out = [""] * len(self.options)
+        for shown, bank in enumerate(self.order):
+            out[bank] = self.options[shown]
+        return tuple(out)
+
+    def shown_index(self, bank_index: int) -> int:
+        """Where the option ``bank_index`` (in the file's order) is shown."""
+        return self.order.index(bank_index) if self.order else bank_index
 
 
 @dataclass
@@ -158,8 +188,13 @@ def _is_int(value: Any) -> bool:
 
 
 def _is_number(value: Any) -> bool:
-    return (isinstance(value, int | float | np.integer | np.floating)
-            and not isinstance(value, bool | np.bool_) and math.isfinite(float(value)))
+    if not isinstance(value, int | float | np.integer | np.floating) or isinstance(
+            value, bool | np.bool_):
+        return False
+    try:
+        return math.isfinite(float(value))
+    except OverflowError:  # an integer beyond the float range
+        return False
 
 
 def _check_options(raw: Mapping[str, Any], need: int | None = None) -> tuple[str, ...]:
@@ -286,7 +321,7 @@ def parse_question(raw: Any, source: str = "", default_topic: str | None = None)
     if qtype not in TYPES:
         raise QuizError(f"type {qtype!r} is not one of {', '.join(TYPES)}")
     topic = raw.get("topic", default_topic)
-    if topic not in TOPICS:
+    if not isinstance(topic, str) or topic not in TOPICS:
         raise QuizError(f"topic {topic!r} is not one of {', '.join(TOPICS)}")
     difficulty = raw.get("difficulty")
     if not _is_int(difficulty) or not 1 <= difficulty <= 3:
@@ -406,17 +441,16 @@ def load_bank(folder: str | Path | None = None) -> QuizBank:
     seen: dict[str, str] = {}
     for path in sorted(folder.glob("*.json")):
         name = path.name
-        try:
-            raw = json.loads(path.read_text(encoding="utf-8"), object_pairs_hook=_pairs)
-        except (OSError, UnicodeDecodeError) as exc:
-            bank.errors.append(f"{name}: cannot be read ({exc})")
-            continue
-        except json.JSONDecodeError as exc:
-            bank.errors.append(f"{name}: not valid JSON: {exc.msg} at line {exc.lineno}, "
-                               f"column {exc.colno}")
+        try:  # a repeated key is reported per question, by parse_question
+            raw = files.load_json(path, QuizError, source=name, object_pairs_hook=_pairs)
+        except QuizError as exc:
+            bank.errors.append(str(exc))
             continue
         default_topic = None
         if isinstance(raw, Mapping):
+            if raw.get(_DUPLICATES):
+                bank.errors.append(f"{name}: key {raw[_DUPLICATES][0]!r} is given twice")
+                continue
             default_topic = raw.get("topic")
             items = raw.get("questions")
         else:
@@ -530,15 +564,22 @@ def run_experiment(question: Question) -> RunReport:
             notes.append(f" ({status[-1]} at step {int(engine.stop_step[m])})"
                          if engine.status[m] else "")
     if question.options and len(question.options) >= len(labels):
-        labels = list(question.options[: len(labels)])
+        labels = list(question.bank_options[: len(labels)])
     answer: int | bool
     lines: list[str] = []
     tied = False
+    words = METRIC_WORDS[metric]
+    percent = metric.endswith("_error") and engines[0].network.loss != "mse"
+
+    def show(value: float) -> str:
+        """A value of the metric as the app shows it: errors of classifiers in per cent."""
+        return f"{100.0 * value:.3g}%" if percent and math.isfinite(value) else f"{value:.4g}"
+
     if kind == "first_to_reach":
         target = float(compute["target"])
         for lab, r, st in zip(labels, reach, notes, strict=True):
-            when = f"reached {metric} ≤ {target:g} at step {r}" if r >= 0 else \
-                f"did not reach {metric} ≤ {target:g} in {steps} steps"
+            when = f"reached {words} ≤ {show(target)} at step {r}" if r >= 0 else \
+                f"did not reach {words} ≤ {show(target)} in {steps} steps"
             lines.append(f"{lab}: {when}{st}")
         hits = [(r, i) for i, r in enumerate(reach) if r >= 0]
         tied = len(hits) > 1 and sorted(hits)[0][0] == sorted(hits)[1][0]
@@ -551,25 +592,25 @@ def run_experiment(question: Question) -> RunReport:
                             "add a 'none of them' option or change the target")
     elif kind == "lower_final":
         for lab, v, st in zip(labels, final, notes, strict=True):
-            lines.append(f"{lab}: final {metric} = {v:.4g}{st}")
+            lines.append(f"{lab}: final {words} = {show(v)}{st}")
         answer = int(np.argmin(final))
         tied = sum(v == final[answer] for v in final) > 1
     elif kind == "diverges":
         engine = engines[0]
         answer = engine.status_name(0) == "diverged"
         lines.append(f"diverged at step {int(engine.diverged_step[0])}" if answer else
-                     f"still finite after {steps} steps; final {metric} = {final[0]:.4g}")
+                     f"still finite after {steps} steps; final {words} = {show(final[0])}")
     elif kind == "stops_early":
         engine = engines[0]
         answer = engine.status_name(0) == "early_stopped"
         lines.append(f"early stopping ended the run at step {int(engine.stop_step[0])}; best "
-                     f"val_loss {engine.history.best_val_loss[0]:.4g} at step "
+                     f"validation loss {engine.history.best_val_loss[0]:.4g} at step "
                      f"{int(engine.history.best_val_step[0])}" if answer else
                      f"ran all {steps} steps without stopping{notes[0]}")
     elif kind == "overfits":
         factor = float(compute.get("factor", 1.5))
         answer = bool(final[0] > factor * best[0])
-        lines.append(f"best {metric} = {best[0]:.4g}, final {metric} = {final[0]:.4g} "
+        lines.append(f"best {words} = {show(best[0])}, final {words} = {show(final[0])} "
                      f"(ratio {final[0] / best[0] if best[0] > 0 else math.inf:.3g}; "
                      f"threshold {factor:g})")
     else:  # identical_units
@@ -589,8 +630,10 @@ def run_experiment(question: Question) -> RunReport:
 
 
 def compute_answer(question: Question) -> int | bool:
-    """The right answer of an experiment question, by running the engine (cached per process)."""
-    return run_experiment(question).answer
+    """The right answer of an experiment question, by running the engine (cached per process):
+    yes or no, or the index of the right option as ``question`` shows them."""
+    answer = run_experiment(question).answer
+    return answer if isinstance(answer, bool) else question.shown_index(answer)
 
 
 # =================================================================================================
@@ -673,6 +716,8 @@ def grade(question: Question, response: Any) -> Result:
     if question.type == "experiment":
         report = run_experiment(question)
         expected: Any = report.answer
+        if not isinstance(expected, bool):  # a run index: where that option is shown
+            expected = question.shown_index(expected)
         details = report.lines
     else:
         expected = question.answer
@@ -734,6 +779,51 @@ def _now() -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%S")
 
 
+MAX_COUNT = 10**9
+
+
+def _count(value: Any) -> bool:
+    return _is_int(value) and 0 <= value <= MAX_COUNT
+
+
+def _optional_str(value: Any) -> bool:
+    return value is None or isinstance(value, str)
+
+
+# what each entry of a progress file may hold: key -> (check, what it must be)
+_COUNT = (_count, f"a whole number from 0 to {MAX_COUNT}")
+_TEXT = (lambda v: isinstance(v, str), "a string")
+_TOPIC_FIELDS = {"right": _COUNT, "wrong": _COUNT}
+_QUESTION_FIELDS = {"right": _COUNT, "wrong": _COUNT,
+                    "last": (lambda v: v in ("right", "wrong"), '"right" or "wrong"'),
+                    "topic": _TEXT, "time": _TEXT}
+_SESSION_FIELDS = {"id": _TEXT, "mode": _TEXT, "topic": (_optional_str, "a string or null"),
+                   "started": _TEXT, "last": _TEXT, "total": _COUNT, "answered": _COUNT,
+                   "right": _COUNT}
+
+
+def _entry(raw: Any, where: str, fields: Mapping[str, tuple[Any, str]]) -> dict[str, Any]:
+    """A copy of one progress entry after checking every key against ``fields``."""
+    if not isinstance(raw, Mapping):
+        raise QuizError(f"{where}: expected an object")
+    for key, value in raw.items():
+        if key not in fields:
+            raise QuizError(f"{where}: unknown key {key!r}")
+        check, what = fields[key]
+        if not check(value):
+            shown = json.dumps(value)[:40] if not isinstance(value, Mapping | list) else \
+                type(value).__name__
+            raise QuizError(f"{where}.{key}: expected {what}, got {shown}")
+    return dict(raw)
+
+
+def _entries(raw: Any, where: str, fields: Mapping[str, tuple[Any, str]]
+             ) -> dict[str, dict[str, Any]]:
+    if not isinstance(raw, Mapping):
+        raise QuizError(f"{where}: expected an object")
+    return {key: _entry(value, f"{where}[{key!r}]", fields) for key, value in raw.items()}
+
+
 class Progress:
     """Results so far: per topic (right, wrong), per question (last result and counts) and per
     session (score). ``path=None`` keeps it in memory only.
@@ -751,35 +841,47 @@ class Progress:
 
     @classmethod
     def load(cls, path: str | Path | None) -> Progress:
-        """The progress saved at ``path``; empty if there is none. A damaged file is moved aside
-        (``.damaged`` suffix), reported in ``load_error``, and replaced by empty progress."""
+        """The progress saved at ``path``; empty if there is none.
+
+        A damaged file (not JSON, beyond the ``files`` limits, or an entry of the wrong shape) is
+        moved aside with the suffix ``.damaged`` and replaced by empty progress; ``load_error``
+        then says so in a sentence for the user. A path that is not a regular file (a folder, a
+        device, a pipe) is left alone and the progress is kept in memory only.
+        """
         progress = cls(path)
         if progress.path is None or not progress.path.exists():
             return progress
+        name = progress.path.name
         try:
-            progress._read(json.loads(progress.path.read_text(encoding="utf-8")))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError, QuizError, TypeError,
-                ValueError, AttributeError) as exc:
+            progress._read(files.load_json(progress.path, QuizError, source=name))
+        except QuizError as exc:
+            if not files.is_regular_file(progress.path):
+                progress = cls(None)
+                progress.load_error = (f"{exc}; the quiz progress is not saved this time")
+                return progress
             progress = cls(path)
-            progress.load_error = f"{progress.path.name}: unreadable progress ({exc})"
-            try:
-                os.replace(progress.path, progress.path.with_name(progress.path.name + ".damaged"))
-            except OSError:
-                pass
+            moved = files.move_aside(progress.path)
+            where = f"moved aside to {moved.name}" if moved else "could not be moved aside"
+            progress.load_error = (f"{name} was damaged ({exc}); it was {where} and the quiz "
+                                   "progress starts afresh")
         return progress
 
     def _read(self, raw: Any) -> None:
         if not isinstance(raw, Mapping) or raw.get("version") != PROGRESS_VERSION:
             raise QuizError("not a version 1 progress file")
-        topics, questions = raw.get("topics", {}), raw.get("questions", {})
+        extra = sorted(set(raw) - {"version", "topics", "questions", "sessions"})
+        if extra:
+            raise QuizError(f"unknown key {extra[0]!r}")
+        topics = _entries(raw.get("topics", {}), "topics", _TOPIC_FIELDS)
+        questions = _entries(raw.get("questions", {}), "questions", _QUESTION_FIELDS)
         sessions = raw.get("sessions", [])
-        if not (isinstance(topics, Mapping) and isinstance(questions, Mapping)
-                and isinstance(sessions, list)):
-            raise QuizError("malformed progress file")
-        self.topics = {str(t): {"right": int(v.get("right", 0)), "wrong": int(v.get("wrong", 0))}
-                       for t, v in topics.items() if isinstance(v, Mapping)}
-        self.questions = {str(q): dict(v) for q, v in questions.items() if isinstance(v, Mapping)}
-        self.sessions = [dict(s) for s in sessions if isinstance(s, Mapping)]
+        if not isinstance(sessions, list):
+            raise QuizError("sessions: expected a list")
+        self.topics = {t: {"right": v.get("right", 0), "wrong": v.get("wrong", 0)}
+                       for t, v in topics.items()}
+        self.questions = questions
+        self.sessions = [_entry(s, f"sessions[{i}]", _SESSION_FIELDS)
+                         for i, s in enumerate(sessions)]
 
     def to_dict(self) -> dict[str, Any]:
         return {"version": PROGRESS_VERSION, "topics": self.topics, "questions": self.questions,
@@ -841,6 +943,64 @@ class Progress:
         return int(counts.get("right", 0)), int(counts.get("wrong", 0))
 
 
+# An option that speaks about the others: "All of the above", "Both of the above statements are
+# true", "None of them within 1000 steps", "Neither", "None of these".
+_ABOUT_THE_OTHERS = re.compile(
+    r"^\s*(?:all|both|none|neither)\b(?:\s+(?:of\s+)?(?:the\s+)?(?:above|them|these|those)\b|"
+    r"\s*$|\s+within\b)|\b(?:all|none|both|neither)\s+of\s+the\s+above\b",
+    re.IGNORECASE)
+
+
+def pinned_last(question: Question) -> int:
+    """How many of the last options (in the bank's order) keep their place when shuffled.
+
+    An option about the others ("All of the above", "Both of the above", "None of them") only
+    makes sense after them; so does the "none of them" option a ``first_to_reach`` experiment may
+    add after its runs. The pinned options are the trailing ones of either kind.
+    """
+    options = question.bank_options
+    pinned = 0
+    while pinned < len(options) and _ABOUT_THE_OTHERS.search(options[-1 - pinned]):
+        pinned += 1
+    compute = question.compute or {}
+    if compute.get("kind") == "first_to_reach":
+        runs = len(compute.get("models", compute.get("variants", ())))
+        pinned = max(pinned, len(options) - runs)
+    return pinned
+
+
+def option_order(question: Question, seed: int) -> tuple[int, ...]:
+    """The display order of ``question``'s options in a session with ``seed``: position -> bank
+    index. Seeded by the session seed and the question id (the same for every platform and
+    Python run); yes/no and numeric questions have no options to order."""
+    n = len(question.options)
+    if question.response_type not in ("single", "multiple") or n < 2:
+        return tuple(range(n))
+    free = list(range(n - pinned_last(question)))
+    random.Random(f"{seed}:{question.id}").shuffle(free)
+    return tuple(free) + tuple(range(len(free), n))
+
+
+def shuffled(question: Question, seed: int) -> Question:
+    """``question`` with its options in the order ``option_order(question, seed)`` and its
+    answer mapped to it (experiment answers are mapped when graded). A question that is already
+    shuffled is first put back into the bank's order."""
+    bank = question.bank_options
+    base = question.answer
+    if question.order and question.type in ("single", "multiple"):
+        base = (question.order[base] if question.type == "single"
+                else tuple(sorted(question.order[a] for a in base)))
+    order = option_order(question, seed)
+    answer = base
+    if question.type == "single":
+        answer = order.index(base)
+    elif question.type == "multiple":
+        answer = tuple(sorted(order.index(a) for a in base))
+    identity = order == tuple(range(len(order)))
+    return dataclasses.replace(question, options=tuple(bank[i] for i in order), answer=answer,
+                               order=() if identity else order)
+
+
 def select_questions(
     questions: Sequence[Question], mode: str = "mixed", topic: str | None = None,
     n: int | None = None, seed: int = 0, progress: Progress | None = None,
@@ -874,16 +1034,23 @@ class QuizSession:
     """One quiz: the chosen questions, where we are, and the score.
 
     ``current`` is the question to answer; ``answer(response)`` grades it, records it in the
-    progress (saved at once) and moves on; ``skip()`` moves on without an answer.
+    progress (saved at once) and moves on; ``skip()`` moves on without an answer. The options
+    are shown in an order drawn from ``seed`` (``shuffled``) unless ``shuffle`` is false.
+    ``given=True`` asks ``questions`` as they are, in that order (``mode`` is then only recorded).
     """
 
     def __init__(
         self, questions: Sequence[Question], progress: Progress | None = None, *,
         mode: str = "mixed", topic: str | None = None, n: int | None = None, seed: int = 0,
+        shuffle: bool = True, given: bool = False,
     ):
         self.progress = progress if progress is not None else Progress(None)
-        self.mode, self.topic = mode, topic
-        self.questions = select_questions(questions, mode, topic, n, seed, self.progress)
+        self.mode, self.topic, self.seed = mode, topic, seed
+        if mode not in MODES:
+            raise QuizError(f"mode {mode!r} is not one of {', '.join(MODES)}")
+        chosen = list(questions[:n] if n is not None else questions) if given else \
+            select_questions(questions, mode, topic, n, seed, self.progress)
+        self.questions = [shuffled(q, seed) for q in chosen] if shuffle else chosen
         self.index = 0
         self.results: list[tuple[str, bool]] = []
         self.session_id = self.progress.start_session(mode, topic, len(self.questions))

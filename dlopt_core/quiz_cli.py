@@ -3,16 +3,19 @@
     dlopt-quiz [--topic T] [--mode mixed|topic|mistakes] [--n N] [--seed S] [--bank DIR]
                [--progress FILE]
 
-Answers: an option number (``2``, or its letter ``b``), several for multiple choice (``1,3``),
-``y`` / ``n``, or a number; ``skip`` moves on, ``quit`` (or end of input, or Ctrl-C) ends the quiz
-with the score. Experiment questions ask for a prediction first, then run the experiment. Results
-are saved after every answer (``--progress``, default: the user's data folder). Bad arguments end
-with one line on stderr and exit code 2.
+The options of a question come in an order of the session's own, drawn from ``--seed`` (random
+when not given, and printed so that a session can be repeated); "all of the above"-style options
+stay last. Answers: an option number (``2``, or its letter ``b``), several for multiple choice
+(``1,3``), ``y`` / ``n``, or a number; ``skip`` moves on, ``quit`` (or end of input, or Ctrl-C)
+ends the quiz with the score. Experiment questions ask for a prediction first, then run the
+experiment. Results are saved after every answer (``--progress``, default: the user's data
+folder). Bad arguments end with one line on stderr and exit code 2.
 """
 
 from __future__ import annotations
 
 import argparse
+import random
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -56,7 +59,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--topic", help=f"one of: {', '.join(TOPICS)}")
     p.add_argument("--mode", help="mixed (default), topic (needs --topic) or mistakes")
     p.add_argument("--n", type=int, help="ask at most N questions")
-    p.add_argument("--seed", type=int, default=0, help="order of the mixed mode (default 0)")
+    p.add_argument("--seed", type=int, help="order of the questions (mixed mode) and of the "
+                   "options (default: a random seed, printed at the start)")
     p.add_argument("--bank", help="folder of question files (default: the shipped bank)")
     p.add_argument("--progress", help="progress file (default: in your user data folder)")
     return p
@@ -82,10 +86,17 @@ def _options(args: argparse.Namespace) -> tuple[str, str | None, Path, Path]:
 
 
 def _ask(prompt: str, out: TextIO) -> str:
-    """One line from stdin; ``EOFError`` at the end of input."""
+    """One line from stdin; ``EOFError`` at the end of input, or when there is no input at all
+    (stdin closed: Python then has no ``sys.stdin``)."""
     out.write(prompt)
     out.flush()
-    line = sys.stdin.readline()
+    stream = sys.stdin
+    if stream is None:
+        raise EOFError
+    try:
+        line = stream.readline()
+    except (OSError, ValueError):  # a closed or unreadable stream ends the input too
+        raise EOFError from None
     if not line:
         raise EOFError
     if not _interactive():
@@ -174,9 +185,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             sys.stderr.write(f"dlopt-quiz: warning: {problem}\n")
         progress = Progress.load(progress_path)
         if progress.load_error:
-            sys.stderr.write(f"dlopt-quiz: warning: {progress.load_error}; starting afresh\n")
+            sys.stderr.write(f"dlopt-quiz: warning: {progress.load_error}\n")
+        seed = args.seed if args.seed is not None else random.randrange(1_000_000)
         session = QuizSession(bank.questions, progress, mode=mode, topic=topic, n=args.n,
-                              seed=args.seed)
+                              seed=seed)
     except UsageError as exc:
         sys.stderr.write(f"dlopt-quiz: error: {exc}\n")
         return EXIT_USAGE
@@ -187,6 +199,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         what = "no earlier mistakes to revisit" if mode == "mistakes" else "no questions found"
         sys.stdout.write(f"Nothing to ask: {what}.\n")
         return 0
+    sys.stdout.write(f"Seed {seed} (--seed {seed} repeats this quiz: the same questions and "
+                     "options in the same order).\n")
     try:
         run_quiz(session, sys.stdout, sys.stderr)
     except OSError as exc:  # e.g. the progress file cannot be written

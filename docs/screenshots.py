@@ -50,6 +50,15 @@ def main() -> None:
     settle(app, 1.0)
     win.grab().save(str(HERE / "playground.png"))
 
+    from dlopt_core.lessons import load_presets
+
+    win.open_preset(load_presets()["edge_of_stability"])  # the lesson's Try-it
+    wait(app, lambda: pg.snapshot is not None and pg.snapshot.step == 4000
+         and not pg.snapshot.playing and pg.snapshot.sharpness is not None
+         and pg.snapshot.sharpness[0][-1] == 4000)
+    settle(app, 1.0)
+    win.grab().save(str(HERE / "playground_sharpness.png"))
+
     win.open_in_playground(Experiment.from_dict({
         "data": {"kind": "moons", "n_samples": 400, "noise": 0.1},
         "network": {"hidden": [8, 8]}, "training": {"batch_size": 10}}))
@@ -63,18 +72,30 @@ def main() -> None:
 
     win.select_tab("Landscape")
     win.landscape.load_challenge("saddle")
+    wait(app, lambda: win.landscape.functions.paths_ready)
     settle(app, 4.0)
     win.grab().save(str(HERE / "landscape.png"))
 
+    shape = win.landscape.shape
+    win.landscape.views.setCurrentWidget(shape)
+    shape.select_situation("lstm")
+    shape.log_box.setChecked(True)
+    shape.train_button.click()
+    wait(app, lambda: shape.result is not None and not shape.busy, timeout=600.0)
+    settle(app, 0.5)
+    win.grab().save(str(HERE / "landscape_lstm.png"))
+
     win.select_tab("Learn")
     win.learn.show_lesson(win.learn.lesson_ids()[1])
+    search = win.learn.search_panel  # its comparison arrives from a thread
+    wait(app, lambda: search.comparison is not None and not search.busy)
     settle(app, 0.5)
     win.grab().save(str(HERE / "learn.png"))
 
     win.select_tab("Quiz")
     quiz = win.quiz
     quiz.start("mixed", ids=["real-neuron-inputs-outputs", "line-is-a-neuron"])
-    quiz.choose(1)
+    quiz.choose(quiz.current_question.answer)  # the right option, wherever the seed put it
     quiz.submit()
     settle(app, 0.5)
     win.grab().save(str(HERE / "quiz.png"))

@@ -15,13 +15,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.plots import configure_pyqtgraph  # noqa: F401 - the Compare modules' import
+from app.colors import CONFIG_COLORS as PALETTE  # one colour per model, none a class colour
 
-# One colour per model (colour-blind friendly order, after Okabe-Ito and Tableau).
-PALETTE = (
-    QColor(31, 119, 180), QColor(230, 120, 20), QColor(44, 160, 44), QColor(214, 39, 40),
-    QColor(148, 103, 189), QColor(140, 86, 75), QColor(227, 119, 194), QColor(23, 190, 207),
-)
+# the Compare modules import these from here
+from app.plots import configure_pyqtgraph, log_plot_widget  # noqa: F401
+
 DIVERGED_COLOR = QColor(150, 150, 150)
 MISSING = "\u2014"  # em dash for a value that does not exist
 
@@ -43,6 +41,27 @@ def fmt(value: float, digits: int = 4) -> str:
     if value is None or not math.isfinite(value):
         return MISSING
     return f"{value:.{digits}g}"
+
+
+def error_scale(metric: str, regression: bool) -> float:
+    """Factor from a stored value of ``metric`` to the shown one: errors of a classifier in per
+    cent (the Playground's unit), everything else as it is."""
+    return 100.0 if "error" in metric and not regression else 1.0
+
+
+def metric_label(metric: str, regression: bool) -> str:
+    """An axis title for ``metric`` ("loss", "error (%)", "RMSE", "validation error (%)")."""
+    words = metric.replace("val_", "validation ").replace("train_", "training ")
+    if "error" in metric:
+        return words.replace("error", "RMSE") if regression else f"{words} (%)"
+    return words
+
+
+def fmt_error(value: float, regression: bool) -> str:
+    """A final error for a table: per cent for a classifier, the RMSE for regression."""
+    if value is None or not math.isfinite(value):
+        return MISSING
+    return fmt(value) if regression else f"{100.0 * value:.3g}%"
 
 
 def style_plot(plot: pg.PlotItem, title: str, x_label: str, y_label: str) -> None:
@@ -134,25 +153,3 @@ class FlowLayout(QLayout):
             x += hint.width() + self._spacing
             line = max(line, hint.height())
         return y + line - rect.y()
-
-
-class LogAxis(pg.AxisItem):
-    """An axis whose log-mode labels stay legible: decades only, plus 2 and 5 when few decades
-    are in view (pyqtgraph would label every minor tick, and they run together)."""
-
-    def logTickStrings(self, values, scale, spacing):  # noqa: N802 - pyqtgraph API
-        lo, hi = self.range
-        few = abs(hi - lo) < 2.5
-        out = []
-        for v in values:
-            x = 10.0 ** v
-            mantissa = round(x / 10.0 ** math.floor(v + 1e-9), 6)
-            decade = abs(v - round(v)) < 1e-6
-            out.append(f"{x:g}" if decade or (few and mantissa in (2.0, 5.0)) else "")
-        return out
-
-
-def log_plot_widget() -> pg.PlotWidget:
-    """A PlotWidget with :class:`LogAxis` on the left and at the bottom."""
-    configure_pyqtgraph()
-    return pg.PlotWidget(axisItems={"bottom": LogAxis("bottom"), "left": LogAxis("left")})

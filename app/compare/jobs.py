@@ -2,7 +2,9 @@
 
 A job is a function ``fn(report, should_stop) -> result`` run in a :class:`JobThread`; it calls
 ``report(fraction, partial)`` between chunks (the ``dlopt_core.compare`` callbacks) and asks
-``should_stop()`` whether to give up. Everything that crosses threads is an immutable result
+``should_stop()`` whether to give up. Before it starts, the thread loads the kernels that the
+experiments it trains need (``app.warmup``: on a first start they compile in a process of their
+own meanwhile, and a cancel ends that wait). Everything that crosses threads is an immutable result
 object holding copies (``dlopt_core.compare`` results, :class:`RaceSnapshot`).
 
 :class:`JobRunner` lives in the GUI thread: it starts jobs, forwards their reports to the
@@ -16,14 +18,17 @@ import threading
 import time
 import traceback
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
+from app.colors import CLASS_COLORS
+from app.warmup import WARMER, Cancelled, training_item
 from dlopt_core.compare import BoundaryGrid, RaceResult
+from dlopt_core.experiment import Experiment
 
 Report = Callable[[float, Any], None]
 JobFn = Callable[[Report, Callable[[], bool]], Any]
@@ -48,12 +53,14 @@ class JobThread(QThread):
     progressed = Signal(float, object)
     succeeded = Signal(object)
     failed = Signal(str)
+    stopped = Signal()  # cancelled before it started (while its kernels compiled)
 
-    def __init__(self, fn: JobFn, name: str) -> None:
+    def __init__(self, fn: JobFn, name: str, trains: Sequence[Experiment] = ()) -> None:
         super().__init__()
         self.setObjectName(f"dlopt-compare-{name}")
         self.fn = fn
         self.name = name
+        self.trains = tuple(trains)
         self._stop = threading.Event()
         self._last_report = 0.0
         _LIVE.add(self)
@@ -76,7 +83,12 @@ class JobThread(QThread):
 
     def run(self) -> None:
         try:
+            if self.trains:
+                WARMER.ensure([training_item(self.trains)], cancelled=self._stop.is_set)
             result = self.fn(self._report, self._stop.is_set)
+        except Cancelled:
+            self.stopped.emit()
+            return
         except Exception as exc:  # any problem: a message for the user, never a crash
             self.failed.emit(error_message(exc))
             return
@@ -86,8 +98,9 @@ class JobThread(QThread):
 def stop_jobs(jobs: list[JobThread], timeout_ms: int = 1000) -> bool:
     """Cancel ``jobs`` and wait for them; returns whether all ended within ``timeout_ms``.
 
-    A job inside one compiled chunk ends when the chunk does; one still compiling kernels cannot
-    be interrupted, so after the timeout it is waited for without a limit rather than destroyed
+    A job inside one compiled chunk ends when the chunk does, one waiting for its kernels at
+    once; one compiling kernels in this process (when Numba's cache cannot be used) cannot be
+    interrupted, so after the timeout it is waited for without a limit rather than destroyed
     while running.
     """
     for job in jobs:
@@ -134,15 +147,17 @@ class JobRunner(QObject):
         return self._job.name if self._job is not None else ""
 
     def start(self, name: str, fn: JobFn, on_partial: Callable[[Any], None] | None,
-              on_done: Callable[[Any], None]) -> bool:
-        """Run ``fn`` in a worker thread; False (and nothing started) when a job is running."""
+              on_done: Callable[[Any], None], trains: Sequence[Experiment] = ()) -> bool:
+        """Run ``fn`` in a worker thread, once the kernels for the experiments it ``trains`` are
+        loaded; False (and nothing started) when a job is running."""
         if self._job is not None:
             return False
         self._jobs[:] = [j for j in self._jobs if j.isRunning()]
-        job = JobThread(fn, name)
+        job = JobThread(fn, name, trains)
         job.progressed.connect(self._progressed)
         job.succeeded.connect(self._succeeded)
         job.failed.connect(self._failed)
+        job.stopped.connect(self._stopped)
         self._job = job
         self._jobs.append(job)
         self._on_partial, self._on_done = on_partial, on_done
@@ -194,6 +209,14 @@ class JobRunner(QObject):
             callback(result)
         self.finished.emit(job.name, job.cancelled)
 
+    @Slot()
+    def _stopped(self) -> None:
+        job = self._current()
+        if job is None:
+            return
+        self._end()
+        self.finished.emit(job.name, True)
+
     @Slot(str)
     def _failed(self, message: str) -> None:
         job = self._current()
@@ -209,12 +232,6 @@ class JobRunner(QObject):
 
 
 # -- decision boundaries for the race ------------------------------------------------------------
-CLASS_COLORS = np.array([
-    (31, 119, 180), (230, 120, 20), (44, 160, 44), (214, 39, 40),
-    (148, 103, 189), (140, 86, 75), (227, 119, 194), (23, 190, 207),
-], dtype=np.float64)
-
-
 @dataclass(frozen=True)
 class BoundaryImages:
     """Decision-boundary pictures: ``images[m]`` is (n, n, 3) uint8, row 0 at ``bounds[2]``."""
@@ -223,6 +240,7 @@ class BoundaryImages:
     images: tuple[np.ndarray, ...]
     points: np.ndarray  # raw 2-D training inputs
     point_colors: np.ndarray  # (N, 3) uint8
+    n_classes: int = 2
 
 
 @dataclass(frozen=True)
@@ -250,7 +268,7 @@ def boundary_rgb(values: np.ndarray, task: str) -> np.ndarray:
             p = values
         side = p >= 0.5
         strength = np.clip(np.abs(2.0 * p - 1.0), 0.0, 1.0)
-        base = np.where(side[..., None], CLASS_COLORS[1], CLASS_COLORS[0])
+        base = np.where(side[..., None], CLASS_COLORS[1], CLASS_COLORS[0])  # p >= 0.5: class 1
     w = 0.75 * strength[..., None]
     rgb = (1.0 - w) * white + w * base
     return np.ascontiguousarray(np.clip(rgb, 0, 255).astype(np.uint8))
@@ -274,4 +292,4 @@ def boundary_images(grid: BoundaryGrid | None, theta: np.ndarray) -> BoundaryIma
     images = tuple(boundary_rgb(grid.values(theta[m]), grid.task) for m in range(len(theta)))
     labels = np.asarray(grid.labels).astype(np.int64) % len(CLASS_COLORS)
     return BoundaryImages(grid.bounds, images, grid.points,
-                          CLASS_COLORS[labels].astype(np.uint8))
+                          CLASS_COLORS[labels].astype(np.uint8), max(2, int(grid.n_classes)))

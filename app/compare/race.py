@@ -34,14 +34,18 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.colors import class_legend_html
 from app.compare.common import (
     MISSING,
     FlowLayout,
     SortItem,
     color,
     configure_pyqtgraph,
+    error_scale,
     fmt,
+    fmt_error,
     log_plot_widget,
+    metric_label,
     positive_or_nan,
     style_plot,
     swatch,
@@ -49,6 +53,9 @@ from app.compare.common import (
 from app.compare.configs import PRESETS, SCHEDULE_HELP, RaceConfig, second_kind
 from app.compare.host import Host
 from app.compare.jobs import RaceSnapshot, boundary_grid, boundary_images
+from app.log_axis import set_log_y
+from app.plots import MAX_DRAWN, Band, EmptyNote, decimate
+from app.warmup import variants
 from app.widgets.controls import SciSpinBox
 from dlopt_core import compare
 from dlopt_core.optimizers import OPTIMIZERS
@@ -56,13 +63,22 @@ from dlopt_core.schedules import SCHEDULES
 
 RESULT_COLUMNS = (
     ("Configuration", "the optimizer, its learning rate and what else differs"),
-    ("Best val", "best validation loss: the lowest recorded during the run"),
-    ("at step", "step at which the best validation loss was recorded"),
-    ("Train err", "final training error (misclassified fraction, or RMSE)"),
-    ("Val err", "final validation error (misclassified fraction, or RMSE)"),
-    ("To target", "steps to reach the target validation loss (first recorded step)"),
+    ("Best val\nloss", "the lowest validation loss recorded during the run"),
+    ("Best at\nstep", "the step at which that lowest validation loss was recorded"),
+    ("Final train\nerror", "training error after the last step (misclassified per cent, or "
+                           "RMSE)"),
+    ("Final val\nerror", "validation error after the last step (misclassified per cent, or "
+                         "RMSE)"),
+    ("Steps to\ntarget", "steps to reach the target validation loss (first recorded step)"),
     ("Diverged", "the step at which the loss became infinite or NaN (training stopped there)"),
 )
+# On the default spiral SGD, momentum and Adam still sit near chance after 1,000 steps; after
+# 10,000 their validation errors part clearly (about 30 %, 7 % and 4 %)
+DEFAULT_STEPS = 10_000
+NO_RACE_YET = ("Run a race: the decision boundary of each configuration appears here "
+               "(for 2-D classification data).")
+NO_BOUNDARY = ("No decision boundaries: the Playground's data set has more than two inputs or "
+               "is a regression problem.")
 EDIT_COLUMNS = (
     ("", "the colour of this configuration in the plots"),
     ("Optimizer", "the update rule"),
@@ -217,9 +233,18 @@ class BoundaryPanel(QWidget):
         self.images: list[pg.ImageItem] = []
         self.boxes: list[pg.ViewBox] = []
         self._points: list[pg.ScatterPlotItem] = []
-        self._row = QHBoxLayout(self)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.setSpacing(2)
+        self._row = QHBoxLayout()
         self._row.setContentsMargins(0, 0, 0, 0)
         self._row.setSpacing(4)
+        outer.addLayout(self._row, 1)
+        self.legend = QLabel()
+        self.legend.setTextFormat(Qt.TextFormat.RichText)
+        self.legend.setToolTip("The colours of the classes, as in the Playground; the title "
+                               "of each picture has the colour of its configuration")
+        outer.addWidget(self.legend, 0, Qt.AlignmentFlag.AlignHCenter)
 
     def setup(self, labels: tuple[str, ...]) -> None:
         while self._row.count():
@@ -258,6 +283,8 @@ class BoundaryPanel(QWidget):
         b = snap.boundaries
         if b is None:
             return
+        self.legend.setText("<span style='color:#444'>class</span>&nbsp;&nbsp;"
+                            + class_legend_html(b.n_classes, size_pt=10))
         x0, x1, y0, y1 = b.bounds
         brushes = [pg.mkBrush(*c) for c in b.point_colors]
         for m, (img, box, pts) in enumerate(zip(self.images, self.boxes, self._points,
@@ -283,6 +310,7 @@ class RaceView(QWidget):
         self._train_curves: list[pg.PlotDataItem] = []
         self._val_curves: list[pg.PlotDataItem] = []
         self._markers: list[pg.PlotDataItem] = []
+        self._bands: list[Band] = []
         self._toggles: list[QCheckBox] = []
 
         # -- left: configurations and run settings
@@ -314,9 +342,11 @@ class RaceView(QWidget):
 
         self.steps = QSpinBox()
         self.steps.setRange(10, 1_000_000)
-        self.steps.setSingleStep(100)
-        self.steps.setValue(1000)
-        self.steps.setToolTip("How many steps every configuration trains for")
+        self.steps.setSingleStep(1000)
+        self.steps.setValue(DEFAULT_STEPS)
+        self.steps.setToolTip("How many steps every configuration trains for (the default is "
+                              "long enough for the optimizers to part on the Playground's "
+                              "default spiral)")
         self.target = QDoubleSpinBox()
         self.target.setDecimals(4)
         self.target.setRange(0.0, 1000.0)
@@ -348,7 +378,7 @@ class RaceView(QWidget):
         self.metric = QComboBox()
         self.metric.addItem("Loss", "loss")
         self.metric.addItem("Error", "error")
-        self.metric.setToolTip("Plot the loss or the error (misclassified fraction, or RMSE)")
+        self.metric.setToolTip("Plot the loss or the error (misclassified per cent, or RMSE)")
         self.metric.currentIndexChanged.connect(self._redraw_curves)
         self.log_y = QCheckBox("Log scale")
         self.log_y.setToolTip("Logarithmic y axis")
@@ -371,6 +401,8 @@ class RaceView(QWidget):
         self.val_plot.setToolTip("Validation curves: one colour per configuration; "
                                  "a cross marks where a run diverged")
         self.val_plot.setXLink(self.train_plot)
+        self._empty_notes = [EmptyNote(p.getPlotItem(), "Run a race to see its curves")
+                             for p in (self.train_plot, self.val_plot)]
         plots = QHBoxLayout()
         plots.addWidget(self.train_plot)
         plots.addWidget(self.val_plot)
@@ -395,9 +427,7 @@ class RaceView(QWidget):
         header = self.results.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        for col, width in enumerate((0, 76, 58, 66, 60, 70, 84)):
-            if width:
-                self.results.setColumnWidth(col, width)
+        self._fit_result_columns()
         self.results.sortByColumn(0, Qt.SortOrder.AscendingOrder)
         self.results.itemSelectionChanged.connect(self._selection_changed)
         self.send_button = QPushButton("Send to Playground")
@@ -414,7 +444,7 @@ class RaceView(QWidget):
         table_lay.addLayout(send_row)
         self.boundaries = BoundaryPanel()
         self.boundaries.setMinimumHeight(150)
-        self.no_boundary = QLabel("Decision boundaries appear here for 2-D classification data.")
+        self.no_boundary = QLabel(NO_RACE_YET)
         self.no_boundary.setWordWrap(True)
         self.no_boundary.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.no_boundary.setStyleSheet("color: #777;")
@@ -518,23 +548,34 @@ class RaceView(QWidget):
             self.host.notify("warning", "Another comparison is running; cancel it first.")
             return False
         self._setup(compare.unique_labels(specs))
-        return self.host.runner.start("race", job, self.show_snapshot, self.show_snapshot)
+        return self.host.runner.start("race", job, self.show_snapshot, self.show_snapshot,
+                                      trains=variants(exp, specs))
+
+    def clear_results(self) -> None:
+        """Forget the race on screen: curves, their toggles, results and boundaries."""
+        self._setup(())
+        self.boundaries.hide()
+        self.no_boundary.setText(NO_RACE_YET)
+        self.no_boundary.show()
+        self.boundary_box.show()
 
     def _setup(self, labels: tuple[str, ...]) -> None:
         self.snapshot = None
+        for note in self._empty_notes:
+            note.show(True)
         for plot in (self.train_plot, self.val_plot):
             plot.getPlotItem().clear()
-        self._train_curves, self._val_curves, self._markers = [], [], []
+        self._train_curves, self._val_curves, self._markers, self._bands = [], [], [], []
         for box in self._toggles:
             self.toggle_row.removeWidget(box)
             box.deleteLater()
         self._toggles = []
         for m, label in enumerate(labels):
             pen = pg.mkPen(color(m), width=2)
-            self._train_curves.append(self.train_plot.plot([], [], pen=pen, name=label,
-                                                           connect="finite"))
-            self._val_curves.append(self.val_plot.plot([], [], pen=pen, name=label,
-                                                       connect="finite"))
+            self._train_curves.append(self.train_plot.plot([], [], pen=pen, name=label))
+            self._val_curves.append(self.val_plot.plot([], [], pen=pen, name=label))
+            for plot in (self.train_plot, self.val_plot):
+                self._bands.append(Band(plot.getPlotItem(), color(m)))
             marker = pg.PlotDataItem([], [], pen=None, symbol="x", symbolSize=13,
                                      symbolPen=pg.mkPen(color(m), width=2), symbolBrush=None)
             self.val_plot.addItem(marker)
@@ -554,7 +595,13 @@ class RaceView(QWidget):
         for items in (self._train_curves, self._val_curves, self._markers):
             if m < len(items):
                 items[m].setVisible(visible)
+        for band in self._bands[2 * m: 2 * m + 2]:
+            band.set_enabled(visible)
         self._fit_y()
+
+    def toggle_boxes(self) -> list[QCheckBox]:
+        """The show/hide box of each configuration of the race on screen."""
+        return list(self._toggles)
 
     def _visible(self) -> list[int]:
         return [m for m, box in enumerate(self._toggles) if box.isChecked()]
@@ -570,7 +617,8 @@ class RaceView(QWidget):
         metric = self.metric.currentData()
         log = self.log_y.isChecked()
         for split, plot in (("train", self.train_plot), ("val", self.val_plot)):
-            values = getattr(r, f"{split}_{metric}")[:, visible]
+            values = getattr(r, f"{split}_{metric}")[:, visible] * error_scale(metric,
+                                                                                r.regression)
             if log:
                 values = positive_or_nan(values)
             finite = values[np.isfinite(values)]
@@ -590,10 +638,13 @@ class RaceView(QWidget):
     def show_snapshot(self, snap: RaceSnapshot) -> None:
         """Draw a (partial or final) race result."""
         self.snapshot = snap
+        for note in self._empty_notes:
+            note.show(False)
         self._redraw_curves()
         self._refresh_table()
         has_images = snap.boundaries is not None
         self.boundaries.setVisible(has_images)
+        self.no_boundary.setText(NO_BOUNDARY)
         self.no_boundary.setVisible(not has_images)
         self.boundary_box.setVisible(has_images)  # the curves get the room otherwise
         if has_images:
@@ -609,27 +660,34 @@ class RaceView(QWidget):
 
     def _set_log(self, on: bool) -> None:
         for plot in (self.train_plot, self.val_plot):
-            plot.getPlotItem().setLogMode(x=False, y=on)
+            set_log_y(plot.getPlotItem(), on)
         self._redraw_curves()
 
     def _redraw_curves(self) -> None:
         snap = self.snapshot
         metric = self.metric.currentData()
+        regression = snap is not None and snap.result.regression
         for plot in (self.train_plot, self.val_plot):
-            plot.getPlotItem().setLabel("left", metric)
+            plot.getPlotItem().setLabel("left", metric_label(metric, regression))
         if snap is None:
             return
         r = snap.result
         log = self.log_y.isChecked()
+        scale = error_scale(metric, r.regression)
+        steps = r.steps.astype(np.float64)
         for m in range(min(r.n_models, len(self._val_curves))):
-            for split, items in (("train", self._train_curves), ("val", self._val_curves)):
-                y = r.curve(f"{split}_{metric}", m)
+            for k, (split, items) in enumerate((("train", self._train_curves),
+                                                 ("val", self._val_curves))):
+                y = r.curve(f"{split}_{metric}", m) * scale
                 if log:
                     y = positive_or_nan(y)
-                items[m].setData(r.steps.astype(np.float64), y, connect="finite")
+                ok = np.isfinite(y)
+                items[m].setData(*decimate(steps[ok], y[ok], MAX_DRAWN))
+                lo, hi = r.band(f"{split}_{metric}", m)
+                self._bands[2 * m + k].show(steps, lo * scale, hi * scale, log=log)
             marker = self._markers[m]
             if r.diverged[m]:
-                y = r.curve(f"val_{metric}", m)
+                y = r.curve(f"val_{metric}", m) * scale
                 finite = np.flatnonzero(np.isfinite(y))
                 if len(finite) and not (log and y[finite[-1]] <= 0.0):
                     last = min(float(y[finite[-1]]), self._ceiling(r, metric, log))
@@ -641,7 +699,7 @@ class RaceView(QWidget):
     @staticmethod
     def _ceiling(r: compare.RaceResult, metric: str, log: bool) -> float:
         """Three times the largest starting value: the top of the automatic y range."""
-        start = getattr(r, f"val_{metric}")[0]
+        start = getattr(r, f"val_{metric}")[0] * error_scale(metric, r.regression)
         start = start[np.isfinite(start) & ((start > 0) if log else True)]
         return 3.0 * float(start.max()) if len(start) else np.inf
 
@@ -670,8 +728,10 @@ class RaceView(QWidget):
                 SortItem(fmt(r.best_val_loss[m]), float(r.best_val_loss[m])),
                 SortItem(str(r.best_val_step[m]) if r.best_val_step[m] >= 0 else MISSING,
                          float(r.best_val_step[m]) if r.best_val_step[m] >= 0 else np.nan),
-                SortItem(fmt(r.final_train_error[m]), float(r.final_train_error[m])),
-                SortItem(fmt(r.final_val_error[m]), float(r.final_val_error[m])),
+                SortItem(fmt_error(r.final_train_error[m], r.regression),
+                         float(r.final_train_error[m])),
+                SortItem(fmt_error(r.final_val_error[m], r.regression),
+                         float(r.final_val_error[m])),
                 SortItem(str(reach) if reach >= 0 else ("never" if self.target.value()
                                                          else MISSING),
                          float(reach) if reach >= 0 else np.nan),
@@ -686,8 +746,19 @@ class RaceView(QWidget):
             for col, item in enumerate(cells):
                 self.results.setItem(m, col, item)
         self.results.setSortingEnabled(True)
+        self._fit_result_columns()
         if selected is not None:
             self.select_model(selected)
+
+    def _fit_result_columns(self) -> None:
+        """Every number wholly in view (the best value is bold, "at step 110" is long): each
+        value column as wide as its two-line header or its widest cell; the configurations'
+        column takes the rest, their full names in the tooltips."""
+        metrics = self.results.horizontalHeader().fontMetrics()
+        for col, (title, _) in enumerate(RESULT_COLUMNS[1:], start=1):
+            width = max(metrics.horizontalAdvance(line) for line in title.split("\n")) + 14
+            cells = self.results.sizeHintForColumn(col) + 6 if self.results.rowCount() else 0
+            self.results.setColumnWidth(col, max(width, cells, 56))
 
     def selected_model(self) -> int | None:
         rows = {i.row() for i in self.results.selectedIndexes()}

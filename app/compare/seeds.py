@@ -8,6 +8,7 @@ diverged leave the statistics from the step they stopped.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 import numpy as np
 import pyqtgraph as pg
@@ -30,13 +31,28 @@ from PySide6.QtWidgets import (
 from app.compare.common import (
     color,
     configure_pyqtgraph,
+    error_scale,
     log_plot_widget,
+    metric_label,
     positive_or_nan,
     style_plot,
 )
 from app.compare.configs import RaceConfig
 from app.compare.host import Host
+from app.log_axis import set_log_y
+from app.plots import EmptyNote
+from app.warmup import variants
 from dlopt_core import compare
+
+DEFAULT_STEPS = 10_000  # as the race: the optimizers part clearly on the default spiral
+
+
+def scaled_band(band: compare.Band, factor: float) -> compare.Band:
+    """``band`` in other units (errors in per cent)."""
+    if factor == 1.0:
+        return band
+    return replace(band, mean=band.mean * factor, std=band.std * factor,
+                   low=band.low * factor, high=band.high * factor)
 
 
 class SeedView(QWidget):
@@ -59,9 +75,10 @@ class SeedView(QWidget):
                               "and the batch order")
         self.steps = QSpinBox()
         self.steps.setRange(10, 1_000_000)
-        self.steps.setSingleStep(100)
-        self.steps.setValue(500)
-        self.steps.setToolTip("Training steps of every run")
+        self.steps.setSingleStep(1000)
+        self.steps.setValue(DEFAULT_STEPS)
+        self.steps.setToolTip("Training steps of every run (the default is long enough for "
+                              "the optimizers to part on the Playground's default spiral)")
         self.band = QComboBox()
         self.band.addItem("min to max", "range")
         self.band.addItem("\u00b1 1 standard deviation", "std")
@@ -104,6 +121,8 @@ class SeedView(QWidget):
         self.plot = log_plot_widget()
         style_plot(self.plot.getPlotItem(), "Mean over seeds", "step", "validation loss")
         self.plot.setToolTip("Solid: the mean over seeds; shaded: the band chosen on the left")
+        self.empty = EmptyNote(self.plot.getPlotItem(),
+                               "Run seed bands: the mean and spread of each configuration")
         self.legend = self.plot.getPlotItem().addLegend(offset=(-6, 6), labelTextSize="8pt")
         self.legend.setBrush(pg.mkBrush(255, 255, 255, 210))
         split = QSplitter(Qt.Orientation.Horizontal)
@@ -152,14 +171,15 @@ class SeedView(QWidget):
             return False
         self.result = None
         self._draw()
-        return self.host.runner.start("seed bands", job, self.show_result, self.show_result)
+        return self.host.runner.start("seed bands", job, self.show_result, self.show_result,
+                                      trains=variants(exp, specs))
 
     def show_result(self, result: compare.SeedBandsResult) -> None:
         self.result = result
         self._draw()
 
     def _set_log(self, on: bool) -> None:
-        self.plot.getPlotItem().setLogMode(x=False, y=on)
+        set_log_y(self.plot.getPlotItem(), on)
         self._draw()
 
     def _draw(self) -> None:
@@ -168,11 +188,12 @@ class SeedView(QWidget):
         self.legend.clear()
         self.mean_items, self.fills = [], []
         key = self.metric.currentData()
-        item.setLabel("left", self.metric.currentText().lower())
         r = self.result
+        item.setLabel("left", metric_label(key, r is not None and r.regression))
+        self.empty.show(r is None)
         if r is None:
             return
-        band = r.bands[key]
+        band = scaled_band(r.bands[key], error_scale(key, r.regression))
         log = self.log_y.isChecked()
         x = r.steps.astype(np.float64)
         for c, label in enumerate(r.labels):

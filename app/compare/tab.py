@@ -71,6 +71,7 @@ class CompareTab(QWidget):
         self.get_experiment = get_experiment
         self._backend = "cpu"
         self._started = 0.0
+        self._race_next = False
         self.runner = JobRunner(self)
         self.message = Banner()
         self.race = RaceView(self)
@@ -84,6 +85,11 @@ class CompareTab(QWidget):
         self.pages.setTabToolTip(0, "Up to eight optimizer configurations trained side by side")
         self.pages.setTabToolTip(1, "Loss against learning rate: sweeps, range test, 2-D sweep")
         self.pages.setTabToolTip(2, "Mean and spread of each configuration over several seeds")
+        self._job_page = {"race": self.race, "sweep": self.sweep, "range test": self.sweep,
+                          "2-D sweep": self.sweep, "seed bands": self.seeds}
+        # what the progress row said when each page's last job ended: (text, percent)
+        self._page_status: dict[QWidget, tuple[str, float]] = {}
+        self.pages.currentChanged.connect(self._show_page_status)
 
         self.job_label = QLabel("Ready")
         self.job_label.setToolTip("What the worker thread is doing")
@@ -136,6 +142,24 @@ class CompareTab(QWidget):
         on_gpu = resolved.name == "cuda"
         self.sweep.set_model_limit(compare.MAX_SWEEP_MODELS if on_gpu else CPU_MODELS)
         return True
+
+    def show_race(self, configs: list, steps: int = 0, target: float | None = None) -> None:
+        """Show the Race page with ``configs`` and run them at once: the race on screen goes,
+        a running comparison is cancelled first. ``steps`` (0: keep) and ``target`` (None:
+        keep) set the run length and the target validation loss."""
+        race = self.race
+        self.pages.setCurrentWidget(race)
+        race.set_configs(configs)
+        if steps:
+            race.steps.setValue(int(steps))
+        if target is not None:
+            race.target.setValue(float(target))
+        race.clear_results()
+        if self.runner.busy:
+            self._race_next = True  # started when the running job has ended
+            self.cancel()
+        else:
+            race.run()
 
     @property
     def busy(self) -> bool:
@@ -196,7 +220,9 @@ class CompareTab(QWidget):
 
     def _failed(self, name: str, message: str) -> None:
         self._reset_progress()
+        self._remember(name, f"{JOB_TITLES.get(name, name)} failed", 0.0)
         self.notify("error", f"{JOB_TITLES.get(name, name)} failed: {message}")
+        self._start_waiting_race()
 
     def _finished(self, name: str, cancelled: bool) -> None:
         title = JOB_TITLES.get(name, name)
@@ -207,7 +233,31 @@ class CompareTab(QWidget):
         else:
             text = f"{title} finished in {seconds:.1f} s"
         self.job_label.setText(text)
+        self._remember(name, text, self.progress.value() / 10.0)
         self.status_message.emit(text)
+        self._start_waiting_race()
+
+    def _start_waiting_race(self) -> None:
+        """The race :meth:`show_race` asked for while another job ran."""
+        if self._race_next:
+            self._race_next = False
+            self.race.clear_results()  # the cancelled job may have drawn its partial result
+            self.race.run()
+
+    def _remember(self, name: str, text: str, percent: float) -> None:
+        page = self._job_page.get(name)
+        if page is not None:
+            self._page_status[page] = (text, percent)
+
+    def _show_page_status(self, _index: int = 0) -> None:
+        """The progress row speaks of the page on show: its last job, or "Ready" (a running
+        job, whichever page it belongs to, keeps the row)."""
+        if self.runner.busy:
+            return
+        text, percent = self._page_status.get(self.pages.currentWidget(), ("Ready", 0.0))
+        self.job_label.setText(text)
+        self.progress.setValue(int(10 * percent))
+        self.progress.setFormat(f"{percent:.0f}%" if text != "Ready" else "")
 
     def _reset_progress(self, percent: float | None = None) -> None:
         """Back to "Ready"; the bar shows ``percent``, or stays where a cancelled job left it."""

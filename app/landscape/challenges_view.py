@@ -68,14 +68,14 @@ class ChallengesView(QWidget):
         grid.setSpacing(8)
         for i, (name, ch) in enumerate(ls.CHALLENGES.items()):
             card, lay = _card(ch.title)
-            text = QLabel(ch.explanation.replace("\n", " "))
+            text = QLabel(ch.text.replace("\n", " "))
             text.setWordWrap(True)
             text.setStyleSheet("color: #333;")
             text.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
             lay.addWidget(text, 1)
             button = QPushButton(f"Run \u201c{ch.title}\u201d")
             runs = ", ".join(r.name for r in ch.runs)
-            button.setToolTip(f"{ch.explanation}\n\nFunction: {ch.function}; start {ch.start}; "
+            button.setToolTip(f"{ch.text}\n\nFunction: {ch.function}; start {ch.start}; "
                               f"runs: {runs}; {ch.steps} steps")
             button.clicked.connect(lambda _=False, n=name: self.request_challenge(n))
             lay.addWidget(button, 0, Qt.AlignmentFlag.AlignLeft)

@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.plots import configure_pyqtgraph, small_axes
+from app.plots import configure_pyqtgraph, log_plot_widget, small_axes
 
 # Saturated colours that stand out on the pale heat map, one per run (optimizer or challenge run).
 PALETTE = (
@@ -125,17 +125,18 @@ def spread_levels(shown: np.ndarray, count: int = 14) -> np.ndarray:
     return np.linspace(lo, hi, count + 2)[1:-1]
 
 
-def log_field(Z: np.ndarray, floor: float | None = None) -> np.ndarray:
-    """``log10(Z - floor + eps)`` with eps a small fraction of the field's range: the heat map's
-    shading, which shows narrow valleys and wide plateaus alike."""
+def log_field(Z: np.ndarray, floor: float | None = None, eps: float | None = None) -> np.ndarray:
+    """``log10(Z - floor + eps)`` with eps a small fraction of the field's range (unless given,
+    e.g. that of another region to keep its look): the heat map's shading, which shows narrow
+    valleys and wide plateaus alike."""
     Z = np.asarray(Z, dtype=np.float64)
     finite = Z[np.isfinite(Z)]
     if finite.size == 0:
         return np.zeros_like(Z)
     low = float(finite.min()) if floor is None or not np.isfinite(floor) else min(floor,
                                                                                   finite.min())
-    span = float(finite.max() - low)
-    eps = max(span * 1e-4, 1e-12)
+    if eps is None:
+        eps = max(float(finite.max() - low) * 1e-4, 1e-12)
     with np.errstate(invalid="ignore"):
         out = np.log10(np.maximum(Z - low, 0.0) + eps)
     return np.where(np.isfinite(out), out, np.nanmax(out[np.isfinite(out)]))
@@ -159,6 +160,7 @@ class HeatMap(pg.PlotWidget):
         item.setLabel("bottom", x_label)
         item.setLabel("left", y_label)
         small_axes(item)
+        item.layout.setContentsMargins(1, 9, 1, 1)  # room for the top tick's label (no title)
         self.image = pg.ImageItem(axisOrder="row-major")
         self.image.setColorMap(HEAT_MAP)
         item.addItem(self.image)
@@ -181,8 +183,12 @@ class HeatMap(pg.PlotWidget):
 
     # -- data -------------------------------------------------------------------------------------
     def set_field(self, xs: np.ndarray, ys: np.ndarray, raw: np.ndarray, shown: np.ndarray,
-                  levels: Sequence[float] | None = None) -> None:
-        """Draw ``shown[i, j]`` at ``(xs[j], ys[i])`` with contours; hover reads ``raw``."""
+                  levels: Sequence[float] | None = None,
+                  color_range: tuple[float, float] | None = None) -> None:
+        """Draw ``shown[i, j]`` at ``(xs[j], ys[i])`` with contours; hover reads ``raw``.
+
+        ``levels`` (contours) and ``color_range`` (the colour bar) default to the field's own;
+        give them to keep a field's look when it is redrawn over another region."""
         xs = np.asarray(xs, dtype=np.float64)
         ys = np.asarray(ys, dtype=np.float64)
         self._xs, self._ys, self._raw = xs, ys, np.asarray(raw, dtype=np.float64)
@@ -190,6 +196,8 @@ class HeatMap(pg.PlotWidget):
         dy = (ys[-1] - ys[0]) / max(len(ys) - 1, 1)
         finite = shown[np.isfinite(shown)]
         lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
+        if color_range is not None:
+            lo, hi = color_range
         if not hi > lo:
             hi = lo + 1.0
         self.image.setImage(np.nan_to_num(shown, nan=hi, posinf=hi, neginf=lo), autoLevels=False)
@@ -257,8 +265,7 @@ class HeatMap(pg.PlotWidget):
 
 def small_plot(title: str, x_label: str, y_label: str) -> pg.PlotWidget:
     """A plot in the app's style: light grid, small tick font, no context menu."""
-    configure_pyqtgraph()
-    plot = pg.PlotWidget()
+    plot = log_plot_widget()  # legible labels when an axis is logarithmic
     item = plot.getPlotItem()
     item.setTitle(f"<span style='font-size:10pt;font-weight:600'>{title}</span>")
     item.showGrid(x=True, y=True, alpha=0.15)
@@ -266,7 +273,7 @@ def small_plot(title: str, x_label: str, y_label: str) -> pg.PlotWidget:
     item.setLabel("left", y_label)
     item.setMenuEnabled(False)
     item.hideButtons()
-    small_axes(item, left_width=62)
+    small_axes(item)  # the left axis sizes itself to its labels: the title never overlaps them
     plot.setMinimumHeight(120)
     return plot
 

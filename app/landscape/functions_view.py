@@ -1,9 +1,10 @@
 """Optimizers racing on 2-D test functions: heat map, animated paths, curves and theory.
 
-The paths are computed at once (a few milliseconds: the core's compiled update rule on a 2-D
-point) whenever a setting changes; the animation only reveals them step by step. A click on the
-map sets the start point and restarts the race. On the quadratic bowl the theory section shows
-the optimal rates of gradient descent and heavy-ball momentum beside the measured ones.
+The paths are computed whenever a setting changes, in a thread of their own (``paths``: a few
+milliseconds once the core's compiled update rule is loaded), and drawn when they arrive; the
+animation only reveals them step by step. A click on the map sets the start point and restarts
+the race. On the quadratic bowl the theory section shows the optimal rates of gradient descent
+and heavy-ball momentum beside the measured ones.
 """
 
 from __future__ import annotations
@@ -36,7 +37,9 @@ from app.landscape.common import (
     scrolled,
     section,
     small_plot,
+    spread_levels,
 )
+from app.landscape.paths import PathRunner, PathsRequest
 from app.landscape.runs import (
     RunList,
     RunResult,
@@ -45,9 +48,11 @@ from app.landscape.runs import (
     challenge_rows,
     fmt_rate,
     free_list,
-    run_all,
     suggested_lr,
 )
+from app.log_axis import set_log_y
+from app.plots import EmptyNote
+from app.warmup import WARMER
 from app.widgets.banner import Banner
 from app.widgets.controls import SciSpinBox
 from dlopt_core import landscape as ls
@@ -59,6 +64,14 @@ SPEEDS = (0, 1, 2, 5, 10, 20, 50, 100)  # steps per frame; 0: auto (a race lasts
 AUTO_FRAMES = 120
 LEFT_WIDTH = 352
 PLOT_FLOOR = 1e-30  # smallest value drawn on the logarithmic plots
+# The shaded field covers whatever the map shows (no white bands beside an aspect-locked map),
+# up to FIELD_CAP of the function's own width or height beyond its region on each side; it is
+# computed for the view plus FIELD_MARGIN on each side, so that small pans need no new field.
+# The view widens to keep the paths on the map, up to REACH widths beyond the region.
+REACH = 1.0
+FIELD_CAP = 50.0
+FIELD_MARGIN = 0.15
+BUSY_NOTE_MS = 300  # paths not back after this: say what they wait for
 
 
 def _speed_text(steps: int) -> str:
@@ -85,6 +98,20 @@ class FunctionView(QWidget):
         self._pending.setSingleShot(True)
         self._pending.setInterval(0)
         self._pending.timeout.connect(self.recompute)
+        self._field_timer = QTimer(self)  # a new field once the view has settled
+        self._field_timer.setSingleShot(True)
+        self._field_timer.setInterval(60)
+        self._field_timer.timeout.connect(self._update_field)
+        self._field_bounds: tuple[float, float, float, float] | None = None
+        # log offset, contour levels and colour range of the function's own region
+        self._look: tuple[float, np.ndarray, tuple[float, float]] | None = None
+        self._user_view = False
+        self.runner = PathRunner(self)
+        self.runner.finished.connect(self._on_paths)
+        self.runner.failed.connect(self._on_paths_failed)
+        self._busy_note = QTimer(self)  # says what the paths wait for, when it takes a while
+        self._busy_note.setInterval(BUSY_NOTE_MS)
+        self._busy_note.timeout.connect(self._write_busy)
         self._build_controls()
         self._build_plots()
         lay = QHBoxLayout(self)
@@ -95,6 +122,7 @@ class FunctionView(QWidget):
         self._wire()
         self._apply_function(reset_lrs=True)
         self._set_start_spins(*self.start)
+        self._show_results([])
         self.recompute()
 
     # -- layout -----------------------------------------------------------------------------------
@@ -291,6 +319,9 @@ class FunctionView(QWidget):
             plot.getPlotItem().getViewBox().setLimits(xMin=0)  # steps: never a negative axis
         self.values: list[pg.PlotDataItem] = []
         self.dists: list[pg.PlotDataItem] = []
+        # at step 0 the curves are one point each: say what fills them instead
+        self._curve_notes = [EmptyNote(p.getPlotItem(), "Press Play: the curves follow the race")
+                             for p in (self.value_plot, self.dist_plot)]
         dash = Qt.PenStyle.DashLine
         self.theory_gd = pg.PlotDataItem(pen=pg.mkPen(QColor(90, 90, 90), width=1.5, style=dash))
         self.theory_hb = pg.PlotDataItem(pen=pg.mkPen(QColor(90, 90, 90), width=1.5,
@@ -349,6 +380,8 @@ class FunctionView(QWidget):
         self.step_button.clicked.connect(self.step_once)
         self.reset_button.clicked.connect(self.reset)
         self.map.clicked.connect(self._on_map_click)
+        self.map.getViewBox().sigRangeChanged.connect(self._view_changed)
+        self.map.getViewBox().sigRangeChangedManually.connect(self._on_user_view)
         self.use_gd.clicked.connect(self.use_optimal_gd)
         self.use_momentum.clicked.connect(self.use_optimal_momentum)
 
@@ -376,21 +409,29 @@ class FunctionView(QWidget):
         self.theory_box.setVisible(is_quad)
         self.note.setText(self.fn.note)
         xs, ys, Z = ls.f_grid(self.fn, GRID_N)
-        if math.isfinite(self.fn.min_value):  # log shading: valleys and plateaus alike
-            self.map.set_field(xs, ys, Z, log_field(Z, self.fn.min_value))
-            self.map.set_bar_label("log\u2081\u2080(f \u2212 f*)")
-        else:  # unbounded below: plain values, the saddle's shape
-            self.map.set_field(xs, ys, Z, Z)
-            self.map.set_bar_label("f")
+        self._look = None
+        if math.isfinite(self.fn.min_value):
+            # the function's own region sets the look (log offset, contours, colours), kept
+            # wherever the map is shaded: the far field only adds higher, paler values
+            finite = Z[np.isfinite(Z)]
+            eps = max(float(finite.max() - min(finite.min(), self.fn.min_value)) * 1e-4, 1e-12) \
+                if finite.size else 1e-12
+            shown = log_field(Z, self.fn.min_value, eps)
+            self._look = (eps, spread_levels(shown), (float(shown.min()), float(shown.max())))
+        self.map.set_bar_label("log\u2081\u2080(f \u2212 f*)" if math.isfinite(self.fn.min_value)
+                               else "f")
+        self._field_bounds = None
+        self._user_view = False
         (x0, x1), (y0, y1) = self.fn.bounds
         self.map.show_bounds(x0, x1, y0, y1)
+        self._update_field()
         if self.fn.minima:
             pts = np.array(self.fn.minima)
             self.minima.setData(pts[:, 0], pts[:, 1], symbol="star")
         else:  # the saddle point
             self.minima.setData([0.0], [0.0], symbol="x")
         unbounded = not math.isfinite(self.fn.min_value)
-        self.value_plot.getPlotItem().setLogMode(False, not unbounded)
+        set_log_y(self.value_plot.getPlotItem(), not unbounded)
         self.value_plot.getPlotItem().setTitle(
             "<span style='font-size:10pt;font-weight:600'>"
             + ("f along the path (unbounded below)" if unbounded
@@ -405,12 +446,79 @@ class FunctionView(QWidget):
             for row in self.free.rows:
                 row.set_values(lr=suggested_lr(name, row.optimizer, kappa))
 
+    def reach(self, widths: float = REACH) -> tuple[float, float, float, float]:
+        """The function's own region and ``widths`` of its width (height) on each side: how far
+        the view follows the paths (REACH) or the field follows the view (FIELD_CAP)."""
+        (x0, x1), (y0, y1) = self.fn.bounds
+        w, h = x1 - x0, y1 - y0
+        return x0 - widths * w, x1 + widths * w, y0 - widths * h, y1 + widths * h
+
+    def field_bounds(self) -> tuple[float, float, float, float] | None:
+        """The region the shaded field covers now (x0, x1, y0, y1)."""
+        return self._field_bounds
+
+    def _view_changed(self, *args) -> None:
+        self._field_timer.start()
+
+    def _update_field(self) -> None:
+        """Shade the whole view: a new field when the view leaves the one drawn, or when the
+        view is much smaller than it (zoomed in: finer samples)."""
+        (vx0, vx1), (vy0, vy1) = self.map.getViewBox().viewRange()
+        rx0, rx1, ry0, ry1 = self.reach(FIELD_CAP)
+        want = (max(vx0, rx0), min(vx1, rx1), max(vy0, ry0), min(vy1, ry1))
+        if not (want[1] > want[0] and want[3] > want[2]):
+            return
+        have = self._field_bounds
+        if have is not None:
+            covers = (have[0] <= want[0] and want[1] <= have[1] and have[2] <= want[2]
+                      and want[3] <= have[3])
+            fine = (want[1] - want[0]) > 0.4 * (have[1] - have[0])
+            if covers and fine:
+                return
+        w, h = want[1] - want[0], want[3] - want[2]
+        x0, x1 = max(want[0] - FIELD_MARGIN * w, rx0), min(want[1] + FIELD_MARGIN * w, rx1)
+        y0, y1 = max(want[2] - FIELD_MARGIN * h, ry0), min(want[3] + FIELD_MARGIN * h, ry1)
+        xs, ys, Z = ls.f_grid(self.fn, GRID_N, bounds=((x0, x1), (y0, y1)))
+        if self._look is None:  # unbounded below: f itself, scaled to what is in view
+            self.map.set_field(xs, ys, Z, Z)
+        else:
+            eps, levels, color_range = self._look
+            self.map.set_field(xs, ys, Z, log_field(Z, self.fn.min_value, eps), levels=levels,
+                               color_range=color_range)
+        self._field_bounds = (x0, x1, y0, y1)
+
+    def _show_paths(self) -> None:
+        """Widen the view so that the paths stay on the map (up to :meth:`reach`), unless the
+        user has panned or zoomed it."""
+        if self._user_view:
+            return
+        (x0, x1), (y0, y1) = self.fn.bounds
+        rx0, rx1, ry0, ry1 = self.reach()
+        for r in self.results:
+            if r.trajectory is None:
+                continue
+            pts = r.trajectory.path
+            pts = pts[np.all(np.isfinite(pts), axis=1)]
+            if len(pts):
+                x0 = max(min(x0, float(pts[:, 0].min())), rx0)
+                x1 = min(max(x1, float(pts[:, 0].max())), rx1)
+                y0 = max(min(y0, float(pts[:, 1].min())), ry0)
+                y1 = min(max(y1, float(pts[:, 1].max())), ry1)
+        pad_x, pad_y = 0.04 * (x1 - x0), 0.04 * (y1 - y0)
+        if (x0, x1, y0, y1) != tuple(v for pair in self.fn.bounds for v in pair):
+            x0, x1, y0, y1 = x0 - pad_x, x1 + pad_x, y0 - pad_y, y1 + pad_y
+        self.map.show_bounds(x0, x1, y0, y1)
+
+    def _on_user_view(self, *args) -> None:
+        self._user_view = True
+
     def _on_function(self) -> None:
         self.leave_challenge_mode(recompute=False)
         self._apply_function(reset_lrs=True)
         self._set_start_spins(*self.fn.default_start)
         self.start = self.fn.default_start
         self.t = 0
+        self._show_results([])  # the old function's paths do not belong on the new map
         self.recompute()
         self.status_message.emit(f"{self.fn.title}: {self.fn.note}")
 
@@ -431,7 +539,7 @@ class FunctionView(QWidget):
         self.schedule_recompute()
 
     def _on_map_click(self, x: float, y: float) -> None:
-        (x0, x1), (y0, y1) = self.fn.bounds
+        x0, x1, y0, y1 = self._field_bounds or self.reach()
         if not (x0 <= x <= x1 and y0 <= y <= y1):
             self.status_message.emit("Click inside the coloured area to set the start point")
             return
@@ -500,9 +608,10 @@ class FunctionView(QWidget):
         self._apply_function(reset_lrs=True)  # the free list's rates, for after the challenge
         self._set_start_spins(*ch.start)
         self.start = (float(ch.start[0]), float(ch.start[1]))
-        self.banner.show_message("info", f"<b>{ch.title}.</b> " + ch.explanation.replace(
+        self.banner.show_message("info", f"<b>{ch.title}.</b> " + ch.text.replace(
             "\n", "<br>"))
         self.t = 0
+        self._show_results([])
         self.recompute()
         self.status_message.emit(f"Challenge: {ch.title}")
         if play:
@@ -528,15 +637,39 @@ class FunctionView(QWidget):
         return self.runs.specs()
 
     def recompute(self) -> None:
-        """Compute every ticked run's path from the current settings and redraw."""
+        """Compute every ticked run's path from the current settings (in the paths thread); they
+        are drawn when they arrive (``paths_ready``)."""
         self._pending.stop()
-        steps = int(self.steps.value())
-        self.results = run_all(self.fn, self.specs(), self.start, steps,
-                               float(self.clip.value()), float(self.noise.value()),
-                               int(self.seed.value()))
-        self.t = min(self.t, steps)
+        self.runner.submit(PathsRequest(
+            self.fn, tuple(self.specs()), self.start, int(self.steps.value()),
+            float(self.clip.value()), float(self.noise.value()), int(self.seed.value())))
+        self._busy_note.start()
+
+    @property
+    def paths_ready(self) -> bool:
+        """Whether the paths drawn are those of the current settings."""
+        return not self.runner.busy and not self._pending.isActive()
+
+    def _on_paths(self, _request: PathsRequest, results: list[RunResult]) -> None:
+        self._busy_note.stop()
+        self._show_results(results)
+
+    def _on_paths_failed(self, _request: PathsRequest, message: str) -> None:
+        self._busy_note.stop()
+        self._show_results([])
+        self.results_label.setText(f"<span style='color:#b3261e'>The paths cannot be computed: "
+                                   f"{message}</span>")
+
+    def _show_results(self, results: list[RunResult]) -> None:
+        self.results = results
+        self.t = min(self.t, int(self.steps.value()))
         self._sync_items()
+        self._show_paths()
         self._draw()
+
+    def _write_busy(self) -> None:
+        status = WARMER.status()
+        self.results_label.setText(f"Computing the paths\u2026 {status.describe()}".rstrip())
 
     def _sync_items(self) -> None:
         """One path, value curve and distance curve per run, created once and reused."""
@@ -612,6 +745,8 @@ class FunctionView(QWidget):
         self._write_results()
         total = int(self.steps.value())
         self.step_label.setText(f"step {t:,} of {total:,}")
+        for note in self._curve_notes:
+            note.show(t == 0)
 
     def _draw_theory(self) -> None:
         quad = self.fn.name == "quadratic"
@@ -678,7 +813,8 @@ class FunctionView(QWidget):
             parts.append(f"{mark} {r.spec.label}: f = {traj.values[upto]:.3g}, distance "
                          f"{r.distances[upto]:.2g}")
         if not parts:
-            parts.append("Tick at least one optimizer to start a race.")
+            parts.append("Computing the paths\u2026" if self.runner.busy else
+                         "Tick at least one optimizer to start a race.")
         self.results_label.setText("&nbsp;&nbsp;&nbsp; ".join(parts))
 
     # -- theory buttons ---------------------------------------------------------------------------
@@ -744,6 +880,8 @@ class FunctionView(QWidget):
         self._draw()
 
     def _tick(self) -> None:
+        if self.runner.busy:  # hold the race until its paths arrive
+            return
         total = int(self.steps.value())
         self.t = min(self.t + self.steps_per_frame(), total)
         self._draw()
@@ -753,6 +891,8 @@ class FunctionView(QWidget):
     def shutdown(self) -> None:
         self._timer.stop()
         self._pending.stop()
+        self._busy_note.stop()
+        self.runner.stop()
 
     def path_lengths(self) -> list[int]:
         """Points drawn per path (tests and status)."""

@@ -88,7 +88,8 @@ NETWORK_PRESETS: dict[str, NetworkPreset] = {
             "bad_init", "Bad initialisation: all zeros, or far too large",
             "All-zero weights make every hidden unit compute the same thing with a zero gradient: "
             "the loss stays at log 2 = 0.693.\nWeights drawn far too large saturate the tanh "
-            "units: a huge initial loss and a slow, poor fit; Xavier scaling avoids both.",
+            "units: a huge initial loss and a jagged fit whose validation loss ends far higher; "
+            "Xavier scaling avoids both.",
             PLAYGROUND,
             {
                 "name": "Bad initialisation", "seed": 0,

@@ -29,10 +29,10 @@ from PySide6.QtWidgets import (
 
 from app.landscape.common import HeatMap, log_field, narrow, scrolled, section, small_plot
 from app.landscape.shape_worker import DIRECTIONS, ShapeController, ShapeResult, ShapeSource
-from app.plots import TRAIN_COLOR, VAL_COLOR
+from app.log_axis import set_log_y
+from app.plots import TRAIN_COLOR, VAL_COLOR, EmptyNote
 from app.widgets.banner import Banner
 from dlopt_core import landscape as ls
-from dlopt_core.experiment import Experiment
 from dlopt_core.network import Network
 
 USER = "__user__"
@@ -40,29 +40,35 @@ LEFT_WIDTH = 320
 PATH_COLOR = QColor(214, 39, 40)
 
 
-def describe_situation(s: ls.PaperSituation) -> str:
-    sizes = "-".join(str(n) for n in s.layer_sizes)
-    hyper = ", ".join(f"{k} {v:g}" for k, v in s.hyper.items())
-    return (f"{sizes} {s.activation} network, {s.loss} loss; data: {s.data_kind} "
-            f"({s.n_samples} points, noise {s.noise:g}); {s.optimizer} ({hyper}), batch "
-            f"{s.batch_size}")
+PLATEAU_ALPHA = 0.25  # a first tenth of the fall reached later than this is "a plateau"
 
 
 def line_summary(result: ShapeResult) -> str:
-    """One sentence on the loss along the line: its values at 0 and 1 and whether it falls
-    monotonically between them."""
+    """One sentence on the loss along the line, read off this run: its values at 0 and 1,
+    whether it falls monotonically between them, and whether it starts with a plateau."""
     a, train = result.alphas, result.train_loss
-    inside = (a >= 0.0) & (a <= 1.0)
-    seg = train[inside]
     i0 = int(np.argmin(np.abs(a))), int(np.argmin(np.abs(a - 1.0)))
     text = f"train loss {train[i0[0]]:.3g} at \u03b1 = 0 \u2192 {train[i0[1]]:.3g} at \u03b1 = 1"
-    if seg.size > 1:
-        rise = float(np.max(np.diff(seg)))
-        scale = max(float(np.ptp(seg)), 1e-12)
-        if rise <= 1e-3 * scale:
+    try:
+        shape = ls.line_shape(a, train)
+    except ValueError:  # fewer than two finite points in [0, 1]
+        shape = None
+    if shape is not None:
+        if shape.monotone and shape.max_rise == 0.0:
             text += ", falling monotonically (no barrier on the way)"
+        elif shape.monotone:
+            text += (f", falling without a barrier (it climbs back by {shape.max_rise:.2g} at "
+                     f"most, under {100 * shape.tolerance:g} % of its fall)")
+        elif shape.fall > 0.0:
+            text += (f", with a bump: it climbs back by up to {shape.max_rise:.3g} on the way "
+                     f"({100 * shape.max_rise / shape.fall:.0f} % of its fall)")
         else:
-            text += f", with a bump: it rises by up to {rise:.3g} on the way"
+            text += ", not falling: the trained parameters are no better on this line"
+        at = f"\u03b1 = {shape.plateau_end:.2f}"
+        if shape.plateau_end >= PLATEAU_ALPHA:
+            text += f"; a plateau first: only by {at} has it made a tenth of its fall"
+        elif np.isfinite(shape.plateau_end):
+            text += f"; it falls from the start (a tenth of its fall by {at})"
     val = result.val_loss
     if np.any(np.isfinite(val)):
         k = int(np.nanargmin(val))
@@ -222,7 +228,7 @@ class ShapeView(QWidget):
         self.line_plot.setToolTip("Train and validation loss at (1 \u2212 \u03b1) \u03b8\u2080 + "
                                   "\u03b1 \u03b8\u2081: \u03b8\u2080 the initial, \u03b8\u2081 the "
                                   "trained parameters (Goodfellow, Vinyals & Saxe 2015)")
-        self.log_box.toggled.connect(lambda on: item.setLogMode(False, on))
+        self.log_box.toggled.connect(lambda on: set_log_y(item, on))
 
         self.map = HeatMap("a (direction 1)", "b (direction 2)", "log\u2081\u2080 loss")
         self.map.value_name = "loss"
@@ -239,6 +245,8 @@ class ShapeView(QWidget):
         map_legend.setParentItem(mitem.getViewBox())
         map_legend.setBrush(pg.mkBrush(255, 255, 255, 215))
         map_legend.addItem(self.path, "training path")
+        self._empty = [EmptyNote(plot.getPlotItem(), "Press \u201cTrain and compute\u201d")
+                       for plot in (self.line_plot, self.map)]
         self.map_title = QLabel()
         self.map_title.setStyleSheet("font-weight: 600;")
         self.map_title.setWordWrap(True)
@@ -296,7 +304,7 @@ class ShapeView(QWidget):
             return
         s = self.situations[key]
         self.explanation.setText(s.explanation)
-        self.description.setText(describe_situation(s))
+        self.description.setText(s.describe())
         self.steps.setValue(s.steps)
         self.train_button.setEnabled(not self.busy)
         self.steps.setEnabled(True)
@@ -320,12 +328,7 @@ class ShapeView(QWidget):
             self.recompute()
             return
         s = self.situations[key]
-        try:
-            exp = Experiment.from_dict(s.experiment_dict())
-        except ValueError as exc:
-            self._show_error(f"{s.title}: {exc}")
-            return
-        job = self.controller.submit(title=s.title, experiment=exp,
+        job = self.controller.submit(title=s.title, situation=s,
                                      steps=int(self.steps.value()),
                                      snapshots=int(self.snapshots.value()),
                                      explanation=s.explanation, **self._slice_fields())
@@ -437,6 +440,8 @@ class ShapeView(QWidget):
         self._draw(result)
 
     def _draw(self, r: ShapeResult) -> None:
+        for note in self._empty:
+            note.show(False)
         self.train_curve.setData(r.alphas, r.train_loss)
         has_val = bool(np.any(np.isfinite(r.val_loss)))
         self.val_curve.setData(r.alphas if has_val else [], r.val_loss if has_val else [])

@@ -1,5 +1,8 @@
 """The loss-shape worker: trains a small network, then computes its loss on a line and a plane.
 
+The network is any model of ``dlopt_core.landscape`` (an MLP ``Network`` or a ``FlatModel`` such
+as the LSTM), trained by a situation's own ``TrainingRun`` through ``landscape.trace_training``.
+
 Everything runs in a thread of its own (:class:`ShapeController` starts it on first use). The
 work is cut into short pieces (a training chunk, a few points of the line, a few rows of the
 plane), and between two pieces the worker looks at a cancel mark, so a cancel or a shutdown takes
@@ -18,9 +21,9 @@ import numpy as np
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from app.exit_guard import stop_at_exit
+from app.warmup import LANDSCAPE, WARMER, Cancelled, training_item
 from dlopt_core import landscape as ls
 from dlopt_core.experiment import Experiment
-from dlopt_core.network import Network
 
 PIECE_S = 0.15  # aim for pieces of work about this long (seconds)
 DIRECTIONS = {"path": "principal directions of the training path",
@@ -32,7 +35,7 @@ class ShapeSource:
     """A trained network to look at: its parameters along the training path and its data."""
 
     title: str
-    network: Network
+    network: ls.Model
     theta_init: np.ndarray
     theta_final: np.ndarray
     thetas: np.ndarray  # (T, P) snapshots, the first the initial and the last the final ones
@@ -46,12 +49,12 @@ class ShapeSource:
 
 @dataclass(frozen=True)
 class ShapeJob:
-    """What to compute: train ``experiment`` first (then ``source`` is ignored), or use
+    """What to compute: train ``situation`` first (then ``source`` is ignored), or use
     ``source``; then the line and a ``resolution`` x ``resolution`` slice."""
 
     serial: int
     title: str
-    experiment: Experiment | None = None
+    situation: ls.Situation | None = None
     steps: int = 0
     snapshots: int = 40
     source: ShapeSource | None = None
@@ -129,14 +132,24 @@ class ShapeWorker(QObject):
     def compute(self, job: ShapeJob) -> None:
         try:
             self._check(job)
+            self._prepare_kernels(job)
             result = self._compute(job)
-        except _Cancelled:
+        except (_Cancelled, Cancelled):
             self.cancelled.emit(job.serial)
             return
         except Exception as exc:  # a bad config or a diverged run: a message, no crash
             self.failed.emit(job.serial, _message(exc))
             return
         self.finished.emit(result)
+
+    def _prepare_kernels(self, job: ShapeJob) -> None:
+        """Load the kernels the job calls; on a first start they compile elsewhere meanwhile."""
+        needs = [LANDSCAPE]
+        if hasattr(job.situation, "experiment_dict"):  # a network trained by the engine
+            needs.append(training_item([Experiment.from_dict(job.situation.experiment_dict())]))
+        WARMER.ensure(needs, cancelled=lambda: job.serial <= self._flags.cancelled_upto,
+                      on_wait=lambda: self.progress.emit(job.serial, 0.0, "compiling the "
+                                                         "kernels (first start only)\u2026"))
 
     def _check(self, job: ShapeJob) -> None:
         if job.serial <= self._flags.cancelled_upto:
@@ -146,7 +159,7 @@ class ShapeWorker(QObject):
     def _compute(self, job: ShapeJob) -> ShapeResult:
         t0 = time.perf_counter()
         notes: list[str] = []
-        if job.experiment is not None:
+        if job.situation is not None:
             source = self._train(job, notes)
             base = 0.5
         elif job.source is not None:
@@ -189,40 +202,29 @@ class ShapeWorker(QObject):
         )
 
     def _train(self, job: ShapeJob, notes: list[str]) -> ShapeSource:
-        exp = job.experiment
-        assert exp is not None
+        assert job.situation is not None
         self.progress.emit(job.serial, 0.0, "building the network\u2026")
-        _, net, engine = exp.build(backend="cpu")
         steps = max(1, int(job.steps))
-        marks = np.unique(np.linspace(0, steps, max(2, int(job.snapshots)) + 1).round()
-                          .astype(np.int64))
-        thetas = [engine.theta[0].copy()]
-        for mark in marks[1:]:
-            self._check(job)
-            engine.run(int(mark) - engine.step)
-            if not engine.running[0]:
-                status = engine.status_name(0)
-                if status == "diverged":
-                    raise ValueError(f"training diverged at step {int(engine.stop_step[0]):,} "
-                                     "(the loss became infinite): lower the learning rate")
-                notes.append(f"Training stopped early at step {engine.step:,} ({status}).")
-                thetas.append(engine.eval_theta()[0].copy())
-                break
-            thetas.append(engine.eval_theta()[0].copy())
-            self.progress.emit(job.serial, 0.5 * engine.step / steps,
-                               f"training: step {engine.step:,} of {steps:,}")
-        Xv = engine.Xv if len(engine.Xv) else None
-        Yv = engine.Yv if len(engine.Yv) else None
+
+        def report(fraction: float, partial: ls.TrainedPath) -> None:
+            self.progress.emit(job.serial, 0.5 * fraction,
+                               f"training: step {partial.steps:,} of {steps:,}")
+
+        path = ls.trace_training(job.situation, steps, job.snapshots, report,
+                                 lambda: job.serial <= self._flags.cancelled_upto)
+        if path.cancelled:
+            raise _Cancelled
+        notes.extend(path.notes)
         return ShapeSource(
-            title=job.title, network=net, theta_init=engine.theta_init[0].copy(),
-            theta_final=thetas[-1].copy(), thetas=np.array(thetas), X=engine.X.copy(),
-            y=engine.Y.copy(), Xv=None if Xv is None else Xv.copy(),
-            yv=None if Yv is None else Yv.copy(), steps=int(engine.step),
+            title=job.title, network=path.model, theta_init=path.theta_init.copy(),
+            theta_final=path.theta_final.copy(), thetas=path.thetas, X=path.X.copy(),
+            y=path.y.copy(), Xv=None if path.Xv is None else path.Xv.copy(),
+            yv=None if path.yv is None else path.yv.copy(), steps=path.steps,
             explanation=job.explanation,
         )
 
     @staticmethod
-    def _forward_cost(net: Network, source: ShapeSource) -> float:
+    def _forward_cost(net: ls.Model, source: ShapeSource) -> float:
         """Seconds for one loss evaluation on the training set (to size the pieces of work)."""
         t0 = time.perf_counter()
         ls.network_loss(net, source.theta_final, source.X, source.y)
@@ -247,7 +249,7 @@ class ShapeWorker(QObject):
                                "loss along the line\u2026")
         return alphas, train, val
 
-    def _plane(self, job: ShapeJob, net: Network, center: np.ndarray,
+    def _plane(self, job: ShapeJob, net: ls.Model, center: np.ndarray,
                directions: tuple[np.ndarray, np.ndarray], span: ls.Bounds, source: ShapeSource,
                cost: float, p0: float, p1: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         n = max(3, int(job.resolution))

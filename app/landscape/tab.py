@@ -61,7 +61,13 @@ class LandscapeTab(QWidget):
         self.views.setCurrentIndex(FUNCTIONS_PAGE)
 
     def load_preset(self, preset) -> None:
-        """Race a lesson preset's optimizers on its 2-D function (a ``lessons.Preset``)."""
+        """Race a lesson preset's optimizers on its 2-D function, or train its paper situation
+        and draw the shape of its loss (a ``lessons.Preset``)."""
+        if preset.situation:
+            self.shape.select_situation(preset.situation)
+            self.views.setCurrentIndex(SHAPE_PAGE)
+            self.shape.train()
+            return
         runs = []
         for entry in preset.optimizers:
             entry = dict(entry)

@@ -1,8 +1,16 @@
 """The live comparison of the "What is optimization?" lesson: grid search, random search and
 gradient descent counting the evaluations they need to get within a tolerance of a minimum,
-as a table and as a log-log plot of the best value found against evaluations."""
+as a table and as a log-log plot of the best value found against evaluations.
+
+A comparison evaluates up to a million points (a tenth of a second to a second, more while the
+Playground trains), so it runs in a thread of its own (``app.latest.LatestRunner``): the lesson
+shows at once, and the table and plot follow when the newest request has been computed.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 import pyqtgraph as pg
@@ -24,7 +32,8 @@ from PySide6.QtWidgets import (
 )
 
 from app.compare.common import color
-from app.plots import configure_pyqtgraph
+from app.latest import LatestRunner
+from app.plots import log_plot_widget
 from dlopt_core.lessons import (
     SEARCH_FUNCTIONS,
     SearchComparison,
@@ -39,6 +48,19 @@ FUNCTION_LABELS = {"booth": "Booth", "bowl": "Elongated bowl", "himmelblau": "Hi
 COLUMNS = ("Method", "Evaluations", "Reached", "Best f found")
 GAP_FLOOR = 1e-12  # a gap of exactly 0 (a point on the minimum) is drawn here on the log axis
 TOLERANCE_COLOR = QColor(90, 90, 90)
+
+
+@dataclass(frozen=True)
+class SearchRequest:
+    """One comparison: the function, the tolerance and random search's seed."""
+
+    function: str
+    tol: float
+    seed: int
+
+
+def _compare(request: SearchRequest, _cancelled: Callable[[], bool]) -> SearchComparison:
+    return search_comparison(request.function, request.tol, request.seed)
 
 
 def staircase(result: SearchResult) -> tuple[np.ndarray, np.ndarray]:
@@ -61,6 +83,9 @@ class SearchComparisonPanel(QGroupBox):
         super().__init__("Live comparison: how many evaluations does each method need?", parent)
         self.seed = 0
         self.comparison: SearchComparison | None = None
+        self.runner = LatestRunner(_compare, "dlopt-search", self)
+        self.runner.finished.connect(self._on_finished)
+        self.runner.failed.connect(self._on_failed)
 
         self.function_box = QComboBox()
         for name in SEARCH_FUNCTIONS:
@@ -139,13 +164,32 @@ class SearchComparisonPanel(QGroupBox):
         self.seed += 1
         self.run()
 
-    def run(self) -> SearchComparison:
-        """Compute the comparison (a few tens of milliseconds) and show it."""
-        comparison = search_comparison(self.function_name, self.tolerance, self.seed)
+    def run(self) -> SearchRequest:
+        """Ask for the comparison of the chosen function, tolerance and seed; it is computed in
+        the panel's thread and shown (``compared`` emitted) when it arrives."""
+        request = SearchRequest(self.function_name, self.tolerance, self.seed)
+        self.runner.submit(request)
+        self.seed_label.setText(f"random-search seed {self.seed} \u00b7 computing\u2026")
+        return request
+
+    @property
+    def busy(self) -> bool:
+        """Whether the newest request is still being computed."""
+        return self.runner.busy
+
+    def shutdown(self) -> bool:
+        """End the panel's thread (after the comparison under way); whether it ended in time."""
+        return self.runner.stop()
+
+    def _on_finished(self, request: SearchRequest, comparison: SearchComparison) -> None:
         self.comparison = comparison
+        self.seed_label.setText(f"random-search seed {request.seed}")
         self._show(comparison)
         self.compared.emit(comparison)
-        return comparison
+
+    def _on_failed(self, request: SearchRequest, message: str) -> None:
+        self.seed_label.setText(f"random-search seed {request.seed}")
+        self.note_label.setText(f"The comparison could not be computed: {message}")
 
     def curve_data(self, method: str) -> tuple[np.ndarray, np.ndarray]:
         """The plotted step curve of ``method`` ("grid", "random", "gradient"), in data units."""
@@ -159,8 +203,7 @@ class SearchComparisonPanel(QGroupBox):
 
     # -- display -----------------------------------------------------------------------------------
     def _make_plot(self) -> pg.PlotWidget:
-        configure_pyqtgraph()
-        plot = pg.PlotWidget()
+        plot = log_plot_widget()
         item = plot.getPlotItem()
         item.setLogMode(True, True)
         item.showGrid(x=True, y=True, alpha=0.25)
@@ -206,7 +249,6 @@ class SearchComparisonPanel(QGroupBox):
         self.plot.getPlotItem().enableAutoRange()
 
     def _show(self, comparison: SearchComparison) -> None:
-        self.seed_label.setText(f"random-search seed {self.seed}")
         self.title_label.setText(f"<b>{comparison.title}</b> — stop within {comparison.tol:g} of "
                                  "the minimum value.")
         self.note_label.setText(comparison.note)

@@ -32,6 +32,7 @@ from app.learn.search_panel import LESSON_ID as SEARCH_LESSON_ID
 from app.learn.search_panel import SearchComparisonPanel
 from app.learn.view import LessonView
 from app.widgets.banner import Banner
+from app.widgets.text import math_marks
 from dlopt_core.lessons import (
     Lesson,
     LessonError,
@@ -143,10 +144,9 @@ class LearnTab(QWidget):
         self.try_grid.setColumnStretch(1, 1)
         self.try_grid.setHorizontalSpacing(12)
 
-        self.extras = QWidget()
+        self.extras = QWidget()  # under the text: the lesson's live panel, when it has one
         extras_layout = QVBoxLayout(self.extras)
         extras_layout.setContentsMargins(8, 4, 8, 4)
-        extras_layout.addWidget(self.try_box)
         extras_layout.addStretch(1)
         self.extras_layout = extras_layout
         self.extras_scroll = _FitScroll()
@@ -164,9 +164,17 @@ class LearnTab(QWidget):
         self._user_split = False  # the user dragged the reader's splitter: keep their choice
         self.reader.splitterMoved.connect(self._on_split_moved)
 
+        # the "Try it" buttons sit below the reader, never inside a scroll area: always in view
+        reading = QWidget()
+        reading_layout = QVBoxLayout(reading)
+        reading_layout.setContentsMargins(0, 0, 0, 0)
+        reading_layout.setSpacing(4)
+        reading_layout.addWidget(self.reader, 1)
+        reading_layout.addWidget(self.try_box)
+
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(self.lesson_list)
-        splitter.addWidget(self.reader)
+        splitter.addWidget(reading)
         splitter.setStretchFactor(0, 0)
         splitter.setStretchFactor(1, 1)
         splitter.setSizes([230, 900])
@@ -292,7 +300,7 @@ class LearnTab(QWidget):
             button.clicked.connect(lambda _checked=False, p=pid: self.open_preset_id(p))
             if not hint and preset is not None:
                 hint = preset.description
-            label = QLabel(markdown_to_html(hint) if hint else "")
+            label = QLabel(math_marks(markdown_to_html(hint)) if hint else "")
             label.setWordWrap(True)
             label.setTextFormat(Qt.TextFormat.RichText)
             label.setToolTip(f"Opens in the {tab} tab")
@@ -300,7 +308,7 @@ class LearnTab(QWidget):
             self.try_grid.addWidget(label, row, 1)
             self.try_buttons.append(button)
         self.try_box.setVisible(bool(entries))
-        self.extras_scroll.fit()
+        self._fit_reader()
 
     def _show_search_panel(self, visible: bool) -> None:
         if visible and self.search_panel is None:
@@ -317,9 +325,12 @@ class LearnTab(QWidget):
         total = sum(self.reader.sizes())
         if total <= 0:
             return
-        share = 0.55 if self.search_panel is not None and self.search_panel.isVisible() else 0.4
+        has_panel = self.search_panel is not None and not self.search_panel.isHidden()
+        self.extras_scroll.setVisible(has_panel)
+        if not has_panel:
+            return
         need = self.extras.minimumHeight() + 2 * self.extras_scroll.frameWidth() + 8
-        bottom = min(need, int(total * share))
+        bottom = min(need, int(total * 0.6))
         self.reader.blockSignals(True)
         self.reader.setSizes([total - bottom, bottom])
         self.reader.blockSignals(False)
@@ -341,9 +352,19 @@ class LearnTab(QWidget):
         if not self._user_split:
             self._fit_reader()
 
+    def shutdown(self) -> None:
+        """End the search comparison's thread, if it was started."""
+        if self.search_panel is not None:
+            self.search_panel.shutdown()
+
+    def closeEvent(self, event) -> None:  # noqa: N802 - Qt API
+        self.shutdown()
+        super().closeEvent(event)
+
     def _on_compared(self, comparison) -> None:
         best = min((r for r in comparison.results if r.reached), default=None,
                    key=lambda r: r.evaluations)
-        if best is not None:
+        # it arrives from a thread: not a note on another tab the user has gone to meanwhile
+        if best is not None and self.isVisible():
             self.status_message.emit(f"{best.label} needed the fewest evaluations: "
                                      f"{best.evaluations:,}")

@@ -6,18 +6,17 @@ from PySide6.QtCore import QUrl, Signal
 from PySide6.QtGui import QDesktopServices, QFont, QGuiApplication, QPalette
 from PySide6.QtWidgets import QFrame, QTextBrowser, QWidget
 
+from app.widgets.text import MATH_FAMILIES, families_css, math_marks
+
 # Fonts with wide Unicode coverage first, so that θ, ∇, η, ², ≤ and friends render everywhere.
 TEXT_FAMILIES = ["Segoe UI", "Noto Sans", "DejaVu Sans", "Helvetica Neue", "Arial", "sans-serif"]
-MATH_FAMILIES = ["Cambria Math", "STIX Two Math", "Noto Serif", "DejaVu Serif", "Times New Roman",
-                 "serif"]
 MONO_FAMILIES = ["Cascadia Mono", "Consolas", "Menlo", "DejaVu Sans Mono", "Noto Sans Mono",
                  "monospace"]
 MAX_TEXT_PX = 780  # about 80 characters per line at the reading size
 MIN_MARGIN_PX = 18
 
 
-def _families(names: list[str]) -> str:
-    return ", ".join(f"'{n}'" if " " in n else n for n in names)
+_families = families_css
 
 
 def reading_point_size() -> float:
@@ -85,8 +84,9 @@ class LessonView(QTextBrowser):
         self.document().setDefaultStyleSheet(lesson_css(size, is_dark(self)))
 
     def set_lesson_html(self, body: str) -> None:
-        """Show an HTML fragment (the lesson body) from the top."""
-        self.setHtml(f"<html><body>{body}</body></html>")
+        """Show an HTML fragment (the lesson body) from the top; marked letters (m̂) in the
+        math font."""
+        self.setHtml(f"<html><body>{math_marks(body)}</body></html>")
         self._margin = -1
         self._fit_width()
         self.verticalScrollBar().setValue(0)

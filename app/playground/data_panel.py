@@ -14,15 +14,15 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPushButton,
-    QSpinBox,
     QWidget,
 )
 
-from app.widgets.controls import SciSpinBox
+from app.widgets.controls import IntSpinBox, SciSpinBox, WholeSpinBox
 from dlopt_core import datasets
 from dlopt_core.experiment import DataSpec
 
 CSV = "csv"
+DATA_SEED_MAX = 2**32 - 1  # as dlopt_core.experiment allows
 MULTICLASS_KINDS = ("gaussians", "spiral")
 _TITLES = {
     "circle": "Circle", "xor": "XOR", "gaussians": "Gaussian blobs", "spiral": "Spiral",
@@ -81,7 +81,7 @@ class DataPanel(QGroupBox):
             for info in reals:
                 self._add_kind(info)
 
-        self.n_samples = QSpinBox()
+        self.n_samples = IntSpinBox()
         self.n_samples.setRange(4, 100_000)
         self.n_samples.setSingleStep(50)
         self.n_samples.setToolTip("Number of points generated (training + validation)")
@@ -93,11 +93,10 @@ class DataPanel(QGroupBox):
         self.val_fraction = SciSpinBox(0.0, 0.9, 0.2, digits=4)
         self.val_fraction.setSingleStep(0.05)
         self.val_fraction.setToolTip("Share of the points held out for validation")
-        self.n_classes = QSpinBox()
+        self.n_classes = IntSpinBox()
         self.n_classes.setRange(2, 8)
         self.n_classes.setToolTip("Number of classes; more than two trains a softmax output")
-        self.seed = QSpinBox()
-        self.seed.setRange(0, 2**31 - 1)
+        self.seed = WholeSpinBox(0, DATA_SEED_MAX)  # the experiment's whole range, 0 to 2^32 - 1
         self.seed.setToolTip("Seed of the data sample and of the train/validation split")
         self.new_sample = QPushButton("New sample")
         self.new_sample.setToolTip("Draw a new sample of the same data set (a new data seed)")
@@ -142,7 +141,7 @@ class DataPanel(QGroupBox):
             n_samples=self.n_samples.value(),
             noise=float(f"{self.noise.value():.6g}"),  # no 0.15000000000000002 from steps
             val_fraction=float(f"{self.val_fraction.value():.6g}"),
-            seed=self.seed.value(),
+            seed=self.seed.int_value(),
             n_classes=self.n_classes.value() if kind in MULTICLASS_KINDS else 2,
             path=self._csv_path if kind == CSV else "",
             standardize=self.standardize.isChecked(),
@@ -164,7 +163,7 @@ class DataPanel(QGroupBox):
         self.n_samples.setValue(spec.n_samples)
         self.noise.setValue(spec.noise)
         self.val_fraction.setValue(spec.val_fraction)
-        self.seed.setValue(min(spec.seed, self.seed.maximum()))
+        self.seed.setValue(spec.seed)
         self.n_classes.setValue(spec.n_classes)
         self.standardize.setChecked(spec.standardize)
         for w in widgets:
@@ -238,6 +237,6 @@ class DataPanel(QGroupBox):
 
     def _new_sample(self) -> None:
         seed = random.randrange(0, 100_000)
-        if seed == self.seed.value():
+        if seed == self.seed.int_value():
             seed += 1
         self.seed.setValue(seed)  # emits changed

@@ -20,7 +20,8 @@ from app.widgets.controls import LogSlider, SciSpinBox
 from dlopt_core.optimizers import OPTIMIZERS, HyperSpec, Optimizer, make_optimizer
 from dlopt_core.schedules import SCHEDULES, Schedule, make_schedule
 
-LR_RANGE = (1e-5, 10.0)
+LR_RANGE = (1e-5, 10.0)  # the slider's; the box takes every rate the core allows (LR_BOX)
+LR_BOX = (1e-12, OPTIMIZERS["sgd"].params[0].high)
 LABELS = {
     "momentum": "Momentum", "dampening": "Dampening", "weight_decay": "L2 weight decay",
     "eps": "\u03b5 (eps)", "alpha": "\u03b1 (alpha)", "rho": "\u03c1 (rho)",
@@ -77,7 +78,7 @@ class OptimizerPanel(QGroupBox):
         self.summary = QLabel()
         self.summary.setWordWrap(True)
         self.summary.setStyleSheet("color: #666; font-size: 8.5pt;")
-        self.lr = LogSlider(*LR_RANGE, 0.01)
+        self.lr = LogSlider(*LR_RANGE, 0.01, box_range=LR_BOX)
         self.hyper_box = QWidget()
         self.hyper_form = QFormLayout(self.hyper_box)
         self.hyper_form.setContentsMargins(0, 0, 0, 0)

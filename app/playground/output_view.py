@@ -8,14 +8,10 @@ from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QStackedWidget, QVBoxLayout, QWidget
 
+from app.colors import CLASS_COLORS, class_legend_html
 from app.plots import configure_pyqtgraph
 from app.worker import BoundaryResult, BuildInfo
 
-# class colours: 0 and 1 match the network diagram (orange negative, blue positive)
-CLASS_COLORS = np.array([
-    (232, 118, 28), (36, 110, 196), (46, 160, 80), (150, 80, 180),
-    (214, 48, 64), (140, 100, 60), (220, 100, 170), (30, 160, 170),
-], dtype=np.float64)
 BACKGROUND = np.array([250.0, 250.0, 248.0])
 SHADE = 0.72  # how strongly the heat map takes the class colour at full confidence
 REGRESSION_BANDS = 10
@@ -101,6 +97,8 @@ class OutputView(QWidget):
         item.hideButtons()
         item.setLabel("bottom", "x1")
         item.setLabel("left", "x2")
+        for axis in ("left", "bottom"):  # data values as they are: never "x2 (×0.001)"
+            item.getAxis(axis).enableAutoSIPrefix(False)
         item.getAxis("left").setWidth(36)
         self.plot.setMinimumSize(240, 220)
         self.image = pg.ImageItem(axisOrder="row-major")
@@ -213,6 +211,4 @@ class OutputView(QWidget):
             ramp = "".join(swatch(diverging_rgb(np.array(t))) for t in (-1, -0.5, 0, 0.5, 1))
             return f"<span style='color:#444'>{lo:.3g}</span> {ramp} " \
                    f"<span style='color:#444'>{hi:.3g}</span>"
-        k = max(2, info.n_classes)
-        return "&nbsp;&nbsp;".join(f"{swatch(CLASS_COLORS[i % len(CLASS_COLORS)])}"
-                                   f"<span style='color:#444'> {i}</span>" for i in range(k))
+        return "class&nbsp;&nbsp;" + class_legend_html(max(2, info.n_classes))

@@ -40,6 +40,7 @@ from app.playground.output_view import OutputView
 from app.playground.training_panel import TrainingPanel
 from app.playground.transport import TransportBar
 from app.plots import CurvesPanel
+from app.warmup import WARMER
 from app.widgets.banner import Banner
 from app.worker import (
     KERNELS_RELEASE_GIL,
@@ -62,11 +63,36 @@ REFRESH_HZ = 30
 CURVE_S = 0.05 if KERNELS_RELEASE_GIL else 0.1
 DETAIL_S = 0.1 if KERNELS_RELEASE_GIL else 0.2
 LEFT_WIDTH = 340
+BUSY_AFTER_MS = 400  # a CSV still being read after this shows "Reading ..."
+SHARPNESS_ROOM = 170  # pixels the sharpness plot takes from the optimizer state under the curves
+INSPECTOR_MIN = 150
+
+
+# "not converging": the median of the newest RECENT_POINTS recorded training losses is at least
+# NOT_CONVERGING times the initial loss; the message goes when it falls below CONVERGING_AGAIN
+NOT_CONVERGING = 2.0
+CONVERGING_AGAIN = 1.5
+RECENT_POINTS = 20
 
 
 def divergence_text(step: int) -> str:
     return (f"diverged at step {step:,}: loss became infinite; try a smaller learning rate or "
             "gradient clipping")
+
+
+def loss_ratio(train_loss: np.ndarray) -> float | None:
+    """How many times its initial value the training loss has lately been: the median of the
+    newest RECENT_POINTS finite values over the first one; None until there are that many."""
+    finite = train_loss[np.isfinite(train_loss)]
+    if len(finite) <= RECENT_POINTS or not finite[0] > 0.0:
+        return None
+    return float(np.median(finite[-RECENT_POINTS:]) / finite[0])
+
+
+def not_converging_text(ratio: float, initial: float, recent: float) -> str:
+    times = f"{ratio:.0f}" if ratio >= 10 else f"{ratio:.1f}"
+    return (f"not converging: the loss is {times}\u00d7 its initial value ({initial:.3g} at the "
+            f"start, {recent:.3g} lately); try a smaller learning rate")
 
 
 def _optional(module: str, name: str) -> QWidget:
@@ -124,10 +150,8 @@ class StatusLine(QWidget):
         lay = QHBoxLayout(self)
         lay.setContentsMargins(4, 0, 4, 0)
         lay.setSpacing(18)
-        for label in (self.kernels, self.step, self.losses, self.speed):
+        for label in (self.kernels, self.step, self.losses, self.speed, self.backend):
             lay.addWidget(label)
-        lay.addStretch(1)
-        lay.addWidget(self.backend)
         self.speed.setMinimumWidth(110)
         self.step.setMinimumWidth(170)
 
@@ -160,6 +184,7 @@ class PlaygroundTab(QWidget):
         self._inspected_for: Snapshot | None = None
         self._latest_full: Snapshot | None = None
         self._banner_key: object = None
+        self._not_converging = False
         self._boundary: BoundaryResult | None = None
         self._boundary_pending = False
         self._boundary_asked_at = 0.0
@@ -167,16 +192,24 @@ class PlaygroundTab(QWidget):
         self._curves_at = 0.0
         self._small_at = 0.0
         self._small_drawn: Snapshot | None = None
+        # when each drawing job last ran (in this order when none has run yet)
+        self._job_ran_at = dict.fromkeys(("_job_curves", "_job_boundary", "_job_small",
+                                          "_job_details"), 0.0)
         self._boundary_new: BoundaryResult | None = None
         self._warned: set[str] = set()
         self.kernels_ready = False
         self._prep_started = 0.0
         self._prep_timer = QTimer(self)
-        self._prep_timer.setInterval(1000)
+        self._prep_timer.setInterval(500)
         self._prep_timer.timeout.connect(self._show_preparing)
+        self._busy_timer = QTimer(self)
+        self._busy_timer.setSingleShot(True)
+        self._busy_timer.setInterval(BUSY_AFTER_MS)
+        self._busy_timer.timeout.connect(self._show_busy)
         self.backend = "cpu"
         self._path_generation = -1
         self._theta_path: list[tuple[int, np.ndarray]] = []  # (step, theta) for the loss shape
+        self._sharpness_room = 0  # pixels the sharpness plot took from the optimizer state
         self._build_ui()
         self.controller = TrainingController(self)
         w = self.controller.worker
@@ -274,6 +307,9 @@ class PlaygroundTab(QWidget):
         lay.addWidget(scroll)
         lay.addLayout(work, 1)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        # a click on the plots or the background takes the focus from a number box, so that
+        # typing goes nowhere unexpected
+        self.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
         self.setStyleSheet(
             "#sectionTitle { font-weight: 600; color: #333; }"
             "#section { background: palette(base); border: 1px solid #d6d6d6;"
@@ -302,6 +338,8 @@ class PlaygroundTab(QWidget):
         t.reset.triggered.connect(self.reset)
         t.new_init.triggered.connect(self.new_init)
         t.speedChanged.connect(self.controller.set_speed)
+        self.curves.sharpness_box.toggled.connect(self.controller.set_sharpness)
+        self.curves.sharpness_box.toggled.connect(self._make_room_for_sharpness)
 
     # -- the experiment ---------------------------------------------------------------------------
     @property
@@ -352,6 +390,23 @@ class PlaygroundTab(QWidget):
         self.classroom_note.setText("<br>".join(lines))
         self.classroom_note.setVisible(bool(lines))
 
+    def show_sharpness(self, on: bool) -> None:
+        """Measure and plot the sharpness of the run (the curves' "sharpness" box), or not."""
+        self.curves.sharpness_box.setChecked(on)
+
+    def _make_room_for_sharpness(self, on: bool) -> None:
+        """The sharpness plot takes its room from the optimizer state under the curves (which
+        keeps at least INSPECTOR_MIN pixels) and gives it back when it goes."""
+        right = self.splitters["curves"]
+        curves, inspector = right.sizes()
+        if on:
+            self._sharpness_room = max(0, min(SHARPNESS_ROOM, inspector - INSPECTOR_MIN))
+            moved = self._sharpness_room
+        else:
+            moved = -min(self._sharpness_room, curves)
+            self._sharpness_room = 0
+        right.setSizes([curves + moved, inspector - moved])
+
     def set_backend(self, name: str) -> None:
         """Train on ``name`` ("auto", "cpu" or "cuda") from now on: the engine is rebuilt."""
         self.backend = name
@@ -362,9 +417,9 @@ class PlaygroundTab(QWidget):
         """``(network, theta_init, theta_final, path, X, y, Xv, yv)`` of the current run, for the
         Landscape tab's loss-shape view; None before the first snapshot."""
         snap = self._latest
-        if snap is None or self._good is None or self._net is None or not self._theta_path:
+        if snap is None or self._info is None or self._net is None or not self._theta_path:
             return None
-        data = self._good.dataset()
+        data = self._info.dataset  # read by the worker: a large file is not read again here
         path = np.array([t for _, t in self._theta_path] + [snap.theta])
         return (self._net, self._theta_path[0][1], snap.theta.copy(), path, data.X_train,
                 data.y_train, data.X_val, data.y_val)
@@ -429,11 +484,13 @@ class PlaygroundTab(QWidget):
     def _rebuild(self) -> None:
         generation = self.controller.rebuild(self._exp)
         self._pending = {generation: self._exp}
+        self._busy_timer.start()  # a large file, data set or network takes a while: say so
         self._latest = self._drawn = self._inspected_for = self._small_drawn = None
         self._latest_full = None
         self._boundary = self._boundary_new = None
         self._boundary_pending = False
         self._banner_key = None
+        self._not_converging = False
         self.banner.clear()
         self.curves.clear()
         self.curves.set_markers({"diverged": None, "early_stopped": None, "stop": None})
@@ -475,6 +532,8 @@ class PlaygroundTab(QWidget):
     def _clear_run_marks(self) -> None:
         self._latest_full = None
         self._banner_key = None
+        self._not_converging = False
+        self.curves.show_diverged(False)
         self.banner.clear()
         self._boundary = self._boundary_new = None
         self.curves.set_markers({"diverged": None, "early_stopped": None, "stop": None})
@@ -486,15 +545,46 @@ class PlaygroundTab(QWidget):
         self._show_preparing()
 
     def _show_preparing(self) -> None:
-        """The compile's elapsed seconds, so that a first start visibly makes progress."""
+        """The compile's elapsed seconds and what it compiles, so that a first start visibly
+        makes progress."""
         seconds = int(time.monotonic() - self._prep_started)
         clock = f" {seconds} s" if seconds else ""
+        status = WARMER.status()
         self.status.kernels.setText(f"preparing kernels\u2026{clock}")
+        self.status.kernels.setToolTip(status.describe())
         if self._info is None:
+            now = f"\nNow: {status.function} ({status.compiled} functions so far)" \
+                if status.function else ""
+            where = ("in a separate process, while this window stays usable" if
+                     status.where != "here" else "in this process, as Numba's cache cannot be "
+                     "used here (the window may be slow meanwhile)")
             self.output.show_message(
-                f"Preparing the training kernels\u2026{clock}\n\nThe first start after "
-                "installing compiles them with Numba (about 20 s); later starts load them from "
+                f"Preparing the training kernels\u2026{clock}{now}\n\nThe first start after "
+                f"installing compiles them with Numba, {where}; later starts load them from "
                 "its cache at once.")
+
+    def _show_busy(self) -> None:
+        """The worker is still reading the data file, or building a large data set or network
+        and evaluating its first step: say so where the plot will be (the views below would
+        otherwise go on showing the previous experiment under the new settings)."""
+        if not self._pending or not self.kernels_ready:
+            return
+        if self._exp.data.kind == CSV:
+            name = Path(self._exp.data.path).name
+            self.output.show_message(f"Reading {name}\u2026\n\nLarge files take a few seconds; "
+                                     "the window stays responsive and shows the data once it "
+                                     "is read.")
+            self.statusMessage.emit(f"reading {name}\u2026")
+            return
+        self.output.show_message("Preparing the experiment\u2026\n\nA large data set or "
+                                 "network takes a while to build and to evaluate; the window "
+                                 "stays responsive and shows the run once it is ready.")
+        self.statusMessage.emit("preparing the experiment\u2026")
+
+    @property
+    def building(self) -> bool:
+        """Whether an engine is being built for an experiment not yet shown."""
+        return bool(self._pending)
 
     def _on_kernels_ready(self, seconds: float) -> None:
         self._prep_timer.stop()
@@ -507,6 +597,19 @@ class PlaygroundTab(QWidget):
         exp = self._pending.pop(info.generation, None)
         if exp is None or info.generation != self.controller.generation:
             return
+        self._busy_timer.stop()
+        previous = (self._good, self._info, self._net)
+        try:
+            self._show_build(exp, info)
+        except Exception as exc:  # anything the views refuse: as if the build had failed
+            self._good, self._info, self._net = previous
+            self._on_failed(info.generation, "this experiment cannot be shown "
+                            f"({type(exc).__name__}: {exc})")
+            return
+        self.buildSucceeded.emit()
+
+    def _show_build(self, exp: Experiment, info: BuildInfo) -> None:
+        """Adopt a freshly built engine's experiment and show its data and network."""
         self._good = exp
         self._info = info
         self._net = Network(info.layer_sizes, info.activation, info.loss)
@@ -525,12 +628,12 @@ class PlaygroundTab(QWidget):
         self.output_section.title_label.setText("Output")
         self.status.backend.setText(f"backend: {info.backend_note}")
         self._call_diagram(None)
-        self.buildSucceeded.emit()
 
     def _on_failed(self, generation: int, message: str) -> None:
         self._prep_timer.stop()  # the kernels are ready, or failed with this message
         if generation != self.controller.generation:
             return
+        self._busy_timer.stop()
         self._pending.pop(generation, None)
         self.transport.set_playing(False)
         fallback = self._good if self._good is not None else example()
@@ -552,22 +655,28 @@ class PlaygroundTab(QWidget):
 
     # -- drawing ----------------------------------------------------------------------------------
     def _refresh(self) -> None:
-        """Draw what is due. While training, one kind of work per tick keeps each tick short."""
+        """Draw what is due. While training, one kind of work per tick keeps each tick short,
+        and of the jobs that are due the one that waited longest goes first: curves that take
+        longer to draw than their interval cannot starve the boundary, the small plots and the
+        inspector."""
         snap = self._latest
         if snap is None:
             return
         now = time.monotonic()
         live = snap.playing
-        for job in (self._job_curves, self._job_boundary, self._job_small, self._job_details):
-            if job(snap, now, live) and live:
-                return
+        for name in sorted(self._job_ran_at, key=self._job_ran_at.__getitem__):
+            if getattr(self, name)(snap, now, live):
+                self._job_ran_at[name] = now
+                if live:
+                    return
 
     def _job_curves(self, snap: Snapshot, now: float, live: bool) -> bool:
         if snap is self._drawn or (live and now - self._curves_at < CURVE_S):
             return False
         self._curves_at = now
         self._drawn = snap
-        self.curves.show_history(snap.history_steps, snap.history, small=False)
+        self.curves.show_history(snap.history_steps, snap.history, small=False,
+                                 bands=snap.history_bands)
         if snap.play_serial == self.controller.play_serial:  # answers the newest command
             self.transport.set_playing(snap.playing)
         self.transport.set_counter(snap.step, snap.epoch)
@@ -583,7 +692,8 @@ class PlaygroundTab(QWidget):
             return False
         self._small_at = now
         self._small_drawn = drawn
-        self.curves.show_small(drawn.history_steps, drawn.history)
+        self.curves.show_small(drawn.history_steps, drawn.history, drawn.history_bands)
+        self.curves.show_sharpness(drawn.sharpness)
         return True
 
     def _job_boundary(self, snap: Snapshot, now: float, live: bool) -> bool:
@@ -662,13 +772,35 @@ class PlaygroundTab(QWidget):
             text = (f"reached the target loss {self._exp.target_loss:g} at step {snap.step:,} "
                     f"(train loss {snap.last('train_loss'):.4g})")
             markers["stop"] = (snap.step, "target")
+        elif self._check_convergence(snap):
+            key = ("not_converging",)
+            kind = "warning"
+            train = snap.history["train_loss"]
+            finite = train[np.isfinite(train)]
+            recent = float(np.median(finite[-RECENT_POINTS:]))
+            text = not_converging_text(recent / finite[0], float(finite[0]), recent)
         self.curves.set_markers(markers)
+        self.curves.show_diverged(snap.status == "diverged")
         if key != self._banner_key:
             self._banner_key = key
             if key is None:
                 self.banner.clear()
             else:
                 self.banner.show_message(kind, text)
+        elif key is not None and self.banner.isVisible() and text != self.banner.text():
+            self.banner.show_message(kind, text)  # the same state, newer numbers
+
+    def _check_convergence(self, snap: Snapshot) -> bool:
+        """Whether the loss stays far above its start (with hysteresis, so that the message
+        does not flicker with a noisy loss)."""
+        ratio = loss_ratio(snap.history["train_loss"])
+        if ratio is None:
+            self._not_converging = False
+        elif self._not_converging:
+            self._not_converging = ratio >= CONVERGING_AGAIN
+        else:
+            self._not_converging = ratio >= NOT_CONVERGING
+        return self._not_converging
 
     # -- optional widgets -------------------------------------------------------------------------
     def _call_diagram(self, result: BoundaryResult | None) -> None:

@@ -8,17 +8,16 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
-    QSpinBox,
     QToolButton,
     QWidget,
 )
 
-from app.widgets.controls import SciSpinBox
+from app.widgets.controls import IntSpinBox, SciSpinBox
 from dlopt_core.engine import TrainConfig
 
 
-def _int_spin(low: int, high: int, tip: str, special: str = "") -> QSpinBox:
-    spin = QSpinBox()
+def _int_spin(low: int, high: int, tip: str, special: str = "") -> IntSpinBox:
+    spin = IntSpinBox()
     spin.setRange(low, high)
     spin.setToolTip(tip)
     spin.setKeyboardTracking(False)
@@ -56,7 +55,7 @@ class TrainingPanel(QGroupBox):
                              "it is longer (default 0 = off)")
         self.patience = _int_spin(0, 100_000, "Early stopping: stop after this many evaluations "
                                   "without a better validation loss (default 0 = off)", "off")
-        self.polyak = SciSpinBox(0.0, 0.9999, 0.0, digits=5)
+        self.polyak = SciSpinBox(0.0, 0.99999, 0.0, digits=5)
         self.polyak.setSingleStep(0.01)
         self.polyak.setSpecialValueText("off")
         self.polyak.setToolTip("Polyak averaging: evaluate an exponential moving average of the "

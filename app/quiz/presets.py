@@ -2,8 +2,9 @@
 
 The Learn tab emits the same type, so the main window routes both by ``preset.tab``
 (``playground``, ``compare`` or ``landscape``). Experiment questions racing optimizers
-(``compute.models``) become Compare presets; the others open their experiment in the Playground,
-with ``max_steps`` set to the steps the question trains so that the run stops at the same point.
+(``compute.models``) become Compare presets that run the question's race (its steps and, for the
+validation loss, its target); the others open their experiment in the Playground, with
+``max_steps`` set to the steps the question trains so that the run stops at the same point.
 """
 
 from __future__ import annotations
@@ -61,8 +62,11 @@ def experiment_preset(question: Question) -> Preset:
     elif "variants" in compute:
         optimizers = _variant_optimizers(experiment, list(compute["variants"]))
     if optimizers and len(optimizers) >= 2:
+        # the race the question runs: its length and, on the validation loss, its target
+        target = compute.get("target", 0.0) if compute.get("metric", "val_loss") == "val_loss" \
+            else 0.0
         return Preset(pid, _title(question), "compare", description, experiment,
-                      tuple(optimizers))
+                      tuple(optimizers), steps=steps, target=float(target or 0.0))
     return Preset(pid, _title(question), "playground", description, experiment)
 
 

@@ -1,24 +1,21 @@
 """Runs experiment questions (``dlopt_core.quiz.run_experiment``) in a thread of their own.
 
 The GUI submits a question and gets ``finished(question, RunReport)`` or ``failed(question,
-message)`` back through queued signals. A run cannot be interrupted (it takes well under a second
-once the kernels are compiled; the very first one may compile them for many seconds), so
-``cancel`` only forgets the pending result.
+message)`` back through queued signals, for the newest submission only. A run first loads the
+kernels it needs (``app.warmup``: on a first start they compile in a process of their own
+meanwhile, a wait that ``stop`` ends); the run itself cannot be interrupted (well under a
+second), so ``cancel`` only forgets the pending result.
 """
 
 from __future__ import annotations
 
-import traceback
+from collections.abc import Callable
 
-from PySide6.QtCore import QObject, QThread, Signal, Slot
+from PySide6.QtCore import QObject
 
-from app.exit_guard import stop_at_exit
-from dlopt_core.quiz import Question, run_experiment
-
-
-def _message(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text or traceback.format_exception_only(type(exc), exc)[-1].strip()
+from app.latest import LatestRunner
+from app.warmup import WARMER, training_item, variants
+from dlopt_core.quiz import Question, RunReport, experiment_runs, run_experiment
 
 
 def _one_kernel_thread() -> None:
@@ -31,97 +28,15 @@ def _one_kernel_thread() -> None:
         pass
 
 
-class ExperimentWorker(QObject):
-    """Lives in the worker thread; trains one question's runs per call."""
-
-    finished = Signal(int, object)  # serial, RunReport
-    failed = Signal(int, str)
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._tuned = False
-
-    @Slot(int, object)
-    def run(self, serial: int, question: Question) -> None:
-        if not self._tuned:
-            _one_kernel_thread()
-            self._tuned = True
-        try:
-            report = run_experiment(question)
-        except Exception as exc:  # a bad question or a failed run: a message, no crash
-            self.failed.emit(serial, _message(exc))
-            return
-        self.finished.emit(serial, report)
+def _run(question: Question, cancelled: Callable[[], bool]) -> RunReport:
+    _one_kernel_thread()
+    trains = [e for _, exp, specs in experiment_runs(question) for e in variants(exp, specs)]
+    WARMER.ensure([training_item(trains)], cancelled=cancelled)
+    return run_experiment(question)
 
 
-class ExperimentRunner(QObject):
+class ExperimentRunner(LatestRunner):
     """The GUI side: starts the thread on first use; only the latest submission reports."""
 
-    finished = Signal(object, object)  # Question, RunReport
-    failed = Signal(object, str)  # Question, message
-    _run = Signal(int, object)
-
     def __init__(self, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self.thread: QThread | None = None
-        self.worker: ExperimentWorker | None = None
-        self.serial = 0
-        self._pending: dict[int, Question] = {}
-        stop_at_exit(self)
-
-    @property
-    def busy(self) -> bool:
-        """Whether a submitted run has not reported yet (cancelled ones aside)."""
-        return self.serial in self._pending
-
-    def _ensure_thread(self) -> None:
-        if self.thread is not None and self.thread.isRunning():
-            return
-        if self.worker is not None:
-            self._run.disconnect(self.worker.run)
-        self.thread = QThread()
-        self.thread.setObjectName("dlopt-quiz")
-        self.worker = ExperimentWorker()
-        self.worker.moveToThread(self.thread)
-        self._run.connect(self.worker.run)
-        self.worker.finished.connect(self._on_finished)
-        self.worker.failed.connect(self._on_failed)
-        self.thread.finished.connect(self.worker.deleteLater)
-        self.thread.start()
-
-    def submit(self, question: Question) -> int:
-        """Queue a run of ``question``; earlier pending runs will not report. Its serial."""
-        self._ensure_thread()
-        self.serial += 1
-        self._pending = {self.serial: question}
-        self._run.emit(self.serial, question)
-        return self.serial
-
-    def cancel(self) -> None:
-        """Forget the pending run (it finishes in the background, unreported)."""
-        self._pending.clear()
-
-    def _on_finished(self, serial: int, report) -> None:
-        question = self._pending.pop(serial, None)
-        if question is not None:
-            self.finished.emit(question, report)
-
-    def _on_failed(self, serial: int, message: str) -> None:
-        question = self._pending.pop(serial, None)
-        if question is not None:
-            self.failed.emit(question, message)
-
-    def stop(self, timeout_ms: int = 5000) -> bool:
-        """End the thread after the run under way, if any; whether it ended within
-        ``timeout_ms`` (if not, this waits until it has ended anyway)."""
-        self._pending.clear()
-        thread = self.thread
-        if thread is None or not thread.isRunning():
-            return True
-        thread.quit()
-        if thread.wait(timeout_ms):
-            return True
-        # a run (or the first kernel compile) cannot be interrupted: wait it out rather than
-        # destroy a running thread
-        thread.wait()
-        return False
+        super().__init__(_run, "dlopt-quiz", parent)

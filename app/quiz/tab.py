@@ -1,9 +1,11 @@
 """The Quiz tab: choose a mode, answer questions, get feedback at once, keep progress.
 
 Modes: one topic (easy to hard), mixed (seeded random order over all topics) and "review my
-mistakes" (questions whose last answer was wrong). Keys: 1-9 pick an option, Enter submits (then
-goes on), N goes to the next question. Progress is written to ``progress_path`` after every
-answer (``dlopt_core.quiz.Progress``), so a crash mid-quiz loses nothing already answered.
+mistakes" (questions whose last answer was wrong). In every mode the options come in an order drawn
+from the seed (``dlopt_core.quiz.shuffled``; a new seed after each quiz), so their position gives
+nothing away. Keys: 1-9 pick an option, Enter submits (then goes on), N goes to the next
+question. Progress is written to ``progress_path`` after every answer
+(``dlopt_core.quiz.Progress``), so a crash mid-quiz loses nothing already answered.
 
 Experiment questions are "predict, then run": the prediction is locked in first, then the engine
 computes the answer in a worker thread (``ExperimentRunner``) and the feedback compares the two.
@@ -42,6 +44,7 @@ from app.quiz.presets import question_preset
 from app.quiz.runner import ExperimentRunner
 from app.quiz.widgets import BAD, GOOD, OptionList, TopicProgress, scaled_font
 from app.widgets.banner import Banner
+from app.widgets.text import math_marks, rich
 from dlopt_core.lessons import LessonError, Preset, load_presets, resources_dir
 from dlopt_core.quiz import (
     TOPICS,
@@ -78,13 +81,16 @@ class QuizTab(QWidget):
     status_message = Signal(str)
 
     def __init__(self, bank_dir: str | Path | None = None,
-                 progress_path: str | Path | None = None, parent: QWidget | None = None) -> None:
+                 progress_path: str | Path | None = None, parent: QWidget | None = None,
+                 progress: Progress | None = None) -> None:
+        """``progress``: already loaded from ``progress_path`` (the window reads it at start-up,
+        before this tab is built, to report a damaged file at once)."""
         super().__init__(parent)
         self.bank_dir = Path(bank_dir) if bank_dir is not None else resources_dir() / "quiz"
         self.progress_path = Path(progress_path) if progress_path is not None else \
             default_progress_path()
         self.bank = load_bank(self.bank_dir)
-        self.progress = Progress.load(self.progress_path)
+        self.progress = progress if progress is not None else Progress.load(self.progress_path)
         self.presets = self._load_presets()
         self.session: QuizSession | None = None
         self.state = IDLE
@@ -141,7 +147,9 @@ class QuizTab(QWidget):
         self.seed_box.setRange(0, 999_999)
         self.seed_box.setValue(random.randrange(1000))
         self.seed_box.setPrefix("seed ")
-        self.seed_box.setToolTip("The same seed gives the same order of questions")
+        self.seed_box.setToolTip("The order of the questions (mixed) and of every question's "
+                                 "options (all modes): the same seed gives the same quiz. A new "
+                                 "seed is drawn after each quiz.")
         self.count_box = QSpinBox()
         self.count_box.setRange(1, max(1, len(self.bank.questions)))
         self.count_box.setValue(min(10, max(1, len(self.bank.questions))))
@@ -264,7 +272,7 @@ class QuizTab(QWidget):
         self.prompt_label = QLabel()
         self.prompt_label.setWordWrap(True)
         self.prompt_label.setFont(scaled_font(self, 3))
-        self.prompt_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.prompt_label.setTextFormat(Qt.TextFormat.RichText)  # plain text through rich()
         self.prompt_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.options = OptionList()
         self.numeric_edit = QLineEdit()
@@ -375,9 +383,7 @@ class QuizTab(QWidget):
         else:
             self.bank_banner.clear()
         if self.progress.load_error:
-            self.progress_banner.show_message(
-                "warning", f"{self.progress.load_error}. It was kept beside it with the suffix "
-                "\u201c.damaged\u201d; your progress starts afresh.")
+            self.progress_banner.show_message("warning", f"{self.progress.load_error}.")
         else:
             self.progress_banner.clear()
 
@@ -391,7 +397,6 @@ class QuizTab(QWidget):
 
     def _update_setup(self) -> None:
         self.topic_box.setEnabled(self.topic_radio.isChecked())
-        self.seed_box.setEnabled(self.mixed_radio.isChecked())
         n_wrong = len(self._mistake_ids())
         self.mistakes_radio.setText(f"Review my mistakes ({n_wrong})")
         self.mistakes_radio.setEnabled(n_wrong > 0 or self.mistakes_radio.isChecked())
@@ -439,9 +444,7 @@ class QuizTab(QWidget):
         try:
             if ids is not None:
                 chosen = [self.bank.by_id(qid) for qid in ids]
-                session = QuizSession(chosen, self.progress, mode="mixed", seed=seed)
-                session.questions = chosen
-                session.mode = mode
+                session = QuizSession(chosen, self.progress, mode=mode, seed=seed, given=True)
             else:
                 session = QuizSession(self.bank.questions, self.progress, mode=mode, topic=topic,
                                       n=n, seed=seed)
@@ -453,10 +456,10 @@ class QuizTab(QWidget):
                 "no mistakes to review" if mode == "mistakes" else "the selection is empty"))
             return 0
         self.session = session
-        what = {"topic": TOPICS.get(topic or "", "topic"), "mixed": f"mixed (seed {seed})",
+        what = {"topic": TOPICS.get(topic or "", "topic"), "mixed": "mixed",
                 "mistakes": "review of mistakes"}.get(mode, mode)
         self.status_message.emit(f"Quiz started: {session.total} question"
-                                 f"{'s' if session.total != 1 else ''}, {what}")
+                                 f"{'s' if session.total != 1 else ''}, {what} (seed {seed})")
         self._show_question()
         return session.total
 
@@ -477,7 +480,7 @@ class QuizTab(QWidget):
         self.session_bar.setRange(0, session.total)
         self.session_bar.setValue(session.index)
         self._update_score()
-        self.prompt_label.setText(question.prompt)
+        self.prompt_label.setText(rich(question.prompt))
         kind = question.response_type
         hints = {
             "single": "Choose one answer.",
@@ -541,7 +544,9 @@ class QuizTab(QWidget):
         wrong = [self.bank.by_id(qid) for qid, ok in session.results if not ok]
         parts = [f"<h2>Quiz finished</h2><p>You answered <b>{score} of {answered}</b> right"
                  f"{pct}" + (f"; {session.total - answered} skipped" if answered < session.total
-                             else "") + ".</p>"]
+                             else "") + f". (Seed {session.seed}.)</p>"]
+        # the next quiz shows the options in a new order unless this seed is entered again
+        self.seed_box.setValue(random.randrange(self.seed_box.maximum() + 1))
         if wrong:
             parts.append("<p>To review:</p><ul>")
             parts += [f"<li>{html.escape(q.prompt)}</li>" for q in wrong]
@@ -677,7 +682,7 @@ class QuizTab(QWidget):
                      + (f", or {' or '.join(hints)} to see more" if hints else "") + ".</p>")
         self.feedback.setStyleSheet(f"#feedback {{ background: {bg}; border: 1px solid {colour};"
                                     " border-radius: 6px; color: #1f2328; }")
-        self.feedback.setText("".join(lines))
+        self.feedback.setText(math_marks("".join(lines)))
         self.feedback.show()
         self.status_message.emit("Right" if ok else f"Wrong: the answer is {result.correct_text}")
 

@@ -17,6 +17,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.widgets.text import rich
+
 GOOD, BAD = "#2e7d32", "#b3261e"
 
 
@@ -70,10 +72,10 @@ class OptionList(QWidget):
             button.setFont(scaled_font(self, 1.5, bold=True))
             button.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
             button.setToolTip(f"Key {i + 1}" if i < 9 else "")
-            label = _ClickLabel(text)
+            label = _ClickLabel(rich(text))
             label.setWordWrap(True)
             label.setFont(scaled_font(self, 1.5))
-            label.setTextFormat(Qt.TextFormat.PlainText)
+            label.setTextFormat(Qt.TextFormat.RichText)  # plain text through rich()
             label.setCursor(Qt.CursorShape.PointingHandCursor)
             label.clicked.connect(button.click)
             button.toggled.connect(lambda _on: self.changed.emit())
@@ -117,10 +119,10 @@ class OptionList(QWidget):
         """Colour the right options green and the wrongly chosen ones red."""
         for i, label in enumerate(self.labels):
             if i in right:
-                label.setText(f"\u2713  {self.texts[i]}")
+                label.setText(f"\u2713&nbsp; {rich(self.texts[i])}")
                 label.setStyleSheet(f"color: {GOOD}; font-weight: 600;")
             elif i in chosen:
-                label.setText(f"\u2717  {self.texts[i]}")
+                label.setText(f"\u2717&nbsp; {rich(self.texts[i])}")
                 label.setStyleSheet(f"color: {BAD};")
             else:
                 label.setStyleSheet("color: palette(placeholder-text);")

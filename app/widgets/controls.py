@@ -1,15 +1,57 @@
-"""Small input widgets: a spin box for numbers of any magnitude and a log-scale slider."""
+"""Small input widgets: number boxes that leave the Playground's keys alone, spin boxes for
+numbers of any magnitude and for large whole numbers, and a log-scale slider."""
 
 from __future__ import annotations
 
 import math
 
-from PySide6.QtCore import QSize, Qt, Signal
-from PySide6.QtGui import QValidator
-from PySide6.QtWidgets import QDoubleSpinBox, QHBoxLayout, QSlider, QWidget
+from PySide6.QtCore import QEvent, QSize, Qt, Signal
+from PySide6.QtGui import QKeyEvent, QValidator
+from PySide6.QtWidgets import QDoubleSpinBox, QHBoxLayout, QSlider, QSpinBox, QWidget
+
+# Keys that no number contains and that the window binds to commands (play/pause, step, reset):
+# a number box with the focus lets them through, so that Space still pauses right after typing a
+# learning rate. Text fields keep every key.
+SHORTCUT_KEYS = (Qt.Key.Key_Space, Qt.Key.Key_S, Qt.Key.Key_R)
 
 
-class SciSpinBox(QDoubleSpinBox):
+def is_shortcut_key(event: QEvent) -> bool:
+    """Whether ``event`` asks for one of :data:`SHORTCUT_KEYS` without modifiers."""
+    return (event.type() == QEvent.Type.ShortcutOverride and isinstance(event, QKeyEvent)
+            and event.key() in SHORTCUT_KEYS
+            and event.modifiers() in (Qt.KeyboardModifier.NoModifier,
+                                      Qt.KeyboardModifier.KeypadModifier))
+
+
+class _LeavesShortcutKeys:
+    """Mixin for number boxes: :data:`SHORTCUT_KEYS` go to the window's shortcuts."""
+
+    def event(self, event: QEvent) -> bool:
+        if is_shortcut_key(event):
+            event.ignore()  # not taken: the shortcut fires
+            return True
+        return super().event(event)
+
+
+class IntSpinBox(_LeavesShortcutKeys, QSpinBox):
+    """A QSpinBox that leaves Space, S and R to the window's shortcuts."""
+
+
+class WholeSpinBox(_LeavesShortcutKeys, QDoubleSpinBox):
+    """A spin box for whole numbers beyond a ``QSpinBox``'s 32-bit range (seeds up to 2^32 - 1):
+    a double spin box without decimals, exact up to 2^53. ``int_value()`` gives the int."""
+
+    def __init__(self, low: int = 0, high: int = 2**32 - 1, parent: QWidget | None = None
+                 ) -> None:
+        super().__init__(parent)
+        self.setDecimals(0)
+        self.setRange(float(low), float(high))
+
+    def int_value(self) -> int:
+        return int(round(self.value()))
+
+
+class SciSpinBox(_LeavesShortcutKeys, QDoubleSpinBox):
     """A double spin box that shows ``%g`` values (1e-08, 0.001, 250) and can step by factors.
 
     With ``log_step`` the arrows multiply or divide the value by ``10 ** (1 / steps_per_decade)``
@@ -45,7 +87,9 @@ class SciSpinBox(QDoubleSpinBox):
         return QSize(min(hint.width(), width), hint.height())
 
     def textFromValue(self, value: float) -> str:  # noqa: N802 - Qt API
-        return f"{value:.{self._digits}g}"
+        # rounded to the box's digits, then written without an exponent where one is not
+        # needed: a rate of 1000 reads "1000", not "1e+03"
+        return f"{float(f'{value:.{self._digits}g}'):g}"
 
     def valueFromText(self, text: str) -> float:  # noqa: N802 - Qt API
         try:
@@ -96,19 +140,24 @@ def _float_or_none(text: str) -> float | None:
 
 
 class LogSlider(QWidget):
-    """A logarithmic slider tied to a :class:`SciSpinBox`; emits ``valueChanged(float)``."""
+    """A logarithmic slider from ``low`` to ``high`` tied to a :class:`SciSpinBox`; emits
+    ``valueChanged(float)``. The box may take a wider range (``box_range``): a value beyond the
+    slider's ends is kept as typed and the slider stays at its end."""
 
     valueChanged = Signal(float)
     RESOLUTION = 600  # slider positions over the whole range
 
     def __init__(self, low: float, high: float, value: float,
-                 parent: QWidget | None = None) -> None:
+                 parent: QWidget | None = None, *,
+                 box_range: tuple[float, float] | None = None) -> None:
         super().__init__(parent)
         self._lo, self._hi = math.log10(low), math.log10(high)
         self.slider = QSlider(Qt.Orientation.Horizontal)
         self.slider.setRange(0, self.RESOLUTION)
         self.slider.setPageStep(self.RESOLUTION // int(round(self._hi - self._lo)))
-        self.spin = SciSpinBox(low, high, value, log_step=True, steps_per_decade=10, digits=3)
+        box_low, box_high = box_range if box_range is not None else (low, high)
+        self.spin = SciSpinBox(box_low, box_high, value, log_step=True, steps_per_decade=10,
+                               digits=3)
         self.spin.setMinimumWidth(78)
         lay = QHBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)

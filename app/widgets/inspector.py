@@ -167,8 +167,9 @@ class _Histogram(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(2)
-        self.caption = QLabel(self)
-        self.caption.setWordWrap(True)
+        self.caption = QLabel(self)  # one line, elided to the width; the whole in the tooltip
+        self.caption.setMinimumWidth(1)
+        self._caption = ""
         font = QFont(self.caption.font())
         font.setPointSizeF(font.pointSizeF() * 0.9)
         self.caption.setFont(font)
@@ -196,6 +197,25 @@ class _Histogram(QWidget):
         layout.addWidget(self.plot, 1)
         self.edges = np.zeros(0)
         self.counts = np.zeros(0)
+
+    def set_caption(self, text: str) -> None:
+        """The caption over the plot: a wrapped second line would run into the plot, so a long
+        one is elided (the whole of it is the tooltip)."""
+        self._caption = text
+        self.caption.setToolTip(text)
+        self._elide_caption()
+
+    def caption_text(self) -> str:
+        return self._caption
+
+    def _elide_caption(self) -> None:
+        metrics = self.caption.fontMetrics()
+        self.caption.setText(metrics.elidedText(self._caption, Qt.TextElideMode.ElideRight,
+                                                max(self.width() - 2, 20)))
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt API
+        super().resizeEvent(event)
+        self._elide_caption()
 
     def _apply_palette(self) -> None:
         """Background, axes and zero line in the widget palette's colours."""
@@ -235,7 +255,11 @@ class _Histogram(QWidget):
             half = 0.5 if log or hi == 0.0 else abs(hi) * 0.1
             lo, hi = lo - half, hi + half
         bins = int(np.clip(2.0 * math.sqrt(max(values.size, 1)), 8, MAX_BINS))
-        counts, edges = np.histogram(values, bins=bins, range=(lo, hi))
+        # binned in units of the largest magnitude: hi - lo overflows for values near the float
+        # limit (a diverging Adam's moments), and numpy then refuses to make the bins
+        scale = max(abs(lo), abs(hi))
+        counts, edges = np.histogram(values / scale, bins=bins, range=(lo / scale, hi / scale))
+        edges = edges * scale
         self.edges, self.counts = edges, counts
         self.curve.setData(edges, counts.astype(np.float64))
         self.zero.setVisible(not log)
@@ -386,7 +410,7 @@ class OptimizerInspector(QWidget):
         if index >= len(self._views):
             return None
         hist = self.histograms[index]
-        return hist.caption.text(), hist.edges, hist.counts
+        return hist.caption_text(), hist.edges, hist.counts
 
     def minimumSizeHint(self) -> QSize:  # noqa: N802 - Qt API
         return QSize(300, 320)
@@ -484,7 +508,7 @@ class OptimizerInspector(QWidget):
             caption = view.caption
             if left_out:
                 caption += f" ({left_out} zeros left out)"
-            hist.caption.setText(caption)
+            hist.set_caption(caption)
             hist.setVisible(True)
 
 

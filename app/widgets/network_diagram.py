@@ -25,8 +25,10 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 
-NEGATIVE = QColor(232, 118, 28)  # orange
-POSITIVE = QColor(36, 110, 196)  # blue
+from app.colors import class_color
+
+NEGATIVE = class_color(0)  # orange, as class 0
+POSITIVE = class_color(1)  # blue, as class 1
 NEUTRAL = QColor(150, 150, 150)
 
 _N_LEVELS = 12  # magnitude buckets per sign: one pen and one drawLines call each

@@ -142,6 +142,16 @@ def workspaces(sizes, rows):
     return np.empty(rows * total), np.empty(2 * rows * widest), np.empty(biggest)
 
 
+@njit(cache=True, nogil=True, error_model="numpy", fastmath={"reassoc", "nsz", "contract"})
+def dot(a, b, n):
+    """Sum of ``a[j] * b[j]`` for j < n, vectorised (the order of the sum may change); the LSTM's
+    (``dlopt_core.lstm``) products over a batch."""
+    s = 0.0
+    for j in range(n):
+        s += a[j] * b[j]
+    return s
+
+
 @njit(**KW_INLINE)
 def block(buf, base, n, width):
     """The contiguous (n, width) matrix of a flat workspace at ``base``."""

@@ -103,12 +103,13 @@ def kernel_arguments(e, perms, first_epoch, t0, n_steps, out, data, to_device, e
                                     np.arange(M, dtype=np.int64), e.order_idx)]
     flags = [to_device(a) for a in (e.status, e.stop_step, e.best_val, e.bad_evals, st.best)]
     d_out = to_device(out)
-    rows = max(e.batch_size, cpu.EVAL_ROWS)
-    total, widest = int(net.sizes.sum()), int(net.sizes.max())
+    a_shape, d_shape, g_shape, dx_shape, idx_shape, _, _ = train.workspace_shapes(
+        net.sizes, e.batch_size)
+    rows = idx_shape[0]
     work = (
-        empty((rows, total, M), np.float64), empty((2, rows, widest, M), np.float64),
-        empty((1,), np.float64), empty((net.n_params, M), np.float64),
-        empty((rows, X.shape[1], M), np.float64), empty((rows, M), np.int64),
+        empty((*a_shape, M), np.float64), empty((*d_shape, M), np.float64),
+        empty((1,), np.float64), empty((*g_shape, M), np.float64),
+        empty((*dx_shape, M), np.float64), empty((*idx_shape, M), np.int64),
         to_device(np.zeros((cpu.rules.N_COEF, M))), to_device(np.zeros((train.N_LANE_WORK, M))),
     )
     args = (

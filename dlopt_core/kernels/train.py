@@ -461,6 +461,17 @@ def flat_views(theta, G, avg, slots) -> tuple:
     return theta.reshape(-1), G.reshape(-1), avg.reshape(-1), slots.reshape(3, -1)
 
 
+def workspace_shapes(sizes, batch: int) -> tuple:
+    """Shapes of one model's share of the many-model workspaces ``(A, D, G, DX, idx, coef, LW)``
+    (each gets the model axis last: a CPU block has LANES of them, the CUDA launch one per
+    model); ``experiment.memory_estimate`` counts them."""
+    sizes = [int(s) for s in sizes]
+    rows = max(batch, cpu.EVAL_ROWS)
+    n_params = sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:], strict=False))
+    return ((rows, sum(sizes)), (2, rows, max(sizes)), (n_params,), (rows, sizes[0]), (rows,),
+            (rules.N_COEF,), (N_LANE_WORK,))
+
+
 def workspaces(family: int, sizes, n_params: int, n_inputs: int, batch: int) -> tuple:
     """``(A, D, T, G, DX, idx, coef, LW, rows)`` for one call of a family's kernel."""
     rows = max(batch, cpu.EVAL_ROWS)

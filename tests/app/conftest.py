@@ -27,25 +27,16 @@ def compiled_kernels():
     takes tens of seconds (more on a slow CI runner). Doing it here, without a time limit, keeps
     the waits in the tests about the behaviour they check, not about the compiler.
     """
-    import numpy as np
-
-    from app.worker import warm_up_kernels
-    from dlopt_core import compare, landscape
+    from app.warmup import warm_up, warm_up_landscape
+    from dlopt_core import compare
     from dlopt_core.engine import TrainConfig
-    from dlopt_core.experiment import DataSpec, Experiment, NetworkSpec
-    from dlopt_core.network import Network
+    from dlopt_core.experiment import DataSpec, Experiment, NetworkSpec, example
     from dlopt_core.optimizers import make_optimizer
 
-    warm_up_kernels()  # the Playground's path: one Engine on the CPU backend
+    warm_up([example()])  # what the Playground trains: the app loads these from here on
+    warm_up_landscape()
     exp = Experiment(data=DataSpec(kind="moons", n_samples=40, seed=0),
                      network=NetworkSpec(hidden=(3,)),
                      optimizer=make_optimizer("sgd", lr=0.1),
                      training=TrainConfig(batch_size=8, eval_every=1), seed=0)
     compare.race(exp, [{"optimizer": "sgd"}, {"optimizer": "adam"}], 4)
-    net = Network([2, 3, 1])
-    theta = net.init(0, "xavier")
-    X = np.array([[0.0, 1.0], [1.0, 0.0], [0.5, 0.5]])
-    y = np.array([0.0, 1.0, 0.0])
-    landscape.interpolate(net, theta, 0.5 * theta, X, y, alphas=np.array([0.0, 1.0]))
-    landscape.slice_2d(net, theta, X, y, n=3)
-    landscape.trajectory("rosenbrock", "adam", steps=3)

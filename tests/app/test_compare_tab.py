@@ -5,6 +5,8 @@ import os
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 
+from dataclasses import replace  # noqa: E402
+
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
@@ -38,6 +40,20 @@ def _wait(qtbot, tab, timeout=20000):
     qtbot.waitUntil(lambda: not tab.busy, timeout=timeout)
 
 
+def test_empty_plots_say_what_fills_them_instead_of_placeholder_axes(qtbot, tab):
+    race = tab.race
+    notes = [*race._empty_notes, *tab.sweep._notes.values(), tab.seeds.empty]
+    assert all(n.shown for n in notes)
+    axis = race.val_plot.getPlotItem().getAxis("left")
+    assert not axis.style["showValues"]  # no 0-to-1 placeholder numbers
+    race.steps.setValue(50)
+    with qtbot.waitSignal(tab.runner.finished, timeout=20000):
+        race.run()
+    assert not race._empty_notes[1].shown and axis.style["showValues"]
+    race.clear_results()
+    assert race._empty_notes[1].shown
+
+
 def test_race_draws_three_curves_from_the_same_first_loss(qtbot, tab):
     race = tab.race
     assert len(race.configs()) == 3
@@ -59,10 +75,53 @@ def test_race_draws_three_curves_from_the_same_first_loss(qtbot, tab):
     assert race.results.rowCount() == 3
     assert race.boundaries.isVisible() or not race.isVisible()
     assert len(race.boundaries.images) == 3 and race.snapshot.boundaries is not None
-    # error curves and the log scale redraw the same models
+    legend = race.boundaries.legend.text()  # the class colours are named under the pictures
+    assert "class" in legend and legend.count("\u25a0") == 2
+    # errors read in per cent, as in the Playground, under plain column names
+    headers = [race.results.horizontalHeaderItem(c).text().replace("\n", " ")
+               for c in range(7)]
+    assert headers[1:6] == ["Best val loss", "Best at step", "Final train error",
+                            "Final val error", "Steps to target"]
+    assert race.results.item(0, 4).text().endswith("%")
+    assert race.results.item(0, 4).text() == f"{100 * result.final_val_error[0]:.3g}%"
     race.metric.setCurrentIndex(1)
+    _, y = race.curve_data(0)
+    np.testing.assert_allclose(y, 100 * result.val_error[:, 0])
+    assert race.val_plot.getPlotItem().getAxis("left").labelText == "error (%)"
+    # the log scale redraws the same models
     race.log_y.setChecked(True)
     assert len(race.curve_data(2)[0]) == 81
+
+
+def test_a_long_race_draws_bands_where_its_history_was_thinned(qtbot, monkeypatch):
+    exp = replace(EXP, training=replace(EXP.training, eval_every=1))
+    widget = CompareTab(lambda: exp)
+    qtbot.addWidget(widget)
+    race = widget.race
+    race.set_configs(race.configs()[:1])
+    race.steps.setValue(9000)
+    with qtbot.waitSignal(widget.runner.finished, timeout=30000):
+        race.run()
+    train_band, val_band = race._bands
+    assert train_band.visible and val_band.visible
+    x, lo, hi = val_band.data()
+    assert x[0] == 0 and x[-1] == 9000 and np.all(lo <= hi)
+    race.toggle_boxes()[0].setChecked(False)  # hidden with its curve
+    assert not val_band.visible
+    race.toggle_boxes()[0].setChecked(True)
+    assert val_band.visible
+    assert widget.shutdown(2000)
+
+
+def test_the_progress_row_speaks_of_the_page_on_show(qtbot, tab):
+    tab.race.steps.setValue(100)
+    with qtbot.waitSignal(tab.runner.finished, timeout=20000):
+        tab.race.run()
+    assert tab.job_label.text().startswith("Race finished")
+    tab.pages.setCurrentWidget(tab.sweep)
+    assert tab.job_label.text() == "Ready" and tab.progress.value() == 0
+    tab.pages.setCurrentWidget(tab.race)
+    assert tab.job_label.text().startswith("Race finished") and tab.progress.value() == 1000
 
 
 def test_race_table_sorts_and_sends_the_selected_row(qtbot, tab):
@@ -95,14 +154,52 @@ def test_sweep_plots_one_point_per_model_and_sends_the_chosen_rate(qtbot, tab):
     result = sweep.result
     assert result.n_models == 8 and result.complete
     assert sweep.plotted_points("final_val_loss") == 8
-    best = result.best_index("adam")
-    assert sweep.choice is not None and sweep.choice.optimizer.lr == result.lrs[best]
+    suggested = result.suggested_index("adam")
+    assert sweep.choice is not None and sweep.choice.optimizer.lr == result.lrs[suggested]
+    assert sweep.choice.text.startswith("Suggested: ")  # with the reason for the rate
     with qtbot.waitSignal(tab.send_to_playground) as blocker:
         sweep.use_button.click()
     sent = blocker.args[0]
     assert sent.optimizer.name == "adam"
-    assert sent.optimizer.lr == pytest.approx(result.best_lr("adam"))
+    assert sent.optimizer.lr == pytest.approx(result.lrs[suggested])
     assert sent.training == EXP.training
+
+
+def test_the_suggested_rate_keeps_a_margin_from_the_unstable_region_and_says_why():
+    from app.compare.sweep import sweep_choice_text
+
+    lrs = np.array([0.01, 0.03, 0.1, 0.3, 0.6, 1.0])
+    n = len(lrs)
+    result = compare.SweepResult(
+        optimizers=(make_optimizer("sgd"),), group_labels=("SGD",), lrs=lrs,
+        group=np.zeros(n, dtype=np.int64),
+        final_train_loss=np.array([0.6, 0.5, 0.4, 0.3, 0.2, np.nan]),
+        final_val_loss=np.array([0.6, 0.5, 0.4, 0.3, 0.2, np.nan]),
+        best_train_loss=np.array([0.6, 0.5, 0.4, 0.3, 0.2, np.nan]),
+        best_val_loss=np.array([0.6, 0.5, 0.4, 0.3, 0.2, np.nan]),
+        best_val_step=np.full(n, 10), diverged=np.array([False] * 5 + [True]),
+        diverged_step=np.array([-1] * 5 + [7]), initial_train_loss=np.full(n, 0.7),
+        step=100, total=100)
+    assert result.best_index("sgd") == 4  # 0.6: right at the edge (unstable from 1.0)
+    assert result.unstable_lr("sgd") == 1.0
+    assert result.suggested_index("sgd") == 3  # 0.3: the best at least 3x below 1.0
+    text = sweep_choice_text(result, 3)
+    assert text.startswith("Suggested: SGD at lr = 0.3") and "lowest loss was at 0.6" in text
+    assert "risky" in sweep_choice_text(result, 4)
+    # the lowest loss inside the unstable region (a run that ended worse than it started): said
+    # so, not "1.0x below" it
+    inside = replace(result, final_train_loss=np.array([0.6, 0.5, 0.4, 0.3, 0.9, np.nan]),
+                     best_val_loss=np.array([0.6, 0.5, 0.4, 0.3, 0.1, np.nan]))
+    assert inside.best_index("sgd") == 4 and inside.unstable_lr("sgd") == 0.6
+    assert inside.suggested_index("sgd") == 2  # 0.1, at least 3x below 0.6
+    text = sweep_choice_text(inside, 2)
+    assert "lowest loss was at 0.6, in the unstable region (from 0.6)" in text
+    assert "\u00d7 below the unstable" not in text
+    near = replace(result, lrs=np.array([0.01, 0.03, 0.1, 0.3, 0.8, 1.0]))
+    assert "just below the unstable region (from 1)" in sweep_choice_text(near, 3)
+    safe = replace(result, diverged=np.zeros(n, dtype=bool),
+                   final_train_loss=np.full(n, 0.1))
+    assert safe.suggested_index("sgd") == safe.best_index("sgd")  # nothing unstable
 
 
 def test_cancelled_sweep_keeps_its_partial_results(qtbot, tab):
@@ -297,3 +394,31 @@ def test_a_gpu_backend_allows_larger_sweeps(tab, monkeypatch):
     models.setValue(3000)
     assert tab.set_backend("auto")  # auto fell back to the CPU: back to 1024
     assert models.maximum() == 1024 and models.value() == 1024
+
+
+def test_every_result_is_wholly_in_view(qtbot):
+    """The numbers of the results table are never cut to "0.002…": the bold best value and a
+    divergence's "at step N" fit their columns (the configurations' names, elided when room
+    is short, are whole in their tooltips)."""
+    from PySide6.QtGui import QFontMetrics
+
+    plane = replace(EXP, data=DataSpec(kind="plane", n_samples=100, noise=0.1, seed=1))
+    tab = CompareTab(lambda: plane)
+    qtbot.addWidget(tab)
+    tab.resize(1300, 800)
+    race = tab.race
+    race.set_configs([RaceConfig.from_experiment(replace(plane, optimizer=o)) for o in (
+        make_optimizer("sgd", lr=0.05), make_optimizer("sgd", lr=5.0))])
+    race.steps.setValue(200)
+    tab.show()
+    with qtbot.waitSignal(tab.runner.finished, timeout=20000):
+        race.run()
+    table = race.results
+    assert any(table.item(r, 6).text().startswith("at step") for r in range(2))
+    for row in range(table.rowCount()):
+        for col in range(1, table.columnCount()):
+            item = table.item(row, col)
+            need = QFontMetrics(item.font()).horizontalAdvance(item.text())
+            assert need <= table.visualItemRect(item).width() - 4, (row, col, item.text())
+        assert table.item(row, 0).toolTip() == table.item(row, 0).text()
+    assert tab.shutdown(2000)

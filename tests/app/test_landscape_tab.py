@@ -1,6 +1,7 @@
 """The Landscape tab: races on 2-D functions, challenges, network presets and the loss shape."""
 
 import os
+import re
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
@@ -29,8 +30,8 @@ def tab(qtbot):
     qtbot.waitExposed(t)
     yield t
     t.shutdown()
-    thread = t.shape.controller.worker_thread
-    assert thread is None or thread.isFinished()
+    for thread in (t.shape.controller.worker_thread, t.functions.runner.thread):
+        assert thread is None or thread.isFinished()
 
 
 def test_contour_segments_lie_on_their_level():
@@ -49,6 +50,7 @@ def test_pick_function_click_start_and_race_three_optimizers(tab, qtbot):
     fv = tab.functions
     fv.function.setCurrentIndex(fv.function.findData("himmelblau"))
     assert fv.fn.name == "himmelblau"
+    qtbot.waitUntil(lambda: fv.paths_ready, timeout=TIMEOUT)
     assert not fv.quad_box.isVisible() and not fv.theory_box.isVisible()
     assert fv.map.contour_count() > 100
     checked = [row.label for row in fv.free.rows if row.check.isChecked()]
@@ -74,17 +76,19 @@ def test_pick_function_click_start_and_race_three_optimizers(tab, qtbot):
     assert "step 1 of" in fv.step_label.text()
 
 
-def test_gradient_settings_and_a_refused_setting(tab):
+def test_gradient_settings_and_a_refused_setting(tab, qtbot):
     fv = tab.functions
     fv.function.setCurrentIndex(fv.function.findData("cliff"))
     fv.clip.setValue(1.0)
     fv.noise.setValue(0.5)
     fv.recompute()
+    qtbot.waitUntil(lambda: fv.paths_ready, timeout=TIMEOUT)
     gd = next(r for r in fv.results if r.spec.label == "GD").trajectory
     assert np.nanmax(gd.grad_norms) > 1.0  # noise and the wall, measured before clipping
     nesterov = fv.free.row("nesterov")
     nesterov.set_values(hyper=0.0, checked=True)
     fv.recompute()
+    qtbot.waitUntil(lambda: fv.paths_ready, timeout=TIMEOUT)
     refused = next(r for r in fv.results if r.spec.optimizer == "nesterov")
     assert refused.trajectory is None and "momentum" in refused.error
     assert "Nesterov" in fv.results_label.text()
@@ -125,12 +129,15 @@ def test_each_challenge_loads_and_runs(tab, qtbot):
         assert [row.label for row in fv.challenge_runs.rows] == [r.name for r in ch.runs]
         assert fv.banner.isVisible()
         assert ch.explanation.split("\n")[0][:40] in fv.banner.text()
-        qtbot.waitUntil(lambda: min(fv.path_lengths(), default=0) > 3, timeout=TIMEOUT)
+        assert "{{" not in fv.banner.text()  # the numbers from the runs are filled in
+        qtbot.waitUntil(lambda: fv.paths_ready and min(fv.path_lengths(), default=0) > 3,
+                        timeout=TIMEOUT)
         assert len(fv.path_lengths()) == len(ch.runs)
         colors = {r.spec.color.name() for r in fv.results}
         assert len(colors) == len(ch.runs)  # every run has a colour of its own
     # the runs are the challenge's own: clipping of the cliff's second run, a schedule for SGD
     tab.load_challenge("cliff")
+    qtbot.waitUntil(lambda: fv.paths_ready, timeout=TIMEOUT)
     assert [r.spec.clip_norm for r in fv.results] == [None, 1.0]
     fv.leave_challenge.click()
     assert fv.challenge is None and not fv.banner.isVisible()
@@ -217,6 +224,36 @@ def test_train_a_paper_situation_then_interpolation_and_slice(tab, qtbot):
     assert sv.result.directions == "random" and np.all(np.isnan(sv.result.explained))
 
 
+def test_the_lstm_situation_trains_and_draws_its_plateau(tab, qtbot):
+    sv = tab.shape
+    tab.views.setCurrentIndex(2)
+    sv.select_situation("lstm")
+    assert "LSTM" in sv.description.text() and "plateau" in sv.explanation.text()
+    assert sv.steps.value() == 3000
+    sv.snapshots.setValue(12)
+    sv.resolution.setValue(15)
+    sv.train_button.click()
+    qtbot.waitUntil(lambda: sv.result is not None, timeout=120_000)  # includes a cold compile
+    r = sv.result
+    alphas, losses = sv.line_points()
+    assert len(alphas) == 41 and np.all(np.isfinite(losses))
+    assert losses[30] == ls.network_loss(r.source.network, r.source.theta_final, r.source.X,
+                                         r.source.y) < 0.01
+    assert np.all(np.isfinite(sv.val_curve.getData()[1]))
+    assert r.slice_loss.shape == (15, 15) and np.all(np.isfinite(r.slice_loss))
+    assert r.coords.shape == (13, 2) and sv.map.contour_count() > 0
+    text = sv.banner.text()
+    assert "LSTM after 3,000 steps" in text and "bump" not in text
+    assert re.search("falling (monotonically|without a barrier)", text)
+    assert re.search("a plateau first: only by \u03b1 = 0\\.[4-8]", text)  # read off the line
+    # a random filter-normalised plane through the trained LSTM, without training again
+    sv.directions.setCurrentIndex(sv.directions.findData("random"))
+    sv.recompute_button.click()
+    qtbot.waitUntil(lambda: sv.result is not r, timeout=TIMEOUT)
+    assert sv.result.directions == "random" and np.all(np.isfinite(sv.result.slice_loss))
+    assert sv.result.source is r.source
+
+
 def test_set_trained_network_from_a_tiny_engine(tab, qtbot):
     exp = Experiment.from_dict({
         "data": {"kind": "moons", "n_samples": 80, "val_fraction": 0.25},
@@ -264,3 +301,43 @@ def test_a_start_just_off_a_line_is_shown_and_kept(tab):
     assert fv.start_y.value() == 1e-6 and fv.start_y.text() == "1e-06"
     fv.start_x.setValue(1.2)  # editing x must not round y to 0, where no method could escape
     assert fv.start == (1.2, 1e-6)
+
+
+def test_a_lesson_preset_with_a_situation_trains_it_and_draws_the_line(tab, qtbot):
+    from app.landscape.tab import SHAPE_PAGE
+    from dlopt_core.lessons import load_presets
+
+    preset = load_presets()["interpolation_linear"]
+    tab.load_preset(preset)
+    sv = tab.shape
+    assert tab.views.currentIndex() == SHAPE_PAGE
+    assert sv.situation.currentData() == "deep_linear" and sv.busy
+    qtbot.waitUntil(lambda: sv.result is not None, timeout=4 * TIMEOUT)
+    alphas, losses = sv.line_points()
+    assert len(alphas) == 41 and np.all(np.isfinite(losses))
+    assert "Deep linear" in sv.banner.text()
+
+
+@pytest.mark.parametrize("challenge", ["saddle", "cliff", "ill_conditioning"])
+def test_the_map_is_shaded_wherever_it_shows_and_keeps_the_paths(tab, qtbot, challenge):
+    fv = tab.functions
+    fv.load_challenge(challenge, play=False)
+    vb = fv.map.getViewBox()
+
+    def covered() -> bool:
+        (vx0, vx1), (vy0, vy1) = vb.viewRange()
+        b = fv.field_bounds()
+        return b is not None and b[0] <= vx0 and vx1 <= b[1] and b[2] <= vy0 and vy1 <= b[3]
+
+    qtbot.waitUntil(covered, timeout=TIMEOUT)  # no white band beside the aspect-locked map
+    (vx0, vx1), (vy0, vy1) = vb.viewRange()
+    rx0, rx1, ry0, ry1 = fv.reach()
+    for r in fv.results:
+        pts = r.trajectory.path
+        pts = pts[np.all(np.isfinite(pts), axis=1)]
+        inside = (np.clip(pts[:, 0], rx0, rx1), np.clip(pts[:, 1], ry0, ry1))
+        assert np.all((vx0 <= inside[0]) & (inside[0] <= vx1)), r.spec.label
+        assert np.all((vy0 <= inside[1]) & (inside[1] <= vy1)), r.spec.label
+    # a pan beyond the field gets a new one, shaded too
+    vb.setRange(xRange=(vx1, vx1 + (vx1 - vx0)), yRange=(vy0, vy1), padding=0.0)
+    qtbot.waitUntil(covered, timeout=TIMEOUT)

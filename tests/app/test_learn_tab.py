@@ -101,6 +101,12 @@ def test_what_to_look_for_comes_from_the_lesson():
     assert button_text("Try it: one neuron on XOR") == "One neuron on XOR"
 
 
+def computed(panel, qtbot):
+    """The panel once its newest comparison has arrived from its thread."""
+    qtbot.waitUntil(lambda: not panel.busy and panel.comparison is not None, timeout=30_000)
+    return panel
+
+
 def test_search_comparison_table(tab, qtbot):
     tab.show_lesson("neural_networks")
     assert tab.search_panel is None or tab.search_panel.isHidden()
@@ -108,7 +114,7 @@ def test_search_comparison_table(tab, qtbot):
     panel = tab.search_panel
     assert panel is not None and panel.isVisibleTo(tab)
     panel.set_tolerance(1e-3)
-    rows = panel.table_rows()
+    rows = computed(panel, qtbot).table_rows()
     assert [r[0] for r in rows] == ["Grid search", "Random search", "Gradient descent"]
     evaluations = {r.method: r.evaluations for r in panel.comparison.results}
     assert all(r.reached for r in panel.comparison.results)
@@ -117,16 +123,17 @@ def test_search_comparison_table(tab, qtbot):
     assert rows[2][1] == f"{evaluations['gradient']:,}"
     seed = panel.seed
     qtbot.mouseClick(panel.again_button, Qt.MouseButton.LeftButton)
-    assert panel.seed == seed + 1 and panel.comparison.tol == 1e-3
+    assert panel.seed == seed + 1 and computed(panel, qtbot).comparison.tol == 1e-3
     panel.set_tolerance(1e-6)  # too tight for grid and random search within their budgets
-    rows = panel.table_rows()
+    rows = computed(panel, qtbot).table_rows()
     assert rows[0][2].startswith("no") and rows[2][2] == "yes"
 
 
-def test_search_comparison_plot_follows_the_table(tab):
+def test_search_comparison_plot_follows_the_table(tab, qtbot):
     tab.show_lesson(LESSON_ID)
     panel = tab.search_panel
     panel.set_tolerance(1e-3)
+    computed(panel, qtbot)
     for result in panel.comparison.results:
         x, y = panel.curve_data(result.method)
         # a step curve through the improvements: ends at the evaluations in the table
@@ -139,10 +146,38 @@ def test_search_comparison_plot_follows_the_table(tab):
     _, tol_y = panel.tolerance_line.getData()
     np.testing.assert_allclose(10 ** np.asarray(tol_y), [1e-3, 1e-3])
     panel.set_tolerance(1e-6)  # grid search runs out: no dot, a curve that stays above the line
-    x, y = panel.curve_data("grid")
+    x, y = computed(panel, qtbot).curve_data("grid")
     mx, _ = panel.done_marks["grid"].getData()
     assert (mx is None or len(mx) == 0) and y[-1] > 1e-6
     np.testing.assert_allclose(10 ** np.asarray(panel.tolerance_line.getData()[1]), 1e-6)
+
+
+def test_the_search_comparison_is_computed_off_the_gui_thread(tab, qtbot, monkeypatch):
+    """Showing the lesson or choosing a tolerance never computes on the window's thread (up to
+    a million evaluations, slower still while the Playground trains); the newest request is
+    the one shown."""
+    import threading
+
+    import app.learn.search_panel as search_panel
+
+    threads = []
+    real = search_panel.search_comparison
+
+    def spy(*args, **kwargs):
+        threads.append(threading.current_thread())
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(search_panel, "search_comparison", spy)
+    tab.show_lesson(LESSON_ID)
+    panel = tab.search_panel
+    panel.set_tolerance(1e-2)
+    panel.set_tolerance(1e-4)
+    computed(panel, qtbot)
+    assert threads and threading.main_thread() not in threads
+    assert panel.comparison.tol == 1e-4
+    assert panel.table_rows()[0][0] == "Grid search"
+    tab.shutdown()
+    assert not panel.runner.thread.isRunning()
 
 
 def test_a_broken_presets_file_is_reported(qtbot, tmp_path):
@@ -153,3 +188,43 @@ def test_a_broken_presets_file_is_reported(qtbot, tmp_path):
     assert not t.banner.isHidden() and "presets.json" in t.banner.text()
     assert t.lesson_ids()  # the lessons still load
     assert t.try_buttons and not any(b.isEnabled() for b in t.try_buttons)
+
+
+def test_try_it_buttons_are_wholly_in_view_in_a_1400x900_window(qtbot):
+    from app.window import MainWindow
+
+    win = MainWindow(persist=False)
+    qtbot.addWidget(win)
+    win.resize(1400, 900)
+    win.show()
+    qtbot.waitExposed(win)
+    win.select_tab("Learn")
+    learn = win.learn
+
+    def whole(button) -> bool:
+        shown = button.visibleRegion().boundingRect()
+        return shown.height() == button.height() and shown.width() == button.width()
+
+    for lesson in learn.lesson_ids():  # the search comparison's lesson is the tallest
+        learn.show_lesson(lesson)
+        assert learn.try_buttons
+        qtbot.waitUntil(lambda: all(whole(b) for b in learn.try_buttons), timeout=5000)
+    win.close()
+
+
+def test_a_comparison_that_arrives_after_the_tab_was_left_says_nothing(qtbot):
+    """The comparison arrives from a thread: its status note is for the Learn tab, not for the
+    tab the user has gone to meanwhile."""
+    t = LearnTab()
+    qtbot.addWidget(t)
+    t.show()
+    notes = []
+    t.status_message.connect(notes.append)
+    t.show_lesson(LESSON_ID)
+    t.hide()  # the user went to another tab before the comparison came back
+    computed(t.search_panel, qtbot)
+    assert not any("fewest evaluations" in n for n in notes)
+    t.show()
+    t.search_panel.run_again()
+    computed(t.search_panel, qtbot)
+    qtbot.waitUntil(lambda: any("fewest evaluations" in n for n in notes), timeout=5000)

@@ -8,7 +8,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 
-from app.playground.tab import divergence_text
+from app.playground.tab import divergence_text, loss_ratio
 from app.window import MainWindow
 from dlopt_core.experiment import Experiment, example
 
@@ -142,10 +142,41 @@ def test_divergence_shows_a_banner_and_no_nan_curves(make_window, qtbot):
                 _, y = plot.curve_data(key)
                 assert np.all(np.isfinite(y))
     assert tab.curves.loss.marker("diverged")[0] == snap.stop_step
+    # the plots still show the run: on a log axis, from the first value to the last finite one
+    assert tab.curves.log_box.isChecked()
+    train = snap.history["train_loss"]
+    finite = train[np.isfinite(train)]
+    lo, hi = tab.curves.loss.getViewBox().viewRange()[1]
+    assert lo <= np.log10(finite.min()) and np.log10(finite.max()) <= hi
+    assert len(finite) >= 2 and tab.curves.loss.point_count("train") == len(finite)
     tab.play(True)  # nothing to train: stays paused, banner stays
     qtbot.waitUntil(lambda: not tab.transport.play.isChecked(), timeout=TIMEOUT)
     tab.reset()
     qtbot.waitUntil(lambda: snap_step(win) == 0 and not tab.banner.isVisible(), timeout=TIMEOUT)
+    assert not tab.curves.log_box.isChecked()  # the user's own choice is back
+
+
+def test_a_loss_far_above_its_start_says_not_converging(make_window, qtbot):
+    win = make_window(small(optimizer={"name": "sgd", "lr": 10.0}))
+    tab = win.playground
+    tab.run_until(3000)
+    qtbot.waitUntil(lambda: "not converging" in tab.banner.text(), timeout=TIMEOUT)
+    assert tab.banner.kind == "warning" and "\u00d7 its initial value" in tab.banner.text()
+    assert "try a smaller learning rate" in tab.banner.text()
+    ratio = loss_ratio(tab.snapshot.history["train_loss"])
+    assert ratio is not None and ratio >= 2.0
+    tab.optimizer_panel.lr.spin.setValue(0.01)  # a sensible rate: the loss falls, the note goes
+    tab.reset()
+    tab.run_until(3000)
+    qtbot.waitUntil(lambda: tab.shown_up_to(3000), timeout=TIMEOUT)
+    assert not tab.banner.isVisible()
+
+
+def test_loss_ratio_is_the_recent_median_over_the_start():
+    assert loss_ratio(np.ones(10)) is None  # too few points yet
+    values = np.r_[0.5, np.full(30, 5.0), np.nan]
+    assert loss_ratio(values) == pytest.approx(10.0)
+    assert loss_ratio(np.r_[0.0, np.ones(30)]) is None
 
 
 def test_early_stopping_and_step_budget_pause_with_a_banner(make_window, qtbot):
@@ -185,7 +216,7 @@ def test_multiclass_and_regression_outputs(make_window, qtbot):
     combo.activated.emit(combo.currentIndex())
     qtbot.waitUntil(lambda: tab.build_info.task == "regression", timeout=TIMEOUT)
     assert not tab.data_panel.n_classes.isVisibleTo(tab.data_panel)
-    assert "RMSE" in tab.curves.error.getPlotItem().getAxis("left").labelText
+    assert "RMSE" in tab.curves.error.title
 
 
 def test_features_need_one_and_rebuild_the_input_layer(make_window, qtbot):
@@ -335,6 +366,33 @@ def test_hover_readout_smoothing_and_exports(make_window, qtbot, tmp_path):
     assert tab.export_plot(png) and png.stat().st_size > 1000
 
 
+def test_space_reaches_play_pause_from_a_number_box_but_text_fields_keep_it(make_window,
+                                                                            qtbot):
+    from PySide6.QtWidgets import QLineEdit
+
+    win = make_window()
+    tab = win.playground
+    qtbot.waitExposed(win)
+    spin = tab.optimizer_panel.lr.spin
+    spin.setFocus()
+    spin.lineEdit().selectAll()
+    qtbot.keyClicks(spin, "3e-3")  # typing a rate (the exponent's e included) still works
+    qtbot.keyClick(spin, Qt.Key.Key_Return)
+    assert spin.value() == 0.003 and tab.experiment.optimizer.lr == 0.003
+    assert spin.hasFocus()
+    qtbot.keyClick(spin, Qt.Key.Key_Space)
+    qtbot.waitUntil(lambda: tab.snapshot.playing, timeout=TIMEOUT)
+    assert spin.text() == "0.003"  # the space was not typed into the box
+    qtbot.keyClick(tab.data_panel.seed, Qt.Key.Key_Space)  # an integer box too
+    qtbot.waitUntil(lambda: not tab.snapshot.playing, timeout=TIMEOUT)
+    # a text field types a space as usual
+    edit = QLineEdit()
+    tab.classroom_note.parentWidget().layout().addWidget(edit)
+    edit.setFocus()
+    qtbot.keyClicks(edit, "a b")
+    assert edit.text() == "a b" and not tab.transport.play.isChecked()
+
+
 def test_space_plays_and_pauses_and_the_mouse_shows_a_readout(make_window, qtbot):
     win = make_window()
     tab = win.playground
@@ -415,3 +473,128 @@ def test_a_files_fine_data_settings_are_kept_exactly(qtbot):
     assert panel.spec() == spec
     panel.noise.stepBy(1)  # + 0.05, without float noise in the experiment
     assert panel.spec().noise == 0.075
+
+
+def test_a_long_live_run_draws_a_rate_change_at_its_step(make_window, qtbot):
+    """100,000 steps in the window: the start stays resolved and a change of learning rate
+    made at step 60,000 is drawn there (not smeared back to step 0)."""
+    exp = small(data={"kind": "gaussians", "n_samples": 100}, network={"hidden": []},
+                optimizer={"name": "sgd", "lr": 0.01},
+                training={"batch_size": 1, "eval_every": 4})
+    win = make_window(exp)
+    tab = win.playground
+    tab.run_until(60_000)
+    qtbot.waitUntil(lambda: tab.shown_up_to(60_000), timeout=4 * TIMEOUT)
+    tab.optimizer_panel.lr.spin.setValue(0.5)
+    qtbot.waitUntil(lambda: tab.snapshot.optimizer.lr == 0.5, timeout=TIMEOUT)
+    tab.run_until(100_000)
+    qtbot.waitUntil(lambda: tab.shown_up_to(100_000), timeout=4 * TIMEOUT)
+    tab.curves.show_small(tab.snapshot.history_steps, tab.snapshot.history,
+                          tab.snapshot.history_bands)  # drawn now, not at the next refresh
+    steps = tab.snapshot.history_steps
+    stride = np.diff(steps)[0]
+    assert stride >= 4 * 4  # the history was thinned
+    x, lr = tab.curves.lr.curve_data("lr")
+    assert lr[0] == 0.01 and np.all(lr[x <= 60_000] == 0.01) and np.all(lr[x > 60_000] == 0.5)
+    assert x[x > 60_000].min() - x[x <= 60_000].max() <= stride
+    x, _ = tab.curves.loss.curve_data("train")
+    assert np.count_nonzero(x <= 5_000) >= 5
+
+
+@pytest.mark.parametrize("patch", [
+    {"optimizer": {"name": "sgd", "lr": 1000.0}},
+    {"optimizer": {"name": "adam", "lr": 1e-12}},
+    {"optimizer": {"name": "momentum", "lr": 0.1, "momentum": 0.999}},
+    {"training": {"polyak": 0.99999}},
+    {"training": {"batch_size": 100_000, "clip_norm": 1e6, "l1": 10.0,
+                  "early_stopping": 100_000, "eval_every": 100_000}},
+    {"max_steps": 10**9, "target_loss": 1e6},
+    {"data": {"n_samples": 100_000, "noise": 10.0, "val_fraction": 0.9, "seed": 2**32 - 1}},
+    {"network": {"hidden": [256] * 6, "init": "normal", "init_std": 100.0}},
+    {"schedule": {"name": "warmup_cosine", "warmup": 100_000, "T_max": 10**7}},
+], ids=lambda patch: "-".join(f"{k}" for k in patch))
+def test_the_panels_show_every_value_an_experiment_allows(qtbot, patch):
+    """What the panels show is what the experiment holds, up to the ends of every range an
+    experiment file may use: a value a panel clamped (a learning rate of 1000 shown as 10)
+    would train one experiment and show, and on the next edit save, another."""
+    from app.playground.data_panel import DataPanel
+    from app.playground.network_panel import NetworkPanel
+    from app.playground.optimizer_panel import OptimizerPanel
+    from app.playground.training_panel import TrainingPanel
+
+    exp = Experiment.from_dict(patch)
+    data, net, opt, train = DataPanel(), NetworkPanel(), OptimizerPanel(), TrainingPanel()
+    for panel in (data, net, opt, train):
+        qtbot.addWidget(panel)
+    data.set_spec(exp.data)
+    net.set_spec(exp.network)
+    opt.set_optimizer(exp.optimizer)
+    opt.set_schedule(exp.schedule)
+    train.set_values(exp.training, exp.max_steps, exp.target_loss)
+    assert data.spec() == exp.data
+    assert net.spec(exp.network.features) == exp.network
+    assert opt.optimizer() == exp.optimizer
+    assert opt.schedule_value() == exp.schedule
+    assert train.config() == exp.training
+    assert train.stops() == (exp.max_steps, exp.target_loss)
+
+
+def test_the_rate_box_takes_every_rate_the_optimizers_allow(qtbot):
+    """The slider spans 1e-5 to 10; the box beside it takes a typed 1000 (the highest rate
+    of every rule) and leaves the slider at its end."""
+    from app.playground.optimizer_panel import LR_BOX, OptimizerPanel
+    from dlopt_core.optimizers import OPTIMIZERS
+
+    assert {next(s.high for s in info.params if s.name == "lr")
+            for info in OPTIMIZERS.values()} == {LR_BOX[1]}
+    panel = OptimizerPanel()
+    qtbot.addWidget(panel)
+    with qtbot.waitSignal(panel.optimizerChanged):
+        panel.lr.spin.lineEdit().setText("1000")
+        panel.lr.spin.interpretText()
+    assert panel.optimizer().lr == 1000.0
+    assert panel.lr.slider.value() == panel.lr.slider.maximum()
+
+
+def test_slow_curves_do_not_starve_the_other_views(make_window, monkeypatch):
+    """While it trains, curves that take longer to draw than their interval still leave
+    ticks for the boundary, the small plots and the inspector (which otherwise stood still
+    at an early step, under a title that named that step, for as long as the run went on)."""
+    import dataclasses
+    import types
+
+    import app.playground.tab as tab_module
+
+    win = make_window()
+    tab = win.playground
+    tab._timer.stop()  # this test drives the refresh itself
+    clock = [time.monotonic() + 10.0]
+    monkeypatch.setattr(tab_module, "time", types.SimpleNamespace(monotonic=lambda: clock[0]))
+    ran = []
+
+    def spy(name: str):
+        real = getattr(tab, name)
+
+        def job(snap, now, live):
+            done = real(snap, now, live)
+            if done:
+                ran.append(name)
+            return done
+        return job
+
+    for name in ("_job_curves", "_job_boundary", "_job_small", "_job_details"):
+        monkeypatch.setattr(tab, name, spy(name))
+    show_history = tab.curves.show_history
+
+    def slow_curves(*args, **kwargs):
+        clock[0] += 0.2  # longer than the curves' interval, as for a long run on a busy machine
+        return show_history(*args, **kwargs)
+
+    monkeypatch.setattr(tab.curves, "show_history", slow_curves)
+    first = tab.snapshot
+    for k in range(12):
+        tab._latest = dataclasses.replace(first, playing=True, step=first.step + k + 1)
+        tab._refresh()
+        clock[0] += 1 / 30
+    assert ran.count("_job_curves") >= 3
+    assert ran.count("_job_small") >= 2 and ran.count("_job_details") >= 2

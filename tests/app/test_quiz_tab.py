@@ -48,13 +48,14 @@ def test_right_and_wrong_answers_show_score_and_explanation(make_tab):
     assert tab.state == ANSWER and tab.current_question.id == SINGLE.id
     assert not tab.submit()  # nothing chosen yet: a message, no grade
     assert "choose" in tab.input_error.text().lower()
-    tab.choose(SINGLE.answer)
+    shown = tab.current_question  # the options in this session's order
+    tab.choose(shown.answer)
     assert tab.submit()
     assert tab.state == FEEDBACK and tab.score_text() == "Score 1 / 1"
     text = tab.feedback_text()
     assert "Right" in text and SINGLE.explanation in text
     assert tab.next_question() and tab.state == ANSWER
-    tab.choose((SINGLE.answer + 1) % len(SINGLE.options))
+    tab.choose((tab.current_question.answer + 1) % len(SINGLE.options))
     tab.submit()
     text = tab.feedback_text()
     assert tab.score_text() == "Score 1 / 2"
@@ -81,16 +82,17 @@ def test_show_me_and_open_in_the_app(make_tab, qtbot):
 def test_keys_choose_submit_and_go_on(make_tab, qtbot):
     tab = make_tab()
     tab.start(ids=[SINGLE.id, NUMERIC.id, YESNO.id])
-    key = getattr(Qt.Key, f"Key_{SINGLE.answer + 1}")
+    right = tab.current_question.answer
+    key = getattr(Qt.Key, f"Key_{right + 1}")
     qtbot.keyClick(tab, key)
-    assert tab.options.selected() == [SINGLE.answer]
-    other = (SINGLE.answer + 1) % len(SINGLE.options)
+    assert tab.options.selected() == [right]
+    other = (right + 1) % len(SINGLE.options)
     # keys pressed on an option still reach the tab
     qtbot.keyClick(tab.options.buttons[0], getattr(Qt.Key, f"Key_{other + 1}"))
     assert tab.options.selected() == [other]
     qtbot.keyClick(tab, Qt.Key.Key_9)  # no such option: nothing changes
     assert tab.options.selected() == [other]
-    tab.choose(SINGLE.answer)
+    tab.choose(right)
     qtbot.keyClick(tab, Qt.Key.Key_Return)
     assert tab.state == FEEDBACK and tab.score_text() == "Score 1 / 1"
     qtbot.keyClick(tab, Qt.Key.Key_N)
@@ -110,7 +112,7 @@ def test_progress_is_saved_after_every_answer_and_reloaded(make_tab, tmp_path):
     path = tmp_path / "progress.json"
     tab = make_tab(progress_path=path)
     tab.start(ids=[SINGLE.id, NUMERIC.id, YESNO.id])
-    tab.choose(SINGLE.answer)
+    tab.choose(tab.current_question.answer)
     tab.submit()
     saved = json.loads(path.read_text(encoding="utf-8"))
     assert saved["topics"][SINGLE.topic] == {"right": 1, "wrong": 0}
@@ -187,7 +189,7 @@ def test_experiment_question_predict_then_run(make_tab, qtbot):
 def test_an_optimizer_race_opens_in_the_compare_tab():
     preset = question_preset(BANK.by_id("experiment-basic-race"), {})
     assert preset.tab == "compare" and len(preset.optimizers) == 3
-    assert [s.label for s in preset.model_specs()] == ["SGD", "Momentum", "Adam"]
+    assert [s.label for s in preset.model_specs()] == ["SGD", "Adam", "Momentum"]
 
 
 def test_starting_from_the_panel_and_a_damaged_progress_file(make_tab, qtbot, tmp_path):
@@ -210,3 +212,57 @@ def test_starting_from_the_panel_and_a_damaged_progress_file(make_tab, qtbot, tm
     qtbot.mouseClick(tab.start_button, Qt.MouseButton.LeftButton)
     assert {q.topic for q in tab.session.questions} == {"strategies"}
     assert tab.skip() and tab.session.index == 1
+
+
+def test_options_are_shown_in_the_seeds_order_and_graded_by_what_is_clicked(make_tab):
+    tab = make_tab()
+    orders = {}
+    for seed in range(12):
+        tab.start(ids=[SINGLE.id], seed=seed)
+        shown = tab.current_question
+        assert tab.options.texts == list(shown.options)
+        assert sorted(shown.options) == sorted(SINGLE.options)
+        orders[seed] = tuple(shown.options)
+        right = shown.options.index(SINGLE.options[SINGLE.answer])
+        wrong = (right + 1) % len(shown.options)
+        tab.choose(wrong if seed % 2 else right)
+        tab.submit()
+        assert tab.result.correct == (seed % 2 == 0)
+        if seed % 2:
+            assert f"{right + 1}. {SINGLE.options[SINGLE.answer]}" in tab.feedback_text()
+        assert tab.options.labels[right].text().startswith("\u2713")  # marked as the right one
+    assert len(set(orders.values())) > 3
+    tab.start(ids=[SINGLE.id], seed=5)
+    assert tuple(tab.current_question.options) == orders[5]  # the same seed, the same order
+    assert tab.topic_counts()[SINGLE.topic] == (6, 6)
+
+
+def test_a_finished_quiz_draws_a_new_seed(make_tab):
+    tab = make_tab()
+    tab.seed_box.setValue(123)
+    assert tab.seed_box.isEnabled()  # it orders the options in every mode
+    tab.start(ids=[YESNO.id])
+    tab.choose(0)
+    tab.submit()
+    tab.next_question()
+    assert "Seed 123" in tab.summary_label.text()
+    assert tab.seed_box.value() != 123 or tab.seed_box.maximum() == 0
+
+
+def test_an_experiment_prediction_is_graded_at_the_position_it_was_shown(make_tab, qtbot):
+    question = BANK.by_id("experiment-adagrad-rmsprop")  # RMSProp wins; "Neither" stays last
+    tab = make_tab()
+    seen = set()
+    for seed in (0, 1, 2, 3):
+        tab.start(ids=[question.id], seed=seed)
+        shown = tab.current_question
+        assert shown.options[-1].startswith("Neither")
+        seen.add(shown.options)
+        tab.choose(shown.options.index("RMSProp"))
+        tab.submit()
+        tab.run_experiment()
+        qtbot.waitUntil(lambda: tab.state == FEEDBACK, timeout=RUN_TIMEOUT)
+        assert tab.result.correct, seed
+        number = shown.options.index("RMSProp") + 1
+        assert f"The experiment gave: {number}. RMSProp" in tab.feedback_text()
+    assert len(seen) == 2

@@ -287,3 +287,68 @@ def test_log_slider_and_spin_box_stay_together(qtbot):
     assert slider.slider.value() == round(expected) and seen[-1] == pytest.approx(1e-3)
     slider.setValue(0.1)  # set from code: shown, not emitted
     assert slider.value() == pytest.approx(0.1) and seen[-1] == pytest.approx(1e-3)
+
+
+def test_number_boxes_write_plain_numbers_where_they_can(qtbot):
+    """A rate of 1000 reads "1000" (it read "1e+03"); small and large values keep their
+    exponents, and every text reads back as the value shown."""
+    box = SciSpinBox(0.0, 1e9, 0.0, digits=3)
+    qtbot.addWidget(box)
+    for value, text in ((1000.0, "1000"), (0.01, "0.01"), (1e-5, "1e-05"), (0.000123, "0.000123"),
+                        (123456.0, "123000"), (2.5e8, "2.5e+08"), (0.0, "0")):
+        assert box.textFromValue(value) == text
+        assert box.valueFromText(text) == pytest.approx(float(f"{value:.3g}"))
+
+
+def test_the_boundary_axes_show_the_data_values_without_a_unit_prefix(qtbot):
+    from app.playground.output_view import OutputView
+
+    view = OutputView()
+    qtbot.addWidget(view)
+    view.resize(400, 400)
+    item = view.plot.getPlotItem()
+    item.setRange(xRange=(-0.0008, 0.0008), yRange=(-0.0009, 0.0009), padding=0.0)
+    for name in ("bottom", "left"):
+        axis = item.getAxis(name)
+        axis.updateAutoSIPrefix()
+        assert axis.labelString().find("\u00d7") < 0 and axis.scale == 1.0
+        assert axis.labelText in ("x1", "x2")
+
+
+@pytest.mark.parametrize("values", [
+    [1.7e308, -1.7e308, 3.0],  # a diverging run's moments, near the float limit
+    [1e-320, -5e-321, 0.0],  # subnormal ones
+    [2.5e-283, -1e-284],
+    [0.0, 0.0],
+])
+def test_histograms_of_extreme_values_are_drawn(qtbot, values):
+    """Optimizer state of a run at a rate of 10 or 1000 reaches the float range's ends: the
+    histogram still counts every value (numpy refused its bins, and the inspector stood
+    still)."""
+    from app.widgets.inspector import _Histogram
+
+    hist = _Histogram()
+    qtbot.addWidget(hist)
+    hist.show_values(np.array(values), log=False)
+    assert hist.counts.sum() == len(values)
+    assert np.all(np.isfinite(hist.edges)) and np.all(np.diff(hist.edges) > 0)
+
+
+def test_a_long_histogram_caption_stays_on_its_line(qtbot):
+    """"Adam second moment v (log10) (16 zeros left out)" no longer wraps into the plot
+    under it: it is elided to the width, whole in its tooltip."""
+    from app.widgets.inspector import _Histogram
+
+    hist = _Histogram()
+    qtbot.addWidget(hist)
+    hist.resize(200, 160)
+    hist.show()
+    text = "Adam second moment v (log10) (16 zeros left out)"
+    hist.set_caption(text)
+    assert hist.caption_text() == text and hist.caption.toolTip() == text
+    shown = hist.caption.text()
+    assert shown != text and shown.endswith("\u2026") and "\n" not in shown
+    assert hist.caption.fontMetrics().horizontalAdvance(shown) <= hist.width()
+    assert hist.caption.geometry().bottom() < hist.plot.geometry().top()
+    hist.resize(600, 160)
+    qtbot.waitUntil(lambda: hist.caption.text() == text)

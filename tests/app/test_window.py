@@ -35,6 +35,17 @@ def window(qtbot):
     assert win.playground.controller.thread.isFinished()
 
 
+def test_status_messages_are_drawn_beside_the_training_status(window, qtbot):
+    qtbot.waitExposed(window)
+    message = "Sent momentum 0.02 to the Playground"
+    window.statusBar().showMessage(message, 6000)
+    assert window.statusBar().currentMessage() == message
+    status = window.playground.status
+    assert status.isVisible() and status.text()  # the training status stays
+    room = status.geometry().left()  # the message is drawn left of it
+    assert window.statusBar().fontMetrics().horizontalAdvance(message) < room
+
+
 def test_every_activity_has_its_tab(window):
     assert window.tab_names() == ["Playground", "Compare", "Landscape", "Learn", "Quiz"]
 
@@ -163,3 +174,178 @@ def test_about_names_the_versions_for_a_bug_report(window):
     text = window.about_text()
     assert f"dlopt {dlopt_core.__version__}" in text and f"Numba {numba.__version__}" in text
     assert "Training backend:" in text
+
+
+def test_a_comparison_question_opens_and_runs_its_own_race(window, qtbot):
+    from app.quiz.presets import question_preset
+    from dlopt_core.quiz import load_bank
+
+    compare = window.compare
+    compare.race.steps.setValue(100)
+    with qtbot.waitSignal(compare.runner.finished, timeout=TIMEOUT):
+        compare.race.run()  # a first race on the circle data, with the tab's three optimizers
+    old_points = len(compare.race.snapshot.boundaries.points)
+    question = load_bank().by_id("experiment-basic-race")
+    compare.pages.setCurrentWidget(compare.sweep)
+    with qtbot.waitSignal(compare.runner.finished, timeout=4 * TIMEOUT):
+        window.quiz.open_preset.emit(question_preset(question, {}))
+        assert window.tabs.currentWidget() is compare
+        assert compare.pages.currentWidget() is compare.race
+        # the old race is gone at once: no curves, results or boundaries; the new one runs
+        assert compare.race.snapshot is None and compare.race.results.rowCount() == 0
+        assert all(len(compare.race.curve_data(m)[0]) == 0 for m in range(3))
+        assert not compare.race.boundaries.isVisible() and compare.busy
+    race = compare.race
+    result = race.snapshot.result
+    assert result.step == 1000 and result.target == 0.3  # the question's run and target
+    assert race.steps.value() == 1000 and race.target.value() == 0.3
+    assert [s.optimizer.name for s in result.specs] == [m["name"] for m in
+                                                        question.compute["models"]]
+    assert window.playground.experiment.data.kind == "moons"
+    assert len(race.snapshot.boundaries.points) == 160 != old_points  # the new data set
+    assert race.results.rowCount() == 3 and len(race.toggle_boxes()) == 3
+    reach = [race.results.item(r, 5).text() for r in range(3)]
+    assert any(text.isdigit() for text in reach)  # steps to the target are in the table
+
+
+def test_opening_a_comparison_during_a_race_cancels_it_and_runs_the_new_one(window, qtbot):
+    compare = window.compare
+    compare.race.steps.setValue(200_000)
+    compare.race.run()
+    assert compare.busy
+    preset = Preset("p", "Race", "compare", "", {"data": {"kind": "moons", "n_samples": 80}},
+                    optimizers=({"name": "sgd", "lr": 0.1}, {"name": "adam", "lr": 0.01}),
+                    steps=300)
+    window.open_preset(preset)
+    qtbot.waitUntil(lambda: not compare.busy and compare.race.snapshot is not None
+                    and compare.race.snapshot.result.step == 300, timeout=4 * TIMEOUT)
+    assert compare.race.snapshot.result.n_models == 2
+
+
+def test_try_it_starts_the_run_and_leaves_the_keys_to_the_playground(window, qtbot):
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QAbstractSpinBox, QApplication
+
+    qtbot.waitExposed(window)
+    window.select_tab("Learn")
+    learn = window.learn
+    for lesson in learn.lesson_ids():
+        learn.show_lesson(lesson)
+        buttons = [b for b in learn.try_buttons
+                   if learn.presets[b.property("preset_id")].tab == "playground"]
+        if buttons:
+            break
+    button = buttons[0]
+    button.setFocus()
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+    tab = window.playground
+    assert window.tabs.currentWidget() is tab
+    qtbot.waitUntil(lambda: tab.snapshot is not None and tab.snapshot.step > 0,
+                    timeout=TIMEOUT)  # it runs (up to the lesson's step budget)
+    focus = QApplication.focusWidget()
+    assert not isinstance(focus, QAbstractSpinBox) and not isinstance(
+        getattr(focus, "parentWidget", lambda: None)(), QAbstractSpinBox)
+    serial = tab.controller.play_serial
+    qtbot.keyClick(focus or window, Qt.Key.Key_Space)  # Space is play/pause, not typed
+    assert tab.controller.play_serial == serial + 1
+
+
+def test_an_experiment_from_elsewhere_detaches_the_file(window, qtbot, tmp_path, monkeypatch):
+    """A lesson's, a question's or a challenge's experiment does not come from the open file:
+    the window forgets that file, so that Ctrl+S asks for a name instead of writing the preset
+    over it. An edit of the file's experiment (a rate chosen in the Compare tab) keeps it."""
+    from PySide6.QtWidgets import QFileDialog
+
+    path = tmp_path / "mine.json"
+    small(name="mine").save(path)
+    saved = path.read_text()
+    asked = []
+    monkeypatch.setattr(QFileDialog, "getSaveFileName",
+                        lambda *a, **k: (asked.append(a), ("", ""))[1])
+
+    def open_mine() -> None:
+        assert window.open_file(str(path))
+        qtbot.waitUntil(lambda: window.path == str(path.resolve()), timeout=TIMEOUT)
+        assert not window.isWindowModified() and "mine.json" in window.windowTitle()
+
+    play = Preset("p1", "Play", "playground", "", {"name": "xor demo",
+                                                   "data": {"kind": "xor", "n_samples": 80}})
+    race = Preset("p2", "Race", "compare", "", {"data": {"kind": "moons", "n_samples": 80}},
+                  optimizers=({"name": "sgd", "lr": 0.1}, {"name": "adam", "lr": 0.01}))
+    routes = {
+        "a Learn preset": lambda: window.open_preset(play),
+        "a Learn race": lambda: window.open_preset(race),
+        "a lesson's Try it": lambda: window.learn.open_preset_id("hidden_layer_xor"),
+        "a question's preset": lambda: window.quiz.open_preset.emit(play),
+        "a challenge in the Playground": lambda: window.landscape.challenges.open_preset(
+            "bad_init", "zeros"),
+        "a challenge in Compare": lambda: window.landscape.challenges.open_preset("dying_relu"),
+    }
+    for what, route in routes.items():
+        open_mine()
+        route()
+        assert window.path is None, what
+        assert window.isWindowModified(), what
+        assert "mine.json" not in window.windowTitle(), what
+        assert window.windowTitle().startswith(window.experiment.name or "untitled"), what
+        asked.clear()
+        assert not window.save(), what  # Save asks for a name (cancelled here)
+        assert asked, what
+        assert path.read_text() == saved, what
+        qtbot.waitUntil(lambda: not window.compare.busy, timeout=TIMEOUT)
+    open_mine()
+    chosen = window.experiment.optimizer.__class__("sgd", {"lr": 0.3, "weight_decay": 0.0})
+    from dataclasses import replace
+    window.compare.send(replace(window.experiment, optimizer=chosen), "Sent SGD")
+    assert window.path == str(path.resolve()) and window.isWindowModified()
+    assert window.save()
+    assert Experiment.load(path).optimizer.lr == 0.3
+
+
+def test_the_edge_of_stability_try_it_plots_the_sharpness_against_2_over_eta(window, qtbot):
+    """The lesson's Try-it trains full-batch gradient descent and shows its sharpness, measured
+    in the training thread every 50 steps, beside the dashed edge 2/eta = 10: the values the
+    core's track_sharpness gives. A preset without the plot switches it off again."""
+    from dlopt_core.lessons import load_presets
+    from dlopt_core.sharpness import track_sharpness
+
+    presets = load_presets()
+    preset = presets["edge_of_stability"]
+    assert preset.plots == ("sharpness",)
+    window.open_preset(preset)
+    tab = window.playground
+    qtbot.waitUntil(lambda: tab.snapshot is not None and tab.snapshot.step == 4000
+                    and not tab.snapshot.playing and tab.snapshot.sharpness is not None
+                    and tab.snapshot.sharpness[0][-1] == 4000, timeout=60_000)
+    curves = tab.curves
+    assert curves.sharpness_box.isChecked() and curves.sharpness.isVisible()
+    steps, values, edges = tab.snapshot.sharpness
+    np.testing.assert_array_equal(steps, np.arange(0, 4001, 50))
+    np.testing.assert_allclose(edges, 10.0)
+    reference = track_sharpness(preset.experiment, 1000, every=50)
+    np.testing.assert_allclose(values[:21], reference.sharpness, rtol=1e-3)
+    assert values[0] < 10.0 < values.max()  # below the edge at first, then past it
+    qtbot.waitUntil(lambda: curves.sharpness.point_count("sharpness") == len(steps),
+                    timeout=TIMEOUT)
+    x, y = curves.sharpness.curve_data("edge")
+    np.testing.assert_allclose(y, 10.0)
+    window.open_preset(presets["single_neuron"])
+    assert not curves.sharpness_box.isChecked() and curves.sharpness.isHidden()
+    qtbot.waitUntil(lambda: curves.grad.geometry().bottom() > curves.height() - 12,
+                    timeout=TIMEOUT)  # no empty row where the plot was
+    qtbot.waitUntil(lambda: tab.snapshot is not None and tab.snapshot.sharpness is None,
+                    timeout=TIMEOUT)
+
+
+def test_the_sharpness_box_measures_from_the_step_the_run_is_at(window, qtbot):
+    tab = window.playground
+    tab.controller.step(123)
+    qtbot.waitUntil(lambda: tab.snapshot is not None and tab.snapshot.step == 123,
+                    timeout=TIMEOUT)
+    tab.show_sharpness(True)
+    qtbot.waitUntil(lambda: tab.snapshot.sharpness is not None, timeout=TIMEOUT)
+    assert list(tab.snapshot.sharpness[0]) == [123]
+    assert np.isnan(tab.snapshot.sharpness[2][0])  # Adam: no edge of stability to draw
+    tab.controller.step(100)
+    qtbot.waitUntil(lambda: tab.snapshot.step == 223, timeout=TIMEOUT)
+    assert list(tab.snapshot.sharpness[0]) == [123, 150, 200]

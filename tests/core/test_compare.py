@@ -52,6 +52,22 @@ def test_spec_from_dict_forms():
         compare.spec_from_dict({"lr": 0.1})
 
 
+def test_a_long_race_keeps_a_band_around_its_thinned_curves(exp):
+    long = replace(exp, training=replace(exp.training, eval_every=1))
+    result = compare.race(long, CONFIGS[:2], 9000)
+    assert len(result.steps) <= 4000 and result.steps[-1] == 9000
+    engine = _single(long, compare.spec_from_dict(CONFIGS[0]), 9000)
+    assert np.all(result.steps == engine.history.steps)
+    for name in compare.CURVE_FIELDS:
+        lo, hi = result.band(name, 0)
+        np.testing.assert_array_equal((lo, hi), engine.history.envelope(name, 0))
+        curve = result.curve(name, 0)
+        assert np.all(lo <= curve) and np.all(curve <= hi) and np.any(lo < hi)
+    short = compare.race(exp, CONFIGS[:1], STEPS)
+    lo, hi = short.band("val_loss", 0)
+    np.testing.assert_array_equal(lo, short.curve("val_loss", 0))
+
+
 def test_race_same_start_and_equal_to_single_runs(exp):
     reports = []
     result = compare.race(exp, CONFIGS, STEPS, target=0.6,

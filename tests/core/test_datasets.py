@@ -443,6 +443,9 @@ def test_csv_too_few_rows(tmp_path):
     path = write(tmp_path, "a,b,y\n" + "\n".join(GOOD[:3]) + "\n")
     with pytest.raises(DatasetError, match="only 3 data rows; need at least 4"):
         load_csv(path)
+    path = write(tmp_path, "a,b,y\n" + GOOD[0] + "\n")
+    with pytest.raises(DatasetError, match="only 1 data row; need at least 4"):
+        load_csv(path)
 
 
 def test_csv_empty(tmp_path):
@@ -457,7 +460,7 @@ def test_csv_single_label_value(tmp_path):
 
 
 def test_csv_not_found(tmp_path):
-    with pytest.raises(DatasetError, match="not found"):
+    with pytest.raises(DatasetError, match="no such file"):
         load_csv(tmp_path / "missing.csv")
 
 

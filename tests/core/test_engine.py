@@ -5,7 +5,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from dlopt_core.engine import Engine, History, ModelSpec, TrainConfig
+from dlopt_core.engine import Engine, ModelSpec, TrainConfig
 from dlopt_core.network import Network
 from dlopt_core.optimizers import make_optimizer
 from dlopt_core.schedules import make_schedule
@@ -191,19 +191,6 @@ def test_set_optimizer_keeps_state_for_the_same_rule_only():
     assert not eng.slots[0].any() and eng.scalars[0, 0] == 0
     eng.run(10)
     assert eng.step == 20
-
-
-def test_history_is_bounded_and_keeps_the_best():
-    h = History(2, limit=50)
-    steps = np.arange(1, 10_001)
-    data = np.random.default_rng(0).uniform(1, 2, size=(10_000, 6, 2))
-    data[4321, 1, 1] = 0.5
-    for start in range(0, 10_000, 997):
-        h.append(steps[start : start + 997], data[start : start + 997])
-    assert len(h) <= 50
-    assert h.steps[0] == 1 and h.steps[-1] == 10_000
-    assert h.best_val_loss[1] == 0.5 and h.best_val_step[1] == 4322
-    assert np.all(np.diff(h.steps) > 0)
 
 
 def test_multiclass_and_regression_errors():

@@ -372,10 +372,16 @@ def test_training_path_on_its_own_slice():
     assert np.linalg.norm(start - path[0]) <= np.linalg.norm(path[0] - path[-1])
 
 
+def _mlp_situations() -> list[ls.PaperSituation]:
+    return [s for s in ls.paper_situations().values() if isinstance(s, ls.PaperSituation)]
+
+
 def test_paper_situations_are_usable_configs():
     situations = ls.paper_situations()
-    assert {"tanh_net", "relu_net", "deep_linear", "noisy_task"} <= set(situations)
+    assert {"tanh_net", "relu_net", "deep_linear", "noisy_task", "lstm"} <= set(situations)
     for s in situations.values():
+        assert s.title and s.explanation and s.describe() and s.steps > 0
+    for s in _mlp_situations():
         net = Network(s.layer_sizes, s.activation, s.loss)
         assert net.layer_sizes[0] == 2
         make_optimizer(s.optimizer, **s.hyper)
@@ -386,9 +392,23 @@ def test_paper_situations_are_usable_configs():
     assert deep.activation == "linear" and deep.init == "normal" and deep.init_std <= 0.1
 
 
+def test_a_situation_carries_further_training_settings():
+    """A new MLP situation with its own training strategy is one ``PaperSituation``: its
+    ``training`` settings reach the experiment, the engine and the description."""
+    base = ls.paper_situations()["tanh_net"]
+    s = dataclasses.replace(base, training={"clip_norm": 0.5, "l1": 1e-4}, steps=20)
+    assert s.experiment_dict()["training"] == {"batch_size": 32, "clip_norm": 0.5, "l1": 1e-4}
+    assert s.describe().endswith("batch 32, clip norm 0.5, l1 0.0001")
+    run = s.start()
+    assert run.engine.train.clip_norm == 0.5 and run.engine.train.l1 == 1e-4
+    path = ls.trace_training(s, snapshots=4)
+    assert path.thetas.shape == (5, run.model.n_params) and path.steps == 20
+    np.testing.assert_array_equal(path.theta_init, run.theta_init)
+
+
 def test_paper_situations_pass_experiment_validation():
     experiment = pytest.importorskip("dlopt_core.experiment")
-    for s in ls.paper_situations().values():
+    for s in _mlp_situations():
         exp = experiment.Experiment.from_dict(s.experiment_dict())
         assert exp.network.activation == s.activation
 

@@ -12,6 +12,7 @@ def test_every_exported_name_resolves():
     for name in dl.__all__:
         assert getattr(dl, name) is not None, name
     assert dl.Network is dl.network.Network and dl.make_optimizer is dl.optimizers.make_optimizer
+    assert dl.LSTMNetwork is dl.lstm.LSTMNetwork
     with pytest.raises(AttributeError, match="no attribute 'nope'"):
         _ = dl.nope
 

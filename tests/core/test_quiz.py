@@ -26,12 +26,16 @@ from dlopt_core.quiz import (
     QuizError,
     QuizSession,
     compute_answer,
+    format_answer,
     grade,
     load_bank,
+    option_order,
     parse_question,
     parse_response,
+    pinned_last,
     run_experiment,
     select_questions,
+    shuffled,
 )
 
 
@@ -102,8 +106,11 @@ def test_shipped_answers_are_consistent(bank):
 
 
 def test_course_review_questions_are_in_the_bank(bank):
-    neuron = bank.by_id("real-neuron-inputs-outputs")
-    assert "Multiple inputs and multiple outputs" in neuron.options[neuron.answer]
+    neuron = bank.by_id("real-neuron-inputs-outputs")  # the course's answer: C, both
+    assert neuron.options == ("A neuron has a single input and a single output only",
+                              "A neuron has multiple inputs and multiple outputs",
+                              "Both of the above statements are true")
+    assert neuron.answer == 2 and "bipolar cell" in neuron.explanation
     assert bank.by_id("line-is-a-neuron").answer is True
     noisy = bank.by_id("noisy-error-curve")
     assert noisy.options[noisy.answer].startswith("No")
@@ -135,15 +142,32 @@ def test_shipped_experiment_questions_compute_clear_answers(bank):
 def test_race_answer_matches_a_direct_engine_run(bank):
     question = bank.by_id("experiment-basic-race")
     exp = Experiment.from_dict(question.preset)
-    models = [ModelSpec(make_optimizer("sgd", lr=0.1)),
-              ModelSpec(make_optimizer("momentum", lr=0.1, momentum=0.9)),
-              ModelSpec(make_optimizer("adam", lr=0.01))]
+    models = [ModelSpec(make_optimizer(m["name"], **{k: v for k, v in m.items()
+                                                     if k not in ("name", "label")}))
+              for m in question.compute["models"]]
+    assert [m.optimizer.name for m in models] == ["sgd", "adam", "momentum"]
     _, _, engine = exp.build(models=models)
     engine.run(1000)
     reach = engine.history.steps_to_reach(0.3, "val_loss")
     assert (reach >= 0).any()
     expected = int(np.argmin(np.where(reach >= 0, reach, np.iinfo(np.int64).max)))
     assert compute_answer(question) == expected
+    lines = run_experiment(question).lines  # in words, as the app says it
+    assert all("validation loss ≤ 0.3" in line and "val_loss" not in line for line in lines)
+
+
+def test_error_metrics_of_a_classifier_read_in_per_cent():
+    question = parse_question({
+        "id": "errors", "type": "experiment", "topic": "basic_algorithms", "difficulty": 1,
+        "prompt": "Which ends lower?", "explanation": "Bigger steps.",
+        "options": ["η = 0.0001", "η = 0.1"],
+        "preset": {**ZERO_INIT, "network": {"hidden": [3]}},
+        "compute": {"kind": "lower_final", "steps": 100, "metric": "val_error", "models": [
+            {"name": "sgd", "lr": 0.0001}, {"name": "sgd", "lr": 0.1}]},
+    })
+    report = run_experiment(question)
+    assert all("final validation error = " in line and line.endswith("%")
+               for line in report.lines)
 
 
 def test_divergence_answers_match_a_direct_engine_run(bank):
@@ -395,13 +419,14 @@ def test_mistakes_mode_revisits_wrong_answers_until_answered_right(tmp_path):
     questions = [q(id=f"q{i}") for i in range(4)]
     progress = Progress(tmp_path / "p.json")
     session = QuizSession(questions, progress, mode="topic", topic="challenges")
-    for response in (1, 0, 0, 1):  # q1 and q2 wrong
-        session.answer(response)
+    for right in (True, False, False, True):  # q1 and q2 wrong
+        shown = session.current
+        session.answer(shown.answer if right else (shown.answer + 1) % len(shown.options))
     assert session.score == 2 and session.finished
     reloaded = Progress.load(tmp_path / "p.json")
     retry = QuizSession(questions, reloaded, mode="mistakes")
     assert [x.id for x in retry.questions] == ["q1", "q2"]
-    retry.answer(1)
+    retry.answer(retry.current.answer)
     assert [x.id for x in select_questions(questions, "mistakes", progress=reloaded)] == ["q2"]
 
 
@@ -420,6 +445,111 @@ def test_select_questions_modes():
         select_questions(questions, "topic")
     with pytest.raises(QuizError):
         select_questions(questions, "random")
+
+
+# -- option order: shuffled per session, answers mapped -------------------------------------------
+
+
+def test_option_order_is_seeded_and_keeps_options_about_the_others_last():
+    question = q(options=["red", "green", "blue", "pink", "None of the above"], answer=2)
+    assert pinned_last(question) == 1
+    orders = {option_order(question, seed) for seed in range(40)}
+    assert all(sorted(o) == list(range(5)) and o[-1] == 4 for o in orders)
+    assert len(orders) > 10  # the four free options really move
+    assert option_order(question, 7) == option_order(question, 7)
+    # the order depends on the question too, so two questions do not move in step
+    other = q(id="q2", options=["red", "green", "blue", "pink", "None of the above"], answer=2)
+    assert any(option_order(question, s) != option_order(other, s) for s in range(10))
+    both = q(options=["one input", "many inputs", "Both of the above"], answer=2)
+    assert {option_order(both, s)[-1] for s in range(20)} == {2}
+    assert option_order(q(type="yesno", options=None, answer=True), 3) == ()
+
+
+def test_the_stored_bank_spreads_right_answers_over_the_positions(bank):
+    """Shuffling hides the position in the app; the files themselves must not give it away
+    either (a teacher's printout, dlopt-quiz with --seed of an old version)."""
+    singles = [x for x in bank.questions if x.type == "single" and len(x.options) == 4]
+    positions = [x.answer for x in singles]
+    assert len(singles) >= 20
+    for p in range(4):  # a uniform spread would give 25 % each
+        assert 0.15 <= positions.count(p) / len(singles) <= 0.35, (p, positions)
+    multiple = [x for x in bank.questions if x.type == "multiple"]
+    leading = [x.id for x in multiple if list(x.answer) == list(range(len(x.answer)))]
+    assert len(leading) <= len(multiple) // 3, leading
+    for x in bank.questions:  # options about the others come last in the files
+        if x.options:
+            n = pinned_last(x)
+            about = [i for i, o in enumerate(x.options) if quiz._ABOUT_THE_OTHERS.search(o)]
+            assert all(i >= len(x.options) - n for i in about), x.id
+
+
+def test_a_shuffled_question_grades_what_is_shown(bank):
+    for x in bank.questions:
+        if x.type not in ("single", "multiple"):
+            continue
+        for seed in range(6):
+            shown = shuffled(x, seed)
+            assert sorted(shown.options) == sorted(x.options)
+            assert shown.bank_options == x.options
+            right = {shown.answer} if x.type == "single" else set(shown.answer)
+            bank_right = {x.answer} if x.type == "single" else set(x.answer)
+            assert {shown.options[i] for i in right} == {x.options[i] for i in bank_right}
+            response = shown.answer if x.type == "single" else list(shown.answer)
+            assert grade(shown, response).correct, (x.id, seed)
+            assert grade(shown, response).correct_text == format_answer(shown, shown.answer)
+            wrong = next(i for i in range(len(x.options)) if i not in right)
+            assert not grade(shown, wrong if x.type == "single" else [wrong]).correct
+            # shuffling again starts from the bank's order: the same seed, the same question
+            assert shuffled(shown, seed) == shown
+            assert shuffled(shown, seed + 1) == shuffled(x, seed + 1)
+
+
+def test_an_experiment_answer_maps_to_where_its_option_is_shown():
+    preset = {"data": {"kind": "moons", "n_samples": 80, "noise": 0.1},
+              "network": {"hidden": [4], "activation": "tanh"},
+              "training": {"batch_size": 10, "eval_every": 10}}
+    question = parse_question({
+        "id": "exp-race", "type": "experiment", "topic": "basic_algorithms", "difficulty": 1,
+        "prompt": "Who wins?", "explanation": "The faster one.", "preset": preset,
+        "options": ["tiny rate", "good rate", "None of them within 200 steps"],
+        "compute": {"kind": "first_to_reach", "steps": 200, "target": 0.6,
+                    "models": [{"name": "sgd", "lr": 1e-4, "label": "tiny"},
+                               {"name": "adam", "lr": 0.05, "label": "good"}]},
+    }, "test.json")
+    assert pinned_last(question) == 1  # the "none of them" option of first_to_reach
+    report = run_experiment(question)
+    assert question.options[report.answer] == "good rate"
+    seeds = [s for s in range(20) if option_order(question, s)[0] == 1]
+    assert seeds, "some seed shows the good rate first"
+    shown = shuffled(question, seeds[0])
+    assert shown.options == ("good rate", "tiny rate", "None of them within 200 steps")
+    assert compute_answer(shown) == 0
+    assert grade(shown, 0).correct and not grade(shown, 1).correct
+    assert grade(shown, 0).correct_text == "1. good rate"
+    assert run_experiment(shown).lines == report.lines  # labels in the order of the runs
+
+
+def test_a_session_shows_shuffled_options_and_records_by_id(tmp_path):
+    questions = [q(id=f"q{i}", options=["w", "x", "y", "z"], answer=i % 4) for i in range(8)]
+    progress = Progress(tmp_path / "p.json")
+    session = QuizSession(questions, progress, mode="mixed", seed=11)
+    assert [x.id for x in session.questions] == [x.id for x in select_questions(
+        questions, "mixed", seed=11)]
+    assert any(x.order for x in session.questions)
+    again = QuizSession(questions, Progress(None), mode="mixed", seed=11)
+    assert [x.options for x in again.questions] == [x.options for x in session.questions]
+    plain = QuizSession(questions, Progress(None), mode="mixed", seed=11, shuffle=False)
+    assert all(x.options == ("w", "x", "y", "z") for x in plain.questions)
+    first = session.current
+    assert session.answer(first.answer).correct
+    second = session.current
+    assert not session.answer((second.answer + 1) % 4).correct
+    assert progress.last_result(first.id) == "right"
+    assert progress.mistakes() == {second.id}
+    review = QuizSession(questions, progress, mode="mistakes", seed=12)
+    assert [x.id for x in review.questions] == [second.id]
+    given = QuizSession(questions[:3], Progress(None), seed=5, given=True)
+    assert [x.id for x in given.questions] == ["q0", "q1", "q2"]
 
 
 def test_default_progress_path_uses_the_data_folder(monkeypatch, tmp_path):
@@ -462,12 +592,21 @@ def run_cli(monkeypatch, capsys, argv, answers):
     return code, capsys.readouterr()
 
 
+def shown_number(bank_folder: Path, qid: str, option: str, seed: int) -> int:
+    """The number (from 1) under which dlopt-quiz --seed shows ``option``."""
+    question = load_bank(bank_folder).by_id(qid)
+    return shuffled(question, seed).options.index(option) + 1
+
+
 def test_cli_right_and_wrong_answers(monkeypatch, capsys, small_bank, tmp_path):
     progress = tmp_path / "progress.json"
+    b = shown_number(small_bank, "a-first", "b", 3)
     code, out = run_cli(monkeypatch, capsys, ["--topic", "challenges", "--bank", str(small_bank),
-                                              "--progress", str(progress)], "2\nn\n")
+                                              "--progress", str(progress), "--seed", "3"],
+                        f"{b}\nn\n")
     assert code == 0
-    assert "Question 1/2" in out.out and "  2. b" in out.out
+    assert "Seed 3 (--seed 3 repeats this quiz" in out.out
+    assert "Question 1/2" in out.out and f"  {b}. b" in out.out
     assert "Right!" in out.out and "Wrong. The answer is: yes" in out.out
     assert "It is yes." in out.out and "Score: 1/2 right" in out.out
     saved = json.loads(progress.read_text(encoding="utf-8"))
@@ -479,8 +618,10 @@ def test_cli_right_and_wrong_answers(monkeypatch, capsys, small_bank, tmp_path):
 
 def test_cli_reasks_after_a_bad_answer_and_ends_cleanly_at_eof(monkeypatch, capsys, small_bank,
                                                                tmp_path):
+    b = shown_number(small_bank, "a-first", "b", 0)
     code, out = run_cli(monkeypatch, capsys, ["--topic", "challenges", "--bank", str(small_bank),
-                                              "--progress", str(tmp_path / "p.json")], "7\n2\n")
+                                              "--progress", str(tmp_path / "p.json"),
+                                              "--seed", "0"], f"7\n{b}\n")
     assert code == 0
     assert "choose an option from 1 to 2" in out.out
     assert "Score: 1/1 right, 100 % (of 2 questions)" in out.out
@@ -497,6 +638,36 @@ def test_cli_experiment_question_runs_after_the_prediction(monkeypatch, capsys, 
     assert code == 0
     assert out.out.index("Your prediction") < out.out.index("running the experiment")
     assert "Right!" in out.out and "Score: 1/1" in out.out
+
+
+def test_cli_shows_the_options_in_the_seeds_order_and_grades_them(monkeypatch, capsys, tmp_path):
+    race = {"id": "exp-cli-race", "type": "experiment", "difficulty": 1, "prompt": "Who wins?",
+            "explanation": "The faster one.",
+            "preset": {"data": {"kind": "moons", "n_samples": 80, "noise": 0.1},
+                       "network": {"hidden": [4], "activation": "tanh"},
+                       "training": {"batch_size": 10, "eval_every": 10}},
+            "options": ["tiny rate", "good rate", "None of them within 200 steps"],
+            "compute": {"kind": "first_to_reach", "steps": 200, "target": 0.6,
+                        "models": [{"name": "sgd", "lr": 1e-4}, {"name": "adam", "lr": 0.05}]}}
+    pick = {"id": "pick-c", "type": "single", "difficulty": 1, "prompt": "Pick c.",
+            "options": ["a", "b", "c", "d"], "answer": 2, "explanation": "It is c."}
+    folder = write_bank(tmp_path / "bank", {"e.json": {"topic": "strategies",
+                                                       "questions": [race, pick]}})
+    transcripts = []
+    for seed in (0, 1, 2, 0):
+        good = shown_number(folder, "exp-cli-race", "good rate", seed)
+        c = shown_number(folder, "pick-c", "c", seed)
+        order = [x.id for x in select_questions(load_bank(folder).questions, seed=seed)]
+        answers = "\n".join(str(good if qid == "exp-cli-race" else c) for qid in order) + "\n"
+        code, out = run_cli(monkeypatch, capsys, ["--bank", str(folder), "--seed", str(seed),
+                                                  "--progress", str(tmp_path / "p.json")],
+                            answers)
+        assert code == 0 and "Score: 2/2 right" in out.out, out.out
+        assert out.out.index(f"  {good}. good rate") < out.out.index("running the experiment")
+        assert "  3. None of them within 200 steps" in out.out
+        transcripts.append(out.out)
+    assert transcripts[0] == transcripts[3]  # the same seed, the same quiz
+    assert len({t.split("Score")[0] for t in transcripts[:3]}) > 1
 
 
 @pytest.mark.parametrize("argv", [
