@@ -44,6 +44,10 @@ TAB_KEYS = (
 class MainWindow(QMainWindow):
     """The dlopt window. ``persist`` (default on) restores and saves geometry and experiment."""
 
+    # once shown, the tabs not in view are built in idle moments (off in screenshot mode, and
+    # in tests that do not test it: each tab built is more to wait for and to shut down)
+    build_tabs_when_idle = True
+
     def __init__(self, experiment: Experiment | None = None, *,
                  settings: QSettings | None = None, persist: bool = True,
                  parent: QWidget | None = None) -> None:
@@ -591,9 +595,17 @@ class MainWindow(QMainWindow):
         for action in self.backend_actions.actions():
             action.setChecked(action.data() == name)
 
+    def showEvent(self, event) -> None:  # noqa: N802 - Qt API
+        super().showEvent(event)
+        if self.build_tabs_when_idle and not self._closed:
+            # after the Playground's kernels: a first start compiles them, and its first steps
+            # come before the tabs not in view
+            self.pages.build_when_idle(lambda: self.playground.kernels_ready)
+
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt API
         if not self._closed:
             self._closed = True
+            self.pages.stop()
             if self.persist:
                 self._save_settings()
             self.hide()  # gone at once

@@ -349,3 +349,21 @@ def test_the_sharpness_box_measures_from_the_step_the_run_is_at(window, qtbot):
     tab.controller.step(100)
     qtbot.waitUntil(lambda: tab.snapshot.step == 223, timeout=TIMEOUT)
     assert list(tab.snapshot.sharpness[0]) == [123, 150, 200]
+
+
+def test_the_tabs_not_in_view_are_built_in_idle_time_after_the_window_shows(qtbot,
+                                                                             monkeypatch):
+    monkeypatch.setattr(MainWindow, "build_tabs_when_idle", True)
+    win = MainWindow(small(), persist=False)
+    win.show_dialogs = False
+    qtbot.addWidget(win)
+    names = ("Compare", "Landscape", "Learn", "Quiz")
+    assert all(win.pages.built(n) is None for n in names)  # the window opens with one tab
+    win.show()
+    assert all(win.pages.built(n) is None for n in names)  # not while it opens
+    qtbot.waitUntil(lambda: all(win.pages.built(n) is not None for n in names), timeout=TIMEOUT)
+    assert win.playground.kernels_ready  # the Playground's own start-up came first
+    assert win.tabs.currentWidget() is win.playground  # built out of view: nothing moved
+    assert [win.tabs.widget(i) for i in range(1, 5)] == [win.pages.built(n) for n in names]
+    win.close()
+    assert win.playground.controller.thread.isFinished()
