@@ -11,11 +11,11 @@ import pytest  # noqa: E402
 from PySide6.QtCore import Qt  # noqa: E402
 
 from app.landscape.common import contour_segments  # noqa: E402
-from app.landscape.presets import COMPARE, NETWORK_PRESETS, PLAYGROUND  # noqa: E402
 from app.landscape.shape_view import USER  # noqa: E402
 from app.landscape.tab import FUNCTIONS_PAGE, LandscapeTab  # noqa: E402
 from dlopt_core import landscape as ls  # noqa: E402
 from dlopt_core.experiment import Experiment  # noqa: E402
+from dlopt_core.network_presets import COMPARE, NETWORK_PRESETS, PLAYGROUND  # noqa: E402
 from dlopt_core.optimizers import make_optimizer  # noqa: E402
 
 TIMEOUT = 15_000  # ms; a cold Numba cache on a slow machine
