@@ -428,3 +428,18 @@ def test_replacing_or_closing_an_edited_experiment_asks_to_save_discard_or_cance
     assert not window.open_file(str(other))
     assert window.experiment.optimizer.lr == 0.007
     answers.append(buttons.Discard)  # quitting
+
+
+def test_a_finished_race_is_said_once(window, qtbot):
+    """On the Compare tab its progress row says the race finished; the window's status bar
+    says it only to a user on another tab."""
+    compare = window.compare
+    compare.race.steps.setValue(100)
+    for tab in ("Compare", "Playground"):
+        window.statusBar().clearMessage()
+        window.select_tab(tab)
+        with qtbot.waitSignal(compare.runner.finished, timeout=TIMEOUT):
+            compare.race.run()
+        assert compare.job_label.text().startswith("Race finished")
+        said = window.statusBar().currentMessage()
+        assert said == ("" if tab == "Compare" else compare.job_label.text()), tab
