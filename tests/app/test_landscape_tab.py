@@ -254,6 +254,34 @@ def test_the_lstm_situation_trains_and_draws_its_plateau(tab, qtbot):
     assert sv.result.source is r.source
 
 
+def test_the_adversarial_situation_trains_with_fgsm_and_draws_its_line(tab, qtbot):
+    sv = tab.shape
+    tab.views.setCurrentIndex(2)
+    sv.select_situation("adversarial")
+    assert "adversarial eps 0.2" in sv.description.text()
+    assert "FGSM" in sv.explanation.text() and "nearly convex" in sv.explanation.text()
+    assert sv.steps.value() == 3000
+    sv.snapshots.setValue(12)
+    sv.resolution.setValue(15)
+    sv.train_button.click()
+    qtbot.waitUntil(lambda: sv.result is not None, timeout=120_000)  # includes a cold compile
+    r = sv.result
+    alphas, losses = sv.line_points()
+    assert len(alphas) == 41 and np.all(np.isfinite(losses))
+    src = r.source
+    assert losses[10] == ls.network_loss(src.network, src.theta_init, src.X, src.y)
+    assert losses[30] == ls.network_loss(src.network, src.theta_final, src.X, src.y)
+    assert losses[30] < 0.15 * losses[10]  # trained to a low loss on the clean points
+    assert r.slice_loss.shape == (15, 15) and np.all(np.isfinite(r.slice_loss))
+    assert r.coords.shape == (13, 2) and sv.map.contour_count() > 0
+    text = sv.banner.text()
+    assert "Adversarially trained network after 3,000 steps" in text and "bump" not in text
+    assert re.search("falling (monotonically|without a barrier)", text)
+    robust = ls.fgsm_robustness(src.network, src.theta_final, src.X, src.y, 0.2)
+    assert src.findings and src.findings in text  # what this run shows on FGSM inputs
+    assert f"training loss is {robust.adversarial_loss:.3g}" in text
+
+
 def test_set_trained_network_from_a_tiny_engine(tab, qtbot):
     exp = Experiment.from_dict({
         "data": {"kind": "moons", "n_samples": 80, "val_fraction": 0.25},
