@@ -113,8 +113,9 @@ class Progress:
     """A one-line progress bar with steps per second; drawn only on a terminal (a pipe or a log
     file gets no bar, only the lines of ``note``)."""
 
-    def __init__(self, total: int, stream: TextIO, enabled: bool = True):
+    def __init__(self, total: int, stream: TextIO, enabled: bool = True, unit: str = "steps"):
         self.total = max(total, 1)
+        self.unit = unit
         self.stream = stream
         self.enabled = enabled
         self.bar = enabled and _is_terminal(stream)
@@ -142,8 +143,10 @@ class Progress:
         elapsed = max(now - self.start, 1e-9)
         frac = done / self.total
         bar = "#" * int(30 * frac) + "." * (30 - int(30 * frac))
-        rate = f"{(done - self.base) / elapsed:,.0f} steps/s" if done > self.base else ""
-        self.stream.write(f"\r[{bar}] {frac:6.1%} {done}/{self.total} steps  {rate}")
+        speed = (done - self.base) / elapsed
+        rate = (f"{speed:,.{0 if speed >= 10 else 1}f} {self.unit}/s" if done > self.base
+                else "")
+        self.stream.write(f"\r[{bar}] {frac:6.1%} {done}/{self.total} {self.unit}  {rate}")
         self.stream.flush()
 
     def close(self) -> None:

@@ -146,11 +146,11 @@ class Axis:
 
 
 AXES: dict[str, Axis] = {a.name: a for a in (
-    Axis("lr1", "learning rate of W1", True, (-1.0, 2.0), -10.0, 10.0,
+    Axis("lr1", "learning rate of W1", True, (-3.0, 6.0), -10.0, 10.0,
          "the hidden layer's learning rate (log10)"),
-    Axis("lr2", "learning rate of W2", True, (-1.0, 2.0), -10.0, 10.0,
+    Axis("lr2", "learning rate of W2", True, (-3.0, 6.0), -10.0, 10.0,
          "the output layer's learning rate (log10)"),
-    Axis("lr", "learning rate", True, (-1.0, 2.0), -10.0, 10.0,
+    Axis("lr", "learning rate", True, (-3.0, 6.0), -10.0, 10.0,
          "one learning rate for both layers (log10)"),
     Axis("offset", "offset of W1's initial values", False, (-2.0, 2.0), -1e3, 1e3,
          "a number added to every initial value of W1"),
@@ -173,7 +173,7 @@ class MapSpec:
     """
 
     axes: tuple[str, str] = ("lr1", "lr2")
-    ranges: tuple[tuple[float, float], tuple[float, float]] = ((-1.0, 2.0), (-1.0, 2.0))
+    ranges: tuple[tuple[float, float], tuple[float, float]] = ((-3.0, 6.0), (-3.0, 6.0))
     res: tuple[int, int] = (64, 64)
     steps: int = 200
     optimizer: str = "gd"
