@@ -583,3 +583,8 @@ def trainability_map(problem: Problem, spec: MapSpec, executor: Any = None,
     finally:
         results.close()
     return result(True)
+
+
+def warm_up() -> None:
+    """Compile, or load from Numba's cache, the map's kernel (a 2 x 2 map of a tiny problem)."""
+    trainability_map(Problem.paper(width=2, seed=0), MapSpec(res=(2, 2), steps=2, tile=1))
