@@ -269,21 +269,21 @@ class MapSpec:
             raise MapError(f"no tile {index} in a map with {sx} x {sy} tiles")
         return np.arange(a, self.res[0], sx), np.arange(b, self.res[1], sy)
 
-    def hyper(self, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
-        """``hyper[N_HYPER, M]`` for the pixels ``rows x cols`` (row-major), padded to a whole
-        number of kernel blocks with copies of the last pixel."""
+    def hyper(self, ii: np.ndarray, jj: np.ndarray) -> np.ndarray:
+        """``hyper[N_HYPER, M]`` for the pixels ``(ii[k], jj[k])``, padded to a whole number of
+        kernel blocks (and to at least a tile's worth) with copies of the last pixel."""
         from .kernels import trainability as K
 
-        m = len(rows) * len(cols)
-        total = self.tile * self.tile
+        ii, jj = np.asarray(ii).ravel(), np.asarray(jj).ravel()
+        m = len(ii)
+        total = max(self.tile * self.tile, m)
         total += -total % K.LANES
-        hyper = np.empty((K.N_HYPER, max(total, m)))
+        hyper = np.empty((K.N_HYPER, total))
         hyper[K.H_LR1] = self.lr1
         hyper[K.H_LR2] = self.lr2
         hyper[K.H_OFFSET] = self.offset
         hyper[K.H_BETA] = self.beta
-        ii, jj = np.meshgrid(rows, cols, indexing="ij")
-        coords = (self.axis_values(0)[ii.ravel()], self.axis_values(1)[jj.ravel()])
+        coords = (self.axis_values(0)[ii], self.axis_values(1)[jj])
         for name, vals in zip(self.axes, coords, strict=True):
             for row in _HYPER_ROWS[name]:
                 hyper[getattr(K, row), :m] = vals
@@ -372,14 +372,28 @@ def train_losses(problem: Problem, spec: MapSpec, hyper: np.ndarray,
     return losses
 
 
+def patch_order(n_rows: int, n_cols: int) -> np.ndarray:
+    """The pixels of an ``n_rows x n_cols`` tile (row-major numbers) in patches of 4 x 2, so
+    that each kernel block trains neighbours: a block ends when all its runs have diverged, and
+    neighbours tend to share their fate."""
+    r, c = (a.ravel() for a in np.meshgrid(np.arange(n_rows), np.arange(n_cols), indexing="ij"))
+    return np.lexsort((c % 2, r % 4, c // 2, r // 4))  # the last key sorts first
+
+
 def compute_tile(problem: Problem, spec: MapSpec, index: tuple[int, int],
                  backend: str = "cpu") -> TileResult:
     """Train tile ``index``'s models and return their values: a pure function of its inputs."""
     rows, cols = spec.tile_pixels(index)
-    hyper = spec.hyper(rows, cols)
-    m = len(rows) * len(cols)
-    value, converged = values_from_losses(train_losses(problem, spec, hyper, backend)[:, :m])
     shape = (len(rows), len(cols))
+    order = patch_order(*shape)
+    ii, jj = np.meshgrid(rows, cols, indexing="ij")
+    hyper = spec.hyper(ii.ravel()[order], jj.ravel()[order])
+    m = len(order)
+    trained, conv = values_from_losses(train_losses(problem, spec, hyper, backend)[:, :m])
+    value = np.empty(m)
+    converged = np.empty(m, dtype=bool)
+    value[order] = trained
+    converged[order] = conv
     return TileResult(tuple(index), rows, cols, value.reshape(shape), converged.reshape(shape))
 
 

@@ -91,7 +91,8 @@ def map_kernel() -> tuple:
 
     p = Problem.paper(width=4, seed=0)
     spec = MapSpec(res=(4, 4), steps=3, tile=4)
-    hyper = spec.hyper(*spec.tile_pixels((0, 0)))
+    rows, cols = spec.tile_pixels((0, 0))
+    hyper = spec.hyper(*(a.ravel() for a in np.meshgrid(rows, cols, indexing="ij")))
     args = trainability_cuda.kernel_arguments(
         p.X, p.Y, p.W1, p.W2, hyper, K.GD, spec.steps, np.empty((spec.steps, hyper.shape[1])),
         np.asarray, np.empty)
