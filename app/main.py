@@ -96,6 +96,7 @@ def main(argv: list[str] | None = None) -> int:
 
     window = MainWindow(experiment, persist=not args.screenshot)
     window.show_dialogs = not args.screenshot
+    window.build_tabs_when_idle = not args.screenshot  # the picture shows one tab
     if args.tab and not window.select_tab(args.tab):
         names = ", ".join(window.tab_names())
         print(f"dlopt: error: --tab: no tab named {args.tab!r}; choose from {names}",

@@ -20,8 +20,16 @@ from dataclasses import dataclass
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, Qt, Signal
-from PySide6.QtGui import QColor, QFont
-from PySide6.QtWidgets import QCheckBox, QGridLayout, QHBoxLayout, QVBoxLayout, QWidget
+from PySide6.QtGui import QBrush, QColor, QFont, QPen
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QGraphicsItem,
+    QGraphicsPathItem,
+    QGridLayout,
+    QHBoxLayout,
+    QVBoxLayout,
+    QWidget,
+)
 
 from app.log_axis import DEFAULT_RANGE, set_log_y
 
@@ -170,38 +178,117 @@ def _firsts_and_lasts(mask: np.ndarray, span: np.ndarray) -> np.ndarray:
     return np.r_[pos[np.r_[True, change]], pos[np.r_[change, True]]]
 
 
-def decimate(x: np.ndarray, y: np.ndarray, max_points: int) -> tuple[np.ndarray, np.ndarray]:
-    """About ``max_points`` points drawn like all of them: the steps ``x`` (increasing) are cut
-    into equal spans, and each span keeps its first, last, lowest and highest points, at their
-    own steps and in step order (of equal values, the first and the last). Spikes stay, and a
-    jump is drawn between the two recorded steps where it happened."""
+def _span_starts(span: np.ndarray) -> np.ndarray:
+    return np.flatnonzero(np.r_[True, span[1:] != span[:-1]])
+
+
+def _curve_points(x: np.ndarray, y: np.ndarray,
+                  span: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per span (``span``: non-decreasing, one per point), the first, last, lowest and highest
+    points at their own steps, in step order: ``(x, y, span)`` of the points kept."""
     n = len(x)
-    if n <= max_points:
-        return x, y
-    span = _spans(x, max(1, max_points // 4))
-    starts = np.flatnonzero(np.r_[True, span[1:] != span[:-1]])
+    starts = _span_starts(span)
     counts = np.diff(np.r_[starts, n])
     lo = np.repeat(np.minimum.reduceat(y, starts), counts)
     hi = np.repeat(np.maximum.reduceat(y, starts), counts)
     keep = np.unique(np.r_[starts, starts + counts - 1, _firsts_and_lasts(y == lo, span),
                            _firsts_and_lasts(y == hi, span)])
-    return x[keep], y[keep]
+    return x[keep], y[keep], span[keep]
+
+
+def _band_points(x: np.ndarray, lo: np.ndarray, hi: np.ndarray, span: np.ndarray
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per span, the lowest ``lo`` and the highest ``hi``, held from the span's first step to
+    its last: ``(x, low, high, span)`` of the band's corners."""
+    starts = _span_starts(span)
+    ends = np.r_[starts[1:], len(x)] - 1
+    xs = np.column_stack([x[starts], x[ends]]).ravel()
+    return (xs, np.repeat(np.minimum.reduceat(lo, starts), 2),
+            np.repeat(np.maximum.reduceat(hi, starts), 2), np.repeat(span[starts], 2))
+
+
+def decimate(x: np.ndarray, y: np.ndarray, max_points: int) -> tuple[np.ndarray, np.ndarray]:
+    """About ``max_points`` points drawn like all of them: the steps ``x`` (increasing) are cut
+    into equal spans, and each span keeps its first, last, lowest and highest points, at their
+    own steps and in step order (of equal values, the first and the last). Spikes stay, and a
+    jump is drawn between the two recorded steps where it happened."""
+    if len(x) <= max_points:
+        return x, y
+    return _curve_points(x, y, _spans(x, max(1, max_points // 4)))[:2]
 
 
 def decimate_band(x: np.ndarray, lo: np.ndarray, hi: np.ndarray,
                   max_points: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """A min/max band reduced like :func:`decimate`: per span of steps, the lowest ``lo`` and
     the highest ``hi``, held from the span's first step to its last."""
-    n = len(x)
-    if n <= max_points:
+    if len(x) <= max_points:
         return x, lo, hi
-    span = _spans(x, max(1, max_points // 2))
-    starts = np.flatnonzero(np.r_[True, span[1:] != span[:-1]])
-    ends = np.r_[starts[1:], n] - 1
-    band_lo = np.minimum.reduceat(lo, starts)
-    band_hi = np.maximum.reduceat(hi, starts)
-    xs = np.column_stack([x[starts], x[ends]]).ravel()
-    return xs, np.repeat(band_lo, 2), np.repeat(band_hi, 2)
+    return _band_points(x, lo, hi, _spans(x, max(1, max_points // 2)))[:3]
+
+
+def span_width(extent: float, n_spans: int) -> float:
+    """The smallest power of two that cuts ``extent`` into at most ``n_spans`` spans (and one
+    more for the end point)."""
+    if extent <= 0.0:
+        return 1.0
+    return 2.0 ** math.ceil(math.log2(extent / n_spans))
+
+
+class LiveReduction:
+    """:func:`decimate` (or, with ``band``, :func:`decimate_band`) for a series that grows at
+    its end, as a live run's history does, redoing only its newest span.
+
+    The spans are aligned at multiples of a power-of-two width from the first step, so a
+    finished span stays as it is while the run goes on; its reduced points are kept. All is
+    reduced anew only when the width doubles (the run doubled in length) or when the rows
+    before the newest span changed (the history halved, the log axis dropped values, a new
+    run): the inputs are compared with the last ones, so no caller has to say so.
+    """
+
+    def __init__(self, max_points: int = 0, band: bool = False) -> None:
+        self.max_points = max_points or MAX_DRAWN
+        self.band = band
+        self.n_spans = max(1, self.max_points // (2 if band else 4))
+        self._clear()
+
+    def _clear(self) -> None:
+        self._inputs: tuple[np.ndarray, ...] = ()
+        self._rows = 0  # the rows of the inputs whose spans are finished and kept reduced
+        self._width = 0.0
+        self._done: tuple[np.ndarray, ...] = ()
+        self.reused_rows = 0  # rows of the last call taken from the kept part (tests, benchmarks)
+
+    def _still_valid(self, arrays: tuple[np.ndarray, ...], width: float) -> bool:
+        rows = self._rows
+        return (rows > 0 and width == self._width and len(arrays[0]) > rows
+                and all(np.array_equal(a[:rows], b[:rows], equal_nan=True)
+                        for a, b in zip(arrays, self._inputs, strict=True)))
+
+    def __call__(self, x: np.ndarray, *values: np.ndarray) -> tuple[np.ndarray, ...]:
+        """The reduced ``(x, *values)``: ``(x, y)`` for a curve, ``(x, low, high)`` for a band."""
+        arrays = (x, *values)
+        if len(x) <= self.max_points:
+            self._clear()
+            return arrays
+        width = span_width(float(x[-1] - x[0]), self.n_spans)
+        if not self._still_valid(arrays, width):
+            self._clear()
+            self._width = width
+        rows = self._rows
+        self.reused_rows = rows
+        span = ((x[rows:] - x[0]) // width).astype(np.int64)
+        tail = tuple(a[rows:] for a in arrays)
+        reduced = _band_points(*tail, span) if self.band else _curve_points(*tail, span)
+        *cols, point_span = reduced
+        done = point_span < span[-1]
+        if not self._done:
+            self._done = tuple(c[:0] for c in cols)
+        self._done = tuple(np.concatenate([kept, c[done]])
+                           for kept, c in zip(self._done, cols, strict=True))
+        self._rows = rows + int(np.searchsorted(span, span[-1]))
+        self._inputs = arrays
+        return tuple(np.concatenate([kept, c[~done]]) for kept, c in zip(self._done, cols,
+                                                                         strict=True))
 
 
 def blowup_range(values: np.ndarray, start: float, log: bool = False) -> tuple[float, float]:
@@ -221,21 +308,48 @@ def blowup_range(values: np.ndarray, start: float, log: bool = False) -> tuple[f
 
 
 MAX_DRAWN = 1200  # points per curve handed to pyqtgraph; a plot is rarely wider than 600 px
+KEEP_FILL = 0.8  # a followed y range stays while the data fill at least this much of it
+
+
+def followed_steps(last: float) -> tuple[float, float]:
+    """The steps in view while a plot follows a run up to step ``last``: from 0 to a round
+    number a little past it, so that the axis moves a few times per doubling of the run
+    instead of every frame (a moved axis is drawn anew, labels and grid)."""
+    top = max(last * 1.01, 1.0)
+    quantum = 10.0 ** math.floor(math.log10(top)) / 5.0
+    top = math.ceil(top / quantum) * quantum
+    return -0.01 * top, top
+
+
+def kept_range(current: tuple[float, float], lo: float, hi: float,
+               fresh: tuple[float, float], refit: bool = False) -> tuple[float, float]:
+    """The y range for values from ``lo`` to ``hi``: ``current`` while it holds them and they
+    fill at least :data:`KEEP_FILL` of it, else ``fresh`` (the values with their margins), so
+    that the axis is not drawn anew every frame while a loss creeps down; ``refit`` takes
+    ``fresh`` in any case."""
+    c0, c1 = current
+    if (not refit and c0 <= lo and hi <= c1 and hi > lo
+            and hi - lo >= KEEP_FILL * (c1 - c0)):
+        return c0, c1
+    return fresh
 
 
 class Band:
     """A faint fill between the lowest and the highest value behind each point of a curve (a
     long run's ``History`` keeps them), reduced like the curve; shown only where it is wider
-    than the curve itself, i.e. where rows were merged."""
+    than the curve itself, i.e. where rows were merged. One closed path built from the arrays
+    (pyqtgraph's FillBetweenItem rebuilds it from two curves' paths, ten times slower)."""
 
     def __init__(self, item: pg.PlotItem, color: QColor) -> None:
         fill_color = QColor(color)
         fill_color.setAlpha(BAND_ALPHA)
-        # the edges only shape the fill: they are not in the plot, and hold display units
-        self.edges = (pg.PlotCurveItem(), pg.PlotCurveItem())
-        self.fill = pg.FillBetweenItem(*self.edges, brush=fill_color)
+        self.fill = QGraphicsPathItem()
+        self.fill.setPen(QPen(Qt.PenStyle.NoPen))
+        self.fill.setBrush(QBrush(fill_color))
         self.fill.setVisible(False)
         item.addItem(self.fill, ignoreBounds=True)
+        self._reduce = LiveReduction(MAX_DRAWN, band=True)
+        self._shown = (np.empty(0), np.empty(0), np.empty(0))
         self._enabled = True
         self._drawn = False
 
@@ -248,16 +362,13 @@ class Band:
         if len(lo) != len(x) or not np.any(hi[ok] > lo[ok]):
             self.hide()
             return
-        xb, lb, hb = decimate_band(np.asarray(x, dtype=np.float64)[ok], lo[ok], hi[ok],
-                                   MAX_DRAWN)
+        xb, lb, hb = self._reduce(np.asarray(x, dtype=np.float64)[ok], lo[ok], hi[ok])
         if log:
             lb, hb = np.log10(lb), np.log10(hb)
-        # the fill's outline is rebuilt when an edge changes: once, after both (half the cost of
-        # a band, which is most of the cost of drawing a long run's curves)
-        self.edges[0].blockSignals(True)
-        self.edges[0].setData(xb, lb)
-        self.edges[0].blockSignals(False)
-        self.edges[1].setData(xb, hb)
+        path = pg.arrayToQPath(np.r_[xb, xb[::-1]], np.r_[lb, hb[::-1]], connect="all")
+        path.closeSubpath()
+        self.fill.setPath(path)
+        self._shown = (xb, lb, hb)
         self._drawn = True
         self.fill.setVisible(self._enabled)
 
@@ -278,7 +389,7 @@ class Band:
         """(steps, low, high) as drawn; empty when the band is hidden."""
         if not self.visible:
             return np.empty(0), np.empty(0), np.empty(0)
-        return self.edges[0].xData, self.edges[0].yData, self.edges[1].yData
+        return self._shown
 
 
 @dataclass(frozen=True)
@@ -320,6 +431,13 @@ class MetricPlot(pg.PlotWidget):
         item.setMenuEnabled(False)
         item.hideButtons()
         small_axes(item, left_width=52)
+        for name in ("left", "bottom", "top", "right"):
+            axis = item.getAxis(name)
+            axis.enableAutoSIPrefix(False)  # hidden ones too: each range would re-set their label
+            # axes, grid and title come from a pixmap of their own until their range or text
+            # changes (they cost most of a paint, the curves little)
+            axis.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+        item.titleLabel.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         vb = self.getViewBox()
         vb.setMouseEnabled(x=True, y=False)
         # The view follows the data through _fit_view: pyqtgraph's own auto-range would repaint
@@ -327,6 +445,8 @@ class MetricPlot(pg.PlotWidget):
         vb.disableAutoRange()
         vb.sigRangeChangedManually.connect(self._stop_following)
         self._follow = True
+        self._refit = True  # the next fit sets the range afresh (new units, or cleared)
+        self._stale = False  # data came while the plot was not shown: drawn when it is
         self._log = False
         self._smooth = False
         self._fmt: Callable[[float], str] = lambda v: f"{v:.4g}"
@@ -337,6 +457,9 @@ class MetricPlot(pg.PlotWidget):
         self._faint: dict[str, pg.PlotDataItem] = {}
         self._main: dict[str, pg.PlotDataItem] = {}
         self._band_items: dict[str, Band] = {}
+        self._dots: set[str] = set()  # curves of a single point, drawn as a dot
+        # the recorded values, reduced for drawing a piece at a time as the run grows
+        self._reduce = {spec.key: LiveReduction(MAX_DRAWN) for spec in self.specs}
         for spec in self.specs:
             faint_color = QColor(spec.color)
             faint_color.setAlpha(60)
@@ -387,23 +510,40 @@ class MetricPlot(pg.PlotWidget):
                        for k, (lo, hi) in (bands or {}).items()}
         self._redraw()
 
+    def _hidden_in_shown_window(self) -> bool:
+        """Hidden by the user (the sharpness plot) or on a tab that is not shown: then new data
+        waits until the plot shows (a plot never shown, as in a test, draws at once)."""
+        return self.window().isVisible() and not self.isVisible()
+
+    def showEvent(self, event) -> None:  # noqa: N802 - Qt API
+        super().showEvent(event)
+        self._draw_waiting()
+
     def clear_data(self) -> None:
+        self._refit = True
         self.set_series(np.empty(0), {})
         for key in list(self._markers):
             self.set_marker(key, None)
 
+    def _draw_waiting(self) -> None:
+        if self._stale:
+            self._draw()
+
     def point_count(self, key: str) -> int:
         """Recorded points of curve ``key`` on the plot (finite values, before decimation)."""
+        self._draw_waiting()
         return self._counts.get(key, 0)
 
     def curve_data(self, key: str) -> tuple[np.ndarray, np.ndarray]:
         """The (steps, values) drawn for curve ``key`` (after decimation and smoothing)."""
+        self._draw_waiting()
         x, y = self._main[key].getOriginalDataset()
         return (np.empty(0), np.empty(0)) if x is None else (x, y)
 
     def band_data(self, key: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The (steps, low, high) of curve ``key``'s band as drawn (log10 on a log axis); empty
         when no band is shown."""
+        self._draw_waiting()
         return self._band_items[key].data()
 
     @property
@@ -413,6 +553,7 @@ class MetricPlot(pg.PlotWidget):
     def set_log(self, on: bool) -> None:
         if on != self._log:
             self._log = on
+            self._refit = True
             set_log_y(self.getPlotItem(), on)
             self._redraw()
 
@@ -421,14 +562,33 @@ class MetricPlot(pg.PlotWidget):
             self._smooth = on
             self._redraw()
 
+    def _set_curve(self, key: str, curve: pg.PlotDataItem, x: np.ndarray, y: np.ndarray) -> None:
+        """``curve.setData``; a single point is drawn as a dot (a line of one point is not)."""
+        dot = len(x) == 1 and curve is self._main[key]
+        if dot != (key in self._dots):
+            self._dots.symmetric_difference_update({key})
+            color = next(s.color for s in self.specs if s.key == key)
+            curve.setSymbol("o" if dot else None)
+            curve.setSymbolSize(5)
+            curve.setSymbolPen(None)
+            curve.setSymbolBrush(color)
+        curve.setData(x, y)
+
     def _redraw(self) -> None:
+        if self._hidden_in_shown_window():
+            self._stale = True
+        else:
+            self._draw()
+
+    def _draw(self) -> None:
+        self._stale = False
         steps = self._steps
         span = max(3.0, len(steps) / 80.0)
         for spec in self.specs:
             y = self._raw.get(spec.key)
             main, faint = self._main[spec.key], self._faint[spec.key]
             if y is None or len(y) == 0:
-                main.setData([], [])
+                self._set_curve(spec.key, main, np.empty(0), np.empty(0))
                 faint.setData([], [])
                 faint.setVisible(False)
                 self._band_items[spec.key].hide()
@@ -439,13 +599,15 @@ class MetricPlot(pg.PlotWidget):
                 ok &= y > 0.0
             x, yv = steps[ok], y[ok]
             self._counts[spec.key] = len(x)
+            raw = self._reduce[spec.key](x, yv)
             if self._smooth and len(yv) > 2:
                 sm = ema(np.log(yv), span) if self._log else ema(yv, span)
-                main.setData(*decimate(x, np.exp(sm) if self._log else sm, MAX_DRAWN))
-                faint.setData(*decimate(x, yv, MAX_DRAWN))
+                self._set_curve(spec.key, main, *decimate(x, np.exp(sm) if self._log else sm,
+                                                          MAX_DRAWN))
+                faint.setData(*raw)
                 faint.setVisible(True)
             else:
-                main.setData(*decimate(x, yv, MAX_DRAWN))
+                self._set_curve(spec.key, main, *raw)
                 faint.setVisible(False)
             band = self._bands.get(spec.key)
             if band is None:
@@ -481,14 +643,18 @@ class MetricPlot(pg.PlotWidget):
             lo, hi = blowup_range(values, max(starts), self._log)
         else:
             lo, hi = float(np.min(values)), float(np.max(values))
-        if self._floor_zero and not self._log:
-            lo, hi = 0.0, max(hi * 1.15, 1e-12)
-        pad = 0.06 * (hi - lo) if hi > lo else max(abs(hi) * 0.1, 1e-9)
-        y_range = (lo, hi) if self._floor_zero and not self._log else (lo - pad, hi + pad)
-        x_range = (-0.01 * x_hi, max(x_hi * 1.01, 1.0))
         vb = self.getViewBox()
-        vb.setRange(xRange=x_range, yRange=y_range, padding=0.0)
-        vb.updateMatrix()  # now, not in the next paint, which would then schedule a second one
+        (x0, x1), (y0, y1) = vb.viewRange()
+        if self._floor_zero and not self._log:
+            y_range = kept_range((y0, y1), 0.0, hi, (0.0, max(hi * 1.15, 1e-12)), self._refit)
+        else:
+            pad = 0.06 * (hi - lo) if hi > lo else max(abs(hi) * 0.1, 1e-9)
+            y_range = kept_range((y0, y1), lo, hi, (lo - pad, hi + pad), self._refit)
+        x_range = followed_steps(x_hi)
+        self._refit = False
+        if (x_range, y_range) != ((x0, x1), (y0, y1)):  # most frames keep the range
+            vb.setRange(xRange=x_range, yRange=y_range, padding=0.0)
+            vb.updateMatrix()  # now, not in the next paint, which would then schedule another
 
     def _stop_following(self, *args) -> None:
         self._follow = False
@@ -496,6 +662,7 @@ class MetricPlot(pg.PlotWidget):
     def follow(self) -> None:
         """Show the whole run again and keep following new data."""
         self._follow = True
+        self._refit = True
         self._fit_view()
 
     def mouseDoubleClickEvent(self, event) -> None:  # noqa: N802 - Qt API
@@ -567,6 +734,7 @@ class MetricPlot(pg.PlotWidget):
 
     def hover_at_step(self, step: float) -> str:
         """Show the read-out as if the mouse were at ``step`` (tests and keyboard use)."""
+        self._draw_waiting()
         if len(self._steps) == 0:
             return ""
         return self._show_readout(step)

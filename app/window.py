@@ -44,6 +44,10 @@ TAB_KEYS = (
 class MainWindow(QMainWindow):
     """The dlopt window. ``persist`` (default on) restores and saves geometry and experiment."""
 
+    # once shown, the tabs not in view are built in idle moments (off in screenshot mode, and
+    # in tests that do not test it: each tab built is more to wait for and to shut down)
+    build_tabs_when_idle = True
+
     def __init__(self, experiment: Experiment | None = None, *,
                  settings: QSettings | None = None, persist: bool = True,
                  parent: QWidget | None = None) -> None:
@@ -54,6 +58,7 @@ class MainWindow(QMainWindow):
         self.path: str | None = None
         self._pending_path: str | None = None
         self._closed = False
+        self._edited = False  # the user changed the experiment since it was opened or saved
         self.startup_problems: list[str] = []  # damaged user files, shown once after start-up
         if experiment is None and persist:
             experiment, self.path = self._restored_experiment()
@@ -76,7 +81,7 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.playground.status)
         self.statusBar().setSizeGripEnabled(True)
         self._make_menus()
-        self.playground.experimentEdited.connect(lambda: self.setWindowModified(True))
+        self.playground.experimentEdited.connect(self._mark_edited)
         self.playground.buildSucceeded.connect(self._build_succeeded)
         self.playground.buildFailed.connect(self._build_failed)
         self.playground.statusMessage.connect(lambda m: self.statusBar().showMessage(m, 6000))
@@ -194,7 +199,38 @@ class MainWindow(QMainWindow):
     def experiment(self) -> Experiment:
         return self.playground.experiment
 
+    def _mark_edited(self) -> None:
+        self._edited = True
+        self.setWindowModified(True)
+
+    def ask_unsaved(self, action: str) -> QMessageBox.StandardButton:
+        """Ask whether to save the edited experiment before ``action`` ("opening another
+        experiment"): Save, Discard or Cancel."""
+        name = Path(self.path).name if self.path else (self.experiment.name or "untitled")
+        box = QMessageBox(QMessageBox.Icon.Warning, "Discard changes?",
+                          f"The experiment \u201c{name}\u201d has changes that are not saved.",
+                          QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard
+                          | QMessageBox.StandardButton.Cancel, self)
+        box.setInformativeText(f"Save them before {action}?")
+        box.setDefaultButton(QMessageBox.StandardButton.Save)
+        box.setEscapeButton(QMessageBox.StandardButton.Cancel)
+        return QMessageBox.StandardButton(box.exec())
+
+    def may_replace(self, action: str) -> bool:
+        """Whether the experiment may give way (to another, or to quitting): it has no unsaved
+        edits, or the user saved it or discarded them; False when the user cancelled (or the
+        save was cancelled or failed), and nothing changes."""
+        if not self._edited:
+            return True
+        choice = self.ask_unsaved(action)
+        if choice == QMessageBox.StandardButton.Save:
+            return self.save()
+        return choice == QMessageBox.StandardButton.Discard
+
     def new(self) -> None:
+        if not self.may_replace("starting a new experiment"):
+            return
+        self._edited = False
         self.path = None
         self._pending_path = None
         self.playground.set_experiment(example())
@@ -202,13 +238,19 @@ class MainWindow(QMainWindow):
         self._update_title()
 
     def open_dialog(self) -> None:
+        if not self.may_replace("opening another experiment"):
+            return
         path, _ = QFileDialog.getOpenFileName(self, "Open an experiment", self._last_dir(),
                                               JSON_FILTER)
         if path:
-            self.open_file(path)
+            self.open_file(path, ask=False)
 
-    def open_file(self, path: str) -> bool:
-        """Load the experiment in ``path``; a bad file leaves the current one untouched."""
+    def open_file(self, path: str, ask: bool = True) -> bool:
+        """Load the experiment in ``path``; a bad file leaves the current one untouched. With
+        ``ask``, unsaved edits of the current one are first saved or discarded (or the user
+        cancels: False)."""
+        if ask and not self.may_replace("opening another experiment"):
+            return False
         try:
             exp = Experiment.load(path)
         except ExperimentError as exc:
@@ -219,6 +261,7 @@ class MainWindow(QMainWindow):
             return False
         self._pending_path = str(Path(path).resolve())
         self.settings.setValue("files/last_dir", str(Path(path).resolve().parent))
+        self._edited = False
         self.playground.set_experiment(exp)
         return True
 
@@ -248,6 +291,7 @@ class MainWindow(QMainWindow):
         self.path = str(Path(path).resolve())
         self.settings.setValue("files/last_dir", str(Path(self.path).parent))
         add_recent_file(self.settings, self.path)
+        self._edited = False
         self.setWindowModified(False)
         self._update_title()
         self.statusBar().showMessage(f"saved {self.path}", 4000)
@@ -492,28 +536,36 @@ class MainWindow(QMainWindow):
         for action in self.playground.transport_actions():
             action.setEnabled(on_playground)
 
-    def open_in_playground(self, exp: Experiment) -> None:
+    def open_in_playground(self, exp: Experiment) -> bool:
         """Show ``exp``, an experiment that does not come from the window's file (a lesson's, a
-        question's or a challenge's), in the Playground."""
-        self._show_foreign(exp)
+        question's or a challenge's), in the Playground; False when the user kept the edited
+        experiment instead."""
+        if not self._show_foreign(exp):
+            return False
         self._show_playground()
+        return True
 
     def _use_from_compare(self, exp: Experiment) -> None:
         """A configuration or rate chosen in the Compare tab: an edit of the current experiment,
         which keeps its file (Save writes the choice there)."""
         self.playground.set_experiment(exp)
-        self.setWindowModified(True)
+        self._mark_edited()
         self._show_playground()
 
-    def _show_foreign(self, exp: Experiment) -> None:
+    def _show_foreign(self, exp: Experiment) -> bool:
         """Show an experiment that does not come from the window's file: the window forgets the
         file (the title names the experiment, marked modified), so that Save asks for a name
-        instead of writing it over that file."""
+        instead of writing it over that file. Unsaved edits are saved or discarded first, or
+        the user cancels (False, nothing changes)."""
+        if not self.may_replace("opening another experiment"):
+            return False
+        self._edited = False  # not saved, but not the user's work either: nothing to lose yet
         self.path = None
         self._pending_path = None  # a file still loading is superseded too
         self.playground.set_experiment(exp)
         self.setWindowModified(True)
         self._update_title()
+        return True
 
     def _show_playground(self) -> None:
         self.select_tab("Playground")
@@ -522,7 +574,7 @@ class MainWindow(QMainWindow):
         self.playground.setFocus(Qt.FocusReason.OtherFocusReason)
 
     def open_in_compare(self, exp: Experiment, optimizers: list, steps: int = 0,
-                        target: float | None = None) -> None:
+                        target: float | None = None) -> bool:
         """Show ``exp`` in the Playground (the race trains on its data) and race ``optimizers``
         at once: the previous race's curves and results go, ``steps`` (0: the tab's own) and
         ``target`` (None: the tab's own) are the new race's."""
@@ -530,10 +582,12 @@ class MainWindow(QMainWindow):
             configs = [_race_config(dict(d)) for d in optimizers]
         except (KeyError, TypeError, ValueError) as exc:
             QMessageBox.warning(self, "Cannot open this comparison", str(exc))
-            return
-        self._show_foreign(exp)
+            return False
+        if not self._show_foreign(exp):
+            return False
         self.select_tab("Compare")
         self.compare.show_race(configs[:8], steps=steps, target=target)
+        return True
 
     def open_preset(self, preset) -> None:
         """Open a lesson or quiz preset in the tab it names."""
@@ -542,10 +596,12 @@ class MainWindow(QMainWindow):
                 self.landscape.load_preset(preset)
                 self.select_tab("Landscape")
             elif preset.tab == "compare":
-                self.open_in_compare(preset.build_experiment(), list(preset.optimizers),
-                                     preset.steps, preset.target)
+                if not self.open_in_compare(preset.build_experiment(), list(preset.optimizers),
+                                            preset.steps, preset.target):
+                    return
             else:
-                self.open_in_playground(preset.build_experiment())
+                if not self.open_in_playground(preset.build_experiment()):
+                    return
                 self.playground.show_sharpness("sharpness" in preset.plots)
                 self.playground.play(True)  # "Try it" shows the run, not a paused start
         except (ExperimentError, ValueError) as exc:
@@ -591,9 +647,20 @@ class MainWindow(QMainWindow):
         for action in self.backend_actions.actions():
             action.setChecked(action.data() == name)
 
+    def showEvent(self, event) -> None:  # noqa: N802 - Qt API
+        super().showEvent(event)
+        if self.build_tabs_when_idle and not self._closed:
+            # after the Playground's kernels: a first start compiles them, and its first steps
+            # come before the tabs not in view
+            self.pages.build_when_idle(lambda: self.playground.kernels_ready)
+
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt API
+        if not self._closed and not self.may_replace("quitting"):
+            event.ignore()
+            return
         if not self._closed:
             self._closed = True
+            self.pages.stop()
             if self.persist:
                 self._save_settings()
             self.hide()  # gone at once

@@ -435,6 +435,30 @@ def _trainability() -> dict[str, str]:
     return out
 
 
+def _network_situations() -> dict[str, str]:
+    """The Landscape tab's network situations (``network_presets``): the training loss the
+    all-zero initialisation ends at; per rate of the dying-ReLU race, the hidden units dead at
+    the end (no example gives them a positive input) and the final training loss."""
+    from .experiment import Experiment
+    from .lessons import model_specs
+    from .network_presets import NETWORK_PRESETS
+
+    zeros = NETWORK_PRESETS["bad_init"].build("zeros")
+    _, _, engine = zeros.build()
+    engine.run(zeros.max_steps)
+    out = {"zeros_loss": fixed(float(engine.history.field("train_loss", 0)[-1]), 3)}
+    relu = NETWORK_PRESETS["dying_relu"]
+    exp = Experiment.from_dict(relu.experiment_dict())
+    _, net, engine = exp.build(models=model_specs(relu.optimizer_dicts()))
+    engine.run(exp.max_steps)
+    for m in range(engine.n_models):
+        dead = sum(int(np.sum(np.all(h <= 0.0, axis=0)))
+                   for h in net.hidden_outputs(engine.theta[m], engine.X))
+        out[f"relu_dead_{m}"] = count(dead)
+        out[f"relu_loss_{m}"] = fixed(float(engine.history.field("train_loss", m)[-1]), 2)
+    return out
+
+
 DEMOS: tuple[Demo, ...] = (
     Demo("search", "What is optimization: evaluations of grid search, random search and "
          "gradient descent on Booth (search_comparison) at tolerances 1e-1 (t1), 1e-3, 1e-4",
@@ -471,6 +495,9 @@ DEMOS: tuple[Demo, ...] = (
          "at the end of the warm-up; 2/η at the peak rate; the step of the loss jump without "
          "warm-up and of the divergence with it", _warmup),
     Demo("wd", "preset weight_decay: final validation losses", _weight_decay),
+    Demo("network", "the Landscape's network situations: the final training loss of the "
+         "all-zero initialisation (bad_init); per rate of dying_relu (relu_*_0 is the first), "
+         "the hidden units dead at the end and the final training loss", _network_situations),
     Demo("fractal", "trainability maps of the paper's problem (per-layer learning rates, 32 x 32 "
          "pixels, 100 steps), whole and zoomed into the corner of the edge: the trainable share, "
          "the box-counting dimension of the edge and the box sizes of its fit", _trainability),

@@ -325,6 +325,10 @@ def markdown_to_html(markdown: str) -> str:
         numbered = _NUMBERED.match(line)
         if not stripped:
             flush()
+        elif items and line[:1].isspace() and not (bullet or numbered):
+            # an indented line continues the list item, whatever it starts with: "|x| < 1" is
+            # no table, "> 0" no quote, "# 2" no heading
+            items[-1] += " " + stripped
         elif heading:
             flush()
             level = len(heading.group(1))
@@ -354,8 +358,6 @@ def markdown_to_html(markdown: str) -> str:
                 flush()
             list_tag = tag
             items.append((bullet or numbered).group(1).strip())
-        elif items and line[:1].isspace():
-            items[-1] += " " + stripped  # an indented line continues the list item
         else:
             if items:
                 flush()

@@ -797,9 +797,17 @@ _TOPIC_FIELDS = {"right": _COUNT, "wrong": _COUNT}
 _QUESTION_FIELDS = {"right": _COUNT, "wrong": _COUNT,
                     "last": (lambda v: v in ("right", "wrong"), '"right" or "wrong"'),
                     "topic": _TEXT, "time": _TEXT}
+MAX_SESSION_SEED = 2**63 - 1
 _SESSION_FIELDS = {"id": _TEXT, "mode": _TEXT, "topic": (_optional_str, "a string or null"),
                    "started": _TEXT, "last": _TEXT, "total": _COUNT, "answered": _COUNT,
-                   "right": _COUNT}
+                   "right": _COUNT,
+                   # what replays the session: its seed, whether it shuffled the options, and
+                   # its questions in their order (older files lack them)
+                   "seed": (lambda v: _is_int(v) and abs(v) <= MAX_SESSION_SEED,
+                            f"a whole number of at most {MAX_SESSION_SEED} in size"),
+                   "shuffle": (lambda v: isinstance(v, bool), "true or false"),
+                   "questions": (lambda v: isinstance(v, list) and len(v) <= MAX_COUNT
+                                 and all(isinstance(q, str) for q in v), "a list of ids")}
 
 
 def _entry(raw: Any, where: str, fields: Mapping[str, tuple[Any, str]]) -> dict[str, Any]:
@@ -906,12 +914,23 @@ class Progress:
                 pass
             raise
 
-    def start_session(self, mode: str, topic: str | None = None, total: int = 0) -> str:
-        """Open a session entry (saved with the next answer); its id."""
+    def start_session(self, mode: str, topic: str | None = None, total: int = 0, *,
+                      seed: int | None = None, shuffle: bool = True,
+                      questions: Sequence[str] = ()) -> str:
+        """Open a session entry (saved with the next answer); its id. ``seed``, ``shuffle``
+        and the ``questions``' ids in their order are kept so that the session can be replayed
+        (``QuizSession.replay``)."""
         sid = f"s{int(time.time() * 1000)}-{len(self.sessions)}"
-        self.sessions.append({"id": sid, "mode": mode, "topic": topic, "started": _now(),
-                              "total": total, "answered": 0, "right": 0})
+        entry: dict[str, Any] = {"id": sid, "mode": mode, "topic": topic, "started": _now(),
+                                 "total": total, "answered": 0, "right": 0}
+        if seed is not None:
+            entry.update(seed=int(seed), shuffle=bool(shuffle), questions=list(questions))
+        self.sessions.append(entry)
         return sid
+
+    def session(self, session_id: str) -> dict[str, Any] | None:
+        """The entry of session ``session_id`` (a copy), or None."""
+        return next((dict(s) for s in self.sessions if s.get("id") == session_id), None)
 
     def record(self, question: Question, correct: bool, session_id: str | None = None) -> None:
         """Count one answer and save."""
@@ -1050,10 +1069,33 @@ class QuizSession:
             raise QuizError(f"mode {mode!r} is not one of {', '.join(MODES)}")
         chosen = list(questions[:n] if n is not None else questions) if given else \
             select_questions(questions, mode, topic, n, seed, self.progress)
+        if not _is_int(seed) or abs(seed) > MAX_SESSION_SEED:
+            raise QuizError(f"seed must be a whole number of at most {MAX_SESSION_SEED} in "
+                            "size")
         self.questions = [shuffled(q, seed) for q in chosen] if shuffle else chosen
         self.index = 0
         self.results: list[tuple[str, bool]] = []
-        self.session_id = self.progress.start_session(mode, topic, len(self.questions))
+        self.session_id = self.progress.start_session(
+            mode, topic, len(self.questions), seed=seed, shuffle=shuffle,
+            questions=[q.id for q in chosen])
+
+    @classmethod
+    def replay(cls, entry: Mapping[str, Any], questions: Sequence[Question],
+               progress: Progress | None = None) -> QuizSession:
+        """The session a progress entry recorded, asked again: the same questions in the same
+        order, their options in the same order. ``questions`` is the bank; a recorded question
+        it no longer has, or an entry from before sessions kept their seed, raises
+        ``QuizError``."""
+        if "seed" not in entry or "questions" not in entry:
+            raise QuizError("this session was saved without its seed and questions; it cannot "
+                            "be replayed")
+        by_id = {q.id: q for q in questions}
+        missing = [qid for qid in entry["questions"] if qid not in by_id]
+        if missing:
+            raise QuizError(f"the bank no longer has question {missing[0]!r}")
+        return cls([by_id[qid] for qid in entry["questions"]], progress,
+                   mode=entry.get("mode", "mixed"), topic=entry.get("topic"),
+                   seed=int(entry["seed"]), shuffle=bool(entry.get("shuffle", True)), given=True)
 
     @property
     def current(self) -> Question | None:

@@ -155,6 +155,8 @@ class SweepView(QWidget):
         self._counts: dict[str, int] = {}
         self._crosses = 0
         self._point_items: list[tuple[pg.PlotDataItem, np.ndarray]] = []
+        self._best_lines: list[pg.InfiniteLine] = []  # one per optimizer with a best rate
+        self._best_stars: list[pg.PlotDataItem] = []
         self._buttons: list[QPushButton] = []
 
         # -- common settings
@@ -290,7 +292,8 @@ class SweepView(QWidget):
         style_plot(self.sweep_plot.getPlotItem(), "Loss after training vs learning rate",
                    "learning rate", "loss")
         self.sweep_plot.setToolTip("One point per model; shaded: rates at which a run diverged "
-                                   "or ended worse than it started; dashed line: the best rate")
+                                   "or ended worse than it started; dashed line and star: the "
+                                   "best rate (lowest best validation loss)")
         legend = self.sweep_plot.getPlotItem().addLegend(offset=(6, 6), labelTextSize="8pt")
         legend.setBrush(pg.mkBrush(255, 255, 255, 210))
         self.range_plot = log_plot_widget()
@@ -440,6 +443,8 @@ class SweepView(QWidget):
         if item.legend is not None:
             item.legend.clear()
         self._point_items = []
+        self._best_lines = []
+        self._best_stars = []
 
     def show_sweep(self, result: compare.SweepResult) -> None:
         """Draw a (partial or final) sweep; until the user clicks a point, the choice is the
@@ -546,10 +551,30 @@ class SweepView(QWidget):
                                                   "fill": pg.mkBrush(255, 255, 255, 200)})
                 line.setToolTip(f"{label}: lowest best validation loss at lr = {r.lrs[m]:.4g}")
                 plot.addItem(line)
-                star = pg.PlotDataItem([r.lrs[m]], [r.best_val_loss[m]], pen=None,
-                                       symbol="star", symbolSize=16,
-                                       symbolPen=pg.mkPen("k", width=0.8), symbolBrush=c)
-                plot.addItem(star)
+                self._best_lines.append(line)
+                on = self._best_point(r, m, shown, log)
+                if on is not None:
+                    star = pg.PlotDataItem([r.lrs[m]], [on[1]], pen=None, symbol="star",
+                                           symbolSize=16, symbolPen=pg.mkPen("k", width=0.8),
+                                           symbolBrush=c)
+                    star.setToolTip(f"{label}: the best rate, lr = {r.lrs[m]:.4g} (best "
+                                    f"validation loss {r.best_val_loss[m]:.4g}; star on the "
+                                    f"{on[0]} curve)")
+                    plot.addItem(star)
+                    self._best_stars.append(star)
+
+    @staticmethod
+    def _best_point(r: compare.SweepResult, m: int, shown: list, log: bool
+                    ) -> tuple[str, float] | None:
+        """Where the best rate's star sits: on the best validation loss when that curve is
+        shown, else on the first shown curve that has a drawn point at that rate (a star off
+        every drawn curve reads as a point of its own); None when none has."""
+        order = sorted(shown, key=lambda s: s[0] != "best_val_loss")
+        for key, name, *_ in order:
+            v = float(getattr(r, key)[m])
+            if math.isfinite(v) and (v > 0 or not log):
+                return name, v
+        return None
 
     def _point_clicked(self, item: pg.PlotDataItem, points, _ev=None) -> None:
         if not len(points):

@@ -243,7 +243,8 @@ class CompareTab(QWidget):
             text = f"{title} finished in {seconds:.1f} s"
         self.job_label.setText(text)
         self._remember(name, text, self.progress.value() / 10.0)
-        self.status_message.emit(text)
+        if not self.isVisible():  # shown, the tab's own progress row says it already
+            self.status_message.emit(text)
         self._start_waiting_race()
 
     def _start_waiting_race(self) -> None:

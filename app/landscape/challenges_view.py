@@ -15,10 +15,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.landscape.presets import COMPARE, NETWORK_PRESETS, NetworkPreset
 from app.widgets.banner import Banner
 from dlopt_core import landscape as ls
 from dlopt_core.experiment import Experiment
+from dlopt_core.network_presets import COMPARE, NETWORK_PRESETS, NetworkPreset
 
 
 def _card(title: str) -> tuple[QFrame, QVBoxLayout]:
@@ -92,7 +92,7 @@ class ChallengesView(QWidget):
         grid.setSpacing(8)
         for i, preset in enumerate(NETWORK_PRESETS.values()):
             card, lay = _card(preset.title)
-            text = QLabel(preset.explanation.replace("\n", " "))
+            text = QLabel(preset.text.replace("\n", " "))
             text.setWordWrap(True)
             text.setStyleSheet("color: #333;")
             text.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
@@ -148,7 +148,7 @@ class ChallengesView(QWidget):
             self.banner.show_message("error", message)
             self.status_message.emit(message)
             return None
-        text = preset.explanation.replace("\n", "<br>")
+        text = preset.text.replace("\n", "<br>")
         if preset.target == COMPARE:
             self.open_in_compare.emit(exp, preset.optimizer_dicts())
             where = "Opened in the Compare tab"

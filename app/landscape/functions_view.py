@@ -69,6 +69,8 @@ PLOT_FLOOR = 1e-30  # smallest value drawn on the logarithmic plots
 # computed for the view plus FIELD_MARGIN on each side, so that small pans need no new field.
 # The view widens to keep the paths on the map, up to REACH widths beyond the region.
 REACH = 1.0
+# stacking on the map: the field, paths that run away, the other paths, then the markers
+PATH_Z, MARKER_Z = 0.5, 1.0
 FIELD_CAP = 50.0
 FIELD_MARGIN = 0.15
 BUSY_NOTE_MS = 300  # paths not back after this: say what they wait for
@@ -308,6 +310,8 @@ class FunctionView(QWidget):
         self.paths: list[pg.PlotDataItem] = []
         item.addItem(self.minima)
         item.addItem(self.start_marker)
+        for marker in (self.minima, self.start_marker, self.heads):
+            marker.setZValue(MARKER_Z)  # over every path
         self.value_plot = small_plot("f \u2212 f* along the path", "step", "f \u2212 f*")
         self.dist_plot = small_plot("Distance to the nearest minimum", "step", "distance")
         self.value_plot.setToolTip("f along each path, above its minimum value (log scale)")
@@ -487,16 +491,25 @@ class FunctionView(QWidget):
                                color_range=color_range)
         self._field_bounds = (x0, x1, y0, y1)
 
+    def _runs_away(self, r: RunResult) -> bool:
+        """Whether a path ends far from every minimum it started near (a rate past the limit
+        of stability, an overflow): it leaves the map rather than widening it."""
+        d = r.distances
+        if not self.fn.minima or len(d) < 2:
+            return False
+        return not d[-1] <= 2.0 * d[0]  # NaN after an overflow counts as away
+
     def _show_paths(self) -> None:
         """Widen the view so that the paths stay on the map (up to :meth:`reach`), unless the
-        user has panned or zoomed it."""
+        user has panned or zoomed it. Paths that run away widen it only when all do: beside a
+        path that converges, they would shrink its zig-zags to a smudge."""
         if self._user_view:
             return
         (x0, x1), (y0, y1) = self.fn.bounds
         rx0, rx1, ry0, ry1 = self.reach()
-        for r in self.results:
-            if r.trajectory is None:
-                continue
+        drawn = [r for r in self.results if r.trajectory is not None]
+        fitted = [r for r in drawn if not self._runs_away(r)] or drawn
+        for r in fitted:
             pts = r.trajectory.path
             pts = pts[np.all(np.isfinite(pts), axis=1)]
             if len(pts):
@@ -696,6 +709,8 @@ class FunctionView(QWidget):
             r = self.results[k]
             pen = pg.mkPen(r.spec.color, width=2)
             path.setPen(pen)
+            # a path that runs away sweeps across the map: under the others, not over them
+            path.setZValue(0.0 if self._runs_away(r) else PATH_Z)
             self.values[k].setPen(pg.mkPen(r.spec.color, width=1.5))
             self.dists[k].setPen(pg.mkPen(r.spec.color, width=1.5))
             self.legend.addItem(path, r.spec.label + ("  (refused)" if r.trajectory is None

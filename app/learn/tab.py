@@ -32,7 +32,7 @@ from app.learn.search_panel import LESSON_ID as SEARCH_LESSON_ID
 from app.learn.search_panel import SearchComparisonPanel
 from app.learn.view import LessonView
 from app.widgets.banner import Banner
-from app.widgets.text import math_marks
+from app.widgets.text import math_marks, sentence_start
 from dlopt_core.lessons import (
     Lesson,
     LessonError,
@@ -51,7 +51,7 @@ _ITEM_START = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+")
 def button_text(label: str) -> str:
     """``"Try it: one neuron on XOR"`` -> ``"One neuron on XOR"``."""
     text = _TRY_PREFIX.sub("", label).strip()
-    return text[:1].upper() + text[1:]
+    return sentence_start(text)
 
 
 def look_for(markdown: str, preset_id: str) -> str:
@@ -70,7 +70,7 @@ def look_for(markdown: str, preset_id: str) -> str:
             parts.append(nxt.strip())
         text = " ".join(p.strip() for p in parts).strip()
         text = re.sub(r"^[\s—–:-]+", "", text).strip()
-        return text[:1].upper() + text[1:]
+        return sentence_start(text)
     return ""
 
 

@@ -44,7 +44,7 @@ from app.quiz.presets import question_preset
 from app.quiz.runner import ExperimentRunner
 from app.quiz.widgets import BAD, GOOD, OptionList, TopicProgress, scaled_font
 from app.widgets.banner import Banner
-from app.widgets.text import math_marks, rich
+from app.widgets.text import math_marks, rich, sentence_start
 from dlopt_core.lessons import LessonError, Preset, load_presets, resources_dir
 from dlopt_core.quiz import (
     TOPICS,
@@ -591,7 +591,7 @@ class QuizTab(QWidget):
         try:
             response = self._response(question)
         except QuizError as exc:
-            self.input_error.setText(str(exc)[:1].upper() + str(exc)[1:] + ".")
+            self.input_error.setText(sentence_start(str(exc)) + ".")
             return False
         self.input_error.clear()
         if question.type == "experiment":
@@ -612,7 +612,7 @@ class QuizTab(QWidget):
             text = format_answer(question, response)
         except (IndexError, TypeError, ValueError):
             text = str(response)
-        return text[:1].upper() + text[1:]
+        return sentence_start(text)
 
     def _record(self, question: Question, response: Any) -> Result | None:
         """Grade, save the progress and show the feedback."""

@@ -17,6 +17,16 @@ MATH_FAMILIES = ["Cambria Math", "STIX Two Math", "Noto Serif", "DejaVu Serif", 
 _MARKED = re.compile(r"\w[\u0300-\u036f]+")
 
 
+def sentence_start(text: str) -> str:
+    """``text`` with a capital first letter, as a sentence or a button starts, unless that
+    letter is a symbol of the notation: a Greek letter (κ, η, λ; their capitals Κ, Η, Λ are other
+    symbols or none) stays as it is."""
+    first = text[:1]
+    if not first or "\u0370" <= first <= "\u03ff" or "\u1f00" <= first <= "\u1fff":
+        return text
+    return first.upper() + text[1:]
+
+
 def families_css(names: list[str]) -> str:
     """A CSS font-family list: names with spaces quoted."""
     return ", ".join(f"'{n}'" if " " in n else n for n in names)

@@ -19,6 +19,27 @@ def isolated_settings(tmp_path, monkeypatch):
     return path
 
 
+@pytest.fixture(autouse=True)
+def no_tabs_built_in_the_background(monkeypatch):
+    """Windows build their tabs only when shown, as the tests ask for them; the background
+    build of the other tabs is tested on its own (``test_window.py``)."""
+    from app.window import MainWindow
+
+    monkeypatch.setattr(MainWindow, "build_tabs_when_idle", False)
+
+
+@pytest.fixture(autouse=True)
+def unsaved_changes_discarded(monkeypatch):
+    """"Discard changes?" answers Discard, as a user who does not keep the edits would (a
+    modal dialog would wait for ever offscreen); the question itself is tested on its own."""
+    from PySide6.QtWidgets import QMessageBox
+
+    from app.window import MainWindow
+
+    monkeypatch.setattr(MainWindow, "ask_unsaved",
+                        lambda self, action: QMessageBox.StandardButton.Discard)
+
+
 @pytest.fixture(scope="session", autouse=True)
 def compiled_kernels():
     """Compile every kernel the app calls once, before any test starts a timed wait.

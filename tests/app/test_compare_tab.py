@@ -165,6 +165,28 @@ def test_sweep_plots_one_point_per_model_and_sends_the_chosen_rate(qtbot, tab):
     assert sent.training == EXP.training
 
 
+def test_the_sweep_marks_each_best_rate_on_a_drawn_curve_with_its_label(qtbot, tab):
+    sweep = tab.sweep
+    sweep.set_checked_optimizers(["sgd", "adam"])
+    sweep.models.setValue(8)
+    sweep.steps.setValue(60)
+    with qtbot.waitSignal(tab.runner.finished, timeout=20000):
+        assert sweep.run_sweep()
+    r = sweep.result
+    best = [r.best_index(g) for g in range(2)]
+    for hidden in (False, True):
+        sweep.series_boxes["best_val_loss"].setChecked(not hidden)
+        assert len(sweep._best_lines) == len(sweep._best_stars) == 2
+        for g, (line, star) in enumerate(zip(sweep._best_lines, sweep._best_stars,
+                                             strict=True)):
+            lr = r.lrs[best[g]]
+            assert 10 ** line.value() == pytest.approx(lr)
+            assert line.label.textItem.toPlainText() == f"best {r.group_labels[g]}: {lr:.3g}"
+            x, y = star.getOriginalDataset()
+            drawn = r.final_val_loss if hidden else r.best_val_loss  # the star is on a curve
+            assert x[0] == pytest.approx(lr) and y[0] == pytest.approx(drawn[best[g]])
+
+
 def test_the_suggested_rate_keeps_a_margin_from_the_unstable_region_and_says_why():
     from app.compare.sweep import sweep_choice_text
 

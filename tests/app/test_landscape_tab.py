@@ -11,11 +11,11 @@ import pytest  # noqa: E402
 from PySide6.QtCore import Qt  # noqa: E402
 
 from app.landscape.common import contour_segments  # noqa: E402
-from app.landscape.presets import COMPARE, NETWORK_PRESETS, PLAYGROUND  # noqa: E402
 from app.landscape.shape_view import USER  # noqa: E402
 from app.landscape.tab import FUNCTIONS_PAGE, LandscapeTab  # noqa: E402
 from dlopt_core import landscape as ls  # noqa: E402
 from dlopt_core.experiment import Experiment  # noqa: E402
+from dlopt_core.network_presets import COMPARE, NETWORK_PRESETS, PLAYGROUND  # noqa: E402
 from dlopt_core.optimizers import make_optimizer  # noqa: E402
 
 TIMEOUT = 15_000  # ms; a cold Numba cache on a slow machine
@@ -341,3 +341,29 @@ def test_the_map_is_shaded_wherever_it_shows_and_keeps_the_paths(tab, qtbot, cha
     # a pan beyond the field gets a new one, shaded too
     vb.setRange(xRange=(vx1, vx1 + (vx1 - vx0)), yRange=(vy0, vy1), padding=0.0)
     qtbot.waitUntil(covered, timeout=TIMEOUT)
+
+
+def test_a_path_that_runs_away_leaves_the_map_to_the_one_that_converges(tab, qtbot):
+    """Lesson 4's valley_gd: GD just below 2/λmax zig-zags across the narrow valley, GD just
+    above it blows up. The view fits the zig-zag (the function's region), not the blow-up,
+    and the zig-zag is drawn over the path that runs away."""
+    from dlopt_core.lessons import load_presets
+
+    preset = load_presets()["valley_gd"]
+    tab.load_preset(preset)
+    fv = tab.functions
+    qtbot.waitUntil(lambda: fv.paths_ready, timeout=TIMEOUT)
+    converging, runaway = fv.results
+    assert converging.distances[-1] < 0.1 * converging.distances[0]
+    assert runaway.distances[-1] > 100 * runaway.distances[0]
+    (vx0, vx1), (vy0, vy1) = fv.map.getViewBox().viewRange()
+    pts = converging.trajectory.path
+    assert vx0 <= pts[:, 0].min() and pts[:, 0].max() <= vx1
+    assert vy0 <= pts[:, 1].min() and pts[:, 1].max() <= vy1
+    (x0, x1), (y0, y1) = fv.fn.bounds
+    assert vy1 - vy0 <= 1.1 * max(y1 - y0, np.ptp(pts[:, 1]))  # fitted, not widened
+    # the zig-zag: across the valley at every step (the steep coordinate changes sign)
+    angle = np.radians(preset.function_params["angle"])
+    steep = -np.sin(angle) * pts[:40, 0] + np.cos(angle) * pts[:40, 1]
+    assert np.all(np.sign(steep[1:]) != np.sign(steep[:-1]))
+    assert fv.paths[0].zValue() > fv.paths[1].zValue()

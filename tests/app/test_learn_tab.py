@@ -101,6 +101,18 @@ def test_what_to_look_for_comes_from_the_lesson():
     assert button_text("Try it: one neuron on XOR") == "One neuron on XOR"
 
 
+def test_a_hint_or_button_that_starts_with_a_greek_letter_keeps_its_case():
+    """κ, η and λ are symbols: "Κ = 1000" (a capital kappa) would be another, or none."""
+    markdown = ("- [Try it: κ = 100](preset:rates) \u2014 κ = 100 makes gradient descent\n"
+                "  crawl; η = 2/(λmin + λmax) is its best step.\n")
+    assert look_for(markdown, "rates") == ("κ = 100 makes gradient descent crawl; "
+                                           "η = 2/(λmin + λmax) is its best step.")
+    assert button_text("Try it: κ = 100") == "κ = 100"
+    assert button_text("Try it: η too large") == "η too large"
+    assert button_text("Try it: ἀ") == "ἀ"
+    assert button_text("Try it: élan") == "Élan"  # other letters are capitalised
+
+
 def computed(panel, qtbot):
     """The panel once its newest comparison has arrived from its thread."""
     qtbot.waitUntil(lambda: not panel.busy and panel.comparison is not None, timeout=30_000)

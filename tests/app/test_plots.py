@@ -3,11 +3,13 @@ divergence, and a long run drawn from the engine's own history."""
 
 import numpy as np
 from PySide6.QtGui import QColor
+from PySide6.QtWidgets import QWidget
 
 from app.plots import (
     MAX_DRAWN,
     CurvesPanel,
     CurveSpec,
+    LiveReduction,
     LogAxis,
     MetricPlot,
     decimate,
@@ -163,3 +165,64 @@ def test_no_axis_title_competes_with_the_tick_labels(qtbot):
     qtbot.addWidget(plot)
     axis = plot.getPlotItem().getAxis("left")
     assert axis.labelText and axis.fixedWidth is None  # it sizes itself to title and labels
+
+
+def test_live_reduction_of_a_growing_run_equals_reducing_it_anew():
+    rng = np.random.default_rng(3)
+    steps = np.arange(20_000, dtype=np.float64) * 3
+    y = np.cumsum(rng.normal(size=len(steps)))
+    lo, hi = y - rng.random(len(y)), y + rng.random(len(y))
+    live, band = LiveReduction(400), LiveReduction(400, band=True)
+    reused = []
+    for n in range(500, len(steps), 777):
+        got = live(steps[:n], y[:n])
+        want = LiveReduction(400)(steps[:n], y[:n])
+        assert all(np.array_equal(a, b) for a, b in zip(got, want, strict=True))
+        got = band(steps[:n], lo[:n], hi[:n])
+        want = LiveReduction(400, band=True)(steps[:n], lo[:n], hi[:n])
+        assert all(np.array_equal(a, b) for a, b in zip(got, want, strict=True))
+        assert len(got[0]) <= 2 * 400 + 4
+        reused.append(live.reused_rows)
+    assert sum(r > 0 for r in reused) > len(reused) // 2  # most frames redo only the newest span
+    # rows before the newest span changed (a history that halved): all is reduced anew
+    y2 = y.copy()
+    y2[10] = 1e6
+    got = live(steps, y2)
+    assert live.reused_rows == 0 and got[1].max() == 1e6
+
+
+def test_a_followed_run_moves_its_axes_a_few_times_not_every_frame(qtbot):
+    plot = MetricPlot("Loss", [CurveSpec("train", "train", QColor("blue"))], floor_zero=True)
+    qtbot.addWidget(plot)
+    steps = np.arange(30_000, dtype=np.float64)
+    loss = 1.0 / (1.0 + steps / 1000.0)
+    ranges = []
+    for n in range(100, len(steps), 100):
+        plot.set_series(steps[:n], {"train": loss[:n]})
+        (x0, x1), (y0, y1) = plot.getViewBox().viewRange()
+        assert x0 <= 0 and x1 >= steps[n - 1] and y0 <= 0 and y1 >= loss[:n].max()
+        ranges.append(((x0, x1), (y0, y1)))
+    x_moves = sum(a[0] != b[0] for a, b in zip(ranges[:-1], ranges[1:], strict=True))
+    y_moves = sum(a[1] != b[1] for a, b in zip(ranges[:-1], ranges[1:], strict=True))
+    assert x_moves < 8 * np.log2(30_000 / 100) and x_moves < len(ranges) // 4
+    assert y_moves < 10  # the loss creeps down inside the kept range
+    plot.set_series(steps[:100], {"train": loss[:100] * 0.01})  # a new, smaller run: refit
+    plot.follow()
+    assert plot.getViewBox().viewRange()[1][1] < 0.1
+
+
+def test_a_plot_on_a_hidden_tab_draws_when_it_shows(qtbot):
+    from PySide6.QtWidgets import QTabWidget
+
+    tabs = QTabWidget()
+    qtbot.addWidget(tabs)
+    plot = MetricPlot("Loss", [CurveSpec("train", "train", QColor("blue"))])
+    tabs.addTab(QWidget(), "first")
+    tabs.addTab(plot, "plot")
+    tabs.show()
+    qtbot.waitExposed(tabs)
+    plot.set_series(np.arange(10.0), {"train": np.linspace(1, 0, 10)})
+    assert plot._stale  # not drawn while its tab is hidden
+    tabs.setCurrentIndex(1)
+    qtbot.waitUntil(lambda: not plot._stale)
+    assert len(plot.curve_data("train")[0]) == 10

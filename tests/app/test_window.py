@@ -349,3 +349,97 @@ def test_the_sharpness_box_measures_from_the_step_the_run_is_at(window, qtbot):
     tab.controller.step(100)
     qtbot.waitUntil(lambda: tab.snapshot.step == 223, timeout=TIMEOUT)
     assert list(tab.snapshot.sharpness[0]) == [123, 150, 200]
+
+
+def test_the_tabs_not_in_view_are_built_in_idle_time_after_the_window_shows(qtbot,
+                                                                             monkeypatch):
+    monkeypatch.setattr(MainWindow, "build_tabs_when_idle", True)
+    win = MainWindow(small(), persist=False)
+    win.show_dialogs = False
+    qtbot.addWidget(win)
+    names = ("Compare", "Landscape", "Learn", "Quiz")
+    assert all(win.pages.built(n) is None for n in names)  # the window opens with one tab
+    win.show()
+    assert all(win.pages.built(n) is None for n in names)  # not while it opens
+    qtbot.waitUntil(lambda: all(win.pages.built(n) is not None for n in names), timeout=TIMEOUT)
+    assert win.playground.kernels_ready  # the Playground's own start-up came first
+    assert win.tabs.currentWidget() is win.playground  # built out of view: nothing moved
+    assert [win.tabs.widget(i) for i in range(1, 5)] == [win.pages.built(n) for n in names]
+    win.close()
+    assert win.playground.controller.thread.isFinished()
+
+
+def test_replacing_or_closing_an_edited_experiment_asks_to_save_discard_or_cancel(
+        window, qtbot, tmp_path, monkeypatch):
+    from PySide6.QtWidgets import QFileDialog
+
+    buttons = QMessageBox.StandardButton
+    answers: list = []
+    asked: list[str] = []
+
+    def ask(self, action):
+        asked.append(action)
+        return answers.pop(0)
+
+    monkeypatch.setattr(MainWindow, "ask_unsaved", ask)
+    play = Preset("p1", "Play", "playground", "", {"name": "xor demo",
+                                                   "data": {"kind": "xor", "n_samples": 80}})
+    other = tmp_path / "other.json"
+    small(name="other").save(other)
+    # nothing edited: no question (a preset's experiment is not the user's work)
+    window.open_preset(play)
+    assert window.open_file(str(other))
+    qtbot.waitUntil(lambda: window.path == str(other.resolve()), timeout=TIMEOUT)
+    assert not asked
+    window.playground.optimizer_panel.lr.spin.setValue(0.003)  # the user edits it
+    assert window.isWindowModified()
+    edited = window.experiment
+    # Cancel: nothing changes, whatever the route
+    routes = {"preset": lambda: window.open_preset(play),
+              "file": lambda: window.open_file(str(other)),
+              "new": window.new,
+              "challenge": lambda: window.landscape.challenges.open_preset("bad_init", "zeros")}
+    for what, route in routes.items():
+        answers.append(buttons.Cancel)
+        route()
+        assert window.experiment == edited and window.path == str(other.resolve()), what
+    assert asked == ["opening another experiment", "opening another experiment",
+                     "starting a new experiment", "opening another experiment"]
+    answers.append(buttons.Cancel)
+    window.close()  # quitting: Cancel keeps the window
+    assert asked[-1] == "quitting" and not window._closed
+    assert window.playground.controller.thread.isRunning()
+    # Save writes the edits into the file, then the preset opens
+    answers.append(buttons.Save)
+    window.open_preset(play)
+    assert Experiment.load(other).optimizer.lr == 0.003
+    assert window.experiment.data.kind == "xor" and window.tabs.currentWidget() is window.playground
+    # Discard drops them
+    window.playground.optimizer_panel.lr.spin.setValue(0.005)
+    answers.append(buttons.Discard)
+    assert window.open_file(str(other))
+    qtbot.waitUntil(lambda: window.path == str(other.resolve()), timeout=TIMEOUT)
+    assert window.experiment.optimizer.lr == 0.003
+    # Save on a preset's experiment asks for a name; cancelling that cancels the whole
+    window.open_preset(play)
+    window.playground.optimizer_panel.lr.spin.setValue(0.007)
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: ("", ""))
+    answers.append(buttons.Save)
+    assert not window.open_file(str(other))
+    assert window.experiment.optimizer.lr == 0.007
+    answers.append(buttons.Discard)  # quitting
+
+
+def test_a_finished_race_is_said_once(window, qtbot):
+    """On the Compare tab its progress row says the race finished; the window's status bar
+    says it only to a user on another tab."""
+    compare = window.compare
+    compare.race.steps.setValue(100)
+    for tab in ("Compare", "Playground"):
+        window.statusBar().clearMessage()
+        window.select_tab(tab)
+        with qtbot.waitSignal(compare.runner.finished, timeout=TIMEOUT):
+            compare.race.run()
+        assert compare.job_label.text().startswith("Race finished")
+        said = window.statusBar().currentMessage()
+        assert said == ("" if tab == "Compare" else compare.job_label.text()), tab

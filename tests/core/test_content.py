@@ -17,6 +17,7 @@
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable
 
 import numpy as np
@@ -28,6 +29,7 @@ from dlopt_core.engine import Engine, ModelSpec, TrainConfig
 from dlopt_core.experiment import Experiment
 from dlopt_core.lessons import LessonError, default_lessons_dir, load_lessons, load_presets
 from dlopt_core.network import Network
+from dlopt_core.network_presets import NETWORK_PRESETS, hidden_units, train_rows
 from dlopt_core.optimizers import make_optimizer
 from dlopt_core.quiz import load_bank
 from dlopt_core.schedules import make_schedule
@@ -649,6 +651,22 @@ def test_every_placeholder_names_a_number():
     for name, challenge in ls.CHALLENGES.items():  # the Landscape's challenges quote runs too
         assert set(ln.placeholders(challenge.explanation)) <= set(stored), name
         assert "{{" not in challenge.text, name
+    for name, situation in NETWORK_PRESETS.items():  # and its network situations
+        assert set(ln.placeholders(situation.explanation)) <= set(stored), name
+        assert "{{" not in situation.text, name
+
+
+def test_the_network_situations_type_no_number_of_a_run():
+    """Every number in a network situation's text is a placeholder of a computed one, a number
+    of its own configuration, or the constant log 2 = 0.693 of the all-zero network."""
+    for name, situation in NETWORK_PRESETS.items():
+        typed = re.findall(r"\d+(?:\.\d+)?", ln.PLACEHOLDER.sub("", situation.explanation))
+        config = situation.config
+        allowed = {f"{v:g}" for v in (
+            train_rows(config), hidden_units(config), config["training"]["batch_size"],
+            *(o["lr"] for o in situation.optimizers))}
+        allowed |= {"2", "0.693", "0.5"} if name == "bad_init" else set()
+        assert set(typed) <= allowed, (name, set(typed) - allowed)
 
 
 def test_an_unknown_placeholder_names_the_file(tmp_path):
@@ -716,6 +734,14 @@ def test_claims_about_the_demos(numbers):
     assert n["overfit.best_step"] >= 100 and n["overfit.final_val"] > 1.5 * n["overfit.best_val"]
     assert n["overfit.final_train"] < 0.01
     assert n["overfit.stop_step"] == n["overfit.best_step"] + 200
+    # the Landscape's network situations: the all-zero network stays at log 2; at the largest
+    # rate most ReLUs die and the loss stays near chance, far above the smaller rates' runs
+    assert n["network.zeros_loss"] == pytest.approx(math.log(2.0), abs=0.01)
+    relu = NETWORK_PRESETS["dying_relu"]
+    assert n["network.relu_dead_2"] > hidden_units(relu.config) / 2
+    assert n["network.relu_dead_0"] <= n["network.relu_dead_1"] < n["network.relu_dead_2"]
+    assert n["network.relu_loss_2"] > 0.6 > 5 * max(n["network.relu_loss_0"],
+                                                   n["network.relu_loss_1"])
     # batch size: four times the batch and the rate, about four times the progress per step
     assert 2.5 < n["batch.small_reach"] / n["batch.large_reach"] < 6
     # warm-up: the catapult without it, too sharp with it
@@ -883,7 +909,6 @@ def test_the_initialisation_claims_hold_over_seeds():
 def test_the_landscape_bad_initialisation_text_holds_over_seeds():
     """The Landscape tab's bad_init situation: far too large weights give a huge initial loss and
     a fit whose validation loss ends far higher than Xavier's (not a slow one)."""
-    from app.landscape.presets import NETWORK_PRESETS
     from dlopt_core.experiment import merge_patch
 
     preset = NETWORK_PRESETS["bad_init"]

@@ -118,6 +118,17 @@ def test_markdown_lists_links_and_preset_links():
         in html
 
 
+def test_an_indented_line_inside_a_list_continues_its_item_whatever_it_starts_with():
+    html = markdown_to_html("- the rate shrinks the error when\n  |1 − η λ| < 1 for every λ\n"
+                            "  > 0, that is\n  # 2 / η > λmax\n- next | item\n\n| a | b |\n"
+                            "|---|---|\n| 1 | 2 |")
+    assert ("<ul><li>the rate shrinks the error when |1 − η λ| &lt; 1 for every λ &gt; 0, that "
+            "is # 2 / η &gt; λmax</li><li>next | item</li></ul>") in html
+    assert html.count("<table") == 1 and "<blockquote>" not in html and "<h1>" not in html
+    # after a blank line an indented table is a table again
+    assert "<table" in markdown_to_html("- item\n\n  | a | b |\n  | 1 | 2 |")
+
+
 def test_markdown_code_blocks_quotes_tables_and_escaping():
     html = markdown_to_html("```\na < b **not bold**\n```\n\n> v ← μ v + g\n> θ ← θ − η v\n\n"
                             "| a | b |\n|---|---|\n| 1 | 2 |\n\n<script>x</script> snake_case_name")

@@ -407,6 +407,31 @@ def test_progress_persists_atomically(tmp_path):
     assert sorted(os.listdir(path.parent)) == ["progress.json"]  # no temporary file left
 
 
+def test_a_saved_session_records_its_seed_and_questions_and_replays_the_same(tmp_path, bank):
+    path = tmp_path / "progress.json"
+    session = QuizSession(bank.questions, Progress.load(path), mode="mixed", n=6, seed=4711)
+    asked = [(q.id, q.options, q.answer) for q in session.questions]
+    session.answer(session.current.answer)  # saved with the first answer
+    entry = Progress.load(path).session(session.session_id)
+    assert entry["seed"] == 4711 and entry["shuffle"] is True
+    assert entry["questions"] == [qid for qid, *_ in asked]
+    again = QuizSession.replay(entry, bank.questions)
+    assert [(q.id, q.options, q.answer) for q in again.questions] == asked
+    assert [q.options for q in QuizSession(bank.questions, mode="mixed", n=6,
+                                           seed=4712).questions] != [o for _, o, _ in asked]
+    # an entry of an older file, or one naming a question the bank lost, says why it cannot
+    old = {k: v for k, v in entry.items() if k not in ("seed", "shuffle", "questions")}
+    with pytest.raises(QuizError, match="without its seed"):
+        QuizSession.replay(old, bank.questions)
+    with pytest.raises(QuizError, match="no longer has question 'gone'"):
+        QuizSession.replay({**entry, "questions": ["gone"]}, bank.questions)
+    # a damaged seed is reported like every other damaged entry
+    raw = json.loads(path.read_text(encoding="utf-8"))
+    raw["sessions"][-1]["seed"] = "x"
+    path.write_text(json.dumps(raw), encoding="utf-8")
+    assert "seed" in Progress.load(path).load_error
+
+
 def test_damaged_progress_is_moved_aside(tmp_path):
     path = tmp_path / "progress.json"
     path.write_text("{ half written", encoding="utf-8")
