@@ -13,6 +13,7 @@ import csv
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -306,17 +307,25 @@ def summary_table(engine: Engine, end: RunEnd | None = None) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    return run_guarded("dlopt-train", lambda: _main(argv),
+                       (UsageError, ExperimentError, DatasetError, BackendError, ValueError))
+
+
+def run_guarded(prog: str, body: Callable[[], int],
+                usage_errors: tuple[type[Exception], ...]) -> int:
+    """``body()``, with a user's errors (``usage_errors`` and files that cannot be used) as one
+    line on stderr and exit code 2, and Ctrl+C as exit code 130."""
     try:
-        return _main(argv)
-    except (UsageError, ExperimentError, DatasetError, BackendError, ValueError) as exc:
-        print(f"dlopt-train: error: {exc}", file=sys.stderr)
+        return body()
+    except usage_errors as exc:
+        print(f"{prog}: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except OSError as exc:
         where = f"{exc.filename}: " if exc.filename else ""
-        print(f"dlopt-train: error: {where}{exc.strerror or exc}", file=sys.stderr)
+        print(f"{prog}: error: {where}{exc.strerror or exc}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
-        print("\ndlopt-train: interrupted", file=sys.stderr)
+        print(f"\n{prog}: interrupted", file=sys.stderr)
         return 130
 
 

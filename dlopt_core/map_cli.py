@@ -14,7 +14,7 @@ import sys
 import time
 from pathlib import Path
 
-from .cli import EXIT_USAGE, Progress, UsageError
+from .cli import Progress, UsageError, run_guarded
 from .executors import ExecutorError, make_executor
 from .map_image import picture, write_png
 from .trainability import AXES, OPTIMIZERS, MapError, MapSpec, Problem, trainability_map
@@ -92,18 +92,7 @@ def _check_output(option: str, path: str | None) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    try:
-        return _main(argv)
-    except (UsageError, MapError, ExecutorError) as exc:
-        print(f"dlopt-map: error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    except OSError as exc:
-        where = f"{exc.filename}: " if exc.filename else ""
-        print(f"dlopt-map: error: {where}{exc.strerror or exc}", file=sys.stderr)
-        return EXIT_USAGE
-    except KeyboardInterrupt:
-        print("\ndlopt-map: interrupted", file=sys.stderr)
-        return 130
+    return run_guarded("dlopt-map", lambda: _main(argv), (UsageError, MapError, ExecutorError))
 
 
 def _main(argv: list[str] | None) -> int:
