@@ -49,6 +49,10 @@ def _parser() -> argparse.ArgumentParser:
                    help="gd, momentum or adam (an axis of momentum or beta1 decides it)")
     p.add_argument("--beta", type=float, default=0.9,
                    help="momentum or Adam's beta1 when it is not an axis (0.9)")
+    p.add_argument("--batch", type=int, default=0, metavar="B",
+                   help="rows of each step's gradient, drawn with replacement (a new draw each "
+                   "step, the same for every run); 0: the whole data set (default)")
+    p.add_argument("--batch-seed", type=int, default=0, help="seed of the mini-batches (0)")
     p.add_argument("--backend", choices=("cpu", "cuda"), default="cpu",
                    help="where each tile trains (cpu)")
     p.add_argument("--scheduler", metavar="local[:N]|ADDRESS",
@@ -77,7 +81,8 @@ def spec_from_args(args: argparse.Namespace) -> MapSpec:
         raise UsageError("--res takes N or NX NY")
     res = (args.res[0], args.res[-1])
     return MapSpec(axes=axes, ranges=ranges, res=res, steps=args.steps,  # type: ignore[arg-type]
-                   optimizer=args.optimizer, beta=args.beta)
+                   optimizer=args.optimizer, beta=args.beta, batch=args.batch,
+                   batch_seed=args.batch_seed)
 
 
 def _check_output(option: str, path: str | None) -> None:

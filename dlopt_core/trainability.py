@@ -182,6 +182,8 @@ class MapSpec:
     offset: float = 0.0
     beta: float = 0.9  # momentum or Adam's beta1 when neither is an axis
     tile: int = TILE
+    batch: int = 0  # rows per step's gradient, drawn with replacement; 0: the whole data set
+    batch_seed: int = 0
 
     def __post_init__(self) -> None:
         axes = tuple(str(a) for a in self.axes)
@@ -225,6 +227,12 @@ class MapSpec:
             raise MapError(f"beta (momentum or beta1) must be in [0, 1), got {self.beta}")
         if not (0.0 < float(self.lr1) and 0.0 < float(self.lr2)):
             raise MapError("the learning rates must be positive")
+        batch = int(self.batch)
+        if not 0 <= batch <= MAX_ROWS:
+            raise MapError(f"the batch must be from 1 to {MAX_ROWS} rows, or 0 for the whole "
+                           f"data set, got {self.batch}")
+        object.__setattr__(self, "batch", batch)
+        object.__setattr__(self, "batch_seed", int(self.batch_seed))
         tile = int(self.tile)
         if not 1 <= tile <= 256:
             raise MapError(f"the tile side must be from 1 to 256 pixels, got {self.tile}")
@@ -294,7 +302,16 @@ class MapSpec:
         return {"axes": list(self.axes), "ranges": [list(r) for r in self.ranges],
                 "res": list(self.res), "steps": self.steps, "optimizer": self.optimizer,
                 "lr1": self.lr1, "lr2": self.lr2, "offset": self.offset, "beta": self.beta,
-                "tile": self.tile}
+                "tile": self.tile, "batch": self.batch, "batch_seed": self.batch_seed}
+
+    def batches(self, rows: int) -> np.ndarray:
+        """``batches[t]``: the rows of step t's gradient, drawn with replacement from
+        ``numpy.random.default_rng([batch_seed, t])``, the same for every run of the map; no
+        columns for full batch."""
+        if self.batch == 0:
+            return np.zeros((self.steps, 0), dtype=np.int64)
+        return np.stack([np.random.default_rng([self.batch_seed, t]).integers(
+            0, rows, self.batch) for t in range(self.steps)]).astype(np.int64)
 
     def zoomed(self, ranges: tuple[tuple[float, float], tuple[float, float]]) -> MapSpec:
         """The same map over other ranges (same resolution): a zoom."""
@@ -358,15 +375,16 @@ def train_losses(problem: Problem, spec: MapSpec, hyper: np.ndarray,
 
     opt = {"gd": K.GD, "momentum": K.MOMENTUM, "adam": K.ADAM}[spec.effective_optimizer]
     losses = np.empty((spec.steps, hyper.shape[1]))
+    batches = spec.batches(problem.rows)
     if backend == "cuda":
         from .kernels import trainability_cuda
 
         trainability_cuda.train_models(problem.X, problem.Y, problem.W1, problem.W2, hyper, opt,
-                                       spec.steps, losses)
+                                       spec.steps, batches, losses)
     elif backend == "cpu":
         with PARALLEL_LOCK:
             K.train_models(problem.X, problem.Y, problem.W1, problem.W2, hyper, opt, spec.steps,
-                           losses)
+                           batches, losses)
     else:
         raise MapError(f"unknown backend {backend!r}; choose cpu or cuda")
     return losses

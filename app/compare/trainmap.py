@@ -238,6 +238,11 @@ class TrainabilityMapView(QWidget):
         self.beta.setDecimals(3)
         self.beta.setValue(0.9)
         self.beta.setToolTip("Momentum or Adam's \u03b21 when neither is an axis")
+        self.batch = IntSpinBox()
+        self.batch.setRange(0, 100_000)
+        self.batch.setSpecialValueText("full batch")
+        self.batch.setToolTip("Rows of each step's gradient, drawn anew each step (the same "
+                              "draws for every run); the loss is always the whole data set's")
         self.width = IntSpinBox()
         self.width.setRange(2, 64)
         self.width.setValue(16)
@@ -261,6 +266,7 @@ class TrainabilityMapView(QWidget):
         form.addRow("Steps", self.steps)
         form.addRow("Optimizer", self.optimizer)
         form.addRow("Momentum/\u03b21", self.beta)
+        form.addRow("Mini-batch", self.batch)
         form.addRow("Width", self.width)
         form.addRow("Seed", self.seed)
         form.addRow("Run on", self.run_on)
@@ -330,7 +336,8 @@ class TrainabilityMapView(QWidget):
             ranges=((self.lo_boxes[0].value(), self.hi_boxes[0].value()),
                     (self.lo_boxes[1].value(), self.hi_boxes[1].value())),
             res=(self.res.value(), self.res.value()), steps=self.steps.value(),
-            optimizer=self.optimizer.currentData(), beta=self.beta.value(), tile=APP_TILE)
+            optimizer=self.optimizer.currentData(), beta=self.beta.value(), tile=APP_TILE,
+            batch=self.batch.value())
 
     def _show_spec(self, spec: tm.MapSpec) -> None:
         for k in range(2):

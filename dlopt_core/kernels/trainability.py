@@ -103,9 +103,50 @@ adam_step_cpu = njit(cache=True, inline="always", error_model="numpy")(adam_step
 
 
 @njit(cache=True, error_model="numpy")
-def _train_block(X, Y, W1, W2, hyper, opt, steps, losses, m0):  # noqa: C901
+def _forward_row(X, Y, i, w1, w2, z, out, rq, s):
+    """Row ``i`` through a block: ``z`` becomes h (flat, ``j * LANES + u``), ``rq`` the residual
+    of each lane repeated for each j."""
+    L = LANES
+    d = X.shape[1]
+    q_n = d * L
+    z[:] = 0.0
+    for k in range(d):
+        xik = X[i, k]
+        w1k = w1[k]
+        for q in range(q_n):
+            z[q] += xik * w1k[q]
+    for q in range(q_n):
+        z[q] = tanh_lane_cpu(s * z[q])
+    out[:] = 0.0
+    for j in range(d):
+        for u in range(L):
+            out[u] += z[j * L + u] * w2[j * L + u]
+    for u in range(L):
+        r = out[u] / d - Y[i, 0]
+        for j in range(d):
+            rq[j * L + u] = r
+
+
+@njit(cache=True, error_model="numpy")
+def _backward_row(X, i, w2, z, rq, dz, g1, g2):
+    """Add row ``i``'s share to the block's gradient sums (after ``_forward_row``)."""
+    q_n = z.shape[0]
+    for q in range(q_n):
+        g2[q] += z[q] * rq[q]
+        dz[q] = rq[q] * w2[q] * (1.0 - z[q] * z[q])
+    for k in range(X.shape[1]):
+        xik = X[i, k]
+        g1k = g1[k]
+        for q in range(q_n):
+            g1k[q] += xik * dz[q]
+
+
+@njit(cache=True, error_model="numpy")
+def _train_block(X, Y, W1, W2, hyper, opt, steps, batches, losses, m0):  # noqa: C901
     """Train models ``m0 .. m0 + LANES`` and write their losses (``nan`` once a loss was not
-    finite: such a run has diverged and stops).
+    finite: such a run has diverged and stops). ``batches[t]`` are the rows of step t's
+    gradient (mini-batches); with no columns every step takes the whole data set. The loss is
+    always that of the whole data set.
 
     A block's weights are flat: ``w1[k, j * LANES + u]`` is W1[k, j] of model ``m0 + u``, so
     the long loops run over ``d * LANES`` contiguous numbers."""
@@ -113,7 +154,8 @@ def _train_block(X, Y, W1, W2, hyper, opt, steps, losses, m0):  # noqa: C901
     n, d = X.shape
     q_n = d * L
     s = math.sqrt(2.0 / d)
-    c2 = 2.0 / (n * d)  # d loss / d W2 = c2 * sum_i h_i r_i
+    nb = batches.shape[1]
+    c2 = 2.0 / ((n if nb == 0 else nb) * d)  # d loss / d W2 = c2 * sum_i h_i r_i
     c1 = c2 * s  # d loss / d W1 = c1 * sum_i x_i (r_i W2 (1 - h_i^2))
     w1 = np.empty((d, q_n))
     w2 = np.empty(q_n)
@@ -146,31 +188,15 @@ def _train_block(X, Y, W1, W2, hyper, opt, steps, losses, m0):  # noqa: C901
         g2[:] = 0.0
         loss[:] = 0.0
         for i in range(n):
-            z[:] = 0.0
-            for k in range(d):
-                xik = X[i, k]
-                w1k = w1[k]
-                for q in range(q_n):
-                    z[q] += xik * w1k[q]
-            for q in range(q_n):
-                z[q] = tanh_lane_cpu(s * z[q])
-            out[:] = 0.0
-            for j in range(d):
-                for u in range(L):
-                    out[u] += z[j * L + u] * w2[j * L + u]
+            _forward_row(X, Y, i, w1, w2, z, out, rq, s)
             for u in range(L):
-                r = out[u] / d - Y[i, 0]
-                loss[u] += r * r
-                for j in range(d):
-                    rq[j * L + u] = r
-            for q in range(q_n):
-                g2[q] += z[q] * rq[q]
-                dz[q] = rq[q] * w2[q] * (1.0 - z[q] * z[q])
-            for k in range(d):
-                xik = X[i, k]
-                g1k = g1[k]
-                for q in range(q_n):
-                    g1k[q] += xik * dz[q]
+                loss[u] += rq[u] * rq[u]
+            if nb == 0:
+                _backward_row(X, i, w2, z, rq, dz, g1, g2)
+        for b in range(nb):
+            i = batches[t, b]
+            _forward_row(X, Y, i, w1, w2, z, out, rq, s)
+            _backward_row(X, i, w2, z, rq, dz, g1, g2)
         any_alive = False
         for u in range(L):
             value = loss[u] / n
@@ -220,8 +246,9 @@ def _train_block(X, Y, W1, W2, hyper, opt, steps, losses, m0):  # noqa: C901
 
 
 @njit(cache=True, parallel=True, error_model="numpy")
-def train_models(X, Y, W1, W2, hyper, opt, steps, losses):
+def train_models(X, Y, W1, W2, hyper, opt, steps, batches, losses):
     """Train ``M`` models (``hyper[N_HYPER, M]``, M a multiple of LANES) for ``steps`` steps;
-    ``losses[t, m]`` is model m's loss before step t."""
+    ``losses[t, m]`` is model m's loss before step t. ``batches[steps, B]`` (int64) are the
+    rows of each step's mini-batch, the same for every model; B = 0: full batch."""
     for b in prange(hyper.shape[1] // LANES):
-        _train_block(X, Y, W1, W2, hyper, opt, steps, losses, b * LANES)
+        _train_block(X, Y, W1, W2, hyper, opt, steps, batches, losses, b * LANES)

@@ -130,6 +130,18 @@ def test_every_preset_makes_a_map(tab):
         assert spec.axes == fields["axes"] and spec.ranges == fields["ranges"], name
 
 
+def test_a_mini_batch_map(qtbot, tab):
+    view = tab.trainmap
+    view.batch.setValue(5)
+    assert view.batch.text() == "5"
+    result = _compute(qtbot, tab)
+    assert result.spec.batch == 5
+    want = tm.trainability_map(tm.Problem.paper(4, 0), view.spec())
+    assert result.value.tobytes() == want.value.tobytes()
+    view.batch.setValue(0)
+    assert view.batch.text() == "full batch" and view.spec().batch == 0
+
+
 def test_bad_settings_are_messages_not_runs(qtbot, tab):
     view = tab.trainmap
     view.run_on.setCurrentIndex(view.run_on.findData("address"))

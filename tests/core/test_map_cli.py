@@ -46,6 +46,18 @@ def test_a_problem_file_and_other_axes(tmp_path, capsys):
         np.testing.assert_array_equal(npz["momentum"], np.linspace(0, 0.9, 4))
 
 
+def test_mini_batches(tmp_path, capsys):
+    out = tmp_path / "m.npz"
+    assert main(["--width", "3", "--res", "5", "--steps", "12", "--batch", "4",
+                 "--batch-seed", "7", "--out", str(out), "--quiet"]) == 0
+    want = trainability_map(Problem.paper(3, 0), MapSpec(res=(5, 5), steps=12, batch=4,
+                                                         batch_seed=7))
+    full = trainability_map(Problem.paper(3, 0), MapSpec(res=(5, 5), steps=12))
+    with np.load(out) as npz:
+        assert npz["value"].tobytes() == want.value.tobytes()
+        assert npz["value"].tobytes() != full.value.tobytes()
+
+
 def test_on_a_local_dask_cluster(tmp_path, capsys):
     out = tmp_path / "m.npz"
     assert main(["--width", "3", "--res", "6", "--steps", "10", "--scheduler", "local:1",
@@ -65,6 +77,7 @@ def test_on_a_local_dask_cluster(tmp_path, capsys):
     (["--res", "1"], "resolution"),
     (["--res", "4", "4", "4"], "--res takes N or NX NY"),
     (["--steps", "0"], "steps must be"),
+    (["--batch", "-2"], "the batch must be"),
     (["--width", "0"], "width must be"),
     (["--problem", "/nonexistent/p.npz"], "no such file"),
     (["--scheduler", "local:x"], "local:N needs a number"),

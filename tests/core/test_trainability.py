@@ -40,8 +40,10 @@ def reference_loss_grad(X, Y, W1, W2):
     return loss, g1, g2
 
 
-def reference_losses(problem, lr1, lr2, steps, offset=0.0, beta=0.0, optimizer="gd"):
-    """``losses[steps, M]`` by plain NumPy: GD, PyTorch's SGD momentum, or PyTorch's Adam."""
+def reference_losses(problem, lr1, lr2, steps, offset=0.0, beta=0.0, optimizer="gd",
+                     batches=None):
+    """``losses[steps, M]`` by plain NumPy: GD, PyTorch's SGD momentum, or PyTorch's Adam; the
+    loss of the whole data set, the gradient of the rows ``batches[t]`` when given."""
     lr1, lr2, offset, beta = (np.broadcast_to(np.asarray(v, float), np.shape(lr1))
                               for v in (lr1, lr2, offset, beta))
     M = lr1.size
@@ -55,6 +57,9 @@ def reference_losses(problem, lr1, lr2, steps, offset=0.0, beta=0.0, optimizer="
     with np.errstate(all="ignore"):
         for t in range(steps):
             loss, g1, g2 = reference_loss_grad(problem.X, problem.Y, *W)
+            if batches is not None:
+                rows = batches[t]
+                _, g1, g2 = reference_loss_grad(problem.X[rows], problem.Y[rows], *W)
             alive &= np.isfinite(loss)
             out[t, alive] = loss[alive]
             for k, g in enumerate((g1, g2)):
@@ -81,7 +86,8 @@ def kernel_losses(problem, spec, lr1, lr2, offset=0.0, beta=0.0):
         hyper[row, M:] = hyper[row, M - 1]
     opt = {"gd": K.GD, "momentum": K.MOMENTUM, "adam": K.ADAM}[spec.effective_optimizer]
     losses = np.empty((spec.steps, padded))
-    K.train_models(problem.X, problem.Y, problem.W1, problem.W2, hyper, opt, spec.steps, losses)
+    K.train_models(problem.X, problem.Y, problem.W1, problem.W2, hyper, opt, spec.steps,
+                   spec.batches(problem.rows), losses)
     return losses[:, :M]
 
 
@@ -115,6 +121,20 @@ def test_kernel_matches_numpy_reference(small, optimizer):
     got = kernel_losses(small, spec, lr1, lr2, offset, beta)
     want = reference_losses(small, lr1, lr2, 12, offset, beta, optimizer)
     np.testing.assert_allclose(got, want, rtol=1e-11, atol=0)
+
+
+def test_mini_batches_match_the_numpy_reference(small):
+    rng = np.random.default_rng(4)
+    lr1, lr2 = 10 ** rng.uniform(-1, 0.5, 9), 10 ** rng.uniform(-1, 0.5, 9)
+    spec = MapSpec(res=(3, 3), steps=15, batch=6, batch_seed=2)
+    batches = spec.batches(small.rows)
+    assert batches.shape == (15, 6) and batches.max() < small.rows
+    assert not np.array_equal(batches[0], batches[1])  # a new batch each step
+    got = kernel_losses(small, spec, lr1, lr2)
+    want = reference_losses(small, lr1, lr2, 15, batches=batches)
+    np.testing.assert_allclose(got, want, rtol=1e-11, atol=0)
+    full = kernel_losses(small, MapSpec(res=(3, 3), steps=15), lr1, lr2)
+    assert got[0].tolist() == full[0].tolist() and not np.allclose(got[5], full[5])
 
 
 def test_a_diverged_run_stops_with_nan_losses(small):
@@ -312,6 +332,7 @@ def test_problem_checks_shapes_and_values(tmp_path):
     ({"steps": 0}, "steps"),
     ({"optimizer": "sgd"}, "unknown optimizer"),
     ({"beta": 1.0}, "beta"),
+    ({"batch": -1}, "batch"),
 ])
 def test_map_spec_rejects_bad_values(kwargs, match):
     with pytest.raises(MapError, match=match):

@@ -94,8 +94,8 @@ def map_kernel() -> tuple:
     rows, cols = spec.tile_pixels((0, 0))
     hyper = spec.hyper(*(a.ravel() for a in np.meshgrid(rows, cols, indexing="ij")))
     args = trainability_cuda.kernel_arguments(
-        p.X, p.Y, p.W1, p.W2, hyper, K.GD, spec.steps, np.empty((spec.steps, hyper.shape[1])),
-        np.asarray, np.empty)
+        p.X, p.Y, p.W1, p.W2, hyper, K.GD, spec.steps, np.zeros((spec.steps, 2), np.int64),
+        np.empty((spec.steps, hyper.shape[1])), np.asarray, np.empty)
     return trainability_cuda._train_kernel, args
 
 

@@ -15,8 +15,9 @@ from dlopt_core.kernels import trainability as K
 from dlopt_core.trainability import MapSpec, Problem, trainability_map
 
 
-@pytest.mark.parametrize("optimizer", [K.GD, K.MOMENTUM, K.ADAM])
-def test_cuda_trainer_equals_the_cpu_one(optimizer):
+@pytest.mark.parametrize(("optimizer", "batch"), [(K.GD, 0), (K.MOMENTUM, 0), (K.ADAM, 0),
+                                                  (K.GD, 5)])
+def test_cuda_trainer_equals_the_cpu_one(optimizer, batch):
     from dlopt_core.kernels import trainability_cuda
 
     p = Problem.paper(width=3, seed=2)
@@ -28,10 +29,11 @@ def test_cuda_trainer_equals_the_cpu_one(optimizer):
     hyper[K.H_OFFSET] = rng.uniform(-1, 1, M)
     hyper[K.H_BETA] = rng.uniform(0, 0.9, M)
     steps = 6
+    batches = MapSpec(steps=steps, batch=batch).batches(p.rows)
     cpu = np.empty((steps, M))
     gpu = np.empty((steps, M))
-    K.train_models(p.X, p.Y, p.W1, p.W2, hyper, optimizer, steps, cpu)
-    trainability_cuda.train_models(p.X, p.Y, p.W1, p.W2, hyper, optimizer, steps, gpu)
+    K.train_models(p.X, p.Y, p.W1, p.W2, hyper, optimizer, steps, batches, cpu)
+    trainability_cuda.train_models(p.X, p.Y, p.W1, p.W2, hyper, optimizer, steps, batches, gpu)
     assert np.isfinite(cpu[:, 0]).all()
     if os.environ.get("NUMBA_ENABLE_CUDASIM") == "1":
         np.testing.assert_array_equal(gpu, cpu)  # same operations in the same order
