@@ -61,7 +61,7 @@ class DaskExecutor:
     """
 
     def __init__(self, address: str | None = None, n_workers: int | None = None,
-                 timeout_s: float = 30.0) -> None:
+                 timeout_s: float = 10.0) -> None:
         try:
             from distributed import Client, LocalCluster
         except ImportError as exc:  # pragma: no cover - a dependency
@@ -77,7 +77,7 @@ class DaskExecutor:
                 threads = max(1, cores // n)
                 self._cluster = LocalCluster(
                     n_workers=n, threads_per_worker=1, processes=True,
-                    dashboard_address=None, memory_limit=0,
+                    dashboard_address=":0", memory_limit=0,
                     env={"NUMBA_NUM_THREADS": str(threads), "OMP_NUM_THREADS": "1"})
                 self.client = Client(self._cluster)
                 self.name = f"Dask LocalCluster of {n} worker{'s' if n > 1 else ''}"

@@ -42,6 +42,7 @@ from app.plots import EmptyNote, configure_pyqtgraph, log_plot_widget
 from app.settings import make_settings
 from app.warmup import WARMER, WarmItem
 from app.widgets.controls import IntSpinBox
+from dlopt_core import backends
 from dlopt_core import trainability as tm
 from dlopt_core.engine import TrainConfig
 from dlopt_core.executors import make_executor
@@ -351,6 +352,14 @@ class TrainabilityMapView(QWidget):
                 box.setRange(axis.lo, axis.hi)
                 box.setValue(value)
 
+    def map_backend(self) -> str:
+        """``cuda`` when the tab's backend (the window's setting) resolves to a GPU, else
+        ``cpu``."""
+        try:
+            return "cuda" if backends.resolve(self.host.backend).name == "cuda" else "cpu"
+        except backends.BackendError:
+            return "cpu"
+
     def where(self) -> str | None:
         """The executor the "Run on" field names (see ``dlopt_core.executors.make_executor``)."""
         key = self.run_on.currentData()
@@ -483,6 +492,7 @@ class TrainabilityMapView(QWidget):
             del self.history[self.position + 1:]
             self.history.append(spec)
             self.position = len(self.history) - 1
+        backend = self.map_backend()
         self.problem = problem
         self.result = None
         self.selected = None
@@ -494,7 +504,7 @@ class TrainabilityMapView(QWidget):
             WARMER.ensure([MAP_KERNELS], cancelled=should_stop)
             executor = executors.get(where)
             return tm.trainability_map(problem, spec, executor, progress=report,
-                                       should_stop=should_stop)
+                                       should_stop=should_stop, backend=backend)
 
         started = self.host.runner.start("trainability map", job, self._show,
                                          self._finished)
