@@ -6,6 +6,7 @@ BIN := $(VENV)/bin
 # development extra (pytest, ruff, hypothesis, NVVM for the PTX check) on top.
 RUN_STAMP := $(VENV)/.installed-run
 DEV_STAMP := $(VENV)/.installed-dev
+BENCH_STAMP := $(VENV)/.installed-bench
 
 .PHONY: run test lint bench clean
 
@@ -21,6 +22,11 @@ $(DEV_STAMP): $(RUN_STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $@
 
+# `make bench` adds the peers it compares with (JAX) on top of the development extra
+$(BENCH_STAMP): $(DEV_STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
+	touch $@
+
 run: $(RUN_STAMP)
 	$(BIN)/dlopt
 
@@ -30,7 +36,7 @@ test: $(DEV_STAMP)
 lint: $(DEV_STAMP)
 	$(BIN)/ruff check dlopt_core app tests benchmarks
 
-bench: $(RUN_STAMP)
+bench: $(BENCH_STAMP)
 	$(BIN)/python benchmarks/bench_core.py
 
 clean:

@@ -127,13 +127,10 @@ class BoundaryResult:
 
 
 def _kernels_release_gil() -> bool:
-    """Whether the training kernel was compiled with ``nogil`` (it then runs beside the GUI)."""
-    try:
-        from dlopt_core.kernels import cpu
+    """Whether the training kernels are compiled with ``nogil`` (they then run beside the GUI)."""
+    from dlopt_core import kernels
 
-        return bool(cpu.train_chunk.targetoptions.get("nogil", False))
-    except Exception:  # a different kernel module: assume the worst
-        return False
+    return bool(getattr(kernels, "TRAINING_RELEASES_GIL", False))
 
 
 KERNELS_RELEASE_GIL = _kernels_release_gil()

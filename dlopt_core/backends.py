@@ -1,14 +1,20 @@
 """Backend choice: ``cpu`` (Numba, parallel over models), ``cuda`` (numba.cuda) or ``auto``.
 
-A backend is an object with ``name``, ``train_chunk(engine, perms, first_epoch, t0, n_steps, out)``
-and ``evaluate(engine, theta, out)``; both fill arrays in place with the same numbers to round-off.
+A backend is an object with ``name``, ``train_chunk(engine, perms, first_epoch, t0, n_steps, out)``,
+``evaluate(engine, out)`` and ``kernels_ready(engine)``; both fill arrays in place with the same
+numbers to round-off. ``train_chunk``'s ``out`` is (recorded steps, fields, models), evaluate's
+(4 fields, models).
 """
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import numba
 import numpy as np
 
-from .kernels import PARALLEL_LOCK, cpu
+from .kernels import train
 
 BACKENDS = ("auto", "cpu", "cuda")
 
@@ -17,32 +23,103 @@ class BackendError(RuntimeError):
     """The backend asked for cannot run here; the message says why."""
 
 
+_POOL: ThreadPoolExecutor | None = None
+_POOL_LOCK = threading.Lock()
+
+
+def _pool() -> ThreadPoolExecutor:
+    """Threads that run blocks of models side by side (the kernels release the GIL); as many as
+    Numba's thread count (``NUMBA_NUM_THREADS``, by default the number of cores)."""
+    global _POOL
+    with _POOL_LOCK:
+        if _POOL is None:
+            _POOL = ThreadPoolExecutor(max_workers=max(1, numba.get_num_threads()),
+                                       thread_name_prefix="dlopt-blocks")
+        return _POOL
+
+
+def cpu_kernel(e):
+    """The CPU training kernel engine ``e`` needs: the single-model family (with BLAS for wide
+    layers) or the many-model family, for its models' common optimizer rule (or the rule read
+    per model)."""
+    family = train.family_of(e.n_models)
+    return train.kernel(family, train.code_of(e.opt_code), e.network.blas)
+
+
+def cpu_run(e, perms, first_epoch, t0, n_steps, out, evaluate_only=False) -> None:
+    """Engine ``e``'s CPU kernel on every model: directly for one model; for many, on blocks of
+    ``LANES`` models (local copies, model innermost), the blocks spread over threads."""
+    net, cfg = e.network, e.train
+    kernel = cpu_kernel(e)
+    family = train.family_of(e.n_models)
+    work = train.workspaces(family, net.sizes, net.n_params, e.X.shape[1], e.batch_size)
+    common = (
+        net.sizes, net.woff, net.uoff, net.act_code, net.loss_code, e.X, e.Y, e.Xv, e.Yv,
+        perms, first_epoch, e.batch_size, t0, n_steps, cfg.eval_every,
+        float(cfg.clip_norm), float(cfg.l1), float(cfg.polyak), int(cfg.early_stopping),
+        float(cfg.adversarial_eps), float(cfg.adversarial_clean_weight), bool(evaluate_only),
+    )  # fmt: skip
+    st = e.state
+    if family == train.SINGLE:
+        kernel(st.theta, st.slots, st.scalars, st.hyper, st.avg, e.opt_code, e.sched_code,
+               st.sched_params, np.zeros(1, dtype=np.int64), e.order_idx, e.status, e.stop_step,
+               e.best_val, e.bad_evals, st.best, out, *common, *work,
+               *train.flat_views(st.theta, work[3], st.avg, st.slots), 0)
+        return
+    blocks = [m0 for m0 in range(0, e.n_models, train.LANES)
+              if evaluate_only or e.running[m0 : m0 + train.LANES].any()]
+
+    def run_block(m0: int) -> None:
+        used = min(train.LANES, e.n_models - m0)
+        sel = m0 + np.minimum(np.arange(train.LANES), used - 1)
+        lane = {name: np.ascontiguousarray(getattr(st, name)[..., sel])
+                for name in ("theta", "slots", "scalars", "hyper", "sched_params", "avg")}
+        status = e.status[sel]
+        status[used:] = train.PADDING
+        stop_step, best_val, bad_evals = e.stop_step[sel], e.best_val[sel], e.bad_evals[sel]
+        own = work if len(blocks) == 1 else train.workspaces(
+            family, net.sizes, net.n_params, e.X.shape[1], e.batch_size)
+        kernel(lane["theta"], lane["slots"], lane["scalars"], lane["hyper"], lane["avg"],
+               e.opt_code[sel], e.sched_code[sel], lane["sched_params"], sel, e.order_idx[sel],
+               status, stop_step, best_val, bad_evals, st.best, out, *common, *own,
+               *train.flat_views(lane["theta"], own[3], lane["avg"], lane["slots"]), 0)
+        if evaluate_only:
+            return
+        done = slice(m0, m0 + used)
+        for name in ("theta", "slots", "scalars", "avg"):
+            getattr(st, name)[..., done] = lane[name][..., :used]
+        e.status[done] = status[:used]
+        e.stop_step[done] = stop_step[:used]
+        e.best_val[done] = best_val[:used]
+        e.bad_evals[done] = bad_evals[:used]
+
+    if len(blocks) == 1:
+        run_block(blocks[0])
+        return
+    for future in [_pool().submit(run_block, m0) for m0 in blocks]:
+        future.result()
+
+
+def cpu_evaluate(e, out: np.ndarray) -> None:
+    """Loss and error of every model as it is (its Polyak average when on) on both sets, into
+    ``out`` (4, M), by the run's own kernel."""
+    record = np.full((1, 6, e.n_models), np.nan)
+    cpu_run(e, np.zeros((1, 1, 1), dtype=np.int64), 0, e.step, 0, record, evaluate_only=True)
+    out[:] = record[0, :4]
+
+
 class CpuBackend:
     name = "cpu"
     note = "Numba on the CPU"
 
     def train_chunk(self, e, perms, first_epoch, t0, n_steps, out) -> None:
-        net = e.network
-        cfg = e.train
-        with PARALLEL_LOCK:
-            self._train(e, net, cfg, perms, first_epoch, t0, n_steps, out)
+        cpu_run(e, perms, first_epoch, t0, n_steps, out)
 
-    @staticmethod
-    def _train(e, net, cfg, perms, first_epoch, t0, n_steps, out) -> None:
-        cpu.train_chunk(
-            e.theta, e.slots, e.scalars, e.hyper, e.opt_code, e.sched_code, e.sched_params,
-            net.sizes, net.woff, net.uoff, net.act_code, net.loss_code, e.X, e.Y, e.Xv, e.Yv,
-            perms, e.order_idx, first_epoch, e.batch_size, t0, n_steps, cfg.eval_every,
-            float(cfg.clip_norm), float(cfg.l1), float(cfg.polyak), int(cfg.early_stopping),
-            e.status, e.stop_step, e.avg, e.best, e.best_val, e.bad_evals, out,
-        )
+    def evaluate(self, e, out: np.ndarray) -> None:
+        cpu_evaluate(e, out)
 
-    def evaluate(self, e, theta: np.ndarray, out: np.ndarray) -> None:
-        net = e.network
-        cpu.evaluate_models(
-            np.ascontiguousarray(theta), net.sizes, net.woff, net.uoff, net.act_code,
-            net.loss_code, e.X, e.Y, e.Xv, e.Yv, out,
-        )
+    def kernels_ready(self, e) -> bool:
+        return bool(cpu_kernel(e).signatures)
 
 
 def cuda_status(allow_simulator: bool = False) -> tuple[bool, str]:

@@ -10,6 +10,12 @@ Batch order: epoch ``e`` of order seed ``s`` visits the training rows in the ord
 ``numpy.random.default_rng([s, e]).permutation(n_train)`` (or in file order without shuffling),
 in batches of ``batch_size`` with a smaller last batch. It depends on the step count alone, so a
 run split into chunks of any size gives the same numbers.
+
+State layout: the kernels keep the model as the innermost, contiguous axis (``state.theta`` is
+(P, M), ``state.slots`` (3, P, M), ``state.hyper`` (15, M), ...), so that neighbouring models sit
+in neighbouring SIMD lanes and GPU threads. ``engine.theta``, ``engine.slots`` and the other
+read-outs are views of the same memory with the model first: ``engine.theta[m]`` is model ``m``'s
+flat parameter vector (see ``network``), and writing to it writes the state.
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from . import backends
+from .kernels import rules
 from .network import Network
 from .optimizers import Optimizer
 from .schedules import Schedule, constant
@@ -42,6 +49,13 @@ class TrainConfig:
     evaluations, on the validation loss (0: off); polyak: decay of the exponential moving average
     of the parameters used for evaluation (0: off); eval_every: steps between evaluations.
     L2 weight decay is the optimizer's ``weight_decay``.
+
+    Adversarial training (FGSM, Goodfellow et al. 2015): with ``adversarial_eps`` > 0 every step
+    takes the gradient g of the batch's loss with respect to the network's inputs (the features
+    it sees, after standardising and expansion), moves each input to
+    x_adv = x + adversarial_eps * sign(g), and trains on
+    ``adversarial_clean_weight`` * L(x) + (1 - ``adversarial_clean_weight``) * L(x_adv)
+    (0: adversarial examples only). Evaluation stays on the clean data.
     """
 
     batch_size: int = 32
@@ -51,6 +65,8 @@ class TrainConfig:
     early_stopping: int = 0
     polyak: float = 0.0
     eval_every: int = 10
+    adversarial_eps: float = 0.0
+    adversarial_clean_weight: float = 0.5
 
     def __post_init__(self) -> None:
         checks = (
@@ -60,6 +76,9 @@ class TrainConfig:
             ("early_stopping", self.early_stopping >= 0, ">= 0"),
             ("polyak", 0.0 <= self.polyak < 1.0, "in [0, 1)"),
             ("eval_every", self.eval_every >= 1, ">= 1"),
+            ("adversarial_eps", 0.0 <= self.adversarial_eps < float("inf"), ">= 0 and finite"),
+            ("adversarial_clean_weight", 0.0 <= self.adversarial_clean_weight <= 1.0,
+             "in [0, 1]"),
         )
         for name, ok, allowed in checks:
             if not ok:
@@ -331,19 +350,15 @@ class Engine:
         if seed is not None:
             self.seed = int(seed)
         M, P = self.n_models, self.network.n_params
-        self.theta = np.empty((M, P))
+        self.state = RunState.empty(P, M)
         inits: dict[int, np.ndarray] = {}
         for m, spec in enumerate(self.specs):
             s = self.seed if spec.init_seed is None else spec.init_seed
             if s not in inits:
                 inits[s] = self.network.init(s, self.init_scheme, self.init_std)
-            self.theta[m] = inits[s]
-        self.slots = np.zeros((M, 3, P))
-        self.scalars = np.zeros((M, 2))
-        self.hyper = np.zeros((M, len(self.specs[0].optimizer.vector())))
+            self.state.theta[:, m] = inits[s]
         self.opt_code = np.zeros(M, dtype=np.int64)
         self.sched_code = np.zeros(M, dtype=np.int64)
-        self.sched_params = np.zeros((M, 4))
         for m, spec in enumerate(self.specs):
             self._load_optimizer(m, spec.optimizer, keep_state=False)
             self._load_schedule(m, spec.schedule)
@@ -352,8 +367,8 @@ class Engine:
         self.order_idx = np.array([self._order_seeds.index(s) for s in order_seeds], dtype=np.int64)
         self.status = np.zeros(M, dtype=np.int64)
         self.stop_step = np.full(M, -1, dtype=np.int64)
-        self.avg = self.theta.copy()
-        self.best = self.theta.copy()
+        self.state.avg[:] = self.state.theta
+        self.state.best[:] = self.state.theta
         self.best_val = np.full(M, np.inf)
         self.bad_evals = np.zeros(M, dtype=np.int64)
         self.theta_init = self.theta.copy()
@@ -364,16 +379,52 @@ class Engine:
         self.history.append(np.array([0]), first[None])
 
     def _load_optimizer(self, m: int, optimizer: Optimizer, keep_state: bool) -> None:
-        self.hyper[m] = optimizer.vector()
+        self.state.hyper[:, m] = optimizer.vector()
         self.opt_code[m] = optimizer.code
         if not keep_state:
             state = optimizer.init(self.theta[m])
-            self.slots[m] = state.slots
-            self.scalars[m] = state.scalars
+            self.state.slots[:, :, m] = state.slots
+            self.state.scalars[:, m] = state.scalars
 
     def _load_schedule(self, m: int, schedule: Schedule) -> None:
         self.sched_code[m] = schedule.code
-        self.sched_params[m] = schedule.vector()
+        self.state.sched_params[:, m] = schedule.vector()
+
+    # -- the state, model first ---------------------------------------------------------------
+    @property
+    def theta(self) -> np.ndarray:
+        """(M, P): ``theta[m]`` is model ``m``'s flat parameter vector (a view of the state)."""
+        return self.state.theta.T
+
+    @property
+    def slots(self) -> np.ndarray:
+        """(M, 3, P): each model's optimizer slots (a view of the state)."""
+        return self.state.slots.transpose(2, 0, 1)
+
+    @property
+    def scalars(self) -> np.ndarray:
+        """(M, 2): each model's optimizer step count and NAdam's product of mu (a view)."""
+        return self.state.scalars.T
+
+    @property
+    def hyper(self) -> np.ndarray:
+        """(M, 15): each model's hyper-parameter vector (``Optimizer.vector``; a view)."""
+        return self.state.hyper.T
+
+    @property
+    def sched_params(self) -> np.ndarray:
+        """(M, 4): each model's schedule parameters (a view)."""
+        return self.state.sched_params.T
+
+    @property
+    def avg(self) -> np.ndarray:
+        """(M, P): the Polyak averages (a view; equal to the initial parameters when off)."""
+        return self.state.avg.T
+
+    @property
+    def best(self) -> np.ndarray:
+        """(M, P): each model's best parameters under early stopping (a view)."""
+        return self.state.best.T
 
     # -- changes while training ------------------------------------------------------------------
     def set_optimizer(self, m: int, optimizer: Optimizer) -> None:
@@ -425,13 +476,12 @@ class Engine:
         t0 = self.step
         every = self.train.eval_every
         steps = np.arange((t0 // every + 1) * every, t0 + n_steps + 1, every, dtype=np.int64)
-        out = np.full((len(steps), self.n_models, len(FIELDS)), np.nan)
+        data = np.full((len(steps), len(FIELDS), self.n_models), np.nan)
         spe = self.steps_per_epoch
         first_epoch = t0 // spe
         perms = self._perms(first_epoch, (t0 + n_steps - 1) // spe)
-        self.backend.train_chunk(self, perms, first_epoch, t0, n_steps, out)
+        self.backend.train_chunk(self, perms, first_epoch, t0, n_steps, data)
         self.step = t0 + n_steps
-        data = out.transpose(0, 2, 1).copy()
         self.history.append(steps, data)
         return steps, data
 
@@ -441,14 +491,17 @@ class Engine:
 
     def evaluate(self) -> np.ndarray:
         """Current (field, model) metrics of every model, evaluated as ``run`` would record them."""
-        out = np.full((self.n_models, 4), np.nan)
-        self.backend.evaluate(self, self.eval_theta(), out)
         data = np.full((len(FIELDS), self.n_models), np.nan)
-        data[:4] = out.T
+        self.backend.evaluate(self, data[:4])
         data[5] = [
             spec.schedule(spec.optimizer.lr, self.step) for spec in self.specs
         ]
         return data
+
+    def kernels_ready(self) -> bool:
+        """Whether this run's compiled kernels are loaded in this process (a first run waits
+        for them: seconds with an empty Numba cache, a fraction of a second from the cache)."""
+        return self.backend.kernels_ready(self)
 
     # -- read-outs ------------------------------------------------------------------------------
     @property
@@ -501,3 +554,78 @@ class Engine:
 
 def _replace_spec(spec: ModelSpec, **changes) -> ModelSpec:
     return replace(spec, **changes)
+
+
+@dataclass
+class RunState:
+    """The arrays the kernels train in place, the model as the last axis (M models, P params).
+
+    theta, avg (Polyak average), best (early stopping): (P, M); slots: (3, P, M); scalars
+    (step count, NAdam's product of mu): (2, M); hyper (``Optimizer.vector``): (15, M);
+    sched_params (``Schedule.vector``): (4, M).
+    """
+
+    theta: np.ndarray
+    slots: np.ndarray
+    scalars: np.ndarray
+    hyper: np.ndarray
+    sched_params: np.ndarray
+    avg: np.ndarray
+    best: np.ndarray
+
+    @classmethod
+    def empty(cls, n_params: int, n_models: int) -> RunState:
+        return cls(
+            theta=np.zeros((n_params, n_models)),
+            slots=np.zeros((3, n_params, n_models)),
+            scalars=np.zeros((rules.N_SCALARS, n_models)),
+            hyper=np.zeros((rules.N_HYPER, n_models)),
+            sched_params=np.zeros((rules.N_SCHED, n_models)),
+            avg=np.zeros((n_params, n_models)),
+            best=np.zeros((n_params, n_models)),
+        )
+
+
+WARM_UP_ROWS = 4  # rows of the made-up data set a warm-up trains on
+
+
+def warm_up(network: Network, optimizers: Sequence[Optimizer], n_models: int = 1) -> None:
+    """Compile, or load from Numba's cache, what training ``n_models`` models with these
+    optimizers on ``network`` calls, and nothing else.
+
+    The training kernels are compiled per family (one model, or many side by side), optimizer
+    rule (the run's common rule, or every rule read per model when they differ) and product
+    method (BLAS for wide layers), on first use: this trains a tiny engine of the same kind
+    (``n_models`` models cycling through ``optimizers``, made-up rows of the right shape) for
+    one step with an evaluation, then predicts and takes a loss gradient with ``network`` as a
+    GUI's plots do. Seconds on an empty cache, a fraction of a second from it.
+    """
+    if not optimizers or n_models < 1:
+        raise ValueError("warm_up needs at least one optimizer and one model")
+    n_in, n_out = int(network.sizes[0]), int(network.sizes[-1])
+    X = np.linspace(-1.0, 1.0, WARM_UP_ROWS * n_in).reshape(WARM_UP_ROWS, n_in)
+    if network.loss == "mse":
+        y = np.zeros((WARM_UP_ROWS, n_out))
+    else:
+        y = (np.arange(WARM_UP_ROWS) % max(n_out, 2)).astype(np.float64)
+    data = _WarmUpData(X, y)
+    specs = [ModelSpec(optimizers[m % len(optimizers)]) for m in range(max(n_models, 1))]
+    engine = Engine(network, data, specs, TrainConfig(batch_size=2, eval_every=1))
+    engine.run(1)
+    theta = engine.eval_theta()[0]
+    network.predict(theta, X)
+    network.loss_and_grad(theta, X, y)
+
+
+@dataclass(frozen=True)
+class _WarmUpData:
+    X_train: np.ndarray
+    y_train: np.ndarray
+
+    @property
+    def X_val(self) -> np.ndarray:
+        return self.X_train[:1]
+
+    @property
+    def y_val(self) -> np.ndarray:
+        return self.y_train[:1]

@@ -18,7 +18,7 @@ from typing import Any
 
 from . import datasets, features, files
 from .engine import Engine, ModelSpec, TrainConfig
-from .kernels import cpu as cpu_kernels
+from .kernels import train as train_kernels
 from .network import ACTIVATIONS, INIT_SCHEMES, Network
 from .optimizers import OPTIMIZERS, Optimizer, make_optimizer
 from .schedules import SCHEDULES, Schedule, make_schedule
@@ -26,6 +26,7 @@ from .schedules import SCHEDULES, Schedule, make_schedule
 VERSION = 1
 HISTORY_LIMIT = 4000  # recorded rows an engine keeps (engine.History)
 MAX_MEMORY_BYTES = 4 * 2**30  # the most one engine may need, by memory_estimate
+MAX_ADVERSARIAL_EPS = 100.0  # FGSM step of training.adversarial_eps; inputs are standardised
 DATA_KINDS = (*datasets.GENERATORS, "csv", *datasets.REAL_DATASETS)
 
 
@@ -45,7 +46,7 @@ def memory_estimate(layer_sizes: Sequence[int], n_models: int, batch_rows: int,
     """
     sizes = [int(s) for s in layer_sizes]
     n_params = sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:], strict=False))
-    work = sum(math.prod(shape) for shape in cpu_kernels.workspace_shapes(sizes, batch_rows))
+    work = sum(math.prod(shape) for shape in train_kernels.workspace_shapes(sizes, batch_rows))
     history = 2 * 6 * max(int(history_rows), 1)
     return 8 * int(n_models) * (7 * n_params + work + history)
 
@@ -195,7 +196,8 @@ class Experiment:
             "training": {
                 "batch_size": t.batch_size, "shuffle": t.shuffle, "clip_norm": t.clip_norm,
                 "l1": t.l1, "early_stopping": t.early_stopping, "polyak": t.polyak,
-                "eval_every": t.eval_every,
+                "eval_every": t.eval_every, "adversarial_eps": t.adversarial_eps,
+                "adversarial_clean_weight": t.adversarial_clean_weight,
             },
             "max_steps": self.max_steps,
             "target_loss": self.target_loss,
@@ -292,6 +294,10 @@ class Experiment:
             early_stopping=tr.get("early_stopping", _integer(0, 100_000), bt.early_stopping),
             polyak=tr.get("polyak", _number(0.0, 0.99999), bt.polyak),
             eval_every=tr.get("eval_every", _integer(1, 100_000), bt.eval_every),
+            adversarial_eps=tr.get("adversarial_eps", _number(0.0, MAX_ADVERSARIAL_EPS),
+                                   bt.adversarial_eps),
+            adversarial_clean_weight=tr.get("adversarial_clean_weight", _number(0.0, 1.0),
+                                            bt.adversarial_clean_weight),
         )
         tr.done()
         room = _Section(top.get("classroom", _mapping, {}), "classroom")

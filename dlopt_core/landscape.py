@@ -634,10 +634,39 @@ def network_loss(network: Model, theta: np.ndarray, X: np.ndarray, y: np.ndarray
     theta = _theta(network, theta)
     if not isinstance(network, Network):
         return float(_flat_model(network).evaluate(theta[None, :], X, y)[0, 0])
+    return _loss_and_error(network, theta, X, y)[0]
+
+
+def _loss_and_error(network: Network, theta: np.ndarray, X: np.ndarray, y: np.ndarray
+                    ) -> tuple[float, float]:
     X, Y = network.prepare(X, y)
     out = np.empty((1, 2))
-    landscape_cpu.line_losses(theta, theta, np.zeros(1), *_kernel_args(network), X, Y, out)
-    return float(out[0, 0])
+    landscape_cpu.line_losses_by[network.blas](theta, theta, np.zeros(1), *_kernel_args(network),
+                                               X, Y, out)
+    return float(out[0, 0]), float(out[0, 1])
+
+
+@dataclass(frozen=True)
+class Robustness:
+    """A network on clean inputs and on its FGSM inputs x + eps sign(dL/dx) (Goodfellow et al.
+    2015): mean losses and errors (misclassified fractions for bce and ce, RMSEs for mse)."""
+
+    eps: float
+    loss: float
+    error: float
+    adversarial_loss: float
+    adversarial_error: float
+
+
+def fgsm_robustness(network: Network, theta: np.ndarray, X: np.ndarray, y: np.ndarray,
+                    eps: float) -> Robustness:
+    """Loss and error of ``theta`` on ``(X, y)`` and on the FGSM inputs ``network.fgsm(theta, X,
+    y, eps)``: each row moved by ``eps`` in every input coordinate, in the direction that raises
+    its loss most to first order."""
+    theta = _theta(network, theta)
+    loss, error = _loss_and_error(network, theta, X, y)
+    adv_loss, adv_error = _loss_and_error(network, theta, network.fgsm(theta, X, y, eps), y)
+    return Robustness(float(eps), loss, error, adv_loss, adv_error)
 
 
 @dataclass(frozen=True)
@@ -691,13 +720,14 @@ def interpolate(
             val = _evaluate_points(model, points, Xv, yv)
         return Interpolation(alphas, train[:, 0], val[:, 0], train[:, 1], val[:, 1])
     args = _kernel_args(network)
+    line = landscape_cpu.line_losses_by[network.blas]
     X, Y = network.prepare(X, y)
     train = np.empty((alphas.size, 2))
-    landscape_cpu.line_losses(theta_a, theta_b, alphas, *args, X, Y, train)
+    line(theta_a, theta_b, alphas, *args, X, Y, train)
     val = np.full((alphas.size, 2), np.nan)
     if Xv is not None and yv is not None and len(Xv):
         Xv, Yv = network.prepare(Xv, yv)
-        landscape_cpu.line_losses(theta_a, theta_b, alphas, *args, Xv, Yv, val)
+        line(theta_a, theta_b, alphas, *args, Xv, Yv, val)
     return Interpolation(alphas, train[:, 0], val[:, 0], train[:, 1], val[:, 1])
 
 
@@ -859,8 +889,8 @@ def slice_2d(
     X, Y = network.prepare(X, y)
     loss = np.empty((n, n))
     with PARALLEL_LOCK:
-        landscape_cpu.plane_losses(theta, d1, d2, alphas, betas, *_kernel_args(network), X, Y,
-                                   loss)
+        plane = landscape_cpu.plane_losses_by[network.blas]
+        plane(theta, d1, d2, alphas, betas, *_kernel_args(network), X, Y, loss)
     return Slice(alphas, betas, loss, d1, d2, theta.copy())
 
 
@@ -962,7 +992,8 @@ class TrainingRun(Protocol):
 class Situation(Protocol):
     """A ready-made training run whose loss shape the Landscape tab draws: a title, what the
     paper found (``explanation``), the default number of steps, a one-line ``describe()`` of the
-    model, data and optimizer, and ``start()``, a fresh ``TrainingRun``."""
+    model, data and optimizer, ``start()``, a fresh ``TrainingRun``, and ``findings(path)``, what
+    a finished run shows beyond the line, computed from it ("" when nothing)."""
 
     title: str
     explanation: str
@@ -971,6 +1002,8 @@ class Situation(Protocol):
     def describe(self) -> str: ...
 
     def start(self) -> TrainingRun: ...
+
+    def findings(self, path: TrainedPath) -> str: ...
 
 
 class _EngineRun:
@@ -1062,6 +1095,25 @@ class PaperSituation:
         _, net, engine = Experiment.from_dict(self.experiment_dict()).build(backend="cpu")
         return _EngineRun(net, engine)
 
+    @property
+    def adversarial_eps(self) -> float:
+        return float(self.training.get("adversarial_eps", 0.0))
+
+    def findings(self, path: TrainedPath) -> str:
+        """For adversarial training: the trained network's loss on clean and on FGSM inputs (of
+        the training set) and its validation accuracy on both (``fgsm_robustness``); else ""."""
+        eps = self.adversarial_eps
+        if eps <= 0.0 or not isinstance(path.model, Network):
+            return ""
+        train = fgsm_robustness(path.model, path.theta_final, path.X, path.y, eps)
+        text = (f"On inputs moved by FGSM (\u03b5 = {eps:g}) the trained network's training loss "
+                f"is {train.adversarial_loss:.3g}, against {train.loss:.3g} on the clean inputs")
+        if path.Xv is not None and path.yv is not None and self.loss in ("bce", "ce"):
+            val = fgsm_robustness(path.model, path.theta_final, path.Xv, path.yv, eps)
+            text += (f"; it classifies {100 * (1 - val.error):.0f} % of the validation points "
+                     f"right, {100 * (1 - val.adversarial_error):.0f} % of their FGSM versions")
+        return text + "."
+
 
 @dataclass(frozen=True)
 class SequenceSituation:
@@ -1098,6 +1150,9 @@ class SequenceSituation:
         theta0 = net.init(self.seed, self.init, self.init_std)
         return lstm.SequenceTrainer(net, data, make_optimizer(self.optimizer, **self.hyper),
                                     batch_size=self.batch_size, seed=self.seed, theta0=theta0)
+
+    def findings(self, path: TrainedPath) -> str:
+        return ""
 
 
 def _hyper_text(hyper: Mapping[str, Any]) -> str:
@@ -1209,6 +1264,16 @@ def paper_situations() -> dict[str, Situation]:
             "LSTM learns the adding problem, where it must carry a number across half of each "
             "sequence: until its gates hold that memory, it can only guess the mean.",
             8, 20, 600, 0.25, "normal", 0.1, "adam", {"lr": 0.01}, 32, 3000,
+        ),
+        "adversarial": PaperSituation(
+            "Adversarially trained network", "The paper also trained a network on adversarial "
+            "examples: along the straight line its training loss falls without a barrier, nearly "
+            "convex, like the others. Here every step trains half on the clean points and half on "
+            "their FGSM versions x + \u03b5 sign(\u2207\u2093L), each moved by \u03b5 towards a "
+            "higher loss; the line shows the loss on the clean points.",
+            (2, 16, 16, 1), "tanh", "bce", "moons", 400, 0.1, 0.25, "xavier", 0.1,
+            "adam", {"lr": 0.01}, 32, 3000,
+            training={"adversarial_eps": 0.2, "adversarial_clean_weight": 0.5},
         ),
     }
 

@@ -24,7 +24,7 @@ import math
 import re
 import sys
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -289,12 +289,20 @@ def _challenges() -> dict[str, str]:
 
 
 def _interpolation() -> dict[str, str]:
-    from .landscape import interpolate, line_shape, paper_situations, trace_training
+    from .landscape import (
+        fgsm_robustness,
+        interpolate,
+        line_shape,
+        paper_situations,
+        trace_training,
+    )
 
     out = {}
     situations = paper_situations()
-    for key, tag in (("lstm", "lstm"), ("relu_net", "relu"), ("deep_linear", "linear")):
-        path = trace_training(situations[key], snapshots=1)
+    paths = {}
+    for key, tag in (("lstm", "lstm"), ("adversarial", "adv"), ("relu_net", "relu"),
+                     ("deep_linear", "linear")):
+        path = paths[key] = trace_training(situations[key], snapshots=1)
         line = interpolate(path.model, path.thetas[0], path.thetas[-1], path.X, path.y)
         at = {round(float(a), 2): float(v) for a, v in zip(line.alphas, line.train_loss,
                                                              strict=True)}
@@ -303,6 +311,15 @@ def _interpolation() -> dict[str, str]:
         out[f"{tag}_100"] = sci(at[1.0]) if at[1.0] < 1e-3 else fixed(at[1.0], 3)
         out[f"{tag}_argmin"] = fixed(float(line.alphas[np.argmin(line.train_loss)]), 2)
         out[f"{tag}_plateau"] = fixed(line_shape(line.alphas, line.train_loss).plateau_end, 2)
+    adv = situations["adversarial"]
+    eps = adv.adversarial_eps
+    clean = trace_training(replace(adv, training={}), snapshots=1)
+    out["adv_eps"] = f"{eps:g}"
+    for tag, path in (("adv", paths["adversarial"]), ("adv_clean", clean)):
+        val = fgsm_robustness(path.model, path.theta_final, path.Xv, path.yv, eps)
+        out[f"{tag}_val_right"] = percent(1.0 - val.error)
+        out[f"{tag}_fgsm_right"] = percent(1.0 - val.adversarial_error)
+        out[f"{tag}_fgsm_loss"] = fixed(val.adversarial_loss, 2)
     s = situations["deep_linear"]
     from .experiment import Experiment
 
@@ -477,10 +494,12 @@ DEMOS: tuple[Demo, ...] = (
     Demo("challenge", "Landscape challenges: f at the end of Adam's 200 steps in the "
          "ill_conditioning valley, and with the valley turned onto the axes from the same point "
          "of it; f where the local_minima runs of GD and momentum stop", _challenges),
-    Demo("interp", "paper situations lstm, relu_net and deep_linear: the training loss along "
-         "the line at α = 0, 0.05, 0.1, 0.25, 0.5, 1 (relu_5 is α = 0.05), where it is lowest, "
-         "where it has made a tenth of its fall (plateau), and the step the deep linear model's "
-         "training halves its loss", _interpolation),
+    Demo("interp", "paper situations lstm, adversarial, relu_net and deep_linear: the training "
+         "loss along the line at α = 0, 0.05, 0.1, 0.25, 0.5, 1 (relu_5 is α = 0.05), where it is "
+         "lowest, where it has made a tenth of its fall (plateau), and the step the deep linear "
+         "model's training halves its loss; for the adversarial one (and the same network "
+         "trained on clean points only, adv_clean) its ε and the validation points classified "
+         "right, clean and after an FGSM step, with the FGSM validation loss", _interpolation),
     Demo("eos", "preset edge_of_stability: sharpness at the start, 2/η, its peak and its last "
          "value (track_sharpness every 50 steps); the largest jump of the training loss",
          _edge_of_stability),

@@ -268,7 +268,7 @@ def sequence_pass(theta, n_in, n_hid, n_out, loss, X, Y, rows, want_grad, grad, 
         _forward(theta, n_in, n_hid, n_out, X, idx, m, Xb, G, C, TC, Hs, Z)
         if want_logits:
             logits[start : start + m] = Z[:m]
-        part, err = cpu.output_loss(loss, Z, 0, n_out, Y, idx, m, Dz, scale, want_grad)
+        part, err = cpu.output_loss(loss, Z, Y, idx, m, Dz, scale, want_grad)
         total += part
         errors += err
         if want_grad:

@@ -47,6 +47,7 @@ class Network:
         self.loss_code = LOSSES.index(loss)
         self.woff, self.uoff = cpu.layout(self.sizes)
         self.n_params = int(sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:], strict=False)))
+        self.blas = cpu.use_blas(self.sizes)  # products by BLAS (wide layers) or by loops
 
     @property
     def layer_sizes(self) -> list[int]:
@@ -91,20 +92,45 @@ class Network:
 
     def loss_and_grad(self, theta: np.ndarray, X: np.ndarray, y: np.ndarray):
         """``(loss, grad)``: mean loss over the rows of ``X`` and its gradient, flat like theta."""
+        loss, grad, _ = self._loss_and_grads(theta, X, y, inputs=False)
+        return loss, grad
+
+    def input_gradient(self, theta: np.ndarray, X: np.ndarray,
+                       y: np.ndarray) -> tuple[float, np.ndarray]:
+        """``(loss, dx)``: the mean loss over the rows of ``X`` and its gradient with respect to
+        every input, ``dx`` shaped like ``X`` (row i: d loss / d X[i]), from the backward pass
+        carried down to the inputs. ``X`` are the inputs the network sees (features after
+        standardising and expansion)."""
+        loss, _, dx = self._loss_and_grads(theta, X, y, inputs=True)
+        return loss, dx
+
+    def fgsm(self, theta: np.ndarray, X: np.ndarray, y: np.ndarray, eps: float) -> np.ndarray:
+        """FGSM adversarial examples (Goodfellow et al. 2015): ``X + eps * sign(dx)``, with
+        ``dx`` from :meth:`input_gradient` (sign 0 where the gradient is 0). The inputs that
+        raise the loss most to first order, within ``eps`` in every coordinate; adversarial
+        training (``TrainConfig.adversarial_eps``) trains on them."""
+        eps = float(eps)
+        if not (np.isfinite(eps) and eps >= 0.0):
+            raise ValueError(f"eps must be a finite number >= 0, got {eps!r}")
+        X = self._check_X(X)
+        _, dx = self.input_gradient(theta, X, y)
+        return X + eps * np.sign(dx)
+
+    def _loss_and_grads(self, theta, X, y, inputs: bool):
         theta = self._check_theta(theta)
         X, Y = self.prepare(X, y)
         grad = np.zeros(self.n_params)
-        loss = cpu.loss_and_grad(
-            theta, self.sizes, self.woff, self.uoff, self.act_code, self.loss_code, X, Y, grad
-        )
-        return float(loss), grad
+        dx = np.zeros(X.shape if inputs else (0, 0))
+        loss = cpu.loss_and_grad_by[self.blas](theta, self.sizes, self.woff, self.uoff,
+                                               self.act_code, self.loss_code, X, Y, grad, dx)
+        return float(loss), grad, dx
 
     def logits(self, theta: np.ndarray, X: np.ndarray) -> np.ndarray:
         """Output-layer pre-activations, shape (n, n_out)."""
         theta = self._check_theta(theta)
         X = self._check_X(X)
         out = np.empty((X.shape[0], int(self.sizes[-1])))
-        cpu.predict(theta, self.sizes, self.woff, self.uoff, self.act_code, X, out)
+        cpu.predict_by[self.blas](theta, self.sizes, self.woff, self.uoff, self.act_code, X, out)
         return out
 
     def predict(self, theta: np.ndarray, X: np.ndarray) -> np.ndarray:
@@ -139,11 +165,13 @@ class Network:
             raise ValueError("X has no rows: a loss needs at least one sample")
 
     def _check_theta(self, theta: np.ndarray) -> np.ndarray:
+        """``theta`` itself when it is a contiguous float64 vector, else a contiguous copy (a
+        model's row of ``Engine.theta`` is a strided view)."""
         if theta.shape != (self.n_params,):
             raise ValueError(f"theta must have shape ({self.n_params},), got {theta.shape}")
         if theta.dtype != np.float64:
             raise ValueError("theta must be float64")
-        return theta
+        return np.ascontiguousarray(theta)
 
 
 def check_targets(loss: str, n_out: int, n: int, y: np.ndarray, what: str = "rows"

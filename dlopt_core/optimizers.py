@@ -290,8 +290,8 @@ class Optimizer:
         if theta.dtype != np.float64 or not theta.flags.c_contiguous or theta.ndim != 1:
             raise ValueError("theta must be a contiguous 1-D float64 array")
         grad = np.ascontiguousarray(grad, dtype=np.float64).reshape(theta.shape)
-        cpu.optimizer_step(self.code, theta, grad, state.slots, state.scalars, self.vector(),
-                           self.lr if lr is None else float(lr))
+        cpu.optimizer_step(self.code, theta, grad, state.slots, state.scalars.reshape(-1, 1),
+                           self.vector()[:, None], self.lr if lr is None else float(lr))
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"name": self.name}

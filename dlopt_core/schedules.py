@@ -84,10 +84,10 @@ class Schedule:
         return vec
 
     def __call__(self, lr: float, t: int | np.ndarray) -> float | np.ndarray:
-        vec = self.vector()
+        vec = self.vector()[:, None]
         if np.ndim(t) == 0:
-            return rules.schedule_lr(self.code, vec, float(lr), float(t))
-        return np.array([rules.schedule_lr(self.code, vec, float(lr), float(s)) for s in t])
+            return rules.schedule_lr(self.code, vec, 0, float(lr), float(t))
+        return np.array([rules.schedule_lr(self.code, vec, 0, float(lr), float(s)) for s in t])
 
     def to_dict(self) -> dict[str, Any]:
         return {"name": self.name, **dict(self.params)}

@@ -106,6 +106,14 @@ def main() -> None:
     settle(app, 0.5)
     win.grab().save(str(HERE / "landscape_lstm.png"))
 
+    shape.select_situation("adversarial")
+    shape.log_box.setChecked(False)
+    shape.train_button.click()
+    wait(app, lambda: shape.result is not None and shape.result.source.title.startswith(
+        "Adversarially") and not shape.busy, timeout=600.0)
+    settle(app, 0.5)
+    win.grab().save(str(HERE / "landscape_adversarial.png"))
+
     win.select_tab("Learn")
     win.learn.show_lesson(win.learn.lesson_ids()[1])
     search = win.learn.search_panel  # its comparison arrives from a thread

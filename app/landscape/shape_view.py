@@ -467,6 +467,8 @@ class ShapeView(QWidget):
         src = r.source
         steps = f" after {src.steps:,} steps" if src.steps else ""
         head = f"<b>{src.title}{steps}:</b> {line_summary(r)}"
+        if src.findings:
+            head += f" {src.findings}"
         if src.explanation:
             head += f"<br>{src.explanation}"
         for note in r.notes:

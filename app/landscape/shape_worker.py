@@ -45,6 +45,7 @@ class ShapeSource:
     yv: np.ndarray | None = None
     steps: int = 0  # training steps between theta_init and theta_final (0: unknown)
     explanation: str = ""
+    findings: str = ""  # what the run shows beyond the line (the situation's ``findings``)
 
 
 @dataclass(frozen=True)
@@ -220,7 +221,7 @@ class ShapeWorker(QObject):
             theta_final=path.theta_final.copy(), thetas=path.thetas, X=path.X.copy(),
             y=path.y.copy(), Xv=None if path.Xv is None else path.Xv.copy(),
             yv=None if path.yv is None else path.yv.copy(), steps=path.steps,
-            explanation=job.explanation,
+            explanation=job.explanation, findings=job.situation.findings(path),
         )
 
     @staticmethod

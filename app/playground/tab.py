@@ -52,7 +52,7 @@ from app.worker import (
     TrainingController,
 )
 from dlopt_core import datasets, features
-from dlopt_core.engine import FIELDS
+from dlopt_core.engine import FIELDS, TrainConfig
 from dlopt_core.experiment import Experiment, example
 from dlopt_core.network import Network
 
@@ -135,6 +135,14 @@ def _scrolled(widget: QWidget) -> QScrollArea:
     area.setFrameShape(QFrame.Shape.NoFrame)
     area.setMinimumSize(160, 100)
     return area
+
+
+def _restarting(train: TrainConfig) -> tuple:
+    """The training settings whose change starts the run afresh: the batch size, shuffling and
+    Polyak averaging shape the engine; the worker changes only clipping, L1, early stopping and
+    the evaluation interval of a running engine, so adversarial training restarts it too."""
+    return (train.batch_size, train.shuffle, train.polyak, train.adversarial_eps,
+            train.adversarial_clean_weight)
 
 
 class StatusLine(QWidget):
@@ -466,8 +474,7 @@ class PlaygroundTab(QWidget):
         self._exp = new
         t0, t1 = old.training, new.training
         if (new.data != old.data or new.network != old.network or new.seed != old.seed
-                or (t0.batch_size, t0.shuffle, t0.polyak) != (t1.batch_size, t1.shuffle,
-                                                              t1.polyak)):
+                or _restarting(t0) != _restarting(t1)):
             self._rebuild()
         else:
             if new.optimizer != old.optimizer:

@@ -1,4 +1,5 @@
-"""Training panel: batch size, regularisation, clipping, early stopping and stop conditions."""
+"""Training panel: batch size, regularisation, clipping, early stopping, adversarial training and
+stop conditions."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from PySide6.QtWidgets import (
 
 from app.widgets.controls import IntSpinBox, SciSpinBox
 from dlopt_core.engine import TrainConfig
+from dlopt_core.experiment import MAX_ADVERSARIAL_EPS
 
 
 def _int_spin(low: int, high: int, tip: str, special: str = "") -> IntSpinBox:
@@ -63,6 +65,22 @@ class TrainingPanel(QGroupBox):
         self.eval_every = _int_spin(1, 100_000, "Steps between two evaluations of the full "
                                     "training and validation sets (one curve point each; "
                                     "default 10)")
+        self.adv_eps = SciSpinBox(0.0, MAX_ADVERSARIAL_EPS, 0.0)
+        self.adv_eps.setSingleStep(0.05)
+        self.adv_eps.setSpecialValueText("off")
+        self.adv_eps.setToolTip(
+            "Adversarial training by the fast gradient sign method (FGSM, Goodfellow et al. "
+            "2015): every step also trains on each input moved by \u03b5 in every coordinate, "
+            "in the direction that raises its loss most, x + \u03b5 sign(\u2202L/\u2202x), so "
+            "the network learns to resist small worst-case changes of its inputs (the features "
+            "it sees, after standardising). Curves are measured on the clean data (default 0 = "
+            "off)")
+        self.adv_clean = SciSpinBox(0.0, 1.0, 0.5, digits=3)
+        self.adv_clean.setSingleStep(0.1)
+        self.adv_clean.setToolTip(
+            "Weight w of the clean inputs in each step's loss, w L(x) + (1 \u2212 w) L(x + "
+            "\u03b5 sign(\u2202L/\u2202x)); 0 trains on the adversarial inputs only (default "
+            "0.5; used when adversarial \u03b5 is on)")
         self.max_steps = _int_spin(0, 1_000_000_000, "Stop after this many steps (default 0 = "
                                    "no budget)", "none")
         self.max_steps.setSingleStep(1000)
@@ -84,12 +102,15 @@ class TrainingPanel(QGroupBox):
         form.addRow("Early stopping", self.patience)
         form.addRow("Polyak average", self.polyak)
         form.addRow("Evaluate every", self.eval_every)
+        form.addRow("Adversarial \u03b5", self.adv_eps)
+        form.addRow("Clean share", self.adv_clean)
         form.addRow("Stop at step", self.max_steps)
         form.addRow("Target loss", self.target)
         for spin in (self.batch, self.patience, self.eval_every, self.max_steps):
             spin.valueChanged.connect(self.changed)
-        for spin in (self.l1, self.clip, self.polyak, self.target):
+        for spin in (self.l1, self.clip, self.polyak, self.target, self.adv_eps, self.adv_clean):
             spin.valueChanged.connect(self.changed)
+        self.adv_eps.valueChanged.connect(self._show_adversarial)
         self.shuffle.toggled.connect(self.changed)
         self.set_values(TrainConfig(batch_size=10), 0, 0.0)
 
@@ -98,8 +119,13 @@ class TrainingPanel(QGroupBox):
             batch_size=self.batch.value(), shuffle=self.shuffle.isChecked(),
             clip_norm=float(self.clip.value()), l1=float(self.l1.value()),
             early_stopping=self.patience.value(), polyak=float(self.polyak.value()),
-            eval_every=self.eval_every.value(),
+            eval_every=self.eval_every.value(), adversarial_eps=float(self.adv_eps.value()),
+            adversarial_clean_weight=float(self.adv_clean.value()),
         )
+
+    def _show_adversarial(self) -> None:
+        """The clean share matters only with adversarial training on."""
+        self.adv_clean.setEnabled(self.adv_eps.value() > 0.0)
 
     def stops(self) -> tuple[int, float]:
         return self.max_steps.value(), float(self.target.value())
@@ -107,7 +133,7 @@ class TrainingPanel(QGroupBox):
     def set_values(self, train: TrainConfig, max_steps: int, target_loss: float) -> None:
         """Show the values without emitting ``changed``."""
         widgets = (self.batch, self.shuffle, self.l1, self.clip, self.patience, self.polyak,
-                   self.eval_every, self.max_steps, self.target)
+                   self.eval_every, self.adv_eps, self.adv_clean, self.max_steps, self.target)
         for w in widgets:
             w.blockSignals(True)
         self.batch.setMaximum(max(self.batch.maximum(), train.batch_size))
@@ -118,6 +144,9 @@ class TrainingPanel(QGroupBox):
         self.patience.setValue(train.early_stopping)
         self.polyak.setValue(train.polyak)
         self.eval_every.setValue(train.eval_every)
+        self.adv_eps.setValue(train.adversarial_eps)
+        self.adv_clean.setValue(train.adversarial_clean_weight)
+        self._show_adversarial()
         self.max_steps.setValue(max_steps)
         self.target.setValue(target_loss)
         for w in widgets:

@@ -35,7 +35,8 @@ N_SCALARS = 2
 
 # step coefficients computed once per step (step_coefficients), read by update_param
 C_BC1, C_BC2, C_MU, C_MU_NEXT, C_MU_PRODUCT, C_MU_PRODUCT_NEXT, C_CLR = 0, 1, 2, 3, 4, 5, 6
-N_COEF = 7
+C_STEP, C_SQRT_BC2 = 7, 8  # lr / (1 - beta1^t) and sqrt(1 - beta2^t), the same every parameter
+N_COEF = 9
 
 # schedule codes (schedules.SCHEDULES) and their parameter vector
 CONSTANT, STEP, EXPONENTIAL, INVERSE_TIME, COSINE, WARMUP_COSINE, ONE_CYCLE = 0, 1, 2, 3, 4, 5, 6
@@ -57,37 +58,44 @@ POW2 = np.array([2.0**k for k in range(64)])
 TANH_CLIP = 40.0  # tanh(x) rounds to +-1 for |x| > 19.1; 2 |x| is clipped here
 
 
+def fma(a, b, c):
+    """a * b + c. The compiled kernels bind this name to the fused multiply-add (one rounding):
+    with it written out, every backend and every vectoriser computes the same numbers."""
+    return a * b + c
+
+
 def tanh_fast(x):
     """tanh(x) by arithmetic alone, so that loops over it vectorise (libm's tanh does not).
 
     With y = 2|x| = k ln2 + r, 0 <= r < ln2: expm1(y) = 2^k expm1(r) + (2^k - 1) (no cancellation),
     expm1(r) by its Taylor polynomial to r^17 (truncation below 1e-17), and
     tanh|x| = expm1(y) / (expm1(y) + 2). Within 3 units in the last place of math.tanh (tested);
-    NaN stays NaN.
+    NaN stays NaN. The polynomial is evaluated with fused multiply-adds.
     """
-    y = min(2.0 * abs(x), TANH_CLIP)
+    y = 2.0 * abs(x)
+    y = TANH_CLIP if TANH_CLIP < y else y  # min(y, TANH_CLIP), written so that loops vectorise
     y = y if y == y else 0.0  # NaN: computed as 0, restored below
     k = math.floor(y * INV_LN2)
     r = (y - k * LN2_HI) - k * LN2_LO
     p = 1.0 / 355687428096000.0
-    p = p * r + 1.0 / 20922789888000.0
-    p = p * r + 1.0 / 1307674368000.0
-    p = p * r + 1.0 / 87178291200.0
-    p = p * r + 1.0 / 6227020800.0
-    p = p * r + 1.0 / 479001600.0
-    p = p * r + 1.0 / 39916800.0
-    p = p * r + 1.0 / 3628800.0
-    p = p * r + 1.0 / 362880.0
-    p = p * r + 1.0 / 40320.0
-    p = p * r + 1.0 / 5040.0
-    p = p * r + 1.0 / 720.0
-    p = p * r + 1.0 / 120.0
-    p = p * r + 1.0 / 24.0
-    p = p * r + 1.0 / 6.0
-    p = p * r + 1.0 / 2.0
-    p = p * r + 1.0
+    p = fma(p, r, 1.0 / 20922789888000.0)
+    p = fma(p, r, 1.0 / 1307674368000.0)
+    p = fma(p, r, 1.0 / 87178291200.0)
+    p = fma(p, r, 1.0 / 6227020800.0)
+    p = fma(p, r, 1.0 / 479001600.0)
+    p = fma(p, r, 1.0 / 39916800.0)
+    p = fma(p, r, 1.0 / 3628800.0)
+    p = fma(p, r, 1.0 / 362880.0)
+    p = fma(p, r, 1.0 / 40320.0)
+    p = fma(p, r, 1.0 / 5040.0)
+    p = fma(p, r, 1.0 / 720.0)
+    p = fma(p, r, 1.0 / 120.0)
+    p = fma(p, r, 1.0 / 24.0)
+    p = fma(p, r, 1.0 / 6.0)
+    p = fma(p, r, 1.0 / 2.0)
+    p = fma(p, r, 1.0)
     scale = POW2[int(k)]
-    em = scale * (p * r) + (scale - 1.0)
+    em = fma(scale, p * r, scale - 1.0)
     t = math.copysign(em / (em + 2.0), x)
     return t if x == x else x
 
@@ -109,15 +117,24 @@ def activate(code, z):
 
 
 def activation_slope(code, a):
-    """Derivative of the activation, written in terms of its output ``a``."""
+    """Derivative of the activation, written in terms of its output ``a``.
+
+    Every candidate is computed and one is selected, without branches on ``a``: a loop over
+    many values of one activation then vectorises.
+    """
+    positive = a > 0.0
+    relu = 1.0 if positive else 0.0
+    leaky = 1.0 if positive else LEAKY_SLOPE
+    tanh = 1.0 - a * a
+    sigmoid = a * (1.0 - a)
     if code == RELU:
-        return 1.0 if a > 0.0 else 0.0
+        return relu
     if code == LEAKY_RELU:
-        return 1.0 if a > 0.0 else LEAKY_SLOPE
+        return leaky
     if code == TANH:
-        return 1.0 - a * a
+        return tanh
     if code == SIGMOID:
-        return a * (1.0 - a)
+        return sigmoid
     return 1.0
 
 
@@ -126,7 +143,7 @@ def bce_with_logit(z, y):
 
     loss = max(z, 0) - z y + log(1 + exp(-|z|))  (stable for any z);  dloss/dz = sigmoid(z) - y.
     """
-    loss = max(z, 0.0) - z * y + math.log1p(math.exp(-abs(z)))
+    loss = (0.0 if 0.0 > z else z) - z * y + math.log1p(math.exp(-abs(z)))
     if z >= 0.0:
         p = 1.0 / (1.0 + math.exp(-z))
     else:
@@ -135,36 +152,37 @@ def bce_with_logit(z, y):
     return loss, p - y
 
 
-def schedule_lr(code, params, base_lr, t):
-    """Learning rate at step ``t`` (0-based count of steps already taken).
+def schedule_lr(code, params, lane, base_lr, t):
+    """Learning rate at step ``t`` (0-based count of steps already taken) of model ``lane``.
 
-    The formulas are listed in ``dlopt_core.schedules``; ``params`` holds up to four numbers.
+    The formulas are listed in ``dlopt_core.schedules``; ``params[:, lane]`` holds up to four
+    numbers.
     """
     if code == STEP:
-        return base_lr * params[1] ** math.floor(t / params[0])
+        return base_lr * params[1, lane] ** math.floor(t / params[0, lane])
     if code == EXPONENTIAL:
-        return base_lr * params[0] ** t
+        return base_lr * params[0, lane] ** t
     if code == INVERSE_TIME:
-        return base_lr / (1.0 + params[0] * t)
+        return base_lr / (1.0 + params[0, lane] * t)
     if code == COSINE:
-        total = params[0]
-        eta_min = params[1]
+        total = params[0, lane]
+        eta_min = params[1, lane]
         tt = min(t, total)
         return eta_min + 0.5 * (base_lr - eta_min) * (1.0 + math.cos(math.pi * tt / total))
     if code == WARMUP_COSINE:
-        warm = params[0]
-        total = params[1]
-        eta_min = params[2]
+        warm = params[0, lane]
+        total = params[1, lane]
+        eta_min = params[2, lane]
         if t < warm:
             return base_lr * (t + 1.0) / warm
         tt = min(t - warm, total - warm)
         span = max(total - warm, 1.0)
         return eta_min + 0.5 * (base_lr - eta_min) * (1.0 + math.cos(math.pi * tt / span))
     if code == ONE_CYCLE:
-        total = params[0]
-        pct = params[1]
-        div = params[2]
-        final_div = params[3]
+        total = params[0, lane]
+        pct = params[1, lane]
+        div = params[2, lane]
+        final_div = params[3, lane]
         start = base_lr / div
         low = start / final_div
         up = pct * total - 1.0
@@ -178,95 +196,95 @@ def schedule_lr(code, params, base_lr, t):
     return base_lr
 
 
-def step_coefficients(code, hyper, lr, scalars, coef):
-    """Advance the per-model scalar state by one step and fill ``coef`` for ``update_param``.
+def step_coefficients(code, hyper, lr, scalars, coef, lane):
+    """Advance model ``lane``'s scalar state by one step and fill ``coef[:, lane]``.
 
     Bias corrections 1 - beta^t of the Adam family, NAdam's momentum schedule
     mu_t = beta1 (1 - 0.5 * 0.96^(t psi)) and its running product, AdaGrad's decayed rate.
     """
-    t = scalars[S_STEP] + 1.0
-    scalars[S_STEP] = t
-    b1 = hyper[H_BETA1]
-    b2 = hyper[H_BETA2]
-    coef[C_BC1] = 1.0 - b1**t
-    coef[C_BC2] = 1.0 - b2**t
-    coef[C_CLR] = lr / (1.0 + (t - 1.0) * hyper[H_LR_DECAY])
+    t = scalars[S_STEP, lane] + 1.0
+    scalars[S_STEP, lane] = t
+    b1 = hyper[H_BETA1, lane]
+    b2 = hyper[H_BETA2, lane]
+    coef[C_BC1, lane] = 1.0 - b1**t
+    coef[C_BC2, lane] = 1.0 - b2**t
+    coef[C_CLR, lane] = lr / (1.0 + (t - 1.0) * hyper[H_LR_DECAY, lane])
+    coef[C_STEP, lane] = lr / coef[C_BC1, lane]
+    coef[C_SQRT_BC2, lane] = math.sqrt(coef[C_BC2, lane])
     if code == NADAM:
-        psi = hyper[H_MOMENTUM_DECAY]
+        psi = hyper[H_MOMENTUM_DECAY, lane]
         mu = b1 * (1.0 - 0.5 * 0.96 ** (t * psi))
         mu_next = b1 * (1.0 - 0.5 * 0.96 ** ((t + 1.0) * psi))
-        prod = scalars[S_MU_PRODUCT] * mu
-        scalars[S_MU_PRODUCT] = prod
-        coef[C_MU] = mu
-        coef[C_MU_NEXT] = mu_next
-        coef[C_MU_PRODUCT] = prod
-        coef[C_MU_PRODUCT_NEXT] = prod * mu_next
+        prod = scalars[S_MU_PRODUCT, lane] * mu
+        scalars[S_MU_PRODUCT, lane] = prod
+        coef[C_MU, lane] = mu
+        coef[C_MU_NEXT, lane] = mu_next
+        coef[C_MU_PRODUCT, lane] = prod
+        coef[C_MU_PRODUCT_NEXT, lane] = prod * mu_next
 
 
-def update_param(code, p, g, s0, s1, s2, lr, hyper, coef, first):
-    """One optimizer step for one parameter ``p`` with gradient ``g`` and state slots s0..s2.
+def update_param(code, p, g, s0, s1, s2, lr, hyper, coef, lane, first):
+    """One optimizer step for one parameter ``p`` of model ``lane`` with gradient ``g``.
 
-    Returns the new ``(p, s0, s1, s2)``. ``first`` is True on the optimizer's first step (SGD's
-    momentum buffer starts at the first gradient, as in torch.optim.SGD). The formulas of each rule
-    are written out in ``dlopt_core.optimizers``.
+    (Maxima are written ``b if b > a else a``, Python's ``max(a, b)``: the builtin is a call
+    that stops loops from vectorising.)
+
+    Returns the new ``(p, s0, s1, s2)`` (the state slots). ``hyper[:, lane]`` and
+    ``coef[:, lane]`` hold the model's hyper-parameters and step coefficients; ``first`` is True
+    on the optimizer's first step (SGD's momentum buffer starts at the first gradient, as in
+    torch.optim.SGD). The formulas of each rule are written out in ``dlopt_core.optimizers``.
+    Switches that differ between models (momentum on or off, Nesterov, centred, AMSGrad, weight
+    decay) are selections between values computed either way, not branches: a loop over models
+    that share ``code`` then vectorises.
     """
-    wd = hyper[H_WEIGHT_DECAY]
+    wd = hyper[H_WEIGHT_DECAY, lane]
     if code == ADAMW:
         p = p * (1.0 - lr * wd)
-    elif wd != 0.0:
-        g = g + wd * p
+    else:
+        g = g + wd * p if wd != 0.0 else g
     if code == SGD:
-        mom = hyper[H_MOMENTUM]
-        if mom != 0.0:
-            if first:
-                s0 = g
-            else:
-                s0 = mom * s0 + (1.0 - hyper[H_DAMPENING]) * g
-            if hyper[H_NESTEROV] != 0.0:
-                g = g + mom * s0
-            else:
-                g = s0
-        return p - lr * g, s0, s1, s2
+        mom = hyper[H_MOMENTUM, lane]
+        buf = g if first else mom * s0 + (1.0 - hyper[H_DAMPENING, lane]) * g
+        step = g + mom * buf if hyper[H_NESTEROV, lane] != 0.0 else buf
+        if_mom = mom != 0.0
+        return p - lr * (step if if_mom else g), (buf if if_mom else s0), s1, s2
     if code == ADAGRAD:
         s0 = s0 + g * g
-        return p - coef[C_CLR] * g / (math.sqrt(s0) + hyper[H_EPS]), s0, s1, s2
+        return p - coef[C_CLR, lane] * g / (math.sqrt(s0) + hyper[H_EPS, lane]), s0, s1, s2
     if code == RMSPROP:
-        alpha = hyper[H_ALPHA]
+        alpha = hyper[H_ALPHA, lane]
         s0 = alpha * s0 + (1.0 - alpha) * g * g
-        if hyper[H_CENTERED] != 0.0:
-            s1 = alpha * s1 + (1.0 - alpha) * g
-            avg = math.sqrt(s0 - s1 * s1) + hyper[H_EPS]
-        else:
-            avg = math.sqrt(s0) + hyper[H_EPS]
-        mom = hyper[H_MOMENTUM]
-        if mom > 0.0:
-            s2 = mom * s2 + g / avg
-            return p - lr * s2, s0, s1, s2
-        return p - lr * g / avg, s0, s1, s2
+        centered = hyper[H_CENTERED, lane] != 0.0
+        s1 = alpha * s1 + (1.0 - alpha) * g if centered else s1
+        avg = (math.sqrt(s0 - s1 * s1) if centered else math.sqrt(s0)) + hyper[H_EPS, lane]
+        mom = hyper[H_MOMENTUM, lane]
+        buf = mom * s2 + g / avg
+        if_mom = mom > 0.0
+        return p - (lr * buf if if_mom else lr * g / avg), s0, s1, (buf if if_mom else s2)
     if code == ADADELTA:
-        rho = hyper[H_RHO]
-        eps = hyper[H_EPS]
+        rho = hyper[H_RHO, lane]
+        eps = hyper[H_EPS, lane]
         s0 = rho * s0 + (1.0 - rho) * g * g
         delta = math.sqrt(s1 + eps) / math.sqrt(s0 + eps) * g
         s1 = rho * s1 + (1.0 - rho) * delta * delta
         return p - lr * delta, s0, s1, s2
-    b1 = hyper[H_BETA1]
-    b2 = hyper[H_BETA2]
-    eps = hyper[H_EPS]
+    b1 = hyper[H_BETA1, lane]
+    b2 = hyper[H_BETA2, lane]
+    eps = hyper[H_EPS, lane]
     s0 = b1 * s0 + (1.0 - b1) * g
     if code == ADAMAX:
-        s1 = max(b2 * s1, abs(g) + eps)
-        return p - lr / coef[C_BC1] * s0 / s1, s0, s1, s2
+        s1 = b2 * s1
+        s1 = abs(g) + eps if abs(g) + eps > s1 else s1  # max(b2 s1, |g| + eps)
+        return p - coef[C_STEP, lane] * s0 / s1, s0, s1, s2
     s1 = b2 * s1 + (1.0 - b2) * g * g
     if code == NADAM:
-        denom = math.sqrt(s1 / coef[C_BC2]) + eps
-        p = p - lr * (1.0 - coef[C_MU]) / (1.0 - coef[C_MU_PRODUCT]) * g / denom
-        p = p - lr * coef[C_MU_NEXT] / (1.0 - coef[C_MU_PRODUCT_NEXT]) * s0 / denom
+        denom = math.sqrt(s1 / coef[C_BC2, lane]) + eps
+        p = p - lr * (1.0 - coef[C_MU, lane]) / (1.0 - coef[C_MU_PRODUCT, lane]) * g / denom
+        p = p - lr * coef[C_MU_NEXT, lane] / (1.0 - coef[C_MU_PRODUCT_NEXT, lane]) * s0 / denom
         return p, s0, s1, s2
     # ADAM and ADAMW (AMSGrad is Adam with the amsgrad flag)
-    v = s1
-    if hyper[H_AMSGRAD] != 0.0:
-        s2 = max(s2, s1)
-        v = s2
-    denom = math.sqrt(v) / math.sqrt(coef[C_BC2]) + eps
-    return p - lr / coef[C_BC1] * s0 / denom, s0, s1, s2
+    amsgrad = hyper[H_AMSGRAD, lane] != 0.0
+    s2 = (s1 if s1 > s2 else s2) if amsgrad else s2  # max(s2, s1) with AMSGrad
+    v = s2 if amsgrad else s1
+    denom = math.sqrt(v) / coef[C_SQRT_BC2, lane] + eps
+    return p - coef[C_STEP, lane] * s0 / denom, s0, s1, s2

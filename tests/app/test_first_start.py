@@ -250,3 +250,17 @@ def test_the_compile_progress_names_the_kernel_not_numbas_inner_functions():
         assert shown in ("train_chunk", "train_model")
     assert shown == "train_model"
     assert warmup.shown_name("", "impl") == ""
+
+
+@pytest.mark.parametrize(("rates", "family"), [((0.01,), "single"), ((0.1, 0.01, 0.001), "many")])
+def test_the_training_item_readies_the_kernel_family_the_run_uses(rates, family):
+    """A sweep's models differ only in learning rate: its warm-up still readies the kernels that
+    train models side by side, not the single model's."""
+    from dlopt_core.kernels import train
+    from dlopt_core.optimizers import make_optimizer
+
+    models = [make_optimizer("adagrad", lr=lr) for lr in rates]
+    item = warmup.training_item(warmup.variants(small(), models))
+    item.run()
+    blas = small().make_network(small().dataset()).blas
+    assert train.kernel_ready(train.FAMILIES.index(family), models[0].code, blas)

@@ -224,24 +224,33 @@ def test_train_a_paper_situation_then_interpolation_and_slice(tab, qtbot):
     assert sv.result.directions == "random" and np.all(np.isnan(sv.result.explained))
 
 
-def test_the_lstm_situation_trains_and_draws_its_plateau(tab, qtbot):
+def train_situation(tab, qtbot, key: str):
+    """Choose situation ``key``, train it for its own steps with 12 snapshots and a 15 x 15 slice,
+    and wait for the result; the view."""
     sv = tab.shape
     tab.views.setCurrentIndex(2)
-    sv.select_situation("lstm")
-    assert "LSTM" in sv.description.text() and "plateau" in sv.explanation.text()
+    sv.select_situation(key)
     assert sv.steps.value() == 3000
     sv.snapshots.setValue(12)
     sv.resolution.setValue(15)
     sv.train_button.click()
     qtbot.waitUntil(lambda: sv.result is not None, timeout=120_000)  # includes a cold compile
-    r = sv.result
     alphas, losses = sv.line_points()
     assert len(alphas) == 41 and np.all(np.isfinite(losses))
+    r = sv.result
+    assert r.slice_loss.shape == (15, 15) and np.all(np.isfinite(r.slice_loss))
+    assert r.coords.shape == (13, 2) and sv.map.contour_count() > 0
+    return sv
+
+
+def test_the_lstm_situation_trains_and_draws_its_plateau(tab, qtbot):
+    sv = train_situation(tab, qtbot, "lstm")
+    assert "LSTM" in sv.description.text() and "plateau" in sv.explanation.text()
+    r = sv.result
+    _, losses = sv.line_points()
     assert losses[30] == ls.network_loss(r.source.network, r.source.theta_final, r.source.X,
                                          r.source.y) < 0.01
     assert np.all(np.isfinite(sv.val_curve.getData()[1]))
-    assert r.slice_loss.shape == (15, 15) and np.all(np.isfinite(r.slice_loss))
-    assert r.coords.shape == (13, 2) and sv.map.contour_count() > 0
     text = sv.banner.text()
     assert "LSTM after 3,000 steps" in text and "bump" not in text
     assert re.search("falling (monotonically|without a barrier)", text)
@@ -252,6 +261,23 @@ def test_the_lstm_situation_trains_and_draws_its_plateau(tab, qtbot):
     qtbot.waitUntil(lambda: sv.result is not r, timeout=TIMEOUT)
     assert sv.result.directions == "random" and np.all(np.isfinite(sv.result.slice_loss))
     assert sv.result.source is r.source
+
+
+def test_the_adversarial_situation_trains_with_fgsm_and_draws_its_line(tab, qtbot):
+    sv = train_situation(tab, qtbot, "adversarial")
+    assert "adversarial eps 0.2" in sv.description.text()
+    assert "FGSM" in sv.explanation.text() and "nearly convex" in sv.explanation.text()
+    _, losses = sv.line_points()
+    src = sv.result.source
+    assert losses[10] == ls.network_loss(src.network, src.theta_init, src.X, src.y)
+    assert losses[30] == ls.network_loss(src.network, src.theta_final, src.X, src.y)
+    assert losses[30] < 0.15 * losses[10]  # trained to a low loss on the clean points
+    text = sv.banner.text()
+    assert "Adversarially trained network after 3,000 steps" in text and "bump" not in text
+    assert re.search("falling (monotonically|without a barrier)", text)
+    robust = ls.fgsm_robustness(src.network, src.theta_final, src.X, src.y, 0.2)
+    assert src.findings and src.findings in text  # what this run shows on FGSM inputs
+    assert f"training loss is {robust.adversarial_loss:.3g}" in text
 
 
 def test_set_trained_network_from_a_tiny_engine(tab, qtbot):
@@ -316,6 +342,25 @@ def test_a_lesson_preset_with_a_situation_trains_it_and_draws_the_line(tab, qtbo
     alphas, losses = sv.line_points()
     assert len(alphas) == 41 and np.all(np.isfinite(losses))
     assert "Deep linear" in sv.banner.text()
+
+
+def test_each_plot_of_the_slide_is_one_lesson_preset_away(tab, qtbot):
+    """The challenges lesson's Try-its for the course's four interpolation plots each open their
+    situation and start training it."""
+    from dlopt_core.lessons import load_lessons, load_presets
+
+    presets = load_presets()
+    lesson = next(x for x in load_lessons() if x.id == "challenges")
+    linked = [pid for _, pid in lesson.links]
+    slide = {"interpolation_lstm": "lstm", "interpolation_adversarial": "adversarial",
+             "interpolation_relu": "relu_net", "interpolation_linear": "deep_linear"}
+    assert [pid for pid in linked if pid in slide] == list(slide)  # in the slide's order
+    sv = tab.shape
+    for pid, key in slide.items():
+        tab.load_preset(presets[pid])
+        assert sv.situation.currentData() == key and sv.busy, pid
+        sv.cancel()
+        qtbot.waitUntil(lambda: not sv.busy, timeout=4 * TIMEOUT)
 
 
 @pytest.mark.parametrize("challenge", ["saddle", "cliff", "ill_conditioning"])

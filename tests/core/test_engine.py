@@ -220,3 +220,17 @@ def test_bad_arguments():
         TrainConfig(polyak=1.0)
     with pytest.raises(ValueError, match="n_steps"):
         _engine(SPECS[:1]).run(-1)
+
+
+@pytest.mark.parametrize("n_models", [1, 3])
+def test_warm_up_readies_the_kernels_a_run_calls(n_models):
+    from dlopt_core.engine import warm_up
+    from dlopt_core.kernels import train
+
+    net = Network([3, 4, 2], "relu", "ce")
+    optimizers = [make_optimizer("rmsprop"), make_optimizer("sgd")][: min(n_models, 2)]
+    warm_up(net, optimizers, n_models=n_models)
+    family = train.family_of(n_models)
+    assert train.kernel_ready(family, train.code_of([o.code for o in optimizers]), net.blas)
+    with pytest.raises(ValueError, match="at least one optimizer"):
+        warm_up(net, [], 1)

@@ -31,6 +31,28 @@ def test_round_trip_through_json(tmp_path):
     assert json.loads(path.read_text())["version"] == 1
 
 
+def test_adversarial_training_settings_round_trip_and_reach_the_engine(tmp_path):
+    raw = example().to_dict()
+    raw["training"].update(adversarial_eps=0.25, adversarial_clean_weight=0.0)
+    exp = Experiment.from_dict(raw)
+    assert (exp.training.adversarial_eps, exp.training.adversarial_clean_weight) == (0.25, 0.0)
+    exp.save(tmp_path / "adv.json")
+    again = Experiment.load(tmp_path / "adv.json")
+    assert again == exp and again.to_dict()["training"]["adversarial_eps"] == 0.25
+    _, _, engine = again.build()
+    assert engine.train.adversarial_eps == 0.25 and engine.train.adversarial_clean_weight == 0.0
+
+
+def test_an_older_file_without_adversarial_settings_loads_with_the_defaults(tmp_path):
+    raw = example().to_dict()
+    del raw["training"]["adversarial_eps"], raw["training"]["adversarial_clean_weight"]
+    path = tmp_path / "old.json"
+    path.write_text(json.dumps(raw))
+    exp = Experiment.load(path)
+    assert exp == example()
+    assert (exp.training.adversarial_eps, exp.training.adversarial_clean_weight) == (0.0, 0.5)
+
+
 def test_build_makes_the_right_network_for_each_task():
     _, net, _ = Experiment.from_dict({"data": {"kind": "spiral", "n_classes": 3}}).build()
     assert net.loss == "ce" and net.layer_sizes[-1] == 3
@@ -71,6 +93,17 @@ def test_a_run_is_reproducible_from_experiment_and_seed():
         ({"training": {"batch_size": 0}}, r"training.batch_size: 0 is out of range"),
         ({"training": {"shuffle": "yes"}}, r"training.shuffle: expected true or false"),
         ({"training": []}, r"training: expected an object"),
+        ({"training": {"adversarial_eps": -0.1}},
+         r"training.adversarial_eps: -0.1 is out of range; allowed 0 to 100"),
+        ({"training": {"adversarial_eps": float("nan")}}, r"training.adversarial_eps: NaN is out"),
+        ({"training": {"adversarial_eps": float("inf")}},
+         r"training.adversarial_eps: Infinity is out"),
+        ({"training": {"adversarial_eps": "0.1"}},
+         r"training.adversarial_eps: expected a number, got \"0.1\""),
+        ({"training": {"adversarial_clean_weight": 1.5}},
+         r"training.adversarial_clean_weight: 1.5 is out of range; allowed 0 to 1"),
+        ({"training": {"adversarial_clean_weight": True}},
+         r"training.adversarial_clean_weight: expected a number, got true"),
         ({"version": 2}, r"version: 2 is out of range"),
     ],
 )

@@ -1,11 +1,12 @@
-"""Kernel pieces against independent references: the vectorisable tanh and the loop products."""
+"""Kernel pieces against independent references: the vectorisable tanh, the loop and BLAS products,
+and the many-model lanes against the single-model loops."""
 
 import math
 
 import numpy as np
 import pytest
 
-from dlopt_core.kernels import cpu
+from dlopt_core.kernels import cpu, lanes
 from dlopt_core.network import Network
 
 
@@ -30,30 +31,63 @@ def test_tanh_fast_special_values():
     assert math.copysign(1.0, cpu.tanh_fast(-0.0)) == -1.0
 
 
+def _single_pass(net, theta, X, D0, blas):
+    """Forward and backward of the single-model kernels: (activations, gradient, input gradient)."""
+    n = X.shape[0]
+    A, D, T = cpu.workspaces(net.sizes, n)
+    _, widest = cpu.units(net.sizes)
+    forward = cpu.forward_blas if blas else cpu.forward_loops
+    forward(theta, net.sizes, net.woff, net.uoff, net.act_code, X, np.arange(n), n, A, n)
+    D[: D0.size] = D0.ravel()
+    grad, dx = np.zeros(net.n_params), np.zeros_like(X)
+    if blas:
+        cpu.backward_blas(theta, net.sizes, net.woff, net.uoff, net.act_code, A, D, n, n, widest,
+                          grad, dx, T)
+    else:
+        cpu.backward_loops(theta, net.sizes, net.woff, net.uoff, net.act_code, A, D, n, n,
+                           widest, grad, dx)
+    return A, grad, dx
+
+
 @pytest.mark.parametrize("act", ["tanh", "relu", "sigmoid", "leaky_relu"])
-def test_loop_layers_used_on_cuda_equal_the_blas_layers(act):
+def test_loop_layers_equal_the_blas_layers(act):
     net = Network([3, 7, 5, 2], act, "mse")
     theta = net.init(1, "he")
     rng = np.random.default_rng(2)
     X = rng.normal(size=(9, 3))
-    idx = np.arange(9)
-    units = int(net.sizes.sum())
-    A_blas, A_loop = np.zeros((9, units)), np.zeros((9, units))
-    cpu.forward(theta, net.sizes, net.woff, net.uoff, net.act_code, X, idx, 9, A_blas)
-    A_loop[:, :3] = X
-    for layer in (1, 2, 3):
-        cpu.layer_forward_loops(theta, net.woff[layer], net.sizes[layer - 1], net.sizes[layer],
-                                A_loop, net.uoff[layer - 1], net.uoff[layer], 9, net.act_code,
-                                layer < 3)
+    D0 = rng.normal(size=(9, 2))
+    A_loop, g_loop, dx_loop = _single_pass(net, theta, X, D0, blas=False)
+    A_blas, g_blas, dx_blas = _single_pass(net, theta, X, D0, blas=True)
     np.testing.assert_allclose(A_loop, A_blas, rtol=1e-13, atol=1e-15)
-    D = rng.normal(size=(2, 9, 7))
-    g_blas, g_loop = np.zeros(net.n_params), np.zeros(net.n_params)
-    D_blas, D_loop = D.copy(), D.copy()
-    cpu.backward(theta, net.sizes, net.woff, net.uoff, net.act_code, A_blas, D_blas, 9, g_blas)
-    cur = 0
-    for layer in (3, 2, 1):
-        cpu.layer_backward_loops(theta, net.woff[layer], net.sizes[layer - 1], net.sizes[layer],
-                                 A_loop, net.uoff[layer - 1], D_loop, cur, 9, g_loop,
-                                 net.act_code, layer > 1)
-        cur = 1 - cur
     np.testing.assert_allclose(g_loop, g_blas, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(dx_loop, dx_blas, rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("act", ["tanh", "relu", "sigmoid", "leaky_relu", "linear"])
+def test_lanes_equal_the_single_model_loops_bit_for_bit(act):
+    """16 models side by side in SIMD lanes give each model's single-model numbers exactly."""
+    net = Network([3, 6, 4, 2], act, "mse")
+    n, lanes_n = 7, lanes.LANES
+    thetas = np.stack([net.init(s, "he") for s in range(lanes_n)], axis=1)  # (P, lanes)
+    rng = np.random.default_rng(5)
+    X = rng.normal(size=(n, 3))
+    D0 = rng.normal(size=(n, 2, lanes_n))
+    units, widest = int(net.sizes.sum()), int(net.sizes.max())
+    A = np.zeros((n, units, lanes_n))
+    idx = np.repeat(np.arange(n)[:, None], lanes_n, axis=1)
+    lanes.gather_lanes(X, idx, n, A, 0)
+    lanes.forward_lanes(thetas, net.sizes, net.woff, net.uoff, net.act_code, A, n, 0)
+    D = np.zeros((2, n, widest, lanes_n))
+    D[0, :, :2] = D0
+    G = np.zeros((net.n_params, lanes_n))
+    DX = np.zeros((n, 3, lanes_n))
+    lanes.backward_lanes(thetas, net.sizes, net.woff, net.uoff, net.act_code, A, D, n, G, DX,
+                         True, 0)
+    for m in range(lanes_n):
+        A1, g1, dx1 = _single_pass(net, np.ascontiguousarray(thetas[:, m]), X, D0[:, :, m],
+                                   blas=False)
+        blocks = [A1[n * u0 : n * (u0 + size)].reshape(n, size)
+                  for u0, size in zip(net.uoff, net.sizes, strict=True)]
+        np.testing.assert_array_equal(A[:, :, m], np.concatenate(blocks, axis=1))
+        np.testing.assert_array_equal(G[:, m], g1)
+        np.testing.assert_array_equal(DX[:, :, m], dx1)

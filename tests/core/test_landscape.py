@@ -378,7 +378,8 @@ def _mlp_situations() -> list[ls.PaperSituation]:
 
 def test_paper_situations_are_usable_configs():
     situations = ls.paper_situations()
-    assert {"tanh_net", "relu_net", "deep_linear", "noisy_task", "lstm"} <= set(situations)
+    assert {"tanh_net", "relu_net", "deep_linear", "noisy_task", "lstm",
+            "adversarial"} <= set(situations)
     for s in situations.values():
         assert s.title and s.explanation and s.describe() and s.steps > 0
     for s in _mlp_situations():
@@ -404,6 +405,50 @@ def test_a_situation_carries_further_training_settings():
     path = ls.trace_training(s, snapshots=4)
     assert path.thetas.shape == (5, run.model.n_params) and path.steps == 20
     np.testing.assert_array_equal(path.theta_init, run.theta_init)
+
+
+def test_the_adversarial_situation_trains_to_low_loss_without_a_barrier_and_resists_fgsm():
+    """The situation trains with FGSM from its fixed seed to a low clean loss, its line falls
+    without a barrier, and it holds up on FGSM inputs far better than the same network trained
+    on clean points only."""
+    s = ls.paper_situations()["adversarial"]
+    assert s.training == {"adversarial_eps": 0.2, "adversarial_clean_weight": 0.5}
+    assert "nearly convex" in s.explanation and "FGSM" in s.explanation
+    run = s.start()
+    assert run.engine.train.adversarial_eps == 0.2
+    path = ls.trace_training(s, snapshots=4)
+    assert path.steps == s.steps and not path.notes
+    line = ls.interpolate(path.model, path.theta_init, path.theta_final, path.X, path.y)
+    shape = ls.line_shape(line.alphas, line.train_loss)
+    assert shape.monotone and shape.end < 0.15 * shape.start  # no barrier, low loss
+    robust = ls.fgsm_robustness(path.model, path.theta_final, path.Xv, path.yv, 0.2)
+    clean_path = ls.trace_training(dataclasses.replace(s, training={}), snapshots=1)
+    clean = ls.fgsm_robustness(clean_path.model, clean_path.theta_final, path.Xv, path.yv, 0.2)
+    assert robust.error <= 0.05 and clean.error <= 0.05  # both classify clean points well
+    assert robust.adversarial_error < 0.6 * clean.adversarial_error
+    assert robust.adversarial_loss < 0.3 * clean.adversarial_loss
+    train = ls.fgsm_robustness(path.model, path.theta_final, path.X, path.y, 0.2)
+    text = s.findings(path)
+    assert f"{train.adversarial_loss:.3g}" in text and f"{train.loss:.3g}" in text
+    assert f"{100 * (1 - robust.adversarial_error):.0f} %" in text
+    assert ls.paper_situations()["tanh_net"].findings(path) == ""
+
+
+def test_fgsm_robustness_moves_every_input_by_eps_towards_a_higher_loss():
+    net = Network([2, 5, 1], "tanh", "bce")
+    rng = np.random.default_rng(3)
+    theta = net.init(1)
+    X, y = rng.normal(size=(30, 2)), (rng.random(30) > 0.5).astype(float)
+    r = ls.fgsm_robustness(net, theta, X, y, 0.1)
+    loss, _ = net.loss_and_grad(theta, X, y)
+    X_adv = X + 0.1 * np.sign(net.input_gradient(theta, X, y)[1])
+    assert r.loss == pytest.approx(loss, rel=1e-12)
+    assert r.adversarial_loss == pytest.approx(net.loss_and_grad(theta, X_adv, y)[0], rel=1e-12)
+    assert r.adversarial_loss > r.loss
+    wrong = np.mean((net.predict(theta, X_adv).ravel() > 0.5) != (y > 0.5))
+    assert r.adversarial_error == pytest.approx(wrong)
+    zero = ls.fgsm_robustness(net, theta, X, y, 0.0)
+    assert zero.adversarial_loss == zero.loss and zero.adversarial_error == zero.error
 
 
 def test_paper_situations_pass_experiment_validation():

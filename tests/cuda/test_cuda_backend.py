@@ -70,6 +70,13 @@ def test_strategies_losses_and_divergence_match():
     assert cpu.status_name(2) == "diverged"
 
 
+def test_adversarial_training_matches():
+    specs = [ModelSpec(make_optimizer("sgd", lr=0.1)), ModelSpec(make_optimizer("adam", lr=0.02))]
+    cfg = TrainConfig(batch_size=4, eval_every=2, adversarial_eps=0.2,
+                      adversarial_clean_weight=0.3)
+    _compare(Network([2, 3, 1], "tanh", "bce"), _data(), specs, cfg, steps=6)
+
+
 def test_asking_for_cuda_without_a_device_is_a_clear_error(monkeypatch):
     monkeypatch.setattr(backends, "cuda_status", lambda allow_simulator=False: (False, "no CUDA"))
     with pytest.raises(backends.BackendError, match="not available: no CUDA"):
