@@ -13,6 +13,7 @@ import csv
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -113,8 +114,9 @@ class Progress:
     """A one-line progress bar with steps per second; drawn only on a terminal (a pipe or a log
     file gets no bar, only the lines of ``note``)."""
 
-    def __init__(self, total: int, stream: TextIO, enabled: bool = True):
+    def __init__(self, total: int, stream: TextIO, enabled: bool = True, unit: str = "steps"):
         self.total = max(total, 1)
+        self.unit = unit
         self.stream = stream
         self.enabled = enabled
         self.bar = enabled and _is_terminal(stream)
@@ -142,8 +144,10 @@ class Progress:
         elapsed = max(now - self.start, 1e-9)
         frac = done / self.total
         bar = "#" * int(30 * frac) + "." * (30 - int(30 * frac))
-        rate = f"{(done - self.base) / elapsed:,.0f} steps/s" if done > self.base else ""
-        self.stream.write(f"\r[{bar}] {frac:6.1%} {done}/{self.total} steps  {rate}")
+        speed = (done - self.base) / elapsed
+        rate = (f"{speed:,.{0 if speed >= 10 else 1}f} {self.unit}/s" if done > self.base
+                else "")
+        self.stream.write(f"\r[{bar}] {frac:6.1%} {done}/{self.total} {self.unit}  {rate}")
         self.stream.flush()
 
     def close(self) -> None:
@@ -303,17 +307,25 @@ def summary_table(engine: Engine, end: RunEnd | None = None) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    return run_guarded("dlopt-train", lambda: _main(argv),
+                       (UsageError, ExperimentError, DatasetError, BackendError, ValueError))
+
+
+def run_guarded(prog: str, body: Callable[[], int],
+                usage_errors: tuple[type[Exception], ...]) -> int:
+    """``body()``, with a user's errors (``usage_errors`` and files that cannot be used) as one
+    line on stderr and exit code 2, and Ctrl+C as exit code 130."""
     try:
-        return _main(argv)
-    except (UsageError, ExperimentError, DatasetError, BackendError, ValueError) as exc:
-        print(f"dlopt-train: error: {exc}", file=sys.stderr)
+        return body()
+    except usage_errors as exc:
+        print(f"{prog}: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except OSError as exc:
         where = f"{exc.filename}: " if exc.filename else ""
-        print(f"dlopt-train: error: {where}{exc.strerror or exc}", file=sys.stderr)
+        print(f"{prog}: error: {where}{exc.strerror or exc}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
-        print("\ndlopt-train: interrupted", file=sys.stderr)
+        print(f"\n{prog}: interrupted", file=sys.stderr)
         return 130
 
 

@@ -212,6 +212,53 @@ def _finite_or_nan(values: np.ndarray) -> np.ndarray:
     return out
 
 
+# -- sweeps on an executor ------------------------------------------------------------------------
+PART_MODELS = 16  # models per task when a sweep runs on an executor (dlopt_core.executors)
+PART_FIELDS = ("final_train_loss", "final_val_loss", "best_train_loss", "best_val_loss",
+               "best_val_step", "diverged", "diverged_step", "initial_train_loss")
+
+
+def _train_part(shared: tuple[int, str], item: tuple[Experiment, list[ModelSpec]]
+                ) -> dict[str, Any]:
+    """Train one part of a sweep on an engine of its own: the per-model arrays of
+    :data:`PART_FIELDS` and the step reached. A pure function of its inputs, so an executor may
+    run it anywhere (models train alike whichever others share their engine)."""
+    steps, backend = shared
+    exp, specs = item
+    engine = _build(exp, list(specs), backend, SWEEP_HISTORY)
+    _Driver(steps, None, None, None).run(engine, steps, None, lambda: None)
+    h = engine.history
+    final = _final(engine)
+    best = _finite_or_nan(h.best_val_loss)
+    return {"final_train_loss": final[0], "final_val_loss": final[1],
+            "best_train_loss": _finite_or_nan(h.min_train_loss), "best_val_loss": best,
+            "best_val_step": np.where(np.isfinite(best), h.best_val_step, -1),
+            "diverged": engine.status == 1, "diverged_step": engine.diverged_step.copy(),
+            "initial_train_loss": _finite_or_nan(h.field("train_loss")[0]),
+            "step": int(engine.step)}
+
+
+def _run_parts(executor: Any, steps: int, backend: str,
+               parts: list[tuple[Experiment, list[ModelSpec]]],
+               on_part: Callable[[int, dict[str, Any], float], None],
+               should_stop: StopCheck | None) -> bool:
+    """Run ``parts`` on ``executor``; ``on_part(k, arrays, fraction)`` as each arrives.
+    True when cancelled."""
+    results = executor.run(_train_part, (steps, backend), parts)
+    try:
+        for done, (k, arrays) in enumerate(results, start=1):
+            on_part(k, arrays, done / len(parts))
+            if done < len(parts) and should_stop is not None and should_stop():
+                return True
+    finally:
+        results.close()
+    return False
+
+
+def _split(specs: list[ModelSpec], size: int = PART_MODELS) -> list[list[ModelSpec]]:
+    return [specs[k:k + size] for k in range(0, len(specs), size)]
+
+
 # -- race -----------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class RaceResult:
@@ -528,12 +575,15 @@ def lr_sweep(
     chunk: int | None = None,
     callback: Callback | None = None,
     should_stop: StopCheck | None = None,
+    executor: Any = None,
 ) -> SweepResult:
     """``n`` log-spaced learning rates from ``lr_min`` to ``lr_max`` for each optimizer, all
     trained together in one engine from the same initial parameters on the same batches.
 
     An optimizer given by name takes the experiment's hyper-parameters when it is the experiment's
-    optimizer, else its defaults; every model uses the experiment's schedule.
+    optimizer, else its defaults; every model uses the experiment's schedule. With an
+    ``executor`` (``dlopt_core.executors``) the models are trained in parts of
+    :data:`PART_MODELS` as its tasks, with the same numbers; progress comes part by part.
     """
     if not optimizers:
         raise ValueError("choose at least one optimizer to sweep")
@@ -554,6 +604,9 @@ def lr_sweep(
     labels = unique_labels([ModelSpec(o, label=o.info.title) for o in bases])
     lrs = np.tile(grid, len(bases))
     group = np.repeat(np.arange(len(bases)), n)
+    if executor is not None:
+        return _lr_sweep_parts(exp, specs, bases, labels, lrs, group, steps, backend, callback,
+                               should_stop, executor)
     engine = _build(exp, specs, backend, SWEEP_HISTORY)
     driver = _Driver(steps, chunk, callback, should_stop)
 
@@ -562,6 +615,37 @@ def lr_sweep(
 
     driver.run(engine, steps, None, partial)
     return _sweep_result(engine, bases, labels, lrs, group, steps, driver.cancelled)
+
+
+def _lr_sweep_parts(exp: Experiment, specs: list[ModelSpec], bases: tuple[Optimizer, ...],
+                    labels: tuple[str, ...], lrs: np.ndarray, group: np.ndarray, steps: int,
+                    backend: str, callback: Callback | None, should_stop: StopCheck | None,
+                    executor: Any) -> SweepResult:
+    M = len(specs)
+    out: dict[str, np.ndarray] = {
+        "final_train_loss": np.full(M, np.nan), "final_val_loss": np.full(M, np.nan),
+        "best_train_loss": np.full(M, np.nan), "best_val_loss": np.full(M, np.nan),
+        "best_val_step": np.full(M, -1, dtype=np.int64), "diverged": np.zeros(M, dtype=bool),
+        "diverged_step": np.full(M, -1, dtype=np.int64),
+        "initial_train_loss": np.full(M, np.nan)}
+    state = {"step": 0}
+
+    def result(cancelled: bool) -> SweepResult:
+        return SweepResult(optimizers=bases, group_labels=labels, lrs=lrs.copy(),
+                           group=group.copy(), **{k: v.copy() for k, v in out.items()},
+                           step=state["step"], total=steps, cancelled=cancelled)
+
+    def on_part(k: int, arrays: dict[str, Any], fraction: float) -> None:
+        rows = slice(k * PART_MODELS, k * PART_MODELS + len(arrays["diverged"]))
+        for name in PART_FIELDS:
+            out[name][rows] = arrays[name]
+        state["step"] = max(state["step"], arrays["step"])
+        if callback is not None:
+            callback(fraction, result(False))
+
+    parts = [(exp, part) for part in _split(specs)]
+    cancelled = _run_parts(executor, steps, backend, parts, on_part, should_stop)
+    return result(cancelled)
 
 
 # -- learning-rate range test ---------------------------------------------------------------------
@@ -751,11 +835,13 @@ def sweep_2d(
     chunk: int | None = None,
     callback: Callback | None = None,
     should_stop: StopCheck | None = None,
+    executor: Any = None,
 ) -> Sweep2DResult:
     """Train every (learning rate, second value) pair; ``second_name`` is one of SECOND_PARAMS.
 
     Momentum and beta1 vary within one engine; the batch size is shared by all models of an
-    engine, so each batch size gets an engine of its own (run one after the other).
+    engine, so each batch size gets an engine of its own (run one after the other). With an
+    ``executor`` each row (one second value) is a task of its own, with the same numbers.
     """
     if second_name not in SECOND_PARAMS:
         raise ValueError(f"unknown second hyper-parameter {second_name!r}; choose one of "
@@ -806,6 +892,21 @@ def sweep_2d(
         opts = [_with_second(base, second_name, v).replace(lr=float(lr))
                 for v in sec for lr in lr_arr]
         jobs = [(exp, opts, slice(0, S))]
+    if executor is not None:
+        parts = [(run_exp, [ModelSpec(o, exp.schedule) for o in opts[r * L:(r + 1) * L]])
+                 for run_exp, opts, rows in jobs for r in range(rows.stop - rows.start)]
+
+        def on_row(k: int, arrays: dict[str, Any], fraction: float) -> None:
+            final[k] = arrays["final_val_loss"]
+            best[k] = arrays["best_val_loss"]
+            diverged[k] = arrays["diverged"]
+            trained[k] = True
+            state["step"] = max(state["step"], arrays["step"])
+            if callback is not None:
+                callback(fraction, snapshot(False))
+
+        cancelled = _run_parts(executor, steps, backend, parts, on_row, should_stop)
+        return snapshot(cancelled)
     driver = _Driver(steps * len(jobs), chunk, None, should_stop)
     for k, (run_exp, opts, rows) in enumerate(jobs):
         if driver.stop_requested():

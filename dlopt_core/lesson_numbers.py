@@ -435,6 +435,23 @@ def _weight_decay() -> dict[str, str]:
             "adamw_large": fixed(final["AdamW 1"], 2)}
 
 
+def _trainability() -> dict[str, str]:
+    """The paper's per-layer learning-rate map (width 16, seed 0) at 32 x 32 pixels and 100
+    steps, over 10^-3 .. 10^6 for both rates and zoomed into the corner of its edge."""
+    from .trainability import MapSpec, Problem, trainability_map
+
+    problem = Problem.paper(16, 0)
+    out = {}
+    for key, ranges in (("", ((-3.0, 6.0), (-3.0, 6.0))), ("zoom_", ((4.0, 6.0), (1.5, 3.0)))):
+        result = trainability_map(problem, MapSpec(ranges=ranges, res=(32, 32), steps=100))
+        lo, hi = result.fractal.fit_range
+        out[f"{key}trainable"] = percent(float(result.converged.mean()))
+        out[f"{key}dimension"] = fixed(result.fractal.dimension, 2)
+        out[f"{key}box_min"] = count(lo)
+        out[f"{key}box_max"] = count(hi)
+    return out
+
+
 def _network_situations() -> dict[str, str]:
     """The Landscape tab's network situations (``network_presets``): the training loss the
     all-zero initialisation ends at; per rate of the dying-ReLU race, the hidden units dead at
@@ -500,6 +517,9 @@ DEMOS: tuple[Demo, ...] = (
     Demo("network", "the Landscape's network situations: the final training loss of the "
          "all-zero initialisation (bad_init); per rate of dying_relu (relu_*_0 is the first), "
          "the hidden units dead at the end and the final training loss", _network_situations),
+    Demo("fractal", "trainability maps of the paper's problem (per-layer learning rates, 32 x 32 "
+         "pixels, 100 steps), whole and zoomed into the corner of the edge: the trainable share, "
+         "the box-counting dimension of the edge and the box sizes of its fit", _trainability),
 )
 
 

@@ -37,6 +37,26 @@ def settle(app: QApplication, seconds: float) -> None:
     wait(app, lambda: time.monotonic() > end)
 
 
+def trainability_map(app: QApplication, win: MainWindow) -> None:
+    """The Compare tab's Trainability map: the paper's 64 x 64 map at 200 steps, a pixel on the
+    edge clicked for its run."""
+    win.select_tab("Compare")
+    view = win.compare.trainmap
+    win.compare.pages.setCurrentWidget(view)
+    view.apply_preset(0)
+    view.res.setValue(64)
+    view.steps.setValue(200)
+    view.compute()
+    wait(app, lambda: not win.compare.busy, timeout=600.0)
+    edge = view.result.converged
+    i, j = next((i, j) for j in range(63, 0, -1) for i in range(20, 64)
+                if edge[i, j] != edge[i, j - 1])
+    view.select(i, j)
+    wait(app, lambda: not view.curve_runner.busy)
+    settle(app, 0.5)
+    win.grab().save(str(HERE / "trainability_map.png"))
+
+
 def main() -> None:
     app = QApplication([])
     win = MainWindow(example(), persist=False)
@@ -69,6 +89,7 @@ def main() -> None:
     wait(app, lambda: not win.compare.busy)
     settle(app, 0.5)
     win.grab().save(str(HERE / "compare.png"))
+    trainability_map(app, win)
 
     win.select_tab("Landscape")
     win.landscape.load_challenge("saddle")

@@ -34,13 +34,15 @@ from app.compare.jobs import JobRunner, JobThread, error_message, stop_jobs
 from app.compare.race import RaceView
 from app.compare.seeds import SeedView
 from app.compare.sweep import CPU_MODELS, SweepView
+from app.compare.trainmap import TrainabilityMapView
 from app.widgets.banner import Banner
 from dlopt_core import backends, compare
 from dlopt_core.experiment import Experiment
 from dlopt_core.kernels import training_kernels_ready
 
 JOB_TITLES = {"race": "Race", "sweep": "Sweep", "range test": "Range test",
-              "2-D sweep": "2-D sweep", "seed bands": "Seed bands"}
+              "2-D sweep": "2-D sweep", "seed bands": "Seed bands",
+              "trainability map": "Trainability map"}
 
 
 def _stop_on_destroy(jobs: list[JobThread], *_args) -> None:
@@ -77,16 +79,21 @@ class CompareTab(QWidget):
         self.race = RaceView(self)
         self.sweep = SweepView(self)
         self.seeds = SeedView(self, self.race.configs)
+        self.trainmap = TrainabilityMapView(self)
         self.race.editor.changed.connect(self.seeds.refresh_source)
         self.pages = QTabWidget()
         self.pages.addTab(self.race, "Race")
         self.pages.addTab(self.sweep, "Learning rate")
         self.pages.addTab(self.seeds, "Seed bands")
+        self.pages.addTab(self.trainmap, "Trainability map")
         self.pages.setTabToolTip(0, "Up to eight optimizer configurations trained side by side")
         self.pages.setTabToolTip(1, "Loss against learning rate: sweeps, range test, 2-D sweep")
         self.pages.setTabToolTip(2, "Mean and spread of each configuration over several seeds")
+        self.pages.setTabToolTip(3, "Which pairs of hyper-parameters train and which diverge: "
+                                 "the fractal edge between them")
         self._job_page = {"race": self.race, "sweep": self.sweep, "range test": self.sweep,
-                          "2-D sweep": self.sweep, "seed bands": self.seeds}
+                          "2-D sweep": self.sweep, "seed bands": self.seeds,
+                          "trainability map": self.trainmap}
         # what the progress row said when each page's last job ended: (text, percent)
         self._page_status: dict[QWidget, tuple[str, float]] = {}
         self.pages.currentChanged.connect(self._show_page_status)
@@ -178,7 +185,9 @@ class CompareTab(QWidget):
         A chunk in compiled code ends within about 0.2 s; kernels still compiling cannot be
         interrupted and are waited for.
         """
-        return self.runner.shutdown(timeout_ms)
+        ok = self.runner.shutdown(timeout_ms)
+        self.trainmap.shutdown()
+        return ok
 
     # -- services for the pages (see app.compare.host.Host) ---------------------------------------
     def experiment(self) -> Experiment | None:

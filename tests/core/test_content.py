@@ -791,6 +791,10 @@ def test_claims_about_the_demos(numbers):
     # gets there from the same point when the valley lies along the axes
     assert n["challenge.ill_adam_f"] > 0.01 and n["challenge.ill_adam_aligned_f"] < 1e-6
     assert n["challenge.camel_stuck_f"] > n["challenge.camel_best_f"] + 1.0
+    # trainability maps: the whole map's edge looks like a line, the zoomed one is ragged
+    assert 0.3 < n["fractal.trainable"] < 0.7 and abs(n["fractal.dimension"] - 1.0) < 0.15
+    assert n["fractal.zoom_dimension"] > n["fractal.dimension"] + 0.2
+    assert n["fractal.box_min"] == 1 and n["fractal.zoom_box_max"] >= 4
 
 
 def test_the_ill_conditioning_challenge_shows_what_its_text_says():

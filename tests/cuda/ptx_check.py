@@ -1,4 +1,5 @@
-"""Compile the CUDA training kernel to PTX without a GPU: ``python tests/cuda/ptx_check.py 9.0``.
+"""Compile the CUDA training kernel to PTX without a GPU: ``python tests/cuda/ptx_check.py 9.0``
+(``--map``: the trainability map's kernel instead).
 
 Numba's simulator runs the kernels as Python, so it cannot tell whether their code compiles for a
 real device; NVVM (NVIDIA's compiler, from the ``nvidia-cuda-nvcc-cu12`` wheel) can, and needs no
@@ -82,11 +83,38 @@ def assemble(ptxas: str, ptx: str, cc: tuple[int, int]) -> dict:
             "spill_bytes": int(spills.group(1)) if spills else None}
 
 
-def main(ccs: list[tuple[int, int]]) -> int:
+def map_kernel() -> tuple:
+    """The trainability map's kernel and its arguments for a small map (host stand-ins)."""
+    from dlopt_core.kernels import trainability as K
+    from dlopt_core.kernels import trainability_cuda
+    from dlopt_core.trainability import MapSpec, Problem
+
+    p = Problem.paper(width=4, seed=0)
+    spec = MapSpec(res=(4, 4), steps=3, tile=4)
+    rows, cols = spec.tile_pixels((0, 0))
+    hyper = spec.hyper(*(a.ravel() for a in np.meshgrid(rows, cols, indexing="ij")))
+    args = trainability_cuda.kernel_arguments(
+        p.X, p.Y, p.W1, p.W2, hyper, K.GD, spec.steps, np.zeros((spec.steps, 2), np.int64),
+        np.empty((spec.steps, hyper.shape[1])), np.asarray, np.empty)
+    return trainability_cuda._train_kernel, args
+
+
+def training_kernel() -> tuple:
+    """The engine's training kernel and the arguments of a real chunk of a CPU run."""
+    from dlopt_core.kernels import cuda as kernels
+
+    e, perms, first_epoch, t0, n_steps, out = chunk_call()
+    net = e.network
+    data = tuple(np.ascontiguousarray(a)
+                 for a in (net.sizes, net.woff, net.uoff, e.X, e.Y, e.Xv, e.Yv))
+    *_, args = kernels.kernel_arguments(e, perms, first_epoch, t0, n_steps, out, data,
+                                        np.asarray, np.empty)
+    return kernels._train_kernel, args
+
+
+def main(ccs: list[tuple[int, int]], which: str = "train") -> int:
     import numba.cuda.dispatcher as dispatcher
     from numba import cuda, typeof
-
-    from dlopt_core.kernels import cuda as kernels
 
     # device functions compile for the current device's compute capability; there is none here
     if not hasattr(dispatcher, "get_current_device"):
@@ -95,17 +123,12 @@ def main(ccs: list[tuple[int, int]]) -> int:
     target = {"cc": ccs[0]}
     dispatcher.get_current_device = lambda: SimpleNamespace(compute_capability=target["cc"])
 
-    e, perms, first_epoch, t0, n_steps, out = chunk_call()
-    net = e.network
-    data = tuple(np.ascontiguousarray(a)
-                 for a in (net.sizes, net.woff, net.uoff, e.X, e.Y, e.Xv, e.Yv))
-    *_, args = kernels.kernel_arguments(e, perms, first_epoch, t0, n_steps, out, data,
-                                        np.asarray, np.empty)
+    kernel, args = map_kernel() if which == "map" else training_kernel()
     signature = tuple(typeof(a) for a in args)
     for cc in ccs:
         target["cc"] = cc
         try:
-            ptx, _ = cuda.compile_ptx(kernels._train_kernel.py_func, signature, cc=cc)
+            ptx, _ = cuda.compile_ptx(kernel.py_func, signature, cc=cc)
         except Exception as exc:
             text = f"{type(exc).__name__}: {exc}"
             if "nvvm" in text.lower() or "nvrtc" in text.lower() or "DynamicLib" in text:
@@ -116,12 +139,14 @@ def main(ccs: list[tuple[int, int]]) -> int:
         report = {"cc": list(cc), "ptx_chars": len(ptx), "entries": len(entry),
                   "target": f"sm_{cc[0]}{cc[1]}" in ptx}
         ptxas = find_ptxas()
-        if ptxas:
+        if ptxas and which == "train":
             report.update(assemble(ptxas, ptx, cc))
         print(json.dumps(report))
     return 0
 
 
 if __name__ == "__main__":
-    wanted = [tuple(int(p) for p in arg.split(".")) for arg in sys.argv[1:]] or [(9, 0)]
-    sys.exit(main(wanted))
+    which = "map" if "--map" in sys.argv else "train"
+    wanted = [tuple(int(p) for p in arg.split(".")) for arg in sys.argv[1:]
+              if arg != "--map"] or [(9, 0)]
+    sys.exit(main(wanted, which))
