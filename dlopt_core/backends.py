@@ -69,7 +69,7 @@ def cpu_run(e, perms, first_epoch, t0, n_steps, out, evaluate_only=False) -> Non
     blocks = [m0 for m0 in range(0, e.n_models, train.LANES)
               if evaluate_only or e.running[m0 : m0 + train.LANES].any()]
 
-    def run_block(m0: int) -> None:
+    def run_block(m0: int, own: tuple) -> None:
         used = min(train.LANES, e.n_models - m0)
         sel = m0 + np.minimum(np.arange(train.LANES), used - 1)
         lane = {name: np.ascontiguousarray(getattr(st, name)[..., sel])
@@ -77,8 +77,6 @@ def cpu_run(e, perms, first_epoch, t0, n_steps, out, evaluate_only=False) -> Non
         status = e.status[sel]
         status[used:] = train.PADDING
         stop_step, best_val, bad_evals = e.stop_step[sel], e.best_val[sel], e.bad_evals[sel]
-        own = work if len(blocks) == 1 else train.workspaces(
-            family, net.sizes, net.n_params, e.X.shape[1], e.batch_size)
         kernel(lane["theta"], lane["slots"], lane["scalars"], lane["hyper"], lane["avg"],
                e.opt_code[sel], e.sched_code[sel], lane["sched_params"], sel, e.order_idx[sel],
                status, stop_step, best_val, bad_evals, st.best, out, *common, *own,
@@ -93,10 +91,20 @@ def cpu_run(e, perms, first_epoch, t0, n_steps, out, evaluate_only=False) -> Non
         e.best_val[done] = best_val[:used]
         e.bad_evals[done] = bad_evals[:used]
 
-    if len(blocks) == 1:
-        run_block(blocks[0])
+    def run_blocks(part: list[int], own: tuple) -> None:
+        for m0 in part:
+            run_block(m0, own)
+
+    # one task per thread, each on a contiguous share of the blocks with workspaces of its own
+    tasks = min(len(blocks), max(1, numba.get_num_threads()))
+    shares = [part.tolist() for part in np.array_split(np.array(blocks), tasks)]
+    if tasks == 1:
+        run_blocks(shares[0], work)
         return
-    for future in [_pool().submit(run_block, m0) for m0 in blocks]:
+    futures = [_pool().submit(run_blocks, part, work if k == 0 else train.workspaces(
+        family, net.sizes, net.n_params, e.X.shape[1], e.batch_size))
+        for k, part in enumerate(shares)]
+    for future in futures:
         future.result()
 
 

@@ -160,7 +160,8 @@ def block(buf, base, n, width):
 
 @njit(**KW)
 def activate_row(act, v):
-    """Apply the activation to every entry of ``v``; one branch per row, so the loop vectorises."""
+    """Apply the activation to every entry of ``v`` (a layer's block of rows, contiguous); one
+    branch per block, so that the loop vectorises."""
     n = v.shape[0]
     if act == rules.TANH:
         for j in range(n):
@@ -184,9 +185,9 @@ def forward_loops(theta, sizes, woff, uoff, act, X, idx, n, A, rows):
     if idx.shape[0] > 0:
         a0 = block(A, 0, n, sizes[0])
         for r in range(n):
-            src = X[idx[r]]
+            src = idx[r]
             for k in range(sizes[0]):
-                a0[r, k] = src[k]
+                a0[r, k] = X[src, k]
     for layer in range(1, n_layers + 1):
         n_in = sizes[layer - 1]
         n_out = sizes[layer]
@@ -196,16 +197,14 @@ def forward_loops(theta, sizes, woff, uoff, act, X, idx, n, A, rows):
         W = theta[w0 : w0 + n_in * n_out].reshape((n_in, n_out))
         bias = theta[w0 + n_in * n_out : w0 + n_in * n_out + n_out]
         for r in range(n):
-            out = z[r]
             for j in range(n_out):
-                out[j] = bias[j]
+                z[r, j] = bias[j]
             for k in range(n_in):
                 a = a_in[r, k]
-                w = W[k]
                 for j in range(n_out):
-                    out[j] = fma(a, w[j], out[j])
-            if layer < n_layers:
-                activate_row(act, out)
+                    z[r, j] = fma(a, W[k, j], z[r, j])
+        if layer < n_layers:
+            activate_row(act, A[rows * uoff[layer] : rows * uoff[layer] + n * n_out])
 
 
 @njit(**KW)
@@ -215,9 +214,9 @@ def forward_blas(theta, sizes, woff, uoff, act, X, idx, n, A, rows):
     if idx.shape[0] > 0:
         a0 = block(A, 0, n, sizes[0])
         for r in range(n):
-            src = X[idx[r]]
+            src = idx[r]
             for k in range(sizes[0]):
-                a0[r, k] = src[k]
+                a0[r, k] = X[src, k]
     for layer in range(1, n_layers + 1):
         n_in = sizes[layer - 1]
         n_out = sizes[layer]
@@ -228,11 +227,10 @@ def forward_blas(theta, sizes, woff, uoff, act, X, idx, n, A, rows):
         bias = theta[w0 + n_in * n_out : w0 + n_in * n_out + n_out]
         np.dot(a_in, W, z)
         for r in range(n):
-            out = z[r]
             for j in range(n_out):
-                out[j] += bias[j]
-            if layer < n_layers:
-                activate_row(act, out)
+                z[r, j] += bias[j]
+        if layer < n_layers:
+            activate_row(act, A[rows * uoff[layer] : rows * uoff[layer] + n * n_out])
 
 
 @njit(**KW)
@@ -315,30 +313,25 @@ def backward_loops(theta, sizes, woff, uoff, act, A, D, n, rows, widest, grad, d
         gbias = grad[b0 : b0 + n_out]
         gW = grad[w0:b0].reshape((n_in, n_out))
         for r in range(n):
-            d = delta[r]
             for j in range(n_out):
-                gbias[j] += d[j]
+                gbias[j] += delta[r, j]
             for k in range(n_in):
                 a = a_in[r, k]
-                g = gW[k]
                 for j in range(n_out):
-                    g[j] = fma(a, d[j], g[j])
+                    gW[k, j] = fma(a, delta[r, j], gW[k, j])
         if layer > 1 or dx.shape[0] > 0:
             W = theta[w0:b0].reshape((n_in, n_out))
             back = dx if layer == 1 else block(D, (1 - cur) * rows * widest, n, n_in)
             for r in range(n):
-                d = delta[r]
-                out = back[r]
                 for k in range(n_in):
-                    out[k] = 0.0
+                    back[r, k] = 0.0
                 for j in range(n_out):
-                    dj = d[j]
+                    dj = delta[r, j]
                     for k in range(n_in):
-                        out[k] = fma(dj, W[k, j], out[k])
+                        back[r, k] = fma(dj, W[k, j], back[r, k])
                 if layer > 1:
-                    a = a_in[r]
                     for k in range(n_in):
-                        out[k] *= activation_slope(act, a[k])
+                        back[r, k] *= activation_slope(act, a_in[r, k])
         cur = 1 - cur
 
 
@@ -356,9 +349,8 @@ def backward_blas(theta, sizes, woff, uoff, act, A, D, n, rows, widest, grad, dx
         delta = block(D, cur * rows * widest, n, n_out)
         gbias = grad[b0 : b0 + n_out]
         for r in range(n):
-            d = delta[r]
             for j in range(n_out):
-                gbias[j] += d[j]
+                gbias[j] += delta[r, j]
         gW = block(T, 0, n_in, n_out)
         np.dot(a_in.T, delta, gW)
         g = grad[w0:b0]
@@ -371,10 +363,8 @@ def backward_blas(theta, sizes, woff, uoff, act, A, D, n, rows, widest, grad, dx
             np.dot(delta, W.T, back)
             if layer > 1:
                 for r in range(n):
-                    out = back[r]
-                    a = a_in[r]
                     for k in range(n_in):
-                        out[k] *= activation_slope(act, a[k])
+                        back[r, k] *= activation_slope(act, a_in[r, k])
         cur = 1 - cur
 
 

@@ -394,7 +394,7 @@ def steps(
         r_out += 1
 
 
-@njit(**KW)
+@njit(**KW_INLINE)
 def sum_of_squares(xf, n_params, LS, l0, acc):
     """Per lane ``i``, the sum of ``xf[p * LS + l0 + i] ** 2`` over p, in eight partial sums
     ``acc[k, i]`` over p = k (mod 8), added by ``combine``: a fixed order of summation (the same

@@ -234,3 +234,14 @@ def test_warm_up_readies_the_kernels_a_run_calls(n_models):
     assert train.kernel_ready(family, train.code_of([o.code for o in optimizers]), net.blas)
     with pytest.raises(ValueError, match="at least one optimizer"):
         warm_up(net, [], 1)
+
+
+def test_models_in_several_blocks_over_threads_equal_separate_runs():
+    """35 models: three blocks of lanes (the last one partly empty), shared out over threads."""
+    specs = [ModelSpec(make_optimizer("adam", lr=float(lr))) for lr in np.logspace(-3, -1, 35)]
+    together = _engine(specs)
+    together.run(40)
+    for m in (0, 16, 34):
+        alone = _engine([specs[m]])
+        alone.run(40)
+        np.testing.assert_array_equal(together.theta[m], alone.theta[0])
