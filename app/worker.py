@@ -335,12 +335,15 @@ class TrainingWorker(QObject):
 
     @Slot(object)
     def set_training(self, train: TrainConfig) -> None:
-        """Live changes of clipping, L1, early stopping and evaluation interval."""
+        """Live changes of clipping, L1, early stopping, evaluation interval and adversarial
+        training (the step kernels read them every chunk)."""
         if self._engine is not None and self._kernels_for(training=train):
             old = self._engine.train
             self._engine.train = replace(
                 old, clip_norm=train.clip_norm, l1=train.l1,
                 early_stopping=train.early_stopping, eval_every=train.eval_every,
+                adversarial_eps=train.adversarial_eps,
+                adversarial_clean_weight=train.adversarial_clean_weight,
             )
 
     @Slot(int, float)

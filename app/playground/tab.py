@@ -139,10 +139,9 @@ def _scrolled(widget: QWidget) -> QScrollArea:
 
 def _restarting(train: TrainConfig) -> tuple:
     """The training settings whose change starts the run afresh: the batch size, shuffling and
-    Polyak averaging shape the engine; the worker changes only clipping, L1, early stopping and
-    the evaluation interval of a running engine, so adversarial training restarts it too."""
-    return (train.batch_size, train.shuffle, train.polyak, train.adversarial_eps,
-            train.adversarial_clean_weight)
+    Polyak averaging shape the engine; the worker changes the others (clipping, L1, early
+    stopping, the evaluation interval, adversarial training) in the running engine."""
+    return (train.batch_size, train.shuffle, train.polyak)
 
 
 class StatusLine(QWidget):
