@@ -20,6 +20,7 @@ flat parameter vector (see ``network``), and writing to it writes the state.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
@@ -87,13 +88,29 @@ class TrainConfig:
 
 @dataclass(frozen=True)
 class ModelSpec:
-    """One model of a run: optimizer, schedule, and optional seeds of its own."""
+    """One model of a run: optimizer, schedule, and optional seeds of its own.
+
+    ``layer_lr``: per-layer learning-rate factors, one per layer with parameters (hidden layers
+    and the output layer; None: all 1). The step of layer l's weights and biases is taken at
+    the rate ``lr * layer_lr[l]`` (after the schedule), as with one ``torch.optim`` parameter
+    group per layer: for the adaptive optimizers the factor multiplies the step (and AdamW's
+    decoupled weight decay), not the gradient.
+    """
 
     optimizer: Optimizer
     schedule: Schedule = field(default_factory=constant)
     init_seed: int | None = None
     order_seed: int | None = None
     label: str = ""
+    layer_lr: tuple[float, ...] | None = None
+
+    def __post_init__(self) -> None:
+        if self.layer_lr is not None:
+            factors = tuple(float(f) for f in self.layer_lr)
+            if not factors or not all(math.isfinite(f) and f >= 0.0 for f in factors):
+                raise ValueError(f"layer_lr: every factor must be a finite number >= 0, got "
+                                 f"{self.layer_lr!r}")
+            object.__setattr__(self, "layer_lr", factors)
 
     @property
     def name(self) -> str:
@@ -333,6 +350,8 @@ class Engine:
             raise ValueError("the training set is empty")
         self.batch_size = min(self.train.batch_size, self.X.shape[0])
         self.specs = list(models)
+        for m, spec in enumerate(self.specs):
+            _check_layer_lr(network, spec.layer_lr, m)
         self.history_limit = history_limit
         self.reset()
 
@@ -350,7 +369,7 @@ class Engine:
         if seed is not None:
             self.seed = int(seed)
         M, P = self.n_models, self.network.n_params
-        self.state = RunState.empty(P, M)
+        self.state = RunState.empty(P, M, self.network.n_layers)
         inits: dict[int, np.ndarray] = {}
         for m, spec in enumerate(self.specs):
             s = self.seed if spec.init_seed is None else spec.init_seed
@@ -362,6 +381,7 @@ class Engine:
         for m, spec in enumerate(self.specs):
             self._load_optimizer(m, spec.optimizer, keep_state=False)
             self._load_schedule(m, spec.schedule)
+            self._load_layer_lr(m, spec.layer_lr)
         order_seeds = [self.seed if s.order_seed is None else s.order_seed for s in self.specs]
         self._order_seeds = sorted(set(order_seeds))
         self.order_idx = np.array([self._order_seeds.index(s) for s in order_seeds], dtype=np.int64)
@@ -385,6 +405,9 @@ class Engine:
             state = optimizer.init(self.theta[m])
             self.state.slots[:, :, m] = state.slots
             self.state.scalars[:, m] = state.scalars
+
+    def _load_layer_lr(self, m: int, factors: tuple[float, ...] | None) -> None:
+        self.state.layer_lr[:, m] = 1.0 if factors is None else factors
 
     def _load_schedule(self, m: int, schedule: Schedule) -> None:
         self.sched_code[m] = schedule.code
@@ -436,6 +459,13 @@ class Engine:
         same_rule = optimizer.name == self.specs[m].optimizer.name
         self.specs[m] = _replace_spec(self.specs[m], optimizer=optimizer)
         self._load_optimizer(m, optimizer, keep_state=same_rule)
+
+    def set_layer_lr(self, m: int, factors: Sequence[float] | None) -> None:
+        """Model ``m``'s per-layer learning-rate factors from the next step (None: all 1)."""
+        spec = _replace_spec(self.specs[m], layer_lr=None if factors is None else tuple(factors))
+        _check_layer_lr(self.network, spec.layer_lr, m)
+        self.specs[m] = spec
+        self._load_layer_lr(m, spec.layer_lr)
 
     def set_schedule(self, m: int, schedule: Schedule) -> None:
         self.specs[m] = _replace_spec(self.specs[m], schedule=schedule)
@@ -552,6 +582,12 @@ class Engine:
         return rows
 
 
+def _check_layer_lr(network: Network, factors: tuple[float, ...] | None, m: int) -> None:
+    if factors is not None and len(factors) != network.n_layers:
+        raise ValueError(f"model {m}: layer_lr has {len(factors)} factors, the network "
+                         f"{network.n_layers} layers with parameters")
+
+
 def _replace_spec(spec: ModelSpec, **changes) -> ModelSpec:
     return replace(spec, **changes)
 
@@ -562,7 +598,8 @@ class RunState:
 
     theta, avg (Polyak average), best (early stopping): (P, M); slots: (3, P, M); scalars
     (step count, NAdam's product of mu): (2, M); hyper (``Optimizer.vector``): (15, M);
-    sched_params (``Schedule.vector``): (4, M).
+    sched_params (``Schedule.vector``): (4, M); layer_lr (each layer's learning-rate factor):
+    (L, M).
     """
 
     theta: np.ndarray
@@ -572,9 +609,10 @@ class RunState:
     sched_params: np.ndarray
     avg: np.ndarray
     best: np.ndarray
+    layer_lr: np.ndarray
 
     @classmethod
-    def empty(cls, n_params: int, n_models: int) -> RunState:
+    def empty(cls, n_params: int, n_models: int, n_layers: int) -> RunState:
         return cls(
             theta=np.zeros((n_params, n_models)),
             slots=np.zeros((3, n_params, n_models)),
@@ -583,6 +621,7 @@ class RunState:
             sched_params=np.zeros((rules.N_SCHED, n_models)),
             avg=np.zeros((n_params, n_models)),
             best=np.zeros((n_params, n_models)),
+            layer_lr=np.ones((n_layers, n_models)),
         )
 
 

@@ -121,7 +121,7 @@ def record(ev, LW, out, r_out, model, t, status, stop_step, best_val, bad_evals,
                     LW[W_ACTIVE, i] = 0.0
 
 
-def batch_pass(th, sizes, woff, uoff, act, loss, X, Y, idx, n, gather, scale, want_grad,
+def batch_pass(th, sizes, woff, uoff, lay, act, loss, X, Y, idx, n, gather, scale, want_grad,
                to_input, A, D, T, G, DX, LW, rows, l0):
     """One pass of every lane over ``n`` rows: the forward pass (of the rows ``X[idx]``, or with
     ``gather`` false of the inputs already in ``A``), the sums of the rows' losses and errors
@@ -134,18 +134,18 @@ def batch_pass(th, sizes, woff, uoff, act, loss, X, Y, idx, n, gather, scale, wa
     if FAMILY == MANY:
         if gather:
             gather_lanes(X, idx, n, A, l0)
-        forward_lanes(th, sizes, woff, uoff, act, A, n, l0)
+        forward_lanes(th, sizes, woff, uoff, lay, act, A, n, l0)
         output_loss_lanes(loss, A, uoff[n_layers], n_out, Y, idx, n, D[0], scale, want_grad,
                           LW[W_PART], LW[W_PERR], l0)
         if want_grad:
-            backward_lanes(th, sizes, woff, uoff, act, A, D, n, G, DX, to_input, l0)
+            backward_lanes(th, sizes, woff, uoff, lay, act, A, D, n, G, DX, to_input, l0)
     else:
         theta = th.reshape(n_params)
         rows_in = idx[:n] if gather else idx[:0]
         if BLAS:
-            forward_blas(theta, sizes, woff, uoff, act, X, rows_in, n, A, rows)
+            forward_blas(theta, sizes, woff, uoff, lay, act, X, rows_in, n, A, rows)
         else:
-            forward_loops(theta, sizes, woff, uoff, act, X, rows_in, n, A, rows)
+            forward_loops(theta, sizes, woff, uoff, lay, act, X, rows_in, n, A, rows)
         LW[W_PART, l0], LW[W_PERR, l0] = output_loss(
             loss, logits_block(sizes, uoff, A, n, rows), Y, idx, n, block(D, 0, n, n_out), scale,
             want_grad)
@@ -154,15 +154,15 @@ def batch_pass(th, sizes, woff, uoff, act, loss, X, Y, idx, n, gather, scale, wa
             dx = DX[:n] if to_input else DX[:0]
             widest = D.shape[0] // (2 * rows)
             if BLAS:
-                backward_blas(theta, sizes, woff, uoff, act, A, D, n, rows, widest, grad, dx, T)
+                backward_blas(theta, sizes, woff, uoff, lay, act, A, D, n, rows, widest, grad, dx, T)
             else:
-                backward_loops(theta, sizes, woff, uoff, act, A, D, n, rows, widest, grad, dx)
+                backward_loops(theta, sizes, woff, uoff, lay, act, A, D, n, rows, widest, grad, dx)
 
 
 def steps(
-    th, slots, scalars, hyper, avg, opt_code, sched_code, sched_params, model, order,
+    th, slots, scalars, hyper, avg, opt_code, sched_code, sched_params, layer_lr, model, order,
     status, stop_step, best_val, bad_evals, best, out,
-    sizes, woff, uoff, act, loss, X, Y, Xv, Yv,
+    sizes, woff, uoff, lay, act, loss, X, Y, Xv, Yv,
     perms, epoch_base, batch, t0, n_steps, eval_every,
     clip_norm, l1, polyak, patience, adv_eps, adv_mix, evaluate_only,
     A, D, T, G, DX, idx, coef, LW, rows, thf, Gf, avgf, sf, l0,
@@ -182,6 +182,7 @@ def steps(
     # NL and l0 as run-time values for calls where a constant would only compile another copy
     lanes_n = NL + 0 * l0
     n_params = th.shape[0]
+    n_layers = sizes.shape[0] - 1
     n_train = X.shape[0]
     n_inputs = X.shape[1]
     n_out = sizes[sizes.shape[0] - 1]
@@ -249,7 +250,7 @@ def steps(
                                     g = DX[r, k]
                                     A[r * n_inputs + k] += adv_eps * (
                                         1.0 if g > 0.0 else (-1.0 if g < 0.0 else 0.0))
-                batch_pass(th, sizes, woff, uoff, act, loss, X, Y, idx, n, phase == 0, scale, yes,
+                batch_pass(th, sizes, woff, uoff, lay, act, loss, X, Y, idx, n, phase == 0, scale, yes,
                            adversarial and phase == 0, A, D, T, G, DX, LW, rows, lane0)
                 for i in range(lane0, lane0 + NL):
                     part = LW[W_PART, i]
@@ -295,43 +296,55 @@ def steps(
                 acc[0, i] = lr
                 acc[1, i] = LW[W_FIRST, m]
                 acc[2, i] = LW[W_ACTIVE, m]
-            if CODE < 0:
+            # layer by layer, each at its own rate: the lane's rate times the layer's factor
+            # (the coefficients that hold the rate recomputed as ``step_coefficients`` does)
+            for layer in range(1, n_layers + 1):
+                p_lo = woff[layer]
+                p_hi = woff[layer + 1] if layer < n_layers else n_params
                 for i in range(NL):
-                    if acc[2, i] != 0.0:
-                        update_lane(opt_code[lane0 + i], thf, Gf, s0f, s1f, s2f, acc[0, i], hl, cl,
-                                    i, acc[1, i] != 0.0, n_params, LS, lane0 + i)
-            elif FAMILY == MANY and not DEVICE:
-                # all lanes of one parameter are updated in registers (vector instructions),
-                # then stored, except for the lanes that stopped
-                every = True
-                for i in range(NL):
-                    every = every and acc[2, i] != 0.0
-                for p in range(n_params):
-                    q = p * LS + lane0
+                    m = lane0 + i
+                    lr_l = acc[0, i] * layer_lr[layer - 1, m]
+                    acc[3, i] = lr_l
+                    cl[rules.C_CLR, i] = lr_l / (
+                        1.0 + (scalars[rules.S_STEP, m] - 1.0) * hl[rules.H_LR_DECAY, i])
+                    cl[rules.C_STEP, i] = lr_l / cl[rules.C_BC1, i]
+                if CODE < 0:
                     for i in range(NL):
-                        stage[0, i], stage[1, i], stage[2, i], stage[3, i] = update_param(
-                            CODE, thf[q + i], Gf[q + i], s0f[q + i], s1f[q + i], s2f[q + i],
-                            acc[0, i], hl, cl, i, acc[1, i] != 0.0)
-                    if every:
+                        if acc[2, i] != 0.0:
+                            update_lane(opt_code[lane0 + i], thf, Gf, s0f, s1f, s2f, acc[3, i],
+                                        hl, cl, i, acc[1, i] != 0.0, p_lo, p_hi, LS, lane0 + i)
+                elif FAMILY == MANY and not DEVICE:
+                    # all lanes of one parameter are updated in registers (vector
+                    # instructions), then stored, except for the lanes that stopped
+                    every = True
+                    for i in range(NL):
+                        every = every and acc[2, i] != 0.0
+                    for p in range(p_lo, p_hi):
+                        q = p * LS + lane0
                         for i in range(NL):
-                            thf[q + i] = stage[0, i]
-                            s0f[q + i] = stage[1, i]
-                            s1f[q + i] = stage[2, i]
-                            s2f[q + i] = stage[3, i]
-                    else:
-                        for i in range(NL):
-                            if acc[2, i] != 0.0:
+                            stage[0, i], stage[1, i], stage[2, i], stage[3, i] = update_param(
+                                CODE, thf[q + i], Gf[q + i], s0f[q + i], s1f[q + i],
+                                s2f[q + i], acc[3, i], hl, cl, i, acc[1, i] != 0.0)
+                        if every:
+                            for i in range(NL):
                                 thf[q + i] = stage[0, i]
                                 s0f[q + i] = stage[1, i]
                                 s1f[q + i] = stage[2, i]
                                 s2f[q + i] = stage[3, i]
-            elif acc[2, 0] != 0.0:
-                lr = acc[0, 0]
-                first = acc[1, 0] != 0.0
-                for p in range(n_params):
-                    q = p * LS + lane0
-                    thf[q], s0f[q], s1f[q], s2f[q] = update_param(
-                        CODE, thf[q], Gf[q], s0f[q], s1f[q], s2f[q], lr, hl, cl, 0, first)
+                        else:
+                            for i in range(NL):
+                                if acc[2, i] != 0.0:
+                                    thf[q + i] = stage[0, i]
+                                    s0f[q + i] = stage[1, i]
+                                    s1f[q + i] = stage[2, i]
+                                    s2f[q + i] = stage[3, i]
+                elif acc[2, 0] != 0.0:
+                    lr = acc[3, 0]
+                    first = acc[1, 0] != 0.0
+                    for p in range(p_lo, p_hi):
+                        q = p * LS + lane0
+                        thf[q], s0f[q], s1f[q], s2f[q] = update_param(
+                            CODE, thf[q], Gf[q], s0f[q], s1f[q], s2f[q], lr, hl, cl, 0, first)
             # non-finite parameters stop a lane; the Polyak average of the running lanes
             sum_of_squares(thf, n_params, LS, lane0, acc)
             for i in range(NL):
@@ -367,7 +380,7 @@ def steps(
                             idx[r, i] = first_row + r
                     else:
                         idx[r] = first_row + r
-                batch_pass(ev, sizes, woff, uoff, act, loss, Xe, Ye, idx, m, not no, 1.0, no, no,
+                batch_pass(ev, sizes, woff, uoff, lay, act, loss, Xe, Ye, idx, m, not no, 1.0, no, no,
                            A, D, T, G, DX, LW, rows, lane0)
                 for i in range(lane0, lane0 + NL):
                     LW[W_TOTAL, i] += LW[W_PART, i]
@@ -425,10 +438,12 @@ def combine(acc, i):
 
 
 @njit(**KW)
-def update_lane(code, thf, Gf, s0f, s1f, s2f, lr, hyper, coef, lane, first, n_params, LS, q0):
-    """One optimizer step on every parameter of one lane (elements ``q0 + p * LS``), with the
-    rule read at run time (the MIXED kernels: models of different optimizers side by side)."""
-    for p in range(n_params):
+def update_lane(code, thf, Gf, s0f, s1f, s2f, lr, hyper, coef, lane, first, p_lo, p_hi, LS,
+                q0):
+    """One optimizer step on parameters ``p_lo .. p_hi - 1`` of one lane (elements
+    ``q0 + p * LS``), with the rule read at run time (the MIXED kernels: models of different
+    optimizers side by side)."""
+    for p in range(p_lo, p_hi):
         q = q0 + p * LS
         thf[q], s0f[q], s1f[q], s2f[q] = update_param(code, thf[q], Gf[q], s0f[q], s1f[q],
                                                       s2f[q], lr, hyper, coef, lane, first)
