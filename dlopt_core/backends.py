@@ -62,8 +62,8 @@ def cpu_run(e, perms, first_epoch, t0, n_steps, out, evaluate_only=False) -> Non
     st = e.state
     if family == train.SINGLE:
         kernel(st.theta, st.slots, st.scalars, st.hyper, st.avg, e.opt_code, e.sched_code,
-               st.sched_params, st.layer_lr, np.zeros(1, dtype=np.int64), e.order_idx, e.status, e.stop_step,
-               e.best_val, e.bad_evals, st.best, out, *common, *work,
+               st.sched_params, st.layer_lr, np.zeros(1, dtype=np.int64), e.order_idx, e.status,
+               e.stop_step, e.best_val, e.bad_evals, st.best, out, *common, *work,
                *train.flat_views(st.theta, work[3], st.avg, st.slots), 0)
         return
     blocks = [m0 for m0 in range(0, e.n_models, train.LANES)
@@ -79,8 +79,9 @@ def cpu_run(e, perms, first_epoch, t0, n_steps, out, evaluate_only=False) -> Non
         status[used:] = train.PADDING
         stop_step, best_val, bad_evals = e.stop_step[sel], e.best_val[sel], e.bad_evals[sel]
         kernel(lane["theta"], lane["slots"], lane["scalars"], lane["hyper"], lane["avg"],
-               e.opt_code[sel], e.sched_code[sel], lane["sched_params"], lane["layer_lr"], sel, e.order_idx[sel],
-               status, stop_step, best_val, bad_evals, st.best, out, *common, *own,
+               e.opt_code[sel], e.sched_code[sel], lane["sched_params"], lane["layer_lr"], sel,
+               e.order_idx[sel], status, stop_step, best_val, bad_evals, st.best, out, *common,
+               *own,
                *train.flat_views(lane["theta"], own[3], lane["avg"], lane["slots"]), 0)
         if evaluate_only:
             return

@@ -317,6 +317,8 @@ class Engine:
     """Trains several models of one network on one data set at once.
 
     ``data`` is any object with ``X_train, y_train, X_val, y_val`` (a ``datasets.Dataset``).
+    ``theta0``: initial parameters every model starts from (a flat vector, see ``network``), in
+    place of ``init`` from the seeds.
     """
 
     def __init__(
@@ -331,9 +333,16 @@ class Engine:
         init_std: float = 0.1,
         backend: str = "cpu",
         history_limit: int = 4000,
+        theta0: np.ndarray | None = None,
     ):
         if not models:
             raise ValueError("an engine needs at least one model")
+        if theta0 is not None:
+            theta0 = np.array(theta0, dtype=np.float64).reshape(-1)
+            if theta0.shape != (network.n_params,) or not np.all(np.isfinite(theta0)):
+                raise ValueError(f"theta0 must be {network.n_params} finite numbers (the "
+                                 f"network's flat parameters), got shape {theta0.shape}")
+        self.theta0 = theta0
         self.network = network
         self.train = train or TrainConfig()
         self.seed = int(seed)
@@ -373,6 +382,9 @@ class Engine:
         inits: dict[int, np.ndarray] = {}
         for m, spec in enumerate(self.specs):
             s = self.seed if spec.init_seed is None else spec.init_seed
+            if self.theta0 is not None:
+                self.state.theta[:, m] = self.theta0
+                continue
             if s not in inits:
                 inits[s] = self.network.init(s, self.init_scheme, self.init_std)
             self.state.theta[:, m] = inits[s]

@@ -1,14 +1,14 @@
 """Single-model kernels: one model's forward and backward passes, evaluation and update.
 
-Layout conventions (see ``dlopt_core.network``): ``theta`` is one model's flat parameter vector,
-per layer W of shape (n_in, n_out) row-major, then b. ``woff[l]`` is where layer ``l``'s W starts
-(``l`` = 1..L), ``uoff[l]`` where layer ``l``'s units start in the list of all units
-(``uoff[0] = 0`` is the input); without biases (``Network(bias=False)``) there is no b. ``lay``
-(2, L + 1) describes the layers: ``lay[0, l]`` multiplies layer ``l``'s pre-activation (1, or the
-mean-field factor), ``lay[1, l]`` is 1 when the layer has biases, else 0. The activation workspace ``A`` is flat and layer-major: layer
-``l``'s activations for ``n`` rows are the contiguous (n, size_l) matrix at ``rows * uoff[l]``
-(``rows`` the workspace's capacity), so that a layer's product can go to BLAS without a copy.
-The deltas ``D`` are two such matrices of up to ``widest`` columns.
+Layout conventions (see ``dlopt_core.network``): ``theta`` is one model's flat parameter vector, per
+layer W of shape (n_in, n_out) row-major, then b. ``woff[l]`` is where layer ``l``'s W starts (``l``
+= 1..L), ``uoff[l]`` where layer ``l``'s units start in the list of all units (``uoff[0] = 0`` is
+the input); without biases (``Network(bias=False)``) there is no b. ``lay`` (2, L + 1) describes the
+layers: ``lay[0, l]`` multiplies layer ``l``'s pre-activation (1, or the mean-field factor),
+``lay[1, l]`` is 1 when the layer has biases, else 0. The activation workspace ``A`` is flat and
+layer-major: layer ``l``'s activations for ``n`` rows are the contiguous (n, size_l) matrix at
+``rows * uoff[l]`` (``rows`` the workspace's capacity), so that a layer's product can go to BLAS
+without a copy. The deltas ``D`` are two such matrices of up to ``widest`` columns.
 
 Two ways to compute the products: explicit loops (``*_loops``), whose sums run in exactly the
 order of the many-model kernels (``kernels/lanes.py``), so that a model alone and a model among

@@ -93,8 +93,9 @@ def kernel_arguments(e, perms, first_epoch, t0, n_steps, out, data, to_device, e
 
     ``data`` are the network layout and the data set (sizes, woff, uoff, lay, X, Y, Xv, Yv)
     already on the device; ``to_device`` copies a host array over and ``empty(shape, dtype)``
-    allocates one there. With host stand-ins (``np.asarray``, ``np.empty``) the same call gives the kernel's
-    argument types without a GPU, which tests/cuda uses to compile the kernel to PTX.
+    allocates one there. With host stand-ins (``np.asarray``, ``np.empty``) the same call gives
+    the kernel's argument types without a GPU, which tests/cuda uses to compile the kernel to
+    PTX.
     """
     net, cfg, st, M = e.network, e.train, e.state, e.n_models
     sizes, woff, uoff, lay, X, Y, Xv, Yv = data

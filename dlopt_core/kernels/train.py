@@ -16,15 +16,17 @@ compiled: ``kernel(family, code, blas)`` compiles (or loads from Numba's cache) 
 ``steps`` on first use. The templates here are compiled as copies with their own names and
 constants (``kernels.specialise``), each cached under its own name.
 
-What one step does, per lane: the batch of rows ``perms[order[i], epoch - epoch_base]`` at its
-place in the epoch; the mean loss gradient (with adversarial training, ``adv_mix`` times the clean
+What one step does, per lane: the batch of rows ``perms[order[i], epoch - epoch_base]`` at its place
+in the epoch; the mean loss gradient (with adversarial training, ``adv_mix`` times the clean
 gradient plus ``1 - adv_mix`` times the gradient at the FGSM inputs ``x + adv_eps sign(dL/dx)``);
 ``l1 * sign(theta)`` added; the global norm clipped to ``clip_norm`` (if > 0); the optimizer at the
-scheduled rate. After every step whose count is a multiple of ``eval_every`` the model is
-evaluated (on its Polyak average when ``polyak`` > 0) into ``out[r, :, model]``; with ``patience``
-> 0 a model whose validation loss has not improved for ``patience`` evaluations stops, its best
-parameters kept in ``best[:, model]``. A model whose loss, gradient or parameters become non-finite
-stops with status DIVERGED at that step. A stopped lane keeps its state as it was when it stopped.
+scheduled rate, times each layer's factor ``layer_lr[layer, model]`` for that layer's parameters
+(the coefficients that hold the rate recomputed per layer as ``step_coefficients`` does). After
+every step whose count is a multiple of ``eval_every`` the model is evaluated (on its Polyak average
+when ``polyak`` > 0) into ``out[r, :, model]``; with ``patience`` > 0 a model whose validation loss
+has not improved for ``patience`` evaluations stops, its best parameters kept in ``best[:, model]``.
+A model whose loss, gradient or parameters become non-finite stops with status DIVERGED at that
+step. A stopped lane keeps its state as it was when it stopped.
 
 Compile time: every function called from a kernel is compiled on its own once and linked into
 the kernel, and compiled once more for every distinct literal argument it is called with, so
@@ -154,9 +156,11 @@ def batch_pass(th, sizes, woff, uoff, lay, act, loss, X, Y, idx, n, gather, scal
             dx = DX[:n] if to_input else DX[:0]
             widest = D.shape[0] // (2 * rows)
             if BLAS:
-                backward_blas(theta, sizes, woff, uoff, lay, act, A, D, n, rows, widest, grad, dx, T)
+                backward_blas(theta, sizes, woff, uoff, lay, act, A, D, n, rows, widest, grad, dx,
+                              T)
             else:
-                backward_loops(theta, sizes, woff, uoff, lay, act, A, D, n, rows, widest, grad, dx)
+                backward_loops(theta, sizes, woff, uoff, lay, act, A, D, n, rows, widest, grad,
+                               dx)
 
 
 def steps(
@@ -250,8 +254,8 @@ def steps(
                                     g = DX[r, k]
                                     A[r * n_inputs + k] += adv_eps * (
                                         1.0 if g > 0.0 else (-1.0 if g < 0.0 else 0.0))
-                batch_pass(th, sizes, woff, uoff, lay, act, loss, X, Y, idx, n, phase == 0, scale, yes,
-                           adversarial and phase == 0, A, D, T, G, DX, LW, rows, lane0)
+                batch_pass(th, sizes, woff, uoff, lay, act, loss, X, Y, idx, n, phase == 0, scale,
+                           yes, adversarial and phase == 0, A, D, T, G, DX, LW, rows, lane0)
                 for i in range(lane0, lane0 + NL):
                     part = LW[W_PART, i]
                     LW[W_LOSS, i] = part if phase == 0 else (
@@ -380,8 +384,8 @@ def steps(
                             idx[r, i] = first_row + r
                     else:
                         idx[r] = first_row + r
-                batch_pass(ev, sizes, woff, uoff, lay, act, loss, Xe, Ye, idx, m, not no, 1.0, no, no,
-                           A, D, T, G, DX, LW, rows, lane0)
+                batch_pass(ev, sizes, woff, uoff, lay, act, loss, Xe, Ye, idx, m, not no, 1.0, no,
+                           no, A, D, T, G, DX, LW, rows, lane0)
                 for i in range(lane0, lane0 + NL):
                     LW[W_TOTAL, i] += LW[W_PART, i]
                     LW[W_ERRORS, i] += LW[W_PERR, i]
