@@ -26,7 +26,7 @@ from .schedules import SCHEDULES, Schedule, make_schedule
 VERSION = 1
 HISTORY_LIMIT = 4000  # recorded rows an engine keeps (engine.History)
 MAX_MEMORY_BYTES = 4 * 2**30  # the most one engine may need, by memory_estimate
-MAX_LAYER_LR = 1e6  # a layer's learning-rate factor (optimizer.layer_lr)
+MAX_LAYER_LR = 1e10  # a layer's learning-rate factor (optimizer.layer_lr; the map's rates)
 MAX_ADVERSARIAL_EPS = 100.0  # FGSM step of training.adversarial_eps; inputs are standardised
 DATA_KINDS = (*datasets.GENERATORS, "csv", *datasets.REAL_DATASETS)
 

@@ -52,7 +52,7 @@ PARAMETERIZATION_TIPS = {
 }
 RATE_TIP = ("Learning-rate factor of {layer}: its weights and biases step at the learning rate "
             "times this (1: the common rate, 0: frozen). Applies to the running run.")
-MAX_FACTOR = 1e6
+MAX_FACTOR = 1e10  # as the experiment's MAX_LAYER_LR (a map pixel's rates are factors of 1)
 
 
 def _small_button(text: str, tip: str) -> QToolButton:

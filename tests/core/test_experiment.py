@@ -139,7 +139,7 @@ def test_a_run_is_reproducible_from_experiment_and_seed():
         ({"optimizer": {"name": "sgd", "layer_lr": [1.0]}},
          r"optimizer.layer_lr: 1 factors; the network has 3 layers with parameters"),
         ({"optimizer": {"name": "sgd", "layer_lr": [1.0, -2.0, 1.0]}},
-         r"optimizer.layer_lr\[1\]: -2.0 is out of range; allowed 0 to 1e\+06"),
+         r"optimizer.layer_lr\[1\]: -2.0 is out of range; allowed 0 to 1e\+10"),
         ({"optimizer": {"name": "sgd", "layer_lr": 2.0}},
          r"optimizer.layer_lr: expected a list of numbers, got 2.0"),
     ],
