@@ -81,7 +81,8 @@ def warm_up(experiments: Sequence) -> None:
     for tiny, optimizers, count in groups.values():
         data = tiny.dataset()
         net = tiny.make_network(data)
-        warm_up_engine(net, list(optimizers.values()), n_models=max(count[0], len(optimizers)))
+        warm_up_engine(net, list(optimizers.values()), n_models=max(count[0], len(optimizers)),
+                       layer_lr=tiny.layer_lr)
         rows = np.ascontiguousarray(data.X_train[:4])
         net.hidden_outputs(net.init(0), rows)
 

@@ -330,7 +330,7 @@ class TrainingWorker(QObject):
     @Slot(object)
     def set_layer_lr(self, factors: tuple[float, ...] | None) -> None:
         """Per-layer learning-rate factors from the next chunk (None: all 1)."""
-        if self._engine is not None:
+        if self._engine is not None and self._kernels_for(layer_lr=factors):
             self._engine.set_layer_lr(0, factors)
             self._emit_snapshot()
 

@@ -43,7 +43,7 @@ def cpu_kernel(e):
     layers) or the many-model family, for its models' common optimizer rule (or the rule read
     per model)."""
     family = train.family_of(e.n_models)
-    return train.kernel(family, train.code_of(e.opt_code), e.network.blas)
+    return train.kernel(family, train.code_of(e.opt_code), e.network.blas, e.layered)
 
 
 def cpu_run(e, perms, first_epoch, t0, n_steps, out, evaluate_only=False) -> None:

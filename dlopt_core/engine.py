@@ -370,6 +370,14 @@ class Engine:
         return len(self.specs)
 
     @property
+    def layered(self) -> bool:
+        """Whether the run needs the kernels with layer options: a network without biases or
+        with pre-activation factors, or a model with a layer factor other than 1."""
+        return not self.network.plain or any(
+            spec.layer_lr is not None and any(f != 1.0 for f in spec.layer_lr)
+            for spec in self.specs)
+
+    @property
     def steps_per_epoch(self) -> int:
         return -(-self.X.shape[0] // self.batch_size)
 
@@ -640,7 +648,8 @@ class RunState:
 WARM_UP_ROWS = 4  # rows of the made-up data set a warm-up trains on
 
 
-def warm_up(network: Network, optimizers: Sequence[Optimizer], n_models: int = 1) -> None:
+def warm_up(network: Network, optimizers: Sequence[Optimizer], n_models: int = 1,
+            layer_lr: Sequence[float] | None = None) -> None:
     """Compile, or load from Numba's cache, what training ``n_models`` models with these
     optimizers on ``network`` calls, and nothing else.
 
@@ -649,7 +658,9 @@ def warm_up(network: Network, optimizers: Sequence[Optimizer], n_models: int = 1
     method (BLAS for wide layers), on first use: this trains a tiny engine of the same kind
     (``n_models`` models cycling through ``optimizers``, made-up rows of the right shape) for
     one step with an evaluation, then predicts and takes a loss gradient with ``network`` as a
-    GUI's plots do. Seconds on an empty cache, a fraction of a second from it.
+    GUI's plots do. ``layer_lr``: the models' per-layer learning-rate factors (factors other
+    than 1 train on the kernels with layer options). Seconds on an empty cache, a fraction of a
+    second from it.
     """
     if not optimizers or n_models < 1:
         raise ValueError("warm_up needs at least one optimizer and one model")
@@ -660,7 +671,9 @@ def warm_up(network: Network, optimizers: Sequence[Optimizer], n_models: int = 1
     else:
         y = (np.arange(WARM_UP_ROWS) % max(n_out, 2)).astype(np.float64)
     data = _WarmUpData(X, y)
-    specs = [ModelSpec(optimizers[m % len(optimizers)]) for m in range(max(n_models, 1))]
+    factors = None if layer_lr is None else tuple(layer_lr)
+    specs = [ModelSpec(optimizers[m % len(optimizers)], layer_lr=factors)
+             for m in range(max(n_models, 1))]
     engine = Engine(network, data, specs, TrainConfig(batch_size=2, eval_every=1))
     engine.run(1)
     theta = engine.eval_theta()[0]

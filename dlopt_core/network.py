@@ -80,6 +80,12 @@ class Network:
         return len(self.sizes) - 1
 
     @property
+    def plain(self) -> bool:
+        """Biases in every layer and no pre-activation factors: the training kernels then
+        compile without the layer options."""
+        return self.bias and self.parameterization == "standard"
+
+    @property
     def factors(self) -> np.ndarray:
         """Each layer's pre-activation factor (all 1 in the standard parameterisation)."""
         return self.lay[0, 1:].copy()

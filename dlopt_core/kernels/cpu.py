@@ -102,6 +102,11 @@ EVAL_ROWS = 64  # rows per block when evaluating a whole data set
 N_RECORD = 6  # train loss, val loss, train error, val error, gradient norm, learning rate
 DIVERGED, EARLY_STOPPED = 1, 2
 BLAS_MIN = 2048  # a layer of n_in * n_out >= this many weights goes to BLAS
+# Whether the passes read the layer table ``lay`` (no biases, pre-activation factors). The
+# functions here read it; the training kernels of a network with biases and factors 1 call
+# copies compiled with LAYERED = False (``plain_copy``), whose loops are those of a network
+# without these options: the usual network pays nothing for them.
+LAYERED = True
 
 
 def use_blas(sizes) -> bool:
@@ -209,7 +214,7 @@ def forward_loops(theta, sizes, woff, uoff, lay, act, X, idx, n, A, rows):
         z = block(A, rows * uoff[layer], n, n_out)
         W = theta[w0 : w0 + n_in * n_out].reshape((n_in, n_out))
         bias = theta[w0 + n_in * n_out : w0 + n_in * n_out + n_out]
-        has_bias = lay[1, layer] != 0.0
+        has_bias = lay[1, layer] != 0.0 if LAYERED else True
         for r in range(n):
             for j in range(n_out):
                 z[r, j] = bias[j] if has_bias else 0.0
@@ -217,7 +222,7 @@ def forward_loops(theta, sizes, woff, uoff, lay, act, X, idx, n, A, rows):
                 a = a_in[r, k]
                 for j in range(n_out):
                     z[r, j] = fma(a, W[k, j], z[r, j])
-        scale_rows(z, n, n_out, lay[0, layer])
+        scale_rows(z, n, n_out, lay[0, layer] if LAYERED else 1.0)
         if layer < n_layers:
             activate_row(act, A[rows * uoff[layer] : rows * uoff[layer] + n * n_out])
 
@@ -241,11 +246,11 @@ def forward_blas(theta, sizes, woff, uoff, lay, act, X, idx, n, A, rows):
         W = theta[w0 : w0 + n_in * n_out].reshape((n_in, n_out))
         bias = theta[w0 + n_in * n_out : w0 + n_in * n_out + n_out]
         np.dot(a_in, W, z)
-        if lay[1, layer] != 0.0:
+        if not LAYERED or lay[1, layer] != 0.0:
             for r in range(n):
                 for j in range(n_out):
                     z[r, j] += bias[j]
-        scale_rows(z, n, n_out, lay[0, layer])
+        scale_rows(z, n, n_out, lay[0, layer] if LAYERED else 1.0)
         if layer < n_layers:
             activate_row(act, A[rows * uoff[layer] : rows * uoff[layer] + n * n_out])
 
@@ -327,8 +332,8 @@ def backward_loops(theta, sizes, woff, uoff, lay, act, A, D, n, rows, widest, gr
         b0 = w0 + n_in * n_out
         a_in = block(A, rows * uoff[layer - 1], n, n_in)
         delta = block(D, cur * rows * widest, n, n_out)
-        scale_rows(delta, n, n_out, lay[0, layer])
-        has_bias = lay[1, layer] != 0.0
+        scale_rows(delta, n, n_out, lay[0, layer] if LAYERED else 1.0)
+        has_bias = lay[1, layer] != 0.0 if LAYERED else True
         gbias = grad[b0 : b0 + n_out]
         gW = grad[w0:b0].reshape((n_in, n_out))
         for r in range(n):
@@ -367,8 +372,8 @@ def backward_blas(theta, sizes, woff, uoff, lay, act, A, D, n, rows, widest, gra
         b0 = w0 + n_in * n_out
         a_in = block(A, rows * uoff[layer - 1], n, n_in)
         delta = block(D, cur * rows * widest, n, n_out)
-        scale_rows(delta, n, n_out, lay[0, layer])
-        if lay[1, layer] != 0.0:
+        scale_rows(delta, n, n_out, lay[0, layer] if LAYERED else 1.0)
+        if not LAYERED or lay[1, layer] != 0.0:
             gbias = grad[b0 : b0 + n_out]
             for r in range(n):
                 for j in range(n_out):
@@ -452,6 +457,13 @@ def predict(theta, sizes, woff, uoff, lay, act, X, out):
         for r in range(m):
             for j in range(sizes[n_layers]):
                 out[start + r, j] = z[r, j]
+
+
+def plain_copy(fn, options: dict):
+    """``fn`` (a compiled pass of this module or of ``lanes``) compiled again with LAYERED =
+    False: for networks with biases and factors 1 (``lay`` is not read)."""
+    src = fn.py_func
+    return njit(**options)(specialise(src, f"{src.__name__}_plain", LAYERED=False))
 
 
 def _copies(template, **options):

@@ -24,6 +24,7 @@ from .cpu import KW_INLINE, activate, activation_slope, bce_with_logit, fma, tan
 
 LANES = 16  # models per block on the CPU: two AVX-512 vectors of float64
 NL = LANES  # lanes a function works on (the CUDA build binds 1)
+LAYERED = True  # read the layer table ``lay`` (see ``cpu.LAYERED``)
 
 
 @intrinsic
@@ -91,8 +92,8 @@ def forward_lanes(th, sizes, woff, uoff, lay, act, A, n, l0):
         b0 = w0 + n_in * n_out
         i0 = uoff[layer - 1]
         o0 = uoff[layer]
-        has_bias = lay[1, layer] != 0.0
-        factor = lay[0, layer]
+        has_bias = lay[1, layer] != 0.0 if LAYERED else True
+        factor = lay[0, layer] if LAYERED else 1.0
         for r in range(n):
             for j in range(n_out):
                 if has_bias:
@@ -177,13 +178,13 @@ def backward_lanes(th, sizes, woff, uoff, lay, act, A, D, n, G, DX, to_input, l0
         b0 = w0 + n_in * n_out
         i0 = uoff[layer - 1]
         delta = D[cur]
-        factor = lay[0, layer]
+        factor = lay[0, layer] if LAYERED else 1.0
         if factor != 1.0:
             for r in range(n):
                 for j in range(n_out):
                     for i in range(l0, l0 + NL):
                         delta[r, j, i] *= factor
-        if lay[1, layer] != 0.0:
+        if not LAYERED or lay[1, layer] != 0.0:
             for j in range(n_out):
                 for i in range(NL):
                     acc[i] = G[b0 + j, l0 + i]

@@ -86,6 +86,7 @@ FAMILY = SINGLE
 NL = 1
 BLAS = False
 DEVICE = False  # the CUDA build: arrays hold every model, lane stride = the number of models
+LAYERED = True  # layer options in use: the passes read ``lay``, the update steps layer by layer
 
 
 @njit(**KW)
@@ -301,17 +302,21 @@ def steps(
                 acc[1, i] = LW[W_FIRST, m]
                 acc[2, i] = LW[W_ACTIVE, m]
             # layer by layer, each at its own rate: the lane's rate times the layer's factor
-            # (the coefficients that hold the rate recomputed as ``step_coefficients`` does)
-            for layer in range(1, n_layers + 1):
-                p_lo = woff[layer]
-                p_hi = woff[layer + 1] if layer < n_layers else n_params
+            # (the coefficients that hold the rate recomputed as ``step_coefficients`` does);
+            # without layer options, every parameter at once at the lane's rate
+            for layer in range(1, (n_layers if LAYERED else 1) + 1):
+                p_lo = woff[layer] if LAYERED else 0
+                p_hi = woff[layer + 1] if LAYERED and layer < n_layers else n_params
                 for i in range(NL):
                     m = lane0 + i
-                    lr_l = acc[0, i] * layer_lr[layer - 1, m]
-                    acc[3, i] = lr_l
-                    cl[rules.C_CLR, i] = lr_l / (
-                        1.0 + (scalars[rules.S_STEP, m] - 1.0) * hl[rules.H_LR_DECAY, i])
-                    cl[rules.C_STEP, i] = lr_l / cl[rules.C_BC1, i]
+                    if LAYERED:
+                        lr_l = acc[0, i] * layer_lr[layer - 1, m]
+                        acc[3, i] = lr_l
+                        cl[rules.C_CLR, i] = lr_l / (
+                            1.0 + (scalars[rules.S_STEP, m] - 1.0) * hl[rules.H_LR_DECAY, i])
+                        cl[rules.C_STEP, i] = lr_l / cl[rules.C_BC1, i]
+                    else:
+                        acc[3, i] = acc[0, i]
                 if CODE < 0:
                     for i in range(NL):
                         if acc[2, i] != 0.0:
@@ -454,25 +459,42 @@ def update_lane(code, thf, Gf, s0f, s1f, s2f, lr, hyper, coef, lane, first, p_lo
 
 
 @functools.cache
-def _family(family: int, blas: bool) -> dict:
-    """The parts of ``steps`` that do not depend on the optimizer, compiled for a family and
-    product method: shared by every rule's kernel, so that another optimizer compiles only its
-    own ``steps``."""
-    tag = FAMILIES[family] + ("_blas" if blas else "")
-    constants = {"FAMILY": family, "BLAS": blas, "NL": LANES if family == MANY else 1}
-    return {**constants,
-            "batch_pass": njit(**KW)(specialise(batch_pass, f"pass_{tag}", **constants))}
+def _plain_passes() -> dict:
+    """The forward and backward passes compiled without the layer options (``cpu.LAYERED``)."""
+    from . import lanes
+
+    passes = {name: cpu.plain_copy(getattr(cpu, name), KW)
+              for name in ("forward_loops", "forward_blas", "backward_loops", "backward_blas")}
+    passes.update({name: cpu.plain_copy(getattr(lanes, name), KW_INLINE)
+                   for name in ("forward_lanes", "backward_lanes")})
+    return passes
 
 
 @functools.cache
-def kernel(family: int, code: int, blas: bool = False):
+def _family(family: int, blas: bool, layered: bool) -> dict:
+    """The parts of ``steps`` that do not depend on the optimizer, compiled for a family,
+    product method and the layer options: shared by every rule's kernel, so that another
+    optimizer compiles only its own ``steps``."""
+    tag = FAMILIES[family] + ("_blas" if blas else "") + ("_layered" if layered else "")
+    constants = {"FAMILY": family, "BLAS": blas, "NL": LANES if family == MANY else 1,
+                 "LAYERED": layered}
+    passes = {} if layered else _plain_passes()
+    return {**constants, "batch_pass": njit(**KW)(
+        specialise(batch_pass, f"pass_{tag}", **constants, **passes))}
+
+
+@functools.cache
+def kernel(family: int, code: int, blas: bool = False, layered: bool = False):
     """The compiled ``steps`` of one family (SINGLE or MANY), optimizer rule (a code of
-    ``rules``, or MIXED) and, for SINGLE, product method (BLAS or loops); compiled or loaded
-    from Numba's cache on its first call."""
+    ``rules``, or MIXED), for SINGLE product method (BLAS or loops), and with or without the
+    layer options (a network without biases or with pre-activation factors, or per-layer rates
+    other than 1: ``layered``); compiled or loaded from Numba's cache on its first call."""
     blas = bool(blas) and family == SINGLE
+    layered = bool(layered)
     tag = (f"{FAMILIES[family]}_{'mixed' if code == MIXED else code}"
-           + ("_blas" if blas else ""))
-    return njit(**KW)(specialise(steps, f"steps_{tag}", CODE=code, **_family(family, blas)))
+           + ("_blas" if blas else "") + ("_layered" if layered else ""))
+    return njit(**KW)(specialise(steps, f"steps_{tag}", CODE=code,
+                                 **_family(family, blas, layered)))
 
 
 def flat_views(theta, G, avg, slots) -> tuple:
@@ -512,9 +534,9 @@ def workspaces(family: int, sizes, n_params: int, n_inputs: int, batch: int) -> 
             np.zeros((N_LANE_WORK, lanes)), rows)
 
 
-def kernel_ready(family: int, code: int, blas: bool = False) -> bool:
+def kernel_ready(family: int, code: int, blas: bool = False, layered: bool = False) -> bool:
     """Whether this process has that kernel compiled or loaded already."""
-    return bool(kernel(family, code, blas).signatures)
+    return bool(kernel(family, code, blas, layered).signatures)
 
 
 def family_of(n_models: int) -> int:

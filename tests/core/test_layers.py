@@ -123,14 +123,20 @@ def test_a_model_trains_alike_alone_and_among_others(kind):
     np.testing.assert_array_equal(same_rule.theta[3], many.theta[2])
 
 
-def test_factors_of_one_change_nothing():
+def test_the_kernels_with_layer_options_give_a_plain_model_its_plain_numbers():
+    """A model with factors 1 beside one with other factors (the kernels with layer options)
+    trains exactly as without them (the plain kernels)."""
     net = Network([2, 6, 1], "relu", "bce")
     data = _data(d=2, classes=True)
-    plain = Engine(net, data, [ModelSpec(make_optimizer("adam"))], seed=3)
-    ones = Engine(net, data, [ModelSpec(make_optimizer("adam"), layer_lr=(1.0, 1.0))], seed=3)
+    adam = make_optimizer("adam")
+    plain = Engine(net, data, [ModelSpec(adam), ModelSpec(adam.replace(lr=0.1))], seed=3)
+    layered = Engine(net, data, [ModelSpec(adam, layer_lr=(1.0, 1.0)),
+                                 ModelSpec(adam.replace(lr=0.1), layer_lr=(2.0, 1.0))], seed=3)
+    assert not plain.layered and layered.layered
     plain.run(20)
-    ones.run(20)
-    np.testing.assert_array_equal(plain.theta, ones.theta)
+    layered.run(20)
+    np.testing.assert_array_equal(plain.theta[0], layered.theta[0])
+    assert not np.array_equal(plain.theta[1], layered.theta[1])
 
 
 def test_a_zero_factor_freezes_its_layer_and_factors_change_while_training():
