@@ -24,7 +24,7 @@ import numpy as np
 from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
 
 from app.exit_guard import stop_at_exit
-from app.warmup import WARMER, Cancelled, training_item
+from app.warmup import WARMER, Cancelled, gradients_item, training_item
 from dlopt_core import features
 from dlopt_core.datasets import Dataset
 from dlopt_core.engine import ENVELOPE_FIELDS, FIELDS, Engine, TrainConfig
@@ -496,6 +496,16 @@ class TrainingWorker(QObject):
                 break
 
     def _new_sharpness_track(self) -> None:
+        """A new tracker, once the loss-gradient kernels it calls are ready (compiled in the
+        warm-up process on a cold cache, as the training kernels are: not in this one)."""
+        t0 = time.perf_counter()
+        try:
+            waited = WARMER.ensure([gradients_item([self._exp])], cancelled=self.cancel.is_set,
+                                   on_wait=self.kernelsPreparing.emit)
+        except Cancelled:
+            return
+        if waited:
+            self.kernelsReady.emit(time.perf_counter() - t0)
         e = self._engine
         self._sharpness = SharpnessTracker(e.network, e.X, e.Y, every=SHARPNESS_EVERY)
 

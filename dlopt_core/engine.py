@@ -589,7 +589,8 @@ class RunState:
 WARM_UP_ROWS = 4  # rows of the made-up data set a warm-up trains on
 
 
-def warm_up(network: Network, optimizers: Sequence[Optimizer], n_models: int = 1) -> None:
+def warm_up(network: Network, optimizers: Sequence[Optimizer], n_models: int = 1,
+            gradients: bool = False) -> None:
     """Compile, or load from Numba's cache, what training ``n_models`` models with these
     optimizers on ``network`` calls, and nothing else.
 
@@ -597,8 +598,10 @@ def warm_up(network: Network, optimizers: Sequence[Optimizer], n_models: int = 1
     rule (the run's common rule, or every rule read per model when they differ) and product
     method (BLAS for wide layers), on first use: this trains a tiny engine of the same kind
     (``n_models`` models cycling through ``optimizers``, made-up rows of the right shape) for
-    one step with an evaluation, then predicts and takes a loss gradient with ``network`` as a
-    GUI's plots do. Seconds on an empty cache, a fraction of a second from it.
+    one step with an evaluation, then predicts with ``network`` as a GUI's plots do, and with
+    ``gradients`` takes a loss gradient too (``Network.loss_and_grad``: the sharpness, the loss
+    shape; a separate compile of seconds that the first training step does not need). Seconds on
+    an empty cache, a fraction of a second from it.
     """
     if not optimizers or n_models < 1:
         raise ValueError("warm_up needs at least one optimizer and one model")
@@ -614,7 +617,8 @@ def warm_up(network: Network, optimizers: Sequence[Optimizer], n_models: int = 1
     engine.run(1)
     theta = engine.eval_theta()[0]
     network.predict(theta, X)
-    network.loss_and_grad(theta, X, y)
+    if gradients:
+        network.loss_and_grad(theta, X, y)
 
 
 @dataclass(frozen=True)
