@@ -73,6 +73,8 @@ class BuildInfo:
     bounds: tuple[float, float, float, float] | None  # x0, x1, y0, y1 of the grid
     target_range: tuple[float, float] | None  # regression: range of the labels
     dataset: Dataset | None = None  # the data trained on (features applied); nobody writes it
+    # what the curves are evaluated on when a set is sampled (Engine.sample_note), else ""
+    eval_note: str = ""
 
 
 @dataclass(frozen=True)
@@ -598,6 +600,7 @@ class TrainingWorker(QObject):
             bounds=bounds,
             target_range=target_range,
             dataset=data,
+            eval_note=engine.sample_note(),
         )
 
     def _after_reset(self) -> None:
