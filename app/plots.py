@@ -840,6 +840,13 @@ class CurvesPanel(QWidget):
         self._steps = np.empty(0)
         self._data: dict[str, np.ndarray] = {}
 
+    def set_eval_note(self, note: str) -> None:
+        """The loss and error plots' tooltip: what their values are evaluated on (``note``, e.g.
+        "evaluated on a sample of 20,000 of 800,000 training rows"; "" for every row)."""
+        for plot in (self.loss, self.error):
+            plot.setToolTip(f"Training and validation values {note}, the same rows at every "
+                            "step" if note else "")
+
     def set_task(self, regression: bool) -> None:
         self._regression = regression
         self.error.set_title(ERROR_TITLES[regression])

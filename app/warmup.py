@@ -58,14 +58,16 @@ def representative(exp):
                    name="", classroom=ClassroomSpec())
 
 
-def warm_up(experiments: Sequence) -> None:
+def warm_up(experiments: Sequence, gradients: bool = False) -> None:
     """Compile, or load from Numba's cache, every CPU kernel that training these experiments calls.
 
     Experiments that differ only in optimizer and schedule (a race, a sweep, a seed band) train
     together: per such group, the core's ``engine.warm_up`` with the group's network, its
     distinct optimizers and as many models (one, or several: the family of kernels that trains
     models side by side), which compiles only that kernel family and optimizer rule; then the
-    hidden units the Playground draws. The CUDA backend compiles on its own first run.
+    hidden units the Playground draws; with ``gradients`` also the loss gradient of each network
+    (the sharpness plot), which the first training step does not wait for. The CUDA backend
+    compiles on its own first run.
     """
     from dlopt_core.engine import warm_up as warm_up_engine
     from dlopt_core.optimizers import make_optimizer
@@ -82,7 +84,7 @@ def warm_up(experiments: Sequence) -> None:
         data = tiny.dataset()
         net = tiny.make_network(data)
         warm_up_engine(net, list(optimizers.values()), n_models=max(count[0], len(optimizers)),
-                       layer_lr=tiny.layer_lr)
+                       gradients=gradients, layer_lr=tiny.layer_lr)
         rows = np.ascontiguousarray(data.X_train[:4])
         net.hidden_outputs(net.init(0), rows)
 
@@ -109,17 +111,19 @@ def warm_up_landscape() -> None:
 @dataclass(frozen=True)
 class WarmItem:
     """Something to compile, that a separate process can run too: ``kind`` "experiments" (a JSON
-    list of experiments for :func:`warm_up`) or "call" (``module:function``, no arguments)."""
+    list of experiments for :func:`warm_up`), "gradients" (the same with their loss gradients) or
+    "call" (``module:function``, no arguments)."""
 
     kind: str
     payload: str
     title: str  # for the user: "the training kernels"
 
     def run(self) -> None:
-        if self.kind == "experiments":
+        if self.kind in ("experiments", "gradients"):
             from dlopt_core.experiment import Experiment
 
-            warm_up([Experiment.from_dict(d) for d in json.loads(self.payload)])
+            warm_up([Experiment.from_dict(d) for d in json.loads(self.payload)],
+                    gradients=self.kind == "gradients")
         elif self.kind == "call":
             module, _, name = self.payload.partition(":")
             getattr(import_module(module), name)()
@@ -136,6 +140,12 @@ def training_item(experiments: Sequence) -> WarmItem:
             tiny.append(d)
     return WarmItem("experiments", json.dumps(tiny, sort_keys=True, default=str),
                     "the training kernels")
+
+
+def gradients_item(experiments: Sequence) -> WarmItem:
+    """The training kernels of ``experiments`` and their networks' loss gradient (the sharpness)."""
+    item = training_item(experiments)
+    return WarmItem("gradients", item.payload, "the gradient kernels")
 
 
 def variants(exp, models: Iterable) -> list:

@@ -24,7 +24,7 @@ import numpy as np
 from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
 
 from app.exit_guard import stop_at_exit
-from app.warmup import WARMER, Cancelled, training_item
+from app.warmup import WARMER, Cancelled, gradients_item, training_item
 from dlopt_core import features
 from dlopt_core.datasets import Dataset
 from dlopt_core.engine import ENVELOPE_FIELDS, FIELDS, Engine, TrainConfig
@@ -73,6 +73,8 @@ class BuildInfo:
     bounds: tuple[float, float, float, float] | None  # x0, x1, y0, y1 of the grid
     target_range: tuple[float, float] | None  # regression: range of the labels
     dataset: Dataset | None = None  # the data trained on (features applied); nobody writes it
+    # what the curves are evaluated on when a set is sampled (Engine.sample_note), else ""
+    eval_note: str = ""
 
 
 @dataclass(frozen=True)
@@ -503,6 +505,16 @@ class TrainingWorker(QObject):
                 break
 
     def _new_sharpness_track(self) -> None:
+        """A new tracker, once the loss-gradient kernels it calls are ready (compiled in the
+        warm-up process on a cold cache, as the training kernels are: not in this one)."""
+        t0 = time.perf_counter()
+        try:
+            waited = WARMER.ensure([gradients_item([self._exp])], cancelled=self.cancel.is_set,
+                                   on_wait=self.kernelsPreparing.emit)
+        except Cancelled:
+            return
+        if waited:
+            self.kernelsReady.emit(time.perf_counter() - t0)
         e = self._engine
         self._sharpness = SharpnessTracker(e.network, e.X, e.Y, every=SHARPNESS_EVERY)
 
@@ -595,6 +607,7 @@ class TrainingWorker(QObject):
             bounds=bounds,
             target_range=target_range,
             dataset=data,
+            eval_note=engine.sample_note(),
         )
 
     def _after_reset(self) -> None:

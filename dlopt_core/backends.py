@@ -1,9 +1,10 @@
 """Backend choice: ``cpu`` (Numba, parallel over models), ``cuda`` (numba.cuda) or ``auto``.
 
 A backend is an object with ``name``, ``train_chunk(engine, perms, first_epoch, t0, n_steps, out)``,
-``evaluate(engine, out)`` and ``kernels_ready(engine)``; both fill arrays in place with the same
-numbers to round-off. ``train_chunk``'s ``out`` is (recorded steps, fields, models), evaluate's
-(4 fields, models).
+``evaluate(engine, out, sample)`` and ``kernels_ready(engine)``; both fill arrays in place with the
+same numbers to round-off. ``train_chunk``'s ``out`` is (recorded steps, fields, models), evaluate's
+(4 fields, models). Training evaluates on the engine's evaluated rows (``Engine.eval_sets``: a
+fixed sample of a large set), ``evaluate`` on them (``sample``) or on every row.
 """
 
 from __future__ import annotations
@@ -46,15 +47,17 @@ def cpu_kernel(e):
     return train.kernel(family, train.code_of(e.opt_code), e.network.blas, e.layered)
 
 
-def cpu_run(e, perms, first_epoch, t0, n_steps, out, evaluate_only=False) -> None:
+def cpu_run(e, perms, first_epoch, t0, n_steps, out, evaluate_only=False, sample=True) -> None:
     """Engine ``e``'s CPU kernel on every model: directly for one model; for many, on blocks of
-    ``LANES`` models (local copies, model innermost), the blocks spread over threads."""
+    ``LANES`` models (local copies, model innermost), the blocks spread over threads. Evaluations
+    run on ``e.eval_sets(sample)``."""
     net, cfg = e.network, e.train
     kernel = cpu_kernel(e)
     family = train.family_of(e.n_models)
     work = train.workspaces(family, net.sizes, net.n_params, e.X.shape[1], e.batch_size)
     common = (
-        net.sizes, net.woff, net.uoff, net.lay, net.act_code, net.loss_code, e.X, e.Y, e.Xv, e.Yv,
+        net.sizes, net.woff, net.uoff, net.lay, net.act_code, net.loss_code, e.X, e.Y,
+        *e.eval_sets(sample),
         perms, first_epoch, e.batch_size, t0, n_steps, cfg.eval_every,
         float(cfg.clip_norm), float(cfg.l1), float(cfg.polyak), int(cfg.early_stopping),
         float(cfg.adversarial_eps), float(cfg.adversarial_clean_weight), bool(evaluate_only),
@@ -110,11 +113,13 @@ def cpu_run(e, perms, first_epoch, t0, n_steps, out, evaluate_only=False) -> Non
         future.result()
 
 
-def cpu_evaluate(e, out: np.ndarray) -> None:
-    """Loss and error of every model as it is (its Polyak average when on) on both sets, into
-    ``out`` (4, M), by the run's own kernel."""
+def cpu_evaluate(e, out: np.ndarray, sample: bool = False) -> None:
+    """Loss and error of every model as it is (its Polyak average when on) on both sets (every
+    row, or with ``sample`` the evaluated rows of a large set), into ``out`` (4, M), by the run's
+    own kernel."""
     record = np.full((1, 6, e.n_models), np.nan)
-    cpu_run(e, np.zeros((1, 1, 1), dtype=np.int64), 0, e.step, 0, record, evaluate_only=True)
+    cpu_run(e, np.zeros((1, 1, 1), dtype=np.int64), 0, e.step, 0, record, evaluate_only=True,
+            sample=sample)
     out[:] = record[0, :4]
 
 
@@ -125,8 +130,8 @@ class CpuBackend:
     def train_chunk(self, e, perms, first_epoch, t0, n_steps, out) -> None:
         cpu_run(e, perms, first_epoch, t0, n_steps, out)
 
-    def evaluate(self, e, out: np.ndarray) -> None:
-        cpu_evaluate(e, out)
+    def evaluate(self, e, out: np.ndarray, sample: bool = False) -> None:
+        cpu_evaluate(e, out, sample)
 
     def kernels_ready(self, e) -> bool:
         return bool(cpu_kernel(e).signatures)

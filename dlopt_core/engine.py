@@ -16,6 +16,15 @@ State layout: the kernels keep the model as the innermost, contiguous axis (``st
 in neighbouring SIMD lanes and GPU threads. ``engine.theta``, ``engine.slots`` and the other
 read-outs are views of the same memory with the model first: ``engine.theta[m]`` is model ``m``'s
 flat parameter vector (see ``network``), and writing to it writes the state.
+
+Evaluation of large data sets: the metrics ``run`` records (the live curves) and the early-stopping
+decisions taken in the kernels evaluate every row of a set of at most ``eval_rows`` rows
+(:data:`EVAL_SAMPLE_ROWS` by default), and a fixed sample of ``eval_rows`` of the rows of a larger
+set (:func:`sample_rows`: seeded by the set's size alone, drawn once, the same for every chunk,
+reset and model), so that an evaluation costs at most about ``2 * eval_rows`` rows whatever the
+data set's size. ``Engine.evaluate()`` evaluates every row and gives the numbers that are
+reported (``summary``, the comparisons' final values); ``Engine.evaluate(sample=True)`` gives
+what ``run`` records.
 """
 
 from __future__ import annotations
@@ -38,6 +47,9 @@ ENVELOPE_FIELDS = ("train_loss", "val_loss", "train_error", "val_error", "grad_n
 _ENV_INDEX = [FIELDS.index(f) for f in ENVELOPE_FIELDS]
 STATUS_NAMES = ("running", "diverged", "early_stopped")
 _MAX_EPOCHS_PER_CALL = 256
+# a set of more rows than this is evaluated on a fixed sample of this many rows while training
+EVAL_SAMPLE_ROWS = 20_000
+EVAL_SAMPLE_SEED = 1937
 
 
 @dataclass(frozen=True)
@@ -308,6 +320,26 @@ def _runs(ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return starts, ends
 
 
+def sample_rows(n_rows: int, limit: int, which: int = 0) -> np.ndarray | None:
+    """The rows of a set of ``n_rows`` rows that training evaluates on: None (every row) when
+    ``n_rows <= limit``, else ``limit`` distinct rows in increasing order, drawn without
+    replacement by a generator seeded with (:data:`EVAL_SAMPLE_SEED`, ``which``, ``n_rows``)
+    (``which``: 0 for the training set, 1 for the validation set), so that the sample is the same
+    in every run of the same data."""
+    if limit < 1:
+        raise ValueError(f"the evaluation sample needs at least 1 row, got {limit}")
+    if n_rows <= limit:
+        return None
+    rng = np.random.default_rng([EVAL_SAMPLE_SEED, which, n_rows])
+    return np.sort(rng.choice(n_rows, size=limit, replace=False))
+
+
+def _take(X: np.ndarray, Y: np.ndarray, rows: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    if rows is None:
+        return X, Y
+    return np.ascontiguousarray(X[rows]), np.ascontiguousarray(Y[rows])
+
+
 def _labels_for(network: Network, y: np.ndarray) -> np.ndarray:
     y = np.asarray(y, dtype=np.float64)
     return np.ascontiguousarray(y.reshape(len(y), -1))
@@ -318,7 +350,9 @@ class Engine:
 
     ``data`` is any object with ``X_train, y_train, X_val, y_val`` (a ``datasets.Dataset``).
     ``theta0``: initial parameters every model starts from (a flat vector, see ``network``), in
-    place of ``init`` from the seeds.
+    place of ``init`` from the seeds. ``eval_rows``: the most rows of each set that training
+    evaluates on (see the module docstring); ``train_sample`` and ``val_sample`` are the sampled
+    rows, None for a set evaluated whole.
     """
 
     def __init__(
@@ -334,6 +368,7 @@ class Engine:
         backend: str = "cpu",
         history_limit: int = 4000,
         theta0: np.ndarray | None = None,
+        eval_rows: int = EVAL_SAMPLE_ROWS,
     ):
         if not models:
             raise ValueError("an engine needs at least one model")
@@ -358,10 +393,16 @@ class Engine:
         if self.X.shape[0] == 0:
             raise ValueError("the training set is empty")
         self.batch_size = min(self.train.batch_size, self.X.shape[0])
+        self.eval_rows = int(eval_rows)
+        self.train_sample = sample_rows(self.X.shape[0], self.eval_rows, 0)
+        self.val_sample = sample_rows(self.Xv.shape[0], self.eval_rows, 1)
+        self._sampled = (*_take(self.X, self.Y, self.train_sample),
+                         *_take(self.Xv, self.Yv, self.val_sample))
         self.specs = list(models)
         for m, spec in enumerate(self.specs):
             _check_layer_lr(network, spec.layer_lr, m)
         self.history_limit = history_limit
+        self._kept_perms: dict[tuple[int, int, bool], np.ndarray] = {}
         self.reset()
 
     # -- set-up -------------------------------------------------------------------------------
@@ -414,7 +455,7 @@ class Engine:
         self.theta_init = self.theta.copy()
         self.step = 0
         self.history = History(M, self.history_limit)
-        first = self.evaluate()
+        first = self.evaluate(sample=True)
         self.best_val[:] = np.where(np.isfinite(first[1]), first[1], np.inf)
         self.history.append(np.array([0]), first[None])
 
@@ -493,14 +534,24 @@ class Engine:
 
     # -- training -------------------------------------------------------------------------------
     def _perms(self, first_epoch: int, last_epoch: int) -> np.ndarray:
+        """The row orders of epochs ``first_epoch .. last_epoch`` of every order seed. The last
+        epoch's orders are kept for the next chunk, which most often starts in it: drawing the
+        permutation of a large training set again for every chunk would cost more than the
+        chunk's steps."""
         n = self.X.shape[0]
         perms = np.empty((len(self._order_seeds), last_epoch - first_epoch + 1, n), dtype=np.int64)
+        kept = {}
         for u, s in enumerate(self._order_seeds):
             for e in range(first_epoch, last_epoch + 1):
-                if self.train.shuffle:
-                    perms[u, e - first_epoch] = np.random.default_rng([s, e]).permutation(n)
-                else:
-                    perms[u, e - first_epoch] = np.arange(n)
+                key = (s, e, self.train.shuffle)
+                order = self._kept_perms.get(key)
+                if order is None and self.train.shuffle:
+                    order = np.random.default_rng([s, e]).permutation(n)
+                elif order is None:
+                    order = np.arange(n)
+                perms[u, e - first_epoch] = order
+            kept[key] = order
+        self._kept_perms = kept
         return perms
 
     def run(self, n_steps: int) -> Metrics:
@@ -539,10 +590,32 @@ class Engine:
         cols = {f: data[:, i, :] for i, f in enumerate(FIELDS)}
         return Metrics(steps=steps, epochs=steps / self.steps_per_epoch, **cols)
 
-    def evaluate(self) -> np.ndarray:
-        """Current (field, model) metrics of every model, evaluated as ``run`` would record them."""
+    def eval_sets(self, sample: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray,
+                                                      np.ndarray]:
+        """``(X, Y, Xv, Yv)`` an evaluation runs on: the rows training evaluates on (a fixed
+        sample of a set larger than ``eval_rows``), or with ``sample`` false every row."""
+        return self._sampled if sample else (self.X, self.Y, self.Xv, self.Yv)
+
+    @property
+    def sampled(self) -> bool:
+        """Whether training evaluates a sample of the training or the validation set."""
+        return self.train_sample is not None or self.val_sample is not None
+
+    def sample_note(self) -> str:
+        """What training evaluates on, for people ("" when on every row): e.g. "evaluated on a
+        sample of 20,000 of 800,000 training rows and 20,000 of 200,000 validation rows"."""
+        parts = []
+        for rows, total, name in ((self.train_sample, self.X.shape[0], "training"),
+                                  (self.val_sample, self.Xv.shape[0], "validation")):
+            if rows is not None:
+                parts.append(f"{len(rows):,} of {total:,} {name} rows")
+        return "evaluated on a sample of " + " and ".join(parts) if parts else ""
+
+    def evaluate(self, sample: bool = False) -> np.ndarray:
+        """Current (field, model) metrics of every model on every row of both sets (the numbers
+        to report), or with ``sample`` on the rows ``run`` evaluates, as it would record them."""
         data = np.full((len(FIELDS), self.n_models), np.nan)
-        self.backend.evaluate(self, data[:4])
+        self.backend.evaluate(self, data[:4], sample)
         data[5] = [
             spec.schedule(spec.optimizer.lr, self.step) for spec in self.specs
         ]
@@ -584,7 +657,11 @@ class Engine:
         return self.network.predict(self.eval_theta()[m], X)
 
     def summary(self) -> list[dict]:
-        """One row per model: final and best losses and errors, and how its run ended."""
+        """One row per model: final and best losses and errors, and how its run ended.
+
+        The final values are evaluated on every row; the best validation loss and its step come
+        from the recorded metrics (a fixed sample of a large validation set).
+        """
         rows = []
         last = self.evaluate()
         for m, spec in enumerate(self.specs):
@@ -649,7 +726,7 @@ WARM_UP_ROWS = 4  # rows of the made-up data set a warm-up trains on
 
 
 def warm_up(network: Network, optimizers: Sequence[Optimizer], n_models: int = 1,
-            layer_lr: Sequence[float] | None = None) -> None:
+            gradients: bool = False, layer_lr: Sequence[float] | None = None) -> None:
     """Compile, or load from Numba's cache, what training ``n_models`` models with these
     optimizers on ``network`` calls, and nothing else.
 
@@ -657,10 +734,11 @@ def warm_up(network: Network, optimizers: Sequence[Optimizer], n_models: int = 1
     rule (the run's common rule, or every rule read per model when they differ) and product
     method (BLAS for wide layers), on first use: this trains a tiny engine of the same kind
     (``n_models`` models cycling through ``optimizers``, made-up rows of the right shape) for
-    one step with an evaluation, then predicts and takes a loss gradient with ``network`` as a
-    GUI's plots do. ``layer_lr``: the models' per-layer learning-rate factors (factors other
-    than 1 train on the kernels with layer options). Seconds on an empty cache, a fraction of a
-    second from it.
+    one step with an evaluation, then predicts with ``network`` as a GUI's plots do, and with
+    ``gradients`` takes a loss gradient too (``Network.loss_and_grad``: the sharpness, the loss
+    shape; a separate compile of seconds that the first training step does not need).
+    ``layer_lr``: the models' per-layer learning-rate factors (factors other than 1 train on the
+    kernels with layer options). Seconds on an empty cache, a fraction of a second from it.
     """
     if not optimizers or n_models < 1:
         raise ValueError("warm_up needs at least one optimizer and one model")
@@ -678,7 +756,8 @@ def warm_up(network: Network, optimizers: Sequence[Optimizer], n_models: int = 1
     engine.run(1)
     theta = engine.eval_theta()[0]
     network.predict(theta, X)
-    network.loss_and_grad(theta, X, y)
+    if gradients:
+        network.loss_and_grad(theta, X, y)
 
 
 @dataclass(frozen=True)

@@ -57,6 +57,26 @@ def trainability_map(app: QApplication, win: MainWindow) -> None:
     win.grab().save(str(HERE / "trainability_map.png"))
 
 
+# the four interpolation plots of the course's slide: (situation, log scale, picture)
+SHAPE_SHOTS = (("lstm", True, "landscape_lstm.png"),
+               ("adversarial", False, "landscape_adversarial.png"),
+               ("relu_net", False, "landscape_relu.png"),
+               ("deep_linear", False, "landscape_linear.png"))
+
+
+def shape_shot(app: QApplication, win: MainWindow, key: str, log: bool, name: str) -> None:
+    """Train one situation of the loss-shape view and save the tab's picture."""
+    shape = win.landscape.shape
+    shape.select_situation(key)
+    shape.log_box.setChecked(log)
+    before = shape.result
+    shape.train_button.click()
+    wait(app, lambda: shape.result is not None and shape.result is not before
+         and not shape.busy, timeout=600.0)
+    settle(app, 0.5)
+    win.grab().save(str(HERE / name))
+
+
 def main() -> None:
     app = QApplication([])
     win = MainWindow(example(), persist=False)
@@ -97,22 +117,9 @@ def main() -> None:
     settle(app, 4.0)
     win.grab().save(str(HERE / "landscape.png"))
 
-    shape = win.landscape.shape
-    win.landscape.views.setCurrentWidget(shape)
-    shape.select_situation("lstm")
-    shape.log_box.setChecked(True)
-    shape.train_button.click()
-    wait(app, lambda: shape.result is not None and not shape.busy, timeout=600.0)
-    settle(app, 0.5)
-    win.grab().save(str(HERE / "landscape_lstm.png"))
-
-    shape.select_situation("adversarial")
-    shape.log_box.setChecked(False)
-    shape.train_button.click()
-    wait(app, lambda: shape.result is not None and shape.result.source.title.startswith(
-        "Adversarially") and not shape.busy, timeout=600.0)
-    settle(app, 0.5)
-    win.grab().save(str(HERE / "landscape_adversarial.png"))
+    win.landscape.views.setCurrentWidget(win.landscape.shape)
+    for key, log, name in SHAPE_SHOTS:
+        shape_shot(app, win, key, log, name)
 
     win.select_tab("Learn")
     win.learn.show_lesson(win.learn.lesson_ids()[1])

@@ -154,16 +154,18 @@ class StatusLine(QWidget):
         self.losses = QLabel()
         self.speed = QLabel()
         self.backend = QLabel()
+        self.sample = QLabel()  # shown while the curves are evaluated on a sample of the rows
         lay = QHBoxLayout(self)
         lay.setContentsMargins(4, 0, 4, 0)
         lay.setSpacing(18)
-        for label in (self.kernels, self.step, self.losses, self.speed, self.backend):
+        for label in (self.kernels, self.step, self.losses, self.sample, self.speed,
+                      self.backend):
             lay.addWidget(label)
         self.speed.setMinimumWidth(110)
         self.step.setMinimumWidth(170)
 
     def text(self) -> str:
-        parts = (self.kernels, self.step, self.losses, self.speed, self.backend)
+        parts = (self.kernels, self.step, self.losses, self.sample, self.speed, self.backend)
         return "  ".join(p.text() for p in parts if p.text())
 
 
@@ -637,7 +639,17 @@ class PlaygroundTab(QWidget):
         self.output.set_build(info)
         self.output_section.title_label.setText("Output")
         self.status.backend.setText(f"backend: {info.backend_note}")
+        self._show_eval_note(info.eval_note)
         self._call_diagram(None)
+
+    def _show_eval_note(self, note: str) -> None:
+        """Say where a large data set's curves come from: a fixed sample of its rows."""
+        self.curves.set_eval_note(note)
+        self.status.sample.setVisible(bool(note))
+        self.status.sample.setText("curves on a sample of rows" if note else "")
+        self.status.sample.setToolTip(
+            f"The loss and error curves and early stopping are {note}: a fixed sample, the same "
+            "for the whole run, so that training stays fast on a large data set" if note else "")
 
     def _on_failed(self, generation: int, message: str) -> None:
         self._prep_timer.stop()  # the kernels are ready, or failed with this message

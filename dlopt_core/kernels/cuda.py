@@ -72,7 +72,7 @@ _steps = _DEVICE["steps"]
 def _train_kernel(
     theta, slots, scalars, hyper, avg, opt_code, sched_code, sched_params, layer_lr, model, order,
     status, stop_step, best_val, bad_evals, best, out,
-    sizes, woff, uoff, lay, act, loss, X, Y, Xv, Yv,
+    sizes, woff, uoff, lay, act, loss, X, Y, Xt, Yt, Xv, Yv,
     perms, epoch_base, batch, t0, n_steps, eval_every,
     clip_norm, l1, polyak, patience, adv_eps, adv_mix, evaluate_only,
     A, D, T, G, DX, idx, coef, LW, rows, thf, Gf, avgf, sf,
@@ -81,7 +81,7 @@ def _train_kernel(
     if m < theta.shape[1]:
         _steps(theta, slots, scalars, hyper, avg, opt_code, sched_code, sched_params, layer_lr,
                model, order, status, stop_step, best_val, bad_evals, best, out,
-               sizes, woff, uoff, lay, act, loss, X, Y, Xv, Yv,
+               sizes, woff, uoff, lay, act, loss, X, Y, Xt, Yt, Xv, Yv,
                perms, epoch_base, batch, t0, n_steps, eval_every,
                clip_norm, l1, polyak, patience, adv_eps, adv_mix, evaluate_only,
                A, D, T, G, DX, idx, coef, LW, rows, thf, Gf, avgf, sf, m)
@@ -91,14 +91,14 @@ def kernel_arguments(e, perms, first_epoch, t0, n_steps, out, data, to_device, e
                      evaluate_only=False) -> tuple:
     """``(state, flags, out, args)`` for one launch of ``_train_kernel`` on engine ``e``.
 
-    ``data`` are the network layout and the data set (sizes, woff, uoff, lay, X, Y, Xv, Yv)
-    already on the device; ``to_device`` copies a host array over and ``empty(shape, dtype)``
-    allocates one there. With host stand-ins (``np.asarray``, ``np.empty``) the same call gives
-    the kernel's argument types without a GPU, which tests/cuda uses to compile the kernel to
-    PTX.
+    ``data`` are the network layout, the training set and the evaluated rows (sizes, woff, uoff,
+    lay, X, Y, Xt, Yt, Xv, Yv; see ``Engine.eval_sets``) already on the device; ``to_device``
+    copies a host array over and ``empty(shape, dtype)`` allocates one there. With host
+    stand-ins (``np.asarray``, ``np.empty``) the same call gives the kernel's argument types
+    without a GPU, which tests/cuda uses to compile the kernel to PTX.
     """
     net, cfg, st, M = e.network, e.train, e.state, e.n_models
-    sizes, woff, uoff, lay, X, Y, Xv, Yv = data
+    sizes, woff, uoff, lay, X, Y, Xt, Yt, Xv, Yv = data
     state = [to_device(a) for a in (st.theta, st.slots, st.scalars, st.hyper, st.avg)]
     codes = [to_device(a) for a in (e.opt_code, e.sched_code, st.sched_params, st.layer_lr,
                                     np.arange(M, dtype=np.int64), e.order_idx)]
@@ -115,7 +115,8 @@ def kernel_arguments(e, perms, first_epoch, t0, n_steps, out, data, to_device, e
     )
     args = (
         *state, *codes, *flags, d_out, sizes, woff, uoff, lay, net.act_code, net.loss_code,
-        X, Y, Xv, Yv, to_device(perms), first_epoch, e.batch_size, t0, n_steps, cfg.eval_every,
+        X, Y, Xt, Yt, Xv, Yv, to_device(perms), first_epoch, e.batch_size, t0, n_steps,
+        cfg.eval_every,
         float(cfg.clip_norm), float(cfg.l1), float(cfg.polyak), int(cfg.early_stopping),
         float(cfg.adversarial_eps), float(cfg.adversarial_clean_weight), bool(evaluate_only),
         *work, rows, *train.flat_views(state[0], work[3], state[4], state[1]),
@@ -135,22 +136,29 @@ class CudaBackend:
 
     def __init__(self) -> None:
         self.note = f"numba.cuda on {device_name()}"
-        self._data_key = None
-        self._data = None
+        self._engine_id = None
+        self._data: dict[int, tuple] = {}
         self._launched = False
 
-    def _device_data(self, e) -> tuple:
-        key = (id(e), id(e.X), id(e.Xv))
-        if self._data_key != key:
-            net = e.network
-            self._data = tuple(cuda.to_device(np.ascontiguousarray(a)) for a in (
-                net.sizes, net.woff, net.uoff, net.lay, e.X, e.Y, e.Xv, e.Yv))
-            self._data_key = key
-        return self._data
+    def _device_data(self, e, sample: bool) -> tuple:
+        """The layout, training set and evaluated rows of engine ``e`` on the device, each array
+        copied over once (the sampled and the full sets of a large data set side by side)."""
+        if self._engine_id != id(e):
+            self._data, self._engine_id = {}, id(e)
+        net = e.network
+        on_device = []
+        for a in (net.sizes, net.woff, net.uoff, net.lay, e.X, e.Y, *e.eval_sets(sample)):
+            kept = self._data.get(id(a))
+            if kept is None or kept[0] is not a:
+                kept = (a, cuda.to_device(np.ascontiguousarray(a)))
+                self._data[id(a)] = kept
+            on_device.append(kept[1])
+        return tuple(on_device)
 
-    def _launch(self, e, perms, first_epoch, t0, n_steps, out, evaluate_only) -> None:
+    def _launch(self, e, perms, first_epoch, t0, n_steps, out, evaluate_only,
+                sample=True) -> None:
         state, flags, d_out, args = kernel_arguments(
-            e, perms, first_epoch, t0, n_steps, out, self._device_data(e), cuda.to_device,
+            e, perms, first_epoch, t0, n_steps, out, self._device_data(e, sample), cuda.to_device,
             cuda.device_array, evaluate_only)
         blocks = (e.n_models + THREADS_PER_BLOCK - 1) // THREADS_PER_BLOCK
         _train_kernel[blocks, THREADS_PER_BLOCK](*args)
@@ -169,9 +177,9 @@ class CudaBackend:
     def train_chunk(self, e, perms, first_epoch, t0, n_steps, out) -> None:
         self._launch(e, perms, first_epoch, t0, n_steps, out, False)
 
-    def evaluate(self, e, out: np.ndarray) -> None:
+    def evaluate(self, e, out: np.ndarray, sample: bool = False) -> None:
         record = np.full((1, 6, e.n_models), np.nan)
-        self._launch(e, np.zeros((1, 1, 1), dtype=np.int64), 0, e.step, 0, record, True)
+        self._launch(e, np.zeros((1, 1, 1), dtype=np.int64), 0, e.step, 0, record, True, sample)
         out[:] = record[0, :4]
 
     def kernels_ready(self, e) -> bool:

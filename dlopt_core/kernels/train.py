@@ -23,10 +23,11 @@ gradient plus ``1 - adv_mix`` times the gradient at the FGSM inputs ``x + adv_ep
 scheduled rate, times each layer's factor ``layer_lr[layer, model]`` for that layer's parameters
 (the coefficients that hold the rate recomputed per layer as ``step_coefficients`` does). After
 every step whose count is a multiple of ``eval_every`` the model is evaluated (on its Polyak average
-when ``polyak`` > 0) into ``out[r, :, model]``; with ``patience`` > 0 a model whose validation loss
-has not improved for ``patience`` evaluations stops, its best parameters kept in ``best[:, model]``.
-A model whose loss, gradient or parameters become non-finite stops with status DIVERGED at that
-step. A stopped lane keeps its state as it was when it stopped.
+when ``polyak`` > 0, on the evaluated rows ``Xt``, ``Xv``) into ``out[r, :, model]``; with
+``patience`` > 0 a model whose validation loss has not improved for ``patience`` evaluations stops,
+its best parameters kept in ``best[:, model]``. A model whose loss, gradient or parameters become
+non-finite stops with status DIVERGED at that step. A stopped lane keeps its state as it was when
+it stopped.
 
 Compile time: every function called from a kernel is compiled on its own once and linked into
 the kernel, and compiled once more for every distinct literal argument it is called with, so
@@ -167,15 +168,17 @@ def batch_pass(th, sizes, woff, uoff, lay, act, loss, X, Y, idx, n, gather, scal
 def steps(
     th, slots, scalars, hyper, avg, opt_code, sched_code, sched_params, layer_lr, model, order,
     status, stop_step, best_val, bad_evals, best, out,
-    sizes, woff, uoff, lay, act, loss, X, Y, Xv, Yv,
+    sizes, woff, uoff, lay, act, loss, X, Y, Xt, Yt, Xv, Yv,
     perms, epoch_base, batch, t0, n_steps, eval_every,
     clip_norm, l1, polyak, patience, adv_eps, adv_mix, evaluate_only,
     A, D, T, G, DX, idx, coef, LW, rows, thf, Gf, avgf, sf, l0,
 ):  # fmt: skip
     """Advance lanes ``l0 .. l0 + NL - 1`` by ``n_steps`` steps (see the module docstring).
 
-    With ``evaluate_only``, train nothing: evaluate every lane as it is (on its Polyak average
-    when on) into ``out[0, :4]`` (``Engine.evaluate``).
+    Batches are drawn from the training set ``X, Y``; evaluations run on the rows ``Xt, Yt``
+    (the training set itself, or the engine's fixed sample of a large one) and ``Xv, Yv`` (the
+    validation set or its sample). With ``evaluate_only``, train nothing: evaluate every lane as
+    it is (on its Polyak average when on) into ``out[0, :4]`` (``Engine.evaluate``).
 
     The per-parameter loops run over flat views of ``th``, ``G``, ``avg`` and the slots
     (``thf``, ``Gf``, ``avgf``, ``sf`` (3, P * lanes), made by the caller): element
@@ -372,11 +375,11 @@ def steps(
                             avgf[q + i] = stage[4, i]
             if (t + 1) % eval_every != 0:
                 continue
-        # evaluation (on the Polyak average when it is on) on both sets
+        # evaluation (on the Polyak average when it is on) on the evaluated rows of both sets
         ev = avg if polyak > 0.0 else th
         for which in range(2):
-            Xe = X if which == 0 else Xv
-            Ye = Y if which == 0 else Yv
+            Xe = Xt if which == 0 else Xv
+            Ye = Yt if which == 0 else Yv
             n_rows = Xe.shape[0]
             for i in range(lane0, lane0 + NL):
                 LW[W_TOTAL, i] = 0.0

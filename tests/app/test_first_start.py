@@ -264,3 +264,30 @@ def test_the_training_item_readies_the_kernel_family_the_run_uses(rates, family)
     item.run()
     blas = small().make_network(small().dataset()).blas
     assert train.kernel_ready(train.FAMILIES.index(family), models[0].code, blas)
+
+
+def test_the_first_step_waits_for_training_kernels_only_and_sharpness_for_its_gradients(
+        qtbot, monkeypatch):
+    """The loss gradient (the sharpness plot) is a compile of its own: the training item leaves
+    it out, so a first start does not wait for it; turning the sharpness on asks for it."""
+    from app.worker import TrainingWorker
+    from dlopt_core.network import Network
+
+    grads = []
+    real = Network.loss_and_grad
+    monkeypatch.setattr(Network, "loss_and_grad",
+                        lambda self, *a, **k: grads.append(1) or real(self, *a, **k))
+    warmup.training_item([small()]).run()
+    assert grads == []
+    warmup.gradients_item([small()]).run()
+    assert grads and warmup.gradients_item([small()]).kind == "gradients"
+
+    asked = []
+    real_ensure = WARMER.ensure
+    monkeypatch.setattr(WARMER, "ensure", lambda items, **k: asked.extend(
+        item.kind for item in items) or real_ensure(items, **k))
+    worker = TrainingWorker()
+    worker.rebuild(small(), 0)
+    assert "gradients" not in asked
+    worker.set_sharpness(True)
+    assert asked[-1] == "gradients" and worker._sharpness is not None

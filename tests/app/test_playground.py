@@ -679,3 +679,17 @@ def test_layer_controls_reach_the_engine_and_rate_factors_apply_live(make_window
     assert [panel.factors[0].value(), panel.factors[1].value(), panel.output_factor.value()] \
         == [2.0, 1.0, 0.5]
     assert tab.experiment == exp
+
+
+def test_a_large_set_says_its_curves_are_evaluated_on_a_sample(make_window, qtbot):
+    win = make_window(small(data={"n_samples": 30_000}))
+    tab = win.playground
+    note = "evaluated on a sample of 20,000 of 24,000 training rows"
+    assert tab.build_info.eval_note == note
+    assert tab.status.sample.text() == "curves on a sample of rows"
+    assert note in tab.status.sample.toolTip() and note in tab.curves.loss.toolTip()
+    assert "curves on a sample of rows" in tab.status.text()
+    tab.set_experiment(small())  # a small set: every row, and nothing said
+    qtbot.waitUntil(lambda: tab.build_info.n_train == 160, timeout=TIMEOUT)
+    assert tab.build_info.eval_note == "" and tab.status.sample.text() == ""
+    assert tab.curves.loss.toolTip() == "" and not tab.status.sample.isVisibleTo(tab.status)

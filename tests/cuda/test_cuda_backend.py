@@ -77,6 +77,29 @@ def test_adversarial_training_matches():
     _compare(Network([2, 3, 1], "tanh", "bce"), _data(), specs, cfg, steps=6)
 
 
+def test_a_sampled_evaluation_matches():
+    """A set larger than the evaluation bound: the curves on the same fixed sample, and the full
+    evaluation on every row, on both backends."""
+    data = _data(n=30)
+    specs = [ModelSpec(make_optimizer("adam", lr=0.05)), ModelSpec(make_optimizer("sgd", lr=0.1))]
+    cfg = TrainConfig(batch_size=4, eval_every=2, early_stopping=2)
+    net = Network([2, 3, 1], "tanh", "bce")
+    engines = []
+    for backend in ("cpu", "cuda"):
+        engine = Engine(net, data, specs, cfg, seed=3, backend=backend, eval_rows=6)
+        assert engine.sampled
+        engines.append((engine, engine.run(6)))
+    (cpu, m_cpu), (gpu, m_gpu) = engines
+    np.testing.assert_array_equal(gpu.train_sample, cpu.train_sample)
+    for field in ("train_loss", "val_loss", "train_error", "val_error"):
+        np.testing.assert_allclose(getattr(m_gpu, field), getattr(m_cpu, field),
+                                   rtol=1e-9, atol=1e-12, equal_nan=True)
+    for sample in (True, False):
+        np.testing.assert_allclose(gpu.evaluate(sample), cpu.evaluate(sample), rtol=1e-9,
+                                   atol=1e-12)
+    assert cpu.evaluate()[0, 0] != cpu.evaluate(sample=True)[0, 0]
+
+
 def test_asking_for_cuda_without_a_device_is_a_clear_error(monkeypatch):
     monkeypatch.setattr(backends, "cuda_status", lambda allow_simulator=False: (False, "no CUDA"))
     with pytest.raises(backends.BackendError, match="not available: no CUDA"):
