@@ -84,7 +84,7 @@ def warm_up(experiments: Sequence, gradients: bool = False) -> None:
         data = tiny.dataset()
         net = tiny.make_network(data)
         warm_up_engine(net, list(optimizers.values()), n_models=max(count[0], len(optimizers)),
-                       gradients=gradients)
+                       gradients=gradients, layer_lr=tiny.layer_lr)
         rows = np.ascontiguousarray(data.X_train[:4])
         net.hidden_outputs(net.init(0), rows)
 

@@ -330,6 +330,13 @@ class TrainingWorker(QObject):
             self._emit_snapshot()
 
     @Slot(object)
+    def set_layer_lr(self, factors: tuple[float, ...] | None) -> None:
+        """Per-layer learning-rate factors from the next chunk (None: all 1)."""
+        if self._engine is not None and self._kernels_for(layer_lr=factors):
+            self._engine.set_layer_lr(0, factors)
+            self._emit_snapshot()
+
+    @Slot(object)
     def set_schedule(self, schedule: Schedule) -> None:
         if self._engine is not None and self._kernels_for(schedule=schedule):
             self._engine.set_schedule(0, schedule)
@@ -675,6 +682,7 @@ class TrainingController(QObject):
     _reset = Signal(object)
     _optimizer = Signal(object)
     _schedule = Signal(object)
+    _layer_lr = Signal(object)
     _training = Signal(object)
     _stops = Signal(int, float)
     _speed = Signal(int)
@@ -694,6 +702,7 @@ class TrainingController(QObject):
             (self._rebuild, w.rebuild), (self._play, w.set_playing),
             (self._play_until, w.play_until), (self._step, w.step_once), (self._reset, w.reset),
             (self._optimizer, w.set_optimizer), (self._schedule, w.set_schedule),
+            (self._layer_lr, w.set_layer_lr),
             (self._training, w.set_training), (self._stops, w.set_stop_conditions),
             (self._speed, w.set_speed), (self._boundary, w.request_boundary),
             (self._sharpness, w.set_sharpness),
@@ -734,6 +743,9 @@ class TrainingController(QObject):
 
     def set_schedule(self, schedule: Schedule) -> None:
         self._schedule.emit(schedule)
+
+    def set_layer_lr(self, factors: tuple[float, ...] | None) -> None:
+        self._layer_lr.emit(factors)
 
     def set_training(self, train: TrainConfig) -> None:
         self._training.emit(train)

@@ -44,7 +44,7 @@ def cpu_kernel(e):
     layers) or the many-model family, for its models' common optimizer rule (or the rule read
     per model)."""
     family = train.family_of(e.n_models)
-    return train.kernel(family, train.code_of(e.opt_code), e.network.blas)
+    return train.kernel(family, train.code_of(e.opt_code), e.network.blas, e.layered)
 
 
 def cpu_run(e, perms, first_epoch, t0, n_steps, out, evaluate_only=False, sample=True) -> None:
@@ -56,7 +56,7 @@ def cpu_run(e, perms, first_epoch, t0, n_steps, out, evaluate_only=False, sample
     family = train.family_of(e.n_models)
     work = train.workspaces(family, net.sizes, net.n_params, e.X.shape[1], e.batch_size)
     common = (
-        net.sizes, net.woff, net.uoff, net.act_code, net.loss_code, e.X, e.Y,
+        net.sizes, net.woff, net.uoff, net.lay, net.act_code, net.loss_code, e.X, e.Y,
         *e.eval_sets(sample),
         perms, first_epoch, e.batch_size, t0, n_steps, cfg.eval_every,
         float(cfg.clip_norm), float(cfg.l1), float(cfg.polyak), int(cfg.early_stopping),
@@ -65,8 +65,8 @@ def cpu_run(e, perms, first_epoch, t0, n_steps, out, evaluate_only=False, sample
     st = e.state
     if family == train.SINGLE:
         kernel(st.theta, st.slots, st.scalars, st.hyper, st.avg, e.opt_code, e.sched_code,
-               st.sched_params, np.zeros(1, dtype=np.int64), e.order_idx, e.status, e.stop_step,
-               e.best_val, e.bad_evals, st.best, out, *common, *work,
+               st.sched_params, st.layer_lr, np.zeros(1, dtype=np.int64), e.order_idx, e.status,
+               e.stop_step, e.best_val, e.bad_evals, st.best, out, *common, *work,
                *train.flat_views(st.theta, work[3], st.avg, st.slots), 0)
         return
     blocks = [m0 for m0 in range(0, e.n_models, train.LANES)
@@ -76,13 +76,15 @@ def cpu_run(e, perms, first_epoch, t0, n_steps, out, evaluate_only=False, sample
         used = min(train.LANES, e.n_models - m0)
         sel = m0 + np.minimum(np.arange(train.LANES), used - 1)
         lane = {name: np.ascontiguousarray(getattr(st, name)[..., sel])
-                for name in ("theta", "slots", "scalars", "hyper", "sched_params", "avg")}
+                for name in ("theta", "slots", "scalars", "hyper", "sched_params", "layer_lr",
+                             "avg")}
         status = e.status[sel]
         status[used:] = train.PADDING
         stop_step, best_val, bad_evals = e.stop_step[sel], e.best_val[sel], e.bad_evals[sel]
         kernel(lane["theta"], lane["slots"], lane["scalars"], lane["hyper"], lane["avg"],
-               e.opt_code[sel], e.sched_code[sel], lane["sched_params"], sel, e.order_idx[sel],
-               status, stop_step, best_val, bad_evals, st.best, out, *common, *own,
+               e.opt_code[sel], e.sched_code[sel], lane["sched_params"], lane["layer_lr"], sel,
+               e.order_idx[sel], status, stop_step, best_val, bad_evals, st.best, out, *common,
+               *own,
                *train.flat_views(lane["theta"], own[3], lane["avg"], lane["slots"]), 0)
         if evaluate_only:
             return

@@ -29,6 +29,7 @@ what ``run`` records.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
@@ -99,13 +100,29 @@ class TrainConfig:
 
 @dataclass(frozen=True)
 class ModelSpec:
-    """One model of a run: optimizer, schedule, and optional seeds of its own."""
+    """One model of a run: optimizer, schedule, and optional seeds of its own.
+
+    ``layer_lr``: per-layer learning-rate factors, one per layer with parameters (hidden layers
+    and the output layer; None: all 1). The step of layer l's weights and biases is taken at
+    the rate ``lr * layer_lr[l]`` (after the schedule), as with one ``torch.optim`` parameter
+    group per layer: for the adaptive optimizers the factor multiplies the step (and AdamW's
+    decoupled weight decay), not the gradient.
+    """
 
     optimizer: Optimizer
     schedule: Schedule = field(default_factory=constant)
     init_seed: int | None = None
     order_seed: int | None = None
     label: str = ""
+    layer_lr: tuple[float, ...] | None = None
+
+    def __post_init__(self) -> None:
+        if self.layer_lr is not None:
+            factors = tuple(float(f) for f in self.layer_lr)
+            if not factors or not all(math.isfinite(f) and f >= 0.0 for f in factors):
+                raise ValueError(f"layer_lr: every factor must be a finite number >= 0, got "
+                                 f"{self.layer_lr!r}")
+            object.__setattr__(self, "layer_lr", factors)
 
     @property
     def name(self) -> str:
@@ -332,9 +349,10 @@ class Engine:
     """Trains several models of one network on one data set at once.
 
     ``data`` is any object with ``X_train, y_train, X_val, y_val`` (a ``datasets.Dataset``).
-    ``eval_rows``: the most rows of each set that training evaluates on (see the module
-    docstring); ``train_sample`` and ``val_sample`` are the sampled rows, None for a set
-    evaluated whole.
+    ``theta0``: initial parameters every model starts from (a flat vector, see ``network``), in
+    place of ``init`` from the seeds. ``eval_rows``: the most rows of each set that training
+    evaluates on (see the module docstring); ``train_sample`` and ``val_sample`` are the sampled
+    rows, None for a set evaluated whole.
     """
 
     def __init__(
@@ -349,10 +367,17 @@ class Engine:
         init_std: float = 0.1,
         backend: str = "cpu",
         history_limit: int = 4000,
+        theta0: np.ndarray | None = None,
         eval_rows: int = EVAL_SAMPLE_ROWS,
     ):
         if not models:
             raise ValueError("an engine needs at least one model")
+        if theta0 is not None:
+            theta0 = np.array(theta0, dtype=np.float64).reshape(-1)
+            if theta0.shape != (network.n_params,) or not np.all(np.isfinite(theta0)):
+                raise ValueError(f"theta0 must be {network.n_params} finite numbers (the "
+                                 f"network's flat parameters), got shape {theta0.shape}")
+        self.theta0 = theta0
         self.network = network
         self.train = train or TrainConfig()
         self.seed = int(seed)
@@ -374,6 +399,8 @@ class Engine:
         self._sampled = (*_take(self.X, self.Y, self.train_sample),
                          *_take(self.Xv, self.Yv, self.val_sample))
         self.specs = list(models)
+        for m, spec in enumerate(self.specs):
+            _check_layer_lr(network, spec.layer_lr, m)
         self.history_limit = history_limit
         self._kept_perms: dict[tuple[int, int, bool], np.ndarray] = {}
         self.reset()
@@ -384,6 +411,14 @@ class Engine:
         return len(self.specs)
 
     @property
+    def layered(self) -> bool:
+        """Whether the run needs the kernels with layer options: a network without biases or
+        with pre-activation factors, or a model with a layer factor other than 1."""
+        return not self.network.plain or any(
+            spec.layer_lr is not None and any(f != 1.0 for f in spec.layer_lr)
+            for spec in self.specs)
+
+    @property
     def steps_per_epoch(self) -> int:
         return -(-self.X.shape[0] // self.batch_size)
 
@@ -392,10 +427,13 @@ class Engine:
         if seed is not None:
             self.seed = int(seed)
         M, P = self.n_models, self.network.n_params
-        self.state = RunState.empty(P, M)
+        self.state = RunState.empty(P, M, self.network.n_layers)
         inits: dict[int, np.ndarray] = {}
         for m, spec in enumerate(self.specs):
             s = self.seed if spec.init_seed is None else spec.init_seed
+            if self.theta0 is not None:
+                self.state.theta[:, m] = self.theta0
+                continue
             if s not in inits:
                 inits[s] = self.network.init(s, self.init_scheme, self.init_std)
             self.state.theta[:, m] = inits[s]
@@ -404,6 +442,7 @@ class Engine:
         for m, spec in enumerate(self.specs):
             self._load_optimizer(m, spec.optimizer, keep_state=False)
             self._load_schedule(m, spec.schedule)
+            self._load_layer_lr(m, spec.layer_lr)
         order_seeds = [self.seed if s.order_seed is None else s.order_seed for s in self.specs]
         self._order_seeds = sorted(set(order_seeds))
         self.order_idx = np.array([self._order_seeds.index(s) for s in order_seeds], dtype=np.int64)
@@ -427,6 +466,9 @@ class Engine:
             state = optimizer.init(self.theta[m])
             self.state.slots[:, :, m] = state.slots
             self.state.scalars[:, m] = state.scalars
+
+    def _load_layer_lr(self, m: int, factors: tuple[float, ...] | None) -> None:
+        self.state.layer_lr[:, m] = 1.0 if factors is None else factors
 
     def _load_schedule(self, m: int, schedule: Schedule) -> None:
         self.sched_code[m] = schedule.code
@@ -478,6 +520,13 @@ class Engine:
         same_rule = optimizer.name == self.specs[m].optimizer.name
         self.specs[m] = _replace_spec(self.specs[m], optimizer=optimizer)
         self._load_optimizer(m, optimizer, keep_state=same_rule)
+
+    def set_layer_lr(self, m: int, factors: Sequence[float] | None) -> None:
+        """Model ``m``'s per-layer learning-rate factors from the next step (None: all 1)."""
+        spec = _replace_spec(self.specs[m], layer_lr=None if factors is None else tuple(factors))
+        _check_layer_lr(self.network, spec.layer_lr, m)
+        self.specs[m] = spec
+        self._load_layer_lr(m, spec.layer_lr)
 
     def set_schedule(self, m: int, schedule: Schedule) -> None:
         self.specs[m] = _replace_spec(self.specs[m], schedule=schedule)
@@ -630,6 +679,12 @@ class Engine:
         return rows
 
 
+def _check_layer_lr(network: Network, factors: tuple[float, ...] | None, m: int) -> None:
+    if factors is not None and len(factors) != network.n_layers:
+        raise ValueError(f"model {m}: layer_lr has {len(factors)} factors, the network "
+                         f"{network.n_layers} layers with parameters")
+
+
 def _replace_spec(spec: ModelSpec, **changes) -> ModelSpec:
     return replace(spec, **changes)
 
@@ -640,7 +695,8 @@ class RunState:
 
     theta, avg (Polyak average), best (early stopping): (P, M); slots: (3, P, M); scalars
     (step count, NAdam's product of mu): (2, M); hyper (``Optimizer.vector``): (15, M);
-    sched_params (``Schedule.vector``): (4, M).
+    sched_params (``Schedule.vector``): (4, M); layer_lr (each layer's learning-rate factor):
+    (L, M).
     """
 
     theta: np.ndarray
@@ -650,9 +706,10 @@ class RunState:
     sched_params: np.ndarray
     avg: np.ndarray
     best: np.ndarray
+    layer_lr: np.ndarray
 
     @classmethod
-    def empty(cls, n_params: int, n_models: int) -> RunState:
+    def empty(cls, n_params: int, n_models: int, n_layers: int) -> RunState:
         return cls(
             theta=np.zeros((n_params, n_models)),
             slots=np.zeros((3, n_params, n_models)),
@@ -661,6 +718,7 @@ class RunState:
             sched_params=np.zeros((rules.N_SCHED, n_models)),
             avg=np.zeros((n_params, n_models)),
             best=np.zeros((n_params, n_models)),
+            layer_lr=np.ones((n_layers, n_models)),
         )
 
 
@@ -668,7 +726,7 @@ WARM_UP_ROWS = 4  # rows of the made-up data set a warm-up trains on
 
 
 def warm_up(network: Network, optimizers: Sequence[Optimizer], n_models: int = 1,
-            gradients: bool = False) -> None:
+            gradients: bool = False, layer_lr: Sequence[float] | None = None) -> None:
     """Compile, or load from Numba's cache, what training ``n_models`` models with these
     optimizers on ``network`` calls, and nothing else.
 
@@ -678,8 +736,9 @@ def warm_up(network: Network, optimizers: Sequence[Optimizer], n_models: int = 1
     (``n_models`` models cycling through ``optimizers``, made-up rows of the right shape) for
     one step with an evaluation, then predicts with ``network`` as a GUI's plots do, and with
     ``gradients`` takes a loss gradient too (``Network.loss_and_grad``: the sharpness, the loss
-    shape; a separate compile of seconds that the first training step does not need). Seconds on
-    an empty cache, a fraction of a second from it.
+    shape; a separate compile of seconds that the first training step does not need).
+    ``layer_lr``: the models' per-layer learning-rate factors (factors other than 1 train on the
+    kernels with layer options). Seconds on an empty cache, a fraction of a second from it.
     """
     if not optimizers or n_models < 1:
         raise ValueError("warm_up needs at least one optimizer and one model")
@@ -690,7 +749,9 @@ def warm_up(network: Network, optimizers: Sequence[Optimizer], n_models: int = 1
     else:
         y = (np.arange(WARM_UP_ROWS) % max(n_out, 2)).astype(np.float64)
     data = _WarmUpData(X, y)
-    specs = [ModelSpec(optimizers[m % len(optimizers)]) for m in range(max(n_models, 1))]
+    factors = None if layer_lr is None else tuple(layer_lr)
+    specs = [ModelSpec(optimizers[m % len(optimizers)], layer_lr=factors)
+             for m in range(max(n_models, 1))]
     engine = Engine(network, data, specs, TrainConfig(batch_size=2, eval_every=1))
     engine.run(1)
     theta = engine.eval_theta()[0]

@@ -19,13 +19,14 @@ from typing import Any
 from . import datasets, features, files
 from .engine import Engine, ModelSpec, TrainConfig
 from .kernels import train as train_kernels
-from .network import ACTIVATIONS, INIT_SCHEMES, Network
+from .network import ACTIVATIONS, INIT_SCHEMES, PARAMETERIZATIONS, Network
 from .optimizers import OPTIMIZERS, Optimizer, make_optimizer
 from .schedules import SCHEDULES, Schedule, make_schedule
 
 VERSION = 1
 HISTORY_LIMIT = 4000  # recorded rows an engine keeps (engine.History)
 MAX_MEMORY_BYTES = 4 * 2**30  # the most one engine may need, by memory_estimate
+MAX_LAYER_LR = 1e10  # a layer's learning-rate factor (optimizer.layer_lr; the map's rates)
 MAX_ADVERSARIAL_EPS = 100.0  # FGSM step of training.adversarial_eps; inputs are standardised
 DATA_KINDS = (*datasets.GENERATORS, "csv", *datasets.REAL_DATASETS)
 
@@ -93,6 +94,13 @@ class NetworkSpec:
     init: str = "xavier"
     init_std: float = 0.1
     features: tuple[str, ...] = features.RAW
+    bias: bool = True
+    parameterization: str = "standard"
+
+    @property
+    def n_layers(self) -> int:
+        """Layers with parameters: the hidden layers and the output layer."""
+        return len(self.hidden) + 1
 
 
 CLASSROOM_CONTROLS = ("data", "features", "network", "optimizer", "learning_rate", "schedule",
@@ -130,6 +138,7 @@ class Experiment:
     target_loss: float = 0.0
     name: str = ""
     classroom: ClassroomSpec = field(default_factory=ClassroomSpec)
+    layer_lr: tuple[float, ...] | None = None  # per-layer learning-rate factors (ModelSpec)
 
     # -- building ---------------------------------------------------------------------------------
     def dataset(self) -> datasets.Dataset:
@@ -153,7 +162,8 @@ class Experiment:
         else:
             n_out, loss = 1, "bce"
         sizes = [data.X_train.shape[1], *self.network.hidden, n_out]
-        return Network(sizes, self.network.activation, loss)
+        return Network(sizes, self.network.activation, loss, bias=self.network.bias,
+                       parameterization=self.network.parameterization)
 
     def build(self, models: Sequence[ModelSpec] | None = None, backend: str = "cpu", *,
               history_limit: int = HISTORY_LIMIT):
@@ -164,7 +174,8 @@ class Experiment:
         """
         data = self.dataset()
         net = self.make_network(data)
-        specs = list(models) if models else [ModelSpec(self.optimizer, self.schedule)]
+        specs = list(models) if models else [ModelSpec(self.optimizer, self.schedule,
+                                                       layer_lr=self.layer_lr)]
         rows = min(self.training.batch_size, len(data.y_train))
         check_memory(net.layer_sizes, len(specs), rows, history_limit)
         engine = Engine(
@@ -190,8 +201,13 @@ class Experiment:
                 "hidden": list(self.network.hidden), "activation": self.network.activation,
                 "init": self.network.init, "init_std": self.network.init_std,
                 "features": list(self.network.features),
+                # written only when they differ from the defaults, which older files mean
+                **({} if self.network.bias else {"bias": False}),
+                **({"parameterization": self.network.parameterization}
+                   if self.network.parameterization != "standard" else {}),
             },
-            "optimizer": self.optimizer.to_dict(),
+            "optimizer": {**self.optimizer.to_dict(),
+                          **({"layer_lr": list(self.layer_lr)} if self.layer_lr else {})},
             "schedule": self.schedule.to_dict(),
             "training": {
                 "batch_size": t.batch_size, "shuffle": t.shuffle, "clip_norm": t.clip_norm,
@@ -264,6 +280,9 @@ class Experiment:
             init_std=net_sec.get("init_std", _number(0.0, 100.0), base.network.init_std),
             features=tuple(net_sec.get("features", _str_list(tuple(features.FEATURES)),
                                        list(base.network.features))),
+            bias=net_sec.get("bias", _boolean, base.network.bias),
+            parameterization=net_sec.get("parameterization", _choice(PARAMETERIZATIONS),
+                                         base.network.parameterization),
         )
         net_sec.done()
         try:
@@ -273,6 +292,11 @@ class Experiment:
         opt_raw = dict(top.get("optimizer", _mapping, {"name": "adam", "lr": 0.01}))
         opt_name = opt_raw.pop("name", "adam")
         _choice(tuple(OPTIMIZERS))("optimizer.name", opt_name)
+        layer_lr = None
+        if opt_raw.get("layer_lr") is not None:
+            layer_lr = tuple(_number_list(net.n_layers, 0.0, MAX_LAYER_LR)(
+                "optimizer.layer_lr", opt_raw["layer_lr"]))
+        opt_raw.pop("layer_lr", None)
         try:
             optimizer = make_optimizer(opt_name, **opt_raw)
         except ValueError as exc:
@@ -314,6 +338,7 @@ class Experiment:
             target_loss=top.get("target_loss", _number(0.0, 1e6), base.target_loss),
             name=top.get("name", _string, base.name),
             classroom=classroom,
+            layer_lr=layer_lr,
         )
         top.done()
         return exp
@@ -428,6 +453,21 @@ def _int_list(min_len: int, max_len: int, low: int, high: int) -> Check:
                 f"{path}: {len(value)} entries; allowed {min_len} to {max_len}"
             )
         item = _integer(low, high)
+        return [item(f"{path}[{i}]", v) for i, v in enumerate(value)]
+
+    return check
+
+
+def _number_list(length: int, low: float, high: float) -> Check:
+    """A list of exactly ``length`` numbers in [low, high] (per-layer factors: one a layer)."""
+    def check(path: str, value: Any) -> list[float]:
+        if not isinstance(value, list):
+            raise ExperimentError(f"{path}: expected a list of numbers, got {_show(value)}")
+        if len(value) != length:
+            raise ExperimentError(
+                f"{path}: {len(value)} factors; the network has {length} layers with parameters "
+                f"(its hidden layers and the output layer), one factor each")
+        item = _number(low, high)
         return [item(f"{path}[{i}]", v) for i, v in enumerate(value)]
 
     return check

@@ -598,7 +598,8 @@ _BLOCK_VALUES = 1 << 20  # parameter values per block of points for a FlatModel 
 
 
 def _kernel_args(network: Network) -> tuple:
-    return network.sizes, network.woff, network.uoff, network.act_code, network.loss_code
+    return (network.sizes, network.woff, network.uoff, network.lay, network.act_code,
+            network.loss_code)
 
 
 def _theta(network: Model, theta: np.ndarray, what: str = "theta") -> np.ndarray:

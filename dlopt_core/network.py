@@ -1,8 +1,8 @@
 """Fully connected networks on one flat parameter vector.
 
 Layout of ``theta`` (float64): for each layer in order, W of shape (n_in, n_out) row-major, then b
-of length n_out. Hidden layers apply the activation; the output layer is linear and the loss
-carries the output non-linearity:
+of length n_out (none with ``bias=False``). Hidden layers apply the activation; the output layer
+is linear and the loss carries the output non-linearity:
 
 bce  sigmoid output, binary labels y in {0, 1}:  mean over samples of
      -y log s(z) - (1 - y) log(1 - s(z))
@@ -10,10 +10,20 @@ ce   softmax output, integer labels:  mean over samples of -log softmax(z)_y
 mse  linear output:  mean over samples and outputs of (z - y)^2  (no factor 1/2)
 
 as in ``torch.nn.functional``.
+
+Parameterisations: ``standard`` computes layer l's pre-activation z = a W + b. ``mean_field``
+multiplies it by a fixed factor: z = c_l (a W + b) with c_l = sqrt(2 / fan_in) for every hidden
+layer and c_L = 1 / fan_in for the output layer, the weights initialised standard normal (the
+``init`` scheme is then ignored). With one hidden layer of width d = input dimension and no
+biases this is the trainability map's network (Sohl-Dickstein 2024): h = tanh(sqrt(2) X W1 /
+sqrt(d)), out = h W2 / d. Deeper networks repeat the hidden factor, which keeps each hidden
+pre-activation of order one at initialisation, and keep 1 / fan_in at the output, which makes
+the output small at initialisation (the mean-field limit).
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -23,12 +33,16 @@ from .kernels import cpu, rules
 ACTIVATIONS = ("relu", "leaky_relu", "tanh", "sigmoid", "linear")
 LOSSES = ("bce", "ce", "mse")
 INIT_SCHEMES = ("xavier", "he", "normal", "zeros")
+PARAMETERIZATIONS = ("standard", "mean_field")
 
 
 class Network:
-    """A fully connected network ``Network([2, 8, 8, 1], activation="tanh", loss="bce")``."""
+    """A fully connected network ``Network([2, 8, 8, 1], activation="tanh", loss="bce")``;
+    ``bias=False`` leaves out every bias, ``parameterization="mean_field"`` scales the
+    pre-activations (see the module docstring)."""
 
-    def __init__(self, layer_sizes: Sequence[int], activation: str = "tanh", loss: str = "bce"):
+    def __init__(self, layer_sizes: Sequence[int], activation: str = "tanh", loss: str = "bce",
+                 *, bias: bool = True, parameterization: str = "standard"):
         sizes = [int(s) for s in layer_sizes]
         if len(sizes) < 2 or any(s < 1 for s in sizes):
             raise ValueError(f"layer_sizes needs at least two positive sizes, got {layer_sizes!r}")
@@ -36,6 +50,9 @@ class Network:
             raise ValueError(f"unknown activation {activation!r}; choose one of {ACTIVATIONS}")
         if loss not in LOSSES:
             raise ValueError(f"unknown loss {loss!r}; choose one of {LOSSES}")
+        if parameterization not in PARAMETERIZATIONS:
+            raise ValueError(f"unknown parameterization {parameterization!r}; choose one of "
+                             f"{PARAMETERIZATIONS}")
         if loss == "bce" and sizes[-1] != 1:
             raise ValueError(f"the bce loss needs one output unit, got {sizes[-1]}")
         if loss == "ce" and sizes[-1] < 2:
@@ -45,20 +62,53 @@ class Network:
         self.loss = loss
         self.act_code = ACTIVATIONS.index(activation)
         self.loss_code = LOSSES.index(loss)
-        self.woff, self.uoff = cpu.layout(self.sizes)
-        self.n_params = int(sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:], strict=False)))
+        self.bias = bool(bias)
+        self.parameterization = parameterization
+        self.woff, self.uoff = cpu.layout(self.sizes, self.bias)
+        self.n_params = int(sum(a * b + (b if self.bias else 0)
+                                for a, b in zip(sizes[:-1], sizes[1:], strict=False)))
+        self.lay = layer_table(sizes, self.bias, parameterization)
         self.blas = cpu.use_blas(self.sizes)  # products by BLAS (wide layers) or by loops
 
     @property
     def layer_sizes(self) -> list[int]:
         return [int(s) for s in self.sizes]
 
+    @property
+    def n_layers(self) -> int:
+        """Layers with parameters (hidden layers and the output layer)."""
+        return len(self.sizes) - 1
+
+    @property
+    def plain(self) -> bool:
+        """Biases in every layer and no pre-activation factors: the training kernels then
+        compile without the layer options."""
+        return self.bias and self.parameterization == "standard"
+
+    @property
+    def factors(self) -> np.ndarray:
+        """Each layer's pre-activation factor (all 1 in the standard parameterisation)."""
+        return self.lay[0, 1:].copy()
+
+    def layer_of_params(self) -> np.ndarray:
+        """The layer (0 for the first hidden layer) of every entry of ``theta``."""
+        out = np.empty(self.n_params, dtype=np.int64)
+        ends = [*self.woff[2:], self.n_params]
+        for layer, (lo, hi) in enumerate(zip(self.woff[1:], ends, strict=True)):
+            out[lo:hi] = layer
+        return out
+
     def __repr__(self) -> str:
-        return f"Network({self.layer_sizes}, activation={self.activation!r}, loss={self.loss!r})"
+        extra = "" if self.bias else ", bias=False"
+        if self.parameterization != "standard":
+            extra += f", parameterization={self.parameterization!r}"
+        return (f"Network({self.layer_sizes}, activation={self.activation!r}, "
+                f"loss={self.loss!r}{extra})")
 
     def init(self, seed: int = 0, scheme: str = "xavier", std: float = 0.1) -> np.ndarray:
         """Initial parameters; biases start at zero.
 
+        In the mean-field parameterisation every weight is standard normal, whatever ``scheme``.
         xavier: W ~ U(-a, a), a = sqrt(6 / (n_in + n_out)) (Glorot uniform);
         he: W ~ N(0, 2 / n_in) (Kaiming normal); normal: W ~ N(0, std^2); zeros: all zero, which
         makes every hidden unit of a layer compute the same thing forever (the symmetry problem).
@@ -69,7 +119,9 @@ class Network:
         theta = np.zeros(self.n_params)
         for W, _ in self.unflatten(theta):
             n_in, n_out = W.shape
-            if scheme == "xavier":
+            if self.parameterization == "mean_field":
+                W[:] = rng.standard_normal(W.shape)
+            elif scheme == "xavier":
                 a = np.sqrt(6.0 / (n_in + n_out))
                 W[:] = rng.uniform(-a, a, size=W.shape)
             elif scheme == "he":
@@ -79,14 +131,15 @@ class Network:
         return theta
 
     def unflatten(self, theta: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
-        """``[(W, b), ...]`` as views into ``theta`` (writing to them writes to ``theta``)."""
+        """``[(W, b), ...]`` as views into ``theta`` (writing to them writes to ``theta``); ``b``
+        is empty without biases."""
         self._check_theta(theta)
         out = []
         for layer in range(1, len(self.sizes)):
             n_in, n_out = int(self.sizes[layer - 1]), int(self.sizes[layer])
             w0 = int(self.woff[layer])
             W = theta[w0 : w0 + n_in * n_out].reshape(n_in, n_out)
-            b = theta[w0 + n_in * n_out : w0 + n_in * n_out + n_out]
+            b = theta[w0 + n_in * n_out : w0 + n_in * n_out + (n_out if self.bias else 0)]
             out.append((W, b))
         return out
 
@@ -121,7 +174,7 @@ class Network:
         X, Y = self.prepare(X, y)
         grad = np.zeros(self.n_params)
         dx = np.zeros(X.shape if inputs else (0, 0))
-        loss = cpu.loss_and_grad_by[self.blas](theta, self.sizes, self.woff, self.uoff,
+        loss = cpu.loss_and_grad_by[self.blas](theta, self.sizes, self.woff, self.uoff, self.lay,
                                                self.act_code, self.loss_code, X, Y, grad, dx)
         return float(loss), grad, dx
 
@@ -130,7 +183,8 @@ class Network:
         theta = self._check_theta(theta)
         X = self._check_X(X)
         out = np.empty((X.shape[0], int(self.sizes[-1])))
-        cpu.predict_by[self.blas](theta, self.sizes, self.woff, self.uoff, self.act_code, X, out)
+        cpu.predict_by[self.blas](theta, self.sizes, self.woff, self.uoff, self.lay,
+                                  self.act_code, X, out)
         return out
 
     def predict(self, theta: np.ndarray, X: np.ndarray) -> np.ndarray:
@@ -142,9 +196,9 @@ class Network:
         a = self._check_X(X)
         outs = []
         layers = self.unflatten(self._check_theta(theta))
-        for W, b in layers[:-1]:
-            z = a @ W + b
-            a = _activate_np(self.activation, z)
+        for (W, b), factor in zip(layers[:-1], self.factors, strict=False):
+            z = a @ W + b if self.bias else a @ W
+            a = _activate_np(self.activation, z if factor == 1.0 else factor * z)
             outs.append(a)
         return outs
 
@@ -172,6 +226,21 @@ class Network:
         if theta.dtype != np.float64:
             raise ValueError("theta must be float64")
         return np.ascontiguousarray(theta)
+
+
+def layer_table(sizes: Sequence[int], bias: bool, parameterization: str) -> np.ndarray:
+    """The kernels' (2, L + 1) table of layers: row 0 each layer's pre-activation factor (1, or
+    the mean-field sqrt(2 / fan_in) for hidden layers and 1 / fan_in for the output layer),
+    row 1 whether it has biases (1.0 or 0.0); column 0, the inputs, is unused."""
+    sizes = [int(s) for s in sizes]
+    lay = np.ones((2, len(sizes)))
+    if not bias:
+        lay[1] = 0.0
+    if parameterization == "mean_field":
+        for layer in range(1, len(sizes)):
+            fan_in = float(sizes[layer - 1])
+            lay[0, layer] = 1.0 / fan_in if layer == len(sizes) - 1 else math.sqrt(2.0 / fan_in)
+    return lay
 
 
 def check_targets(loss: str, n_out: int, n: int, y: np.ndarray, what: str = "rows"

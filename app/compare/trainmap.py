@@ -52,6 +52,13 @@ from dlopt_core.optimizers import make_optimizer
 
 MAP_KERNELS = WarmItem("call", "dlopt_core.trainability:warm_up", "the trainability kernels")
 APP_TILE = 8  # 64 runs a tile: the first coarse picture comes within about a second
+SEND_TIP = (
+    "Open the clicked pixel's run in the Playground: the problem's data (all of it for "
+    "training, unscaled), the mean-field tanh network of the same width without biases, full "
+    "batch, the pixel's optimizer, a base learning rate of 1 with the pixel's two rates as the "
+    "layer factors (W1, W2), and the map's number of steps. Not carried: the problem's initial "
+    "weights (the Playground draws them from its seed, standard normal, so the run starts "
+    "elsewhere) and a map's mini-batches (the Playground trains on full batches).")
 RUN_ON = (("inprocess", "This process"), ("local", "Dask: a local cluster"),
           ("address", "Dask: the scheduler at"))
 SCHEDULER_KEY = "trainability/scheduler"
@@ -428,10 +435,7 @@ class TrainabilityMapView(QWidget):
         self.curve_plot.addItem(self.curve)
         self.curve_note = EmptyNote(self.curve_plot, "Click a pixel of the map")
         self.send_button = QPushButton("Send to Playground")
-        self.send_button.setToolTip(
-            "Open this problem in the Playground: its data, a tanh network of the same width, "
-            "full batch, the pixel's optimizer and learning rate (the Playground's network has "
-            "biases and the usual scaling, and one learning rate, so its run is not this one)")
+        self.send_button.setToolTip(SEND_TIP)
         self.send_button.clicked.connect(self.send_to_playground)
         self.side_panel = QWidget()
         side = QVBoxLayout(self.side_panel)
@@ -684,8 +688,8 @@ class TrainabilityMapView(QWidget):
         return True
 
     def playground_experiment(self) -> Experiment | None:
-        """The selected pixel's problem as a Playground experiment (see the button's tooltip):
-        the data as a CSV file in the app's data folder."""
+        """The selected pixel's run as a Playground experiment (see ``SEND_TIP``): the data as a
+        CSV file in the app's data folder, all of it for training."""
         if self.selected is None or self.problem is None or self.result is None:
             return None
         problem, spec = self.problem, self.result.spec
@@ -698,17 +702,19 @@ class TrainabilityMapView(QWidget):
             table = np.hstack([problem.X, problem.Y])
             header = ",".join([*(f"x{k + 1}" for k in range(problem.width)), "y"])
             np.savetxt(path, table, delimiter=",", header=header, comments="", fmt="%.17g")
-        optimizer = {"gd": make_optimizer("sgd", lr=hyper["lr2"]),
-                     "momentum": make_optimizer("momentum", lr=hyper["lr2"],
-                                                momentum=hyper["beta"]),
-                     "adam": make_optimizer("adam", lr=hyper["lr2"],
-                                            betas=(hyper["beta"], 0.999))}[hyper["optimizer"]]
+        # the base rate 1 and the two layer rates as its factors: lr * factor is the rate itself
+        optimizer = {"gd": make_optimizer("sgd", lr=1.0),
+                     "momentum": make_optimizer("momentum", lr=1.0, momentum=hyper["beta"]),
+                     "adam": make_optimizer("adam", lr=1.0, betas=(hyper["beta"], 0.999))
+                     }[hyper["optimizer"]]
         return Experiment(
-            data=DataSpec(kind="csv", path=os.fspath(path), val_fraction=0.2,
+            data=DataSpec(kind="csv", path=os.fspath(path), val_fraction=0.0,
                           standardize=False, seed=0),
-            network=NetworkSpec(hidden=(problem.width,), activation="tanh"),
-            optimizer=optimizer, training=TrainConfig(batch_size=problem.rows, shuffle=False),
-            seed=0, name="trainability map pixel")
+            network=NetworkSpec(hidden=(problem.width,), activation="tanh", bias=False,
+                                parameterization="mean_field"),
+            optimizer=optimizer, layer_lr=(hyper["lr1"], hyper["lr2"]),
+            training=TrainConfig(batch_size=problem.rows, shuffle=False, eval_every=1),
+            max_steps=spec.steps, seed=0, name="trainability map pixel")
 
     def send_to_playground(self) -> None:
         try:
@@ -717,8 +723,10 @@ class TrainabilityMapView(QWidget):
             self.host.notify("error", f"The run cannot be sent: {exc}")
             return
         if exp is not None:
-            self.host.send(exp, f"The map's problem is in the Playground, learning rate "
-                                f"{exp.optimizer.lr:g} (its network differs; see the tooltip)")
+            lr1, lr2 = exp.layer_lr or (1.0, 1.0)
+            self.host.send(exp, f"The pixel's run is in the Playground: learning rates {lr1:g} "
+                                f"(W1) and {lr2:g} (W2); its initial weights are drawn anew "
+                                f"(see the button's tooltip)")
 
     def shutdown(self) -> None:
         """Stop the pixel runner and close a Dask cluster started for the maps."""

@@ -1,4 +1,5 @@
-"""Input features and the network builder: hidden layers, neurons, activation and init."""
+"""Input features and the network builder: hidden layers, neurons, per-layer learning-rate
+factors, activation, initialisation, biases and parameterisation."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from collections.abc import Sequence
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QFormLayout,
     QGridLayout,
@@ -20,7 +22,7 @@ from PySide6.QtWidgets import (
 from app.widgets.controls import SciSpinBox
 from dlopt_core import features
 from dlopt_core.experiment import NetworkSpec
-from dlopt_core.network import ACTIVATIONS, INIT_SCHEMES
+from dlopt_core.network import ACTIVATIONS, INIT_SCHEMES, PARAMETERIZATIONS
 
 MAX_LAYERS = 6
 MAX_UNITS = 32
@@ -41,6 +43,16 @@ INIT_TIPS = {
     "normal": "normal with the standard deviation set below",
     "zeros": "all zero: every unit of a layer stays identical (the symmetry problem)",
 }
+PARAMETERIZATION_LABELS = {"standard": "standard", "mean_field": "mean-field"}
+PARAMETERIZATION_TIPS = {
+    "standard": "z = a W + b in every layer",
+    "mean_field": "z = c (a W + b) with c = \u221a(2 / fan-in) in hidden layers and 1 / fan-in "
+                  "at the output; weights start standard normal (the Init choice is not used). "
+                  "The trainability map's network.",
+}
+RATE_TIP = ("Learning-rate factor of {layer}: its weights and biases step at the learning rate "
+            "times this (1: the common rate, 0: frozen). Applies to the running run.")
+MAX_FACTOR = 1e10  # as the experiment's MAX_LAYER_LR (a map pixel's rates are factors of 1)
 
 
 def _small_button(text: str, tip: str) -> QToolButton:
@@ -108,8 +120,17 @@ class FeaturesPanel(QGroupBox):
         self.changed.emit()
 
 
+def _factor_box(layer: str) -> SciSpinBox:
+    box = SciSpinBox(0.0, MAX_FACTOR, 1.0, log_step=True, steps_per_decade=3, first_step=0.01)
+    box.setToolTip(RATE_TIP.format(layer=layer))
+    box.setPrefix("lr \u00d7")
+    return box
+
+
 class NetworkPanel(QGroupBox):
-    """Hidden layers (0..6) of 1..32 neurons, activation and initialisation. Emits ``changed``."""
+    """Hidden layers (0..6) of 1..32 neurons, each with a learning-rate factor (and one for the
+    output layer), activation, initialisation, biases and parameterisation. Emits
+    ``changed``."""
 
     changed = Signal()
 
@@ -127,6 +148,7 @@ class NetworkPanel(QGroupBox):
         head.addWidget(self.add_layer)
 
         self._rows: list[tuple[QWidget, QLabel, QToolButton, QToolButton]] = []
+        self.factors: list[SciSpinBox] = []
         rows = QVBoxLayout()
         rows.setSpacing(2)
         for i in range(MAX_LAYERS):
@@ -147,8 +169,18 @@ class NetworkPanel(QGroupBox):
             lay.addSpacing(6)
             lay.addWidget(minus)
             lay.addWidget(plus)
+            factor = _factor_box(f"hidden layer {i + 1}")
+            lay.addWidget(factor)
+            self.factors.append(factor)
             rows.addWidget(w)
             self._rows.append((w, count, minus, plus))
+        out_row = QHBoxLayout()
+        out_row.setContentsMargins(12, 0, 0, 0)
+        out_row.addWidget(QLabel("output layer"))
+        out_row.addStretch(1)
+        self.output_factor = _factor_box("the output layer")
+        out_row.addWidget(self.output_factor)
+        rows.addLayout(out_row)
 
         self.activation = QComboBox()
         for i, name in enumerate(ACTIVATIONS):
@@ -163,10 +195,23 @@ class NetworkPanel(QGroupBox):
         self.init.setToolTip("How the weights start (biases start at zero)")
         self.init_std = SciSpinBox(0.0, 100.0, 0.1, log_step=True)
         self.init_std.setToolTip("Standard deviation of the normal initialisation (default 0.1)")
+        self.bias = QCheckBox("biases")
+        self.bias.setChecked(True)
+        self.bias.setToolTip("Give every layer biases b (off: z = a W, no bias parameters)")
+        self.parameterization = QComboBox()
+        for i, name in enumerate(PARAMETERIZATIONS):
+            self.parameterization.addItem(PARAMETERIZATION_LABELS[name], name)
+            self.parameterization.setItemData(i, PARAMETERIZATION_TIPS[name],
+                                              Qt.ItemDataRole.ToolTipRole)
+        self.parameterization.setToolTip(
+            "How each layer's pre-activation is scaled: standard, or mean-field (\u221a(2 / "
+            "fan-in) in hidden layers, 1 / fan-in at the output)")
         form = QFormLayout()
         form.addRow("Activation", self.activation)
         form.addRow("Init", self.init)
         form.addRow("Init std", self.init_std)
+        form.addRow("Scaling", self.parameterization)
+        form.addRow("", self.bias)
         self._form = form
         lay = QVBoxLayout(self)
         lay.addLayout(head)
@@ -175,6 +220,10 @@ class NetworkPanel(QGroupBox):
         self.activation.currentIndexChanged.connect(self.changed)
         self.init.currentIndexChanged.connect(self._init_changed)
         self.init_std.valueChanged.connect(self.changed)
+        self.bias.toggled.connect(self.changed)
+        self.parameterization.currentIndexChanged.connect(self._init_changed)
+        for box in (*self.factors, self.output_factor):
+            box.valueChanged.connect(self.changed)
         self._refresh()
 
     def hidden(self) -> tuple[int, ...]:
@@ -184,18 +233,43 @@ class NetworkPanel(QGroupBox):
         return NetworkSpec(
             hidden=self.hidden(), activation=self.activation.currentData(),
             init=self.init.currentData(), init_std=float(self.init_std.value()),
-            features=tuple(feature_names),
+            features=tuple(feature_names), bias=self.bias.isChecked(),
+            parameterization=self.parameterization.currentData(),
         )
+
+    def layer_lr(self) -> tuple[float, ...] | None:
+        """The learning-rate factors of the hidden layers and the output layer; None when all
+        are 1 (the experiment's default)."""
+        boxes = [*self.factors[: len(self._hidden)], self.output_factor]
+        factors = tuple(float(b.value()) for b in boxes)
+        return None if all(f == 1.0 for f in factors) else factors
+
+    def set_layer_lr(self, factors: Sequence[float] | None) -> None:
+        """Show ``factors`` (one per hidden layer and the output; None: all 1) without emitting
+        ``changed``; layers without a factor show 1."""
+        boxes = [*self.factors[: len(self._hidden)], self.output_factor]
+        values = [1.0] * len(boxes) if factors is None else list(factors)
+        for box in (*self.factors, self.output_factor):
+            box.blockSignals(True)
+            box.setValue(1.0)
+        for box, value in zip(boxes, values, strict=False):
+            box.setValue(value)
+        for box in (*self.factors, self.output_factor):
+            box.blockSignals(False)
 
     def set_spec(self, spec: NetworkSpec) -> None:
         """Show ``spec`` without emitting ``changed``."""
         self._hidden = list(spec.hidden)
-        for w in (self.activation, self.init, self.init_std):
+        widgets = (self.activation, self.init, self.init_std, self.bias, self.parameterization)
+        for w in widgets:
             w.blockSignals(True)
         self.activation.setCurrentIndex(max(0, self.activation.findData(spec.activation)))
         self.init.setCurrentIndex(max(0, self.init.findData(spec.init)))
         self.init_std.setValue(spec.init_std)
-        for w in (self.activation, self.init, self.init_std):
+        self.bias.setChecked(spec.bias)
+        self.parameterization.setCurrentIndex(
+            max(0, self.parameterization.findData(spec.parameterization)))
+        for w in widgets:
             w.blockSignals(False)
         self._refresh()
 
@@ -206,6 +280,10 @@ class NetworkPanel(QGroupBox):
     def _add_layer(self) -> None:
         if len(self._hidden) < MAX_LAYERS:
             self._hidden.append(self._hidden[-1] if self._hidden else 4)
+            box = self.factors[len(self._hidden) - 1]  # a new layer steps at the common rate
+            box.blockSignals(True)
+            box.setValue(1.0)
+            box.blockSignals(False)
             self._refresh()
             self.changed.emit()
 
@@ -234,4 +312,7 @@ class NetworkPanel(QGroupBox):
                 count.setText(f"{units} neuron{'s' if units != 1 else ''}")
                 minus.setEnabled(units > 1)
                 plus.setEnabled(units < MAX_UNITS)
-        self._form.setRowVisible(self.init_std, self.init.currentData() == "normal")
+        mean_field = self.parameterization.currentData() == "mean_field"
+        self.init.setEnabled(not mean_field)
+        self._form.setRowVisible(self.init_std,
+                                 self.init.currentData() == "normal" and not mean_field)

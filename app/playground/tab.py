@@ -367,6 +367,7 @@ class PlaygroundTab(QWidget):
         self.data_panel.set_spec(exp.data)
         self.features_panel.set_features(exp.network.features)
         self.network_panel.set_spec(exp.network)
+        self.network_panel.set_layer_lr(exp.layer_lr)
         self.optimizer_panel.set_optimizer(exp.optimizer)
         self.optimizer_panel.set_schedule(exp.schedule)
         self.training_panel.set_values(exp.training, exp.max_steps, exp.target_loss)
@@ -452,6 +453,7 @@ class PlaygroundTab(QWidget):
             optimizer=self.optimizer_panel.optimizer(),
             schedule=self.optimizer_panel.schedule_value(),
             training=self.training_panel.config(), max_steps=max_steps, target_loss=target,
+            layer_lr=self.network_panel.layer_lr(),
         )
 
     def _data_changed(self) -> None:
@@ -482,6 +484,8 @@ class PlaygroundTab(QWidget):
                 self.controller.set_optimizer(new.optimizer)
             if new.schedule != old.schedule:
                 self.controller.set_schedule(new.schedule)
+            if new.layer_lr != old.layer_lr:
+                self.controller.set_layer_lr(new.layer_lr)
             if t0 != t1:
                 self.controller.set_training(t1)
             if (new.max_steps, new.target_loss) != (old.max_steps, old.target_loss):

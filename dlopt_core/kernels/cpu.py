@@ -1,12 +1,14 @@
 """Single-model kernels: one model's forward and backward passes, evaluation and update.
 
-Layout conventions (see ``dlopt_core.network``): ``theta`` is one model's flat parameter vector,
-per layer W of shape (n_in, n_out) row-major, then b. ``woff[l]`` is where layer ``l``'s W starts
-(``l`` = 1..L), ``uoff[l]`` where layer ``l``'s units start in the list of all units
-(``uoff[0] = 0`` is the input). The activation workspace ``A`` is flat and layer-major: layer
-``l``'s activations for ``n`` rows are the contiguous (n, size_l) matrix at ``rows * uoff[l]``
-(``rows`` the workspace's capacity), so that a layer's product can go to BLAS without a copy.
-The deltas ``D`` are two such matrices of up to ``widest`` columns.
+Layout conventions (see ``dlopt_core.network``): ``theta`` is one model's flat parameter vector, per
+layer W of shape (n_in, n_out) row-major, then b. ``woff[l]`` is where layer ``l``'s W starts (``l``
+= 1..L), ``uoff[l]`` where layer ``l``'s units start in the list of all units (``uoff[0] = 0`` is
+the input); without biases (``Network(bias=False)``) there is no b. ``lay`` (2, L + 1) describes the
+layers: ``lay[0, l]`` multiplies layer ``l``'s pre-activation (1, or the mean-field factor),
+``lay[1, l]`` is 1 when the layer has biases, else 0. The activation workspace ``A`` is flat and
+layer-major: layer ``l``'s activations for ``n`` rows are the contiguous (n, size_l) matrix at
+``rows * uoff[l]`` (``rows`` the workspace's capacity), so that a layer's product can go to BLAS
+without a copy. The deltas ``D`` are two such matrices of up to ``widest`` columns.
 
 Two ways to compute the products: explicit loops (``*_loops``), whose sums run in exactly the
 order of the many-model kernels (``kernels/lanes.py``), so that a model alone and a model among
@@ -100,6 +102,11 @@ EVAL_ROWS = 64  # rows per block when evaluating a whole data set
 N_RECORD = 6  # train loss, val loss, train error, val error, gradient norm, learning rate
 DIVERGED, EARLY_STOPPED = 1, 2
 BLAS_MIN = 2048  # a layer of n_in * n_out >= this many weights goes to BLAS
+# Whether the passes read the layer table ``lay`` (no biases, pre-activation factors). The
+# functions here read it; the training kernels of a network with biases and factors 1 call
+# copies compiled with LAYERED = False (``plain_copy``), whose loops are those of a network
+# without these options: the usual network pays nothing for them.
+LAYERED = True
 
 
 def use_blas(sizes) -> bool:
@@ -108,15 +115,16 @@ def use_blas(sizes) -> bool:
     return max(a * b for a, b in zip(sizes[:-1], sizes[1:], strict=False)) >= BLAS_MIN
 
 
-def layout(sizes):
-    """``(woff, uoff)`` offset arrays for a list of layer sizes (see the module docstring)."""
+def layout(sizes, bias: bool = True):
+    """``(woff, uoff)`` offset arrays for a list of layer sizes (see the module docstring);
+    without ``bias`` a layer's weights are followed directly by the next layer's."""
     sizes = np.asarray(sizes, dtype=np.int64)
     woff = np.zeros(len(sizes), dtype=np.int64)
     uoff = np.zeros(len(sizes), dtype=np.int64)
     pos = 0
     for layer in range(1, len(sizes)):
         woff[layer] = pos
-        pos += sizes[layer - 1] * sizes[layer] + sizes[layer]
+        pos += sizes[layer - 1] * sizes[layer] + (sizes[layer] if bias else 0)
         uoff[layer] = uoff[layer - 1] + sizes[layer - 1]
     return woff, uoff
 
@@ -174,8 +182,18 @@ def activate_row(act, v):
             v[j] = activate(act, v[j])
 
 
+@njit(**KW_INLINE)
+def scale_rows(z, n, width, factor):
+    """``z[:n, :width] *= factor`` (a layer's pre-activation factor, ``Network.lay``; nothing
+    to do for the usual factor 1)."""
+    if factor != 1.0:
+        for r in range(n):
+            for j in range(width):
+                z[r, j] *= factor
+
+
 @njit(**KW)
-def forward_loops(theta, sizes, woff, uoff, act, X, idx, n, A, rows):
+def forward_loops(theta, sizes, woff, uoff, lay, act, X, idx, n, A, rows):
     """Fill the activation blocks of ``A`` for the rows ``X[idx[:n]]`` (with ``idx`` empty, from
     the input block already in ``A``); the logits stay linear.
 
@@ -196,19 +214,21 @@ def forward_loops(theta, sizes, woff, uoff, act, X, idx, n, A, rows):
         z = block(A, rows * uoff[layer], n, n_out)
         W = theta[w0 : w0 + n_in * n_out].reshape((n_in, n_out))
         bias = theta[w0 + n_in * n_out : w0 + n_in * n_out + n_out]
+        has_bias = lay[1, layer] != 0.0 if LAYERED else True
         for r in range(n):
             for j in range(n_out):
-                z[r, j] = bias[j]
+                z[r, j] = bias[j] if has_bias else 0.0
             for k in range(n_in):
                 a = a_in[r, k]
                 for j in range(n_out):
                     z[r, j] = fma(a, W[k, j], z[r, j])
+        scale_rows(z, n, n_out, lay[0, layer] if LAYERED else 1.0)
         if layer < n_layers:
             activate_row(act, A[rows * uoff[layer] : rows * uoff[layer] + n * n_out])
 
 
 @njit(**KW)
-def forward_blas(theta, sizes, woff, uoff, act, X, idx, n, A, rows):
+def forward_blas(theta, sizes, woff, uoff, lay, act, X, idx, n, A, rows):
     """``forward_loops`` with the products by BLAS: Z = A_in W, then + b and the activation."""
     n_layers = sizes.shape[0] - 1
     if idx.shape[0] > 0:
@@ -226,9 +246,11 @@ def forward_blas(theta, sizes, woff, uoff, act, X, idx, n, A, rows):
         W = theta[w0 : w0 + n_in * n_out].reshape((n_in, n_out))
         bias = theta[w0 + n_in * n_out : w0 + n_in * n_out + n_out]
         np.dot(a_in, W, z)
-        for r in range(n):
-            for j in range(n_out):
-                z[r, j] += bias[j]
+        if not LAYERED or lay[1, layer] != 0.0:
+            for r in range(n):
+                for j in range(n_out):
+                    z[r, j] += bias[j]
+        scale_rows(z, n, n_out, lay[0, layer] if LAYERED else 1.0)
         if layer < n_layers:
             activate_row(act, A[rows * uoff[layer] : rows * uoff[layer] + n * n_out])
 
@@ -293,7 +315,7 @@ def loss_scale(loss, n, n_out):
 
 
 @njit(**KW)
-def backward_loops(theta, sizes, woff, uoff, act, A, D, n, rows, widest, grad, dx):
+def backward_loops(theta, sizes, woff, uoff, lay, act, A, D, n, rows, widest, grad, dx):
     """Add the gradient of the rows' loss to ``grad``, from the output deltas in ``D``'s first
     block. With ``dx`` of shape (n, n_inputs) (else pass shape (0, 0)) it also writes the
     gradient with respect to the network's inputs there.
@@ -310,11 +332,14 @@ def backward_loops(theta, sizes, woff, uoff, act, A, D, n, rows, widest, grad, d
         b0 = w0 + n_in * n_out
         a_in = block(A, rows * uoff[layer - 1], n, n_in)
         delta = block(D, cur * rows * widest, n, n_out)
+        scale_rows(delta, n, n_out, lay[0, layer] if LAYERED else 1.0)
+        has_bias = lay[1, layer] != 0.0 if LAYERED else True
         gbias = grad[b0 : b0 + n_out]
         gW = grad[w0:b0].reshape((n_in, n_out))
         for r in range(n):
-            for j in range(n_out):
-                gbias[j] += delta[r, j]
+            if has_bias:
+                for j in range(n_out):
+                    gbias[j] += delta[r, j]
             for k in range(n_in):
                 a = a_in[r, k]
                 for j in range(n_out):
@@ -336,7 +361,7 @@ def backward_loops(theta, sizes, woff, uoff, act, A, D, n, rows, widest, grad, d
 
 
 @njit(**KW)
-def backward_blas(theta, sizes, woff, uoff, act, A, D, n, rows, widest, grad, dx, T):
+def backward_blas(theta, sizes, woff, uoff, lay, act, A, D, n, rows, widest, grad, dx, T):
     """``backward_loops`` with the products by BLAS (``T``: a buffer for one layer's dW)."""
     n_layers = sizes.shape[0] - 1
     cur = 0
@@ -347,10 +372,12 @@ def backward_blas(theta, sizes, woff, uoff, act, A, D, n, rows, widest, grad, dx
         b0 = w0 + n_in * n_out
         a_in = block(A, rows * uoff[layer - 1], n, n_in)
         delta = block(D, cur * rows * widest, n, n_out)
-        gbias = grad[b0 : b0 + n_out]
-        for r in range(n):
-            for j in range(n_out):
-                gbias[j] += delta[r, j]
+        scale_rows(delta, n, n_out, lay[0, layer] if LAYERED else 1.0)
+        if not LAYERED or lay[1, layer] != 0.0:
+            gbias = grad[b0 : b0 + n_out]
+            for r in range(n):
+                for j in range(n_out):
+                    gbias[j] += delta[r, j]
         gW = block(T, 0, n_in, n_out)
         np.dot(a_in.T, delta, gW)
         g = grad[w0:b0]
@@ -377,7 +404,7 @@ def logits_block(sizes, uoff, A, n, rows):
 BLAS = False  # the product method of a template's copy (see the module docstring)
 
 
-def loss_and_grad(theta, sizes, woff, uoff, act, loss, X, Y, grad, dx):
+def loss_and_grad(theta, sizes, woff, uoff, lay, act, loss, X, Y, grad, dx):
     """Mean loss over all rows of ``X`` and its gradient (written into ``grad``).
 
     With ``dx`` shaped like ``X`` (else (0, 0)), also the gradient of the mean loss with respect
@@ -397,21 +424,21 @@ def loss_and_grad(theta, sizes, woff, uoff, act, loss, X, Y, grad, dx):
         for r in range(m):
             idx[r] = start + r
         if BLAS:
-            forward_blas(theta, sizes, woff, uoff, act, X, idx, m, A, rows)
+            forward_blas(theta, sizes, woff, uoff, lay, act, X, idx, m, A, rows)
         else:
-            forward_loops(theta, sizes, woff, uoff, act, X, idx, m, A, rows)
+            forward_loops(theta, sizes, woff, uoff, lay, act, X, idx, m, A, rows)
         part, _ = output_loss(loss, logits_block(sizes, uoff, A, m, rows), Y, idx, m,
                               block(D, 0, m, sizes[n_layers]), scale, True)
         total += part
         back = dx[start : start + m] if dx.shape[0] > 0 else dx
         if BLAS:
-            backward_blas(theta, sizes, woff, uoff, act, A, D, m, rows, widest, grad, back, T)
+            backward_blas(theta, sizes, woff, uoff, lay, act, A, D, m, rows, widest, grad, back, T)
         else:
-            backward_loops(theta, sizes, woff, uoff, act, A, D, m, rows, widest, grad, back)
+            backward_loops(theta, sizes, woff, uoff, lay, act, A, D, m, rows, widest, grad, back)
     return total * scale
 
 
-def predict(theta, sizes, woff, uoff, act, X, out):
+def predict(theta, sizes, woff, uoff, lay, act, X, out):
     """Write the logits of every row of ``X`` into ``out`` (n, n_out)."""
     n = X.shape[0]
     n_layers = sizes.shape[0] - 1
@@ -423,13 +450,20 @@ def predict(theta, sizes, woff, uoff, act, X, out):
         for r in range(m):
             idx[r] = start + r
         if BLAS:
-            forward_blas(theta, sizes, woff, uoff, act, X, idx, m, A, rows)
+            forward_blas(theta, sizes, woff, uoff, lay, act, X, idx, m, A, rows)
         else:
-            forward_loops(theta, sizes, woff, uoff, act, X, idx, m, A, rows)
+            forward_loops(theta, sizes, woff, uoff, lay, act, X, idx, m, A, rows)
         z = logits_block(sizes, uoff, A, m, rows)
         for r in range(m):
             for j in range(sizes[n_layers]):
                 out[start + r, j] = z[r, j]
+
+
+def plain_copy(fn, options: dict):
+    """``fn`` (a compiled pass of this module or of ``lanes``) compiled again with LAYERED =
+    False: for networks with biases and factors 1 (``lay`` is not read)."""
+    src = fn.py_func
+    return njit(**options)(specialise(src, f"{src.__name__}_plain", LAYERED=False))
 
 
 def _copies(template, **options):

@@ -70,18 +70,18 @@ _steps = _DEVICE["steps"]
 
 @cuda.jit
 def _train_kernel(
-    theta, slots, scalars, hyper, avg, opt_code, sched_code, sched_params, model, order,
+    theta, slots, scalars, hyper, avg, opt_code, sched_code, sched_params, layer_lr, model, order,
     status, stop_step, best_val, bad_evals, best, out,
-    sizes, woff, uoff, act, loss, X, Y, Xt, Yt, Xv, Yv,
+    sizes, woff, uoff, lay, act, loss, X, Y, Xt, Yt, Xv, Yv,
     perms, epoch_base, batch, t0, n_steps, eval_every,
     clip_norm, l1, polyak, patience, adv_eps, adv_mix, evaluate_only,
     A, D, T, G, DX, idx, coef, LW, rows, thf, Gf, avgf, sf,
 ):  # fmt: skip
     m = cuda.grid(1)
     if m < theta.shape[1]:
-        _steps(theta, slots, scalars, hyper, avg, opt_code, sched_code, sched_params, model,
-               order, status, stop_step, best_val, bad_evals, best, out,
-               sizes, woff, uoff, act, loss, X, Y, Xt, Yt, Xv, Yv,
+        _steps(theta, slots, scalars, hyper, avg, opt_code, sched_code, sched_params, layer_lr,
+               model, order, status, stop_step, best_val, bad_evals, best, out,
+               sizes, woff, uoff, lay, act, loss, X, Y, Xt, Yt, Xv, Yv,
                perms, epoch_base, batch, t0, n_steps, eval_every,
                clip_norm, l1, polyak, patience, adv_eps, adv_mix, evaluate_only,
                A, D, T, G, DX, idx, coef, LW, rows, thf, Gf, avgf, sf, m)
@@ -92,15 +92,15 @@ def kernel_arguments(e, perms, first_epoch, t0, n_steps, out, data, to_device, e
     """``(state, flags, out, args)`` for one launch of ``_train_kernel`` on engine ``e``.
 
     ``data`` are the network layout, the training set and the evaluated rows (sizes, woff, uoff,
-    X, Y, Xt, Yt, Xv, Yv; see ``Engine.eval_sets``) already on the device; ``to_device`` copies
-    a host array over and ``empty(shape, dtype)`` allocates one there. With host stand-ins
-    (``np.asarray``, ``np.empty``) the same call gives the kernel's argument types without a
-    GPU, which tests/cuda uses to compile the kernel to PTX.
+    lay, X, Y, Xt, Yt, Xv, Yv; see ``Engine.eval_sets``) already on the device; ``to_device``
+    copies a host array over and ``empty(shape, dtype)`` allocates one there. With host
+    stand-ins (``np.asarray``, ``np.empty``) the same call gives the kernel's argument types
+    without a GPU, which tests/cuda uses to compile the kernel to PTX.
     """
     net, cfg, st, M = e.network, e.train, e.state, e.n_models
-    sizes, woff, uoff, X, Y, Xt, Yt, Xv, Yv = data
+    sizes, woff, uoff, lay, X, Y, Xt, Yt, Xv, Yv = data
     state = [to_device(a) for a in (st.theta, st.slots, st.scalars, st.hyper, st.avg)]
-    codes = [to_device(a) for a in (e.opt_code, e.sched_code, st.sched_params,
+    codes = [to_device(a) for a in (e.opt_code, e.sched_code, st.sched_params, st.layer_lr,
                                     np.arange(M, dtype=np.int64), e.order_idx)]
     flags = [to_device(a) for a in (e.status, e.stop_step, e.best_val, e.bad_evals, st.best)]
     d_out = to_device(out)
@@ -114,7 +114,7 @@ def kernel_arguments(e, perms, first_epoch, t0, n_steps, out, data, to_device, e
         to_device(np.zeros((cpu.rules.N_COEF, M))), to_device(np.zeros((train.N_LANE_WORK, M))),
     )
     args = (
-        *state, *codes, *flags, d_out, sizes, woff, uoff, net.act_code, net.loss_code,
+        *state, *codes, *flags, d_out, sizes, woff, uoff, lay, net.act_code, net.loss_code,
         X, Y, Xt, Yt, Xv, Yv, to_device(perms), first_epoch, e.batch_size, t0, n_steps,
         cfg.eval_every,
         float(cfg.clip_norm), float(cfg.l1), float(cfg.polyak), int(cfg.early_stopping),
@@ -147,7 +147,7 @@ class CudaBackend:
             self._data, self._engine_id = {}, id(e)
         net = e.network
         on_device = []
-        for a in (net.sizes, net.woff, net.uoff, e.X, e.Y, *e.eval_sets(sample)):
+        for a in (net.sizes, net.woff, net.uoff, net.lay, e.X, e.Y, *e.eval_sets(sample)):
             kept = self._data.get(id(a))
             if kept is None or kept[0] is not a:
                 kept = (a, cuda.to_device(np.ascontiguousarray(a)))

@@ -16,7 +16,7 @@ from . import cpu, rules, specialise
 BLAS = False  # the product method of a copy, as in ``cpu``
 
 
-def loss_and_error(theta, sizes, woff, uoff, act, loss, X, Y, A, D, idx, rows):
+def loss_and_error(theta, sizes, woff, uoff, lay, act, loss, X, Y, A, D, idx, rows):
     """``(mean loss, error)`` of ``theta`` on all rows of ``X``; NaN for an empty set.
 
     mean loss = (sum of the per-row losses) * (1 / n), with n the number of rows (times the number
@@ -35,9 +35,9 @@ def loss_and_error(theta, sizes, woff, uoff, act, loss, X, Y, A, D, idx, rows):
         for r in range(m):
             idx[r] = start + r
         if BLAS:
-            cpu.forward_blas(theta, sizes, woff, uoff, act, X, idx, m, A, rows)
+            cpu.forward_blas(theta, sizes, woff, uoff, lay, act, X, idx, m, A, rows)
         else:
-            cpu.forward_loops(theta, sizes, woff, uoff, act, X, idx, m, A, rows)
+            cpu.forward_loops(theta, sizes, woff, uoff, lay, act, X, idx, m, A, rows)
         part, err = cpu.output_loss(loss, cpu.logits_block(sizes, uoff, A, m, rows), Y, idx, m,
                                     cpu.block(D, 0, m, n_out), 1.0, False)
         total += part
@@ -49,7 +49,7 @@ def loss_and_error(theta, sizes, woff, uoff, act, loss, X, Y, A, D, idx, rows):
     return mean, errors / n
 
 
-def line_losses(theta_a, theta_b, alphas, sizes, woff, uoff, act, loss, X, Y, out):
+def line_losses(theta_a, theta_b, alphas, sizes, woff, uoff, lay, act, loss, X, Y, out):
     """``out[k] = (loss, error)`` at ``(1 - alphas[k]) theta_a + alphas[k] theta_b``."""
     n_params = theta_a.shape[0]
     work = np.empty(n_params)
@@ -60,11 +60,11 @@ def line_losses(theta_a, theta_b, alphas, sizes, woff, uoff, act, loss, X, Y, ou
         a = alphas[k]
         for i in range(n_params):
             work[i] = (1.0 - a) * theta_a[i] + a * theta_b[i]
-        out[k, 0], out[k, 1] = loss_and_error(work, sizes, woff, uoff, act, loss, X, Y, A, D,
+        out[k, 0], out[k, 1] = loss_and_error(work, sizes, woff, uoff, lay, act, loss, X, Y, A, D,
                                               idx, rows)
 
 
-def plane_losses(theta, d1, d2, alphas, betas, sizes, woff, uoff, act, loss, X, Y, out):
+def plane_losses(theta, d1, d2, alphas, betas, sizes, woff, uoff, lay, act, loss, X, Y, out):
     """``out[i, j]`` = mean loss at ``theta + alphas[j] d1 + betas[i] d2`` (rows follow beta).
 
     Parallel over the rows of the grid; every point is computed on its own, so the numbers do not
@@ -81,7 +81,7 @@ def plane_losses(theta, d1, d2, alphas, betas, sizes, woff, uoff, act, loss, X, 
             a = alphas[j]
             for k in range(n_params):
                 work[k] = theta[k] + a * d1[k] + b * d2[k]
-            out[i, j], _ = loss_and_error(work, sizes, woff, uoff, act, loss, X, Y, A, D, idx,
+            out[i, j], _ = loss_and_error(work, sizes, woff, uoff, lay, act, loss, X, Y, A, D, idx,
                                           rows)
 
 

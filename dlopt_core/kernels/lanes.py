@@ -24,6 +24,7 @@ from .cpu import KW_INLINE, activate, activation_slope, bce_with_logit, fma, tan
 
 LANES = 16  # models per block on the CPU: two AVX-512 vectors of float64
 NL = LANES  # lanes a function works on (the CUDA build binds 1)
+LAYERED = True  # read the layer table ``lay`` (see ``cpu.LAYERED``)
 
 
 @intrinsic
@@ -80,7 +81,7 @@ def activate_lanes(act, A, r, u0, nu, l0):
 
 
 @njit(**KW_INLINE)
-def forward_lanes(th, sizes, woff, uoff, act, A, n, l0):
+def forward_lanes(th, sizes, woff, uoff, lay, act, A, n, l0):
     """Activations of ``n`` rows from the input units of ``A``; logits stay linear."""
     n_layers = sizes.shape[0] - 1
     acc = scratch()
@@ -91,16 +92,26 @@ def forward_lanes(th, sizes, woff, uoff, act, A, n, l0):
         b0 = w0 + n_in * n_out
         i0 = uoff[layer - 1]
         o0 = uoff[layer]
+        has_bias = lay[1, layer] != 0.0 if LAYERED else True
+        factor = lay[0, layer] if LAYERED else 1.0
         for r in range(n):
             for j in range(n_out):
-                for i in range(NL):
-                    acc[i] = th[b0 + j, l0 + i]
+                if has_bias:
+                    for i in range(NL):
+                        acc[i] = th[b0 + j, l0 + i]
+                else:
+                    for i in range(NL):
+                        acc[i] = 0.0
                 for k in range(n_in):
                     w = w0 + k * n_out + j
                     for i in range(NL):
                         acc[i] = fma(A[r, i0 + k, l0 + i], th[w, l0 + i], acc[i])
                 for i in range(NL):
                     A[r, o0 + j, l0 + i] = acc[i]
+            if factor != 1.0:
+                for j in range(n_out):
+                    for i in range(l0, l0 + NL):
+                        A[r, o0 + j, i] *= factor
             if layer < n_layers:
                 activate_lanes(act, A, r, o0, n_out, l0)
 
@@ -154,7 +165,7 @@ def output_loss_lanes(loss, A, o0, n_out, Y, idx, n, D0, scale, want_delta, tot,
 
 
 @njit(**KW_INLINE)
-def backward_lanes(th, sizes, woff, uoff, act, A, D, n, G, DX, to_input, l0):
+def backward_lanes(th, sizes, woff, uoff, lay, act, A, D, n, G, DX, to_input, l0):
     """Add each lane's gradient to ``G`` from the output deltas in ``D[0]``; with ``to_input``
     the gradient with respect to the input units goes to ``DX`` (rows, inputs, lanes)."""
     n_layers = sizes.shape[0] - 1
@@ -167,14 +178,21 @@ def backward_lanes(th, sizes, woff, uoff, act, A, D, n, G, DX, to_input, l0):
         b0 = w0 + n_in * n_out
         i0 = uoff[layer - 1]
         delta = D[cur]
-        for j in range(n_out):
-            for i in range(NL):
-                acc[i] = G[b0 + j, l0 + i]
+        factor = lay[0, layer] if LAYERED else 1.0
+        if factor != 1.0:
             for r in range(n):
+                for j in range(n_out):
+                    for i in range(l0, l0 + NL):
+                        delta[r, j, i] *= factor
+        if not LAYERED or lay[1, layer] != 0.0:
+            for j in range(n_out):
                 for i in range(NL):
-                    acc[i] += delta[r, j, l0 + i]
-            for i in range(NL):
-                G[b0 + j, l0 + i] = acc[i]
+                    acc[i] = G[b0 + j, l0 + i]
+                for r in range(n):
+                    for i in range(NL):
+                        acc[i] += delta[r, j, l0 + i]
+                for i in range(NL):
+                    G[b0 + j, l0 + i] = acc[i]
         for k in range(n_in):
             for j in range(n_out):
                 w = w0 + k * n_out + j

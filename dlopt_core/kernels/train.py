@@ -16,16 +16,18 @@ compiled: ``kernel(family, code, blas)`` compiles (or loads from Numba's cache) 
 ``steps`` on first use. The templates here are compiled as copies with their own names and
 constants (``kernels.specialise``), each cached under its own name.
 
-What one step does, per lane: the batch of rows ``perms[order[i], epoch - epoch_base]`` at its
-place in the epoch; the mean loss gradient (with adversarial training, ``adv_mix`` times the clean
+What one step does, per lane: the batch of rows ``perms[order[i], epoch - epoch_base]`` at its place
+in the epoch; the mean loss gradient (with adversarial training, ``adv_mix`` times the clean
 gradient plus ``1 - adv_mix`` times the gradient at the FGSM inputs ``x + adv_eps sign(dL/dx)``);
 ``l1 * sign(theta)`` added; the global norm clipped to ``clip_norm`` (if > 0); the optimizer at the
-scheduled rate. After every step whose count is a multiple of ``eval_every`` the model is
-evaluated (on its Polyak average when ``polyak`` > 0, on the evaluated rows ``Xt``, ``Xv``) into
-``out[r, :, model]``; with ``patience`` > 0 a model whose validation loss has not improved for
-``patience`` evaluations stops, its best parameters kept in ``best[:, model]``. A model whose
-loss, gradient or parameters become non-finite stops with status DIVERGED at that step. A stopped
-lane keeps its state as it was when it stopped.
+scheduled rate, times each layer's factor ``layer_lr[layer, model]`` for that layer's parameters
+(the coefficients that hold the rate recomputed per layer as ``step_coefficients`` does). After
+every step whose count is a multiple of ``eval_every`` the model is evaluated (on its Polyak average
+when ``polyak`` > 0, on the evaluated rows ``Xt``, ``Xv``) into ``out[r, :, model]``; with
+``patience`` > 0 a model whose validation loss has not improved for ``patience`` evaluations stops,
+its best parameters kept in ``best[:, model]``. A model whose loss, gradient or parameters become
+non-finite stops with status DIVERGED at that step. A stopped lane keeps its state as it was when
+it stopped.
 
 Compile time: every function called from a kernel is compiled on its own once and linked into
 the kernel, and compiled once more for every distinct literal argument it is called with, so
@@ -85,6 +87,7 @@ FAMILY = SINGLE
 NL = 1
 BLAS = False
 DEVICE = False  # the CUDA build: arrays hold every model, lane stride = the number of models
+LAYERED = True  # layer options in use: the passes read ``lay``, the update steps layer by layer
 
 
 @njit(**KW)
@@ -122,7 +125,7 @@ def record(ev, LW, out, r_out, model, t, status, stop_step, best_val, bad_evals,
                     LW[W_ACTIVE, i] = 0.0
 
 
-def batch_pass(th, sizes, woff, uoff, act, loss, X, Y, idx, n, gather, scale, want_grad,
+def batch_pass(th, sizes, woff, uoff, lay, act, loss, X, Y, idx, n, gather, scale, want_grad,
                to_input, A, D, T, G, DX, LW, rows, l0):
     """One pass of every lane over ``n`` rows: the forward pass (of the rows ``X[idx]``, or with
     ``gather`` false of the inputs already in ``A``), the sums of the rows' losses and errors
@@ -135,18 +138,18 @@ def batch_pass(th, sizes, woff, uoff, act, loss, X, Y, idx, n, gather, scale, wa
     if FAMILY == MANY:
         if gather:
             gather_lanes(X, idx, n, A, l0)
-        forward_lanes(th, sizes, woff, uoff, act, A, n, l0)
+        forward_lanes(th, sizes, woff, uoff, lay, act, A, n, l0)
         output_loss_lanes(loss, A, uoff[n_layers], n_out, Y, idx, n, D[0], scale, want_grad,
                           LW[W_PART], LW[W_PERR], l0)
         if want_grad:
-            backward_lanes(th, sizes, woff, uoff, act, A, D, n, G, DX, to_input, l0)
+            backward_lanes(th, sizes, woff, uoff, lay, act, A, D, n, G, DX, to_input, l0)
     else:
         theta = th.reshape(n_params)
         rows_in = idx[:n] if gather else idx[:0]
         if BLAS:
-            forward_blas(theta, sizes, woff, uoff, act, X, rows_in, n, A, rows)
+            forward_blas(theta, sizes, woff, uoff, lay, act, X, rows_in, n, A, rows)
         else:
-            forward_loops(theta, sizes, woff, uoff, act, X, rows_in, n, A, rows)
+            forward_loops(theta, sizes, woff, uoff, lay, act, X, rows_in, n, A, rows)
         LW[W_PART, l0], LW[W_PERR, l0] = output_loss(
             loss, logits_block(sizes, uoff, A, n, rows), Y, idx, n, block(D, 0, n, n_out), scale,
             want_grad)
@@ -155,15 +158,17 @@ def batch_pass(th, sizes, woff, uoff, act, loss, X, Y, idx, n, gather, scale, wa
             dx = DX[:n] if to_input else DX[:0]
             widest = D.shape[0] // (2 * rows)
             if BLAS:
-                backward_blas(theta, sizes, woff, uoff, act, A, D, n, rows, widest, grad, dx, T)
+                backward_blas(theta, sizes, woff, uoff, lay, act, A, D, n, rows, widest, grad, dx,
+                              T)
             else:
-                backward_loops(theta, sizes, woff, uoff, act, A, D, n, rows, widest, grad, dx)
+                backward_loops(theta, sizes, woff, uoff, lay, act, A, D, n, rows, widest, grad,
+                               dx)
 
 
 def steps(
-    th, slots, scalars, hyper, avg, opt_code, sched_code, sched_params, model, order,
+    th, slots, scalars, hyper, avg, opt_code, sched_code, sched_params, layer_lr, model, order,
     status, stop_step, best_val, bad_evals, best, out,
-    sizes, woff, uoff, act, loss, X, Y, Xt, Yt, Xv, Yv,
+    sizes, woff, uoff, lay, act, loss, X, Y, Xt, Yt, Xv, Yv,
     perms, epoch_base, batch, t0, n_steps, eval_every,
     clip_norm, l1, polyak, patience, adv_eps, adv_mix, evaluate_only,
     A, D, T, G, DX, idx, coef, LW, rows, thf, Gf, avgf, sf, l0,
@@ -185,6 +190,7 @@ def steps(
     # NL and l0 as run-time values for calls where a constant would only compile another copy
     lanes_n = NL + 0 * l0
     n_params = th.shape[0]
+    n_layers = sizes.shape[0] - 1
     n_train = X.shape[0]
     n_inputs = X.shape[1]
     n_out = sizes[sizes.shape[0] - 1]
@@ -252,8 +258,8 @@ def steps(
                                     g = DX[r, k]
                                     A[r * n_inputs + k] += adv_eps * (
                                         1.0 if g > 0.0 else (-1.0 if g < 0.0 else 0.0))
-                batch_pass(th, sizes, woff, uoff, act, loss, X, Y, idx, n, phase == 0, scale, yes,
-                           adversarial and phase == 0, A, D, T, G, DX, LW, rows, lane0)
+                batch_pass(th, sizes, woff, uoff, lay, act, loss, X, Y, idx, n, phase == 0, scale,
+                           yes, adversarial and phase == 0, A, D, T, G, DX, LW, rows, lane0)
                 for i in range(lane0, lane0 + NL):
                     part = LW[W_PART, i]
                     LW[W_LOSS, i] = part if phase == 0 else (
@@ -298,43 +304,59 @@ def steps(
                 acc[0, i] = lr
                 acc[1, i] = LW[W_FIRST, m]
                 acc[2, i] = LW[W_ACTIVE, m]
-            if CODE < 0:
+            # layer by layer, each at its own rate: the lane's rate times the layer's factor
+            # (the coefficients that hold the rate recomputed as ``step_coefficients`` does);
+            # without layer options, every parameter at once at the lane's rate
+            for layer in range(1, (n_layers if LAYERED else 1) + 1):
+                p_lo = woff[layer] if LAYERED else 0
+                p_hi = woff[layer + 1] if LAYERED and layer < n_layers else n_params
                 for i in range(NL):
-                    if acc[2, i] != 0.0:
-                        update_lane(opt_code[lane0 + i], thf, Gf, s0f, s1f, s2f, acc[0, i], hl, cl,
-                                    i, acc[1, i] != 0.0, n_params, LS, lane0 + i)
-            elif FAMILY == MANY and not DEVICE:
-                # all lanes of one parameter are updated in registers (vector instructions),
-                # then stored, except for the lanes that stopped
-                every = True
-                for i in range(NL):
-                    every = every and acc[2, i] != 0.0
-                for p in range(n_params):
-                    q = p * LS + lane0
-                    for i in range(NL):
-                        stage[0, i], stage[1, i], stage[2, i], stage[3, i] = update_param(
-                            CODE, thf[q + i], Gf[q + i], s0f[q + i], s1f[q + i], s2f[q + i],
-                            acc[0, i], hl, cl, i, acc[1, i] != 0.0)
-                    if every:
-                        for i in range(NL):
-                            thf[q + i] = stage[0, i]
-                            s0f[q + i] = stage[1, i]
-                            s1f[q + i] = stage[2, i]
-                            s2f[q + i] = stage[3, i]
+                    m = lane0 + i
+                    if LAYERED:
+                        lr_l = acc[0, i] * layer_lr[layer - 1, m]
+                        acc[3, i] = lr_l
+                        cl[rules.C_CLR, i] = lr_l / (
+                            1.0 + (scalars[rules.S_STEP, m] - 1.0) * hl[rules.H_LR_DECAY, i])
+                        cl[rules.C_STEP, i] = lr_l / cl[rules.C_BC1, i]
                     else:
+                        acc[3, i] = acc[0, i]
+                if CODE < 0:
+                    for i in range(NL):
+                        if acc[2, i] != 0.0:
+                            update_lane(opt_code[lane0 + i], thf, Gf, s0f, s1f, s2f, acc[3, i],
+                                        hl, cl, i, acc[1, i] != 0.0, p_lo, p_hi, LS, lane0 + i)
+                elif FAMILY == MANY and not DEVICE:
+                    # all lanes of one parameter are updated in registers (vector
+                    # instructions), then stored, except for the lanes that stopped
+                    every = True
+                    for i in range(NL):
+                        every = every and acc[2, i] != 0.0
+                    for p in range(p_lo, p_hi):
+                        q = p * LS + lane0
                         for i in range(NL):
-                            if acc[2, i] != 0.0:
+                            stage[0, i], stage[1, i], stage[2, i], stage[3, i] = update_param(
+                                CODE, thf[q + i], Gf[q + i], s0f[q + i], s1f[q + i],
+                                s2f[q + i], acc[3, i], hl, cl, i, acc[1, i] != 0.0)
+                        if every:
+                            for i in range(NL):
                                 thf[q + i] = stage[0, i]
                                 s0f[q + i] = stage[1, i]
                                 s1f[q + i] = stage[2, i]
                                 s2f[q + i] = stage[3, i]
-            elif acc[2, 0] != 0.0:
-                lr = acc[0, 0]
-                first = acc[1, 0] != 0.0
-                for p in range(n_params):
-                    q = p * LS + lane0
-                    thf[q], s0f[q], s1f[q], s2f[q] = update_param(
-                        CODE, thf[q], Gf[q], s0f[q], s1f[q], s2f[q], lr, hl, cl, 0, first)
+                        else:
+                            for i in range(NL):
+                                if acc[2, i] != 0.0:
+                                    thf[q + i] = stage[0, i]
+                                    s0f[q + i] = stage[1, i]
+                                    s1f[q + i] = stage[2, i]
+                                    s2f[q + i] = stage[3, i]
+                elif acc[2, 0] != 0.0:
+                    lr = acc[3, 0]
+                    first = acc[1, 0] != 0.0
+                    for p in range(p_lo, p_hi):
+                        q = p * LS + lane0
+                        thf[q], s0f[q], s1f[q], s2f[q] = update_param(
+                            CODE, thf[q], Gf[q], s0f[q], s1f[q], s2f[q], lr, hl, cl, 0, first)
             # non-finite parameters stop a lane; the Polyak average of the running lanes
             sum_of_squares(thf, n_params, LS, lane0, acc)
             for i in range(NL):
@@ -370,8 +392,8 @@ def steps(
                             idx[r, i] = first_row + r
                     else:
                         idx[r] = first_row + r
-                batch_pass(ev, sizes, woff, uoff, act, loss, Xe, Ye, idx, m, not no, 1.0, no, no,
-                           A, D, T, G, DX, LW, rows, lane0)
+                batch_pass(ev, sizes, woff, uoff, lay, act, loss, Xe, Ye, idx, m, not no, 1.0, no,
+                           no, A, D, T, G, DX, LW, rows, lane0)
                 for i in range(lane0, lane0 + NL):
                     LW[W_TOTAL, i] += LW[W_PART, i]
                     LW[W_ERRORS, i] += LW[W_PERR, i]
@@ -428,35 +450,54 @@ def combine(acc, i):
 
 
 @njit(**KW)
-def update_lane(code, thf, Gf, s0f, s1f, s2f, lr, hyper, coef, lane, first, n_params, LS, q0):
-    """One optimizer step on every parameter of one lane (elements ``q0 + p * LS``), with the
-    rule read at run time (the MIXED kernels: models of different optimizers side by side)."""
-    for p in range(n_params):
+def update_lane(code, thf, Gf, s0f, s1f, s2f, lr, hyper, coef, lane, first, p_lo, p_hi, LS,
+                q0):
+    """One optimizer step on parameters ``p_lo .. p_hi - 1`` of one lane (elements
+    ``q0 + p * LS``), with the rule read at run time (the MIXED kernels: models of different
+    optimizers side by side)."""
+    for p in range(p_lo, p_hi):
         q = q0 + p * LS
         thf[q], s0f[q], s1f[q], s2f[q] = update_param(code, thf[q], Gf[q], s0f[q], s1f[q],
                                                       s2f[q], lr, hyper, coef, lane, first)
 
 
 @functools.cache
-def _family(family: int, blas: bool) -> dict:
-    """The parts of ``steps`` that do not depend on the optimizer, compiled for a family and
-    product method: shared by every rule's kernel, so that another optimizer compiles only its
-    own ``steps``."""
-    tag = FAMILIES[family] + ("_blas" if blas else "")
-    constants = {"FAMILY": family, "BLAS": blas, "NL": LANES if family == MANY else 1}
-    return {**constants,
-            "batch_pass": njit(**KW)(specialise(batch_pass, f"pass_{tag}", **constants))}
+def _plain_passes() -> dict:
+    """The forward and backward passes compiled without the layer options (``cpu.LAYERED``)."""
+    from . import lanes
+
+    passes = {name: cpu.plain_copy(getattr(cpu, name), KW)
+              for name in ("forward_loops", "forward_blas", "backward_loops", "backward_blas")}
+    passes.update({name: cpu.plain_copy(getattr(lanes, name), KW_INLINE)
+                   for name in ("forward_lanes", "backward_lanes")})
+    return passes
 
 
 @functools.cache
-def kernel(family: int, code: int, blas: bool = False):
+def _family(family: int, blas: bool, layered: bool) -> dict:
+    """The parts of ``steps`` that do not depend on the optimizer, compiled for a family,
+    product method and the layer options: shared by every rule's kernel, so that another
+    optimizer compiles only its own ``steps``."""
+    tag = FAMILIES[family] + ("_blas" if blas else "") + ("_layered" if layered else "")
+    constants = {"FAMILY": family, "BLAS": blas, "NL": LANES if family == MANY else 1,
+                 "LAYERED": layered}
+    passes = {} if layered else _plain_passes()
+    return {**constants, "batch_pass": njit(**KW)(
+        specialise(batch_pass, f"pass_{tag}", **constants, **passes))}
+
+
+@functools.cache
+def kernel(family: int, code: int, blas: bool = False, layered: bool = False):
     """The compiled ``steps`` of one family (SINGLE or MANY), optimizer rule (a code of
-    ``rules``, or MIXED) and, for SINGLE, product method (BLAS or loops); compiled or loaded
-    from Numba's cache on its first call."""
+    ``rules``, or MIXED), for SINGLE product method (BLAS or loops), and with or without the
+    layer options (a network without biases or with pre-activation factors, or per-layer rates
+    other than 1: ``layered``); compiled or loaded from Numba's cache on its first call."""
     blas = bool(blas) and family == SINGLE
+    layered = bool(layered)
     tag = (f"{FAMILIES[family]}_{'mixed' if code == MIXED else code}"
-           + ("_blas" if blas else ""))
-    return njit(**KW)(specialise(steps, f"steps_{tag}", CODE=code, **_family(family, blas)))
+           + ("_blas" if blas else "") + ("_layered" if layered else ""))
+    return njit(**KW)(specialise(steps, f"steps_{tag}", CODE=code,
+                                 **_family(family, blas, layered)))
 
 
 def flat_views(theta, G, avg, slots) -> tuple:
@@ -496,9 +537,9 @@ def workspaces(family: int, sizes, n_params: int, n_inputs: int, batch: int) -> 
             np.zeros((N_LANE_WORK, lanes)), rows)
 
 
-def kernel_ready(family: int, code: int, blas: bool = False) -> bool:
+def kernel_ready(family: int, code: int, blas: bool = False, layered: bool = False) -> bool:
     """Whether this process has that kernel compiled or loaded already."""
-    return bool(kernel(family, code, blas).signatures)
+    return bool(kernel(family, code, blas, layered).signatures)
 
 
 def family_of(n_models: int) -> int:

@@ -641,6 +641,46 @@ def test_slow_curves_do_not_starve_the_other_views(make_window, monkeypatch):
     assert ran.count("_job_small") >= 2 and ran.count("_job_details") >= 2
 
 
+def test_layer_controls_reach_the_engine_and_rate_factors_apply_live(make_window, qtbot):
+    win = make_window()
+    tab = win.playground
+    panel = tab.network_panel
+    assert "mean-field" in panel.parameterization.toolTip()
+    assert "bias" in panel.bias.toolTip()
+    assert "times this" in panel.factors[0].toolTip() and panel.output_factor.isVisible()
+    assert [b.isVisible() for b in panel.factors] == [True, True] + [False] * 4
+    engine = lambda: tab.controller.worker._engine  # noqa: E731
+    generation = tab.controller.generation
+    panel.bias.setChecked(False)
+    panel.parameterization.setCurrentIndex(panel.parameterization.findData("mean_field"))
+    assert tab.controller.generation == generation + 2  # a new network: rebuilt
+    assert not panel.init.isEnabled()  # mean-field weights start standard normal
+    qtbot.waitUntil(lambda: engine() is not None and not engine().network.bias
+                    and engine().network.parameterization == "mean_field", timeout=TIMEOUT)
+    assert engine().network.n_params == 2 * 6 + 6 * 6 + 6
+    generation = tab.controller.generation
+    panel.factors[1].setValue(0.0)
+    panel.output_factor.setValue(4.0)
+    assert tab.controller.generation == generation  # applied to the running run
+    assert tab.experiment.layer_lr == (1.0, 0.0, 4.0)
+    qtbot.waitUntil(lambda: engine().specs[0].layer_lr == (1.0, 0.0, 4.0), timeout=TIMEOUT)
+    frozen = engine().network.layer_of_params() == 1
+    before = engine().theta[0][frozen].copy()
+    tab.play(True)
+    qtbot.waitUntil(lambda: snap_step(win) > 50, timeout=TIMEOUT)
+    tab.play(False)
+    qtbot.waitUntil(lambda: not tab.snapshot.playing, timeout=TIMEOUT)
+    assert np.array_equal(engine().theta[0][frozen], before)  # factor 0: the layer stays put
+    # an experiment file with the options shows them
+    exp = small(network={"bias": False}, optimizer={"name": "sgd", "lr": 0.1,
+                                                    "layer_lr": [2.0, 1.0, 0.5]})
+    tab.set_experiment(exp)
+    assert not panel.bias.isChecked() and panel.parameterization.currentData() == "standard"
+    assert [panel.factors[0].value(), panel.factors[1].value(), panel.output_factor.value()] \
+        == [2.0, 1.0, 0.5]
+    assert tab.experiment == exp
+
+
 def test_a_large_set_says_its_curves_are_evaluated_on_a_sample(make_window, qtbot):
     win = make_window(small(data={"n_samples": 30_000}))
     tab = win.playground

@@ -12,7 +12,7 @@ from PySide6.QtCore import QPointF, QRectF, QStandardPaths  # noqa: E402
 from app.compare import CompareTab, jobs  # noqa: E402
 from app.compare.trainmap import PRESETS  # noqa: E402
 from dlopt_core import trainability as tm  # noqa: E402
-from dlopt_core.datasets import load_csv  # noqa: E402
+from dlopt_core.engine import Engine, ModelSpec  # noqa: E402
 from dlopt_core.experiment import example  # noqa: E402
 
 
@@ -104,20 +104,37 @@ def test_export_png_and_npz(qtbot, tab, tmp_path):
     assert "cannot be written" in tab.message.text()
 
 
-def test_send_to_playground_carries_the_problem_over(qtbot, tab):
+def test_send_to_playground_carries_the_pixels_run(qtbot, tab):
+    """Everything of the pixel's run but its initial weights: trained from the problem's
+    weights, the Playground's experiment gives the map's own losses."""
     QStandardPaths.setTestModeEnabled(True)
     try:
         view = tab.trainmap
-        _compute(qtbot, tab)
+        result = _compute(qtbot, tab)
+        i, j = map(int, np.argwhere(result.converged)[-1])  # the fastest rates that train
         with qtbot.waitSignal(view.curve_runner.finished, timeout=30000):
-            view.select(2, 5)
+            view.select(i, j)
+        assert "initial weights" in view.send_button.toolTip()
         with qtbot.waitSignal(tab.send_to_playground, timeout=2000) as sent:
             view.send_button.click()
         exp = sent.args[0]
-        data = load_csv(exp.data.path, 0.2, 0, standardize=False)
-        assert data.X_train.shape[1] == 4 and len(data.X_train) + len(data.X_val) == 20
-        assert exp.network.hidden == (4,) and exp.training.batch_size == 20
-        assert exp.optimizer.lr == pytest.approx(tm.pixel_hyper(view.result.spec, 2, 5)["lr2"])
+        hyper = tm.pixel_hyper(result.spec, i, j)
+        assert exp.network.hidden == (4,) and not exp.network.bias
+        assert exp.network.parameterization == "mean_field"
+        assert exp.optimizer.name == "sgd" and exp.optimizer.lr == 1.0
+        assert exp.layer_lr == (hyper["lr1"], hyper["lr2"])
+        assert exp.max_steps == 30 and exp.training.batch_size == 20
+        data, net, _ = exp.build()
+        assert len(data.X_train) == 20 and len(data.X_val) == 0
+        problem = view.problem
+        theta0 = np.concatenate([problem.W1.ravel(), problem.W2.ravel()])
+        engine = Engine(net, data, [ModelSpec(exp.optimizer, exp.schedule,
+                                              layer_lr=exp.layer_lr)], exp.training,
+                        theta0=theta0)
+        engine.run(exp.max_steps - 1)
+        losses = tm.pixel_losses(problem, result.spec, i, j)
+        # the CSV's rows come in another order: sums differ by round-off only
+        np.testing.assert_allclose(engine.history.field("train_loss", 0), losses, rtol=1e-10)
     finally:
         QStandardPaths.setTestModeEnabled(False)
 

@@ -53,6 +53,34 @@ def test_an_older_file_without_adversarial_settings_loads_with_the_defaults(tmp_
     assert (exp.training.adversarial_eps, exp.training.adversarial_clean_weight) == (0.0, 0.5)
 
 
+def test_layer_options_round_trip_and_reach_the_engine(tmp_path):
+    raw = example().to_dict()
+    raw["network"].update(bias=False, parameterization="mean_field")
+    raw["optimizer"]["layer_lr"] = [0.5, 1.0, 4.0]
+    exp = Experiment.from_dict(raw)
+    assert exp.network.bias is False and exp.network.parameterization == "mean_field"
+    assert exp.layer_lr == (0.5, 1.0, 4.0)
+    exp.save(tmp_path / "layers.json")
+    again = Experiment.load(tmp_path / "layers.json")
+    assert again == exp and again.to_dict() == exp.to_dict()
+    _, net, engine = again.build()
+    assert not net.bias and net.parameterization == "mean_field"
+    assert net.n_params == 2 * 8 + 8 * 8 + 8 * 1
+    assert engine.specs[0].layer_lr == (0.5, 1.0, 4.0)
+    np.testing.assert_array_equal(engine.state.layer_lr[:, 0], [0.5, 1.0, 4.0])
+
+
+def test_default_layer_options_are_not_written_and_older_files_mean_them():
+    raw = example().to_dict()
+    assert "bias" not in raw["network"] and "parameterization" not in raw["network"]
+    assert "layer_lr" not in raw["optimizer"]
+    exp = Experiment.from_dict(raw)
+    assert exp.network.bias and exp.network.parameterization == "standard"
+    assert exp.layer_lr is None
+    raw["optimizer"]["layer_lr"] = None
+    assert Experiment.from_dict(raw) == exp
+
+
 def test_build_makes_the_right_network_for_each_task():
     _, net, _ = Experiment.from_dict({"data": {"kind": "spiral", "n_classes": 3}}).build()
     assert net.loss == "ce" and net.layer_sizes[-1] == 3
@@ -105,6 +133,15 @@ def test_a_run_is_reproducible_from_experiment_and_seed():
         ({"training": {"adversarial_clean_weight": True}},
          r"training.adversarial_clean_weight: expected a number, got true"),
         ({"version": 2}, r"version: 2 is out of range"),
+        ({"network": {"bias": "no"}}, r"network.bias: expected true or false, got \"no\""),
+        ({"network": {"parameterization": "ntk"}},
+         r"network.parameterization: \"ntk\" is not one of standard, mean_field"),
+        ({"optimizer": {"name": "sgd", "layer_lr": [1.0]}},
+         r"optimizer.layer_lr: 1 factors; the network has 3 layers with parameters"),
+        ({"optimizer": {"name": "sgd", "layer_lr": [1.0, -2.0, 1.0]}},
+         r"optimizer.layer_lr\[1\]: -2.0 is out of range; allowed 0 to 1e\+10"),
+        ({"optimizer": {"name": "sgd", "layer_lr": 2.0}},
+         r"optimizer.layer_lr: expected a list of numbers, got 2.0"),
     ],
 )
 def test_invalid_values_are_named(patch, message):

@@ -37,21 +37,25 @@ def _single_pass(net, theta, X, D0, blas):
     A, D, T = cpu.workspaces(net.sizes, n)
     _, widest = cpu.units(net.sizes)
     forward = cpu.forward_blas if blas else cpu.forward_loops
-    forward(theta, net.sizes, net.woff, net.uoff, net.act_code, X, np.arange(n), n, A, n)
+    layout = (net.sizes, net.woff, net.uoff, net.lay, net.act_code)
+    forward(theta, *layout, X, np.arange(n), n, A, n)
     D[: D0.size] = D0.ravel()
     grad, dx = np.zeros(net.n_params), np.zeros_like(X)
     if blas:
-        cpu.backward_blas(theta, net.sizes, net.woff, net.uoff, net.act_code, A, D, n, n, widest,
-                          grad, dx, T)
+        cpu.backward_blas(theta, *layout, A, D, n, n, widest, grad, dx, T)
     else:
-        cpu.backward_loops(theta, net.sizes, net.woff, net.uoff, net.act_code, A, D, n, n,
-                           widest, grad, dx)
+        cpu.backward_loops(theta, *layout, A, D, n, n, widest, grad, dx)
     return A, grad, dx
 
 
+# (bias, parameterization): the usual network, and the two options of the trainability map's
+KINDS = [(True, "standard"), (False, "mean_field"), (True, "mean_field"), (False, "standard")]
+
+
+@pytest.mark.parametrize("kind", KINDS)
 @pytest.mark.parametrize("act", ["tanh", "relu", "sigmoid", "leaky_relu"])
-def test_loop_layers_equal_the_blas_layers(act):
-    net = Network([3, 7, 5, 2], act, "mse")
+def test_loop_layers_equal_the_blas_layers(act, kind):
+    net = Network([3, 7, 5, 2], act, "mse", bias=kind[0], parameterization=kind[1])
     theta = net.init(1, "he")
     rng = np.random.default_rng(2)
     X = rng.normal(size=(9, 3))
@@ -63,10 +67,11 @@ def test_loop_layers_equal_the_blas_layers(act):
     np.testing.assert_allclose(dx_loop, dx_blas, rtol=1e-12, atol=1e-14)
 
 
+@pytest.mark.parametrize("kind", KINDS)
 @pytest.mark.parametrize("act", ["tanh", "relu", "sigmoid", "leaky_relu", "linear"])
-def test_lanes_equal_the_single_model_loops_bit_for_bit(act):
+def test_lanes_equal_the_single_model_loops_bit_for_bit(act, kind):
     """16 models side by side in SIMD lanes give each model's single-model numbers exactly."""
-    net = Network([3, 6, 4, 2], act, "mse")
+    net = Network([3, 6, 4, 2], act, "mse", bias=kind[0], parameterization=kind[1])
     n, lanes_n = 7, lanes.LANES
     thetas = np.stack([net.init(s, "he") for s in range(lanes_n)], axis=1)  # (P, lanes)
     rng = np.random.default_rng(5)
@@ -76,13 +81,13 @@ def test_lanes_equal_the_single_model_loops_bit_for_bit(act):
     A = np.zeros((n, units, lanes_n))
     idx = np.repeat(np.arange(n)[:, None], lanes_n, axis=1)
     lanes.gather_lanes(X, idx, n, A, 0)
-    lanes.forward_lanes(thetas, net.sizes, net.woff, net.uoff, net.act_code, A, n, 0)
+    layout = (net.sizes, net.woff, net.uoff, net.lay, net.act_code)
+    lanes.forward_lanes(thetas, *layout, A, n, 0)
     D = np.zeros((2, n, widest, lanes_n))
     D[0, :, :2] = D0
     G = np.zeros((net.n_params, lanes_n))
     DX = np.zeros((n, 3, lanes_n))
-    lanes.backward_lanes(thetas, net.sizes, net.woff, net.uoff, net.act_code, A, D, n, G, DX,
-                         True, 0)
+    lanes.backward_lanes(thetas, *layout, A, D, n, G, DX, True, 0)
     for m in range(lanes_n):
         A1, g1, dx1 = _single_pass(net, np.ascontiguousarray(thetas[:, m]), X, D0[:, :, m],
                                    blas=False)

@@ -106,7 +106,7 @@ def training_kernel() -> tuple:
     e, perms, first_epoch, t0, n_steps, out = chunk_call()
     net = e.network
     data = tuple(np.ascontiguousarray(a)
-                 for a in (net.sizes, net.woff, net.uoff, e.X, e.Y, *e.eval_sets()))
+                 for a in (net.sizes, net.woff, net.uoff, net.lay, e.X, e.Y, *e.eval_sets()))
     *_, args = kernels.kernel_arguments(e, perms, first_epoch, t0, n_steps, out, data,
                                         np.asarray, np.empty)
     return kernels._train_kernel, args

@@ -106,3 +106,15 @@ def test_asking_for_cuda_without_a_device_is_a_clear_error(monkeypatch):
         backends.resolve("cuda")
     assert backends.resolve("auto").name == "cpu"
     assert "no CUDA" in backends.resolve("auto").note
+
+
+@pytest.mark.parametrize(("bias", "parameterization"),
+                         [(False, "mean_field"), (True, "mean_field"), (False, "standard")])
+def test_layer_options_match_the_cpu_backend(bias, parameterization):
+    """No biases, the mean-field factors and per-layer rates (different per model)."""
+    net = Network([2, 3, 2, 1], "tanh", "mse", bias=bias, parameterization=parameterization)
+    specs = [ModelSpec(make_optimizer(name, lr=0.05), layer_lr=(0.5 * (k + 1), 2.0, 0.0 + k))
+             for k, name in enumerate(["sgd", "momentum", "adam", "adagrad", "adamw"])]
+    specs.append(ModelSpec(make_optimizer("rmsprop", lr=0.01)))
+    _compare(net, _data(regression=True), specs, TrainConfig(batch_size=6, eval_every=2),
+             steps=8)
