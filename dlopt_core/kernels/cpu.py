@@ -192,6 +192,18 @@ def scale_rows(z, n, width, factor):
                 z[r, j] *= factor
 
 
+@njit(**KW_INLINE)
+def load_inputs(A, X, idx, n, n_in):
+    """The batch's rows ``X[idx]`` into the input block of ``A`` (nothing when ``idx`` is empty:
+    the caller has put them there)."""
+    if idx.shape[0] > 0:
+        a0 = block(A, 0, n, n_in)
+        for r in range(n):
+            src = idx[r]
+            for k in range(n_in):
+                a0[r, k] = X[src, k]
+
+
 @njit(**KW)
 def forward_loops(theta, sizes, woff, uoff, lay, act, X, idx, n, A, rows):
     """Fill the activation blocks of ``A`` for the rows ``X[idx[:n]]`` (with ``idx`` empty, from
@@ -200,12 +212,7 @@ def forward_loops(theta, sizes, woff, uoff, lay, act, X, idx, n, A, rows):
     Unit j of a row: b_j + a_0 W_0j + a_1 W_1j + ..., summed in that order.
     """
     n_layers = sizes.shape[0] - 1
-    if idx.shape[0] > 0:
-        a0 = block(A, 0, n, sizes[0])
-        for r in range(n):
-            src = idx[r]
-            for k in range(sizes[0]):
-                a0[r, k] = X[src, k]
+    load_inputs(A, X, idx, n, sizes[0])
     for layer in range(1, n_layers + 1):
         n_in = sizes[layer - 1]
         n_out = sizes[layer]
@@ -231,12 +238,7 @@ def forward_loops(theta, sizes, woff, uoff, lay, act, X, idx, n, A, rows):
 def forward_blas(theta, sizes, woff, uoff, lay, act, X, idx, n, A, rows):
     """``forward_loops`` with the products by BLAS: Z = A_in W, then + b and the activation."""
     n_layers = sizes.shape[0] - 1
-    if idx.shape[0] > 0:
-        a0 = block(A, 0, n, sizes[0])
-        for r in range(n):
-            src = idx[r]
-            for k in range(sizes[0]):
-                a0[r, k] = X[src, k]
+    load_inputs(A, X, idx, n, sizes[0])
     for layer in range(1, n_layers + 1):
         n_in = sizes[layer - 1]
         n_out = sizes[layer]
