@@ -34,7 +34,8 @@ test: $(DEV_STAMP)
 	$(BIN)/python -m pytest
 
 lint: $(DEV_STAMP)
-	$(BIN)/ruff check dlopt_core app tests benchmarks
+	$(BIN)/ruff check dlopt_core app tests benchmarks docs
+	$(BIN)/ruff format --check dlopt_core app tests benchmarks docs
 
 bench: $(BENCH_STAMP)
 	$(BIN)/python benchmarks/bench_core.py

@@ -16,8 +16,9 @@ DEFAULT_RANGE = (0.0, 1.0)  # linear 0..1, or 1..10 in log mode
 MAX_DECADE = 300.0  # powers of ten that stay finite both ways
 
 
-def finite_range(lo: float, hi: float, default: tuple[float, float] = DEFAULT_RANGE
-                 ) -> tuple[float, float]:
+def finite_range(
+    lo: float, hi: float, default: tuple[float, float] = DEFAULT_RANGE
+) -> tuple[float, float]:
     """``(lo, hi)`` if both are finite and ``lo < hi``, else ``default`` (a NaN, an infinity
     or an empty span never reaches pyqtgraph)."""
     if math.isfinite(lo) and math.isfinite(hi) and lo < hi and math.isfinite(hi - lo):

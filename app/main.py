@@ -29,12 +29,19 @@ class _Parser(argparse.ArgumentParser):
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    p = _Parser(prog="dlopt", description="A training simulator for learning how deep networks "
-                "are optimized.")
+    p = _Parser(
+        prog="dlopt",
+        description="A training simulator for learning how deep networks are optimized.",
+    )
     p.add_argument("--experiment", metavar="FILE", help="open this experiment (JSON)")
     p.add_argument("--screenshot", metavar="PATH", help="train, save a PNG of the window, exit")
-    p.add_argument("--steps", type=int, default=0, metavar="N",
-                   help="steps to train before the screenshot (default 0)")
+    p.add_argument(
+        "--steps",
+        type=int,
+        default=0,
+        metavar="N",
+        help="steps to train before the screenshot (default 0)",
+    )
     p.add_argument("--tab", metavar="NAME", help="show this tab (e.g. Playground)")
     args = p.parse_args(argv)
     if args.steps < 0:
@@ -72,8 +79,11 @@ def main(argv: list[str] | None = None) -> int:
             print(f"dlopt: error: {exc}", file=sys.stderr)
             return EXIT_USAGE
     if args.screenshot and not Path(args.screenshot).resolve().parent.is_dir():
-        print(f"dlopt: error: --screenshot: folder {Path(args.screenshot).resolve().parent} "
-              "does not exist", file=sys.stderr)
+        print(
+            f"dlopt: error: --screenshot: folder {Path(args.screenshot).resolve().parent} "
+            "does not exist",
+            file=sys.stderr,
+        )
         return EXIT_USAGE
 
     from PySide6.QtWidgets import QApplication
@@ -99,8 +109,9 @@ def main(argv: list[str] | None = None) -> int:
     window.build_tabs_when_idle = not args.screenshot  # the picture shows one tab
     if args.tab and not window.select_tab(args.tab):
         names = ", ".join(window.tab_names())
-        print(f"dlopt: error: --tab: no tab named {args.tab!r}; choose from {names}",
-              file=sys.stderr)
+        print(
+            f"dlopt: error: --tab: no tab named {args.tab!r}; choose from {names}", file=sys.stderr
+        )
         window.persist = False
         window.close()
         return EXIT_USAGE
@@ -139,8 +150,11 @@ def _screenshot(app, window, path: str, steps: int) -> int:
             finish()
             return
         snap = tab.snapshot
-        done = snap is not None and not snap.playing and (
-            snap.step >= steps or snap.status != "running" or snap.stop_reason)
+        done = (
+            snap is not None
+            and not snap.playing
+            and (snap.step >= steps or snap.status != "running" or snap.stop_reason)
+        )
         landscape = window.pages.built("Landscape")  # its paths arrive from a thread
         done = done and (landscape is None or landscape.functions.paths_ready)
         if done and tab.shown_up_to(snap.step):

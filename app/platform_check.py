@@ -103,22 +103,28 @@ def display_problem(
     if not chosen and env.get("WAYLAND_DISPLAY"):
         return None  # Qt tries Wayland first
     if not env.get("DISPLAY"):
-        return ("no display to open the window on (DISPLAY and WAYLAND_DISPLAY are not set). "
-                "Start dlopt from a desktop session; without one, "
-                "'QT_QPA_PLATFORM=offscreen dlopt --screenshot shot.png --steps 2000' still "
-                "trains and saves a picture of the window.")
+        return (
+            "no display to open the window on (DISPLAY and WAYLAND_DISPLAY are not set). "
+            "Start dlopt from a desktop session; without one, "
+            "'QT_QPA_PLATFORM=offscreen dlopt --screenshot shot.png --steps 2000' still "
+            "trains and saves a picture of the window."
+        )
     path = plugin()
     report = ldd(path) if path is not None else None
     missing = missing_libraries(report) if report else []
     if not missing:
         if connect(env["DISPLAY"]):
-            return (f"the window cannot open: the X display {env['DISPLAY']!r} does not answer "
-                    "(is the X server running, and may this user use it?). Without a display, "
-                    "'QT_QPA_PLATFORM=offscreen dlopt --screenshot shot.png --steps 2000' still "
-                    "trains and saves a picture of the window.")
+            return (
+                f"the window cannot open: the X display {env['DISPLAY']!r} does not answer "
+                "(is the X server running, and may this user use it?). Without a display, "
+                "'QT_QPA_PLATFORM=offscreen dlopt --screenshot shot.png --steps 2000' still "
+                "trains and saves a picture of the window."
+            )
         return None
     packages = " ".join(dict.fromkeys(debian_package(m) for m in missing))
-    return (f"the window cannot open: Qt's X11 plugin needs system libraries that are missing "
-            f"here ({', '.join(missing)}). On Debian or Ubuntu install them with "
-            f"'sudo apt-get install {packages}' (other systems have packages of the same names), "
-            f"then start dlopt again.")
+    return (
+        f"the window cannot open: Qt's X11 plugin needs system libraries that are missing "
+        f"here ({', '.join(missing)}). On Debian or Ubuntu install them with "
+        f"'sudo apt-get install {packages}' (other systems have packages of the same names), "
+        f"then start dlopt again."
+    )

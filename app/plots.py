@@ -39,8 +39,11 @@ LR_COLOR = QColor(96, 70, 160)
 GRAD_COLOR = QColor(40, 140, 100)
 SHARPNESS_COLOR = QColor(178, 50, 110)
 EDGE_COLOR = QColor(80, 80, 80)
-MARKER_COLORS = {"diverged": QColor(200, 40, 40), "early_stopped": QColor(60, 140, 60),
-                 "stop": QColor(90, 90, 160)}
+MARKER_COLORS = {
+    "diverged": QColor(200, 40, 40),
+    "early_stopped": QColor(60, 140, 60),
+    "stop": QColor(90, 90, 160),
+}
 BAND_ALPHA = 45  # the min/max band around a curve: faint, the curve stays the thing to read
 
 _configured = False
@@ -82,8 +85,11 @@ class LogAxis(pg.AxisItem):
             values = start + spacing * np.arange(int((hi - start) / spacing) + 1)
             values = values[values > 0.0]
             if seen.size:  # a tick of a coarser level is not repeated
-                values = values[~np.isclose(values[:, None], seen[None, :], rtol=0.0,
-                                            atol=spacing * 0.01).any(axis=1)]
+                values = values[
+                    ~np.isclose(values[:, None], seen[None, :], rtol=0.0, atol=spacing * 0.01).any(
+                        axis=1
+                    )
+                ]
             seen = np.concatenate([seen, values])
             levels.append((spacing, np.log10(values).tolist()))
         return levels
@@ -92,12 +98,13 @@ class LogAxis(pg.AxisItem):
         lo, hi = self.range
         if abs(hi - lo) < 1.0 and spacing:  # the linear ticks of logTickValues
             places = max(0, math.ceil(-math.log10(spacing)))
-            return [f"{10.0 ** v:.{places}f}" if 1e-3 <= 10.0**v < 1e4 else f"{10.0 ** v:g}"
-                    for v in values]
+            return [
+                f"{10.0**v:.{places}f}" if 1e-3 <= 10.0**v < 1e4 else f"{10.0**v:g}" for v in values
+            ]
         few = abs(hi - lo) < 2.5
         out = []
         for v in values:
-            x = 10.0 ** v
+            x = 10.0**v
             mantissa = round(x / 10.0 ** math.floor(v + 1e-9), 6)
             decade = abs(v - round(v)) < 1e-6
             out.append(f"{x:g}" if decade or (few and mantissa in (2.0, 5.0)) else "")
@@ -114,8 +121,9 @@ class EmptyNote:
     """A grey note in the middle of an empty plot, whose axes then show no numbers (instead of
     pyqtgraph's placeholder range 0 to 1)."""
 
-    def __init__(self, item: pg.PlotItem, text: str,
-                 axes: Sequence[str] = ("left", "bottom")) -> None:
+    def __init__(
+        self, item: pg.PlotItem, text: str, axes: Sequence[str] = ("left", "bottom")
+    ) -> None:
         self.item = item
         self.axes = tuple(axes)
         self.label = pg.TextItem(text, color="#888888", anchor=(0.5, 0.5))
@@ -182,8 +190,9 @@ def _span_starts(span: np.ndarray) -> np.ndarray:
     return np.flatnonzero(np.r_[True, span[1:] != span[:-1]])
 
 
-def _curve_points(x: np.ndarray, y: np.ndarray,
-                  span: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _curve_points(
+    x: np.ndarray, y: np.ndarray, span: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per span (``span``: non-decreasing, one per point), the first, last, lowest and highest
     points at their own steps, in step order: ``(x, y, span)`` of the points kept."""
     n = len(x)
@@ -191,20 +200,31 @@ def _curve_points(x: np.ndarray, y: np.ndarray,
     counts = np.diff(np.r_[starts, n])
     lo = np.repeat(np.minimum.reduceat(y, starts), counts)
     hi = np.repeat(np.maximum.reduceat(y, starts), counts)
-    keep = np.unique(np.r_[starts, starts + counts - 1, _firsts_and_lasts(y == lo, span),
-                           _firsts_and_lasts(y == hi, span)])
+    keep = np.unique(
+        np.r_[
+            starts,
+            starts + counts - 1,
+            _firsts_and_lasts(y == lo, span),
+            _firsts_and_lasts(y == hi, span),
+        ]
+    )
     return x[keep], y[keep], span[keep]
 
 
-def _band_points(x: np.ndarray, lo: np.ndarray, hi: np.ndarray, span: np.ndarray
-                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def _band_points(
+    x: np.ndarray, lo: np.ndarray, hi: np.ndarray, span: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Per span, the lowest ``lo`` and the highest ``hi``, held from the span's first step to
     its last: ``(x, low, high, span)`` of the band's corners."""
     starts = _span_starts(span)
     ends = np.r_[starts[1:], len(x)] - 1
     xs = np.column_stack([x[starts], x[ends]]).ravel()
-    return (xs, np.repeat(np.minimum.reduceat(lo, starts), 2),
-            np.repeat(np.maximum.reduceat(hi, starts), 2), np.repeat(span[starts], 2))
+    return (
+        xs,
+        np.repeat(np.minimum.reduceat(lo, starts), 2),
+        np.repeat(np.maximum.reduceat(hi, starts), 2),
+        np.repeat(span[starts], 2),
+    )
 
 
 def decimate(x: np.ndarray, y: np.ndarray, max_points: int) -> tuple[np.ndarray, np.ndarray]:
@@ -217,8 +237,9 @@ def decimate(x: np.ndarray, y: np.ndarray, max_points: int) -> tuple[np.ndarray,
     return _curve_points(x, y, _spans(x, max(1, max_points // 4)))[:2]
 
 
-def decimate_band(x: np.ndarray, lo: np.ndarray, hi: np.ndarray,
-                  max_points: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def decimate_band(
+    x: np.ndarray, lo: np.ndarray, hi: np.ndarray, max_points: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """A min/max band reduced like :func:`decimate`: per span of steps, the lowest ``lo`` and
     the highest ``hi``, held from the span's first step to its last."""
     if len(x) <= max_points:
@@ -260,9 +281,15 @@ class LiveReduction:
 
     def _still_valid(self, arrays: tuple[np.ndarray, ...], width: float) -> bool:
         rows = self._rows
-        return (rows > 0 and width == self._width and len(arrays[0]) > rows
-                and all(np.array_equal(a[:rows], b[:rows], equal_nan=True)
-                        for a, b in zip(arrays, self._inputs, strict=True)))
+        return (
+            rows > 0
+            and width == self._width
+            and len(arrays[0]) > rows
+            and all(
+                np.array_equal(a[:rows], b[:rows], equal_nan=True)
+                for a, b in zip(arrays, self._inputs, strict=True)
+            )
+        )
 
     def __call__(self, x: np.ndarray, *values: np.ndarray) -> tuple[np.ndarray, ...]:
         """The reduced ``(x, *values)``: ``(x, y)`` for a curve, ``(x, low, high)`` for a band."""
@@ -283,12 +310,14 @@ class LiveReduction:
         done = point_span < span[-1]
         if not self._done:
             self._done = tuple(c[:0] for c in cols)
-        self._done = tuple(np.concatenate([kept, c[done]])
-                           for kept, c in zip(self._done, cols, strict=True))
+        self._done = tuple(
+            np.concatenate([kept, c[done]]) for kept, c in zip(self._done, cols, strict=True)
+        )
         self._rows = rows + int(np.searchsorted(span, span[-1]))
         self._inputs = arrays
-        return tuple(np.concatenate([kept, c[~done]]) for kept, c in zip(self._done, cols,
-                                                                         strict=True))
+        return tuple(
+            np.concatenate([kept, c[~done]]) for kept, c in zip(self._done, cols, strict=True)
+        )
 
 
 def blowup_range(values: np.ndarray, start: float, log: bool = False) -> tuple[float, float]:
@@ -321,15 +350,19 @@ def followed_steps(last: float) -> tuple[float, float]:
     return -0.01 * top, top
 
 
-def kept_range(current: tuple[float, float], lo: float, hi: float,
-               fresh: tuple[float, float], refit: bool = False) -> tuple[float, float]:
+def kept_range(
+    current: tuple[float, float],
+    lo: float,
+    hi: float,
+    fresh: tuple[float, float],
+    refit: bool = False,
+) -> tuple[float, float]:
     """The y range for values from ``lo`` to ``hi``: ``current`` while it holds them and they
     fill at least :data:`KEEP_FILL` of it, else ``fresh`` (the values with their margins), so
     that the axis is not drawn anew every frame while a loss creeps down; ``refit`` takes
     ``fresh`` in any case."""
     c0, c1 = current
-    if (not refit and c0 <= lo and hi <= c1 and hi > lo
-            and hi - lo >= KEEP_FILL * (c1 - c0)):
+    if not refit and c0 <= lo and hi <= c1 and hi > lo and hi - lo >= KEEP_FILL * (c1 - c0):
         return c0, c1
     return fresh
 
@@ -405,8 +438,9 @@ def legend_html(specs: Sequence[CurveSpec]) -> str:
     on the curves."""
     solid, dashed = "\u2501\u2501", "\u254d\u254d"
     return "&nbsp;&nbsp;".join(
-        f"<span style='color:{s.color.name()}'>{dashed if s.dashed else solid}</span>"
-        f"&nbsp;{s.name}" for s in specs)
+        f"<span style='color:{s.color.name()}'>{dashed if s.dashed else solid}</span>&nbsp;{s.name}"
+        for s in specs
+    )
 
 
 class MetricPlot(pg.PlotWidget):
@@ -414,9 +448,16 @@ class MetricPlot(pg.PlotWidget):
     read-out. The title names the quantity (and, with ``legend``, shows the curves' colours), so
     no axis title competes with the tick labels for room."""
 
-    def __init__(self, title: str, curves: Sequence[CurveSpec], *, legend: bool = True,
-                 compact: bool = False, floor_zero: bool = False,
-                 parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        title: str,
+        curves: Sequence[CurveSpec],
+        *,
+        legend: bool = True,
+        compact: bool = False,
+        floor_zero: bool = False,
+        parent: QWidget | None = None,
+    ) -> None:
         configure_pyqtgraph()
         super().__init__(parent, axisItems={"left": LogAxis("left")})
         self.setMinimumHeight(70 if compact else 110)
@@ -466,8 +507,7 @@ class MetricPlot(pg.PlotWidget):
             faint = pg.PlotDataItem(pen=pg.mkPen(faint_color, width=1))
             # one-pixel pens: antialiased wider lines cost ~6x more to draw (QPainter strokes them)
             style = Qt.PenStyle.DashLine if spec.dashed else Qt.PenStyle.SolidLine
-            main = pg.PlotDataItem(pen=pg.mkPen(spec.color, width=1, style=style),
-                                   name=spec.name)
+            main = pg.PlotDataItem(pen=pg.mkPen(spec.color, width=1, style=style), name=spec.name)
             for curve in (faint, main):
                 curve.setClipToView(True)
             faint.setVisible(False)
@@ -477,12 +517,14 @@ class MetricPlot(pg.PlotWidget):
             self._faint[spec.key] = faint
             self._main[spec.key] = main
         self._markers: dict[str, pg.InfiniteLine] = {}
-        self._cursor = pg.InfiniteLine(angle=90, movable=False,
-                                       pen=pg.mkPen(120, 120, 120, 160, width=1))
+        self._cursor = pg.InfiniteLine(
+            angle=90, movable=False, pen=pg.mkPen(120, 120, 120, 160, width=1)
+        )
         self._cursor.setVisible(False)
         item.addItem(self._cursor, ignoreBounds=True)
-        self._readout = pg.TextItem(anchor=(0, 0), color="#222222",
-                                    fill=pg.mkBrush(255, 255, 255, 215))
+        self._readout = pg.TextItem(
+            anchor=(0, 0), color="#222222", fill=pg.mkBrush(255, 255, 255, 215)
+        )
         self._readout.setParentItem(self.getViewBox())
         self._readout.setPos(4, 2)
         self._readout.setVisible(False)
@@ -492,22 +534,32 @@ class MetricPlot(pg.PlotWidget):
     def set_title(self, title: str) -> None:
         """The plot's title, followed by the curves' colour keys when it has a legend."""
         self.title = title
-        keys = f"&nbsp;&nbsp;&nbsp;<span style='font-size:8pt'>{legend_html(self.specs)}</span>" \
-            if self._legend else ""
+        keys = (
+            f"&nbsp;&nbsp;&nbsp;<span style='font-size:8pt'>{legend_html(self.specs)}</span>"
+            if self._legend
+            else ""
+        )
         self.getPlotItem().setTitle(
-            f"<span style='font-size:10pt;font-weight:600'>{title}</span>{keys}")
+            f"<span style='font-size:10pt;font-weight:600'>{title}</span>{keys}"
+        )
 
     def set_value_format(self, fmt: Callable[[float], str]) -> None:
         self._fmt = fmt
 
-    def set_series(self, steps: np.ndarray, series: Mapping[str, np.ndarray],
-                   bands: Mapping[str, tuple[np.ndarray, np.ndarray]] | None = None) -> None:
+    def set_series(
+        self,
+        steps: np.ndarray,
+        series: Mapping[str, np.ndarray],
+        bands: Mapping[str, tuple[np.ndarray, np.ndarray]] | None = None,
+    ) -> None:
         """New data: ``series[key]`` holds one value per entry of ``steps`` (NaN: missing);
         ``bands[key]``, where given, the lowest and highest value behind each of them."""
         self._steps = np.asarray(steps, dtype=np.float64)
         self._raw = {k: np.asarray(v, dtype=np.float64) for k, v in series.items()}
-        self._bands = {k: (np.asarray(lo, dtype=np.float64), np.asarray(hi, dtype=np.float64))
-                       for k, (lo, hi) in (bands or {}).items()}
+        self._bands = {
+            k: (np.asarray(lo, dtype=np.float64), np.asarray(hi, dtype=np.float64))
+            for k, (lo, hi) in (bands or {}).items()
+        }
         self._redraw()
 
     def _hidden_in_shown_window(self) -> bool:
@@ -602,8 +654,9 @@ class MetricPlot(pg.PlotWidget):
             raw = self._reduce[spec.key](x, yv)
             if self._smooth and len(yv) > 2:
                 sm = ema(np.log(yv), span) if self._log else ema(yv, span)
-                self._set_curve(spec.key, main, *decimate(x, np.exp(sm) if self._log else sm,
-                                                          MAX_DRAWN))
+                self._set_curve(
+                    spec.key, main, *decimate(x, np.exp(sm) if self._log else sm, MAX_DRAWN)
+                )
                 faint.setData(*raw)
                 faint.setVisible(True)
             else:
@@ -680,10 +733,16 @@ class MetricPlot(pg.PlotWidget):
         if line is None:
             color = MARKER_COLORS.get(key, QColor(90, 90, 90))
             line = pg.InfiniteLine(
-                angle=90, movable=False, pen=pg.mkPen(color, width=1.5, style=Qt.PenStyle.DashLine),
-                label=label, labelOpts={"position": 0.6, "color": color, "anchors": [(1, 0.5),
-                                                                                   (1, 0.5)],
-                                        "fill": pg.mkBrush(255, 255, 255, 200)},
+                angle=90,
+                movable=False,
+                pen=pg.mkPen(color, width=1.5, style=Qt.PenStyle.DashLine),
+                label=label,
+                labelOpts={
+                    "position": 0.6,
+                    "color": color,
+                    "anchors": [(1, 0.5), (1, 0.5)],
+                    "fill": pg.mkBrush(255, 255, 255, 200),
+                },
             )
             self.getPlotItem().addItem(line, ignoreBounds=True)
             self._markers[key] = line
@@ -755,7 +814,8 @@ SHARPNESS_TIP = (
     "parameters, by power iteration on Hessian-vector products (in the training thread, every "
     "50 steps at first, less often as a long run goes on; training is slower meanwhile). The "
     "dashed line is the edge of stability of gradient descent, 2/\u03b7 (2(1 + \u03bc)/\u03b7 "
-    "with momentum; none for adaptive rules): on a quadratic, a curvature above it diverges.")
+    "with momentum; none for adaptive rules): on a quadratic, a curvature above it diverges."
+)
 BAND_FIELDS = {"train": ("train_loss", "train_error"), "val": ("val_loss", "val_error")}
 
 
@@ -771,20 +831,36 @@ class CurvesPanel(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        train_val = lambda: [CurveSpec("train", "train", TRAIN_COLOR),  # noqa: E731
-                             CurveSpec("val", "validation", VAL_COLOR)]
+
+        def train_val() -> list[CurveSpec]:
+            return [
+                CurveSpec("train", "train", TRAIN_COLOR),
+                CurveSpec("val", "validation", VAL_COLOR),
+            ]
+
         self.loss = MetricPlot("Loss", train_val())
         self.error = MetricPlot(ERROR_TITLES[False], train_val(), legend=False)
-        self.lr = MetricPlot("Learning rate", [CurveSpec("lr", "lr", LR_COLOR)],
-                             legend=False, compact=True, floor_zero=True)
-        self.grad = MetricPlot("Gradient norm \u2016g\u2016",
-                               [CurveSpec("grad", "\u2016g\u2016", GRAD_COLOR)],
-                               legend=False, compact=True)
+        self.lr = MetricPlot(
+            "Learning rate",
+            [CurveSpec("lr", "lr", LR_COLOR)],
+            legend=False,
+            compact=True,
+            floor_zero=True,
+        )
+        self.grad = MetricPlot(
+            "Gradient norm \u2016g\u2016",
+            [CurveSpec("grad", "\u2016g\u2016", GRAD_COLOR)],
+            legend=False,
+            compact=True,
+        )
         self.sharpness = MetricPlot(
             "Sharpness \u03bb<sub>max</sub>",
-            [CurveSpec("sharpness", "\u03bbmax", SHARPNESS_COLOR),
-             CurveSpec("edge", "edge of stability 2/\u03b7", EDGE_COLOR, dashed=True)],
-            compact=True)
+            [
+                CurveSpec("sharpness", "\u03bbmax", SHARPNESS_COLOR),
+                CurveSpec("edge", "edge of stability 2/\u03b7", EDGE_COLOR, dashed=True),
+            ],
+            compact=True,
+        )
         self.sharpness.set_value_format(lambda v: f"{v:.4g}")
         self.sharpness.setToolTip(SHARPNESS_TIP)
         self.sharpness.hide()
@@ -801,8 +877,10 @@ class CurvesPanel(QWidget):
         self.log_box = QCheckBox("log scale")
         self.log_box.setToolTip("Logarithmic y axis for loss, error and gradient norm")
         self.smooth_box = QCheckBox("smooth")
-        self.smooth_box.setToolTip("Show an exponential moving average (display only; the raw "
-                                   "values stay in the read-out and the CSV export)")
+        self.smooth_box.setToolTip(
+            "Show an exponential moving average (display only; the raw "
+            "values stay in the read-out and the CSV export)"
+        )
         self.log_box.toggled.connect(self._set_log)
         self.smooth_box.toggled.connect(self._set_smooth)
         self.sharpness_box = QCheckBox("sharpness")
@@ -844,8 +922,11 @@ class CurvesPanel(QWidget):
         """The loss and error plots' tooltip: what their values are evaluated on (``note``, e.g.
         "evaluated on a sample of 20,000 of 800,000 training rows"; "" for every row)."""
         for plot in (self.loss, self.error):
-            plot.setToolTip(f"Training and validation values {note}, the same rows at every "
-                            "step" if note else "")
+            plot.setToolTip(
+                f"Training and validation values {note}, the same rows at every step"
+                if note
+                else ""
+            )
 
     def set_task(self, regression: bool) -> None:
         self._regression = regression
@@ -859,8 +940,13 @@ class CurvesPanel(QWidget):
             plot.clear_data()
         self.show_diverged(False)
 
-    def show_history(self, steps: np.ndarray, data: Mapping[str, np.ndarray], small: bool = True,
-                     bands: Mapping[str, tuple[np.ndarray, np.ndarray]] | None = None) -> None:
+    def show_history(
+        self,
+        steps: np.ndarray,
+        data: Mapping[str, np.ndarray],
+        small: bool = True,
+        bands: Mapping[str, tuple[np.ndarray, np.ndarray]] | None = None,
+    ) -> None:
         """Draw a run's history: ``data`` maps engine FIELDS to arrays aligned with ``steps``,
         ``bands`` (optional) maps fields to their (lowest, highest) values behind each step.
 
@@ -881,13 +967,20 @@ class CurvesPanel(QWidget):
         if small:
             self.show_small(steps, data, bands)
 
-    def show_small(self, steps: np.ndarray, data: Mapping[str, np.ndarray],
-                   bands: Mapping[str, tuple[np.ndarray, np.ndarray]] | None = None) -> None:
+    def show_small(
+        self,
+        steps: np.ndarray,
+        data: Mapping[str, np.ndarray],
+        bands: Mapping[str, tuple[np.ndarray, np.ndarray]] | None = None,
+    ) -> None:
         """Only the learning-rate and gradient-norm plots."""
         self.lr.set_series(steps, {"lr": data["lr"]})
         grad_band = (bands or {}).get("grad_norm")
-        self.grad.set_series(steps, {"grad": data["grad_norm"]},
-                             {"grad": grad_band} if grad_band is not None else None)
+        self.grad.set_series(
+            steps,
+            {"grad": data["grad_norm"]},
+            {"grad": grad_band} if grad_band is not None else None,
+        )
 
     def _show_sharpness_plot(self, on: bool) -> None:
         self.sharpness.setVisible(on)
@@ -906,16 +999,20 @@ class CurvesPanel(QWidget):
         """After a divergence that spans more than three decades, switch to the log axis (once);
         ``False`` gives the user's own choice back."""
         if diverged and self._log_before_divergence is None:
-            finite = [v[np.isfinite(v) & (v > 0)] for v in
-                      (self._data.get("train_loss"), self._data.get("val_loss"))
-                      if v is not None]
+            finite = [
+                v[np.isfinite(v) & (v > 0)]
+                for v in (self._data.get("train_loss"), self._data.get("val_loss"))
+                if v is not None
+            ]
             values = np.concatenate(finite) if finite else np.empty(0)
             if len(values) and values.max() > 1000.0 * values.min():
                 self._log_before_divergence = self.log_box.isChecked()
                 self.log_box.setChecked(True)
-                self.log_box.setToolTip("Logarithmic y axis, switched on because the run "
-                                        "diverged: only a log axis shows both the run and "
-                                        "its blow-up")
+                self.log_box.setToolTip(
+                    "Logarithmic y axis, switched on because the run "
+                    "diverged: only a log axis shows both the run and "
+                    "its blow-up"
+                )
         elif not diverged and self._log_before_divergence is not None:
             self.log_box.setChecked(self._log_before_divergence)
             self._log_before_divergence = None

@@ -22,8 +22,9 @@ def make_settings(path: str | None = None) -> QSettings:
     path = path or os.environ.get(ENV_VAR)
     if path:
         return QSettings(path, QSettings.Format.IniFormat)
-    return QSettings(QSettings.Format.NativeFormat, QSettings.Scope.UserScope, ORGANIZATION,
-                     APPLICATION)
+    return QSettings(
+        QSettings.Format.NativeFormat, QSettings.Scope.UserScope, ORGANIZATION, APPLICATION
+    )
 
 
 def recent_files(settings: QSettings) -> list[str]:

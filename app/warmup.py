@@ -53,9 +53,16 @@ def representative(exp):
     if data.kind in datasets.GENERATORS:
         data = replace(data, n_samples=max(TINY_SAMPLES, 4 * data.n_classes))
     lr = make_optimizer(exp.optimizer.name).lr
-    return replace(exp, data=data, optimizer=exp.optimizer.replace(lr=lr),
-                   training=replace(exp.training, eval_every=1), max_steps=0, target_loss=0.0,
-                   name="", classroom=ClassroomSpec())
+    return replace(
+        exp,
+        data=data,
+        optimizer=exp.optimizer.replace(lr=lr),
+        training=replace(exp.training, eval_every=1),
+        max_steps=0,
+        target_loss=0.0,
+        name="",
+        classroom=ClassroomSpec(),
+    )
 
 
 def warm_up(experiments: Sequence, gradients: bool = False) -> None:
@@ -83,8 +90,13 @@ def warm_up(experiments: Sequence, gradients: bool = False) -> None:
     for tiny, optimizers, count in groups.values():
         data = tiny.dataset()
         net = tiny.make_network(data)
-        warm_up_engine(net, list(optimizers.values()), n_models=max(count[0], len(optimizers)),
-                       gradients=gradients, layer_lr=tiny.layer_lr)
+        warm_up_engine(
+            net,
+            list(optimizers.values()),
+            n_models=max(count[0], len(optimizers)),
+            gradients=gradients,
+            layer_lr=tiny.layer_lr,
+        )
         rows = np.ascontiguousarray(data.X_train[:4])
         net.hidden_outputs(net.init(0), rows)
 
@@ -122,8 +134,10 @@ class WarmItem:
         if self.kind in ("experiments", "gradients"):
             from dlopt_core.experiment import Experiment
 
-            warm_up([Experiment.from_dict(d) for d in json.loads(self.payload)],
-                    gradients=self.kind == "gradients")
+            warm_up(
+                [Experiment.from_dict(d) for d in json.loads(self.payload)],
+                gradients=self.kind == "gradients",
+            )
         elif self.kind == "call":
             module, _, name = self.payload.partition(":")
             getattr(import_module(module), name)()
@@ -138,8 +152,9 @@ def training_item(experiments: Sequence) -> WarmItem:
         d = representative(exp).to_dict()
         if tiny.count(d) < 2:  # a second copy: the kernels that train several models at once
             tiny.append(d)
-    return WarmItem("experiments", json.dumps(tiny, sort_keys=True, default=str),
-                    "the training kernels")
+    return WarmItem(
+        "experiments", json.dumps(tiny, sort_keys=True, default=str), "the training kernels"
+    )
 
 
 def gradients_item(experiments: Sequence) -> WarmItem:
@@ -307,8 +322,12 @@ class KernelWarmer:
         self.child_cpu = 0.0  # CPU seconds of the warm-up process until its last item was ready
 
     # -- public -----------------------------------------------------------------------------------
-    def ensure(self, items: Sequence[WarmItem], cancelled: Callable[[], bool] = lambda: False,
-               on_wait: Callable[[], None] | None = None) -> bool:
+    def ensure(
+        self,
+        items: Sequence[WarmItem],
+        cancelled: Callable[[], bool] = lambda: False,
+        on_wait: Callable[[], None] | None = None,
+    ) -> bool:
         """Make the kernels of ``items`` callable in this process without compiling here if it
         can be helped; call from a worker thread, never the GUI's. Returns whether it had to wait
         (a cold cache). Raises :class:`Cancelled` when ``cancelled()`` turns true meanwhile."""
@@ -411,8 +430,9 @@ class KernelWarmer:
             while True:
                 if all(child.index(i) in child.ready for i in items):
                     return "ready"
-                failed = [child.failed[child.index(i)] for i in items
-                          if child.index(i) in child.failed]
+                failed = [
+                    child.failed[child.index(i)] for i in items if child.index(i) in child.failed
+                ]
                 if failed:
                     self.last_error = failed[0]
                     return "failed"
@@ -422,7 +442,8 @@ class KernelWarmer:
                             raise Cancelled
                         return "stopped"
                     self.last_error = "\n".join(child.stderr_tail) or (
-                        f"the warm-up process ended with code {child.proc.returncode}")
+                        f"the warm-up process ended with code {child.proc.returncode}"
+                    )
                     return "failed"
                 if cancelled() or self._closed:
                     raise Cancelled
@@ -436,8 +457,13 @@ class KernelWarmer:
         env["PYTHONPATH"] = os.pathsep.join(p or os.getcwd() for p in sys.path)
         try:
             proc = subprocess.Popen(
-                self.command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE, env=env, text=True, bufsize=1,
+                self.command,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                env=env,
+                text=True,
+                bufsize=1,
             )
             proc.stdin.write(spec)
             proc.stdin.close()
@@ -446,10 +472,15 @@ class KernelWarmer:
             return None
         child = _Child(all_items, proc)
         self._child = child
-        threading.Thread(target=self._read, args=(child,), name="dlopt-warmup-reader",
-                         daemon=True).start()
-        threading.Thread(target=_drain, args=(proc.stderr, child.stderr_tail),
-                         name="dlopt-warmup-stderr", daemon=True).start()
+        threading.Thread(
+            target=self._read, args=(child,), name="dlopt-warmup-reader", daemon=True
+        ).start()
+        threading.Thread(
+            target=_drain,
+            args=(proc.stderr, child.stderr_tail),
+            name="dlopt-warmup-stderr",
+            daemon=True,
+        ).start()
         return child
 
     def _read(self, child: _Child) -> None:
@@ -463,11 +494,16 @@ class KernelWarmer:
                 event = msg.get("event")
                 if event == "compile":
                     s = self._status
-                    title = next((i.title for k, i in enumerate(child.items)
-                                  if k not in child.ready), s.title)
+                    title = next(
+                        (i.title for k, i in enumerate(child.items) if k not in child.ready),
+                        s.title,
+                    )
                     self._status = replace(
-                        s, title=title, compiled=s.compiled + 1,
-                        function=shown_name(s.function, str(msg.get("name", ""))))
+                        s,
+                        title=title,
+                        compiled=s.compiled + 1,
+                        function=shown_name(s.function, str(msg.get("name", ""))),
+                    )
                 elif event == "ready":
                     child.ready.add(int(msg["item"]))
                     self.child_cpu = float(msg.get("cpu", 0.0))
@@ -485,8 +521,9 @@ class KernelWarmer:
         def report(name: str, depth: int) -> None:
             with self._cond:
                 s = self._status
-                self._status = replace(s, function=shown_name(s.function, name),
-                                       compiled=s.compiled + 1, where="here")
+                self._status = replace(
+                    s, function=shown_name(s.function, name), compiled=s.compiled + 1, where="here"
+                )
 
         with self._cond:
             self._status = replace(self._status, where="here", function="")

@@ -48,9 +48,14 @@ class MainWindow(QMainWindow):
     # in tests that do not test it: each tab built is more to wait for and to shut down)
     build_tabs_when_idle = True
 
-    def __init__(self, experiment: Experiment | None = None, *,
-                 settings: QSettings | None = None, persist: bool = True,
-                 parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        experiment: Experiment | None = None,
+        *,
+        settings: QSettings | None = None,
+        persist: bool = True,
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__(parent)
         self.settings = settings if settings is not None else make_settings()
         self.persist = persist
@@ -68,8 +73,12 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self.playground, self.playground.title)
         # the other tabs are built when first shown: the window opens sooner
         self.pages = LazyTabs(self.tabs)
-        for title, make in ((COMPARE, self._make_compare), (LANDSCAPE_TAB, self._make_landscape),
-                            (LEARN, self._make_learn), (QUIZ, self._make_quiz)):
+        for title, make in (
+            (COMPARE, self._make_compare),
+            (LANDSCAPE_TAB, self._make_landscape),
+            (LEARN, self._make_learn),
+            (QUIZ, self._make_quiz),
+        ):
             self.pages.add(title, make)
         WARMER.prefetch([LANDSCAPE])  # compiled after the Playground's, on a first start
         # read now, so that a damaged file is reported at start-up; the tab gets it when built
@@ -103,8 +112,9 @@ class MainWindow(QMainWindow):
     def _show_startup_problems(self) -> None:
         """Say once what was damaged and what was done about it (nothing is lost silently)."""
         if self.show_dialogs and self.startup_problems and not self._closed:
-            QMessageBox.warning(self, "Damaged files were set aside",
-                                "\n\n".join(self.startup_problems))
+            QMessageBox.warning(
+                self, "Damaged files were set aside", "\n\n".join(self.startup_problems)
+            )
 
     @staticmethod
     def _usable(name: str) -> bool:
@@ -119,36 +129,49 @@ class MainWindow(QMainWindow):
         bar = self.menuBar()
         file = bar.addMenu("&File")
         self.act_new = self._action(file, "&New", QKeySequence.StandardKey.New, self.new)
-        self.act_open = self._action(file, "&Open\u2026", QKeySequence.StandardKey.Open,
-                                     self.open_dialog)
+        self.act_open = self._action(
+            file, "&Open\u2026", QKeySequence.StandardKey.Open, self.open_dialog
+        )
         self.recent_menu = file.addMenu("Open &Recent")
         self.recent_menu.aboutToShow.connect(self._fill_recent)
         file.addSeparator()
         self.act_save = self._action(file, "&Save", QKeySequence.StandardKey.Save, self.save)
-        self.act_save_as = self._action(file, "Save &As\u2026", QKeySequence.StandardKey.SaveAs,
-                                        self.save_as)
+        self.act_save_as = self._action(
+            file, "Save &As\u2026", QKeySequence.StandardKey.SaveAs, self.save_as
+        )
         file.addSeparator()
-        self.act_export_csv = self._action(file, "Export Curves as &CSV\u2026", None,
-                                           self.export_csv_dialog)
-        self.act_export_png = self._action(file, "Export Plot as &PNG\u2026", None,
-                                           self.export_png_dialog)
+        self.act_export_csv = self._action(
+            file, "Export Curves as &CSV\u2026", None, self.export_csv_dialog
+        )
+        self.act_export_png = self._action(
+            file, "Export Plot as &PNG\u2026", None, self.export_png_dialog
+        )
         file.addSeparator()
-        self.act_quit = self._action(file, "&Quit", QKeySequence(Qt.Modifier.CTRL | Qt.Key.Key_Q),
-                                     self.close)
+        self.act_quit = self._action(
+            file, "&Quit", QKeySequence(Qt.Modifier.CTRL | Qt.Key.Key_Q), self.close
+        )
         self.act_quit.setMenuRole(QAction.MenuRole.QuitRole)
         training = bar.addMenu("&Training")
         for action in self.playground.transport_actions():
             training.addAction(action)
         training.addSeparator()
         self.act_loss_shape = self._action(
-            training, "Show the &Loss Shape of This Run",
-            QKeySequence(Qt.Modifier.CTRL | Qt.Key.Key_L), self.show_loss_shape)
-        self.act_loss_shape.setStatusTip("Interpolation and a 2-D slice of the loss around the "
-                                         "Playground's current parameters (Landscape tab)")
+            training,
+            "Show the &Loss Shape of This Run",
+            QKeySequence(Qt.Modifier.CTRL | Qt.Key.Key_L),
+            self.show_loss_shape,
+        )
+        self.act_loss_shape.setStatusTip(
+            "Interpolation and a 2-D slice of the loss around the "
+            "Playground's current parameters (Landscape tab)"
+        )
         backend_menu = training.addMenu("&Backend")
         self.backend_actions = QActionGroup(self)
-        for name, text in (("auto", "&Auto (GPU when present)"), ("cpu", "&CPU"),
-                           ("cuda", "CU&DA (NVIDIA GPU)")):
+        for name, text in (
+            ("auto", "&Auto (GPU when present)"),
+            ("cpu", "&CPU"),
+            ("cuda", "CU&DA (NVIDIA GPU)"),
+        ):
             action = backend_menu.addAction(text)
             action.setCheckable(True)
             action.setData(name)
@@ -157,14 +180,21 @@ class MainWindow(QMainWindow):
         view = bar.addMenu("&View")
         self.tab_actions: list[QAction] = []
         for i, name in enumerate(self.tab_names()):
-            action = self._action(view, f"&{name}", QKeySequence(f"Ctrl+{i + 1}"),
-                                  lambda _=False, n=name: self.select_tab(n))
+            action = self._action(
+                view,
+                f"&{name}",
+                QKeySequence(f"Ctrl+{i + 1}"),
+                lambda _=False, n=name: self.select_tab(n),
+            )
             action.setStatusTip(f"Show the {name} tab")
             self.tab_actions.append(action)
         help_menu = bar.addMenu("&Help")
-        self.act_shortcuts = self._action(help_menu, "&Keyboard Shortcuts",
-                                          QKeySequence(QKeySequence.StandardKey.HelpContents),
-                                          self.show_shortcuts)
+        self.act_shortcuts = self._action(
+            help_menu,
+            "&Keyboard Shortcuts",
+            QKeySequence(QKeySequence.StandardKey.HelpContents),
+            self.show_shortcuts,
+        )
         self._action(help_menu, "&About dlopt", None, self._about)
         self._fill_recent()
 
@@ -207,10 +237,15 @@ class MainWindow(QMainWindow):
         """Ask whether to save the edited experiment before ``action`` ("opening another
         experiment"): Save, Discard or Cancel."""
         name = Path(self.path).name if self.path else (self.experiment.name or "untitled")
-        box = QMessageBox(QMessageBox.Icon.Warning, "Discard changes?",
-                          f"The experiment \u201c{name}\u201d has changes that are not saved.",
-                          QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard
-                          | QMessageBox.StandardButton.Cancel, self)
+        box = QMessageBox(
+            QMessageBox.Icon.Warning,
+            "Discard changes?",
+            f"The experiment \u201c{name}\u201d has changes that are not saved.",
+            QMessageBox.StandardButton.Save
+            | QMessageBox.StandardButton.Discard
+            | QMessageBox.StandardButton.Cancel,
+            self,
+        )
         box.setInformativeText(f"Save them before {action}?")
         box.setDefaultButton(QMessageBox.StandardButton.Save)
         box.setEscapeButton(QMessageBox.StandardButton.Cancel)
@@ -240,8 +275,9 @@ class MainWindow(QMainWindow):
     def open_dialog(self) -> None:
         if not self.may_replace("opening another experiment"):
             return
-        path, _ = QFileDialog.getOpenFileName(self, "Open an experiment", self._last_dir(),
-                                              JSON_FILTER)
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Open an experiment", self._last_dir(), JSON_FILTER
+        )
         if path:
             self.open_file(path, ask=False)
 
@@ -254,8 +290,9 @@ class MainWindow(QMainWindow):
         try:
             exp = Experiment.load(path)
         except ExperimentError as exc:
-            QMessageBox.critical(self, "Cannot open the experiment",
-                                 f"{Path(path).name} cannot be opened:\n\n{exc}")
+            QMessageBox.critical(
+                self, "Cannot open the experiment", f"{Path(path).name} cannot be opened:\n\n{exc}"
+            )
             if not Path(path).exists():
                 remove_recent_file(self.settings, str(path))
             return False
@@ -285,8 +322,11 @@ class MainWindow(QMainWindow):
         try:
             self.experiment.save(path)
         except OSError as exc:
-            QMessageBox.critical(self, "Cannot save the experiment",
-                                 f"{path} cannot be written:\n\n{exc.strerror or exc}")
+            QMessageBox.critical(
+                self,
+                "Cannot save the experiment",
+                f"{path} cannot be written:\n\n{exc.strerror or exc}",
+            )
             return False
         self.path = str(Path(path).resolve())
         self.settings.setValue("files/last_dir", str(Path(self.path).parent))
@@ -298,9 +338,12 @@ class MainWindow(QMainWindow):
         return True
 
     def export_csv_dialog(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Export the curves as CSV",
-                                              str(Path(self._last_dir()) / "curves.csv"),
-                                              "CSV files (*.csv)")
+        path, _ = QFileDialog.getSaveFileName(
+            self,
+            "Export the curves as CSV",
+            str(Path(self._last_dir()) / "curves.csv"),
+            "CSV files (*.csv)",
+        )
         if path:
             try:
                 rows = self.playground.export_curves(path)
@@ -310,9 +353,12 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(f"{rows} rows written to {path}", 4000)
 
     def export_png_dialog(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Export the plots as PNG",
-                                              str(Path(self._last_dir()) / "curves.png"),
-                                              "PNG images (*.png)")
+        path, _ = QFileDialog.getSaveFileName(
+            self,
+            "Export the plots as PNG",
+            str(Path(self._last_dir()) / "curves.png"),
+            "PNG images (*.png)",
+        )
         if path:
             if not self.playground.export_plot(path):
                 QMessageBox.warning(self, "Cannot export the plot", f"{path} cannot be written")
@@ -334,8 +380,11 @@ class MainWindow(QMainWindow):
         self._pending_path = None
         if not self.show_dialogs:
             return
-        QMessageBox.warning(self, "Cannot use this experiment",
-                            f"{message}\n\nThe previous experiment (or the example) is back.")
+        QMessageBox.warning(
+            self,
+            "Cannot use this experiment",
+            f"{message}\n\nThe previous experiment (or the example) is back.",
+        )
 
     def _update_title(self) -> None:
         name = Path(self.path).name if self.path else (self.experiment.name or "untitled")
@@ -362,14 +411,17 @@ class MainWindow(QMainWindow):
         return rows
 
     def shortcuts_html(self) -> str:
-        body = "".join(f"<tr><td><b>{keys}</b>&nbsp;&nbsp;</td><td>{text}&nbsp;&nbsp;</td>"
-                       f"<td>{menu}</td></tr>"
-                       for menu, text, keys in self.shortcut_rows())
-        return ("<table cellspacing='0' cellpadding='4'><tr><th align='left'>Keys</th>"
-                "<th align='left'>Command</th><th align='left'>Where</th></tr>"
-                f"{body}</table><p>Space, S and R drive the Playground while it is shown, also "
-                "from a number box (no number contains them); in text fields and on the other "
-                "tabs they reach the controls as usual.</p>")
+        body = "".join(
+            f"<tr><td><b>{keys}</b>&nbsp;&nbsp;</td><td>{text}&nbsp;&nbsp;</td><td>{menu}</td></tr>"
+            for menu, text, keys in self.shortcut_rows()
+        )
+        return (
+            "<table cellspacing='0' cellpadding='4'><tr><th align='left'>Keys</th>"
+            "<th align='left'>Command</th><th align='left'>Where</th></tr>"
+            f"{body}</table><p>Space, S and R drive the Playground while it is shown, also "
+            "from a number box (no number contains them); in text fields and on the other "
+            "tabs they reach the controls as usual.</p>"
+        )
 
     def show_shortcuts(self) -> None:
         """Help ▸ Keyboard Shortcuts: every key of the app in one table."""
@@ -393,12 +445,14 @@ class MainWindow(QMainWindow):
 
         import dlopt_core
 
-        return (f"<b>dlopt {dlopt_core.__version__}</b> \u2014 a training simulator for learning "
-                "how deep networks are optimized.<br><br>"
-                f"Python {platform.python_version()} \u00b7 NumPy {numpy.__version__} \u00b7 "
-                f"Numba {numba.__version__} \u00b7 PySide6 {pyside_version} \u00b7 "
-                f"pyqtgraph {pyqtgraph.__version__}<br>"
-                f"Training {self.playground.status.backend.text() or 'backend: not started yet'}")
+        return (
+            f"<b>dlopt {dlopt_core.__version__}</b> \u2014 a training simulator for learning "
+            "how deep networks are optimized.<br><br>"
+            f"Python {platform.python_version()} \u00b7 NumPy {numpy.__version__} \u00b7 "
+            f"Numba {numba.__version__} \u00b7 PySide6 {pyside_version} \u00b7 "
+            f"pyqtgraph {pyqtgraph.__version__}<br>"
+            f"Training {self.playground.status.backend.text() or 'backend: not started yet'}"
+        )
 
     def _about(self) -> None:
         QMessageBox.about(self, "About dlopt", self.about_text())
@@ -419,7 +473,8 @@ class MainWindow(QMainWindow):
             self.settings.remove("session/path")
             self.startup_problems.append(
                 f"The experiment of the last session could not be restored: {exc}. It was "
-                "moved aside (setting session/experiment_damaged); the example is shown instead.")
+                "moved aside (setting session/experiment_damaged); the example is shown instead."
+            )
             return None, None
         path = self.settings.value("session/path", "")
         return exp, (path if isinstance(path, str) and path else None)
@@ -573,8 +628,9 @@ class MainWindow(QMainWindow):
         # Space, S and R drive the run at once
         self.playground.setFocus(Qt.FocusReason.OtherFocusReason)
 
-    def open_in_compare(self, exp: Experiment, optimizers: list, steps: int = 0,
-                        target: float | None = None) -> bool:
+    def open_in_compare(
+        self, exp: Experiment, optimizers: list, steps: int = 0, target: float | None = None
+    ) -> bool:
         """Show ``exp`` in the Playground (the race trains on its data) and race ``optimizers``
         at once: the previous race's curves and results go, ``steps`` (0: the tab's own) and
         ``target`` (None: the tab's own) are the new race's."""
@@ -596,8 +652,9 @@ class MainWindow(QMainWindow):
                 self.landscape.load_preset(preset)
                 self.select_tab("Landscape")
             elif preset.tab == "compare":
-                if not self.open_in_compare(preset.build_experiment(), list(preset.optimizers),
-                                            preset.steps, preset.target):
+                if not self.open_in_compare(
+                    preset.build_experiment(), list(preset.optimizers), preset.steps, preset.target
+                ):
                     return
             else:
                 if not self.open_in_playground(preset.build_experiment()):
@@ -617,8 +674,9 @@ class MainWindow(QMainWindow):
         """Send the Playground's network, start and current parameters to the Landscape tab."""
         args = self.playground.loss_shape_inputs()
         if args is None:
-            self.statusBar().showMessage("Train in the Playground first: there is no run yet.",
-                                         6000)
+            self.statusBar().showMessage(
+                "Train in the Playground first: there is no run yet.", 6000
+            )
             return False
         self.landscape.set_trained_network(*args)
         self.select_tab("Landscape")
@@ -686,4 +744,3 @@ def _race_config(entry: dict) -> RaceConfig:
     opt = make_optimizer(name, **entry)
     exp = Experiment(optimizer=opt, schedule=schedule)
     return RaceConfig.from_experiment(exp)
-

@@ -173,8 +173,9 @@ def _bounds(*arrays: np.ndarray) -> tuple[float, float, float, float]:
     return bounds
 
 
-def shown_points(points: np.ndarray | None, labels: np.ndarray | None, limit: int, seed: int
-                 ) -> tuple[np.ndarray | None, np.ndarray | None]:
+def shown_points(
+    points: np.ndarray | None, labels: np.ndarray | None, limit: int, seed: int
+) -> tuple[np.ndarray | None, np.ndarray | None]:
     """Copies of at most ``limit`` points and their labels, an even random sample of a larger
     set: the output view draws every point it gets, and a million would freeze the window."""
     if points is None or labels is None:
@@ -258,8 +259,9 @@ class TrainingWorker(QObject):
         if not self._warm:
             _single_thread_kernels()
         t0 = time.perf_counter()
-        waited = WARMER.ensure([training_item([exp])], cancelled=self.cancel.is_set,
-                               on_wait=self.kernelsPreparing.emit)
+        waited = WARMER.ensure(
+            [training_item([exp])], cancelled=self.cancel.is_set, on_wait=self.kernelsPreparing.emit
+        )
         self._exp = exp
         if waited or not self._warm:
             self._warm = True
@@ -349,8 +351,11 @@ class TrainingWorker(QObject):
         if self._engine is not None and self._kernels_for(training=train):
             old = self._engine.train
             self._engine.train = replace(
-                old, clip_norm=train.clip_norm, l1=train.l1,
-                early_stopping=train.early_stopping, eval_every=train.eval_every,
+                old,
+                clip_norm=train.clip_norm,
+                l1=train.l1,
+                early_stopping=train.early_stopping,
+                eval_every=train.eval_every,
                 adversarial_eps=train.adversarial_eps,
                 adversarial_clean_weight=train.adversarial_clean_weight,
             )
@@ -387,8 +392,9 @@ class TrainingWorker(QObject):
         with np.errstate(all="ignore"):
             values = e.network.predict(theta, self._grid)
             hidden = e.network.hidden_outputs(theta, self._thumb_grid)
-        values = np.nan_to_num(np.asarray(values, dtype=np.float64), nan=0.0, posinf=0.0,
-                               neginf=0.0)
+        values = np.nan_to_num(
+            np.asarray(values, dtype=np.float64), nan=0.0, posinf=0.0, neginf=0.0
+        )
         values = values.reshape(GRID, GRID, -1)
         if values.shape[2] == 1:
             values = values[:, :, 0]
@@ -409,7 +415,8 @@ class TrainingWorker(QObject):
             out = out[None] if out.ndim == 2 else out.transpose(2, 0, 1)
         thumbs.append(np.ascontiguousarray(out[:, ::-1, :]))
         self.boundaryReady.emit(
-            BoundaryResult(self._generation, _shown_step(e), values, theta.copy(), tuple(thumbs)))
+            BoundaryResult(self._generation, _shown_step(e), values, theta.copy(), tuple(thumbs))
+        )
 
     @Slot()
     def shutdown(self) -> None:
@@ -509,8 +516,11 @@ class TrainingWorker(QObject):
         warm-up process on a cold cache, as the training kernels are: not in this one)."""
         t0 = time.perf_counter()
         try:
-            waited = WARMER.ensure([gradients_item([self._exp])], cancelled=self.cancel.is_set,
-                                   on_wait=self.kernelsPreparing.emit)
+            waited = WARMER.ensure(
+                [gradients_item([self._exp])],
+                cancelled=self.cancel.is_set,
+                on_wait=self.kernelsPreparing.emit,
+            )
         except Cancelled:
             return
         if waited:
@@ -582,10 +592,12 @@ class TrainingWorker(QObject):
             target_range = (float(np.min(y)), float(np.max(y)))
         self._feature_names = names
         self._target_range = target_range
-        train_pts, train_labels = shown_points(raw_train, data.y_train,
-                                               MAX_SHOWN_POINTS, exp.data.seed)
-        val_pts, val_labels = shown_points(raw_val, data.y_val,
-                                           MAX_SHOWN_POINTS // 4, exp.data.seed + 1)
+        train_pts, train_labels = shown_points(
+            raw_train, data.y_train, MAX_SHOWN_POINTS, exp.data.seed
+        )
+        val_pts, val_labels = shown_points(
+            raw_val, data.y_val, MAX_SHOWN_POINTS // 4, exp.data.seed + 1
+        )
         return BuildInfo(
             generation=generation,
             task=data.task,
@@ -699,14 +711,21 @@ class TrainingController(QObject):
         self.worker.moveToThread(self.thread)
         w = self.worker
         for signal, slot in (
-            (self._rebuild, w.rebuild), (self._play, w.set_playing),
-            (self._play_until, w.play_until), (self._step, w.step_once), (self._reset, w.reset),
-            (self._optimizer, w.set_optimizer), (self._schedule, w.set_schedule),
+            (self._rebuild, w.rebuild),
+            (self._play, w.set_playing),
+            (self._play_until, w.play_until),
+            (self._step, w.step_once),
+            (self._reset, w.reset),
+            (self._optimizer, w.set_optimizer),
+            (self._schedule, w.set_schedule),
             (self._layer_lr, w.set_layer_lr),
-            (self._training, w.set_training), (self._stops, w.set_stop_conditions),
-            (self._speed, w.set_speed), (self._boundary, w.request_boundary),
+            (self._training, w.set_training),
+            (self._stops, w.set_stop_conditions),
+            (self._speed, w.set_speed),
+            (self._boundary, w.request_boundary),
             (self._sharpness, w.set_sharpness),
-            (self._backend, w.set_backend), (self._shutdown, w.shutdown),
+            (self._backend, w.set_backend),
+            (self._shutdown, w.shutdown),
         ):
             signal.connect(slot)
         # Both threads need the GIL between the worker's compiled calls; hand it over after 1 ms

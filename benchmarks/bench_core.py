@@ -67,10 +67,19 @@ def workloads() -> dict[str, Workload]:
         rng = np.random.default_rng(0)
         X3, y3 = rng.normal(size=(1797, 64)), rng.integers(0, 10, 1797).astype(float)
     return {
-        "W1": Workload([2, 8, 8, 1], "bce", spiral.X_train, spiral.y_train, 10, "adam",
-                       {"lr": 0.01}, 2000),
-        "W2": Workload([2, 64, 64, 1], "bce", moons.X_train, moons.y_train, 32, "momentum",
-                       {"lr": 0.01, "momentum": 0.9}, 400),
+        "W1": Workload(
+            [2, 8, 8, 1], "bce", spiral.X_train, spiral.y_train, 10, "adam", {"lr": 0.01}, 2000
+        ),
+        "W2": Workload(
+            [2, 64, 64, 1],
+            "bce",
+            moons.X_train,
+            moons.y_train,
+            32,
+            "momentum",
+            {"lr": 0.01, "momentum": 0.9},
+            400,
+        ),
         "W3": Workload([64, 128, 10], "ce", X3, y3, 64, "adam", {"lr": 0.001}, 200),
     }
 
@@ -97,17 +106,24 @@ def sweep_lrs(n_models: int) -> np.ndarray:
     return np.logspace(-4, 0, n_models)
 
 
-def make_engine(w: Workload, n_models: int = 1, backend: str = "cpu",
-                lrs: np.ndarray | None = None) -> Engine:
+def make_engine(
+    w: Workload, n_models: int = 1, backend: str = "cpu", lrs: np.ndarray | None = None
+) -> Engine:
     net = Network(w.sizes, "tanh", w.loss)
     if n_models == 1:
         specs = [ModelSpec(make_optimizer(w.optimizer, **w.hyper))]
     else:
         lrs = sweep_lrs(n_models) if lrs is None else lrs
-        specs = [ModelSpec(make_optimizer(w.optimizer, **{**w.hyper, "lr": float(lr)}))
-                 for lr in lrs]
-    return Engine(net, _Data(w.X, w.y), specs, TrainConfig(batch_size=w.batch, eval_every=10**9),
-                  backend=backend)
+        specs = [
+            ModelSpec(make_optimizer(w.optimizer, **{**w.hyper, "lr": float(lr)})) for lr in lrs
+        ]
+    return Engine(
+        net,
+        _Data(w.X, w.y),
+        specs,
+        TrainConfig(batch_size=w.batch, eval_every=10**9),
+        backend=backend,
+    )
 
 
 def bench_engine(w: Workload, min_time: float, n_models: int = 1, backend: str = "cpu") -> float:
@@ -132,8 +148,9 @@ def bench_jax(w: Workload, min_time: float, n_models: int = 1) -> float | None:
         return None
     chunk = w.jax_chunk if n_models == 1 else max(10, 25600 // n_models)
     _, trainer, params, state, lr, idx, mask = _jax_setup(w, n_models, 4 * chunk)
-    return jax_peer.steps_per_second(trainer, params, state, lr, idx, mask, chunk,
-                                     min_time) * n_models
+    return (
+        jax_peer.steps_per_second(trainer, params, state, lr, idx, mask, chunk, min_time) * n_models
+    )
 
 
 def jax_same_run(w: Workload, n_models: int = 1, steps: int = 300) -> float | None:
@@ -243,8 +260,11 @@ def bench_torch(w: Workload, min_time: float, n_models: int = 1) -> float | None
             opts.append(torch.optim.Adam(net.parameters(), lr=float(lr)))
         else:
             opts.append(torch.optim.SGD(net.parameters(), lr=float(lr), momentum=0.9))
-    lossf = torch.nn.functional.cross_entropy if loss == "ce" else (
-        torch.nn.functional.binary_cross_entropy_with_logits)
+    lossf = (
+        torch.nn.functional.cross_entropy
+        if loss == "ce"
+        else (torch.nn.functional.binary_cross_entropy_with_logits)
+    )
     n = len(X)
     state = {"t": 0}
 
@@ -270,8 +290,9 @@ def one_thread_sweep(n_models: int, min_time: float) -> float:
         f"print(b.bench_engine(b.workloads()['W1'], {min_time}, n_models={n_models}))\n"
     )
     env = {**os.environ, "NUMBA_NUM_THREADS": "1"}
-    r = subprocess.run([sys.executable, "-c", code], env=env, cwd=ROOT, capture_output=True,
-                       text=True, check=True)
+    r = subprocess.run(
+        [sys.executable, "-c", code], env=env, cwd=ROOT, capture_output=True, text=True, check=True
+    )
     return float(r.stdout.strip().splitlines()[-1])
 
 
@@ -284,8 +305,9 @@ def cuda_sweep(n_models: int, min_time: float) -> tuple[float | None, str]:
         return None, why
     from dlopt_core.kernels.cuda import device_name
 
-    return bench_engine(workloads()["W1"], min_time, n_models=n_models, backend="cuda"), \
-        device_name()
+    return bench_engine(
+        workloads()["W1"], min_time, n_models=n_models, backend="cuda"
+    ), device_name()
 
 
 FIRST_STEP = (
@@ -304,8 +326,14 @@ def first_step_times() -> dict[str, float]:
         env = {**os.environ, "NUMBA_CACHE_DIR": cache}
         out = {}
         for name in ("cold", "warm"):
-            r = subprocess.run([sys.executable, "-c", FIRST_STEP], env=env, cwd=ROOT,
-                               capture_output=True, text=True, check=True)
+            r = subprocess.run(
+                [sys.executable, "-c", FIRST_STEP],
+                env=env,
+                cwd=ROOT,
+                capture_output=True,
+                text=True,
+                check=True,
+            )
             imp, total = (float(v) for v in r.stdout.split())
             out[name] = total
             out[f"{name}_import"] = imp
@@ -348,15 +376,21 @@ def main() -> None:
             row["engine"].append(bench_engine(ws["W1"], min_time, n_models=n))
             row["jax"].append(bench_jax(ws["W1"], min_time, n_models=n))
             row["one"].append(one_thread_sweep(n, min_time))
-            print(r, f"W4 x{n}", *(f"{k} {v[-1]:,.0f}" for k, v in row.items() if v[-1]),
-                  flush=True)
+            print(
+                r, f"W4 x{n}", *(f"{k} {v[-1]:,.0f}" for k, v in row.items() if v[-1]), flush=True
+            )
     if torch_version():
         torch4 = bench_torch(ws["W1"], min_time, n_models=SWEEP_SIZES[0])
     gpu = {n: cuda_sweep(n, min_time) for n in SWEEP_SIZES}
     start = first_step_times()
     print(f"first step: {start['cold']:.1f} s with an empty cache, {start['warm']:.1f} s warm")
-    table = _table(single, sweeps, torch4, same, args.repeat) + "\n\n" + _sweep_table(
-        sweeps, gpu) + "\n\n" + _start_text(start)
+    table = (
+        _table(single, sweeps, torch4, same, args.repeat)
+        + "\n\n"
+        + _sweep_table(sweeps, gpu)
+        + "\n\n"
+        + _start_text(start)
+    )
     print(table)
     if args.write:
         _write(table)
@@ -379,7 +413,8 @@ def _table(single, sweeps, torch4, same, repeat) -> str:
         f"Measured {date.today().isoformat()} on {platform.machine()} with {os.cpu_count()} "
         f"cores, Python {platform.python_version()}, NumPy {np.__version__}, "
         f"Numba {numba.__version__}, "
-        + (f"JAX {jv} (CPU)" if jv else "JAX not installed") + ", "
+        + (f"JAX {jv} (CPU)" if jv else "JAX not installed")
+        + ", "
         + (f"PyTorch {tv} (CPU, 1 thread)" if tv else "PyTorch not installed")
         + f"; medians of {repeat} rounds.",
         "",
@@ -388,22 +423,33 @@ def _table(single, sweeps, torch4, same, repeat) -> str:
         "|---|---:|---:|---:|---:|---:|---:|",
     ]
     for name, row in single.items():
-        best = [max([v for v in vals if v] or [0.0]) for vals in
-                zip(row["jax"], row["numpy"], row["torch"], strict=True)]
+        best = [
+            max([v for v in vals if v] or [0.0])
+            for vals in zip(row["jax"], row["numpy"], row["torch"], strict=True)
+        ]
         lines.append(
             f"| {name} | {_fmt(_median(row['engine']))} | {_fmt(_median(row['jax']))} | "
             f"{_fmt(_median(row['numpy']))} | {_fmt(_median(row['torch']))} | "
-            f"{_x(_ratios(row['engine'], row['jax']))} | {_x(_ratios(row['engine'], best))} |")
+            f"{_x(_ratios(row['engine'], row['jax']))} | {_x(_ratios(row['engine'], best))} |"
+        )
     for n, row in sweeps.items():
         tor = torch4 if n == SWEEP_SIZES[0] else None
         lines.append(
             f"| W4 x {n} | {_fmt(_median(row['engine']))} | {_fmt(_median(row['jax']))} (vmap) "
             f"| n/a | {_fmt(tor)} (loop) | {_x(_ratios(row['engine'], row['jax']))} | "
-            f"{_x(_ratios(row['engine'], row['jax']))} |")
+            f"{_x(_ratios(row['engine'], row['jax']))} |"
+        )
     agree = ", ".join(f"{k} {v:.0e}" for k, v in same.items() if v is not None)
-    lines += ["", "Steps per second (W4: model-steps per second, all models together). "
-              + (f"JAX computes the same runs: largest relative difference of the parameters "
-                 f"after 300 steps {agree}." if agree else "")]
+    lines += [
+        "",
+        "Steps per second (W4: model-steps per second, all models together). "
+        + (
+            f"JAX computes the same runs: largest relative difference of the parameters "
+            f"after 300 steps {agree}."
+            if agree
+            else ""
+        ),
+    ]
     return "\n".join(lines)
 
 
@@ -419,17 +465,21 @@ def _sweep_table(sweeps, gpu) -> str:
         g, device = gpu[n]
         gpu_cell = f"{g:,.0f} ({device})" if g else f"n/a ({device})"
         two = _median(row["engine"])
-        lines.append(f"| {n} | {_fmt(two)} | {_fmt(_median(row['one']))} | "
-                     f"{_x(_ratios(row['engine'], row['one']))} | {gpu_cell} | "
-                     f"{_x(g / two if g and two else None)} |")
+        lines.append(
+            f"| {n} | {_fmt(two)} | {_fmt(_median(row['one']))} | "
+            f"{_x(_ratios(row['engine'], row['one']))} | {gpu_cell} | "
+            f"{_x(g / two if g and two else None)} |"
+        )
     return "\n".join(lines)
 
 
 def _start_text(start) -> str:
-    return (f"First training step of the default Playground experiment, from before "
-            f"`import dlopt_core` in a fresh process: {start['cold']:.1f} s with an empty Numba "
-            f"cache (import {start['cold_import']:.1f} s), {start['warm']:.1f} s with a warm "
-            f"cache (import {start['warm_import']:.1f} s).")
+    return (
+        f"First training step of the default Playground experiment, from before "
+        f"`import dlopt_core` in a fresh process: {start['cold']:.1f} s with an empty Numba "
+        f"cache (import {start['cold_import']:.1f} s), {start['warm']:.1f} s with a warm "
+        f"cache (import {start['warm_import']:.1f} s)."
+    )
 
 
 def _write(table: str) -> None:
@@ -438,7 +488,7 @@ def _write(table: str) -> None:
     start, end = "<!-- core-results -->", "<!-- /core-results -->"
     block = f"{start}\n{table}\n{end}"
     if start in text:
-        text = text[: text.index(start)] + block + text[text.index(end) + len(end):]
+        text = text[: text.index(start)] + block + text[text.index(end) + len(end) :]
     else:
         text += "\n" + block + "\n"
     path.write_text(text, encoding="utf-8")

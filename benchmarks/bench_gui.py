@@ -40,8 +40,9 @@ import numpy as np
 
 ROOT = Path(os.path.abspath(__file__)).parent.parent
 sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DLOPT_SETTINGS", str(Path(os.environ.get("TMPDIR", "/tmp"))
-                                            / "dlopt-bench-settings.ini"))
+os.environ.setdefault(
+    "DLOPT_SETTINGS", str(Path(os.environ.get("TMPDIR", "/tmp")) / "dlopt-bench-settings.ini")
+)
 
 from PySide6.QtCore import QElapsedTimer, QEventLoop, Qt, QTimer  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
@@ -136,8 +137,14 @@ def run_window(exp: Experiment, seconds: float) -> dict[str, float]:
     t_close = time.perf_counter()
     win.close()  # while it trains at full speed: the worker must stop and join
     close_ms = 1000 * (time.perf_counter() - t_close)
-    return {"rate": (s1 - s0) / (t1 - t0), "idle": idle, "busy": busy, "stopped": stopped,
-            "close_ms": close_ms, "joined": tab.controller.thread.isFinished()}
+    return {
+        "rate": (s1 - s0) / (t1 - t0),
+        "idle": idle,
+        "busy": busy,
+        "stopped": stopped,
+        "close_ms": close_ms,
+        "joined": tab.controller.thread.isFinished(),
+    }
 
 
 # -- start-up, each in a fresh process -----------------------------------------------------------
@@ -176,8 +183,12 @@ def child_startup() -> dict:
 
     class Watch(QObject):
         def eventFilter(self, obj, event) -> bool:  # noqa: N802 - Qt API
-            if ("window" not in marks and event.type() == QEvent.Type.Expose
-                    and isinstance(obj, QWindow) and obj.isExposed()):
+            if (
+                "window" not in marks
+                and event.type() == QEvent.Type.Expose
+                and isinstance(obj, QWindow)
+                and obj.isExposed()
+            ):
                 marks["window"] = since()
                 marks["cpu_window"] = time.process_time()
                 probe.start()
@@ -210,13 +221,16 @@ def child_compile(where: str) -> dict:
     wait(app, 1.0)  # the window is up and idle
     cpu = {}
     if where == "thread":
+
         def work() -> None:
             warm_up([example()])
             cpu["compile"] = time.thread_time()
     else:
+
         def work() -> None:
             WARMER.ensure([training_item([example()])])
             cpu["compile"] = WARMER.child_cpu
+
     worker = threading.Thread(target=work)
     probe = TimerProbe()
     loop = QEventLoop()
@@ -233,8 +247,12 @@ def child_compile(where: str) -> dict:
     QTimer.singleShot(20, check)
     loop.exec()
     probe.stop()
-    return {"seconds": time.perf_counter() - t0, "late": probe.summary(),
-            "compiled_here": WARMER.compiled_here, "cpu": cpu.get("compile", 0.0)}
+    return {
+        "seconds": time.perf_counter() - t0,
+        "late": probe.summary(),
+        "compiled_here": WARMER.compiled_here,
+        "cpu": cpu.get("compile", 0.0),
+    }
 
 
 def child_close() -> dict:
@@ -253,19 +271,30 @@ def child_close() -> dict:
     win.close()
     close_ms = 1000 * (time.perf_counter() - t0)
     code = None if proc is None else proc.wait(30)
-    return {"close_ms": close_ms, "warm_up_code": code,
-            "joined": win.playground.controller.thread.isFinished()}
+    return {
+        "close_ms": close_ms,
+        "warm_up_code": code,
+        "joined": win.playground.controller.thread.isFinished(),
+    }
 
 
 def in_fresh_process(kind: str, cache: str) -> dict:
     """Run ``--child kind`` in a new process with ``NUMBA_CACHE_DIR=cache``; its report."""
     settings = tempfile.mkdtemp(prefix="dlopt-bench-settings-")
-    env = {**os.environ, "NUMBA_CACHE_DIR": cache,
-           "DLOPT_SETTINGS": str(Path(settings) / "dlopt.ini"),
-           "DLOPT_BENCH_T0": repr(time.time())}
+    env = {
+        **os.environ,
+        "NUMBA_CACHE_DIR": cache,
+        "DLOPT_SETTINGS": str(Path(settings) / "dlopt.ini"),
+        "DLOPT_BENCH_T0": repr(time.time()),
+    }
     env.pop("PYTHONDONTWRITEBYTECODE", None)  # as a user's Python: compiled modules are kept
-    out = subprocess.run([sys.executable, os.path.abspath(__file__), "--child", kind], env=env,
-                         capture_output=True, text=True, timeout=1800)
+    out = subprocess.run(
+        [sys.executable, os.path.abspath(__file__), "--child", kind],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=1800,
+    )
     reports = [line for line in out.stdout.splitlines() if line.startswith("{")]
     if out.returncode != 0 or not reports:
         raise RuntimeError(f"--child {kind} failed ({out.returncode}):\n{out.stderr[-2000:]}")
@@ -283,29 +312,57 @@ def startup_rows() -> list[tuple[str, str, str]]:
         value = report.get(f"cpu_{key}")
         return "" if value is None else f"{value:.1f}"
 
-    rows.append(("cold start: window", f"{cold['window']:.1f} s",
-                 f"app CPU {cpu(cold, 'window')} s; empty Numba cache"))
-    rows.append(("cold start: first drawn step", f"{cold['step']:.1f} s",
-                 f"kernels ready at {cold['kernels']:.1f} s; the warm-up process took "
-                 f"{cold.get('warm_up_cpu', 0.0):.1f} s CPU"))
-    rows.append(("  10 ms timer meanwhile", f"p50 {p50:.1f} ms late",
-                 f"p95 {p95:.1f} ms, max {top:.0f} ms"))
+    rows.append(
+        (
+            "cold start: window",
+            f"{cold['window']:.1f} s",
+            f"app CPU {cpu(cold, 'window')} s; empty Numba cache",
+        )
+    )
+    rows.append(
+        (
+            "cold start: first drawn step",
+            f"{cold['step']:.1f} s",
+            f"kernels ready at {cold['kernels']:.1f} s; the warm-up process took "
+            f"{cold.get('warm_up_cpu', 0.0):.1f} s CPU",
+        )
+    )
+    rows.append(
+        ("  10 ms timer meanwhile", f"p50 {p50:.1f} ms late", f"p95 {p95:.1f} ms, max {top:.0f} ms")
+    )
     for key, what in (("window", "window"), ("step", "first drawn step")):
-        rows.append((f"warm start: {what}", " / ".join(f"{w[key]:.1f}" for w in warm) + " s",
-                     "app CPU " + " / ".join(cpu(w, key) for w in warm) + " s; two runs"))
+        rows.append(
+            (
+                f"warm start: {what}",
+                " / ".join(f"{w[key]:.1f}" for w in warm) + " s",
+                "app CPU " + " / ".join(cpu(w, key) for w in warm) + " s; two runs",
+            )
+        )
     with tempfile.TemporaryDirectory(prefix="dlopt-bench-numba-") as cache:
         closed = in_fresh_process("close", cache)
-    rows.append(("close during a cold compile", f"{closed['close_ms']:.0f} ms",
-                 ("worker joined" if closed["joined"] else "worker still running")
-                 + f"; warm-up process ended with code {closed['warm_up_code']}"))
-    for where, title in (("thread", "compile in a GUI-process thread"),
-                         ("process", "compile in the warm-up process")):
+    rows.append(
+        (
+            "close during a cold compile",
+            f"{closed['close_ms']:.0f} ms",
+            ("worker joined" if closed["joined"] else "worker still running")
+            + f"; warm-up process ended with code {closed['warm_up_code']}",
+        )
+    )
+    for where, title in (
+        ("thread", "compile in a GUI-process thread"),
+        ("process", "compile in the warm-up process"),
+    ):
         with tempfile.TemporaryDirectory(prefix="dlopt-bench-numba-") as cache:
             r = in_fresh_process(where, cache)
         p50, p95, top = r["late"]
-        rows.append((f"{title}: 10 ms timer", f"p50 {p50:.1f} ms late",
-                     f"p95 {p95:.1f} ms, max {top:.0f} ms, over {r['seconds']:.0f} s "
-                     f"(compile CPU {r['cpu']:.0f} s)"))
+        rows.append(
+            (
+                f"{title}: 10 ms timer",
+                f"p50 {p50:.1f} ms late",
+                f"p95 {p95:.1f} ms, max {top:.0f} ms, over {r['seconds']:.0f} s "
+                f"(compile CPU {r['cpu']:.0f} s)",
+            )
+        )
     return rows
 
 
@@ -316,14 +373,24 @@ def training_rows(exp: Experiment, seconds: float) -> tuple[list[tuple[str, str,
     head = 0.5 * (before + after)  # before and after the window: a busy machine shows here
     rows = [
         ("headless engine", f"{head:,.0f} steps/s", f"before {before:,.0f}, after {after:,.0f}"),
-        ("window, speed max", f"{gui['rate']:,.0f} steps/s",
-         f"{gui['rate'] / head:.0%} of headless"),
+        (
+            "window, speed max",
+            f"{gui['rate']:,.0f} steps/s",
+            f"{gui['rate'] / head:.0%} of headless",
+        ),
     ]
-    for name, (p50, p95, top) in (("10 ms timer, idle", gui["idle"]),
-                                  ("10 ms timer, training", gui["busy"])):
+    for name, (p50, p95, top) in (
+        ("10 ms timer, idle", gui["idle"]),
+        ("10 ms timer, training", gui["busy"]),
+    ):
         rows.append((name, f"p50 {p50:.1f} ms late", f"p95 {p95:.1f} ms, max {top:.1f} ms"))
-    rows.append(("close while training", f"{gui['close_ms']:.0f} ms",
-                 "worker joined" if gui["joined"] else "worker still running"))
+    rows.append(
+        (
+            "close while training",
+            f"{gui['close_ms']:.0f} ms",
+            "worker joined" if gui["joined"] else "worker still running",
+        )
+    )
     return rows, gui["stopped"]
 
 
@@ -332,8 +399,9 @@ def main() -> int:
     ap.add_argument("--part", choices=("all", "startup", "training"), default="all")
     ap.add_argument("--seconds", type=float, default=10.0, help="length of each measurement")
     ap.add_argument("--experiment", help="an experiment file instead of W1")
-    ap.add_argument("--child", choices=("startup", "thread", "process", "close"),
-                    help=argparse.SUPPRESS)
+    ap.add_argument(
+        "--child", choices=("startup", "thread", "process", "close"), help=argparse.SUPPRESS
+    )
     args = ap.parse_args()
     if args.child:
         if args.child == "startup":
@@ -345,8 +413,10 @@ def main() -> int:
         print(json.dumps(report))
         return 0
     exp = Experiment.load(args.experiment) if args.experiment else example()
-    print(f"workload: {exp.name or args.experiment}; {args.seconds:g} s per measurement; "
-          f"Qt platform {os.environ.get('QT_QPA_PLATFORM', 'default')}")
+    print(
+        f"workload: {exp.name or args.experiment}; {args.seconds:g} s per measurement; "
+        f"Qt platform {os.environ.get('QT_QPA_PLATFORM', 'default')}"
+    )
     rows: list[tuple[str, str, str]] = []
     stopped = False
     if args.part in ("all", "startup"):

@@ -63,8 +63,10 @@ def csv_reader(folder: Path, rows: int, repeat: int) -> None:
         fh.write("a,b,label\n")
         fh.writelines(f"{a:.5f},{b:.5f},{int(a * b > 0)}\n" for a, b in X)
     seconds = _best(lambda: load_csv(path), repeat)
-    print(f"CSV: {rows:,} rows ({files.size_text(path.stat().st_size)}) in {seconds:.2f} s, "
-          f"{rows / seconds:,.0f} rows/s")
+    print(
+        f"CSV: {rows:,} rows ({files.size_text(path.stat().st_size)}) in {seconds:.2f} s, "
+        f"{rows / seconds:,.0f} rows/s"
+    )
 
 
 def main() -> None:

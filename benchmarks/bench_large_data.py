@@ -33,8 +33,14 @@ def write_csv(path: Path, rows: int) -> None:
     X = np.tile(data.X_train, (reps, 1))[:rows]
     y = np.tile(data.y_train, reps)[:rows]
     X = X + np.random.default_rng(1).normal(0.0, 0.01, X.shape)
-    np.savetxt(path, np.column_stack([X, y]), fmt=["%.6f", "%.6f", "%d"], delimiter=",",
-               header="x1,x2,label", comments="")
+    np.savetxt(
+        path,
+        np.column_stack([X, y]),
+        fmt=["%.6f", "%.6f", "%d"],
+        delimiter=",",
+        header="x1,x2,label",
+        comments="",
+    )
 
 
 def main() -> None:
@@ -49,8 +55,10 @@ def main() -> None:
         write_csv(path, args.rows)
         exp = replace(example(), data=DataSpec(kind="csv", path=str(path)))
         _, _, engine = exp.build()
-        print(f"{args.rows:,} rows written and loaded in {time.perf_counter() - t0:.1f} s "
-              f"({len(engine.X):,} training, {len(engine.Xv):,} validation rows)")
+        print(
+            f"{args.rows:,} rows written and loaded in {time.perf_counter() - t0:.1f} s "
+            f"({len(engine.X):,} training, {len(engine.Xv):,} validation rows)"
+        )
     print(engine.sample_note() or "every row is evaluated")
     engine.run(args.steps)  # compiles or loads the kernels
     times = []
@@ -59,8 +67,10 @@ def main() -> None:
         engine.run(args.steps)
         times.append(time.perf_counter() - t0)
     best = min(times)
-    print(f"chunk of {args.steps} steps: best {best * 1e3:.1f} ms of {args.chunks}: "
-          f"{args.steps / best:,.0f} steps/s")
+    print(
+        f"chunk of {args.steps} steps: best {best * 1e3:.1f} ms of {args.chunks}: "
+        f"{args.steps / best:,.0f} steps/s"
+    )
     t0 = time.perf_counter()
     engine.evaluate()
     print(f"one full evaluation of both sets: {(time.perf_counter() - t0) * 1e3:.1f} ms")

@@ -32,8 +32,9 @@ from dlopt_core import trainability as tm  # noqa: E402
 
 
 def spec_for(res: int, steps: int) -> tm.MapSpec:
-    return tm.MapSpec(axes=("lr1", "lr2"), ranges=((-3.0, 6.0), (-3.0, 6.0)), res=(res, res),
-                      steps=steps)
+    return tm.MapSpec(
+        axes=("lr1", "lr2"), ranges=((-3.0, 6.0), (-3.0, 6.0)), res=(res, res), steps=steps
+    )
 
 
 def best_of(fn, repeat: int) -> tuple[float, object]:
@@ -68,14 +69,22 @@ def speed(problem: tm.Problem, spec: tm.MapSpec, repeat: int) -> tm.MapResult:
     edge = tm.edge_mask(ours.value)
     off_edge = ~np.pad(edge, ((0, 1), (0, 1))) & ~np.pad(edge, ((1, 0), (1, 0)))
     disagree_off_edge = int(np.sum((np.sign(value) != np.sign(ours.value)) & off_edge))
-    print(f"JAX {jax.__version__} (vmap + scan, float64): {jax_s:.2f} s warm, first call "
-          f"{first:.2f} s (with compile)")
-    print(f"dlopt / JAX time-to-map: {jax_s / ours_s:.2f}x faster (warm); "
-          f"{first / ours_s:.2f}x against JAX's first call")
-    print(f"sign agreement: {agree:.2%} of {value.size} pixels; disagreements away from the "
-          f"edge: {disagree_off_edge}")
-    print(f"fractal dimension: dlopt {ours.fractal.describe()}; JAX's map "
-          f"{tm.box_counting(tm.edge_mask(value)).describe()}")
+    print(
+        f"JAX {jax.__version__} (vmap + scan, float64): {jax_s:.2f} s warm, first call "
+        f"{first:.2f} s (with compile)"
+    )
+    print(
+        f"dlopt / JAX time-to-map: {jax_s / ours_s:.2f}x faster (warm); "
+        f"{first / ours_s:.2f}x against JAX's first call"
+    )
+    print(
+        f"sign agreement: {agree:.2%} of {value.size} pixels; disagreements away from the "
+        f"edge: {disagree_off_edge}"
+    )
+    print(
+        f"fractal dimension: dlopt {ours.fractal.describe()}; JAX's map "
+        f"{tm.box_counting(tm.edge_mask(value)).describe()}"
+    )
     return ours
 
 
@@ -90,8 +99,10 @@ def cluster(problem: tm.Problem, spec: tm.MapSpec, ours: tm.MapResult) -> None:
         result = tm.trainability_map(problem, spec, executor)
         took = time.perf_counter() - t1
     same = result.value.tobytes() == ours.value.tobytes()
-    print(f"Dask LocalCluster of 2 workers: started in {started:.1f} s; map {took:.2f} s; "
-          f"bit-identical to in-process: {same}")
+    print(
+        f"Dask LocalCluster of 2 workers: started in {started:.1f} s; map {took:.2f} s; "
+        f"bit-identical to in-process: {same}"
+    )
 
 
 def gui(spec: tm.MapSpec) -> None:
@@ -133,10 +144,12 @@ def gui(spec: tm.MapSpec) -> None:
     timer.stop()
     tab.shutdown()
     lag = np.array(lags) * 1000
-    print(f"app, {spec.res[0]} x {spec.res[1]} map, {spec.steps} steps: first coarse picture "
-          f"after {shown[0] - t0:.2f} s, complete after {total:.1f} s ({len(shown)} pictures); "
-          f"10 ms timer late by p50 {np.median(lag):.0f} ms, p95 {np.percentile(lag, 95):.0f} "
-          f"ms, max {lag.max():.0f} ms")
+    print(
+        f"app, {spec.res[0]} x {spec.res[1]} map, {spec.steps} steps: first coarse picture "
+        f"after {shown[0] - t0:.2f} s, complete after {total:.1f} s ({len(shown)} pictures); "
+        f"10 ms timer late by p50 {np.median(lag):.0f} ms, p95 {np.percentile(lag, 95):.0f} "
+        f"ms, max {lag.max():.0f} ms"
+    )
 
 
 def main() -> None:
@@ -150,8 +163,10 @@ def main() -> None:
     spec = spec_for(args.res, args.steps)
     import numba
 
-    print(f"{time.strftime('%Y-%m-%d')}, {platform.machine()}, {os.cpu_count()} cores, Python "
-          f"{platform.python_version()}, NumPy {np.__version__}, Numba {numba.__version__}")
+    print(
+        f"{time.strftime('%Y-%m-%d')}, {platform.machine()}, {os.cpu_count()} cores, Python "
+        f"{platform.python_version()}, NumPy {np.__version__}, Numba {numba.__version__}"
+    )
     ours = None
     if args.part in ("all", "speed", "cluster"):
         ours = speed(problem, spec, args.repeat) if args.part != "cluster" else None

@@ -57,14 +57,20 @@ def torch_modules(torch, net: lstm.LSTMNetwork, theta: np.ndarray | None):
 
 def flat_of(net: lstm.LSTMNetwork, rnn, head, grad: bool = False) -> np.ndarray:
     """The modules' weights (or their gradients) as one flat vector of ``net``'s layout."""
+
     def value(p):
         return (p.grad if grad else p).detach().numpy()
 
-    return net.flatten({
-        **{name: value(getattr(rnn, name)) for name in
-           ("weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0")},
-        "out_w": value(head.weight), "out_b": value(head.bias),
-    })
+    return net.flatten(
+        {
+            **{
+                name: value(getattr(rnn, name))
+                for name in ("weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0")
+            },
+            "out_w": value(head.weight),
+            "out_b": value(head.bias),
+        }
+    )
 
 
 def torch_loss(torch, rnn, head, X: np.ndarray, y: np.ndarray, loss: str):
@@ -102,9 +108,11 @@ def check_case(torch, case, rng: np.random.Generator) -> dict:
     round_trip = np.array_equal(flat_of(net, *torch_modules(torch, net, theta)), theta)
     return {
         "case": f"{loss}, I={n_in} H={hidden} O={n_out}, T={T}, N={n}, "
-                + (f"weights N(0, {scale:g}^2)" if scale > 0 else "PyTorch's init"),
-        "loss": abs(value - float(t_loss.detach())), "grad": float(np.max(np.abs(grad - t_grad))),
-        "grad_scale": float(np.max(np.abs(t_grad))), "round_trip": round_trip,
+        + (f"weights N(0, {scale:g}^2)" if scale > 0 else "PyTorch's init"),
+        "loss": abs(value - float(t_loss.detach())),
+        "grad": float(np.max(np.abs(grad - t_grad))),
+        "grad_scale": float(np.max(np.abs(t_grad))),
+        "round_trip": round_trip,
     }
 
 
@@ -112,8 +120,9 @@ def check_training(torch, steps: int = 200) -> float:
     """Max |theta - theta_torch| after ``steps`` Adam steps with the same batches."""
     data = lstm.adding_task(256, 20, 0.0, seed=3)
     net = lstm.LSTMNetwork(2, 8, 1, "mse")
-    trainer = lstm.SequenceTrainer(net, data, make_optimizer("adam", lr=0.01), batch_size=32,
-                                   seed=3, eval_every=steps)
+    trainer = lstm.SequenceTrainer(
+        net, data, make_optimizer("adam", lr=0.01), batch_size=32, seed=3, eval_every=steps
+    )
     rnn, head = torch_modules(torch, net, trainer.theta_init)
     opt = torch.optim.Adam([*rnn.parameters(), *head.parameters()], lr=0.01)
     for t in range(steps):
@@ -138,8 +147,10 @@ def main() -> int:
     rng = np.random.default_rng(0)
     rows = [check_case(torch, case, rng) for case in CASES]
     drift = check_training(torch)
-    ok = all(r["loss"] <= TOLERANCE and r["grad"] <= TOLERANCE and r["round_trip"]
-             for r in rows) and drift <= TOLERANCE
+    ok = (
+        all(r["loss"] <= TOLERANCE and r["grad"] <= TOLERANCE and r["round_trip"] for r in rows)
+        and drift <= TOLERANCE
+    )
     lines = [
         f"Checked {date.today().isoformat()} with PyTorch {torch.__version__}, NumPy "
         f"{np.__version__}, Python {platform.python_version()} (float64; tolerance "
@@ -147,8 +158,10 @@ def main() -> int:
         "",
         "| case | max abs. loss difference | max abs. gradient difference | largest gradient |",
         "|---|---:|---:|---:|",
-        *(f"| {r['case']} | {r['loss']:.1e} | {r['grad']:.1e} | {r['grad_scale']:.2g} |"
-          for r in rows),
+        *(
+            f"| {r['case']} | {r['loss']:.1e} | {r['grad']:.1e} | {r['grad_scale']:.2g} |"
+            for r in rows
+        ),
         "",
         "Every case's flat vector also goes into the PyTorch modules and back unchanged. After "
         f"200 Adam steps (lr 0.01) on the adding task with the same batches, the parameters "

@@ -39,8 +39,11 @@ def batches(n_train: int, batch: int, seed: int, steps: int, shuffle: bool = Tru
     for t in range(steps):
         epoch, k = divmod(t, per_epoch)
         if k == 0 or perm is None:
-            perm = (np.random.default_rng([seed, epoch]).permutation(n_train) if shuffle
-                    else np.arange(n_train))
+            perm = (
+                np.random.default_rng([seed, epoch]).permutation(n_train)
+                if shuffle
+                else np.arange(n_train)
+            )
         rows = perm[k * batch : (k + 1) * batch]
         idx[t, : len(rows)] = rows
         mask[t, : len(rows)] = 1.0
@@ -77,8 +80,10 @@ class Trainer:
                 per_row = jnp.maximum(z, 0.0) - z * t + jnp.log1p(jnp.exp(-jnp.abs(z)))
             elif loss == "ce":
                 labels = yb[:, 0].astype(jnp.int32)
-                per_row = jax.nn.logsumexp(a, axis=1) - jnp.take_along_axis(
-                    a, labels[:, None], axis=1)[:, 0]
+                per_row = (
+                    jax.nn.logsumexp(a, axis=1)
+                    - jnp.take_along_axis(a, labels[:, None], axis=1)[:, 0]
+                )
             else:
                 per_row = jnp.sum((a - yb) ** 2, axis=1) / a.shape[1]
             return jnp.sum(per_row * mask) / jnp.sum(mask)
@@ -99,7 +104,10 @@ class Trainer:
                 bc1, bc2 = 1.0 - b1**t, 1.0 - b2**t
                 params = jax.tree.map(
                     lambda p, m_, v_: p - lr / bc1 * m_ / (jnp.sqrt(v_) / jnp.sqrt(bc2) + eps),
-                    params, m, v)
+                    params,
+                    m,
+                    v,
+                )
                 state = (m, v, t)
             else:  # SGD with momentum, torch.optim.SGD (dampening 0): buf starts at g
                 mu = hyper["momentum"]
@@ -137,8 +145,9 @@ def flat(params) -> np.ndarray:
     return np.concatenate([np.concatenate([np.ravel(W), np.ravel(b)]) for W, b in params])
 
 
-def steps_per_second(trainer: Trainer, params, state, lr, idx, mask, chunk: int,
-                     min_time: float) -> float:
+def steps_per_second(
+    trainer: Trainer, params, state, lr, idx, mask, chunk: int, min_time: float
+) -> float:
     """Steps per second of the compiled loop, ``chunk`` steps a call, timed for ``min_time``."""
     n_chunks = idx.shape[0] // chunk
     out = trainer.run(params, state, lr, idx[:chunk], mask[:chunk])
@@ -147,8 +156,9 @@ def steps_per_second(trainer: Trainer, params, state, lr, idx, mask, chunk: int,
     t0 = time.perf_counter()
     while True:
         k = calls % n_chunks
-        params, state = trainer.run(params, state, lr, idx[k * chunk : (k + 1) * chunk],
-                                    mask[k * chunk : (k + 1) * chunk])
+        params, state = trainer.run(
+            params, state, lr, idx[k * chunk : (k + 1) * chunk], mask[k * chunk : (k + 1) * chunk]
+        )
         trainer.jax.block_until_ready(params)
         calls += 1
         dt = time.perf_counter() - t0

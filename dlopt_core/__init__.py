@@ -36,8 +36,21 @@ _NAMES = {
     "Experiment": "experiment",
     "example": "experiment",
 }
-_MODULES = ("backends", "compare", "datasets", "engine", "experiment", "features", "landscape",
-            "lessons", "lstm", "network", "optimizers", "quiz", "schedules")
+_MODULES = (
+    "backends",
+    "compare",
+    "datasets",
+    "engine",
+    "experiment",
+    "features",
+    "landscape",
+    "lessons",
+    "lstm",
+    "network",
+    "optimizers",
+    "quiz",
+    "schedules",
+)
 
 __all__ = sorted([*_NAMES, *_MODULES, "__version__"])
 

@@ -34,8 +34,9 @@ def _pool() -> ThreadPoolExecutor:
     global _POOL
     with _POOL_LOCK:
         if _POOL is None:
-            _POOL = ThreadPoolExecutor(max_workers=max(1, numba.get_num_threads()),
-                                       thread_name_prefix="dlopt-blocks")
+            _POOL = ThreadPoolExecutor(
+                max_workers=max(1, numba.get_num_threads()), thread_name_prefix="dlopt-blocks"
+            )
         return _POOL
 
 
@@ -64,28 +65,69 @@ def cpu_run(e, perms, first_epoch, t0, n_steps, out, evaluate_only=False, sample
     )  # fmt: skip
     st = e.state
     if family == train.SINGLE:
-        kernel(st.theta, st.slots, st.scalars, st.hyper, st.avg, e.opt_code, e.sched_code,
-               st.sched_params, st.layer_lr, np.zeros(1, dtype=np.int64), e.order_idx, e.status,
-               e.stop_step, e.best_val, e.bad_evals, st.best, out, *common, *work,
-               *train.flat_views(st.theta, work[3], st.avg, st.slots), 0)
+        kernel(
+            st.theta,
+            st.slots,
+            st.scalars,
+            st.hyper,
+            st.avg,
+            e.opt_code,
+            e.sched_code,
+            st.sched_params,
+            st.layer_lr,
+            np.zeros(1, dtype=np.int64),
+            e.order_idx,
+            e.status,
+            e.stop_step,
+            e.best_val,
+            e.bad_evals,
+            st.best,
+            out,
+            *common,
+            *work,
+            *train.flat_views(st.theta, work[3], st.avg, st.slots),
+            0,
+        )
         return
-    blocks = [m0 for m0 in range(0, e.n_models, train.LANES)
-              if evaluate_only or e.running[m0 : m0 + train.LANES].any()]
+    blocks = [
+        m0
+        for m0 in range(0, e.n_models, train.LANES)
+        if evaluate_only or e.running[m0 : m0 + train.LANES].any()
+    ]
 
     def run_block(m0: int, own: tuple) -> None:
         used = min(train.LANES, e.n_models - m0)
         sel = m0 + np.minimum(np.arange(train.LANES), used - 1)
-        lane = {name: np.ascontiguousarray(getattr(st, name)[..., sel])
-                for name in ("theta", "slots", "scalars", "hyper", "sched_params", "layer_lr",
-                             "avg")}
+        lane = {
+            name: np.ascontiguousarray(getattr(st, name)[..., sel])
+            for name in ("theta", "slots", "scalars", "hyper", "sched_params", "layer_lr", "avg")
+        }
         status = e.status[sel]
         status[used:] = train.PADDING
         stop_step, best_val, bad_evals = e.stop_step[sel], e.best_val[sel], e.bad_evals[sel]
-        kernel(lane["theta"], lane["slots"], lane["scalars"], lane["hyper"], lane["avg"],
-               e.opt_code[sel], e.sched_code[sel], lane["sched_params"], lane["layer_lr"], sel,
-               e.order_idx[sel], status, stop_step, best_val, bad_evals, st.best, out, *common,
-               *own,
-               *train.flat_views(lane["theta"], own[3], lane["avg"], lane["slots"]), 0)
+        kernel(
+            lane["theta"],
+            lane["slots"],
+            lane["scalars"],
+            lane["hyper"],
+            lane["avg"],
+            e.opt_code[sel],
+            e.sched_code[sel],
+            lane["sched_params"],
+            lane["layer_lr"],
+            sel,
+            e.order_idx[sel],
+            status,
+            stop_step,
+            best_val,
+            bad_evals,
+            st.best,
+            out,
+            *common,
+            *own,
+            *train.flat_views(lane["theta"], own[3], lane["avg"], lane["slots"]),
+            0,
+        )
         if evaluate_only:
             return
         done = slice(m0, m0 + used)
@@ -106,9 +148,16 @@ def cpu_run(e, perms, first_epoch, t0, n_steps, out, evaluate_only=False, sample
     if tasks == 1:
         run_blocks(shares[0], work)
         return
-    futures = [_pool().submit(run_blocks, part, work if k == 0 else train.workspaces(
-        family, net.sizes, net.n_params, e.X.shape[1], e.batch_size))
-        for k, part in enumerate(shares)]
+    futures = [
+        _pool().submit(
+            run_blocks,
+            part,
+            work
+            if k == 0
+            else train.workspaces(family, net.sizes, net.n_params, e.X.shape[1], e.batch_size),
+        )
+        for k, part in enumerate(shares)
+    ]
     for future in futures:
         future.result()
 
@@ -118,8 +167,16 @@ def cpu_evaluate(e, out: np.ndarray, sample: bool = False) -> None:
     row, or with ``sample`` the evaluated rows of a large set), into ``out`` (4, M), by the run's
     own kernel."""
     record = np.full((1, 6, e.n_models), np.nan)
-    cpu_run(e, np.zeros((1, 1, 1), dtype=np.int64), 0, e.step, 0, record, evaluate_only=True,
-            sample=sample)
+    cpu_run(
+        e,
+        np.zeros((1, 1, 1), dtype=np.int64),
+        0,
+        e.step,
+        0,
+        record,
+        evaluate_only=True,
+        sample=sample,
+    )
     out[:] = record[0, :4]
 
 

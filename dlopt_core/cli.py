@@ -44,11 +44,18 @@ class _Parser(argparse.ArgumentParser):
 def _parser() -> argparse.ArgumentParser:
     p = _Parser(prog="dlopt-train", description="Train a dlopt experiment and write its metrics.")
     p.add_argument("config", nargs="?", help="experiment file (JSON); see --example")
-    p.add_argument("--steps", type=_step_count, metavar="N",
-                   help="training steps, e.g. 5000 or 1e6 (default: the config's max_steps)")
+    p.add_argument(
+        "--steps",
+        type=_step_count,
+        metavar="N",
+        help="training steps, e.g. 5000 or 1e6 (default: the config's max_steps)",
+    )
     p.add_argument("--out", help="write the metrics as CSV to this file")
-    p.add_argument("--compare", help="train several optimizers side by side, e.g. "
-                   "'adam,sgd:lr=0.1,momentum:lr=0.05:momentum=0.8'")
+    p.add_argument(
+        "--compare",
+        help="train several optimizers side by side, e.g. "
+        "'adam,sgd:lr=0.1,momentum:lr=0.05:momentum=0.8'",
+    )
     p.add_argument("--backend", choices=BACKENDS, default="cpu", help="where to train")
     p.add_argument("--seed", type=int, help="override the experiment's seed")
     p.add_argument("--example", action="store_true", help="print a complete example config")
@@ -77,8 +84,9 @@ def parse_compare(text: str, base: Experiment) -> list[ModelSpec]:
     for item in filter(None, (part.strip() for part in text.split(","))):
         name, *assignments = item.split(":")
         if name not in OPTIMIZERS:
-            raise UsageError(f"--compare: unknown optimizer {name!r}; choose from "
-                             f"{', '.join(OPTIMIZERS)}")
+            raise UsageError(
+                f"--compare: unknown optimizer {name!r}; choose from {', '.join(OPTIMIZERS)}"
+            )
         hyper: dict[str, Any] = dict(base.optimizer.hyper) if name == base.optimizer.name else {}
         for a in assignments:
             key, sep, value = a.partition("=")
@@ -145,8 +153,7 @@ class Progress:
         frac = done / self.total
         bar = "#" * int(30 * frac) + "." * (30 - int(30 * frac))
         speed = (done - self.base) / elapsed
-        rate = (f"{speed:,.{0 if speed >= 10 else 1}f} {self.unit}/s" if done > self.base
-                else "")
+        rate = f"{speed:,.{0 if speed >= 10 else 1}f} {self.unit}/s" if done > self.base else ""
         self.stream.write(f"\r[{bar}] {frac:6.1%} {done}/{self.total} {self.unit}  {rate}")
         self.stream.flush()
 
@@ -181,8 +188,9 @@ class MetricsWriter:
         for r, step in enumerate(steps):
             epoch = f"{step / self.steps_per_epoch:.6g}"
             for m, name in enumerate(self.names):
-                self.writer.writerow([int(step), epoch, name,
-                                      *(f"{data[r, i, m]:.10g}" for i in range(len(FIELDS)))])
+                self.writer.writerow(
+                    [int(step), epoch, name, *(f"{data[r, i, m]:.10g}" for i in range(len(FIELDS)))]
+                )
         self.rows += len(steps) * len(self.names)
 
     def write_metrics(self, metrics: Metrics) -> None:
@@ -232,8 +240,14 @@ def chunk_steps(steps: int, eval_every: int, n_models: int) -> int:
     return max(eval_every, min(steps // 100, rows * eval_every))
 
 
-def train(exp: Experiment, steps: int, specs: list[ModelSpec] | None, backend: str,
-          progress: Progress, out: str | None = None) -> tuple[Engine, RunEnd]:
+def train(
+    exp: Experiment,
+    steps: int,
+    specs: list[ModelSpec] | None,
+    backend: str,
+    progress: Progress,
+    out: str | None = None,
+) -> tuple[Engine, RunEnd]:
     """Run ``steps`` steps in bounded chunks, reporting progress and writing the metrics to
     ``out`` as they come; returns the engine and how each model's run ended."""
     _, _, engine = exp.build(specs, backend=backend)
@@ -258,16 +272,19 @@ def train(exp: Experiment, steps: int, specs: list[ModelSpec] | None, backend: s
     return engine, end
 
 
-def _first_step(engine: Engine, steps: int, progress: Progress, writer: MetricsWriter | None,
-                end: RunEnd) -> int:
+def _first_step(
+    engine: Engine, steps: int, progress: Progress, writer: MetricsWriter | None, end: RunEnd
+) -> int:
     """Train one step, saying that the kernels compile if that takes a while (only a cold Numba
     cache does: loading them from the cache is quick); returns the steps done."""
     compiled: list[float] = []
 
     def announce() -> None:
         compiled.append(time.perf_counter())
-        progress.note("compiling the training kernels (the first run after installing takes "
-                      "about 20 s; later runs load them from the cache)")
+        progress.note(
+            "compiling the training kernels (the first run after installing takes "
+            "about 20 s; later runs load them from the cache)"
+        )
 
     timer = threading.Timer(COMPILE_NOTE_AFTER_S, announce)
     timer.daemon = True
@@ -290,29 +307,52 @@ def summary_table(engine: Engine, end: RunEnd | None = None) -> str:
     rows = engine.summary()
     regression = engine.network.loss == "mse"
     err = "RMSE" if regression else "error"
-    head = ["model", "status", "train loss", "val loss", f"train {err}", f"val {err}",
-            "best val loss", "at step"]
+    head = [
+        "model",
+        "status",
+        "train loss",
+        "val loss",
+        f"train {err}",
+        f"val {err}",
+        "best val loss",
+        "at step",
+    ]
     body = []
     for m, r in enumerate(rows):
         fmt = (lambda v: f"{v:.4g}") if regression else (lambda v: f"{100 * v:.1f}%")
         status = end.status(m) if end is not None else r["status"]
-        body.append([r["model"], status, f"{r['train_loss']:.4g}", f"{r['val_loss']:.4g}",
-                     fmt(r["train_error"]), fmt(r["val_error"]), f"{r['best_val_loss']:.4g}",
-                     str(r["best_val_step"])])
+        body.append(
+            [
+                r["model"],
+                status,
+                f"{r['train_loss']:.4g}",
+                f"{r['val_loss']:.4g}",
+                fmt(r["train_error"]),
+                fmt(r["val_error"]),
+                f"{r['best_val_loss']:.4g}",
+                str(r["best_val_step"]),
+            ]
+        )
     widths = [max(len(str(c)) for c in col) for col in zip(head, *body, strict=False)]
-    lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=False)).rstrip()
-             for row in (head, *body)]
+    lines = [
+        "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=False)).rstrip()
+        for row in (head, *body)
+    ]
     lines.insert(1, "  ".join("-" * w for w in widths))
     return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
-    return run_guarded("dlopt-train", lambda: _main(argv),
-                       (UsageError, ExperimentError, DatasetError, BackendError, ValueError))
+    return run_guarded(
+        "dlopt-train",
+        lambda: _main(argv),
+        (UsageError, ExperimentError, DatasetError, BackendError, ValueError),
+    )
 
 
-def run_guarded(prog: str, body: Callable[[], int],
-                usage_errors: tuple[type[Exception], ...]) -> int:
+def run_guarded(
+    prog: str, body: Callable[[], int], usage_errors: tuple[type[Exception], ...]
+) -> int:
     """``body()``, with a user's errors (``usage_errors`` and files that cannot be used) as one
     line on stderr and exit code 2, and Ctrl+C as exit code 130."""
     try:

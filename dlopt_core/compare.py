@@ -79,7 +79,8 @@ def spec_from_dict(raw: Mapping[str, Any]) -> ModelSpec:
     else:
         schedule = make_schedule(sched)
     return ModelSpec(
-        optimizer, schedule,
+        optimizer,
+        schedule,
         None if init_seed is None else int(init_seed),
         None if order_seed is None else int(order_seed),
         label,
@@ -122,8 +123,13 @@ def _check_steps(steps: int) -> int:
 class _Driver:
     """Runs engines in chunks with progress reports and cancellation."""
 
-    def __init__(self, total: int, chunk: int | None, callback: Callback | None,
-                 should_stop: StopCheck | None) -> None:
+    def __init__(
+        self,
+        total: int,
+        chunk: int | None,
+        callback: Callback | None,
+        should_stop: StopCheck | None,
+    ) -> None:
         self.total = max(1, int(total))  # steps over all engines
         self.chunk = None if chunk is None else max(1, int(chunk))
         self.callback = callback
@@ -136,9 +142,13 @@ class _Driver:
             self.cancelled = True
         return self.cancelled
 
-    def run(self, engine: Engine, steps: int,
-            on_chunk: Callable[[Metrics], None] | None,
-            partial: Callable[[], Any]) -> None:
+    def run(
+        self,
+        engine: Engine,
+        steps: int,
+        on_chunk: Callable[[Metrics], None] | None,
+        partial: Callable[[], Any],
+    ) -> None:
         """Advance ``engine`` by ``steps`` steps (fewer when all models stop or on cancel)."""
         every = engine.train.eval_every
         size = self.chunk or min(steps, max(every, 10))
@@ -214,12 +224,21 @@ def _finite_or_nan(values: np.ndarray) -> np.ndarray:
 
 # -- sweeps on an executor ------------------------------------------------------------------------
 PART_MODELS = 16  # models per task when a sweep runs on an executor (dlopt_core.executors)
-PART_FIELDS = ("final_train_loss", "final_val_loss", "best_train_loss", "best_val_loss",
-               "best_val_step", "diverged", "diverged_step", "initial_train_loss")
+PART_FIELDS = (
+    "final_train_loss",
+    "final_val_loss",
+    "best_train_loss",
+    "best_val_loss",
+    "best_val_step",
+    "diverged",
+    "diverged_step",
+    "initial_train_loss",
+)
 
 
-def _train_part(shared: tuple[int, str], item: tuple[Experiment, list[ModelSpec]]
-                ) -> dict[str, Any]:
+def _train_part(
+    shared: tuple[int, str], item: tuple[Experiment, list[ModelSpec]]
+) -> dict[str, Any]:
     """Train one part of a sweep on an engine of its own: the per-model arrays of
     :data:`PART_FIELDS` and the step reached. A pure function of its inputs, so an executor may
     run it anywhere (models train alike whichever others share their engine)."""
@@ -230,18 +249,27 @@ def _train_part(shared: tuple[int, str], item: tuple[Experiment, list[ModelSpec]
     h = engine.history
     final = _final(engine)
     best = _finite_or_nan(h.best_val_loss)
-    return {"final_train_loss": final[0], "final_val_loss": final[1],
-            "best_train_loss": _finite_or_nan(h.min_train_loss), "best_val_loss": best,
-            "best_val_step": np.where(np.isfinite(best), h.best_val_step, -1),
-            "diverged": engine.status == 1, "diverged_step": engine.diverged_step.copy(),
-            "initial_train_loss": _finite_or_nan(h.field("train_loss")[0]),
-            "step": int(engine.step)}
+    return {
+        "final_train_loss": final[0],
+        "final_val_loss": final[1],
+        "best_train_loss": _finite_or_nan(h.min_train_loss),
+        "best_val_loss": best,
+        "best_val_step": np.where(np.isfinite(best), h.best_val_step, -1),
+        "diverged": engine.status == 1,
+        "diverged_step": engine.diverged_step.copy(),
+        "initial_train_loss": _finite_or_nan(h.field("train_loss")[0]),
+        "step": int(engine.step),
+    }
 
 
-def _run_parts(executor: Any, steps: int, backend: str,
-               parts: list[tuple[Experiment, list[ModelSpec]]],
-               on_part: Callable[[int, dict[str, Any], float], None],
-               should_stop: StopCheck | None) -> bool:
+def _run_parts(
+    executor: Any,
+    steps: int,
+    backend: str,
+    parts: list[tuple[Experiment, list[ModelSpec]]],
+    on_part: Callable[[int, dict[str, Any], float], None],
+    should_stop: StopCheck | None,
+) -> bool:
     """Run ``parts`` on ``executor``; ``on_part(k, arrays, fraction)`` as each arrives.
     True when cancelled."""
     results = executor.run(_train_part, (steps, backend), parts)
@@ -256,7 +284,7 @@ def _run_parts(executor: Any, steps: int, backend: str,
 
 
 def _split(specs: list[ModelSpec], size: int = PART_MODELS) -> list[list[ModelSpec]]:
-    return [specs[k:k + size] for k in range(0, len(specs), size)]
+    return [specs[k : k + size] for k in range(0, len(specs), size)]
 
 
 # -- race -----------------------------------------------------------------------------------------
@@ -355,8 +383,9 @@ class RaceResult:
         ]
 
 
-def _race_result(engine: Engine, labels: tuple[str, ...], tracker: _TargetTracker, total: int,
-                 cancelled: bool) -> RaceResult:
+def _race_result(
+    engine: Engine, labels: tuple[str, ...], tracker: _TargetTracker, total: int, cancelled: bool
+) -> RaceResult:
     h = engine.history
     final = _final(engine)
     best = _finite_or_nan(h.best_val_loss)
@@ -414,8 +443,7 @@ def race(
     labels = unique_labels(specs)
     tracker = _TargetTracker(engine, target)
     driver = _Driver(steps, chunk, callback, should_stop)
-    driver.run(engine, steps, tracker,
-               lambda: _race_result(engine, labels, tracker, steps, False))
+    driver.run(engine, steps, tracker, lambda: _race_result(engine, labels, tracker, steps, False))
     return _race_result(engine, labels, tracker, steps, driver.cancelled)
 
 
@@ -504,8 +532,9 @@ class SweepResult:
         bad = idx[self.unstable[idx]]
         return float(self.lrs[bad].min()) if len(bad) else None
 
-    def suggested_index(self, optimizer: str | Optimizer | int,
-                        margin: float = SAFE_MARGIN) -> int | None:
+    def suggested_index(
+        self, optimizer: str | Optimizer | int, margin: float = SAFE_MARGIN
+    ) -> int | None:
         """The rate to use: the best one at least ``margin`` times below the first unstable
         rate. The lowest loss often sits right at the edge of the unstable region, where
         another seed, batch order or a longer run diverges; a margin below it costs little."""
@@ -539,8 +568,15 @@ def _check_lr_range(lr_min: float, lr_max: float) -> None:
         raise ValueError(f"lr_max = {lr_max:g} is above the largest allowed rate, 1000")
 
 
-def _sweep_result(engine: Engine, optimizers: tuple[Optimizer, ...], labels: tuple[str, ...],
-                  lrs: np.ndarray, group: np.ndarray, total: int, cancelled: bool) -> SweepResult:
+def _sweep_result(
+    engine: Engine,
+    optimizers: tuple[Optimizer, ...],
+    labels: tuple[str, ...],
+    lrs: np.ndarray,
+    group: np.ndarray,
+    total: int,
+    cancelled: bool,
+) -> SweepResult:
     h = engine.history
     final = _final(engine)
     best = _finite_or_nan(h.best_val_loss)
@@ -599,14 +635,18 @@ def lr_sweep(
     steps = _check_steps(steps)
     bases = tuple(base_optimizer(exp, o) for o in optimizers)
     grid = np.geomspace(lr_min, lr_max, n)
-    specs = [ModelSpec(opt.replace(lr=float(lr)), exp.schedule, label=opt.name)
-             for opt in bases for lr in grid]
+    specs = [
+        ModelSpec(opt.replace(lr=float(lr)), exp.schedule, label=opt.name)
+        for opt in bases
+        for lr in grid
+    ]
     labels = unique_labels([ModelSpec(o, label=o.info.title) for o in bases])
     lrs = np.tile(grid, len(bases))
     group = np.repeat(np.arange(len(bases)), n)
     if executor is not None:
-        return _lr_sweep_parts(exp, specs, bases, labels, lrs, group, steps, backend, callback,
-                               should_stop, executor)
+        return _lr_sweep_parts(
+            exp, specs, bases, labels, lrs, group, steps, backend, callback, should_stop, executor
+        )
     engine = _build(exp, specs, backend, SWEEP_HISTORY)
     driver = _Driver(steps, chunk, callback, should_stop)
 
@@ -617,23 +657,43 @@ def lr_sweep(
     return _sweep_result(engine, bases, labels, lrs, group, steps, driver.cancelled)
 
 
-def _lr_sweep_parts(exp: Experiment, specs: list[ModelSpec], bases: tuple[Optimizer, ...],
-                    labels: tuple[str, ...], lrs: np.ndarray, group: np.ndarray, steps: int,
-                    backend: str, callback: Callback | None, should_stop: StopCheck | None,
-                    executor: Any) -> SweepResult:
+def _lr_sweep_parts(
+    exp: Experiment,
+    specs: list[ModelSpec],
+    bases: tuple[Optimizer, ...],
+    labels: tuple[str, ...],
+    lrs: np.ndarray,
+    group: np.ndarray,
+    steps: int,
+    backend: str,
+    callback: Callback | None,
+    should_stop: StopCheck | None,
+    executor: Any,
+) -> SweepResult:
     M = len(specs)
     out: dict[str, np.ndarray] = {
-        "final_train_loss": np.full(M, np.nan), "final_val_loss": np.full(M, np.nan),
-        "best_train_loss": np.full(M, np.nan), "best_val_loss": np.full(M, np.nan),
-        "best_val_step": np.full(M, -1, dtype=np.int64), "diverged": np.zeros(M, dtype=bool),
+        "final_train_loss": np.full(M, np.nan),
+        "final_val_loss": np.full(M, np.nan),
+        "best_train_loss": np.full(M, np.nan),
+        "best_val_loss": np.full(M, np.nan),
+        "best_val_step": np.full(M, -1, dtype=np.int64),
+        "diverged": np.zeros(M, dtype=bool),
         "diverged_step": np.full(M, -1, dtype=np.int64),
-        "initial_train_loss": np.full(M, np.nan)}
+        "initial_train_loss": np.full(M, np.nan),
+    }
     state = {"step": 0}
 
     def result(cancelled: bool) -> SweepResult:
-        return SweepResult(optimizers=bases, group_labels=labels, lrs=lrs.copy(),
-                           group=group.copy(), **{k: v.copy() for k, v in out.items()},
-                           step=state["step"], total=steps, cancelled=cancelled)
+        return SweepResult(
+            optimizers=bases,
+            group_labels=labels,
+            lrs=lrs.copy(),
+            group=group.copy(),
+            **{k: v.copy() for k, v in out.items()},
+            step=state["step"],
+            total=steps,
+            cancelled=cancelled,
+        )
 
     def on_part(k: int, arrays: dict[str, Any], fraction: float) -> None:
         rows = slice(k * PART_MODELS, k * PART_MODELS + len(arrays["diverged"]))
@@ -687,8 +747,15 @@ def smooth(values: np.ndarray, beta: float) -> np.ndarray:
     return out
 
 
-def _range_result(opt: Optimizer, lrs: list[np.ndarray], losses: list[np.ndarray], beta: float,
-                  engine: Engine, total: int, cancelled: bool) -> RangeTestResult:
+def _range_result(
+    opt: Optimizer,
+    lrs: list[np.ndarray],
+    losses: list[np.ndarray],
+    beta: float,
+    engine: Engine,
+    total: int,
+    cancelled: bool,
+) -> RangeTestResult:
     lr = np.concatenate(lrs) if lrs else np.empty(0)
     loss = np.concatenate(losses) if losses else np.empty(0)
     keep = np.isfinite(loss)
@@ -703,9 +770,17 @@ def _range_result(opt: Optimizer, lrs: list[np.ndarray], losses: list[np.ndarray
             slope = np.gradient(sm[: k + 1], np.log(lr[: k + 1]))
             steepest = float(lr[int(np.argmin(slope))])
     return RangeTestResult(
-        optimizer=opt, lrs=lr, losses=loss, smoothed=sm, suggested_lr=suggested,
-        min_loss_lr=min_lr, steepest_lr=steepest, diverged_step=int(engine.diverged_step[0]),
-        step=int(engine.step), total=int(total), cancelled=cancelled,
+        optimizer=opt,
+        lrs=lr,
+        losses=loss,
+        smoothed=sm,
+        suggested_lr=suggested,
+        min_loss_lr=min_lr,
+        steepest_lr=steepest,
+        diverged_step=int(engine.diverged_step[0]),
+        step=int(engine.step),
+        total=int(total),
+        cancelled=cancelled,
     )
 
 
@@ -766,8 +841,9 @@ def lr_range_test(
 
     # short chunks: the blow-up test runs between chunks
     driver = _Driver(steps, chunk or max(5, steps // 100), callback, stop)
-    driver.run(engine, steps, collect,
-               lambda: _range_result(opt, lrs, losses, beta, engine, steps, False))
+    driver.run(
+        engine, steps, collect, lambda: _range_result(opt, lrs, losses, beta, engine, steps, False)
+    )
     cancelled = driver.cancelled and not blown
     return _range_result(opt, lrs, losses, beta, engine, steps, cancelled)
 
@@ -814,12 +890,16 @@ class Sweep2DResult:
 def _with_second(opt: Optimizer, name: str, value: float) -> Optimizer:
     if name == "momentum":
         if "momentum" not in opt.hyper:
-            raise ValueError(f"{opt.info.title} has no momentum; choose SGD + momentum, Nesterov "
-                             "or RMSProp, or another second hyper-parameter")
+            raise ValueError(
+                f"{opt.info.title} has no momentum; choose SGD + momentum, Nesterov "
+                "or RMSProp, or another second hyper-parameter"
+            )
         return opt.replace(momentum=float(value))
     if "betas" not in opt.hyper:
-        raise ValueError(f"{opt.info.title} has no beta1; choose Adam, AdamW, Adamax, NAdam or "
-                         "AMSGrad, or another second hyper-parameter")
+        raise ValueError(
+            f"{opt.info.title} has no beta1; choose Adam, AdamW, Adamax, NAdam or "
+            "AMSGrad, or another second hyper-parameter"
+        )
     return opt.replace(betas=(float(value), float(opt.hyper["betas"][1])))
 
 
@@ -844,15 +924,19 @@ def sweep_2d(
     ``executor`` each row (one second value) is a task of its own, with the same numbers.
     """
     if second_name not in SECOND_PARAMS:
-        raise ValueError(f"unknown second hyper-parameter {second_name!r}; choose one of "
-                         f"{', '.join(SECOND_PARAMS)}")
+        raise ValueError(
+            f"unknown second hyper-parameter {second_name!r}; choose one of "
+            f"{', '.join(SECOND_PARAMS)}"
+        )
     lr_arr = np.asarray(lr_values, dtype=np.float64)
     sec = np.asarray(second_values, dtype=np.float64)
     if lr_arr.ndim != 1 or len(lr_arr) == 0 or sec.ndim != 1 or len(sec) == 0:
         raise ValueError("a 2-D sweep needs at least one learning rate and one second value")
     if len(lr_arr) * len(sec) > MAX_SWEEP_MODELS:
-        raise ValueError(f"{len(sec)} x {len(lr_arr)} = {len(sec) * len(lr_arr)} models; "
-                         f"at most {MAX_SWEEP_MODELS}")
+        raise ValueError(
+            f"{len(sec)} x {len(lr_arr)} = {len(sec) * len(lr_arr)} models; "
+            f"at most {MAX_SWEEP_MODELS}"
+        )
     for lr in lr_arr:
         if not (math.isfinite(lr) and 0.0 < lr <= 1000.0):
             raise ValueError(f"learning rate {lr:g} is outside (0, 1000]")
@@ -867,10 +951,17 @@ def sweep_2d(
 
     def snapshot(cancelled: bool) -> Sweep2DResult:
         return Sweep2DResult(
-            optimizer=base, lr_values=lr_arr.copy(), second_name=second_name,
-            second_values=sec.copy(), final_val_loss=final.copy(), best_val_loss=best.copy(),
-            diverged=diverged.copy(), trained=trained.copy(), step=state["step"],
-            total=steps, cancelled=cancelled,
+            optimizer=base,
+            lr_values=lr_arr.copy(),
+            second_name=second_name,
+            second_values=sec.copy(),
+            final_val_loss=final.copy(),
+            best_val_loss=best.copy(),
+            diverged=diverged.copy(),
+            trained=trained.copy(),
+            step=state["step"],
+            total=steps,
+            cancelled=cancelled,
         )
 
     def fill(engine: Engine, rows: slice) -> None:
@@ -885,16 +976,25 @@ def sweep_2d(
         sizes = [int(v) for v in sec]
         if any(s < 1 or s != v for s, v in zip(sizes, sec, strict=True)):
             raise ValueError("batch sizes must be whole numbers >= 1")
-        jobs = [(replace(exp, training=replace(exp.training, batch_size=s)),
-                 [base.replace(lr=float(lr)) for lr in lr_arr], slice(i, i + 1))
-                for i, s in enumerate(sizes)]
+        jobs = [
+            (
+                replace(exp, training=replace(exp.training, batch_size=s)),
+                [base.replace(lr=float(lr)) for lr in lr_arr],
+                slice(i, i + 1),
+            )
+            for i, s in enumerate(sizes)
+        ]
     else:
-        opts = [_with_second(base, second_name, v).replace(lr=float(lr))
-                for v in sec for lr in lr_arr]
+        opts = [
+            _with_second(base, second_name, v).replace(lr=float(lr)) for v in sec for lr in lr_arr
+        ]
         jobs = [(exp, opts, slice(0, S))]
     if executor is not None:
-        parts = [(run_exp, [ModelSpec(o, exp.schedule) for o in opts[r * L:(r + 1) * L]])
-                 for run_exp, opts, rows in jobs for r in range(rows.stop - rows.start)]
+        parts = [
+            (run_exp, [ModelSpec(o, exp.schedule) for o in opts[r * L : (r + 1) * L]])
+            for run_exp, opts, rows in jobs
+            for r in range(rows.stop - rows.start)
+        ]
 
         def on_row(k: int, arrays: dict[str, Any], fraction: float) -> None:
             final[k] = arrays["final_val_loss"]
@@ -914,8 +1014,9 @@ def sweep_2d(
         specs = [ModelSpec(o, exp.schedule) for o in opts]
         engine = _build(run_exp, specs, backend, SWEEP_HISTORY)
 
-        def report(progress: float, _partial: Any, engine: Engine = engine,
-                   rows: slice = rows) -> None:
+        def report(
+            progress: float, _partial: Any, engine: Engine = engine, rows: slice = rows
+        ) -> None:
             fill(engine, rows)
             if callback is not None:
                 callback(progress, snapshot(False))
@@ -979,8 +1080,14 @@ def band_stats(runs: np.ndarray) -> Band:
         )
 
 
-def _bands_result(engine: Engine, specs: list[ModelSpec], labels: tuple[str, ...],
-                  seeds: tuple[int, ...], total: int, cancelled: bool) -> SeedBandsResult:
+def _bands_result(
+    engine: Engine,
+    specs: list[ModelSpec],
+    labels: tuple[str, ...],
+    seeds: tuple[int, ...],
+    total: int,
+    cancelled: bool,
+) -> SeedBandsResult:
     C, N = len(specs), len(seeds)
     h = engine.history
     runs = {}
@@ -991,9 +1098,17 @@ def _bands_result(engine: Engine, specs: list[ModelSpec], labels: tuple[str, ...
         runs[name] = cube
         bands[name] = band_stats(cube)
     return SeedBandsResult(
-        labels=labels, specs=tuple(specs), seeds=seeds, steps=h.steps, runs=runs, bands=bands,
-        diverged=(engine.status == 1).reshape(C, N), step=int(engine.step), total=int(total),
-        cancelled=cancelled, regression=engine.network.loss == "mse",
+        labels=labels,
+        specs=tuple(specs),
+        seeds=seeds,
+        steps=h.steps,
+        runs=runs,
+        bands=bands,
+        diverged=(engine.status == 1).reshape(C, N),
+        step=int(engine.step),
+        total=int(total),
+        cancelled=cancelled,
+        regression=engine.network.loss == "mse",
     )
 
 
@@ -1030,8 +1145,9 @@ def seed_bands(
     models = [replace(spec, init_seed=s, order_seed=s) for spec in specs for s in seeds]
     _, _, engine = exp.build(models=models, backend=backend)
     driver = _Driver(steps, chunk, callback, should_stop)
-    driver.run(engine, steps, None,
-               lambda: _bands_result(engine, specs, labels, seeds, steps, False))
+    driver.run(
+        engine, steps, None, lambda: _bands_result(engine, specs, labels, seeds, steps, False)
+    )
     return _bands_result(engine, specs, labels, seeds, steps, driver.cancelled)
 
 
@@ -1064,14 +1180,27 @@ class BoundaryGrid:
         pts = np.concatenate([raw.X_train, raw.X_val])
         lo, hi = pts.min(axis=0), pts.max(axis=0)
         pad = 0.06 * np.maximum(hi - lo, 1e-6)
-        bounds = (float(lo[0] - pad[0]), float(hi[0] + pad[0]),
-                  float(lo[1] - pad[1]), float(hi[1] + pad[1]))
-        gx, gy = np.meshgrid(np.linspace(bounds[0], bounds[1], n),
-                             np.linspace(bounds[2], bounds[3], n))
+        bounds = (
+            float(lo[0] - pad[0]),
+            float(hi[0] + pad[0]),
+            float(lo[1] - pad[1]),
+            float(hi[1] + pad[1]),
+        )
+        gx, gy = np.meshgrid(
+            np.linspace(bounds[0], bounds[1], n), np.linspace(bounds[2], bounds[3], n)
+        )
         grid = np.column_stack([gx.ravel(), gy.ravel()])
         inputs = features.expand(grid, exp.network.features)
-        return cls(net, bounds, n, inputs, data.task, int(data.n_classes),
-                   np.array(raw.X_train), np.array(raw.y_train))
+        return cls(
+            net,
+            bounds,
+            n,
+            inputs,
+            data.task,
+            int(data.n_classes),
+            np.array(raw.X_train),
+            np.array(raw.y_train),
+        )
 
     def values(self, theta: np.ndarray) -> np.ndarray:
         with np.errstate(all="ignore"):
@@ -1081,8 +1210,24 @@ class BoundaryGrid:
 
 
 __all__ = [
-    "MAX_RACE", "SECOND_PARAMS", "Band", "BoundaryGrid", "RaceResult", "RangeTestResult",
-    "SeedBandsResult", "Sweep2DResult", "SweepResult", "band_stats", "base_optimizer",
-    "growth_schedule", "lr_range_test", "lr_sweep", "race", "seed_bands", "smooth",
-    "spec_from_dict", "sweep_2d", "unique_labels",
+    "MAX_RACE",
+    "SECOND_PARAMS",
+    "Band",
+    "BoundaryGrid",
+    "RaceResult",
+    "RangeTestResult",
+    "SeedBandsResult",
+    "Sweep2DResult",
+    "SweepResult",
+    "band_stats",
+    "base_optimizer",
+    "growth_schedule",
+    "lr_range_test",
+    "lr_sweep",
+    "race",
+    "seed_bands",
+    "smooth",
+    "spec_from_dict",
+    "sweep_2d",
+    "unique_labels",
 ]

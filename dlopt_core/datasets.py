@@ -480,8 +480,12 @@ def _parse_csv(text: str) -> tuple[tuple[str, ...] | None, np.ndarray]:
         try:  # plain numbers: converted in C; quotes or a bad field take the careful way
             values.fromlist(list(map(float, fields)))
         except ValueError:
-            values.fromlist([_number_or_error(_strip_field(field), line_no, col)
-                             for col, field in enumerate(fields, start=1)])
+            values.fromlist(
+                [
+                    _number_or_error(_strip_field(field), line_no, col)
+                    for col, field in enumerate(fields, start=1)
+                ]
+            )
     n_rows = len(values) // n_cols
     if n_rows < MIN_SAMPLES:
         rows = "data row" if n_rows == 1 else "data rows"

@@ -90,8 +90,7 @@ class TrainConfig:
             ("polyak", 0.0 <= self.polyak < 1.0, "in [0, 1)"),
             ("eval_every", self.eval_every >= 1, ">= 1"),
             ("adversarial_eps", 0.0 <= self.adversarial_eps < float("inf"), ">= 0 and finite"),
-            ("adversarial_clean_weight", 0.0 <= self.adversarial_clean_weight <= 1.0,
-             "in [0, 1]"),
+            ("adversarial_clean_weight", 0.0 <= self.adversarial_clean_weight <= 1.0, "in [0, 1]"),
         )
         for name, ok, allowed in checks:
             if not ok:
@@ -120,8 +119,9 @@ class ModelSpec:
         if self.layer_lr is not None:
             factors = tuple(float(f) for f in self.layer_lr)
             if not factors or not all(math.isfinite(f) and f >= 0.0 for f in factors):
-                raise ValueError(f"layer_lr: every factor must be a finite number >= 0, got "
-                                 f"{self.layer_lr!r}")
+                raise ValueError(
+                    f"layer_lr: every factor must be a finite number >= 0, got {self.layer_lr!r}"
+                )
             object.__setattr__(self, "layer_lr", factors)
 
     @property
@@ -281,8 +281,9 @@ class History:
         kept row's bucket: two (R, M) arrays, or (R,) for model ``m``; NaN where none was finite
         or NaN."""
         if name not in ENVELOPE_FIELDS:
-            raise ValueError(f"no envelope is kept for {name!r}; choose one of "
-                             f"{', '.join(ENVELOPE_FIELDS)}")
+            raise ValueError(
+                f"no envelope is kept for {name!r}; choose one of {', '.join(ENVELOPE_FIELDS)}"
+            )
         i = ENVELOPE_FIELDS.index(name)
         lo, hi = self._lo[: self._n, i, :], self._hi[: self._n, i, :]
         if m is None:
@@ -375,8 +376,10 @@ class Engine:
         if theta0 is not None:
             theta0 = np.array(theta0, dtype=np.float64).reshape(-1)
             if theta0.shape != (network.n_params,) or not np.all(np.isfinite(theta0)):
-                raise ValueError(f"theta0 must be {network.n_params} finite numbers (the "
-                                 f"network's flat parameters), got shape {theta0.shape}")
+                raise ValueError(
+                    f"theta0 must be {network.n_params} finite numbers (the "
+                    f"network's flat parameters), got shape {theta0.shape}"
+                )
         self.theta0 = theta0
         self.network = network
         self.train = train or TrainConfig()
@@ -396,8 +399,10 @@ class Engine:
         self.eval_rows = int(eval_rows)
         self.train_sample = sample_rows(self.X.shape[0], self.eval_rows, 0)
         self.val_sample = sample_rows(self.Xv.shape[0], self.eval_rows, 1)
-        self._sampled = (*_take(self.X, self.Y, self.train_sample),
-                         *_take(self.Xv, self.Yv, self.val_sample))
+        self._sampled = (
+            *_take(self.X, self.Y, self.train_sample),
+            *_take(self.Xv, self.Yv, self.val_sample),
+        )
         self.specs = list(models)
         for m, spec in enumerate(self.specs):
             _check_layer_lr(network, spec.layer_lr, m)
@@ -416,7 +421,8 @@ class Engine:
         with pre-activation factors, or a model with a layer factor other than 1."""
         return not self.network.plain or any(
             spec.layer_lr is not None and any(f != 1.0 for f in spec.layer_lr)
-            for spec in self.specs)
+            for spec in self.specs
+        )
 
     @property
     def steps_per_epoch(self) -> int:
@@ -590,8 +596,9 @@ class Engine:
         cols = {f: data[:, i, :] for i, f in enumerate(FIELDS)}
         return Metrics(steps=steps, epochs=steps / self.steps_per_epoch, **cols)
 
-    def eval_sets(self, sample: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray,
-                                                      np.ndarray]:
+    def eval_sets(
+        self, sample: bool = True
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """``(X, Y, Xv, Yv)`` an evaluation runs on: the rows training evaluates on (a fixed
         sample of a set larger than ``eval_rows``), or with ``sample`` false every row."""
         return self._sampled if sample else (self.X, self.Y, self.Xv, self.Yv)
@@ -605,8 +612,10 @@ class Engine:
         """What training evaluates on, for people ("" when on every row): e.g. "evaluated on a
         sample of 20,000 of 800,000 training rows and 20,000 of 200,000 validation rows"."""
         parts = []
-        for rows, total, name in ((self.train_sample, self.X.shape[0], "training"),
-                                  (self.val_sample, self.Xv.shape[0], "validation")):
+        for rows, total, name in (
+            (self.train_sample, self.X.shape[0], "training"),
+            (self.val_sample, self.Xv.shape[0], "validation"),
+        ):
             if rows is not None:
                 parts.append(f"{len(rows):,} of {total:,} {name} rows")
         return "evaluated on a sample of " + " and ".join(parts) if parts else ""
@@ -616,9 +625,7 @@ class Engine:
         to report), or with ``sample`` on the rows ``run`` evaluates, as it would record them."""
         data = np.full((len(FIELDS), self.n_models), np.nan)
         self.backend.evaluate(self, data[:4], sample)
-        data[5] = [
-            spec.schedule(spec.optimizer.lr, self.step) for spec in self.specs
-        ]
+        data[5] = [spec.schedule(spec.optimizer.lr, self.step) for spec in self.specs]
         return data
 
     def kernels_ready(self) -> bool:
@@ -665,24 +672,28 @@ class Engine:
         rows = []
         last = self.evaluate()
         for m, spec in enumerate(self.specs):
-            rows.append({
-                "model": spec.name,
-                "status": self.status_name(m),
-                "stop_step": int(self.stop_step[m]),
-                "train_loss": float(last[0, m]),
-                "val_loss": float(last[1, m]),
-                "train_error": float(last[2, m]),
-                "val_error": float(last[3, m]),
-                "best_val_loss": float(self.history.best_val_loss[m]),
-                "best_val_step": int(self.history.best_val_step[m]),
-            })
+            rows.append(
+                {
+                    "model": spec.name,
+                    "status": self.status_name(m),
+                    "stop_step": int(self.stop_step[m]),
+                    "train_loss": float(last[0, m]),
+                    "val_loss": float(last[1, m]),
+                    "train_error": float(last[2, m]),
+                    "val_error": float(last[3, m]),
+                    "best_val_loss": float(self.history.best_val_loss[m]),
+                    "best_val_step": int(self.history.best_val_step[m]),
+                }
+            )
         return rows
 
 
 def _check_layer_lr(network: Network, factors: tuple[float, ...] | None, m: int) -> None:
     if factors is not None and len(factors) != network.n_layers:
-        raise ValueError(f"model {m}: layer_lr has {len(factors)} factors, the network "
-                         f"{network.n_layers} layers with parameters")
+        raise ValueError(
+            f"model {m}: layer_lr has {len(factors)} factors, the network "
+            f"{network.n_layers} layers with parameters"
+        )
 
 
 def _replace_spec(spec: ModelSpec, **changes) -> ModelSpec:
@@ -725,8 +736,13 @@ class RunState:
 WARM_UP_ROWS = 4  # rows of the made-up data set a warm-up trains on
 
 
-def warm_up(network: Network, optimizers: Sequence[Optimizer], n_models: int = 1,
-            gradients: bool = False, layer_lr: Sequence[float] | None = None) -> None:
+def warm_up(
+    network: Network,
+    optimizers: Sequence[Optimizer],
+    n_models: int = 1,
+    gradients: bool = False,
+    layer_lr: Sequence[float] | None = None,
+) -> None:
     """Compile, or load from Numba's cache, what training ``n_models`` models with these
     optimizers on ``network`` calls, and nothing else.
 
@@ -750,8 +766,10 @@ def warm_up(network: Network, optimizers: Sequence[Optimizer], n_models: int = 1
         y = (np.arange(WARM_UP_ROWS) % max(n_out, 2)).astype(np.float64)
     data = _WarmUpData(X, y)
     factors = None if layer_lr is None else tuple(layer_lr)
-    specs = [ModelSpec(optimizers[m % len(optimizers)], layer_lr=factors)
-             for m in range(max(n_models, 1))]
+    specs = [
+        ModelSpec(optimizers[m % len(optimizers)], layer_lr=factors)
+        for m in range(max(n_models, 1))
+    ]
     engine = Engine(network, data, specs, TrainConfig(batch_size=2, eval_every=1))
     engine.run(1)
     theta = engine.eval_theta()[0]

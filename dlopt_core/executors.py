@@ -60,8 +60,9 @@ class DaskExecutor:
     with this executor. Each local worker runs one task at a time with its share of the cores.
     """
 
-    def __init__(self, address: str | None = None, n_workers: int | None = None,
-                 timeout_s: float = 10.0) -> None:
+    def __init__(
+        self, address: str | None = None, n_workers: int | None = None, timeout_s: float = 10.0
+    ) -> None:
         try:
             from distributed import Client, LocalCluster
         except ImportError as exc:  # pragma: no cover - a dependency
@@ -76,9 +77,13 @@ class DaskExecutor:
                 n = max(1, int(n_workers or cores))
                 threads = max(1, cores // n)
                 self._cluster = LocalCluster(
-                    n_workers=n, threads_per_worker=1, processes=True,
-                    dashboard_address=":0", memory_limit=0,
-                    env={"NUMBA_NUM_THREADS": str(threads), "OMP_NUM_THREADS": "1"})
+                    n_workers=n,
+                    threads_per_worker=1,
+                    processes=True,
+                    dashboard_address=":0",
+                    memory_limit=0,
+                    env={"NUMBA_NUM_THREADS": str(threads), "OMP_NUM_THREADS": "1"},
+                )
                 self.client = Client(self._cluster)
                 self.name = f"Dask LocalCluster of {n} worker{'s' if n > 1 else ''}"
         except (OSError, TimeoutError, ValueError) as exc:
@@ -126,6 +131,7 @@ def make_executor(where: str | None) -> InProcessExecutor | DaskExecutor:
             raise ExecutorError(f"local:N needs a number of workers from 1 to 256, got {count!r}")
         return DaskExecutor(n_workers=int(count) if count else None)
     if "://" not in where and ":" not in where:
-        raise ExecutorError(f"{where!r} is neither local[:N] nor a scheduler address such as "
-                            "tcp://host:8786")
+        raise ExecutorError(
+            f"{where!r} is neither local[:N] nor a scheduler address such as tcp://host:8786"
+        )
     return DaskExecutor(address=where)

@@ -36,8 +36,9 @@ class ExperimentError(ValueError):
     message names the file, the field and what is allowed."""
 
 
-def memory_estimate(layer_sizes: Sequence[int], n_models: int, batch_rows: int,
-                    history_rows: int = HISTORY_LIMIT) -> int:
+def memory_estimate(
+    layer_sizes: Sequence[int], n_models: int, batch_rows: int, history_rows: int = HISTORY_LIMIT
+) -> int:
     """About how many bytes an engine of ``n_models`` models of this network needs.
 
     Per model: seven parameter-sized vectors (parameters, three optimizer slots, the Polyak
@@ -52,8 +53,9 @@ def memory_estimate(layer_sizes: Sequence[int], n_models: int, batch_rows: int,
     return 8 * int(n_models) * (7 * n_params + work + history)
 
 
-def check_memory(layer_sizes: Sequence[int], n_models: int, batch_rows: int,
-                 history_rows: int = HISTORY_LIMIT) -> None:
+def check_memory(
+    layer_sizes: Sequence[int], n_models: int, batch_rows: int, history_rows: int = HISTORY_LIMIT
+) -> None:
     """Refuse an engine above ``MAX_MEMORY_BYTES`` (see ``memory_estimate``), saying what was
     asked, the estimate and the limit."""
     need = memory_estimate(layer_sizes, n_models, batch_rows, history_rows)
@@ -63,7 +65,8 @@ def check_memory(layer_sizes: Sequence[int], n_models: int, batch_rows: int,
         raise ExperimentError(
             f"{models} of a {shape} network with batches of {batch_rows} rows need about "
             f"{files.size_text(need)} of memory; the limit is {files.size_text(MAX_MEMORY_BYTES)}"
-            ": use fewer models, fewer or narrower layers or smaller batches")
+            ": use fewer models, fewer or narrower layers or smaller batches"
+        )
 
 
 @dataclass(frozen=True)
@@ -103,8 +106,15 @@ class NetworkSpec:
         return len(self.hidden) + 1
 
 
-CLASSROOM_CONTROLS = ("data", "features", "network", "optimizer", "learning_rate", "schedule",
-                      "training")
+CLASSROOM_CONTROLS = (
+    "data",
+    "features",
+    "network",
+    "optimizer",
+    "learning_rate",
+    "schedule",
+    "training",
+)
 
 
 @dataclass(frozen=True)
@@ -162,11 +172,21 @@ class Experiment:
         else:
             n_out, loss = 1, "bce"
         sizes = [data.X_train.shape[1], *self.network.hidden, n_out]
-        return Network(sizes, self.network.activation, loss, bias=self.network.bias,
-                       parameterization=self.network.parameterization)
+        return Network(
+            sizes,
+            self.network.activation,
+            loss,
+            bias=self.network.bias,
+            parameterization=self.network.parameterization,
+        )
 
-    def build(self, models: Sequence[ModelSpec] | None = None, backend: str = "cpu", *,
-              history_limit: int = HISTORY_LIMIT):
+    def build(
+        self,
+        models: Sequence[ModelSpec] | None = None,
+        backend: str = "cpu",
+        *,
+        history_limit: int = HISTORY_LIMIT,
+    ):
         """``(dataset, network, engine)``; by default one model with this optimizer and schedule.
 
         An engine whose memory estimate (``memory_estimate``) exceeds ``MAX_MEMORY_BYTES`` is
@@ -174,13 +194,23 @@ class Experiment:
         """
         data = self.dataset()
         net = self.make_network(data)
-        specs = list(models) if models else [ModelSpec(self.optimizer, self.schedule,
-                                                       layer_lr=self.layer_lr)]
+        specs = (
+            list(models)
+            if models
+            else [ModelSpec(self.optimizer, self.schedule, layer_lr=self.layer_lr)]
+        )
         rows = min(self.training.batch_size, len(data.y_train))
         check_memory(net.layer_sizes, len(specs), rows, history_limit)
         engine = Engine(
-            net, data, specs, self.training, seed=self.seed, init=self.network.init,
-            init_std=self.network.init_std, backend=backend, history_limit=history_limit,
+            net,
+            data,
+            specs,
+            self.training,
+            seed=self.seed,
+            init=self.network.init,
+            init_std=self.network.init_std,
+            backend=backend,
+            history_limit=history_limit,
         )
         return data, net, engine
 
@@ -192,34 +222,58 @@ class Experiment:
             "name": self.name,
             "seed": self.seed,
             "data": {
-                "kind": self.data.kind, "n_samples": self.data.n_samples, "noise": self.data.noise,
-                "val_fraction": self.data.val_fraction, "seed": self.data.seed,
-                "n_classes": self.data.n_classes, "path": self.data.path,
+                "kind": self.data.kind,
+                "n_samples": self.data.n_samples,
+                "noise": self.data.noise,
+                "val_fraction": self.data.val_fraction,
+                "seed": self.data.seed,
+                "n_classes": self.data.n_classes,
+                "path": self.data.path,
                 "standardize": self.data.standardize,
             },
             "network": {
-                "hidden": list(self.network.hidden), "activation": self.network.activation,
-                "init": self.network.init, "init_std": self.network.init_std,
+                "hidden": list(self.network.hidden),
+                "activation": self.network.activation,
+                "init": self.network.init,
+                "init_std": self.network.init_std,
                 "features": list(self.network.features),
                 # written only when they differ from the defaults, which older files mean
                 **({} if self.network.bias else {"bias": False}),
-                **({"parameterization": self.network.parameterization}
-                   if self.network.parameterization != "standard" else {}),
+                **(
+                    {"parameterization": self.network.parameterization}
+                    if self.network.parameterization != "standard"
+                    else {}
+                ),
             },
-            "optimizer": {**self.optimizer.to_dict(),
-                          **({"layer_lr": list(self.layer_lr)} if self.layer_lr else {})},
+            "optimizer": {
+                **self.optimizer.to_dict(),
+                **({"layer_lr": list(self.layer_lr)} if self.layer_lr else {}),
+            },
             "schedule": self.schedule.to_dict(),
             "training": {
-                "batch_size": t.batch_size, "shuffle": t.shuffle, "clip_norm": t.clip_norm,
-                "l1": t.l1, "early_stopping": t.early_stopping, "polyak": t.polyak,
-                "eval_every": t.eval_every, "adversarial_eps": t.adversarial_eps,
+                "batch_size": t.batch_size,
+                "shuffle": t.shuffle,
+                "clip_norm": t.clip_norm,
+                "l1": t.l1,
+                "early_stopping": t.early_stopping,
+                "polyak": t.polyak,
+                "eval_every": t.eval_every,
+                "adversarial_eps": t.adversarial_eps,
                 "adversarial_clean_weight": t.adversarial_clean_weight,
             },
             "max_steps": self.max_steps,
             "target_loss": self.target_loss,
-            **({"classroom": {"note": self.classroom.note, "locked": list(self.classroom.locked),
-                              "hidden": list(self.classroom.hidden)}}
-               if self.classroom.active else {}),
+            **(
+                {
+                    "classroom": {
+                        "note": self.classroom.note,
+                        "locked": list(self.classroom.locked),
+                        "hidden": list(self.classroom.hidden),
+                    }
+                }
+                if self.classroom.active
+                else {}
+            ),
         }
 
     def to_json(self) -> str:
@@ -278,11 +332,15 @@ class Experiment:
             activation=net_sec.get("activation", _choice(ACTIVATIONS), base.network.activation),
             init=net_sec.get("init", _choice(INIT_SCHEMES), base.network.init),
             init_std=net_sec.get("init_std", _number(0.0, 100.0), base.network.init_std),
-            features=tuple(net_sec.get("features", _str_list(tuple(features.FEATURES)),
-                                       list(base.network.features))),
+            features=tuple(
+                net_sec.get(
+                    "features", _str_list(tuple(features.FEATURES)), list(base.network.features)
+                )
+            ),
             bias=net_sec.get("bias", _boolean, base.network.bias),
-            parameterization=net_sec.get("parameterization", _choice(PARAMETERIZATIONS),
-                                         base.network.parameterization),
+            parameterization=net_sec.get(
+                "parameterization", _choice(PARAMETERIZATIONS), base.network.parameterization
+            ),
         )
         net_sec.done()
         try:
@@ -294,8 +352,11 @@ class Experiment:
         _choice(tuple(OPTIMIZERS))("optimizer.name", opt_name)
         layer_lr = None
         if opt_raw.get("layer_lr") is not None:
-            layer_lr = tuple(_number_list(net.n_layers, 0.0, MAX_LAYER_LR)(
-                "optimizer.layer_lr", opt_raw["layer_lr"]))
+            layer_lr = tuple(
+                _number_list(net.n_layers, 0.0, MAX_LAYER_LR)(
+                    "optimizer.layer_lr", opt_raw["layer_lr"]
+                )
+            )
         opt_raw.pop("layer_lr", None)
         try:
             optimizer = make_optimizer(opt_name, **opt_raw)
@@ -318,10 +379,12 @@ class Experiment:
             early_stopping=tr.get("early_stopping", _integer(0, 100_000), bt.early_stopping),
             polyak=tr.get("polyak", _number(0.0, 0.99999), bt.polyak),
             eval_every=tr.get("eval_every", _integer(1, 100_000), bt.eval_every),
-            adversarial_eps=tr.get("adversarial_eps", _number(0.0, MAX_ADVERSARIAL_EPS),
-                                   bt.adversarial_eps),
-            adversarial_clean_weight=tr.get("adversarial_clean_weight", _number(0.0, 1.0),
-                                            bt.adversarial_clean_weight),
+            adversarial_eps=tr.get(
+                "adversarial_eps", _number(0.0, MAX_ADVERSARIAL_EPS), bt.adversarial_eps
+            ),
+            adversarial_clean_weight=tr.get(
+                "adversarial_clean_weight", _number(0.0, 1.0), bt.adversarial_clean_weight
+            ),
         )
         tr.done()
         room = _Section(top.get("classroom", _mapping, {}), "classroom")
@@ -332,7 +395,11 @@ class Experiment:
         )
         room.done()
         exp = cls(
-            data=data, network=net, optimizer=optimizer, schedule=schedule, training=training,
+            data=data,
+            network=net,
+            optimizer=optimizer,
+            schedule=schedule,
+            training=training,
             seed=top.get("seed", _integer(0, 2**32 - 1), base.seed),
             max_steps=top.get("max_steps", _integer(0, 10**9), base.max_steps),
             target_loss=top.get("target_loss", _number(0.0, 1e6), base.target_loss),
@@ -426,8 +493,9 @@ def _number(low: float, high: float) -> Check:
         except OverflowError:  # an integer beyond the float range
             number = math.inf
         if not math.isfinite(number) or not low <= number <= high:
-            raise ExperimentError(f"{path}: {_show(value)} is out of range; allowed {low:g} to "
-                                  f"{high:g}")
+            raise ExperimentError(
+                f"{path}: {_show(value)} is out of range; allowed {low:g} to {high:g}"
+            )
         return number
 
     return check
@@ -449,9 +517,7 @@ def _int_list(min_len: int, max_len: int, low: int, high: int) -> Check:
         if not isinstance(value, list):
             raise ExperimentError(f"{path}: expected a list of integers, got {_show(value)}")
         if not min_len <= len(value) <= max_len:
-            raise ExperimentError(
-                f"{path}: {len(value)} entries; allowed {min_len} to {max_len}"
-            )
+            raise ExperimentError(f"{path}: {len(value)} entries; allowed {min_len} to {max_len}")
         item = _integer(low, high)
         return [item(f"{path}[{i}]", v) for i, v in enumerate(value)]
 
@@ -460,13 +526,15 @@ def _int_list(min_len: int, max_len: int, low: int, high: int) -> Check:
 
 def _number_list(length: int, low: float, high: float) -> Check:
     """A list of exactly ``length`` numbers in [low, high] (per-layer factors: one a layer)."""
+
     def check(path: str, value: Any) -> list[float]:
         if not isinstance(value, list):
             raise ExperimentError(f"{path}: expected a list of numbers, got {_show(value)}")
         if len(value) != length:
             raise ExperimentError(
                 f"{path}: {len(value)} factors; the network has {length} layers with parameters "
-                f"(its hidden layers and the output layer), one factor each")
+                f"(its hidden layers and the output layer), one factor each"
+            )
         item = _number(low, high)
         return [item(f"{path}[{i}]", v) for i, v in enumerate(value)]
 

@@ -29,8 +29,7 @@ def check(names: Sequence[str], n_inputs: int) -> tuple[str, ...]:
     if len(set(names)) != len(names):
         raise ValueError("a feature is listed twice")
     if n_inputs != 2 and names != RAW:
-        raise ValueError("derived features need 2-D data; this data set has "
-                         f"{n_inputs} inputs")
+        raise ValueError(f"derived features need 2-D data; this data set has {n_inputs} inputs")
     return names
 
 

@@ -35,9 +35,13 @@ MAX_INT_DIGITS = 20  # every 64-bit integer; Python would spend quadratic time o
 
 ErrorType = Callable[[str], Exception]
 
-_KINDS = ((stat.S_ISDIR, "a folder"), (stat.S_ISCHR, "a character device"),
-          (stat.S_ISBLK, "a block device"), (stat.S_ISFIFO, "a FIFO (named pipe)"),
-          (stat.S_ISSOCK, "a socket"))
+_KINDS = (
+    (stat.S_ISDIR, "a folder"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISFIFO, "a FIFO (named pipe)"),
+    (stat.S_ISSOCK, "a socket"),
+)
 
 
 def size_text(n: float) -> str:
@@ -51,8 +55,9 @@ def size_text(n: float) -> str:
     raise AssertionError("unreachable")
 
 
-def read_bytes(path: str | os.PathLike[str], limit: int, error: ErrorType,
-               source: str | None = None) -> bytes:
+def read_bytes(
+    path: str | os.PathLike[str], limit: int, error: ErrorType, source: str | None = None
+) -> bytes:
     """The contents of the regular file ``path``, at most ``limit`` bytes.
 
     The file is opened without blocking (a FIFO without a writer would wait forever) and refused
@@ -60,8 +65,12 @@ def read_bytes(path: str | os.PathLike[str], limit: int, error: ErrorType,
     it is read cannot exhaust memory either. ``source`` names it in messages (default: the path).
     """
     name = str(path) if source is None else source
-    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0) | getattr(
-        os, "O_BINARY", 0)
+    flags = (
+        os.O_RDONLY
+        | getattr(os, "O_NONBLOCK", 0)
+        | getattr(os, "O_NOCTTY", 0)
+        | getattr(os, "O_BINARY", 0)
+    )
     try:
         fd = os.open(os.fspath(path), flags)
     except FileNotFoundError:
@@ -78,8 +87,9 @@ def read_bytes(path: str | os.PathLike[str], limit: int, error: ErrorType,
             kind = next((text for test, text in _KINDS if test(info.st_mode)), "not a file")
             raise error(f"{name}: {kind}, not a regular file")
         if info.st_size > limit:
-            raise error(f"{name}: the file is {size_text(info.st_size)}; the limit is "
-                        f"{size_text(limit)}")
+            raise error(
+                f"{name}: the file is {size_text(info.st_size)}; the limit is {size_text(limit)}"
+            )
         chunks = []
         left = limit + 1
         while left > 0:
@@ -104,13 +114,20 @@ def decode_text(data: bytes, source: str, error: ErrorType) -> str:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
-        raise error(f"{source}: line {line}: not a text file (not UTF-8: byte "
-                    f"0x{data[exc.start]:02x}); save it as UTF-8") from None
+        raise error(
+            f"{source}: line {line}: not a text file (not UTF-8: byte "
+            f"0x{data[exc.start]:02x}); save it as UTF-8"
+        ) from None
 
 
-def load_json(path: str | os.PathLike[str], error: ErrorType, *, source: str | None = None,
-              limit: int = MAX_JSON_BYTES,
-              object_pairs_hook: Callable[[list[tuple[str, Any]]], Any] | None = None) -> Any:
+def load_json(
+    path: str | os.PathLike[str],
+    error: ErrorType,
+    *,
+    source: str | None = None,
+    limit: int = MAX_JSON_BYTES,
+    object_pairs_hook: Callable[[list[tuple[str, Any]]], Any] | None = None,
+) -> Any:
     """The JSON value in the file ``path`` (see the module docstring for what is refused);
     ``source`` names it in messages (default: the path)."""
     source = str(path) if source is None else source
@@ -118,8 +135,14 @@ def load_json(path: str | os.PathLike[str], error: ErrorType, *, source: str | N
     return parse_json(data, source, error, limit=limit, object_pairs_hook=object_pairs_hook)
 
 
-def parse_json(data: str | bytes, source: str, error: ErrorType, *, limit: int = MAX_JSON_BYTES,
-               object_pairs_hook: Callable[[list[tuple[str, Any]]], Any] | None = None) -> Any:
+def parse_json(
+    data: str | bytes,
+    source: str,
+    error: ErrorType,
+    *,
+    limit: int = MAX_JSON_BYTES,
+    object_pairs_hook: Callable[[list[tuple[str, Any]]], Any] | None = None,
+) -> Any:
     """The JSON value in ``data``; ``source`` names it in messages (a file name, "the session").
 
     A key given twice in one object is refused, unless ``object_pairs_hook`` is given: it then
@@ -136,8 +159,9 @@ def parse_json(data: str | bytes, source: str, error: ErrorType, *, limit: int =
     try:
         value = json.loads(text, parse_constant=_no_constant, object_pairs_hook=object_pairs_hook)
     except json.JSONDecodeError as exc:
-        raise error(f"{source}: not valid JSON: {exc.msg} at line {exc.lineno}, "
-                    f"column {exc.colno}") from None
+        raise error(
+            f"{source}: not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}"
+        ) from None
     except (ValueError, RecursionError) as exc:  # the checks above come first: a safety net
         raise error(f"{source}: not usable JSON ({exc})") from None
     if check_keys and _key_count(value) != outside.count(":"):  # a repeated key collapsed
@@ -212,8 +236,11 @@ def _scan(text: str, duplicates: bool) -> tuple[int, str, str] | None:
         top = stack[-1] if stack else None
         if first in "{[":
             if len(stack) >= MAX_JSON_DEPTH:
-                return match.start(), _path(stack), (f"nested more than {MAX_JSON_DEPTH} levels "
-                                                     "deep")
+                return (
+                    match.start(),
+                    _path(stack),
+                    (f"nested more than {MAX_JSON_DEPTH} levels deep"),
+                )
             stack.append([first == "{", set(), _path(stack), first == "{", None, 0])
         elif first in "}]":
             if stack:
@@ -262,8 +289,10 @@ def _number_problem(token: str) -> str | None:
             return f"an integer of {digits} digits; at most {MAX_INT_DIGITS} are allowed"
         return None
     if _NUMBER.match(token) and not math.isfinite(float(token)):
-        return f"the number {token[:24]}{'...' if len(token) > 24 else ''} is beyond the " \
-               "range of a float (about ±1.8e308)"
+        return (
+            f"the number {token[:24]}{'...' if len(token) > 24 else ''} is beyond the "
+            "range of a float (about ±1.8e308)"
+        )
     return None
 
 

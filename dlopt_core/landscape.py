@@ -113,8 +113,14 @@ def _quadratic(kappa: float = 10.0, angle: float = 0.0) -> TestFunction:
         return _pack(c * u - s * kv, s * u + c * kv)
 
     return TestFunction(
-        "quadratic", f"Quadratic bowl (kappa = {kappa:g}, angle = {angle:g} deg)", f, grad,
-        ((-2.0, 2.0), (-2.0, 2.0)), ((0.0, 0.0),), 0.0, (-1.8, 1.2),
+        "quadratic",
+        f"Quadratic bowl (kappa = {kappa:g}, angle = {angle:g} deg)",
+        f,
+        grad,
+        ((-2.0, 2.0), (-2.0, 2.0)),
+        ((0.0, 0.0),),
+        0.0,
+        (-1.8, 1.2),
         "Hessian eigenvalues 1 and kappa: the larger kappa, the narrower the valley and the slower "
         "plain gradient descent.",
         (("kappa", kappa), ("angle", angle)),
@@ -133,7 +139,13 @@ def _rosenbrock(a: float = 1.0, b: float = 100.0) -> TestFunction:
         return _pack(-2.0 * (a - x) - 4.0 * b * x * r, 2.0 * b * r)
 
     return TestFunction(
-        "rosenbrock", "Rosenbrock", f, grad, ((-2.0, 2.0), (-1.0, 3.0)), ((a, a * a),), 0.0,
+        "rosenbrock",
+        "Rosenbrock",
+        f,
+        grad,
+        ((-2.0, 2.0), (-1.0, 3.0)),
+        ((a, a * a),),
+        0.0,
         (-1.5, 2.0),
         "A curved, flat-bottomed valley: finding the valley is easy, following it to the minimum "
         "is slow.",
@@ -156,7 +168,14 @@ def _beale() -> TestFunction:
         return _pack(gx, gy)
 
     return TestFunction(
-        "beale", "Beale", f, grad, ((-4.5, 4.5), (-4.5, 4.5)), ((3.0, 0.5),), 0.0, (1.0, 1.5),
+        "beale",
+        "Beale",
+        f,
+        grad,
+        ((-4.5, 4.5), (-4.5, 4.5)),
+        ((3.0, 0.5),),
+        0.0,
+        (1.0, 1.5),
         "Flat arms and sharp corners: gradients differ by orders of magnitude across the plane.",
     )
 
@@ -179,7 +198,14 @@ def _himmelblau() -> TestFunction:
         (3.5844283403304917, -1.8481265269644036),
     )
     return TestFunction(
-        "himmelblau", "Himmelblau", f, grad, ((-5.0, 5.0), (-5.0, 5.0)), minima, 0.0, (0.0, 0.0),
+        "himmelblau",
+        "Himmelblau",
+        f,
+        grad,
+        ((-5.0, 5.0), (-5.0, 5.0)),
+        minima,
+        0.0,
+        (0.0, 0.0),
         "Four equally good minima: where you start decides which one you find.",
     )
 
@@ -196,7 +222,13 @@ def _booth() -> TestFunction:
         return _pack(2.0 * p + 4.0 * q, 4.0 * p + 2.0 * q)
 
     return TestFunction(
-        "booth", "Booth", f, grad, ((-10.0, 10.0), (-10.0, 10.0)), ((1.0, 3.0),), 0.0,
+        "booth",
+        "Booth",
+        f,
+        grad,
+        ((-10.0, 10.0), (-10.0, 10.0)),
+        ((1.0, 3.0),),
+        0.0,
         (-8.0, -6.0),
         "A tilted quadratic bowl (Hessian eigenvalues 2 and 18): easy, a baseline.",
     )
@@ -212,7 +244,13 @@ def _saddle() -> TestFunction:
         return _pack(2.0 * x, -2.0 * y)
 
     return TestFunction(
-        "saddle", "Saddle  x^2 - y^2", f, grad, ((-2.0, 2.0), (-2.0, 2.0)), (), -math.inf,
+        "saddle",
+        "Saddle  x^2 - y^2",
+        f,
+        grad,
+        ((-2.0, 2.0), (-2.0, 2.0)),
+        (),
+        -math.inf,
         (1.5, 1e-3),
         "Near the line y = 0 the gradient points at the saddle: gradient descent slows to a crawl "
         "there before it escapes along y.",
@@ -229,8 +267,14 @@ def _monkey_saddle() -> TestFunction:
         return _pack(3.0 * (x * x - y * y), -6.0 * x * y)
 
     return TestFunction(
-        "monkey_saddle", "Monkey saddle  x^3 - 3xy^2", f, grad, ((-1.5, 1.5), (-1.5, 1.5)), (),
-        -math.inf, (1.2, 0.3),
+        "monkey_saddle",
+        "Monkey saddle  x^3 - 3xy^2",
+        f,
+        grad,
+        ((-1.5, 1.5), (-1.5, 1.5)),
+        (),
+        -math.inf,
+        (1.2, 0.3),
         "Three valleys meet at a saddle whose Hessian is zero: no curvature information at all "
         "tells the way out.",
     )
@@ -280,8 +324,14 @@ def _cliff() -> TestFunction:
 
     foot = _cliff_foot()
     return TestFunction(
-        "cliff", "Cliff", f, grad, ((-4.0, 2.5), (-2.0, 2.0)), ((foot, 0.0),),
-        float(f(foot, 0.0)), (-3.0, 1.0),
+        "cliff",
+        "Cliff",
+        f,
+        grad,
+        ((-4.0, 2.5), (-2.0, 2.0)),
+        ((foot, 0.0),),
+        float(f(foot, 0.0)),
+        (-3.0, 1.0),
         "A gentle slope ends at a steep wall: one step onto the wall gets a gradient 60 times "
         "larger and is thrown far away, unless the gradient is clipped.",
     )
@@ -303,7 +353,13 @@ def _plateau() -> TestFunction:
         return _pack(sech2 * x, sech2 * 2.0 * y)
 
     return TestFunction(
-        "plateau", "Plateau", f, grad, ((-4.0, 4.0), (-3.0, 3.0)), ((0.0, 0.0),), 0.0,
+        "plateau",
+        "Plateau",
+        f,
+        grad,
+        ((-4.0, 4.0), (-3.0, 3.0)),
+        ((0.0, 0.0),),
+        0.0,
         (3.0, 1.0),
         "Almost flat almost everywhere: the gradient is tiny on the plateau, so the step size "
         "of plain gradient descent is too.",
@@ -320,11 +376,18 @@ def _rastrigin(A: float = 10.0) -> TestFunction:
         return 2.0 * A + x * x - A * np.cos(two_pi * x) + y * y - A * np.cos(two_pi * y)
 
     def grad(x: ArrayLike, y: ArrayLike) -> np.ndarray:
-        return _pack(2.0 * x + A * two_pi * np.sin(two_pi * x),
-                     2.0 * y + A * two_pi * np.sin(two_pi * y))
+        return _pack(
+            2.0 * x + A * two_pi * np.sin(two_pi * x), 2.0 * y + A * two_pi * np.sin(two_pi * y)
+        )
 
     return TestFunction(
-        "rastrigin", "Rastrigin", f, grad, ((-5.12, 5.12), (-5.12, 5.12)), ((0.0, 0.0),), 0.0,
+        "rastrigin",
+        "Rastrigin",
+        f,
+        grad,
+        ((-5.12, 5.12), (-5.12, 5.12)),
+        ((0.0, 0.0),),
+        0.0,
         (3.2, -2.3),
         "A bowl covered in ripples: about a hundred local minima trap any descent method.",
         (("A", A),),
@@ -343,11 +406,19 @@ def _six_hump_camel() -> TestFunction:
         x2 = x * x
         return _pack(8.0 * x - 8.4 * x2 * x + 2.0 * x2 * x2 * x + y, x - 8.0 * y + 16.0 * y**3)
 
-    minima = ((0.089842013100318062, -0.71265640302073963),
-              (-0.089842013100318062, 0.71265640302073963))
+    minima = (
+        (0.089842013100318062, -0.71265640302073963),
+        (-0.089842013100318062, 0.71265640302073963),
+    )
     return TestFunction(
-        "six_hump_camel", "Six-hump camel", f, grad, ((-2.2, 2.2), (-1.2, 1.2)), minima,
-        -1.0316284534898774, (-2.0, -0.5),
+        "six_hump_camel",
+        "Six-hump camel",
+        f,
+        grad,
+        ((-2.2, 2.2), (-1.2, 1.2)),
+        minima,
+        -1.0316284534898774,
+        (-2.0, -0.5),
         "Six valleys, two of them the global minimum: a small landscape with real local minima.",
     )
 
@@ -598,8 +669,14 @@ _BLOCK_VALUES = 1 << 20  # parameter values per block of points for a FlatModel 
 
 
 def _kernel_args(network: Network) -> tuple:
-    return (network.sizes, network.woff, network.uoff, network.lay, network.act_code,
-            network.loss_code)
+    return (
+        network.sizes,
+        network.woff,
+        network.uoff,
+        network.lay,
+        network.act_code,
+        network.loss_code,
+    )
 
 
 def _theta(network: Model, theta: np.ndarray, what: str = "theta") -> np.ndarray:
@@ -613,13 +690,16 @@ def _theta(network: Model, theta: np.ndarray, what: str = "theta") -> np.ndarray
 
 def _flat_model(model: Model) -> FlatModel:
     if not isinstance(model, FlatModel):
-        raise TypeError(f"{type(model).__name__} is neither a Network nor a model with "
-                        "n_params, evaluate and filter_groups")
+        raise TypeError(
+            f"{type(model).__name__} is neither a Network nor a model with "
+            "n_params, evaluate and filter_groups"
+        )
     return model
 
 
-def _evaluate_points(model: FlatModel, points: np.ndarray, X: np.ndarray, y: np.ndarray
-                     ) -> np.ndarray:
+def _evaluate_points(
+    model: FlatModel, points: np.ndarray, X: np.ndarray, y: np.ndarray
+) -> np.ndarray:
     """``model.evaluate`` on the rows of ``points``, in blocks that bound the memory."""
     out = np.empty((points.shape[0], 2))
     block = max(1, _BLOCK_VALUES // max(points.shape[1], 1))
@@ -638,12 +718,14 @@ def network_loss(network: Model, theta: np.ndarray, X: np.ndarray, y: np.ndarray
     return _loss_and_error(network, theta, X, y)[0]
 
 
-def _loss_and_error(network: Network, theta: np.ndarray, X: np.ndarray, y: np.ndarray
-                    ) -> tuple[float, float]:
+def _loss_and_error(
+    network: Network, theta: np.ndarray, X: np.ndarray, y: np.ndarray
+) -> tuple[float, float]:
     X, Y = network.prepare(X, y)
     out = np.empty((1, 2))
-    landscape_cpu.line_losses_by[network.blas](theta, theta, np.zeros(1), *_kernel_args(network),
-                                               X, Y, out)
+    landscape_cpu.line_losses_by[network.blas](
+        theta, theta, np.zeros(1), *_kernel_args(network), X, Y, out
+    )
     return float(out[0, 0]), float(out[0, 1])
 
 
@@ -659,8 +741,9 @@ class Robustness:
     adversarial_error: float
 
 
-def fgsm_robustness(network: Network, theta: np.ndarray, X: np.ndarray, y: np.ndarray,
-                    eps: float) -> Robustness:
+def fgsm_robustness(
+    network: Network, theta: np.ndarray, X: np.ndarray, y: np.ndarray, eps: float
+) -> Robustness:
     """Loss and error of ``theta`` on ``(X, y)`` and on the FGSM inputs ``network.fgsm(theta, X,
     y, eps)``: each row moved by ``eps`` in every input coordinate, in the direction that raises
     its loss most to first order."""
@@ -757,8 +840,9 @@ class LineShape:
         return self.start - self.end
 
 
-def line_shape(alphas: np.ndarray, losses: np.ndarray, fraction: float = 0.1,
-               tolerance: float = 0.01) -> LineShape:
+def line_shape(
+    alphas: np.ndarray, losses: np.ndarray, fraction: float = 0.1, tolerance: float = 0.01
+) -> LineShape:
     """Read ``LineShape`` off the losses at ``alphas`` (the points with 0 <= a <= 1, sorted)."""
     alphas = np.asarray(alphas, dtype=np.float64)
     losses = np.asarray(losses, dtype=np.float64)
@@ -781,8 +865,9 @@ def line_shape(alphas: np.ndarray, losses: np.ndarray, fraction: float = 0.1,
             step = seg[k - 1] - seg[k]
             share = (seg[k - 1] - level) / step if step > 0.0 else 1.0
             plateau_end = float(a[k - 1] + share * (a[k] - a[k - 1]))
-    return LineShape(start, end, rise, bool(monotone), plateau_end, float(fraction),
-                     float(tolerance))
+    return LineShape(
+        start, end, rise, bool(monotone), plateau_end, float(fraction), float(tolerance)
+    )
 
 
 def filter_normalized_direction(
@@ -885,7 +970,8 @@ def slice_2d(
         for i in range(0, n, rows):
             points = line[None, :, :] + betas[i : i + rows, None, None] * d2
             loss[i : i + rows] = model.evaluate(points.reshape(-1, network.n_params), X, y)[
-                :, 0].reshape(-1, n)
+                :, 0
+            ].reshape(-1, n)
         return Slice(alphas, betas, loss, d1, d2, theta.copy())
     X, Y = network.prepare(X, y)
     loss = np.empty((n, n))
@@ -920,8 +1006,10 @@ class Projection:
         lows = np.minimum(self.coords.min(axis=0), 0.0)
         highs = np.maximum(self.coords.max(axis=0), 0.0)
         pad = margin * np.maximum(highs - lows, 1e-12)
-        return ((float(lows[0] - pad[0]), float(highs[0] + pad[0])),
-                (float(lows[1] - pad[1]), float(highs[1] + pad[1])))
+        return (
+            (float(lows[0] - pad[0]), float(highs[0] + pad[0])),
+            (float(lows[1] - pad[1]), float(highs[1] + pad[1])),
+        )
 
 
 def project_trajectory(
@@ -962,8 +1050,9 @@ def project_trajectory(
             raise ValueError(f"directions must be two vectors of length {thetas.shape[1]}")
         coords = np.linalg.lstsq(basis.T, M.T, rcond=None)[0].T
         explained = np.full(2, np.nan)
-    return Projection(np.ascontiguousarray(coords), basis[0].copy(), basis[1].copy(), center,
-                      explained)
+    return Projection(
+        np.ascontiguousarray(coords), basis[0].copy(), basis[1].copy(), center, explained
+    )
 
 
 class TrainingRun(Protocol):
@@ -1073,10 +1162,19 @@ class PaperSituation:
         return {
             "name": self.title,
             "seed": self.seed,
-            "data": {"kind": self.data_kind, "n_samples": self.n_samples, "noise": self.noise,
-                     "val_fraction": self.val_fraction, "seed": self.seed},
-            "network": {"hidden": list(self.layer_sizes[1:-1]), "activation": self.activation,
-                        "init": self.init, "init_std": self.init_std},
+            "data": {
+                "kind": self.data_kind,
+                "n_samples": self.n_samples,
+                "noise": self.noise,
+                "val_fraction": self.val_fraction,
+                "seed": self.seed,
+            },
+            "network": {
+                "hidden": list(self.layer_sizes[1:-1]),
+                "activation": self.activation,
+                "init": self.init,
+                "init_std": self.init_std,
+            },
             "optimizer": {"name": self.optimizer, **dict(self.hyper)},
             "training": {"batch_size": self.batch_size, **dict(self.training)},
             "max_steps": self.steps,
@@ -1084,10 +1182,12 @@ class PaperSituation:
 
     def describe(self) -> str:
         sizes = "-".join(str(n) for n in self.layer_sizes)
-        return (f"{sizes} {self.activation} network, {self.loss} loss; data: {self.data_kind} "
-                f"({self.n_samples} points, noise {self.noise:g}); {self.optimizer} "
-                f"({_hyper_text(self.hyper)}), batch {self.batch_size}"
-                + "".join(f", {k.replace('_', ' ')} {v:g}" for k, v in self.training.items()))
+        return (
+            f"{sizes} {self.activation} network, {self.loss} loss; data: {self.data_kind} "
+            f"({self.n_samples} points, noise {self.noise:g}); {self.optimizer} "
+            f"({_hyper_text(self.hyper)}), batch {self.batch_size}"
+            + "".join(f", {k.replace('_', ' ')} {v:g}" for k, v in self.training.items())
+        )
 
     def start(self) -> TrainingRun:
         """The experiment built on the CPU backend, untrained."""
@@ -1107,12 +1207,16 @@ class PaperSituation:
         if eps <= 0.0 or not isinstance(path.model, Network):
             return ""
         train = fgsm_robustness(path.model, path.theta_final, path.X, path.y, eps)
-        text = (f"On inputs moved by FGSM (\u03b5 = {eps:g}) the trained network's training loss "
-                f"is {train.adversarial_loss:.3g}, against {train.loss:.3g} on the clean inputs")
+        text = (
+            f"On inputs moved by FGSM (\u03b5 = {eps:g}) the trained network's training loss "
+            f"is {train.adversarial_loss:.3g}, against {train.loss:.3g} on the clean inputs"
+        )
         if path.Xv is not None and path.yv is not None and self.loss in ("bce", "ce"):
             val = fgsm_robustness(path.model, path.theta_final, path.Xv, path.yv, eps)
-            text += (f"; it classifies {100 * (1 - val.error):.0f} % of the validation points "
-                     f"right, {100 * (1 - val.adversarial_error):.0f} % of their FGSM versions")
+            text += (
+                f"; it classifies {100 * (1 - val.error):.0f} % of the validation points "
+                f"right, {100 * (1 - val.adversarial_error):.0f} % of their FGSM versions"
+            )
         return text + "."
 
 
@@ -1139,9 +1243,11 @@ class SequenceSituation:
     seed: int = 0
 
     def describe(self) -> str:
-        return (f"LSTM with {self.hidden_size} units and a linear read-out, mse loss; data: "
-                f"adding problem ({self.n_samples} sequences of {self.length} steps); "
-                f"{self.optimizer} ({_hyper_text(self.hyper)}), batch {self.batch_size}")
+        return (
+            f"LSTM with {self.hidden_size} units and a linear read-out, mse loss; data: "
+            f"adding problem ({self.n_samples} sequences of {self.length} steps); "
+            f"{self.optimizer} ({_hyper_text(self.hyper)}), batch {self.batch_size}"
+        )
 
     def start(self) -> TrainingRun:
         from . import lstm
@@ -1149,8 +1255,14 @@ class SequenceSituation:
         data = lstm.adding_task(self.n_samples, self.length, self.val_fraction, self.seed)
         net = lstm.LSTMNetwork(data.input_size, self.hidden_size, 1, "mse")
         theta0 = net.init(self.seed, self.init, self.init_std)
-        return lstm.SequenceTrainer(net, data, make_optimizer(self.optimizer, **self.hyper),
-                                    batch_size=self.batch_size, seed=self.seed, theta0=theta0)
+        return lstm.SequenceTrainer(
+            net,
+            data,
+            make_optimizer(self.optimizer, **self.hyper),
+            batch_size=self.batch_size,
+            seed=self.seed,
+            theta0=theta0,
+        )
 
     def findings(self, path: TrainedPath) -> str:
         return ""
@@ -1209,9 +1321,17 @@ def trace_training(
     has_val = len(run.Xv) > 0
 
     def path(cancelled: bool = False) -> TrainedPath:
-        return TrainedPath(run.model, np.array(thetas), run.X, run.y,
-                           run.Xv if has_val else None, run.yv if has_val else None,
-                           int(run.step), cancelled, tuple(notes))
+        return TrainedPath(
+            run.model,
+            np.array(thetas),
+            run.X,
+            run.y,
+            run.Xv if has_val else None,
+            run.yv if has_val else None,
+            int(run.step),
+            cancelled,
+            tuple(notes),
+        )
 
     for mark in marks[1:]:
         if should_stop is not None and should_stop():
@@ -1220,8 +1340,10 @@ def trace_training(
         thetas.append(run.current_theta())
         if not run.running:
             if run.status == "diverged":
-                raise ValueError(f"training diverged at step {run.stop_step:,} (the loss became "
-                                 "infinite): lower the learning rate")
+                raise ValueError(
+                    f"training diverged at step {run.stop_step:,} (the loss became "
+                    "infinite): lower the learning rate"
+                )
             notes.append(f"Training stopped early at step {run.step:,} ({run.status}).")
             break
         if callback is not None and mark < marks[-1]:
@@ -1234,46 +1356,116 @@ def paper_situations() -> dict[str, Situation]:
     experiment) or ``SequenceSituation`` (the LSTM)."""
     return {
         "tanh_net": PaperSituation(
-            "Tanh network", "From initialisation to solution the loss falls steadily along the "
+            "Tanh network",
+            "From initialisation to solution the loss falls steadily along the "
             "straight line: no barrier, no local minimum on the way.",
-            (2, 16, 16, 1), "tanh", "bce", "moons", 400, 0.1, 0.25, "xavier", 0.1,
-            "momentum", {"lr": 0.05, "momentum": 0.9}, 32, 3000,
+            (2, 16, 16, 1),
+            "tanh",
+            "bce",
+            "moons",
+            400,
+            0.1,
+            0.25,
+            "xavier",
+            0.1,
+            "momentum",
+            {"lr": 0.05, "momentum": 0.9},
+            32,
+            3000,
         ),
         "relu_net": PaperSituation(
-            "ReLU network", "The same with ReLU units: the loss falls monotonically along the "
+            "ReLU network",
+            "The same with ReLU units: the loss falls monotonically along the "
             "line, fastest at the start and ever more slowly towards the solution, with a shallow "
             "minimum just past a = 1.",
-            (2, 32, 32, 1), "relu", "bce", "circle", 400, 0.1, 0.25, "he", 0.1,
-            "sgd", {"lr": 0.1}, 32, 3000,
+            (2, 32, 32, 1),
+            "relu",
+            "bce",
+            "circle",
+            400,
+            0.1,
+            0.25,
+            "he",
+            0.1,
+            "sgd",
+            {"lr": 0.1},
+            32,
+            3000,
         ),
         "deep_linear": PaperSituation(
-            "Deep linear network", "A factored linear model (three hidden layers of 2 units, no "
+            "Deep linear network",
+            "A factored linear model (three hidden layers of 2 units, no "
             "non-linearity) started near zero sits on a plateau around the saddle at theta = 0, "
             "then drops: the line shows the same flat start.",
-            (2, 2, 2, 2, 1), "linear", "mse", "plane", 400, 0.1, 0.25, "normal", 0.1,
-            "sgd", {"lr": 0.05}, 400, 3000,
+            (2, 2, 2, 2, 1),
+            "linear",
+            "mse",
+            "plane",
+            400,
+            0.1,
+            0.25,
+            "normal",
+            0.1,
+            "sgd",
+            {"lr": 0.05},
+            400,
+            3000,
         ),
         "noisy_task": PaperSituation(
-            "Noisy task", "Overlapping classes and a large network: along the line the training "
+            "Noisy task",
+            "Overlapping classes and a large network: along the line the training "
             "loss keeps falling to the end, the validation loss bottoms out before a = 1.",
-            (2, 64, 64, 1), "relu", "bce", "xor", 200, 0.5, 0.5, "he", 0.1,
-            "adam", {"lr": 0.01}, 16, 3000,
+            (2, 64, 64, 1),
+            "relu",
+            "bce",
+            "xor",
+            200,
+            0.5,
+            0.5,
+            "he",
+            0.1,
+            "adam",
+            {"lr": 0.01},
+            16,
+            3000,
         ),
         "lstm": SequenceSituation(
-            "LSTM", "The paper's LSTM: along the line the loss stays on a long plateau, then "
+            "LSTM",
+            "The paper's LSTM: along the line the loss stays on a long plateau, then "
             "drops close to the trained parameters, with no barrier on the way. Here a small "
             "LSTM learns the adding problem, where it must carry a number across half of each "
             "sequence: until its gates hold that memory, it can only guess the mean.",
-            8, 20, 600, 0.25, "normal", 0.1, "adam", {"lr": 0.01}, 32, 3000,
+            8,
+            20,
+            600,
+            0.25,
+            "normal",
+            0.1,
+            "adam",
+            {"lr": 0.01},
+            32,
+            3000,
         ),
         "adversarial": PaperSituation(
-            "Adversarially trained network", "The paper also trained a network on adversarial "
+            "Adversarially trained network",
+            "The paper also trained a network on adversarial "
             "examples: along the straight line its training loss falls without a barrier, nearly "
             "convex, like the others. Here every step trains half on the clean points and half on "
             "their FGSM versions x + \u03b5 sign(\u2207\u2093L), each moved by \u03b5 towards a "
             "higher loss; the line shows the loss on the clean points.",
-            (2, 16, 16, 1), "tanh", "bce", "moons", 400, 0.1, 0.25, "xavier", 0.1,
-            "adam", {"lr": 0.01}, 32, 3000,
+            (2, 16, 16, 1),
+            "tanh",
+            "bce",
+            "moons",
+            400,
+            0.1,
+            0.25,
+            "xavier",
+            0.1,
+            "adam",
+            {"lr": 0.01},
+            32,
+            3000,
             training={"adversarial_eps": 0.2, "adversarial_clean_weight": 0.5},
         ),
     }
@@ -1354,10 +1546,14 @@ class Challenge:
         out: dict[str, Trajectory] = {}
         for r in self.runs:
             out[r.name] = trajectory(
-                fn, r.make_optimizer(), self.start, self.steps,
+                fn,
+                r.make_optimizer(),
+                self.start,
+                self.steps,
                 clip_norm=self.clip_norm if r.clip_norm is None else r.clip_norm,
                 noise=self.noise if r.noise is None else r.noise,
-                seed=self.seed, schedule=r.make_schedule(),
+                seed=self.seed,
+                schedule=r.make_schedule(),
             )
         return out
 
@@ -1371,28 +1567,37 @@ def _challenges() -> dict[str, Challenge]:
     hb_lr, hb_mom, _ = momentum_optimal(50.0)
     items = (
         Challenge(
-            "ill_conditioning", "Ill-conditioning",
+            "ill_conditioning",
+            "Ill-conditioning",
             "In a narrow valley (Hessian eigenvalues 1 and 50, turned by 30°) the largest stable "
             "step is tiny for the flat direction: gradient descent zig-zags and crawls; momentum "
             "averages the zig-zag out and runs along the valley.\nAdam scales each coordinate on "
             "its own, which cannot straighten a valley that runs across the axes: after 200 "
             "steps it is still at f = {{challenge.ill_adam_f}}, where from the same point of "
             "the valley turned onto the axes it reaches {{challenge.ill_adam_aligned_f}}.",
-            "quadratic", {"kappa": 50.0, "angle": 30.0}, (-1.8, 0.2),
+            "quadratic",
+            {"kappa": 50.0, "angle": 30.0},
+            (-1.8, 0.2),
             (
                 ChallengeRun("sgd", {"lr": round(gd_lr, 4)}, label="GD"),
-                ChallengeRun("momentum", {"lr": round(hb_lr, 4), "momentum": round(hb_mom, 4)},
-                             label="Momentum"),
+                ChallengeRun(
+                    "momentum",
+                    {"lr": round(hb_lr, 4), "momentum": round(hb_mom, 4)},
+                    label="Momentum",
+                ),
                 ChallengeRun("adam", {"lr": 0.05}, label="Adam"),
             ),
             200,
         ),
         Challenge(
-            "saddle", "Saddle point",
+            "saddle",
+            "Saddle point",
             "Started just off the stable line of the saddle x^2 - y^2, the gradient leads into "
             "the saddle and vanishes there:\ngradient descent stalls for a long time; "
             "momentum builds up speed and Adam rescales the tiny gradient, so both escape.",
-            "saddle", {}, (1.5, 1e-6),
+            "saddle",
+            {},
+            (1.5, 1e-6),
             (
                 ChallengeRun("sgd", {"lr": 0.05}, label="GD"),
                 ChallengeRun("momentum", {"lr": 0.05, "momentum": 0.9}, label="Momentum"),
@@ -1401,12 +1606,15 @@ def _challenges() -> dict[str, Challenge]:
             60,
         ),
         Challenge(
-            "plateau", "Plateau",
+            "plateau",
+            "Plateau",
             "Far from the basin the surface is almost flat (like a saturated tanh unit): at the "
             f"start the gradient's norm is {_plateau_grad_norm((3.0, 1.0)):.1e}.\nGradient "
             "descent creeps; Adam divides by the gradient's own size and crosses the plateau at "
             "full speed.",
-            "plateau", {}, (3.0, 1.0),
+            "plateau",
+            {},
+            (3.0, 1.0),
             (
                 ChallengeRun("sgd", {"lr": 0.5}, label="GD"),
                 ChallengeRun("momentum", {"lr": 0.5, "momentum": 0.9}, label="Momentum"),
@@ -1415,25 +1623,35 @@ def _challenges() -> dict[str, Challenge]:
             150,
         ),
         Challenge(
-            "cliff", "Cliff and gradient clipping",
+            "cliff",
+            "Cliff and gradient clipping",
             "Momentum rolls down a gentle slope into a wall whose gradient is 60 times larger: "
             "the step on the wall throws the point far back.\nClipping the gradient norm keeps "
             "its direction but bounds the step: the clipped run settles at the foot of the wall.",
-            "cliff", {}, (-3.0, 1.0),
+            "cliff",
+            {},
+            (-3.0, 1.0),
             (
                 ChallengeRun("momentum", {"lr": 0.1, "momentum": 0.8}, label="Momentum"),
-                ChallengeRun("momentum", {"lr": 0.1, "momentum": 0.8}, clip_norm=1.0,
-                             label="Momentum, clipped at 1"),
+                ChallengeRun(
+                    "momentum",
+                    {"lr": 0.1, "momentum": 0.8},
+                    clip_norm=1.0,
+                    label="Momentum, clipped at 1",
+                ),
             ),
             150,
         ),
         Challenge(
-            "local_minima", "Local minima",
+            "local_minima",
+            "Local minima",
             "The six-hump camel has six valleys: started at the rim of a poor one, gradient "
             "descent and a cautious Adam stop in it (f = {{challenge.camel_stuck_f}}).\n"
             "Momentum's speed carries it over the ridge into a global minimum "
             "(f = {{challenge.camel_best_f}}); nothing guarantees that in general.",
-            "six_hump_camel", {}, (-2.0, -0.5),
+            "six_hump_camel",
+            {},
+            (-2.0, -0.5),
             (
                 ChallengeRun("sgd", {"lr": 0.01}, label="GD"),
                 ChallengeRun("momentum", {"lr": 0.01, "momentum": 0.9}, label="Momentum"),
@@ -1442,18 +1660,26 @@ def _challenges() -> dict[str, Challenge]:
             300,
         ),
         Challenge(
-            "noisy_gradients", "Noisy gradients",
+            "noisy_gradients",
+            "Noisy gradients",
             "Mini-batch gradients are noisy: at a constant learning rate SGD never settles, it "
             "hovers in a cloud around the minimum.\nA decaying rate (lr / (1 + k t), "
             "Robbins-Monro) shrinks the cloud; so does less noise (larger batches).",
-            "quadratic", {"kappa": 4.0, "angle": 0.0}, (-1.8, 1.2),
+            "quadratic",
+            {"kappa": 4.0, "angle": 0.0},
+            (-1.8, 1.2),
             (
                 ChallengeRun("sgd", {"lr": 0.1}, label="SGD"),
-                ChallengeRun("sgd", {"lr": 0.1}, schedule=("inverse_time", {"k": 0.05}),
-                             label="SGD, lr / (1 + 0.05 t)"),
+                ChallengeRun(
+                    "sgd",
+                    {"lr": 0.1},
+                    schedule=("inverse_time", {"k": 0.05}),
+                    label="SGD, lr / (1 + 0.05 t)",
+                ),
                 ChallengeRun("sgd", {"lr": 0.1}, noise=0.5, label="SGD, 4x less noise"),
             ),
-            400, noise=2.0,
+            400,
+            noise=2.0,
         ),
     )
     return {c.name: c for c in items}

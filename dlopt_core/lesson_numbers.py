@@ -94,7 +94,7 @@ def load_numbers(folder: str | Path | None = None) -> dict[str, str]:
         return cached[1]
     raw = files.load_json(path, LessonError, source=NUMBERS_FILE)
     if not isinstance(raw, dict) or not all(isinstance(v, str) for v in raw.values()):
-        raise LessonError(f"{NUMBERS_FILE}: expected {{\"name\": \"text\", ...}}")
+        raise LessonError(f'{NUMBERS_FILE}: expected {{"name": "text", ...}}')
     _LOADED[path] = (mtime, raw)
     return raw
 
@@ -116,8 +116,10 @@ def fill_numbers(text: str, where: str = "", folder: str | Path | None = None) -
     def value(match: re.Match) -> str:
         name = match.group(1)
         if name not in numbers:
-            raise LessonError(f"{where}: unknown number {{{{{name}}}}}; see python -m "
-                              "dlopt_core.lesson_numbers --list")
+            raise LessonError(
+                f"{where}: unknown number {{{{{name}}}}}; see python -m "
+                "dlopt_core.lesson_numbers --list"
+            )
         return numbers[name]
 
     return PLACEHOLDER.sub(value, text)
@@ -175,9 +177,15 @@ def _trajectories(pid: str) -> dict[str, Any]:
     out = {}
     for entry in raw["optimizers"]:
         opt, sched, label = optimizer_entry(entry)
-        out[label] = trajectory(fn, opt, raw.get("start"), raw["steps"], schedule=sched,
-                                clip_norm=entry.get("clip_norm", 0.0),
-                                noise=entry.get("noise", 0.0))
+        out[label] = trajectory(
+            fn,
+            opt,
+            raw.get("start"),
+            raw["steps"],
+            schedule=sched,
+            clip_norm=entry.get("clip_norm", 0.0),
+            noise=entry.get("noise", 0.0),
+        )
     return out
 
 
@@ -206,8 +214,11 @@ def _valley() -> dict[str, str]:
 
     paths = _trajectories("valley_momentum")
     rates = {label: measured_rate(path, (0.0, 0.0)) for label, path in paths.items()}
-    return {"gd_rate": fixed(rates["GD"], 3), "momentum_rate": fixed(rates["Momentum"], 3),
-            "nesterov_rate": fixed(rates["Nesterov"], 3)}
+    return {
+        "gd_rate": fixed(rates["GD"], 3),
+        "momentum_rate": fixed(rates["Momentum"], 3),
+        "nesterov_rate": fixed(rates["Nesterov"], 3),
+    }
 
 
 def _rates() -> dict[str, str]:
@@ -218,7 +229,8 @@ def _rates() -> dict[str, str]:
     _, _, hb_rate = momentum_optimal(kappa)
     paths = list(_trajectories("rates_kappa100").values())
     return {
-        "gd_theory": fixed(gd_rate, 3), "hb_theory": fixed(hb_rate, 3),
+        "gd_theory": fixed(gd_rate, 3),
+        "hb_theory": fixed(hb_rate, 3),
         "gd_measured": fixed(measured_rate(paths[0], (0.0, 0.0)), 3),
         "hb_measured": fixed(measured_rate(paths[1], (0.0, 0.0)), 3),
         # steps for the error to shrink a million times: ln(1e-6) / ln(rate)
@@ -234,8 +246,7 @@ def _nesterov_limit() -> dict[str, str]:
     fn = get_function("quadratic", kappa=50.0, angle=30.0)
     path = trajectory(fn, "nesterov", (-1.8, 0.2), 200, lr=lr, momentum=mu)
     grew = float(np.linalg.norm(path.final) / np.linalg.norm(path.path[0]))
-    return {"hb_lr": fixed(lr, 4), "hb_momentum": fixed(mu, 3),
-            "nesterov_growth": sci(grew, 1)}
+    return {"hb_lr": fixed(lr, 4), "hb_momentum": fixed(mu, 3), "nesterov_growth": sci(grew, 1)}
 
 
 def _steps_below(path, level: float = 1e-6) -> int:
@@ -258,8 +269,13 @@ def _adam_valley() -> dict[str, str]:
             fn = get_function("quadratic", kappa=float(kappa), angle=angle)
             path = trajectory(fn, "adam", (c * u - s * v, s * u + c * v), 5000, lr=0.01)
             out[f"{tag}_{kappa}"] = count(_steps_below(path))
-        gd = trajectory(get_function("quadratic", kappa=float(kappa)), "sgd", (u, v), 20_000,
-                        lr=2.0 / (1.0 + kappa))
+        gd = trajectory(
+            get_function("quadratic", kappa=float(kappa)),
+            "sgd",
+            (u, v),
+            20_000,
+            lr=2.0 / (1.0 + kappa),
+        )
         out[f"gd_{kappa}"] = count(_steps_below(gd))
     race = _trajectories("adam_valley_rotated")
     out["gd_final"] = sci(float(race["GD, η = 2/(1 + κ)"].values[-1]))
@@ -300,12 +316,17 @@ def _interpolation() -> dict[str, str]:
     out = {}
     situations = paper_situations()
     paths = {}
-    for key, tag in (("lstm", "lstm"), ("adversarial", "adv"), ("relu_net", "relu"),
-                     ("deep_linear", "linear")):
+    for key, tag in (
+        ("lstm", "lstm"),
+        ("adversarial", "adv"),
+        ("relu_net", "relu"),
+        ("deep_linear", "linear"),
+    ):
         path = paths[key] = trace_training(situations[key], snapshots=1)
         line = interpolate(path.model, path.thetas[0], path.thetas[-1], path.X, path.y)
-        at = {round(float(a), 2): float(v) for a, v in zip(line.alphas, line.train_loss,
-                                                             strict=True)}
+        at = {
+            round(float(a), 2): float(v) for a, v in zip(line.alphas, line.train_loss, strict=True)
+        }
         for alpha in (0.0, 0.05, 0.1, 0.25, 0.5):
             out[f"{tag}_{round(alpha * 100):d}"] = fixed(at[alpha], 3)
         out[f"{tag}_100"] = sci(at[1.0]) if at[1.0] < 1e-3 else fixed(at[1.0], 3)
@@ -362,8 +383,9 @@ def _initialisation() -> dict[str, str]:
         _, net, engine = _build(experiment)
         if tag == "saturated":
             hidden = net.hidden_outputs(engine.theta[0], engine.X)
-            out["saturated_share"] = percent(float(np.mean(
-                np.concatenate([np.abs(h).ravel() for h in hidden]) > 0.96)))
+            out["saturated_share"] = percent(
+                float(np.mean(np.concatenate([np.abs(h).ravel() for h in hidden]) > 0.96))
+            )
         out[f"{tag}_loss"] = fixed(net.loss_and_grad(engine.theta[0], engine.X, engine.Y)[0], 2)
         engine.run(int(experiment["max_steps"]))
         out[f"{tag}_val"] = fixed(float(engine.history.field("val_loss", 0)[-1]), 2)
@@ -390,8 +412,10 @@ def _overfitting() -> dict[str, str]:
 
 def _batch() -> dict[str, str]:
     out = {}
-    for tag, patch in (("large", {}), ("small", {"training": {"batch_size": 10},
-                                                 "optimizer": {"lr": 0.05}})):
+    for tag, patch in (
+        ("large", {}),
+        ("small", {"training": {"batch_size": 10}, "optimizer": {"lr": 0.05}}),
+    ):
         _, engine = _run_preset("batch_scaling", patch=patch)
         out[f"{tag}_reach"] = count(int(engine.history.steps_to_reach(0.3, "train_loss")[0]))
     return out
@@ -410,29 +434,40 @@ def _warmup() -> dict[str, str]:
     for m, entry in enumerate(raw["optimizers"]):
         tag = "warm" if entry["schedule"]["name"] == "warmup_cosine" else "cold"
         hyper = {k: v for k, v in entry.items() if k not in ("label", "schedule")}
-        experiment = merge_patch(raw["experiment"], {"optimizer": hyper,
-                                                     "schedule": entry["schedule"]})
+        experiment = merge_patch(
+            raw["experiment"], {"optimizer": hyper, "schedule": entry["schedule"]}
+        )
         trace = track_sharpness(experiment, 120, every=10)
         if tag == "cold":
             loss = engine.history.field("train_loss", m)
             k = int(np.argmax(np.diff(loss)))
-            out.update(start=fixed(trace.at(0), 1), cold_10=fixed(trace.at(10), 1),
-                       threshold=fixed(2.0 / float(entry["lr"]), 0),
-                       jump_step=count(int(engine.history.steps[k + 1])))
+            out.update(
+                start=fixed(trace.at(0), 1),
+                cold_10=fixed(trace.at(10), 1),
+                threshold=fixed(2.0 / float(entry["lr"]), 0),
+                jump_step=count(int(engine.history.steps[k + 1])),
+            )
         else:
             warmup = int(entry["schedule"]["warmup"])
-            out.update(warm_end=fixed(trace.at(warmup), 1),
-                       diverged_step=count(int(engine.diverged_step[m])))
+            out.update(
+                warm_end=fixed(trace.at(warmup), 1),
+                diverged_step=count(int(engine.diverged_step[m])),
+            )
     return out
 
 
 def _weight_decay() -> dict[str, str]:
     _, engine = _run_preset("weight_decay")
-    final = {spec.label: float(engine.history.field("val_loss", m)[-1])
-             for m, spec in enumerate(engine.specs)}
-    return {"adam": fixed(final["Adam"], 2), "adam_l2": fixed(final["Adam + L2 0.01"], 2),
-            "adamw_small": fixed(final["AdamW 0.01"], 2),
-            "adamw_large": fixed(final["AdamW 1"], 2)}
+    final = {
+        spec.label: float(engine.history.field("val_loss", m)[-1])
+        for m, spec in enumerate(engine.specs)
+    }
+    return {
+        "adam": fixed(final["Adam"], 2),
+        "adam_l2": fixed(final["Adam + L2 0.01"], 2),
+        "adamw_small": fixed(final["AdamW 0.01"], 2),
+        "adamw_large": fixed(final["AdamW 1"], 2),
+    }
 
 
 def _trainability() -> dict[str, str]:
@@ -469,57 +504,107 @@ def _network_situations() -> dict[str, str]:
     _, net, engine = exp.build(models=model_specs(relu.optimizer_dicts()))
     engine.run(exp.max_steps)
     for m in range(engine.n_models):
-        dead = sum(int(np.sum(np.all(h <= 0.0, axis=0)))
-                   for h in net.hidden_outputs(engine.theta[m], engine.X))
+        dead = sum(
+            int(np.sum(np.all(h <= 0.0, axis=0)))
+            for h in net.hidden_outputs(engine.theta[m], engine.X)
+        )
         out[f"relu_dead_{m}"] = count(dead)
         out[f"relu_loss_{m}"] = fixed(float(engine.history.field("train_loss", m)[-1]), 2)
     return out
 
 
 DEMOS: tuple[Demo, ...] = (
-    Demo("search", "What is optimization: evaluations of grid search, random search and "
-         "gradient descent on Booth (search_comparison) at tolerances 1e-1 (t1), 1e-3, 1e-4",
-         _search),
-    Demo("plateau", "preset plateau_adam: the gradient's norm at the start and one GD step",
-         _plateau),
-    Demo("valley", "preset valley_momentum: measured rates of GD, momentum and Nesterov",
-         _valley),
-    Demo("rates", "preset rates_kappa100: the theory's rates, measured rates, and steps for a "
-         "factor 10⁶", _rates),
-    Demo("nesterov", "Nesterov at heavy ball's best settings for κ = 50: the settings and how "
-         "much the distance to the minimum grows in 200 steps", _nesterov_limit),
-    Demo("adam_valley", "steps to f ≤ 10⁻⁶ in a valley with κ = 10, 100, 1000 from a point of "
-         "f = 1: Adam along the axes, Adam turned by 45°, gradient descent; f of GD after the "
-         "race of preset adam_valley_rotated", _adam_valley),
-    Demo("challenge", "Landscape challenges: f at the end of Adam's 200 steps in the "
-         "ill_conditioning valley, and with the valley turned onto the axes from the same point "
-         "of it; f where the local_minima runs of GD and momentum stop", _challenges),
-    Demo("interp", "paper situations lstm, adversarial, relu_net and deep_linear: the training "
-         "loss along the line at α = 0, 0.05, 0.1, 0.25, 0.5, 1 (relu_5 is α = 0.05), where it is "
-         "lowest, where it has made a tenth of its fall (plateau), and the step the deep linear "
-         "model's training halves its loss; for the adversarial one (and the same network "
-         "trained on clean points only, adv_clean) its ε and the validation points classified "
-         "right, clean and after an FGSM step, with the FGSM validation loss", _interpolation),
-    Demo("eos", "preset edge_of_stability: sharpness at the start, 2/η, its peak and its last "
-         "value (track_sharpness every 50 steps); the largest jump of the training loss",
-         _edge_of_stability),
-    Demo("init", "presets saturated_init and small_init against Xavier: saturated share, "
-         "loss at the start, final validation loss; steps to a training loss of 0.6",
-         _initialisation),
-    Demo("overfit", "presets overfit_small_data and early_stopping: the best validation loss, "
-         "its step, the final losses, the step early stopping ends the run", _overfitting),
-    Demo("batch", "preset batch_scaling: steps to a training loss of 0.3 with batch 40 at "
-         "η = 0.2 and batch 10 at η = 0.05", _batch),
-    Demo("warmup", "preset warmup_edge: sharpness at the start, after 10 steps without warm-up, "
-         "at the end of the warm-up; 2/η at the peak rate; the step of the loss jump without "
-         "warm-up and of the divergence with it", _warmup),
+    Demo(
+        "search",
+        "What is optimization: evaluations of grid search, random search and "
+        "gradient descent on Booth (search_comparison) at tolerances 1e-1 (t1), 1e-3, 1e-4",
+        _search,
+    ),
+    Demo(
+        "plateau", "preset plateau_adam: the gradient's norm at the start and one GD step", _plateau
+    ),
+    Demo("valley", "preset valley_momentum: measured rates of GD, momentum and Nesterov", _valley),
+    Demo(
+        "rates",
+        "preset rates_kappa100: the theory's rates, measured rates, and steps for a factor 10⁶",
+        _rates,
+    ),
+    Demo(
+        "nesterov",
+        "Nesterov at heavy ball's best settings for κ = 50: the settings and how "
+        "much the distance to the minimum grows in 200 steps",
+        _nesterov_limit,
+    ),
+    Demo(
+        "adam_valley",
+        "steps to f ≤ 10⁻⁶ in a valley with κ = 10, 100, 1000 from a point of "
+        "f = 1: Adam along the axes, Adam turned by 45°, gradient descent; f of GD after the "
+        "race of preset adam_valley_rotated",
+        _adam_valley,
+    ),
+    Demo(
+        "challenge",
+        "Landscape challenges: f at the end of Adam's 200 steps in the "
+        "ill_conditioning valley, and with the valley turned onto the axes from the same point "
+        "of it; f where the local_minima runs of GD and momentum stop",
+        _challenges,
+    ),
+    Demo(
+        "interp",
+        "paper situations lstm, adversarial, relu_net and deep_linear: the training "
+        "loss along the line at α = 0, 0.05, 0.1, 0.25, 0.5, 1 (relu_5 is α = 0.05), where it is "
+        "lowest, where it has made a tenth of its fall (plateau), and the step the deep linear "
+        "model's training halves its loss; for the adversarial one (and the same network "
+        "trained on clean points only, adv_clean) its ε and the validation points classified "
+        "right, clean and after an FGSM step, with the FGSM validation loss",
+        _interpolation,
+    ),
+    Demo(
+        "eos",
+        "preset edge_of_stability: sharpness at the start, 2/η, its peak and its last "
+        "value (track_sharpness every 50 steps); the largest jump of the training loss",
+        _edge_of_stability,
+    ),
+    Demo(
+        "init",
+        "presets saturated_init and small_init against Xavier: saturated share, "
+        "loss at the start, final validation loss; steps to a training loss of 0.6",
+        _initialisation,
+    ),
+    Demo(
+        "overfit",
+        "presets overfit_small_data and early_stopping: the best validation loss, "
+        "its step, the final losses, the step early stopping ends the run",
+        _overfitting,
+    ),
+    Demo(
+        "batch",
+        "preset batch_scaling: steps to a training loss of 0.3 with batch 40 at "
+        "η = 0.2 and batch 10 at η = 0.05",
+        _batch,
+    ),
+    Demo(
+        "warmup",
+        "preset warmup_edge: sharpness at the start, after 10 steps without warm-up, "
+        "at the end of the warm-up; 2/η at the peak rate; the step of the loss jump without "
+        "warm-up and of the divergence with it",
+        _warmup,
+    ),
     Demo("wd", "preset weight_decay: final validation losses", _weight_decay),
-    Demo("network", "the Landscape's network situations: the final training loss of the "
-         "all-zero initialisation (bad_init); per rate of dying_relu (relu_*_0 is the first), "
-         "the hidden units dead at the end and the final training loss", _network_situations),
-    Demo("fractal", "trainability maps of the paper's problem (per-layer learning rates, 32 x 32 "
-         "pixels, 100 steps), whole and zoomed into the corner of the edge: the trainable share, "
-         "the box-counting dimension of the edge and the box sizes of its fit", _trainability),
+    Demo(
+        "network",
+        "the Landscape's network situations: the final training loss of the "
+        "all-zero initialisation (bad_init); per rate of dying_relu (relu_*_0 is the first), "
+        "the hidden units dead at the end and the final training loss",
+        _network_situations,
+    ),
+    Demo(
+        "fractal",
+        "trainability maps of the paper's problem (per-layer learning rates, 32 x 32 "
+        "pixels, 100 steps), whole and zoomed into the corner of the edge: the trainable share, "
+        "the box-counting dimension of the edge and the box sizes of its fit",
+        _trainability,
+    ),
 )
 
 
@@ -538,17 +623,24 @@ def write_numbers(numbers: dict[str, str], folder: str | Path | None = None) -> 
     from .lessons import default_lessons_dir
 
     path = Path(folder if folder is not None else default_lessons_dir()) / NUMBERS_FILE
-    body = ",\n".join(f"  {json.dumps(k)}: {json.dumps(v, ensure_ascii=False)}"
-                      for k, v in sorted(numbers.items()))
+    body = ",\n".join(
+        f"  {json.dumps(k)}: {json.dumps(v, ensure_ascii=False)}"
+        for k, v in sorted(numbers.items())
+    )
     path.write_text("{\n" + body + "\n}\n", encoding="utf-8")
     return path
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m dlopt_core.lesson_numbers",
-                                     description="Compute the numbers the lessons quote.")
-    parser.add_argument("--check", action="store_true",
-                        help="compare with numbers.json instead of writing it (exit 1 if stale)")
+    parser = argparse.ArgumentParser(
+        prog="python -m dlopt_core.lesson_numbers",
+        description="Compute the numbers the lessons quote.",
+    )
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="compare with numbers.json instead of writing it (exit 1 if stale)",
+    )
     parser.add_argument("--list", action="store_true", help="list the demos and their numbers")
     args = parser.parse_args(argv)
     if args.list:

@@ -121,8 +121,11 @@ _LINK = re.compile(r"\[([^\[\]]+)\]\(([^)\s]+)\)")  # no "[" in a label: linear 
 
 def preset_links(markdown: str) -> list[tuple[str, str]]:
     """``(label, preset_id)`` of the ``[label](preset:ID)`` links in ``markdown``."""
-    return [(m.group(1), m.group(2)[len("preset:"):]) for m in _LINK.finditer(markdown)
-            if m.group(2).startswith("preset:")]
+    return [
+        (m.group(1), m.group(2)[len("preset:") :])
+        for m in _LINK.finditer(markdown)
+        if m.group(2).startswith("preset:")
+    ]
 
 
 def _parse_list(value: str) -> list[str]:
@@ -154,8 +157,10 @@ def parse_front_matter(text: str, name: str = "<lesson>") -> tuple[dict[str, Any
         if not sep:
             raise LessonError(f"{name}: header line {lineno}: expected 'key: value', got {line!r}")
         if key not in HEADER_KEYS:
-            raise LessonError(f"{name}: header line {lineno}: unknown key {key!r}; "
-                              f"allowed keys are {', '.join(HEADER_KEYS)}")
+            raise LessonError(
+                f"{name}: header line {lineno}: unknown key {key!r}; "
+                f"allowed keys are {', '.join(HEADER_KEYS)}"
+            )
         if key in header:
             raise LessonError(f"{name}: header line {lineno}: {key!r} is given twice")
         header[key] = _parse_list(value) if key == "presets" else value.strip("'\"")
@@ -163,14 +168,15 @@ def parse_front_matter(text: str, name: str = "<lesson>") -> tuple[dict[str, Any
         if not header.get(key):
             raise LessonError(f"{name}: the header has no '{key}:'")
     if not _SLUG.match(header["id"]):
-        raise LessonError(f"{name}: id {header['id']!r} must be lower case letters, digits, "
-                          "'_' or '-'")
+        raise LessonError(
+            f"{name}: id {header['id']!r} must be lower case letters, digits, '_' or '-'"
+        )
     try:
         header["order"] = int(header["order"])
     except ValueError:
         raise LessonError(f"{name}: order must be an integer, got {header['order']!r}") from None
     header["presets"] = tuple(header.get("presets", ()))
-    return header, "\n".join(lines[end + 1:]).strip("\n") + "\n"
+    return header, "\n".join(lines[end + 1 :]).strip("\n") + "\n"
 
 
 def load_lesson(path: str | Path) -> Lesson:
@@ -182,8 +188,15 @@ def load_lesson(path: str | Path) -> Lesson:
     data = files.read_bytes(path, MAX_LESSON_BYTES, LessonError, path.name)
     header, body = parse_front_matter(files.decode_text(data, path.name, LessonError), path.name)
     body = fill_numbers(body, path.name, path.parent)
-    return Lesson(header["id"], header["title"], header["order"], header["presets"], body,
-                  markdown_to_html(body), path.name)
+    return Lesson(
+        header["id"],
+        header["title"],
+        header["order"],
+        header["presets"],
+        body,
+        markdown_to_html(body),
+        path.name,
+    )
 
 
 def load_lessons(folder: str | Path | None = None, errors: list[str] | None = None) -> list[Lesson]:
@@ -201,8 +214,9 @@ def load_lessons(folder: str | Path | None = None, errors: list[str] | None = No
         try:
             lesson = load_lesson(path)
             if lesson.id in seen:
-                raise LessonError(f"{path.name}: id {lesson.id!r} is already used by "
-                                  f"{seen[lesson.id]}")
+                raise LessonError(
+                    f"{path.name}: id {lesson.id!r} is already used by {seen[lesson.id]}"
+                )
         except LessonError as exc:
             if errors is None:
                 raise
@@ -268,8 +282,9 @@ def _inline(text: str) -> str:
         return f"\x00{len(stash) - 1}\x00"
 
     text = re.sub(r"`([^`]+)`", lambda m: keep(f"<code>{html.escape(m.group(1))}</code>"), text)
-    text = _LINK.sub(lambda m: keep(
-        f'<a href="{html.escape(m.group(2))}">{_inline(m.group(1))}</a>'), text)
+    text = _LINK.sub(
+        lambda m: keep(f'<a href="{html.escape(m.group(2))}">{_inline(m.group(1))}</a>'), text
+    )
     text = html.escape(text, quote=False)
     text = _ALLOWED_TAG.sub(lambda m: f"<{m.group(1)}{m.group(2)}>", text)
     for opener, closer, width, tag in _EMPHASIS:
@@ -439,8 +454,10 @@ def optimizer_entry(entry: Mapping[str, Any]):
         schedule = make_schedule(params.pop("name", "constant"), **params)
     for key in ("clip_norm", "noise"):
         value = entry.get(key, 0.0)
-        if isinstance(value, bool) or not isinstance(value, int | float) or not (
-            math.isfinite(value) and value >= 0
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not (math.isfinite(value) and value >= 0)
         ):
             raise ValueError(f"{key} must be a number >= 0, got {_short(value)}")
     label = entry.get("label", "")
@@ -471,8 +488,19 @@ def _preset(pid: str, raw: Any, where: str) -> Preset:
         raise fail("the id must be lower case letters, digits, '_' or '-'")
     if not isinstance(raw, Mapping):
         raise fail("expected an object {...}")
-    allowed = {"title", "tab", "description", "experiment", "optimizers", "function",
-               "function_params", "start", "steps", "situation", "plots"}
+    allowed = {
+        "title",
+        "tab",
+        "description",
+        "experiment",
+        "optimizers",
+        "function",
+        "function_params",
+        "start",
+        "steps",
+        "situation",
+        "plots",
+    }
     extra = sorted(set(raw) - allowed)
     if extra:
         raise fail(f"unknown key {extra[0]!r}; allowed keys are {', '.join(sorted(allowed))}")
@@ -488,8 +516,10 @@ def _preset(pid: str, raw: Any, where: str) -> Preset:
 
         known = paper_situations()
         if tab != "landscape" or not isinstance(situation, str) or situation not in known:
-            raise fail(f"situation must name one of {', '.join(known)} in a landscape preset, "
-                       f"got {situation!r}")
+            raise fail(
+                f"situation must name one of {', '.join(known)} in a landscape preset, "
+                f"got {situation!r}"
+            )
         if any(k in raw for k in ("function", "function_params", "start", "steps")):
             raise fail("a situation preset takes no function, function_params, start or steps")
     experiment = raw.get("experiment")
@@ -527,26 +557,42 @@ def _preset(pid: str, raw: Any, where: str) -> Preset:
         if not optimizers:
             raise fail("a landscape preset needs at least one optimizer")
         start = raw.get("start", list(fn.default_start))
-        if not (isinstance(start, list | tuple) and len(start) == 2 and all(
+        if not (
+            isinstance(start, list | tuple)
+            and len(start) == 2
+            and all(
                 isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
-                for v in start)):
+                for v in start
+            )
+        ):
             raise fail(f"start must be a list of two numbers, got {_short(start)}")
         start = tuple(start)
         steps = raw.get("steps", 200)
         if isinstance(steps, bool) or not isinstance(steps, int) or not 1 <= steps <= 100_000:
             raise fail(f"steps must be an integer from 1 to 100000, got {_short(steps)}")
-    elif tab != "landscape" and any(k in raw for k in ("function", "function_params", "start",
-                                                      "steps")):
+    elif tab != "landscape" and any(
+        k in raw for k in ("function", "function_params", "start", "steps")
+    ):
         raise fail("function, function_params, start and steps belong to landscape presets")
     plots = raw.get("plots", [])
     if not (isinstance(plots, list) and all(p in PRESET_PLOTS for p in plots)):
         raise fail(f"plots must be a list of {', '.join(PRESET_PLOTS)}, got {_short(plots)}")
     if plots and tab != "playground":
         raise fail("plots belong to playground presets")
-    return Preset(pid, raw["title"], tab, raw["description"], dict(experiment),
-                  tuple(dict(o) for o in optimizers), function, dict(params),
-                  tuple(float(v) for v in start) if start else None, int(steps), situation,
-                  plots=tuple(plots))
+    return Preset(
+        pid,
+        raw["title"],
+        tab,
+        raw["description"],
+        dict(experiment),
+        tuple(dict(o) for o in optimizers),
+        function,
+        dict(params),
+        tuple(float(v) for v in start) if start else None,
+        int(steps),
+        situation,
+        plots=tuple(plots),
+    )
 
 
 def load_presets(path: str | Path | None = None) -> dict[str, Preset]:
@@ -558,13 +604,16 @@ def load_presets(path: str | Path | None = None) -> dict[str, Preset]:
     path = Path(path) if path is not None else default_presets_path()
     raw = files.load_json(path, LessonError, source=path.name)
     if not isinstance(raw, Mapping) or not isinstance(raw.get("presets"), Mapping):
-        raise LessonError(f"{path.name}: expected {{\"version\": 1, \"presets\": {{...}}}}")
+        raise LessonError(f'{path.name}: expected {{"version": 1, "presets": {{...}}}}')
     presets = {pid: _preset(pid, value, path.name) for pid, value in raw["presets"].items()}
     from .lesson_numbers import fill_numbers
 
-    return {pid: replace(p, description=fill_numbers(p.description, f"{path.name}: preset "
-                                                      f"{pid!r}", path.parent))
-            for pid, p in presets.items()}
+    return {
+        pid: replace(
+            p, description=fill_numbers(p.description, f"{path.name}: preset {pid!r}", path.parent)
+        )
+        for pid, p in presets.items()
+    }
 
 
 # =================================================================================================
@@ -592,8 +641,15 @@ def _booth() -> _Function2D:
         return 2 * p + 4 * q, 4 * p + 2 * q
 
     # Hessian [[10, 8], [8, 10]]: eigenvalues 2 and 18, so lr = 1/18 is the classic 1/L step
-    return _Function2D("Booth: (x + 2y − 7)² + (2x + y − 5)², minimum 0 at (1, 3)", f, grad,
-                       ((-10.0, 10.0), (-10.0, 10.0)), 0.0, (-8.0, 8.0), 1.0 / 18.0)
+    return _Function2D(
+        "Booth: (x + 2y − 7)² + (2x + y − 5)², minimum 0 at (1, 3)",
+        f,
+        grad,
+        ((-10.0, 10.0), (-10.0, 10.0)),
+        0.0,
+        (-8.0, 8.0),
+        1.0 / 18.0,
+    )
 
 
 def _bowl() -> _Function2D:
@@ -605,8 +661,15 @@ def _bowl() -> _Function2D:
     def grad(x, y):
         return 2 * (x - a), 10 * (y - b)
 
-    return _Function2D("Bowl: (x − 1.3)² + 5 (y + 0.7)², minimum 0 at (1.3, −0.7)", f, grad,
-                       ((-10.0, 10.0), (-10.0, 10.0)), 0.0, (-8.0, 8.0), 0.1)
+    return _Function2D(
+        "Bowl: (x − 1.3)² + 5 (y + 0.7)², minimum 0 at (1.3, −0.7)",
+        f,
+        grad,
+        ((-10.0, 10.0), (-10.0, 10.0)),
+        0.0,
+        (-8.0, 8.0),
+        0.1,
+    )
 
 
 def _himmelblau() -> _Function2D:
@@ -617,12 +680,21 @@ def _himmelblau() -> _Function2D:
         p, q = x**2 + y - 11, x + y**2 - 7
         return 4 * x * p + 2 * q, 2 * p + 4 * y * q
 
-    return _Function2D("Himmelblau: (x² + y − 11)² + (x + y² − 7)², four minima of value 0", f,
-                       grad, ((-5.0, 5.0), (-5.0, 5.0)), 0.0, (0.0, 0.0), 0.01)
+    return _Function2D(
+        "Himmelblau: (x² + y − 11)² + (x + y² − 7)², four minima of value 0",
+        f,
+        grad,
+        ((-5.0, 5.0), (-5.0, 5.0)),
+        0.0,
+        (0.0, 0.0),
+        0.01,
+    )
 
 
 SEARCH_FUNCTIONS: dict[str, Callable[[], _Function2D]] = {
-    "booth": _booth, "bowl": _bowl, "himmelblau": _himmelblau,
+    "booth": _booth,
+    "bowl": _bowl,
+    "himmelblau": _himmelblau,
 }
 SEARCH_NOTE = (
     "Evaluations count every computation of f and every computation of ∇f (so one gradient "
@@ -693,15 +765,23 @@ class _Trace:
             self.values.append(running[better])
             self.best = float(running[-1])
 
-    def result(self, method: str, label: str, evaluations: int, reached: bool, best: float,
-               point: tuple[float, float]) -> SearchResult:
+    def result(
+        self,
+        method: str,
+        label: str,
+        evaluations: int,
+        reached: bool,
+        best: float,
+        point: tuple[float, float],
+    ) -> SearchResult:
         ev = np.concatenate(self.evals) if self.evals else np.zeros(0, np.int64)
         gap = np.concatenate(self.values) - self.minimum if self.values else np.zeros(0)
         if len(ev) and ev[-1] != evaluations:  # the budget ran out after the last improvement
             ev, gap = np.append(ev, evaluations), np.append(gap, gap[-1])
         if len(ev) > TRACE_POINTS:  # thin evenly in log(evaluations), keeping both ends
-            marks = np.unique(np.searchsorted(
-                ev, np.geomspace(ev[0], ev[-1], TRACE_POINTS), side="left"))
+            marks = np.unique(
+                np.searchsorted(ev, np.geomspace(ev[0], ev[-1], TRACE_POINTS), side="left")
+            )
             keep = np.unique(np.concatenate(([0], np.minimum(marks, len(ev) - 1), [len(ev) - 1])))
             ev, gap = ev[keep], gap[keep]
         return SearchResult(method, label, evaluations, reached, best, point, ev, gap)
@@ -738,8 +818,14 @@ def _random_search(fn: _Function2D, goal: float, budget: int, seed: int) -> Sear
         trace.add(np.arange(used + 1, used + upto + 1), z[:upto])
         if hits.size:
             i = int(hits[0])
-            return trace.result("random", "Random search", used + i + 1, True, float(z[i]),
-                                (float(x[i]), float(y[i])))
+            return trace.result(
+                "random",
+                "Random search",
+                used + i + 1,
+                True,
+                float(z[i]),
+                (float(x[i]), float(y[i])),
+            )
         i = int(np.argmin(z))
         if z[i] < best:
             best, point = float(z[i]), (float(x[i]), float(y[i]))
@@ -775,8 +861,12 @@ def _gradient_descent(fn: _Function2D, goal: float, budget: int) -> SearchResult
 
 
 def search_comparison(
-    function_name: str = "booth", tol: float = 1e-4, seed: int = 0, *,
-    budget: int = 1_000_000, max_grid_level: int = 10,
+    function_name: str = "booth",
+    tol: float = 1e-4,
+    seed: int = 0,
+    *,
+    budget: int = 1_000_000,
+    max_grid_level: int = 10,
 ) -> SearchComparison:
     """Evaluations grid search, random search and gradient descent need to get within ``tol`` of
     the minimum value of a 2-D function (``booth``, ``bowl`` or ``himmelblau``).
@@ -787,8 +877,9 @@ def search_comparison(
     are chosen so that no grid lands exactly on a minimum by luck. ``seed`` seeds random search.
     """
     if function_name not in SEARCH_FUNCTIONS:
-        raise ValueError(f"unknown function {function_name!r}; choose one of "
-                         f"{', '.join(SEARCH_FUNCTIONS)}")
+        raise ValueError(
+            f"unknown function {function_name!r}; choose one of {', '.join(SEARCH_FUNCTIONS)}"
+        )
     if not (isinstance(tol, int | float) and math.isfinite(tol) and tol > 0):
         raise ValueError(f"tol must be a positive number, got {tol!r}")
     fn = SEARCH_FUNCTIONS[function_name]()

@@ -288,13 +288,12 @@ class LSTMNetwork:
     """``LSTMNetwork(input_size, hidden_size, output_size, loss)``: one LSTM layer, then a linear
     read-out of the last hidden state; inputs X of shape (N, T, input_size), batch first."""
 
-    def __init__(self, input_size: int, hidden_size: int, output_size: int = 1,
-                 loss: str = "mse"):
+    def __init__(self, input_size: int, hidden_size: int, output_size: int = 1, loss: str = "mse"):
         sizes = (input_size, hidden_size, output_size)
-        if any(isinstance(s, bool) or not isinstance(s, int | np.integer) or s < 1
-               for s in sizes):
-            raise ValueError(f"input_size, hidden_size and output_size must be positive integers,"
-                             f" got {sizes}")
+        if any(isinstance(s, bool) or not isinstance(s, int | np.integer) or s < 1 for s in sizes):
+            raise ValueError(
+                f"input_size, hidden_size and output_size must be positive integers, got {sizes}"
+            )
         if loss not in LOSSES:
             raise ValueError(f"unknown loss {loss!r}; choose one of {LOSSES}")
         if loss == "bce" and output_size != 1:
@@ -306,8 +305,12 @@ class LSTMNetwork:
         self.loss_code = LOSSES.index(loss)
         n_in, h, n_out = self.input_size, self.hidden_size, self.output_size
         self.shapes: dict[str, tuple[int, ...]] = {
-            "weight_ih_l0": (4 * h, n_in), "weight_hh_l0": (4 * h, h), "bias_ih_l0": (4 * h,),
-            "bias_hh_l0": (4 * h,), "out_w": (n_out, h), "out_b": (n_out,),
+            "weight_ih_l0": (4 * h, n_in),
+            "weight_hh_l0": (4 * h, h),
+            "bias_ih_l0": (4 * h,),
+            "bias_hh_l0": (4 * h,),
+            "out_w": (n_out, h),
+            "out_b": (n_out,),
         }
         self.offsets: dict[str, int] = {}
         start = 0
@@ -321,18 +324,23 @@ class LSTMNetwork:
         return self.input_size, self.hidden_size, self.output_size
 
     def __repr__(self) -> str:
-        return (f"LSTMNetwork({self.input_size}, {self.hidden_size}, {self.output_size}, "
-                f"loss={self.loss!r})")
+        return (
+            f"LSTMNetwork({self.input_size}, {self.hidden_size}, {self.output_size}, "
+            f"loss={self.loss!r})"
+        )
 
     def describe(self) -> str:
         """One line for a reader: the sizes and the loss."""
-        return (f"LSTM, {self.input_size} input{'s' * (self.input_size > 1)}, "
-                f"{self.hidden_size} hidden units, linear read-out to {self.output_size}, "
-                f"{self.loss} loss")
+        return (
+            f"LSTM, {self.input_size} input{'s' * (self.input_size > 1)}, "
+            f"{self.hidden_size} hidden units, linear read-out to {self.output_size}, "
+            f"{self.loss} loss"
+        )
 
     # -- parameters -------------------------------------------------------------------------------
-    def init(self, seed: int = 0, scheme: str = "pytorch", std: float = 0.1,
-             forget_bias: float = 0.0) -> np.ndarray:
+    def init(
+        self, seed: int = 0, scheme: str = "pytorch", std: float = 0.1, forget_bias: float = 0.0
+    ) -> np.ndarray:
         """Initial parameters.
 
         pytorch: every weight and bias ~ U(-k, k), k = 1 / sqrt(H), as ``nn.LSTM`` and
@@ -358,16 +366,20 @@ class LSTMNetwork:
     def unflatten(self, theta: np.ndarray) -> dict[str, np.ndarray]:
         """``{name: array}`` with PyTorch's names and shapes, as views into ``theta``."""
         theta = self._check_theta(theta)
-        return {name: theta[self.offsets[name] : self.offsets[name] + math.prod(shape)]
-                .reshape(shape) for name, shape in self.shapes.items()}
+        return {
+            name: theta[self.offsets[name] : self.offsets[name] + math.prod(shape)].reshape(shape)
+            for name, shape in self.shapes.items()
+        }
 
     def flatten(self, params: Mapping[str, np.ndarray]) -> np.ndarray:
         """The flat vector of ``{name: array}`` (the names of ``unflatten``, every one given)."""
         missing = [name for name in NAMES if name not in params]
         unknown = sorted(set(params) - set(NAMES))
         if missing or unknown:
-            raise ValueError(f"parameters must be exactly {', '.join(NAMES)}; "
-                             f"missing {missing}, unknown {unknown}")
+            raise ValueError(
+                f"parameters must be exactly {', '.join(NAMES)}; "
+                f"missing {missing}, unknown {unknown}"
+            )
         parts = []
         for name in NAMES:
             value = np.asarray(params[name], dtype=np.float64)
@@ -390,12 +402,14 @@ class LSTMNetwork:
         groups[w_hh : w_hh + h4 * self.hidden_size] = np.repeat(units, self.hidden_size)
         o_w = self.offsets["out_w"]
         groups[o_w : o_w + self.output_size * self.hidden_size] = np.repeat(
-            h4 + np.arange(self.output_size), self.hidden_size)
+            h4 + np.arange(self.output_size), self.hidden_size
+        )
         return groups
 
     # -- losses -----------------------------------------------------------------------------------
-    def loss_and_grad(self, theta: np.ndarray, X: np.ndarray, y: np.ndarray
-                      ) -> tuple[float, np.ndarray]:
+    def loss_and_grad(
+        self, theta: np.ndarray, X: np.ndarray, y: np.ndarray
+    ) -> tuple[float, np.ndarray]:
         """``(loss, grad)``: mean loss over the sequences of ``X`` and its gradient, flat."""
         theta = self._check_theta(theta)
         X, Y = self.prepare(X, y)
@@ -403,13 +417,21 @@ class LSTMNetwork:
         loss, _ = self._pass(theta, X, Y, np.arange(X.shape[0]), True, grad)
         return float(loss), grad
 
-    def _pass(self, theta: np.ndarray, X: np.ndarray, Y: np.ndarray, rows: np.ndarray,
-              want_grad: bool, grad: np.ndarray, logits: np.ndarray | None = None
-              ) -> tuple[float, float]:
+    def _pass(
+        self,
+        theta: np.ndarray,
+        X: np.ndarray,
+        Y: np.ndarray,
+        rows: np.ndarray,
+        want_grad: bool,
+        grad: np.ndarray,
+        logits: np.ndarray | None = None,
+    ) -> tuple[float, float]:
         """``sequence_pass`` on checked arrays."""
         out = _NO_LOGITS if logits is None else logits
-        return sequence_pass(theta, *self.dims, self.loss_code, X, Y, rows, bool(want_grad), grad,
-                             out)
+        return sequence_pass(
+            theta, *self.dims, self.loss_code, X, Y, rows, bool(want_grad), grad, out
+        )
 
     def evaluate(self, thetas: np.ndarray, X: np.ndarray, y: np.ndarray) -> np.ndarray:
         """``(K, 2)``: mean loss and error (misclassified fraction, or RMSE for mse) of each row
@@ -434,8 +456,9 @@ class LSTMNetwork:
         # so the numbers do not depend on the number of threads
         cuts = np.linspace(0, thetas.shape[0], workers + 1).astype(np.int64)
         with ThreadPoolExecutor(workers) as pool:
-            for job in [pool.submit(block, int(a), int(b))
-                        for a, b in zip(cuts[:-1], cuts[1:], strict=True)]:
+            for job in [
+                pool.submit(block, int(a), int(b)) for a, b in zip(cuts[:-1], cuts[1:], strict=True)
+            ]:
                 job.result()
         return out
 
@@ -453,8 +476,9 @@ class LSTMNetwork:
         return loss_outputs(self.loss, self.logits(theta, X))
 
     # -- checks -----------------------------------------------------------------------------------
-    def prepare(self, X: np.ndarray, y: np.ndarray, allow_empty: bool = False
-                ) -> tuple[np.ndarray, np.ndarray]:
+    def prepare(
+        self, X: np.ndarray, y: np.ndarray, allow_empty: bool = False
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Check and shape sequences and labels into the kernels' (N, T, I) and (N, k) arrays."""
         X = self._check_X(X)
         if X.shape[0] == 0 and not allow_empty:
@@ -464,14 +488,15 @@ class LSTMNetwork:
     def _check_X(self, X: np.ndarray) -> np.ndarray:
         X = np.ascontiguousarray(X, dtype=np.float64)
         if X.ndim != 3 or X.shape[2] != self.input_size or X.shape[1] < 1:
-            raise ValueError(f"X must have shape (N, T, {self.input_size}) with T >= 1 "
-                             f"(batch first), got {X.shape}")
+            raise ValueError(
+                f"X must have shape (N, T, {self.input_size}) with T >= 1 "
+                f"(batch first), got {X.shape}"
+            )
         return X
 
     def _check_theta(self, theta: np.ndarray) -> np.ndarray:
         if not isinstance(theta, np.ndarray) or theta.shape != (self.n_params,):
-            raise ValueError(f"theta must have shape ({self.n_params},), got "
-                             f"{np.shape(theta)}")
+            raise ValueError(f"theta must have shape ({self.n_params},), got {np.shape(theta)}")
         if theta.dtype != np.float64:
             raise ValueError("theta must be float64")
         return theta
@@ -502,8 +527,9 @@ class SequenceData:
         return int(self.X_train.shape[2])
 
 
-def adding_task(n_samples: int = 600, length: int = 20, val_fraction: float = 0.25,
-                seed: int = 0) -> SequenceData:
+def adding_task(
+    n_samples: int = 600, length: int = 20, val_fraction: float = 0.25, seed: int = 0
+) -> SequenceData:
     """The adding problem (Hochreiter & Schmidhuber 1997): remember one number for many steps.
 
     Each sequence has ``length`` steps of two inputs: a value ~ U(0, 1) and a marker, 1 at exactly
@@ -538,7 +564,11 @@ def adding_task(n_samples: int = 600, length: int = 20, val_fraction: float = 0.
     if n_train < 1:
         raise ValueError(f"val_fraction {val_fraction!r} leaves no training sequence")
     return SequenceData(
-        "adding", X[:n_train], y[:n_train], X[n_train:], y[n_train:],
+        "adding",
+        X[:n_train],
+        y[:n_train],
+        X[n_train:],
+        y[n_train:],
         f"adding problem: {length} steps of (value, marker), the target the sum of the two "
         "marked values minus 1",
     )
@@ -582,10 +612,18 @@ class SequenceTrainer:
     gradient or parameters are not finite stops the run with status ``diverged``.
     """
 
-    def __init__(self, network: LSTMNetwork, data: SequenceData, optimizer: Optimizer,
-                 schedule: Schedule | None = None, batch_size: int = 32, seed: int = 0,
-                 theta0: np.ndarray | None = None, clip_norm: float = 0.0,
-                 eval_every: int = 50):
+    def __init__(
+        self,
+        network: LSTMNetwork,
+        data: SequenceData,
+        optimizer: Optimizer,
+        schedule: Schedule | None = None,
+        batch_size: int = 32,
+        seed: int = 0,
+        theta0: np.ndarray | None = None,
+        clip_norm: float = 0.0,
+        eval_every: int = 50,
+    ):
         if batch_size < 1 or eval_every < 1 or clip_norm < 0.0:
             raise ValueError("batch_size and eval_every must be >= 1 and clip_norm >= 0")
         self.model = network
@@ -679,13 +717,22 @@ class SequenceTrainer:
         return SequenceMetrics(steps, *(values[:, i].copy() for i in range(6)))
 
 
-def train(network: LSTMNetwork, data: SequenceData, optimizer: Optimizer, steps: int,
-          schedule: Schedule | None = None, batch_size: int = 32, seed: int = 0,
-          theta0: np.ndarray | None = None, clip_norm: float = 0.0, eval_every: int = 50
-          ) -> SequenceTrainer:
+def train(
+    network: LSTMNetwork,
+    data: SequenceData,
+    optimizer: Optimizer,
+    steps: int,
+    schedule: Schedule | None = None,
+    batch_size: int = 32,
+    seed: int = 0,
+    theta0: np.ndarray | None = None,
+    clip_norm: float = 0.0,
+    eval_every: int = 50,
+) -> SequenceTrainer:
     """Train for ``steps`` steps (see ``SequenceTrainer``) and return the trainer: its
     ``theta_init``, ``theta``, ``status`` and ``history()`` (the loss curves)."""
-    trainer = SequenceTrainer(network, data, optimizer, schedule, batch_size, seed, theta0,
-                              clip_norm, eval_every)
+    trainer = SequenceTrainer(
+        network, data, optimizer, schedule, batch_size, seed, theta0, clip_norm, eval_every
+    )
     trainer.run(steps)
     return trainer

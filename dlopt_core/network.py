@@ -41,8 +41,15 @@ class Network:
     ``bias=False`` leaves out every bias, ``parameterization="mean_field"`` scales the
     pre-activations (see the module docstring)."""
 
-    def __init__(self, layer_sizes: Sequence[int], activation: str = "tanh", loss: str = "bce",
-                 *, bias: bool = True, parameterization: str = "standard"):
+    def __init__(
+        self,
+        layer_sizes: Sequence[int],
+        activation: str = "tanh",
+        loss: str = "bce",
+        *,
+        bias: bool = True,
+        parameterization: str = "standard",
+    ):
         sizes = [int(s) for s in layer_sizes]
         if len(sizes) < 2 or any(s < 1 for s in sizes):
             raise ValueError(f"layer_sizes needs at least two positive sizes, got {layer_sizes!r}")
@@ -51,8 +58,9 @@ class Network:
         if loss not in LOSSES:
             raise ValueError(f"unknown loss {loss!r}; choose one of {LOSSES}")
         if parameterization not in PARAMETERIZATIONS:
-            raise ValueError(f"unknown parameterization {parameterization!r}; choose one of "
-                             f"{PARAMETERIZATIONS}")
+            raise ValueError(
+                f"unknown parameterization {parameterization!r}; choose one of {PARAMETERIZATIONS}"
+            )
         if loss == "bce" and sizes[-1] != 1:
             raise ValueError(f"the bce loss needs one output unit, got {sizes[-1]}")
         if loss == "ce" and sizes[-1] < 2:
@@ -65,8 +73,11 @@ class Network:
         self.bias = bool(bias)
         self.parameterization = parameterization
         self.woff, self.uoff = cpu.layout(self.sizes, self.bias)
-        self.n_params = int(sum(a * b + (b if self.bias else 0)
-                                for a, b in zip(sizes[:-1], sizes[1:], strict=False)))
+        self.n_params = int(
+            sum(
+                a * b + (b if self.bias else 0) for a, b in zip(sizes[:-1], sizes[1:], strict=False)
+            )
+        )
         self.lay = layer_table(sizes, self.bias, parameterization)
         self.blas = cpu.use_blas(self.sizes)  # products by BLAS (wide layers) or by loops
 
@@ -102,8 +113,10 @@ class Network:
         extra = "" if self.bias else ", bias=False"
         if self.parameterization != "standard":
             extra += f", parameterization={self.parameterization!r}"
-        return (f"Network({self.layer_sizes}, activation={self.activation!r}, "
-                f"loss={self.loss!r}{extra})")
+        return (
+            f"Network({self.layer_sizes}, activation={self.activation!r}, "
+            f"loss={self.loss!r}{extra})"
+        )
 
     def init(self, seed: int = 0, scheme: str = "xavier", std: float = 0.1) -> np.ndarray:
         """Initial parameters; biases start at zero.
@@ -148,8 +161,9 @@ class Network:
         loss, grad, _ = self._loss_and_grads(theta, X, y, inputs=False)
         return loss, grad
 
-    def input_gradient(self, theta: np.ndarray, X: np.ndarray,
-                       y: np.ndarray) -> tuple[float, np.ndarray]:
+    def input_gradient(
+        self, theta: np.ndarray, X: np.ndarray, y: np.ndarray
+    ) -> tuple[float, np.ndarray]:
         """``(loss, dx)``: the mean loss over the rows of ``X`` and its gradient with respect to
         every input, ``dx`` shaped like ``X`` (row i: d loss / d X[i]), from the backward pass
         carried down to the inputs. ``X`` are the inputs the network sees (features after
@@ -174,8 +188,19 @@ class Network:
         X, Y = self.prepare(X, y)
         grad = np.zeros(self.n_params)
         dx = np.zeros(X.shape if inputs else (0, 0))
-        loss = cpu.loss_and_grad_by[self.blas](theta, self.sizes, self.woff, self.uoff, self.lay,
-                                               self.act_code, self.loss_code, X, Y, grad, dx)
+        loss = cpu.loss_and_grad_by[self.blas](
+            theta,
+            self.sizes,
+            self.woff,
+            self.uoff,
+            self.lay,
+            self.act_code,
+            self.loss_code,
+            X,
+            Y,
+            grad,
+            dx,
+        )
         return float(loss), grad, dx
 
     def logits(self, theta: np.ndarray, X: np.ndarray) -> np.ndarray:
@@ -183,8 +208,9 @@ class Network:
         theta = self._check_theta(theta)
         X = self._check_X(X)
         out = np.empty((X.shape[0], int(self.sizes[-1])))
-        cpu.predict_by[self.blas](theta, self.sizes, self.woff, self.uoff, self.lay,
-                                  self.act_code, X, out)
+        cpu.predict_by[self.blas](
+            theta, self.sizes, self.woff, self.uoff, self.lay, self.act_code, X, out
+        )
         return out
 
     def predict(self, theta: np.ndarray, X: np.ndarray) -> np.ndarray:
@@ -243,8 +269,7 @@ def layer_table(sizes: Sequence[int], bias: bool, parameterization: str) -> np.n
     return lay
 
 
-def check_targets(loss: str, n_out: int, n: int, y: np.ndarray, what: str = "rows"
-                  ) -> np.ndarray:
+def check_targets(loss: str, n_out: int, n: int, y: np.ndarray, what: str = "rows") -> np.ndarray:
     """The targets ``y`` of n samples as the kernels' (n, k) float64 array, checked for ``loss``:
     bce labels 0 or 1, ce labels integers in [0, n_out - 1], mse one column per output."""
     Y = np.asarray(y, dtype=np.float64)

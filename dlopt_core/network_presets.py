@@ -66,8 +66,10 @@ class NetworkPreset:
                 merged = merge_patch(raw, patch)
                 merged["name"] = f"{self.title}: {label}"
                 return merged
-        raise ValueError(f"preset {self.name!r} has no variant {variant!r}; "
-                         f"choose one of {', '.join(self.variant_labels())}")
+        raise ValueError(
+            f"preset {self.name!r} has no variant {variant!r}; "
+            f"choose one of {', '.join(self.variant_labels())}"
+        )
 
     def build(self, variant: str = "") -> Experiment:
         """The validated experiment of ``variant``."""
@@ -90,7 +92,8 @@ def hidden_units(config: Mapping[str, Any]) -> int:
 
 
 _MINIBATCH = {
-    "name": "Mini-batch noise", "seed": 0,
+    "name": "Mini-batch noise",
+    "seed": 0,
     "data": {"kind": "moons", "n_samples": 200, "noise": 0.2, "val_fraction": 0.25},
     "network": {"hidden": [8], "activation": "tanh", "init": "xavier"},
     "optimizer": {"name": "sgd", "lr": 0.1},
@@ -99,7 +102,8 @@ _MINIBATCH = {
 }
 _FULL_BATCH = train_rows(_MINIBATCH)
 _DYING_RELU = {
-    "name": "Dying ReLUs", "seed": 0,
+    "name": "Dying ReLUs",
+    "seed": 0,
     "data": {"kind": "circle", "n_samples": 300, "noise": 0.1, "val_fraction": 0.25},
     "network": {"hidden": [16, 16], "activation": "relu", "init": "he"},
     "optimizer": {"name": "sgd", "lr": 0.05},
@@ -108,7 +112,8 @@ _DYING_RELU = {
 }
 _RELU_RATES = (0.05, 1.0, 3.0)  # the race's rates; relu_dead_K below is the K-th of them
 _OVERFITTING = {
-    "name": "Overfitting", "seed": 0,
+    "name": "Overfitting",
+    "seed": 0,
     "data": {"kind": "xor", "n_samples": 100, "noise": 0.5, "val_fraction": 0.5},
     "network": {"hidden": [64, 64], "activation": "relu", "init": "he"},
     "optimizer": {"name": "adam", "lr": 0.01},
@@ -121,7 +126,8 @@ NETWORK_PRESETS: dict[str, NetworkPreset] = {
     p.name: p
     for p in (
         NetworkPreset(
-            "minibatch_noise", "Mini-batch noise: batch 1 against full batch",
+            "minibatch_noise",
+            "Mini-batch noise: batch 1 against full batch",
             "With one example per step the gradient is a noisy estimate of the true one: the "
             "training loss jitters and never settles.\nThe full-batch gradient is exact, so the "
             f"curve is smooth, but every step costs {_FULL_BATCH} times more computation.",
@@ -133,7 +139,8 @@ NETWORK_PRESETS: dict[str, NetworkPreset] = {
             ),
         ),
         NetworkPreset(
-            "bad_init", "Bad initialisation: all zeros, or far too large",
+            "bad_init",
+            "Bad initialisation: all zeros, or far too large",
             "All-zero weights make every hidden unit compute the same thing with a zero gradient: "
             "the loss stays at {{network.zeros_loss}}, about log 2 = 0.693 (one output, near "
             "0.5, for every example).\nWeights drawn far too large saturate the tanh "
@@ -141,7 +148,8 @@ NETWORK_PRESETS: dict[str, NetworkPreset] = {
             "Xavier scaling avoids both.",
             PLAYGROUND,
             {
-                "name": "Bad initialisation", "seed": 0,
+                "name": "Bad initialisation",
+                "seed": 0,
                 "data": {"kind": "spiral", "n_samples": 300, "noise": 0.1, "val_fraction": 0.25},
                 "network": {"hidden": [16, 16], "activation": "tanh", "init": "zeros"},
                 "optimizer": {"name": "adam", "lr": 0.01},
@@ -155,7 +163,8 @@ NETWORK_PRESETS: dict[str, NetworkPreset] = {
             ),
         ),
         NetworkPreset(
-            "dying_relu", "Dying ReLUs under a large learning rate",
+            "dying_relu",
+            "Dying ReLUs under a large learning rate",
             "One large step can push a ReLU unit's input below zero for every example: its "
             "gradient is then zero forever and the unit is dead.\n"
             f"At lr = {_RELU_RATES[2]:g} the loss stays at {{{{network.relu_loss_2}}}}: "
@@ -167,7 +176,8 @@ NETWORK_PRESETS: dict[str, NetworkPreset] = {
             optimizers=tuple({"name": "sgd", "lr": lr} for lr in _RELU_RATES),
         ),
         NetworkPreset(
-            "overfitting", "Pure optimization is not learning: overfitting",
+            "overfitting",
+            "Pure optimization is not learning: overfitting",
             f"A large network on {train_rows(_OVERFITTING)} noisy examples drives the training "
             "loss to almost zero while the validation loss climbs: the optimizer solves the wrong "
             "problem.\nEarly stopping keeps the parameters of the best validation loss and stops "
@@ -176,8 +186,10 @@ NETWORK_PRESETS: dict[str, NetworkPreset] = {
             _OVERFITTING,
             variants=(
                 ("no early stopping", {"training": {"early_stopping": 0}}),
-                (f"early stopping (patience {_PATIENCE})",
-                 {"training": {"early_stopping": _PATIENCE}}),
+                (
+                    f"early stopping (patience {_PATIENCE})",
+                    {"training": {"early_stopping": _PATIENCE}},
+                ),
             ),
         ),
     )

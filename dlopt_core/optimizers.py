@@ -91,22 +91,33 @@ OPTIMIZERS: dict[str, OptimizerInfo] = {
     info.name: info
     for info in (
         OptimizerInfo(
-            "sgd", rules.SGD, "SGD", "plain (mini-batch) stochastic gradient descent",
+            "sgd",
+            rules.SGD,
+            "SGD",
+            "plain (mini-batch) stochastic gradient descent",
             (_lr(0.001), _h("weight_decay", 0.0, help=_WD_HELP)),
         ),
         OptimizerInfo(
-            "momentum", rules.SGD, "SGD + momentum",
+            "momentum",
+            rules.SGD,
+            "SGD + momentum",
             "SGD with heavy-ball momentum: a running sum of past gradients",
             (
                 _lr(0.001),
                 _h("momentum", 0.9, help=_MOMENTUM, high=1.0, high_open=True),
-                _h("dampening", 0.0, help="fraction of the new gradient left out of the buffer",
-                   high=1.0),
+                _h(
+                    "dampening",
+                    0.0,
+                    help="fraction of the new gradient left out of the buffer",
+                    high=1.0,
+                ),
                 _h("weight_decay", 0.0, help=_WD_HELP),
             ),
         ),
         OptimizerInfo(
-            "nesterov", rules.SGD, "Nesterov",
+            "nesterov",
+            rules.SGD,
+            "Nesterov",
             "momentum that looks ahead: the gradient is corrected by the next momentum step",
             (
                 _lr(0.001),
@@ -116,7 +127,9 @@ OPTIMIZERS: dict[str, OptimizerInfo] = {
             {"nesterov": True},
         ),
         OptimizerInfo(
-            "adagrad", rules.ADAGRAD, "AdaGrad",
+            "adagrad",
+            rules.ADAGRAD,
+            "AdaGrad",
             "per-parameter rates shrinking with the sum of all past squared gradients",
             (
                 _lr(0.01),
@@ -127,21 +140,34 @@ OPTIMIZERS: dict[str, OptimizerInfo] = {
             ),
         ),
         OptimizerInfo(
-            "rmsprop", rules.RMSPROP, "RMSProp",
+            "rmsprop",
+            rules.RMSPROP,
+            "RMSProp",
             "per-parameter rates from a moving average of squared gradients",
             (
                 _lr(0.01),
-                _h("alpha", 0.99, help="decay of the moving average of squared gradients",
-                   high=1.0, high_open=True),
+                _h(
+                    "alpha",
+                    0.99,
+                    help="decay of the moving average of squared gradients",
+                    high=1.0,
+                    high_open=True,
+                ),
                 _h("eps", 1e-8, help=_EPS_HELP),
                 _h("momentum", 0.0, help=_MOMENTUM, high=1.0, high_open=True),
-                _h("centered", False, "bool",
-                   "divide by the estimated variance, not the raw second moment"),
+                _h(
+                    "centered",
+                    False,
+                    "bool",
+                    "divide by the estimated variance, not the raw second moment",
+                ),
                 _h("weight_decay", 0.0, help=_WD_HELP),
             ),
         ),
         OptimizerInfo(
-            "adadelta", rules.ADADELTA, "AdaDelta",
+            "adadelta",
+            rules.ADADELTA,
+            "AdaDelta",
             "RMSProp whose step is scaled by a moving average of past squared updates",
             (
                 _lr(1.0),
@@ -151,35 +177,52 @@ OPTIMIZERS: dict[str, OptimizerInfo] = {
             ),
         ),
         OptimizerInfo(
-            "adam", rules.ADAM, "Adam",
+            "adam",
+            rules.ADAM,
+            "Adam",
             "momentum plus RMSProp scaling, with bias correction of both averages",
-            (_lr(0.001), *_ADAM_COMMON, _h("weight_decay", 0.0, help=_WD_HELP),
-             _h("amsgrad", False, "bool", "use the running maximum of the second moment")),
+            (
+                _lr(0.001),
+                *_ADAM_COMMON,
+                _h("weight_decay", 0.0, help=_WD_HELP),
+                _h("amsgrad", False, "bool", "use the running maximum of the second moment"),
+            ),
         ),
         OptimizerInfo(
-            "adamax", rules.ADAMAX, "Adamax",
+            "adamax",
+            rules.ADAMAX,
+            "Adamax",
             "Adam with the infinity norm: divides by a decaying maximum of |g|",
             (_lr(0.002), *_ADAM_COMMON, _h("weight_decay", 0.0, help=_WD_HELP)),
         ),
         OptimizerInfo(
-            "nadam", rules.NADAM, "NAdam",
+            "nadam",
+            rules.NADAM,
+            "NAdam",
             "Adam with Nesterov momentum",
             (
-                _lr(0.002), *_ADAM_COMMON, _h("weight_decay", 0.0, help=_WD_HELP),
+                _lr(0.002),
+                *_ADAM_COMMON,
+                _h("weight_decay", 0.0, help=_WD_HELP),
                 _h("momentum_decay", 0.004, help="psi in the momentum schedule mu_t"),
             ),
         ),
         OptimizerInfo(
-            "amsgrad", rules.ADAM, "AMSGrad",
+            "amsgrad",
+            rules.ADAM,
+            "AMSGrad",
             "Adam that never lets the second-moment estimate shrink",
             (_lr(0.001), *_ADAM_COMMON, _h("weight_decay", 0.0, help=_WD_HELP)),
             {"amsgrad": True},
         ),
         OptimizerInfo(
-            "adamw", rules.ADAMW, "AdamW",
+            "adamw",
+            rules.ADAMW,
+            "AdamW",
             "Adam with decoupled weight decay: theta shrinks by lr * wd each step",
             (
-                _lr(0.001), *_ADAM_COMMON,
+                _lr(0.001),
+                *_ADAM_COMMON,
                 _h("weight_decay", 0.01, help="decoupled decay: theta <- theta (1 - lr wd)"),
                 _h("amsgrad", False, "bool", "use the running maximum of the second moment"),
             ),
@@ -188,11 +231,19 @@ OPTIMIZERS: dict[str, OptimizerInfo] = {
 }
 
 _VECTOR_INDEX = {
-    "lr": rules.H_LR, "momentum": rules.H_MOMENTUM, "dampening": rules.H_DAMPENING,
-    "nesterov": rules.H_NESTEROV, "eps": rules.H_EPS, "weight_decay": rules.H_WEIGHT_DECAY,
-    "alpha": rules.H_ALPHA, "rho": rules.H_RHO, "lr_decay": rules.H_LR_DECAY,
-    "initial_accumulator_value": rules.H_INITIAL_ACC, "centered": rules.H_CENTERED,
-    "momentum_decay": rules.H_MOMENTUM_DECAY, "amsgrad": rules.H_AMSGRAD,
+    "lr": rules.H_LR,
+    "momentum": rules.H_MOMENTUM,
+    "dampening": rules.H_DAMPENING,
+    "nesterov": rules.H_NESTEROV,
+    "eps": rules.H_EPS,
+    "weight_decay": rules.H_WEIGHT_DECAY,
+    "alpha": rules.H_ALPHA,
+    "rho": rules.H_RHO,
+    "lr_decay": rules.H_LR_DECAY,
+    "initial_accumulator_value": rules.H_INITIAL_ACC,
+    "centered": rules.H_CENTERED,
+    "momentum_decay": rules.H_MOMENTUM_DECAY,
+    "amsgrad": rules.H_AMSGRAD,
 }
 
 
@@ -221,9 +272,12 @@ def _check_value(optimizer: str, spec: HyperSpec, value: Any) -> Any:
     if spec.kind == "betas":
         if not isinstance(value, list | tuple) or len(value) != 2:
             raise ValueError(f"{where} must be a pair (beta1, beta2), got {value!r}")
-        return tuple(_check_value(optimizer, HyperSpec(f"{spec.name}[{i}]", 0.0, "float", "",
-                                                        0.0, 1.0, True), v)
-                     for i, v in enumerate(value))
+        return tuple(
+            _check_value(
+                optimizer, HyperSpec(f"{spec.name}[{i}]", 0.0, "float", "", 0.0, 1.0, True), v
+            )
+            for i, v in enumerate(value)
+        )
     if isinstance(value, bool) or not isinstance(value, int | float | np.floating | np.integer):
         raise ValueError(f"{where} must be a number, got {value!r}")
     try:
@@ -231,8 +285,11 @@ def _check_value(optimizer: str, spec: HyperSpec, value: Any) -> Any:
     except OverflowError:
         raise ValueError(f"{where} = {value!r} is far outside the allowed range") from None
     high = "1)" if spec.high_open else f"{spec.high:g}]"
-    if not math.isfinite(value) or value < spec.low or value > spec.high or (
-        spec.high_open and value >= spec.high
+    if (
+        not math.isfinite(value)
+        or value < spec.low
+        or value > spec.high
+        or (spec.high_open and value >= spec.high)
     ):
         raise ValueError(f"{where} = {value!r} is outside the allowed range [{spec.low:g}, {high}")
     if spec.name == "lr" and value == 0.0:
@@ -282,16 +339,24 @@ class Optimizer:
         scalars[rules.S_MU_PRODUCT] = 1.0
         return OptState(slots, scalars)
 
-    def step(self, theta: np.ndarray, grad: np.ndarray, state: OptState,
-             lr: float | None = None) -> None:
+    def step(
+        self, theta: np.ndarray, grad: np.ndarray, state: OptState, lr: float | None = None
+    ) -> None:
         """Update ``theta`` and ``state`` in place (at ``lr`` if given, else the optimizer's)."""
         from .kernels import cpu
 
         if theta.dtype != np.float64 or not theta.flags.c_contiguous or theta.ndim != 1:
             raise ValueError("theta must be a contiguous 1-D float64 array")
         grad = np.ascontiguousarray(grad, dtype=np.float64).reshape(theta.shape)
-        cpu.optimizer_step(self.code, theta, grad, state.slots, state.scalars.reshape(-1, 1),
-                           self.vector()[:, None], self.lr if lr is None else float(lr))
+        cpu.optimizer_step(
+            self.code,
+            theta,
+            grad,
+            state.slots,
+            state.scalars.reshape(-1, 1),
+            self.vector()[:, None],
+            self.lr if lr is None else float(lr),
+        )
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"name": self.name}
@@ -311,8 +376,9 @@ def make_optimizer(name: str, **hyper: Any) -> Optimizer:
         raise ValueError(
             f"{name} has no hyper-parameter {unknown[0]!r}; it takes {', '.join(specs)}"
         )
-    values = {key: _check_value(name, spec, hyper.get(key, spec.default))
-              for key, spec in specs.items()}
+    values = {
+        key: _check_value(name, spec, hyper.get(key, spec.default)) for key, spec in specs.items()
+    }
     if name == "nesterov" and values["momentum"] == 0.0:
         raise ValueError("nesterov: momentum = 0.0; Nesterov momentum needs a momentum > 0")
     return Optimizer(name, values)

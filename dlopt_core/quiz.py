@@ -80,8 +80,12 @@ TOPICS: dict[str, str] = {
 TYPES = ("single", "multiple", "yesno", "numeric", "experiment")
 MODES = ("topic", "mixed", "mistakes")
 METRICS = ("train_loss", "val_loss", "train_error", "val_error")
-METRIC_WORDS = {"train_loss": "training loss", "val_loss": "validation loss",
-                "train_error": "training error", "val_error": "validation error"}
+METRIC_WORDS = {
+    "train_loss": "training loss",
+    "val_loss": "validation loss",
+    "train_error": "training error",
+    "val_error": "validation error",
+}
 CHOICE_KINDS = ("first_to_reach", "lower_final")
 YESNO_KINDS = ("diverges", "stops_early", "overfits", "identical_units")
 COMPUTE_KINDS = CHOICE_KINDS + YESNO_KINDS
@@ -90,8 +94,20 @@ DEFAULT_TOLERANCE = 1e-9
 PROGRESS_VERSION = 1
 MAX_SESSIONS_KEPT = 200
 _SLUG = re.compile(r"^[a-z0-9]+(?:[_-][a-z0-9]+)*$")
-_QUESTION_KEYS = ("id", "type", "topic", "difficulty", "prompt", "options", "answer", "tolerance",
-                  "explanation", "lesson", "preset", "compute")
+_QUESTION_KEYS = (
+    "id",
+    "type",
+    "topic",
+    "difficulty",
+    "prompt",
+    "options",
+    "answer",
+    "tolerance",
+    "explanation",
+    "lesson",
+    "preset",
+    "compute",
+)
 _COMPUTE_KEYS = {
     "first_to_reach": ("kind", "steps", "target", "metric", "models", "variants"),
     "lower_final": ("kind", "steps", "metric", "models", "variants"),
@@ -189,7 +205,8 @@ def _is_int(value: Any) -> bool:
 
 def _is_number(value: Any) -> bool:
     if not isinstance(value, int | float | np.integer | np.floating) or isinstance(
-            value, bool | np.bool_):
+        value, bool | np.bool_
+    ):
         return False
     try:
         return math.isfinite(float(value))
@@ -237,7 +254,7 @@ def _check_runs(compute: Mapping[str, Any], preset: Mapping[str, Any]) -> int:
                 raise QuizError(f"compute.models[{i}]: {exc}") from None
             continue
         if not isinstance(run, Mapping) or set(run) - {"label", "patch"}:
-            raise QuizError(f"compute.variants[{i}]: expected {{\"label\": ..., \"patch\": {{}}}}")
+            raise QuizError(f'compute.variants[{i}]: expected {{"label": ..., "patch": {{}}}}')
         if not isinstance(run.get("patch"), Mapping):
             raise QuizError(f"compute.variants[{i}]: patch must be an object")
         from .experiment import merge_patch
@@ -251,8 +268,9 @@ def _check_compute(raw: Mapping[str, Any]) -> tuple[Mapping[str, Any], tuple[str
     from .experiment import Experiment
 
     if "answer" in raw:
-        raise QuizError("an experiment question must not store an answer: it is computed by "
-                        "running the engine")
+        raise QuizError(
+            "an experiment question must not store an answer: it is computed by running the engine"
+        )
     preset = raw.get("preset")
     if not isinstance(preset, Mapping):
         raise QuizError("an experiment question needs a 'preset' experiment object")
@@ -265,12 +283,15 @@ def _check_compute(raw: Mapping[str, Any]) -> tuple[Mapping[str, Any], tuple[str
         raise QuizError(f"compute.kind {kind!r} is not one of {', '.join(COMPUTE_KINDS)}")
     extra = sorted(set(compute) - set(_COMPUTE_KEYS[kind]))
     if extra:
-        raise QuizError(f"compute: unknown key {extra[0]!r} for kind {kind}; allowed keys are "
-                        f"{', '.join(_COMPUTE_KEYS[kind])}")
+        raise QuizError(
+            f"compute: unknown key {extra[0]!r} for kind {kind}; allowed keys are "
+            f"{', '.join(_COMPUTE_KEYS[kind])}"
+        )
     steps = compute.get("steps")
     if not _is_int(steps) or not 1 <= steps <= MAX_EXPERIMENT_STEPS:
-        raise QuizError(f"compute.steps must be an integer from 1 to {MAX_EXPERIMENT_STEPS}, "
-                        f"got {steps!r}")
+        raise QuizError(
+            f"compute.steps must be an integer from 1 to {MAX_EXPERIMENT_STEPS}, got {steps!r}"
+        )
     if compute.get("metric", "val_loss") not in METRICS:
         raise QuizError(f"compute.metric must be one of {', '.join(METRICS)}")
     exp = Experiment.from_dict(preset)
@@ -281,8 +302,9 @@ def _check_compute(raw: Mapping[str, Any]) -> tuple[Mapping[str, Any], tuple[str
         allowed = (n_runs, n_runs + 1) if kind == "first_to_reach" else (n_runs,)
         if len(options) not in allowed:
             extra_note = " (or one more meaning 'none of them')" if len(allowed) == 2 else ""
-            raise QuizError(f"expected one option per run: {n_runs}{extra_note}, "
-                            f"got {len(options)}")
+            raise QuizError(
+                f"expected one option per run: {n_runs}{extra_note}, got {len(options)}"
+            )
         if kind == "first_to_reach" and not _is_number(compute.get("target")):
             raise QuizError("compute.target must be a finite number")
     elif "options" in raw:
@@ -296,8 +318,10 @@ def _check_compute(raw: Mapping[str, Any]) -> tuple[Mapping[str, Any], tuple[str
     if kind == "identical_units":
         layer = compute.get("layer", 0)
         if not _is_int(layer) or not 0 <= layer < len(exp.network.hidden):
-            raise QuizError(f"compute.layer must index a hidden layer of the preset "
-                            f"(0 to {len(exp.network.hidden) - 1}), got {layer!r}")
+            raise QuizError(
+                f"compute.layer must index a hidden layer of the preset "
+                f"(0 to {len(exp.network.hidden) - 1}), got {layer!r}"
+            )
         tol = compute.get("tol", 1e-9)
         if not _is_number(tol) or tol < 0:
             raise QuizError("compute.tol must be a number >= 0")
@@ -352,15 +376,18 @@ def parse_question(raw: Any, source: str = "", default_topic: str | None = None)
         options = _check_options(raw)
         if qtype == "single":
             if not _is_int(answer) or not 0 <= answer < len(options):
-                raise QuizError(f"answer must be an option index from 0 to {len(options) - 1}, "
-                                f"got {answer!r}")
+                raise QuizError(
+                    f"answer must be an option index from 0 to {len(options) - 1}, got {answer!r}"
+                )
             answer = int(answer)
         else:
             if not isinstance(answer, list) or not answer:
                 raise QuizError("answer must be a non-empty list of option indices")
             if not all(_is_int(a) and 0 <= a < len(options) for a in answer):
-                raise QuizError(f"every answer must be an option index from 0 to "
-                                f"{len(options) - 1}, got {answer!r}")
+                raise QuizError(
+                    f"every answer must be an option index from 0 to "
+                    f"{len(options) - 1}, got {answer!r}"
+                )
             if len(set(answer)) != len(answer):
                 raise QuizError(f"answer lists an option twice: {answer!r}")
             answer = tuple(sorted(int(a) for a in answer))
@@ -378,9 +405,22 @@ def parse_question(raw: Any, source: str = "", default_topic: str | None = None)
     if qtype == "experiment":
         compute, options = _check_compute(raw)
         preset = copy.deepcopy(dict(preset))
-    return Question(qid, qtype, topic, int(difficulty), raw["prompt"].strip(),
-                    raw["explanation"].strip(), options, answer, tol, rel, lesson, preset,
-                    compute, source)
+    return Question(
+        qid,
+        qtype,
+        topic,
+        int(difficulty),
+        raw["prompt"].strip(),
+        raw["explanation"].strip(),
+        options,
+        answer,
+        tol,
+        rel,
+        lesson,
+        preset,
+        compute,
+        source,
+    )
 
 
 def _tolerance(raw: Any) -> tuple[float, float]:
@@ -390,7 +430,7 @@ def _tolerance(raw: Any) -> tuple[float, float]:
         values = (raw.get("abs", 0.0), raw.get("rel", 0.0))
         if all(_is_number(v) and v >= 0 for v in values):
             return float(values[0]), float(values[1])
-    raise QuizError(f"tolerance must be a number >= 0 or {{\"abs\": a, \"rel\": r}}, got {raw!r}")
+    raise QuizError(f'tolerance must be a number >= 0 or {{"abs": a, "rel": r}}, got {raw!r}')
 
 
 _DUPLICATES = "\x00duplicate keys"
@@ -456,8 +496,9 @@ def load_bank(folder: str | Path | None = None) -> QuizBank:
         else:
             items = raw
         if not isinstance(items, list):
-            bank.errors.append(f"{name}: expected a list of questions or "
-                               "{\"topic\": ..., \"questions\": [...]}")
+            bank.errors.append(
+                f'{name}: expected a list of questions or {{"topic": ..., "questions": [...]}}'
+            )
             continue
         for index, item in enumerate(items):
             qid = item.get("id") if isinstance(item, Mapping) else None
@@ -468,8 +509,9 @@ def load_bank(folder: str | Path | None = None) -> QuizBank:
                 bank.errors.append(f"{name}: {label}: {exc}")
                 continue
             if question.id in seen:
-                bank.errors.append(f"{name}: {label}: duplicate id, already used in "
-                                   f"{seen[question.id]}")
+                bank.errors.append(
+                    f"{name}: {label}: duplicate id, already used in {seen[question.id]}"
+                )
                 continue
             seen[question.id] = name
             bank.questions.append(question)
@@ -530,8 +572,10 @@ def _final(history, metric: str, m: int) -> float:
 
 def run_experiment(question: Question) -> RunReport:
     """Train the question's experiment and derive its answer (cached per process)."""
-    key = (question.id, json.dumps([question.preset, question.compute], sort_keys=True,
-                                   default=str))
+    key = (
+        question.id,
+        json.dumps([question.preset, question.compute], sort_keys=True, default=str),
+    )
     if key in _CACHE:
         return _CACHE[key]
     compute = question.compute or {}
@@ -561,8 +605,9 @@ def run_experiment(question: Question) -> RunReport:
             else:
                 best.append(float(np.nanmin(col)) if np.isfinite(col).any() else math.inf)
             status.append(engine.status_name(m))
-            notes.append(f" ({status[-1]} at step {int(engine.stop_step[m])})"
-                         if engine.status[m] else "")
+            notes.append(
+                f" ({status[-1]} at step {int(engine.stop_step[m])})" if engine.status[m] else ""
+            )
     if question.options and len(question.options) >= len(labels):
         labels = list(question.bank_options[: len(labels)])
     answer: int | bool
@@ -578,8 +623,11 @@ def run_experiment(question: Question) -> RunReport:
     if kind == "first_to_reach":
         target = float(compute["target"])
         for lab, r, st in zip(labels, reach, notes, strict=True):
-            when = f"reached {words} ≤ {show(target)} at step {r}" if r >= 0 else \
-                f"did not reach {words} ≤ {show(target)} in {steps} steps"
+            when = (
+                f"reached {words} ≤ {show(target)} at step {r}"
+                if r >= 0
+                else f"did not reach {words} ≤ {show(target)} in {steps} steps"
+            )
             lines.append(f"{lab}: {when}{st}")
         hits = [(r, i) for i, r in enumerate(reach) if r >= 0]
         tied = len(hits) > 1 and sorted(hits)[0][0] == sorted(hits)[1][0]
@@ -588,8 +636,10 @@ def run_experiment(question: Question) -> RunReport:
         elif len(question.options) == len(labels) + 1:
             answer = len(labels)
         else:
-            raise QuizError(f"question {question.id!r}: no run reached {metric} <= {target:g}; "
-                            "add a 'none of them' option or change the target")
+            raise QuizError(
+                f"question {question.id!r}: no run reached {metric} <= {target:g}; "
+                "add a 'none of them' option or change the target"
+            )
     elif kind == "lower_final":
         for lab, v, st in zip(labels, final, notes, strict=True):
             lines.append(f"{lab}: final {words} = {show(v)}{st}")
@@ -598,33 +648,50 @@ def run_experiment(question: Question) -> RunReport:
     elif kind == "diverges":
         engine = engines[0]
         answer = engine.status_name(0) == "diverged"
-        lines.append(f"diverged at step {int(engine.diverged_step[0])}" if answer else
-                     f"still finite after {steps} steps; final {words} = {show(final[0])}")
+        lines.append(
+            f"diverged at step {int(engine.diverged_step[0])}"
+            if answer
+            else f"still finite after {steps} steps; final {words} = {show(final[0])}"
+        )
     elif kind == "stops_early":
         engine = engines[0]
         answer = engine.status_name(0) == "early_stopped"
-        lines.append(f"early stopping ended the run at step {int(engine.stop_step[0])}; best "
-                     f"validation loss {engine.history.best_val_loss[0]:.4g} at step "
-                     f"{int(engine.history.best_val_step[0])}" if answer else
-                     f"ran all {steps} steps without stopping{notes[0]}")
+        lines.append(
+            f"early stopping ended the run at step {int(engine.stop_step[0])}; best "
+            f"validation loss {engine.history.best_val_loss[0]:.4g} at step "
+            f"{int(engine.history.best_val_step[0])}"
+            if answer
+            else f"ran all {steps} steps without stopping{notes[0]}"
+        )
     elif kind == "overfits":
         factor = float(compute.get("factor", 1.5))
         answer = bool(final[0] > factor * best[0])
-        lines.append(f"best {words} = {show(best[0])}, final {words} = {show(final[0])} "
-                     f"(ratio {final[0] / best[0] if best[0] > 0 else math.inf:.3g}; "
-                     f"threshold {factor:g})")
+        lines.append(
+            f"best {words} = {show(best[0])}, final {words} = {show(final[0])} "
+            f"(ratio {final[0] / best[0] if best[0] > 0 else math.inf:.3g}; "
+            f"threshold {factor:g})"
+        )
     else:  # identical_units
         engine = engines[0]
         layer = int(compute.get("layer", 0))
         W, b = engine.network.unflatten(engine.theta[0])[layer]
         spread = float(max(np.ptp(W, axis=1).max(), np.ptp(b)))
         answer = bool(spread <= float(compute.get("tol", 1e-9)))
-        lines.append(f"largest difference between two units of hidden layer {layer + 1}: "
-                     f"{spread:.3g}")
-    report = RunReport(answer, tuple(lines), {
-        "labels": labels, "tied": tied, "reach_step": reach, "final": final, "best": best,
-        "status": status,
-    })
+        lines.append(
+            f"largest difference between two units of hidden layer {layer + 1}: {spread:.3g}"
+        )
+    report = RunReport(
+        answer,
+        tuple(lines),
+        {
+            "labels": labels,
+            "tied": tied,
+            "reach_step": reach,
+            "final": final,
+            "best": best,
+            "status": status,
+        },
+    )
     _CACHE[key] = report
     return report
 
@@ -742,8 +809,9 @@ def grade(question: Question, response: Any) -> Result:
             raise QuizError(f"expected a finite number, got {response!r}")
         allowed = max(question.tolerance, question.rel_tolerance * abs(expected))
         correct = abs(float(response) - expected) <= allowed
-    return Result(correct, question.explanation, expected, format_answer(question, expected),
-                  details)
+    return Result(
+        correct, question.explanation, expected, format_answer(question, expected), details
+    )
 
 
 # =================================================================================================
@@ -794,20 +862,37 @@ def _optional_str(value: Any) -> bool:
 _COUNT = (_count, f"a whole number from 0 to {MAX_COUNT}")
 _TEXT = (lambda v: isinstance(v, str), "a string")
 _TOPIC_FIELDS = {"right": _COUNT, "wrong": _COUNT}
-_QUESTION_FIELDS = {"right": _COUNT, "wrong": _COUNT,
-                    "last": (lambda v: v in ("right", "wrong"), '"right" or "wrong"'),
-                    "topic": _TEXT, "time": _TEXT}
+_QUESTION_FIELDS = {
+    "right": _COUNT,
+    "wrong": _COUNT,
+    "last": (lambda v: v in ("right", "wrong"), '"right" or "wrong"'),
+    "topic": _TEXT,
+    "time": _TEXT,
+}
 MAX_SESSION_SEED = 2**63 - 1
-_SESSION_FIELDS = {"id": _TEXT, "mode": _TEXT, "topic": (_optional_str, "a string or null"),
-                   "started": _TEXT, "last": _TEXT, "total": _COUNT, "answered": _COUNT,
-                   "right": _COUNT,
-                   # what replays the session: its seed, whether it shuffled the options, and
-                   # its questions in their order (older files lack them)
-                   "seed": (lambda v: _is_int(v) and abs(v) <= MAX_SESSION_SEED,
-                            f"a whole number of at most {MAX_SESSION_SEED} in size"),
-                   "shuffle": (lambda v: isinstance(v, bool), "true or false"),
-                   "questions": (lambda v: isinstance(v, list) and len(v) <= MAX_COUNT
-                                 and all(isinstance(q, str) for q in v), "a list of ids")}
+_SESSION_FIELDS = {
+    "id": _TEXT,
+    "mode": _TEXT,
+    "topic": (_optional_str, "a string or null"),
+    "started": _TEXT,
+    "last": _TEXT,
+    "total": _COUNT,
+    "answered": _COUNT,
+    "right": _COUNT,
+    # what replays the session: its seed, whether it shuffled the options, and
+    # its questions in their order (older files lack them)
+    "seed": (
+        lambda v: _is_int(v) and abs(v) <= MAX_SESSION_SEED,
+        f"a whole number of at most {MAX_SESSION_SEED} in size",
+    ),
+    "shuffle": (lambda v: isinstance(v, bool), "true or false"),
+    "questions": (
+        lambda v: (
+            isinstance(v, list) and len(v) <= MAX_COUNT and all(isinstance(q, str) for q in v)
+        ),
+        "a list of ids",
+    ),
+}
 
 
 def _entry(raw: Any, where: str, fields: Mapping[str, tuple[Any, str]]) -> dict[str, Any]:
@@ -819,14 +904,18 @@ def _entry(raw: Any, where: str, fields: Mapping[str, tuple[Any, str]]) -> dict[
             raise QuizError(f"{where}: unknown key {key!r}")
         check, what = fields[key]
         if not check(value):
-            shown = json.dumps(value)[:40] if not isinstance(value, Mapping | list) else \
-                type(value).__name__
+            shown = (
+                json.dumps(value)[:40]
+                if not isinstance(value, Mapping | list)
+                else type(value).__name__
+            )
             raise QuizError(f"{where}.{key}: expected {what}, got {shown}")
     return dict(raw)
 
 
-def _entries(raw: Any, where: str, fields: Mapping[str, tuple[Any, str]]
-             ) -> dict[str, dict[str, Any]]:
+def _entries(
+    raw: Any, where: str, fields: Mapping[str, tuple[Any, str]]
+) -> dict[str, dict[str, Any]]:
     if not isinstance(raw, Mapping):
         raise QuizError(f"{where}: expected an object")
     return {key: _entry(value, f"{where}[{key!r}]", fields) for key, value in raw.items()}
@@ -865,13 +954,14 @@ class Progress:
         except QuizError as exc:
             if not files.is_regular_file(progress.path):
                 progress = cls(None)
-                progress.load_error = (f"{exc}; the quiz progress is not saved this time")
+                progress.load_error = f"{exc}; the quiz progress is not saved this time"
                 return progress
             progress = cls(path)
             moved = files.move_aside(progress.path)
             where = f"moved aside to {moved.name}" if moved else "could not be moved aside"
-            progress.load_error = (f"{name} was damaged ({exc}); it was {where} and the quiz "
-                                   "progress starts afresh")
+            progress.load_error = (
+                f"{name} was damaged ({exc}); it was {where} and the quiz progress starts afresh"
+            )
         return progress
 
     def _read(self, raw: Any) -> None:
@@ -885,15 +975,21 @@ class Progress:
         sessions = raw.get("sessions", [])
         if not isinstance(sessions, list):
             raise QuizError("sessions: expected a list")
-        self.topics = {t: {"right": v.get("right", 0), "wrong": v.get("wrong", 0)}
-                       for t, v in topics.items()}
+        self.topics = {
+            t: {"right": v.get("right", 0), "wrong": v.get("wrong", 0)} for t, v in topics.items()
+        }
         self.questions = questions
-        self.sessions = [_entry(s, f"sessions[{i}]", _SESSION_FIELDS)
-                         for i, s in enumerate(sessions)]
+        self.sessions = [
+            _entry(s, f"sessions[{i}]", _SESSION_FIELDS) for i, s in enumerate(sessions)
+        ]
 
     def to_dict(self) -> dict[str, Any]:
-        return {"version": PROGRESS_VERSION, "topics": self.topics, "questions": self.questions,
-                "sessions": self.sessions[-MAX_SESSIONS_KEPT:]}
+        return {
+            "version": PROGRESS_VERSION,
+            "topics": self.topics,
+            "questions": self.questions,
+            "sessions": self.sessions[-MAX_SESSIONS_KEPT:],
+        }
 
     def save(self) -> None:
         """Write the file atomically (nothing to do for in-memory progress)."""
@@ -914,15 +1010,29 @@ class Progress:
                 pass
             raise
 
-    def start_session(self, mode: str, topic: str | None = None, total: int = 0, *,
-                      seed: int | None = None, shuffle: bool = True,
-                      questions: Sequence[str] = ()) -> str:
+    def start_session(
+        self,
+        mode: str,
+        topic: str | None = None,
+        total: int = 0,
+        *,
+        seed: int | None = None,
+        shuffle: bool = True,
+        questions: Sequence[str] = (),
+    ) -> str:
         """Open a session entry (saved with the next answer); its id. ``seed``, ``shuffle``
         and the ``questions``' ids in their order are kept so that the session can be replayed
         (``QuizSession.replay``)."""
         sid = f"s{int(time.time() * 1000)}-{len(self.sessions)}"
-        entry: dict[str, Any] = {"id": sid, "mode": mode, "topic": topic, "started": _now(),
-                                 "total": total, "answered": 0, "right": 0}
+        entry: dict[str, Any] = {
+            "id": sid,
+            "mode": mode,
+            "topic": topic,
+            "started": _now(),
+            "total": total,
+            "answered": 0,
+            "right": 0,
+        }
         if seed is not None:
             entry.update(seed=int(seed), shuffle=bool(shuffle), questions=list(questions))
         self.sessions.append(entry)
@@ -967,7 +1077,8 @@ class Progress:
 _ABOUT_THE_OTHERS = re.compile(
     r"^\s*(?:all|both|none|neither)\b(?:\s+(?:of\s+)?(?:the\s+)?(?:above|them|these|those)\b|"
     r"\s*$|\s+within\b)|\b(?:all|none|both|neither)\s+of\s+the\s+above\b",
-    re.IGNORECASE)
+    re.IGNORECASE,
+)
 
 
 def pinned_last(question: Question) -> int:
@@ -1007,8 +1118,11 @@ def shuffled(question: Question, seed: int) -> Question:
     bank = question.bank_options
     base = question.answer
     if question.order and question.type in ("single", "multiple"):
-        base = (question.order[base] if question.type == "single"
-                else tuple(sorted(question.order[a] for a in base)))
+        base = (
+            question.order[base]
+            if question.type == "single"
+            else tuple(sorted(question.order[a] for a in base))
+        )
     order = option_order(question, seed)
     answer = base
     if question.type == "single":
@@ -1016,13 +1130,21 @@ def shuffled(question: Question, seed: int) -> Question:
     elif question.type == "multiple":
         answer = tuple(sorted(order.index(a) for a in base))
     identity = order == tuple(range(len(order)))
-    return dataclasses.replace(question, options=tuple(bank[i] for i in order), answer=answer,
-                               order=() if identity else order)
+    return dataclasses.replace(
+        question,
+        options=tuple(bank[i] for i in order),
+        answer=answer,
+        order=() if identity else order,
+    )
 
 
 def select_questions(
-    questions: Sequence[Question], mode: str = "mixed", topic: str | None = None,
-    n: int | None = None, seed: int = 0, progress: Progress | None = None,
+    questions: Sequence[Question],
+    mode: str = "mixed",
+    topic: str | None = None,
+    n: int | None = None,
+    seed: int = 0,
+    progress: Progress | None = None,
 ) -> list[Question]:
     """The questions of one session.
 
@@ -1059,43 +1181,68 @@ class QuizSession:
     """
 
     def __init__(
-        self, questions: Sequence[Question], progress: Progress | None = None, *,
-        mode: str = "mixed", topic: str | None = None, n: int | None = None, seed: int = 0,
-        shuffle: bool = True, given: bool = False,
+        self,
+        questions: Sequence[Question],
+        progress: Progress | None = None,
+        *,
+        mode: str = "mixed",
+        topic: str | None = None,
+        n: int | None = None,
+        seed: int = 0,
+        shuffle: bool = True,
+        given: bool = False,
     ):
         self.progress = progress if progress is not None else Progress(None)
         self.mode, self.topic, self.seed = mode, topic, seed
         if mode not in MODES:
             raise QuizError(f"mode {mode!r} is not one of {', '.join(MODES)}")
-        chosen = list(questions[:n] if n is not None else questions) if given else \
-            select_questions(questions, mode, topic, n, seed, self.progress)
+        chosen = (
+            list(questions[:n] if n is not None else questions)
+            if given
+            else select_questions(questions, mode, topic, n, seed, self.progress)
+        )
         if not _is_int(seed) or abs(seed) > MAX_SESSION_SEED:
-            raise QuizError(f"seed must be a whole number of at most {MAX_SESSION_SEED} in "
-                            "size")
+            raise QuizError(f"seed must be a whole number of at most {MAX_SESSION_SEED} in size")
         self.questions = [shuffled(q, seed) for q in chosen] if shuffle else chosen
         self.index = 0
         self.results: list[tuple[str, bool]] = []
         self.session_id = self.progress.start_session(
-            mode, topic, len(self.questions), seed=seed, shuffle=shuffle,
-            questions=[q.id for q in chosen])
+            mode,
+            topic,
+            len(self.questions),
+            seed=seed,
+            shuffle=shuffle,
+            questions=[q.id for q in chosen],
+        )
 
     @classmethod
-    def replay(cls, entry: Mapping[str, Any], questions: Sequence[Question],
-               progress: Progress | None = None) -> QuizSession:
+    def replay(
+        cls,
+        entry: Mapping[str, Any],
+        questions: Sequence[Question],
+        progress: Progress | None = None,
+    ) -> QuizSession:
         """The session a progress entry recorded, asked again: the same questions in the same
         order, their options in the same order. ``questions`` is the bank; a recorded question
         it no longer has, or an entry from before sessions kept their seed, raises
         ``QuizError``."""
         if "seed" not in entry or "questions" not in entry:
-            raise QuizError("this session was saved without its seed and questions; it cannot "
-                            "be replayed")
+            raise QuizError(
+                "this session was saved without its seed and questions; it cannot be replayed"
+            )
         by_id = {q.id: q for q in questions}
         missing = [qid for qid in entry["questions"] if qid not in by_id]
         if missing:
             raise QuizError(f"the bank no longer has question {missing[0]!r}")
-        return cls([by_id[qid] for qid in entry["questions"]], progress,
-                   mode=entry.get("mode", "mixed"), topic=entry.get("topic"),
-                   seed=int(entry["seed"]), shuffle=bool(entry.get("shuffle", True)), given=True)
+        return cls(
+            [by_id[qid] for qid in entry["questions"]],
+            progress,
+            mode=entry.get("mode", "mixed"),
+            topic=entry.get("topic"),
+            seed=int(entry["seed"]),
+            shuffle=bool(entry.get("shuffle", True)),
+            given=True,
+        )
 
     @property
     def current(self) -> Question | None:

@@ -59,8 +59,12 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--topic", help=f"one of: {', '.join(TOPICS)}")
     p.add_argument("--mode", help="mixed (default), topic (needs --topic) or mistakes")
     p.add_argument("--n", type=int, help="ask at most N questions")
-    p.add_argument("--seed", type=int, help="order of the questions (mixed mode) and of the "
-                   "options (default: a random seed, printed at the start)")
+    p.add_argument(
+        "--seed",
+        type=int,
+        help="order of the questions (mixed mode) and of the "
+        "options (default: a random seed, printed at the start)",
+    )
     p.add_argument("--bank", help="folder of question files (default: the shipped bank)")
     p.add_argument("--progress", help="progress file (default: in your user data folder)")
     return p
@@ -187,8 +191,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if progress.load_error:
             sys.stderr.write(f"dlopt-quiz: warning: {progress.load_error}\n")
         seed = args.seed if args.seed is not None else random.randrange(1_000_000)
-        session = QuizSession(bank.questions, progress, mode=mode, topic=topic, n=args.n,
-                              seed=seed)
+        session = QuizSession(bank.questions, progress, mode=mode, topic=topic, n=args.n, seed=seed)
     except UsageError as exc:
         sys.stderr.write(f"dlopt-quiz: error: {exc}\n")
         return EXIT_USAGE
@@ -199,8 +202,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         what = "no earlier mistakes to revisit" if mode == "mistakes" else "no questions found"
         sys.stdout.write(f"Nothing to ask: {what}.\n")
         return 0
-    sys.stdout.write(f"Seed {seed} (--seed {seed} repeats this quiz: the same questions and "
-                     "options in the same order).\n")
+    sys.stdout.write(
+        f"Seed {seed} (--seed {seed} repeats this quiz: the same questions and "
+        "options in the same order).\n"
+    )
     try:
         run_quiz(session, sys.stdout, sys.stderr)
     except OSError as exc:  # e.g. the progress file cannot be written

@@ -38,26 +38,55 @@ SCHEDULES: dict[str, ScheduleInfo] = {
     s.name: s
     for s in (
         ScheduleInfo("constant", rules.CONSTANT, "Constant", ()),
-        ScheduleInfo("step", rules.STEP, "Step decay", (
-            ("step_size", 500.0, 1.0, 1e9, "steps between decays"),
-            ("gamma", 0.5, 0.0, 1.0, "factor applied at each decay"),
-        )),
-        ScheduleInfo("exponential", rules.EXPONENTIAL, "Exponential decay", (
-            ("gamma", 0.999, 0.0, 1.0, "factor applied every step"),
-        )),
-        ScheduleInfo("inverse_time", rules.INVERSE_TIME, "Inverse time (1/t)", (
-            ("k", 0.01, 0.0, 1e6, "decay speed k in lr / (1 + k t)"),
-        )),
+        ScheduleInfo(
+            "step",
+            rules.STEP,
+            "Step decay",
+            (
+                ("step_size", 500.0, 1.0, 1e9, "steps between decays"),
+                ("gamma", 0.5, 0.0, 1.0, "factor applied at each decay"),
+            ),
+        ),
+        ScheduleInfo(
+            "exponential",
+            rules.EXPONENTIAL,
+            "Exponential decay",
+            (("gamma", 0.999, 0.0, 1.0, "factor applied every step"),),
+        ),
+        ScheduleInfo(
+            "inverse_time",
+            rules.INVERSE_TIME,
+            "Inverse time (1/t)",
+            (("k", 0.01, 0.0, 1e6, "decay speed k in lr / (1 + k t)"),),
+        ),
         ScheduleInfo("cosine", rules.COSINE, "Cosine annealing", (_T, _ETA)),
-        ScheduleInfo("warmup_cosine", rules.WARMUP_COSINE, "Warm-up then cosine", (
-            ("warmup", 100.0, 1.0, 1e9, "steps of linear warm-up"), _T, _ETA,
-        )),
-        ScheduleInfo("one_cycle", rules.ONE_CYCLE, "One cycle", (
-            ("total_steps", 1000.0, 2.0, 1e9, "length of the cycle in steps"),
-            ("pct_start", 0.3, 0.0, 1.0, "fraction of the cycle spent rising"),
-            ("div_factor", 25.0, 1.0, 1e6, "the cycle starts at lr / div_factor"),
-            ("final_div_factor", 1e4, 1.0, 1e9, "it ends at lr / (div_factor final_div_factor)"),
-        )),
+        ScheduleInfo(
+            "warmup_cosine",
+            rules.WARMUP_COSINE,
+            "Warm-up then cosine",
+            (
+                ("warmup", 100.0, 1.0, 1e9, "steps of linear warm-up"),
+                _T,
+                _ETA,
+            ),
+        ),
+        ScheduleInfo(
+            "one_cycle",
+            rules.ONE_CYCLE,
+            "One cycle",
+            (
+                ("total_steps", 1000.0, 2.0, 1e9, "length of the cycle in steps"),
+                ("pct_start", 0.3, 0.0, 1.0, "fraction of the cycle spent rising"),
+                ("div_factor", 25.0, 1.0, 1e6, "the cycle starts at lr / div_factor"),
+                (
+                    "final_div_factor",
+                    1e4,
+                    1.0,
+                    1e9,
+                    "it ends at lr / (div_factor final_div_factor)",
+                ),
+            ),
+        ),
     )
 }
 

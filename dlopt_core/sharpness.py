@@ -30,8 +30,14 @@ from .network import Network
 MatVec = Callable[[np.ndarray], np.ndarray]
 
 
-def hessian_vector_product(network: Network, theta: np.ndarray, X: np.ndarray, y: np.ndarray,
-                           v: np.ndarray, h: float | None = None) -> np.ndarray:
+def hessian_vector_product(
+    network: Network,
+    theta: np.ndarray,
+    X: np.ndarray,
+    y: np.ndarray,
+    v: np.ndarray,
+    h: float | None = None,
+) -> np.ndarray:
     """H v for the mean training loss of ``network`` at ``theta`` on ``(X, y)``.
 
     Central difference of gradients along v / |v| with step ``h`` (default 1e-5 times the larger
@@ -60,8 +66,15 @@ class Eigen:
     converged: bool
 
 
-def power_iteration(matvec: MatVec, n: int, *, iters: int = 300, tol: float = 1e-7,
-                    start: np.ndarray | None = None, seed: int = 0) -> Eigen:
+def power_iteration(
+    matvec: MatVec,
+    n: int,
+    *,
+    iters: int = 300,
+    tol: float = 1e-7,
+    start: np.ndarray | None = None,
+    seed: int = 0,
+) -> Eigen:
     """The eigenvalue of largest magnitude of a symmetric operator, by power iteration.
 
     v <- A v / |A v| from ``start`` (default a random unit vector of ``default_rng(seed)``); the
@@ -91,8 +104,15 @@ def power_iteration(matvec: MatVec, n: int, *, iters: int = 300, tol: float = 1e
     return Eigen(value, v, iters, False)
 
 
-def largest_eigenvalue(matvec: MatVec, n: int, *, iters: int = 300, tol: float = 1e-7,
-                       start: np.ndarray | None = None, seed: int = 0) -> Eigen:
+def largest_eigenvalue(
+    matvec: MatVec,
+    n: int,
+    *,
+    iters: int = 300,
+    tol: float = 1e-7,
+    start: np.ndarray | None = None,
+    seed: int = 0,
+) -> Eigen:
     """The largest (most positive) eigenvalue of a symmetric operator.
 
     Power iteration finds the eigenvalue of largest magnitude, lambda_1. If it is negative, a
@@ -103,20 +123,38 @@ def largest_eigenvalue(matvec: MatVec, n: int, *, iters: int = 300, tol: float =
     if first.value >= 0.0:
         return first
     shift = first.value
-    second = power_iteration(lambda v: matvec(v) - shift * v, n, iters=iters, tol=tol,
-                             seed=seed + 1)
-    return Eigen(second.value + shift, second.vector, first.products + second.products,
-                 first.converged and second.converged)
+    second = power_iteration(
+        lambda v: matvec(v) - shift * v, n, iters=iters, tol=tol, seed=seed + 1
+    )
+    return Eigen(
+        second.value + shift,
+        second.vector,
+        first.products + second.products,
+        first.converged and second.converged,
+    )
 
 
-def sharpness(network: Network, theta: np.ndarray, X: np.ndarray, y: np.ndarray, *,
-              iters: int = 300, tol: float = 1e-7, start: np.ndarray | None = None,
-              seed: int = 0) -> Eigen:
+def sharpness(
+    network: Network,
+    theta: np.ndarray,
+    X: np.ndarray,
+    y: np.ndarray,
+    *,
+    iters: int = 300,
+    tol: float = 1e-7,
+    start: np.ndarray | None = None,
+    seed: int = 0,
+) -> Eigen:
     """lambda_max of the Hessian of the mean loss on ``(X, y)`` at ``theta``."""
     theta = np.ascontiguousarray(theta, dtype=np.float64)
     return largest_eigenvalue(
-        lambda v: hessian_vector_product(network, theta, X, y, v), network.n_params,
-        iters=iters, tol=tol, start=start, seed=seed)
+        lambda v: hessian_vector_product(network, theta, X, y, v),
+        network.n_params,
+        iters=iters,
+        tol=tol,
+        start=start,
+        seed=seed,
+    )
 
 
 def stability_threshold(name: str, lr: float, momentum: float = 0.0) -> float:
@@ -158,8 +196,9 @@ class SharpnessTrace:
         return float(self.sharpness[hit[0]])
 
 
-def track_sharpness(experiment, steps: int, every: int = 50, *, iters: int = 300,
-                    tol: float = 1e-6) -> SharpnessTrace:
+def track_sharpness(
+    experiment, steps: int, every: int = 50, *, iters: int = 300, tol: float = 1e-6
+) -> SharpnessTrace:
     """Train ``experiment`` (an ``Experiment``, or a dict for ``Experiment.from_dict``) for
     ``steps`` steps and measure lambda_max of the training loss every ``every`` steps.
 
@@ -191,10 +230,12 @@ def track_sharpness(experiment, steps: int, every: int = 50, *, iters: int = 300
         if engine.step >= steps or engine.status_name(0) != "running":
             break
         engine.run(min(every, steps - engine.step))
-    steps_, values, losses, rates = (np.array(c) for c in zip(*rows, strict=True)) if rows \
-        else (np.zeros(0),) * 4
-    thresholds = np.array([stability_threshold(opt.name, r, momentum) if r > 0.0 else math.inf
-                           for r in rates])
+    steps_, values, losses, rates = (
+        (np.array(c) for c in zip(*rows, strict=True)) if rows else (np.zeros(0),) * 4
+    )
+    thresholds = np.array(
+        [stability_threshold(opt.name, r, momentum) if r > 0.0 else math.inf for r in rates]
+    )
     return SharpnessTrace(steps_.astype(np.int64), values, losses, rates, thresholds)
 
 
@@ -224,8 +265,17 @@ class SharpnessTracker:
     tracking (``stopped``).
     """
 
-    def __init__(self, network: Network, X: np.ndarray, y: np.ndarray, *, every: int = 50,
-                 limit: int = 400, iters: int = 100, tol: float = 1e-5) -> None:
+    def __init__(
+        self,
+        network: Network,
+        X: np.ndarray,
+        y: np.ndarray,
+        *,
+        every: int = 50,
+        limit: int = 400,
+        iters: int = 100,
+        tol: float = 1e-5,
+    ) -> None:
         if every < 1 or limit < 2:
             raise ValueError("every must be >= 1 and limit >= 2")
         self.network, self.X, self.y = network, X, y
@@ -257,8 +307,15 @@ class SharpnessTracker:
                 self.stopped = True
                 return None
             try:
-                top = sharpness(self.network, theta, self.X, self.y, iters=self.iters,
-                                tol=self.tol, start=self._vector)
+                top = sharpness(
+                    self.network,
+                    theta,
+                    self.X,
+                    self.y,
+                    iters=self.iters,
+                    tol=self.tol,
+                    start=self._vector,
+                )
             except FloatingPointError:
                 self.stopped = True
                 return None

@@ -69,8 +69,7 @@ class Problem:
             arrays[key] = a
         X, Y, W1, W2 = arrays["X"], arrays["Y"], arrays["W1"], arrays["W2"]
         if X.ndim != 2 or X.shape[0] < 1 or not 1 <= X.shape[1] <= MAX_WIDTH:
-            raise MapError(f"X must have shape (n, d) with d from 1 to {MAX_WIDTH}, got "
-                           f"{X.shape}")
+            raise MapError(f"X must have shape (n, d) with d from 1 to {MAX_WIDTH}, got {X.shape}")
         n, d = X.shape
         if n > MAX_ROWS:
             raise MapError(f"X has {n} rows; at most {MAX_ROWS} are allowed")
@@ -111,8 +110,10 @@ class Problem:
             with np.load(io.BytesIO(data), allow_pickle=False) as npz:
                 missing = [k for k in ("X", "Y", "W1", "W2") if k not in npz.files]
                 if missing:
-                    raise MapError(f"{path}: the file has no array {', '.join(missing)} (it "
-                                   f"needs X, Y, W1 and W2)")
+                    raise MapError(
+                        f"{path}: the file has no array {', '.join(missing)} (it "
+                        f"needs X, Y, W1 and W2)"
+                    )
                 arrays = {k: npz[k] for k in ("X", "Y", "W1", "W2")}
         except MapError:
             raise
@@ -127,8 +128,14 @@ class Problem:
         np.savez(path, X=self.X, Y=self.Y, W1=self.W1, W2=self.W2)
 
     def __dask_tokenize__(self) -> tuple:
-        return ("Problem", self.X.tobytes(), self.Y.tobytes(), self.W1.tobytes(),
-                self.W2.tobytes(), self.X.shape)
+        return (
+            "Problem",
+            self.X.tobytes(),
+            self.Y.tobytes(),
+            self.W1.tobytes(),
+            self.W2.tobytes(),
+            self.X.shape,
+        )
 
 
 # -- axes and the map's specification -------------------------------------------------------------
@@ -145,20 +152,65 @@ class Axis:
     help: str
 
 
-AXES: dict[str, Axis] = {a.name: a for a in (
-    Axis("lr1", "learning rate of W1", True, (-3.0, 6.0), -10.0, 10.0,
-         "the hidden layer's learning rate (log10)"),
-    Axis("lr2", "learning rate of W2", True, (-3.0, 6.0), -10.0, 10.0,
-         "the output layer's learning rate (log10)"),
-    Axis("lr", "learning rate", True, (-3.0, 6.0), -10.0, 10.0,
-         "one learning rate for both layers (log10)"),
-    Axis("offset", "offset of W1's initial values", False, (-2.0, 2.0), -1e3, 1e3,
-         "a number added to every initial value of W1"),
-    Axis("momentum", "momentum", False, (0.0, 0.99), 0.0, 0.999999,
-         "heavy-ball momentum (PyTorch's SGD); the optimizer becomes momentum"),
-    Axis("beta1", "Adam's beta1", False, (0.0, 0.99), 0.0, 0.999999,
-         "Adam's first-moment decay; the optimizer becomes Adam"),
-)}
+AXES: dict[str, Axis] = {
+    a.name: a
+    for a in (
+        Axis(
+            "lr1",
+            "learning rate of W1",
+            True,
+            (-3.0, 6.0),
+            -10.0,
+            10.0,
+            "the hidden layer's learning rate (log10)",
+        ),
+        Axis(
+            "lr2",
+            "learning rate of W2",
+            True,
+            (-3.0, 6.0),
+            -10.0,
+            10.0,
+            "the output layer's learning rate (log10)",
+        ),
+        Axis(
+            "lr",
+            "learning rate",
+            True,
+            (-3.0, 6.0),
+            -10.0,
+            10.0,
+            "one learning rate for both layers (log10)",
+        ),
+        Axis(
+            "offset",
+            "offset of W1's initial values",
+            False,
+            (-2.0, 2.0),
+            -1e3,
+            1e3,
+            "a number added to every initial value of W1",
+        ),
+        Axis(
+            "momentum",
+            "momentum",
+            False,
+            (0.0, 0.99),
+            0.0,
+            0.999999,
+            "heavy-ball momentum (PyTorch's SGD); the optimizer becomes momentum",
+        ),
+        Axis(
+            "beta1",
+            "Adam's beta1",
+            False,
+            (0.0, 0.99),
+            0.0,
+            0.999999,
+            "Adam's first-moment decay; the optimizer becomes Adam",
+        ),
+    )
+}
 _CLASHES = ({"lr", "lr1"}, {"lr", "lr2"}, {"momentum", "beta1"})
 
 
@@ -205,21 +257,24 @@ class MapSpec:
             ax = AXES[a]
             unit = "log10 " if ax.log else ""
             if not (math.isfinite(lo) and math.isfinite(hi)) or not lo < hi:
-                raise MapError(f"the range of {a} must be two finite numbers LO < HI, got "
-                               f"{lo} {hi}")
+                raise MapError(
+                    f"the range of {a} must be two finite numbers LO < HI, got {lo} {hi}"
+                )
             if lo < ax.lo or hi > ax.hi:
-                raise MapError(f"the range of {a} ({unit}{lo:g} to {hi:g}) must lie within "
-                               f"{ax.lo:g} and {ax.hi:g}")
+                raise MapError(
+                    f"the range of {a} ({unit}{lo:g} to {hi:g}) must lie within "
+                    f"{ax.lo:g} and {ax.hi:g}"
+                )
         res = tuple(int(r) for r in self.res)
         if len(res) != 2 or not all(2 <= r <= MAX_RES for r in res):
-            raise MapError(f"the resolution must be 2 to {MAX_RES} pixels per axis, got "
-                           f"{self.res}")
+            raise MapError(f"the resolution must be 2 to {MAX_RES} pixels per axis, got {self.res}")
         steps = int(self.steps)
         if not 1 <= steps <= MAX_STEPS:
             raise MapError(f"steps must be from 1 to {MAX_STEPS}, got {self.steps}")
         if self.optimizer not in OPTIMIZERS:
-            raise MapError(f"unknown optimizer {self.optimizer!r}; choose from "
-                           f"{', '.join(OPTIMIZERS)}")
+            raise MapError(
+                f"unknown optimizer {self.optimizer!r}; choose from {', '.join(OPTIMIZERS)}"
+            )
         for key in ("lr1", "lr2", "offset", "beta"):
             if not math.isfinite(float(getattr(self, key))):
                 raise MapError(f"{key} must be a finite number")
@@ -229,8 +284,10 @@ class MapSpec:
             raise MapError("the learning rates must be positive")
         batch = int(self.batch)
         if not 0 <= batch <= MAX_ROWS:
-            raise MapError(f"the batch must be from 1 to {MAX_ROWS} rows, or 0 for the whole "
-                           f"data set, got {self.batch}")
+            raise MapError(
+                f"the batch must be from 1 to {MAX_ROWS} rows, or 0 for the whole "
+                f"data set, got {self.batch}"
+            )
         object.__setattr__(self, "batch", batch)
         object.__setattr__(self, "batch_seed", int(self.batch_seed))
         tile = int(self.tile)
@@ -255,7 +312,7 @@ class MapSpec:
         """The values along axis ``k`` (0 or 1): 10**linspace for learning rates."""
         lo, hi = self.ranges[k]
         grid = np.linspace(lo, hi, self.res[k])
-        return 10.0 ** grid if AXES[self.axes[k]].log else grid
+        return 10.0**grid if AXES[self.axes[k]].log else grid
 
     @property
     def strides(self) -> tuple[int, int]:
@@ -267,8 +324,10 @@ class MapSpec:
         ``j = b + l * sy``; (0, 0) is a coarse picture of the whole map, and each later group
         halves the distance between computed pixels."""
         sx, sy = self.strides
-        return sorted(((a, b) for a in range(sx) for b in range(sy)),
-                      key=lambda ab: (-min(_level(ab[0]), _level(ab[1])), ab))
+        return sorted(
+            ((a, b) for a in range(sx) for b in range(sy)),
+            key=lambda ab: (-min(_level(ab[0]), _level(ab[1])), ab),
+        )
 
     def tile_pixels(self, index: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
         """The rows and columns of tile ``index``."""
@@ -295,14 +354,24 @@ class MapSpec:
         for name, vals in zip(self.axes, coords, strict=True):
             for row in _HYPER_ROWS[name]:
                 hyper[getattr(K, row), :m] = vals
-        hyper[:, m:] = hyper[:, m - 1:m]
+        hyper[:, m:] = hyper[:, m - 1 : m]
         return hyper
 
     def to_dict(self) -> dict[str, Any]:
-        return {"axes": list(self.axes), "ranges": [list(r) for r in self.ranges],
-                "res": list(self.res), "steps": self.steps, "optimizer": self.optimizer,
-                "lr1": self.lr1, "lr2": self.lr2, "offset": self.offset, "beta": self.beta,
-                "tile": self.tile, "batch": self.batch, "batch_seed": self.batch_seed}
+        return {
+            "axes": list(self.axes),
+            "ranges": [list(r) for r in self.ranges],
+            "res": list(self.res),
+            "steps": self.steps,
+            "optimizer": self.optimizer,
+            "lr1": self.lr1,
+            "lr2": self.lr2,
+            "offset": self.offset,
+            "beta": self.beta,
+            "tile": self.tile,
+            "batch": self.batch,
+            "batch_seed": self.batch_seed,
+        }
 
     def batches(self, rows: int) -> np.ndarray:
         """``batches[t]``: the rows of step t's gradient, drawn with replacement from
@@ -310,16 +379,26 @@ class MapSpec:
         columns for full batch."""
         if self.batch == 0:
             return np.zeros((self.steps, 0), dtype=np.int64)
-        return np.stack([np.random.default_rng([self.batch_seed, t]).integers(
-            0, rows, self.batch) for t in range(self.steps)]).astype(np.int64)
+        return np.stack(
+            [
+                np.random.default_rng([self.batch_seed, t]).integers(0, rows, self.batch)
+                for t in range(self.steps)
+            ]
+        ).astype(np.int64)
 
     def zoomed(self, ranges: tuple[tuple[float, float], tuple[float, float]]) -> MapSpec:
         """The same map over other ranges (same resolution): a zoom."""
         return replace(self, ranges=ranges)
 
 
-_HYPER_ROWS = {"lr1": ("H_LR1",), "lr2": ("H_LR2",), "lr": ("H_LR1", "H_LR2"),
-               "offset": ("H_OFFSET",), "momentum": ("H_BETA",), "beta1": ("H_BETA",)}
+_HYPER_ROWS = {
+    "lr1": ("H_LR1",),
+    "lr2": ("H_LR2",),
+    "lr": ("H_LR1", "H_LR2"),
+    "offset": ("H_OFFSET",),
+    "momentum": ("H_BETA",),
+    "beta1": ("H_BETA",),
+}
 
 
 def _level(a: int) -> int:
@@ -367,8 +446,9 @@ class TileResult:
     converged: np.ndarray
 
 
-def train_losses(problem: Problem, spec: MapSpec, hyper: np.ndarray,
-                 backend: str = "cpu") -> np.ndarray:
+def train_losses(
+    problem: Problem, spec: MapSpec, hyper: np.ndarray, backend: str = "cpu"
+) -> np.ndarray:
     """``losses[steps, M]`` of the models ``hyper[N_HYPER, M]`` (M a multiple of LANES)."""
     from .kernels import PARALLEL_LOCK
     from .kernels import trainability as K
@@ -379,12 +459,22 @@ def train_losses(problem: Problem, spec: MapSpec, hyper: np.ndarray,
     if backend == "cuda":
         from .kernels import trainability_cuda
 
-        trainability_cuda.train_models(problem.X, problem.Y, problem.W1, problem.W2, hyper, opt,
-                                       spec.steps, batches, losses)
+        trainability_cuda.train_models(
+            problem.X, problem.Y, problem.W1, problem.W2, hyper, opt, spec.steps, batches, losses
+        )
     elif backend == "cpu":
         with PARALLEL_LOCK:
-            K.train_models(problem.X, problem.Y, problem.W1, problem.W2, hyper, opt, spec.steps,
-                           batches, losses)
+            K.train_models(
+                problem.X,
+                problem.Y,
+                problem.W1,
+                problem.W2,
+                hyper,
+                opt,
+                spec.steps,
+                batches,
+                losses,
+            )
     else:
         raise MapError(f"unknown backend {backend!r}; choose cpu or cuda")
     return losses
@@ -398,8 +488,9 @@ def patch_order(n_rows: int, n_cols: int) -> np.ndarray:
     return np.lexsort((c % 2, r % 4, c // 2, r // 4))  # the last key sorts first
 
 
-def compute_tile(problem: Problem, spec: MapSpec, index: tuple[int, int],
-                 backend: str = "cpu") -> TileResult:
+def compute_tile(
+    problem: Problem, spec: MapSpec, index: tuple[int, int], backend: str = "cpu"
+) -> TileResult:
     """Train tile ``index``'s models and return their values: a pure function of its inputs."""
     rows, cols = spec.tile_pixels(index)
     shape = (len(rows), len(cols))
@@ -420,8 +511,9 @@ def _tile_task(shared: tuple[Problem, MapSpec, str], index: tuple[int, int]) -> 
     return compute_tile(problem, spec, index, backend)
 
 
-def pixel_losses(problem: Problem, spec: MapSpec, i: int, j: int,
-                 backend: str = "cpu") -> np.ndarray:
+def pixel_losses(
+    problem: Problem, spec: MapSpec, i: int, j: int, backend: str = "cpu"
+) -> np.ndarray:
     """The raw losses ``l_0 .. l_{T-1}`` of the run at pixel ``(i, j)`` (NaN after a loss that
     was not finite): the run the map's pixel comes from, trained again alone."""
     if not (0 <= i < spec.res[0] and 0 <= j < spec.res[1]):
@@ -435,9 +527,13 @@ def pixel_hyper(spec: MapSpec, i: int, j: int) -> dict[str, float]:
     from .kernels import trainability as K
 
     h = spec.hyper(np.array([i]), np.array([j]))[:, 0]
-    return {"optimizer": spec.effective_optimizer, "lr1": float(h[K.H_LR1]),
-            "lr2": float(h[K.H_LR2]), "offset": float(h[K.H_OFFSET]),
-            "beta": float(h[K.H_BETA])}
+    return {
+        "optimizer": spec.effective_optimizer,
+        "lr1": float(h[K.H_LR1]),
+        "lr2": float(h[K.H_LR2]),
+        "offset": float(h[K.H_OFFSET]),
+        "beta": float(h[K.H_BETA]),
+    }
 
 
 # -- the fractal dimension ------------------------------------------------------------------------
@@ -491,7 +587,7 @@ def box_counting(mask: np.ndarray, min_size: int = 1, max_size: int | None = Non
     while s <= max(limit, 1):
         h, w = -(-mask.shape[0] // s), -(-mask.shape[1] // s)
         padded = np.zeros((h * s, w * s), dtype=bool)
-        padded[:mask.shape[0], :mask.shape[1]] = mask
+        padded[: mask.shape[0], : mask.shape[1]] = mask
         counts.append(int(padded.reshape(h, s, w, s).any(axis=(1, 3)).sum()))
         sizes.append(s)
         s *= 2
@@ -501,8 +597,9 @@ def box_counting(mask: np.ndarray, min_size: int = 1, max_size: int | None = Non
         return FractalFit(math.nan, math.nan, sizes_a, counts_a, (0, 0))
     slope, intercept = np.polyfit(np.log(sizes_a[use]), np.log(counts_a[use]), 1)
     used = sizes_a[use]
-    return FractalFit(float(-slope), float(intercept), sizes_a, counts_a,
-                      (int(used.min()), int(used.max())))
+    return FractalFit(
+        float(-slope), float(intercept), sizes_a, counts_a, (int(used.min()), int(used.max()))
+    )
 
 
 # -- the map --------------------------------------------------------------------------------------
@@ -538,12 +635,18 @@ class MapResult:
     def arrays(self) -> dict[str, np.ndarray]:
         """The arrays of the ``.npz`` export, named after the axes."""
         a0, a1 = self.spec.axes
-        out = {"value": self.value, a0: self.values0, a1: self.values1,
-               "converged": self.converged,
-               "fractal_dimension": np.float64(self.fractal.dimension),
-               "fractal_sizes": self.fractal.sizes, "fractal_counts": self.fractal.counts,
-               "fractal_fit_range": np.array(self.fractal.fit_range),
-               "steps": np.int64(self.spec.steps), "axes": np.array(self.spec.axes)}
+        out = {
+            "value": self.value,
+            a0: self.values0,
+            a1: self.values1,
+            "converged": self.converged,
+            "fractal_dimension": np.float64(self.fractal.dimension),
+            "fractal_sizes": self.fractal.sizes,
+            "fractal_counts": self.fractal.counts,
+            "fractal_fit_range": np.array(self.fractal.fit_range),
+            "steps": np.int64(self.spec.steps),
+            "axes": np.array(self.spec.axes),
+        }
         return out
 
     def save_npz(self, path: str | os.PathLike[str]) -> None:
@@ -567,9 +670,14 @@ Progress = Callable[[float, MapResult], None]
 StopCheck = Callable[[], bool]
 
 
-def trainability_map(problem: Problem, spec: MapSpec, executor: Any = None,
-                     progress: Progress | None = None, should_stop: StopCheck | None = None,
-                     backend: str = "cpu") -> MapResult:
+def trainability_map(
+    problem: Problem,
+    spec: MapSpec,
+    executor: Any = None,
+    progress: Progress | None = None,
+    should_stop: StopCheck | None = None,
+    backend: str = "cpu",
+) -> MapResult:
     """Compute the map of ``spec`` for ``problem``.
 
     ``executor`` runs the tiles (default: in this process, see ``dlopt_core.executors``).
@@ -592,12 +700,26 @@ def trainability_map(problem: Problem, spec: MapSpec, executor: Any = None,
 
     def result(final: bool) -> MapResult:
         complete = state["n"] == len(tiles)
-        fit = box_counting(edge_mask(value)) if complete else FractalFit(
-            math.nan, math.nan, np.zeros(0, int), np.zeros(0, int), (0, 0))
-        return MapResult(spec, problem.name, value.copy(), converged.copy(), done.copy(),
-                         values0, values1, fit, state["n"], len(tiles),
-                         state["cancelled"] and final, executor.name,
-                         time.perf_counter() - t0)
+        fit = (
+            box_counting(edge_mask(value))
+            if complete
+            else FractalFit(math.nan, math.nan, np.zeros(0, int), np.zeros(0, int), (0, 0))
+        )
+        return MapResult(
+            spec,
+            problem.name,
+            value.copy(),
+            converged.copy(),
+            done.copy(),
+            values0,
+            values1,
+            fit,
+            state["n"],
+            len(tiles),
+            state["cancelled"] and final,
+            executor.name,
+            time.perf_counter() - t0,
+        )
 
     results = executor.run(_tile_task, (problem, spec, backend), tiles)
     try:

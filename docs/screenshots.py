@@ -49,8 +49,9 @@ def trainability_map(app: QApplication, win: MainWindow) -> None:
     view.compute()
     wait(app, lambda: not win.compare.busy, timeout=600.0)
     edge = view.result.converged
-    i, j = next((i, j) for j in range(63, 0, -1) for i in range(20, 64)
-                if edge[i, j] != edge[i, j - 1])
+    i, j = next(
+        (i, j) for j in range(63, 0, -1) for i in range(20, 64) if edge[i, j] != edge[i, j - 1]
+    )
     view.select(i, j)
     wait(app, lambda: not view.curve_runner.busy)
     settle(app, 0.5)
@@ -58,10 +59,12 @@ def trainability_map(app: QApplication, win: MainWindow) -> None:
 
 
 # the four interpolation plots of the course's slide: (situation, log scale, picture)
-SHAPE_SHOTS = (("lstm", True, "landscape_lstm.png"),
-               ("adversarial", False, "landscape_adversarial.png"),
-               ("relu_net", False, "landscape_relu.png"),
-               ("deep_linear", False, "landscape_linear.png"))
+SHAPE_SHOTS = (
+    ("lstm", True, "landscape_lstm.png"),
+    ("adversarial", False, "landscape_adversarial.png"),
+    ("relu_net", False, "landscape_relu.png"),
+    ("deep_linear", False, "landscape_linear.png"),
+)
 
 
 def shape_shot(app: QApplication, win: MainWindow, key: str, log: bool, name: str) -> None:
@@ -71,8 +74,11 @@ def shape_shot(app: QApplication, win: MainWindow, key: str, log: bool, name: st
     shape.log_box.setChecked(log)
     before = shape.result
     shape.train_button.click()
-    wait(app, lambda: shape.result is not None and shape.result is not before
-         and not shape.busy, timeout=600.0)
+    wait(
+        app,
+        lambda: shape.result is not None and shape.result is not before and not shape.busy,
+        timeout=600.0,
+    )
     settle(app, 0.5)
     win.grab().save(str(HERE / name))
 
@@ -93,15 +99,28 @@ def main() -> None:
     from dlopt_core.lessons import load_presets
 
     win.open_preset(load_presets()["edge_of_stability"])  # the lesson's Try-it
-    wait(app, lambda: pg.snapshot is not None and pg.snapshot.step == 4000
-         and not pg.snapshot.playing and pg.snapshot.sharpness is not None
-         and pg.snapshot.sharpness[0][-1] == 4000)
+    wait(
+        app,
+        lambda: (
+            pg.snapshot is not None
+            and pg.snapshot.step == 4000
+            and not pg.snapshot.playing
+            and pg.snapshot.sharpness is not None
+            and pg.snapshot.sharpness[0][-1] == 4000
+        ),
+    )
     settle(app, 1.0)
     win.grab().save(str(HERE / "playground_sharpness.png"))
 
-    win.open_in_playground(Experiment.from_dict({
-        "data": {"kind": "moons", "n_samples": 400, "noise": 0.1},
-        "network": {"hidden": [8, 8]}, "training": {"batch_size": 10}}))
+    win.open_in_playground(
+        Experiment.from_dict(
+            {
+                "data": {"kind": "moons", "n_samples": 400, "noise": 0.1},
+                "network": {"hidden": [8, 8]},
+                "training": {"batch_size": 10},
+            }
+        )
+    )
     win.select_tab("Compare")
     win.compare.race.apply_preset(win.compare.race.preset.itemText(1))
     win.compare.race.steps.setValue(1500)

@@ -17,8 +17,16 @@ from dlopt_core.schedules import SCHEDULES, Schedule, make_schedule
 
 # Learning rates that train the Playground's small networks in a few hundred steps.
 GOOD_LR = {
-    "sgd": 0.1, "momentum": 0.02, "nesterov": 0.02, "adagrad": 0.05, "rmsprop": 0.005,
-    "adadelta": 1.0, "adam": 0.01, "adamax": 0.02, "nadam": 0.01, "amsgrad": 0.01,
+    "sgd": 0.1,
+    "momentum": 0.02,
+    "nesterov": 0.02,
+    "adagrad": 0.05,
+    "rmsprop": 0.005,
+    "adadelta": 1.0,
+    "adam": 0.01,
+    "adamax": 0.02,
+    "nadam": 0.01,
+    "amsgrad": 0.01,
     "adamw": 0.01,
 }
 
@@ -88,8 +96,12 @@ class RaceConfig:
             second = float(defaults["momentum"])
         elif kind == "beta1":
             second = float(defaults["betas"][0])
-        cfg = cls(optimizer, GOOD_LR.get(optimizer, float(defaults["lr"])), second,
-                  float(defaults.get("weight_decay", 0.0)))
+        cfg = cls(
+            optimizer,
+            GOOD_LR.get(optimizer, float(defaults["lr"])),
+            second,
+            float(defaults.get("weight_decay", 0.0)),
+        )
         return replace(cfg, **changes)
 
     @classmethod
@@ -101,18 +113,27 @@ class RaceConfig:
             second = float(opt.hyper["momentum"])
         elif kind == "beta1":
             second = float(opt.hyper["betas"][0])
-        return cls(opt.name, opt.lr, second, float(opt.hyper.get("weight_decay", 0.0)),
-                   exp.schedule.name, opt, exp.schedule)
+        return cls(
+            opt.name,
+            opt.lr,
+            second,
+            float(opt.hyper.get("weight_decay", 0.0)),
+            exp.schedule.name,
+            opt,
+            exp.schedule,
+        )
 
     def with_optimizer(self, name: str) -> RaceConfig:
         """This row switched to optimizer ``name``: its defaults, keeping the schedule."""
-        return RaceConfig.default(name, schedule=self.schedule,
-                                  fixed_schedule=self.fixed_schedule)
+        return RaceConfig.default(name, schedule=self.schedule, fixed_schedule=self.fixed_schedule)
 
     def make_optimizer(self) -> Optimizer:
         """The validated optimizer (raises ValueError with a message naming the problem)."""
-        hyper = dict(self.base.hyper) if self.base is not None and (
-            self.base.name == self.optimizer) else {}
+        hyper = (
+            dict(self.base.hyper)
+            if self.base is not None and (self.base.name == self.optimizer)
+            else {}
+        )
         hyper["lr"] = self.lr
         names = {p.name for p in OPTIMIZERS[self.optimizer].params}
         if "weight_decay" in names:
@@ -168,7 +189,11 @@ PRESETS: dict[str, tuple[str, tuple[RaceConfig, ...]]] = {
     ),
     "Adaptive methods": (
         "AdaGrad, RMSProp, AdaDelta and Adam: four ways of scaling each parameter's step",
-        (RaceConfig.default("adagrad"), RaceConfig.default("rmsprop"),
-         RaceConfig.default("adadelta"), RaceConfig.default("adam")),
+        (
+            RaceConfig.default("adagrad"),
+            RaceConfig.default("rmsprop"),
+            RaceConfig.default("adadelta"),
+            RaceConfig.default("adam"),
+        ),
     ),
 }

@@ -146,8 +146,14 @@ class JobRunner(QObject):
     def job_name(self) -> str:
         return self._job.name if self._job is not None else ""
 
-    def start(self, name: str, fn: JobFn, on_partial: Callable[[Any], None] | None,
-              on_done: Callable[[Any], None], trains: Sequence[Experiment] = ()) -> bool:
+    def start(
+        self,
+        name: str,
+        fn: JobFn,
+        on_partial: Callable[[Any], None] | None,
+        on_done: Callable[[Any], None],
+        trains: Sequence[Experiment] = (),
+    ) -> bool:
         """Run ``fn`` in a worker thread, once the kernels for the experiments it ``trains`` are
         loaded; False (and nothing started) when a job is running."""
         if self._job is not None:
@@ -291,5 +297,10 @@ def boundary_images(grid: BoundaryGrid | None, theta: np.ndarray) -> BoundaryIma
         return None
     images = tuple(boundary_rgb(grid.values(theta[m]), grid.task) for m in range(len(theta)))
     labels = np.asarray(grid.labels).astype(np.int64) % len(CLASS_COLORS)
-    return BoundaryImages(grid.bounds, images, grid.points,
-                          CLASS_COLORS[labels].astype(np.uint8), max(2, int(grid.n_classes)))
+    return BoundaryImages(
+        grid.bounds,
+        images,
+        grid.points,
+        CLASS_COLORS[labels].astype(np.uint8),
+        max(2, int(grid.n_classes)),
+    )

@@ -65,26 +65,31 @@ RESULT_COLUMNS = (
     ("Configuration", "the optimizer, its learning rate and what else differs"),
     ("Best val\nloss", "the lowest validation loss recorded during the run"),
     ("Best at\nstep", "the step at which that lowest validation loss was recorded"),
-    ("Final train\nerror", "training error after the last step (misclassified per cent, or "
-                           "RMSE)"),
-    ("Final val\nerror", "validation error after the last step (misclassified per cent, or "
-                         "RMSE)"),
+    ("Final train\nerror", "training error after the last step (misclassified per cent, or RMSE)"),
+    ("Final val\nerror", "validation error after the last step (misclassified per cent, or RMSE)"),
     ("Steps to\ntarget", "steps to reach the target validation loss (first recorded step)"),
     ("Diverged", "the step at which the loss became infinite or NaN (training stopped there)"),
 )
 # On the default spiral SGD, momentum and Adam still sit near chance after 1,000 steps; after
 # 10,000 their validation errors part clearly (about 30 %, 7 % and 4 %)
 DEFAULT_STEPS = 10_000
-NO_RACE_YET = ("Run a race: the decision boundary of each configuration appears here "
-               "(for 2-D classification data).")
-NO_BOUNDARY = ("No decision boundaries: the Playground's data set has more than two inputs or "
-               "is a regression problem.")
+NO_RACE_YET = (
+    "Run a race: the decision boundary of each configuration appears here "
+    "(for 2-D classification data)."
+)
+NO_BOUNDARY = (
+    "No decision boundaries: the Playground's data set has more than two inputs or "
+    "is a regression problem."
+)
 EDIT_COLUMNS = (
     ("", "the colour of this configuration in the plots"),
     ("Optimizer", "the update rule"),
     ("Learning rate", "the step size (arrows halve or double it)"),
-    ("\u03bc / \u03b21", "momentum (SGD + momentum, Nesterov, RMSProp) or beta1, the decay of "
-                          "the gradient average (Adam family); none for the others"),
+    (
+        "\u03bc / \u03b21",
+        "momentum (SGD + momentum, Nesterov, RMSProp) or beta1, the decay of "
+        "the gradient average (Adam family); none for the others",
+    ),
     ("Decay", "weight decay: L2 decay added to the gradient (decoupled for AdamW)"),
     ("Schedule", "how the rate changes over the run (scaled to the run length)"),
 )
@@ -160,8 +165,10 @@ class ConfigEditor(QWidget):
         opt.setCurrentIndex(opt.findData(cfg.optimizer))
         opt.setToolTip(f"{OPTIMIZERS[cfg.optimizer].title}: {OPTIMIZERS[cfg.optimizer].summary}")
         opt.currentIndexChanged.connect(
-            lambda _i, r=row, w=opt: self._set(r, self._configs[r].with_optimizer(w.currentData()),
-                                               refill=True))
+            lambda _i, r=row, w=opt: self._set(
+                r, self._configs[r].with_optimizer(w.currentData()), refill=True
+            )
+        )
         self.table.setCellWidget(row, 1, opt)
 
         lr = SciSpinBox(1e-7, 1000.0, cfg.lr, log_step=True, factor=2.0, digits=6)
@@ -182,35 +189,42 @@ class ConfigEditor(QWidget):
             sec.setSingleStep(0.05)
             sec.setValue(cfg.second or 0.0)
             sec.setKeyboardTracking(False)
-            sec.setToolTip("momentum: fraction of the previous update kept" if kind == "momentum"
-                           else "beta1: decay rate of the running average of the gradient")
+            sec.setToolTip(
+                "momentum: fraction of the previous update kept"
+                if kind == "momentum"
+                else "beta1: decay rate of the running average of the gradient"
+            )
             sec.valueChanged.connect(
-                lambda v, r=row: self._set(r, replace(self._configs[r], second=v)))
+                lambda v, r=row: self._set(r, replace(self._configs[r], second=v))
+            )
             self.table.setCellWidget(row, 3, sec)
 
         has_wd = any(p.name == "weight_decay" for p in OPTIMIZERS[cfg.optimizer].params)
-        wd = SciSpinBox(0.0, 10.0, max(cfg.weight_decay, 0.0), log_step=True, factor=2.0,
-                        digits=6)
+        wd = SciSpinBox(0.0, 10.0, max(cfg.weight_decay, 0.0), log_step=True, factor=2.0, digits=6)
         wd.setEnabled(has_wd)
-        wd.setToolTip("weight decay: coupled L2 (adds wd * theta to the gradient); AdamW: "
-                      "decoupled (theta shrinks by lr * wd each step); 0 for none; the "
-                      "arrows halve or double it, from 0 up to 1e-4")
+        wd.setToolTip(
+            "weight decay: coupled L2 (adds wd * theta to the gradient); AdamW: "
+            "decoupled (theta shrinks by lr * wd each step); 0 for none; the "
+            "arrows halve or double it, from 0 up to 1e-4"
+        )
         wd.valueChanged.connect(
-            lambda v, r=row: self._set(r, replace(self._configs[r], weight_decay=v)))
+            lambda v, r=row: self._set(r, replace(self._configs[r], weight_decay=v))
+        )
         self.table.setCellWidget(row, 4, wd)
 
         sched = QComboBox()
         for name, info in SCHEDULES.items():
             sched.addItem(info.title, name)
-            sched.setItemData(sched.count() - 1, SCHEDULE_HELP[name],
-                              Qt.ItemDataRole.ToolTipRole)
+            sched.setItemData(sched.count() - 1, SCHEDULE_HELP[name], Qt.ItemDataRole.ToolTipRole)
         sched.setCurrentIndex(sched.findData(cfg.schedule))
-        sched.setToolTip("Learning-rate schedule, scaled to the run length: "
-                         + SCHEDULE_HELP[cfg.schedule])
+        sched.setToolTip(
+            "Learning-rate schedule, scaled to the run length: " + SCHEDULE_HELP[cfg.schedule]
+        )
         sched.currentIndexChanged.connect(
-            lambda _i, r=row, w=sched: self._set(r, replace(self._configs[r],
-                                                            schedule=w.currentData()),
-                                                 refill=True))
+            lambda _i, r=row, w=sched: self._set(
+                r, replace(self._configs[r], schedule=w.currentData()), refill=True
+            )
+        )
         self.table.setCellWidget(row, 5, sched)
 
     def _set(self, row: int, cfg: RaceConfig, refill: bool = False) -> None:
@@ -228,8 +242,10 @@ class BoundaryPanel(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         configure_pyqtgraph()
         super().__init__(parent)
-        self.setToolTip("Decision boundary of each configuration after its last step "
-                        "(pale where the network is unsure); dots: the training data")
+        self.setToolTip(
+            "Decision boundary of each configuration after its last step "
+            "(pale where the network is unsure); dots: the training data"
+        )
         self.images: list[pg.ImageItem] = []
         self.boxes: list[pg.ViewBox] = []
         self._points: list[pg.ScatterPlotItem] = []
@@ -242,8 +258,10 @@ class BoundaryPanel(QWidget):
         outer.addLayout(self._row, 1)
         self.legend = QLabel()
         self.legend.setTextFormat(Qt.TextFormat.RichText)
-        self.legend.setToolTip("The colours of the classes, as in the Playground; the title "
-                               "of each picture has the colour of its configuration")
+        self.legend.setToolTip(
+            "The colours of the classes, as in the Playground; the title "
+            "of each picture has the colour of its configuration"
+        )
         outer.addWidget(self.legend, 0, Qt.AlignmentFlag.AlignHCenter)
 
     def setup(self, labels: tuple[str, ...]) -> None:
@@ -283,12 +301,15 @@ class BoundaryPanel(QWidget):
         b = snap.boundaries
         if b is None:
             return
-        self.legend.setText("<span style='color:#444'>class</span>&nbsp;&nbsp;"
-                            + class_legend_html(b.n_classes, size_pt=10))
+        self.legend.setText(
+            "<span style='color:#444'>class</span>&nbsp;&nbsp;"
+            + class_legend_html(b.n_classes, size_pt=10)
+        )
         x0, x1, y0, y1 = b.bounds
         brushes = [pg.mkBrush(*c) for c in b.point_colors]
-        for m, (img, box, pts) in enumerate(zip(self.images, self.boxes, self._points,
-                                                strict=False)):
+        for m, (img, box, pts) in enumerate(
+            zip(self.images, self.boxes, self._points, strict=False)
+        ):
             if m >= len(b.images):
                 break
             first = img.image is None
@@ -344,20 +365,26 @@ class RaceView(QWidget):
         self.steps.setRange(10, 1_000_000)
         self.steps.setSingleStep(1000)
         self.steps.setValue(DEFAULT_STEPS)
-        self.steps.setToolTip("How many steps every configuration trains for (the default is "
-                              "long enough for the optimizers to part on the Playground's "
-                              "default spiral)")
+        self.steps.setToolTip(
+            "How many steps every configuration trains for (the default is "
+            "long enough for the optimizers to part on the Playground's "
+            "default spiral)"
+        )
         self.target = QDoubleSpinBox()
         self.target.setDecimals(4)
         self.target.setRange(0.0, 1000.0)
         self.target.setSingleStep(0.05)
         self.target.setSpecialValueText("off")
-        self.target.setToolTip("Validation loss whose first crossing is timed in the table "
-                               "(off: 0); changing it updates the table at once")
+        self.target.setToolTip(
+            "Validation loss whose first crossing is timed in the table "
+            "(off: 0); changing it updates the table at once"
+        )
         self.target.valueChanged.connect(self._refresh_table)
         self.run_button = QPushButton("Run race")
-        self.run_button.setToolTip("Train all configurations together from the same initial "
-                                   "parameters on the same mini-batches")
+        self.run_button.setToolTip(
+            "Train all configurations together from the same initial "
+            "parameters on the same mini-batches"
+        )
         self.run_button.clicked.connect(self.run)
         run_row = QHBoxLayout()
         run_row.addWidget(QLabel("Steps"))
@@ -398,11 +425,14 @@ class RaceView(QWidget):
             style_plot(plot.getPlotItem(), title, "step", "loss")
             plot.setMinimumHeight(180)
         self.train_plot.setToolTip("Training curves: one colour per configuration")
-        self.val_plot.setToolTip("Validation curves: one colour per configuration; "
-                                 "a cross marks where a run diverged")
+        self.val_plot.setToolTip(
+            "Validation curves: one colour per configuration; a cross marks where a run diverged"
+        )
         self.val_plot.setXLink(self.train_plot)
-        self._empty_notes = [EmptyNote(p.getPlotItem(), "Run a race to see its curves")
-                             for p in (self.train_plot, self.val_plot)]
+        self._empty_notes = [
+            EmptyNote(p.getPlotItem(), "Run a race to see its curves")
+            for p in (self.train_plot, self.val_plot)
+        ]
         plots = QHBoxLayout()
         plots.addWidget(self.train_plot)
         plots.addWidget(self.val_plot)
@@ -422,8 +452,9 @@ class RaceView(QWidget):
         self.results.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.results.setSortingEnabled(True)
         self.results.setWordWrap(False)
-        self.results.setToolTip("Results of the race; click a header to sort, select a row to "
-                                "send it to the Playground")
+        self.results.setToolTip(
+            "Results of the race; click a header to sort, select a row to send it to the Playground"
+        )
         header = self.results.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
@@ -431,8 +462,9 @@ class RaceView(QWidget):
         self.results.sortByColumn(0, Qt.SortOrder.AscendingOrder)
         self.results.itemSelectionChanged.connect(self._selection_changed)
         self.send_button = QPushButton("Send to Playground")
-        self.send_button.setToolTip("Use the selected configuration's optimizer and schedule in "
-                                    "the Playground")
+        self.send_button.setToolTip(
+            "Use the selected configuration's optimizer and schedule in the Playground"
+        )
         self.send_button.setEnabled(False)
         self.send_button.clicked.connect(self.send_selected)
         table_box = QGroupBox("Results")
@@ -448,8 +480,9 @@ class RaceView(QWidget):
         self.no_boundary.setWordWrap(True)
         self.no_boundary.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.no_boundary.setStyleSheet("color: #777;")
-        self.no_boundary.setToolTip("The Playground's data set has more than two inputs or is a "
-                                    "regression problem")
+        self.no_boundary.setToolTip(
+            "The Playground's data set has more than two inputs or is a regression problem"
+        )
         bnd = self.boundary_box = QWidget()
         bnd_lay = QVBoxLayout(bnd)
         bnd_lay.setContentsMargins(0, 0, 0, 0)
@@ -503,17 +536,30 @@ class RaceView(QWidget):
     def _add(self) -> None:
         configs = self.editor.configs()
         taken = {c.optimizer for c in configs}
-        name = next((n for n in ("sgd", "momentum", "adam", "rmsprop", "nesterov", "adagrad",
-                                 "adamw", "nadam") if n not in taken), "adam")
+        name = next(
+            (
+                n
+                for n in (
+                    "sgd",
+                    "momentum",
+                    "adam",
+                    "rmsprop",
+                    "nesterov",
+                    "adagrad",
+                    "adamw",
+                    "nadam",
+                )
+                if n not in taken
+            ),
+            "adam",
+        )
         if not self.editor.add(RaceConfig.default(name)):
-            self.host.notify("warning", f"A race takes at most {compare.MAX_RACE} "
-                             "configurations.")
+            self.host.notify("warning", f"A race takes at most {compare.MAX_RACE} configurations.")
 
     def _add_from_playground(self) -> None:
         exp = self.host.experiment()
         if exp is not None and not self.editor.add(RaceConfig.from_experiment(exp)):
-            self.host.notify("warning", f"A race takes at most {compare.MAX_RACE} "
-                             "configurations.")
+            self.host.notify("warning", f"A race takes at most {compare.MAX_RACE} configurations.")
 
     # -- running ----------------------------------------------------------------------------------
     def run(self) -> bool:
@@ -540,16 +586,24 @@ class RaceView(QWidget):
             def partial(fraction, result):
                 report(fraction, RaceSnapshot(result, boundary_images(grid, result.theta)))
 
-            result = compare.race(exp, specs, steps, target=target, backend=backend,
-                                  callback=partial, should_stop=should_stop)
+            result = compare.race(
+                exp,
+                specs,
+                steps,
+                target=target,
+                backend=backend,
+                callback=partial,
+                should_stop=should_stop,
+            )
             return RaceSnapshot(result, boundary_images(grid, result.theta))
 
         if self.host.runner.busy:
             self.host.notify("warning", "Another comparison is running; cancel it first.")
             return False
         self._setup(compare.unique_labels(specs))
-        return self.host.runner.start("race", job, self.show_snapshot, self.show_snapshot,
-                                      trains=variants(exp, specs))
+        return self.host.runner.start(
+            "race", job, self.show_snapshot, self.show_snapshot, trains=variants(exp, specs)
+        )
 
     def clear_results(self) -> None:
         """Forget the race on screen: curves, their toggles, results and boundaries."""
@@ -576,8 +630,15 @@ class RaceView(QWidget):
             self._val_curves.append(self.val_plot.plot([], [], pen=pen, name=label))
             for plot in (self.train_plot, self.val_plot):
                 self._bands.append(Band(plot.getPlotItem(), color(m)))
-            marker = pg.PlotDataItem([], [], pen=None, symbol="x", symbolSize=13,
-                                     symbolPen=pg.mkPen(color(m), width=2), symbolBrush=None)
+            marker = pg.PlotDataItem(
+                [],
+                [],
+                pen=None,
+                symbol="x",
+                symbolSize=13,
+                symbolPen=pg.mkPen(color(m), width=2),
+                symbolBrush=None,
+            )
             self.val_plot.addItem(marker)
             self._markers.append(marker)
             box = QCheckBox(label)
@@ -595,7 +656,7 @@ class RaceView(QWidget):
         for items in (self._train_curves, self._val_curves, self._markers):
             if m < len(items):
                 items[m].setVisible(visible)
-        for band in self._bands[2 * m: 2 * m + 2]:
+        for band in self._bands[2 * m : 2 * m + 2]:
             band.set_enabled(visible)
         self._fit_y()
 
@@ -617,8 +678,7 @@ class RaceView(QWidget):
         metric = self.metric.currentData()
         log = self.log_y.isChecked()
         for split, plot in (("train", self.train_plot), ("val", self.val_plot)):
-            values = getattr(r, f"{split}_{metric}")[:, visible] * error_scale(metric,
-                                                                                r.regression)
+            values = getattr(r, f"{split}_{metric}")[:, visible] * error_scale(metric, r.regression)
             if log:
                 values = positive_or_nan(values)
             finite = values[np.isfinite(values)]
@@ -676,8 +736,9 @@ class RaceView(QWidget):
         scale = error_scale(metric, r.regression)
         steps = r.steps.astype(np.float64)
         for m in range(min(r.n_models, len(self._val_curves))):
-            for k, (split, items) in enumerate((("train", self._train_curves),
-                                                 ("val", self._val_curves))):
+            for k, (split, items) in enumerate(
+                (("train", self._train_curves), ("val", self._val_curves))
+            ):
                 y = r.curve(f"{split}_{metric}", m) * scale
                 if log:
                     y = positive_or_nan(y)
@@ -726,17 +787,23 @@ class RaceView(QWidget):
             cells = [
                 name,
                 SortItem(fmt(r.best_val_loss[m]), float(r.best_val_loss[m])),
-                SortItem(str(r.best_val_step[m]) if r.best_val_step[m] >= 0 else MISSING,
-                         float(r.best_val_step[m]) if r.best_val_step[m] >= 0 else np.nan),
-                SortItem(fmt_error(r.final_train_error[m], r.regression),
-                         float(r.final_train_error[m])),
-                SortItem(fmt_error(r.final_val_error[m], r.regression),
-                         float(r.final_val_error[m])),
-                SortItem(str(reach) if reach >= 0 else ("never" if self.target.value()
-                                                         else MISSING),
-                         float(reach) if reach >= 0 else np.nan),
-                SortItem(f"at step {div}" if div >= 0 else "no",
-                         float(div) if div >= 0 else np.nan),
+                SortItem(
+                    str(r.best_val_step[m]) if r.best_val_step[m] >= 0 else MISSING,
+                    float(r.best_val_step[m]) if r.best_val_step[m] >= 0 else np.nan,
+                ),
+                SortItem(
+                    fmt_error(r.final_train_error[m], r.regression), float(r.final_train_error[m])
+                ),
+                SortItem(
+                    fmt_error(r.final_val_error[m], r.regression), float(r.final_val_error[m])
+                ),
+                SortItem(
+                    str(reach) if reach >= 0 else ("never" if self.target.value() else MISSING),
+                    float(reach) if reach >= 0 else np.nan,
+                ),
+                SortItem(
+                    f"at step {div}" if div >= 0 else "no", float(div) if div >= 0 else np.nan
+                ),
             ]
             if bool(r.diverged[m]):
                 cells[-1].setForeground(QColor(200, 40, 40))
@@ -786,7 +853,8 @@ class RaceView(QWidget):
         if exp is None:
             return False
         spec = self.snapshot.result.specs[m]
-        self.host.send(replace(exp, optimizer=spec.optimizer, schedule=spec.schedule),
-                       f"Sent {self.snapshot.result.labels[m]} to the Playground")
+        self.host.send(
+            replace(exp, optimizer=spec.optimizer, schedule=spec.schedule),
+            f"Sent {self.snapshot.result.labels[m]} to the Playground",
+        )
         return True
-

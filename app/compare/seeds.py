@@ -51,15 +51,21 @@ def scaled_band(band: compare.Band, factor: float) -> compare.Band:
     """``band`` in other units (errors in per cent)."""
     if factor == 1.0:
         return band
-    return replace(band, mean=band.mean * factor, std=band.std * factor,
-                   low=band.low * factor, high=band.high * factor)
+    return replace(
+        band,
+        mean=band.mean * factor,
+        std=band.std * factor,
+        low=band.low * factor,
+        high=band.high * factor,
+    )
 
 
 class SeedView(QWidget):
     """Mean curves with min-max or standard-deviation bands, one colour per configuration."""
 
-    def __init__(self, host: Host, configs: Callable[[], list[RaceConfig]],
-                 parent: QWidget | None = None) -> None:
+    def __init__(
+        self, host: Host, configs: Callable[[], list[RaceConfig]], parent: QWidget | None = None
+    ) -> None:
         configure_pyqtgraph()
         super().__init__(parent)
         self.host = host
@@ -71,22 +77,29 @@ class SeedView(QWidget):
         self.seeds = QSpinBox()
         self.seeds.setRange(2, 32)
         self.seeds.setValue(8)
-        self.seeds.setToolTip("Runs per configuration; each seed sets the initial parameters "
-                              "and the batch order")
+        self.seeds.setToolTip(
+            "Runs per configuration; each seed sets the initial parameters and the batch order"
+        )
         self.steps = QSpinBox()
         self.steps.setRange(10, 1_000_000)
         self.steps.setSingleStep(1000)
         self.steps.setValue(DEFAULT_STEPS)
-        self.steps.setToolTip("Training steps of every run (the default is long enough for "
-                              "the optimizers to part on the Playground's default spiral)")
+        self.steps.setToolTip(
+            "Training steps of every run (the default is long enough for "
+            "the optimizers to part on the Playground's default spiral)"
+        )
         self.band = QComboBox()
         self.band.addItem("min to max", "range")
         self.band.addItem("\u00b1 1 standard deviation", "std")
         self.band.setToolTip("What the shaded band around each mean shows")
         self.band.currentIndexChanged.connect(self._draw)
         self.metric = QComboBox()
-        for text, key in (("Validation loss", "val_loss"), ("Training loss", "train_loss"),
-                          ("Validation error", "val_error"), ("Training error", "train_error")):
+        for text, key in (
+            ("Validation loss", "val_loss"),
+            ("Training loss", "train_loss"),
+            ("Validation error", "val_error"),
+            ("Training error", "train_error"),
+        ):
             self.metric.addItem(text, key)
         self.metric.setToolTip("The metric whose mean and spread are plotted")
         self.metric.currentIndexChanged.connect(self._draw)
@@ -94,8 +107,9 @@ class SeedView(QWidget):
         self.log_y.setToolTip("Logarithmic y axis")
         self.log_y.toggled.connect(self._set_log)
         self.run_button = QPushButton("Run seed bands")
-        self.run_button.setToolTip("Train every configuration of the Race list once per seed, "
-                                   "all in one engine")
+        self.run_button.setToolTip(
+            "Train every configuration of the Race list once per seed, all in one engine"
+        )
         self.run_button.clicked.connect(self.run)
         self.source = QLabel()
         self.source.setWordWrap(True)
@@ -121,8 +135,9 @@ class SeedView(QWidget):
         self.plot = log_plot_widget()
         style_plot(self.plot.getPlotItem(), "Mean over seeds", "step", "validation loss")
         self.plot.setToolTip("Solid: the mean over seeds; shaded: the band chosen on the left")
-        self.empty = EmptyNote(self.plot.getPlotItem(),
-                               "Run seed bands: the mean and spread of each configuration")
+        self.empty = EmptyNote(
+            self.plot.getPlotItem(), "Run seed bands: the mean and spread of each configuration"
+        )
         self.legend = self.plot.getPlotItem().addLegend(offset=(-6, 6), labelTextSize="8pt")
         self.legend.setBrush(pg.mkBrush(255, 255, 255, 210))
         split = QSplitter(Qt.Orientation.Horizontal)
@@ -163,16 +178,24 @@ class SeedView(QWidget):
             return False
 
         def job(report, should_stop):
-            return compare.seed_bands(exp, specs, n_seeds, steps, backend=backend,
-                                      callback=report, should_stop=should_stop)
+            return compare.seed_bands(
+                exp,
+                specs,
+                n_seeds,
+                steps,
+                backend=backend,
+                callback=report,
+                should_stop=should_stop,
+            )
 
         if self.host.runner.busy:
             self.host.notify("warning", "Another comparison is running; cancel it first.")
             return False
         self.result = None
         self._draw()
-        return self.host.runner.start("seed bands", job, self.show_result, self.show_result,
-                                      trains=variants(exp, specs))
+        return self.host.runner.start(
+            "seed bands", job, self.show_result, self.show_result, trains=variants(exp, specs)
+        )
 
     def show_result(self, result: compare.SeedBandsResult) -> None:
         self.result = result
@@ -222,7 +245,8 @@ class SeedView(QWidget):
             item.addItem(fill)
             self.fills.append(fill)
             n = int(band.count[c].max())
-            mean_item = pg.PlotDataItem(x[ok], mean[ok], pen=pg.mkPen(col, width=2),
-                                        name=f"{label} ({n} seeds)")
+            mean_item = pg.PlotDataItem(
+                x[ok], mean[ok], pen=pg.mkPen(col, width=2), name=f"{label} ({n} seeds)"
+            )
             item.addItem(mean_item)
             self.mean_items.append(mean_item)

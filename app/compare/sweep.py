@@ -60,12 +60,20 @@ SERIES = (
     ("final_train_loss", "final train", Qt.PenStyle.DotLine, "s", False),
     ("best_train_loss", "best train", Qt.PenStyle.DashDotLine, "d", False),
 )
-SECOND_LABELS = {"momentum": "Momentum", "beta1": "\u03b21 (Adam family)", "batch_size":
-                 "Batch size"}
-SECOND_DEFAULTS = {"momentum": "0, 0.5, 0.9, 0.95, 0.99", "beta1": "0.5, 0.8, 0.9, 0.95, 0.99",
-                   "batch_size": "4, 8, 16, 32, 64"}
-GRID_KEY = ("Grey: diverged \u00b7 pale: not trained \u00b7 star: lowest final validation loss "
-            "\u00b7 click a cell to choose it")
+SECOND_LABELS = {
+    "momentum": "Momentum",
+    "beta1": "\u03b21 (Adam family)",
+    "batch_size": "Batch size",
+}
+SECOND_DEFAULTS = {
+    "momentum": "0, 0.5, 0.9, 0.95, 0.99",
+    "beta1": "0.5, 0.8, 0.9, 0.95, 0.99",
+    "batch_size": "4, 8, 16, 32, 64",
+}
+GRID_KEY = (
+    "Grey: diverged \u00b7 pale: not trained \u00b7 star: lowest final validation loss "
+    "\u00b7 click a cell to choose it"
+)
 COLOR_SPAN = math.log10(4.0)  # the heat map's colours span the best loss to 4 times it
 SECOND_OPTIMIZER = {"momentum": "momentum", "beta1": "adam", "batch_size": "sgd"}
 
@@ -120,8 +128,11 @@ def sweep_choice_text(r: compare.SweepResult, m: int) -> str:
     margin = compare.SAFE_MARGIN
     if m == suggested and m == best:
         text = f"Suggested: {text} The best rate of the sweep"
-        text += (f", {edge / r.lrs[m]:.0f}\u00d7 below the unstable region (from "
-                 f"{edge:.3g})." if edge is not None else "; no rate was unstable.")
+        text += (
+            f", {edge / r.lrs[m]:.0f}\u00d7 below the unstable region (from {edge:.3g})."
+            if edge is not None
+            else "; no rate was unstable."
+        )
     elif m == suggested and best is not None:
         ratio = edge / r.lrs[best]
         if ratio <= 1.0:  # a run that ended worse than it started can still have the best value
@@ -131,12 +142,13 @@ def sweep_choice_text(r: compare.SweepResult, m: int) -> str:
             where = f"just below the unstable region (from {edge:.3g})"
         else:
             where = f"only {ratio:.1f}\u00d7 below the unstable region (from {edge:.3g})"
-        text = (f"Suggested: {text} The lowest loss was at {r.lrs[best]:.3g}, {where}; "
-                "there another seed or a longer run may diverge: this is the best rate at "
-                f"least {margin:.0f}\u00d7 below it.")
+        text = (
+            f"Suggested: {text} The lowest loss was at {r.lrs[best]:.3g}, {where}; "
+            "there another seed or a longer run may diverge: this is the best rate at "
+            f"least {margin:.0f}\u00d7 below it."
+        )
     elif edge is not None and r.lrs[m] > edge / margin:
-        text += (f" Within {margin:.0f}\u00d7 of the unstable region (from {edge:.3g}): "
-                 "risky.")
+        text += f" Within {margin:.0f}\u00d7 of the unstable region (from {edge:.3g}): risky."
     return text
 
 
@@ -166,8 +178,9 @@ class SweepView(QWidget):
             item = QListWidgetItem(info.title)
             item.setData(Qt.ItemDataRole.UserRole, name)
             item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
-            item.setCheckState(Qt.CheckState.Checked if name in ("sgd", "adam")
-                               else Qt.CheckState.Unchecked)
+            item.setCheckState(
+                Qt.CheckState.Checked if name in ("sgd", "adam") else Qt.CheckState.Unchecked
+            )
             item.setToolTip(info.summary)
             self.optimizers.addItem(item)
         self.optimizers.setMaximumHeight(150)
@@ -179,9 +192,11 @@ class SweepView(QWidget):
         self.steps.setRange(10, 1_000_000)
         self.steps.setSingleStep(1000)
         self.steps.setValue(DEFAULT_STEPS)
-        self.steps.setToolTip("Training steps of every model of a sweep or range test (the "
-                              "default is long enough for the rates to part on the "
-                              "Playground's default spiral)")
+        self.steps.setToolTip(
+            "Training steps of every model of a sweep or range test (the "
+            "default is long enough for the rates to part on the "
+            "Playground's default spiral)"
+        )
         common = QGroupBox("Learning rates")
         form = QFormLayout(common)
         form.addRow(self.optimizers)
@@ -195,8 +210,10 @@ class SweepView(QWidget):
         self.models.setSingleStep(8)
         self.set_model_limit(CPU_MODELS)
         self.run_button = QPushButton("Run sweep")
-        self.run_button.setToolTip("Train one model per (optimizer, learning rate), all from the "
-                                   "same initial parameters on the same batches")
+        self.run_button.setToolTip(
+            "Train one model per (optimizer, learning rate), all from the "
+            "same initial parameters on the same batches"
+        )
         self.run_button.clicked.connect(self.run_sweep)
         sweep_box = QGroupBox("Sweep")
         sweep_form = QFormLayout(sweep_box)
@@ -206,8 +223,10 @@ class SweepView(QWidget):
         # -- range test
         self.range_optimizer = _optimizer_combo("adam", "Optimizer of the range test")
         self.range_button = QPushButton("Run range test")
-        self.range_button.setToolTip("One run whose rate grows geometrically from 'From' to 'To' "
-                                     "over the steps; the loss against the rate suggests a rate")
+        self.range_button.setToolTip(
+            "One run whose rate grows geometrically from 'From' to 'To' "
+            "over the steps; the loss against the rate suggests a rate"
+        )
         self.range_button.clicked.connect(self.run_range_test)
         range_box = QGroupBox("Range test")
         range_form = QFormLayout(range_box)
@@ -218,21 +237,27 @@ class SweepView(QWidget):
         self.second = QComboBox()
         for name in compare.SECOND_PARAMS:
             self.second.addItem(SECOND_LABELS[name], name)
-        self.second.setToolTip("The second hyper-parameter: momentum and beta1 vary within one "
-                               "engine; each batch size needs an engine of its own")
+        self.second.setToolTip(
+            "The second hyper-parameter: momentum and beta1 vary within one "
+            "engine; each batch size needs an engine of its own"
+        )
         self.second_values = QLineEdit(SECOND_DEFAULTS["momentum"])
         self.second_values.setToolTip("Values of the second hyper-parameter, separated by commas")
-        self.grid_optimizer = _optimizer_combo("momentum", "Optimizer of the 2-D sweep (momentum "
-                                               "needs SGD + momentum, Nesterov or RMSProp; beta1 "
-                                               "the Adam family)")
+        self.grid_optimizer = _optimizer_combo(
+            "momentum",
+            "Optimizer of the 2-D sweep (momentum "
+            "needs SGD + momentum, Nesterov or RMSProp; beta1 "
+            "the Adam family)",
+        )
         self.second.currentIndexChanged.connect(self._second_changed)
         self.grid_lrs = QSpinBox()
         self.grid_lrs.setRange(2, 64)
         self.grid_lrs.setValue(12)
         self.grid_lrs.setToolTip("Number of log-spaced learning rates from 'From' to 'To'")
         self.grid_button = QPushButton("Run 2-D sweep")
-        self.grid_button.setToolTip("Final validation loss over learning rate x the second "
-                                    "hyper-parameter")
+        self.grid_button.setToolTip(
+            "Final validation loss over learning rate x the second hyper-parameter"
+        )
         self.grid_button.clicked.connect(self.run_grid)
         grid_box = QGroupBox("2-D sweep")
         grid_form = QFormLayout(grid_box)
@@ -289,46 +314,71 @@ class SweepView(QWidget):
         toolbar.addStretch(1)
 
         self.sweep_plot = log_plot_widget()
-        style_plot(self.sweep_plot.getPlotItem(), "Loss after training vs learning rate",
-                   "learning rate", "loss")
-        self.sweep_plot.setToolTip("One point per model; shaded: rates at which a run diverged "
-                                   "or ended worse than it started; dashed line and star: the "
-                                   "best rate (lowest best validation loss)")
+        style_plot(
+            self.sweep_plot.getPlotItem(),
+            "Loss after training vs learning rate",
+            "learning rate",
+            "loss",
+        )
+        self.sweep_plot.setToolTip(
+            "One point per model; shaded: rates at which a run diverged "
+            "or ended worse than it started; dashed line and star: the "
+            "best rate (lowest best validation loss)"
+        )
         legend = self.sweep_plot.getPlotItem().addLegend(offset=(6, 6), labelTextSize="8pt")
         legend.setBrush(pg.mkBrush(255, 255, 255, 210))
         self.range_plot = log_plot_widget()
-        style_plot(self.range_plot.getPlotItem(), "Range test: training loss as the rate grows",
-                   "learning rate", "training loss")
-        self.range_plot.setToolTip("Faint: the training loss after each step; solid: smoothed. "
-                                   "Green: the suggested rate (a tenth of the rate at the "
-                                   "minimum)")
+        style_plot(
+            self.range_plot.getPlotItem(),
+            "Range test: training loss as the rate grows",
+            "learning rate",
+            "training loss",
+        )
+        self.range_plot.setToolTip(
+            "Faint: the training loss after each step; solid: smoothed. "
+            "Green: the suggested rate (a tenth of the rate at the "
+            "minimum)"
+        )
         self.grid_plot = pg.PlotWidget()
         style_plot(self.grid_plot.getPlotItem(), "Final validation loss", "learning rate", "")
-        self.grid_plot.setToolTip("Colour: the final validation loss (log scale), from the best "
-                                  "to 4 times the best (worse cells saturate); grey: diverged; "
-                                  "pale: not trained (cancelled); star: the best cell")
+        self.grid_plot.setToolTip(
+            "Colour: the final validation loss (log scale), from the best "
+            "to 4 times the best (worse cells saturate); grey: diverged; "
+            "pale: not trained (cancelled); star: the best cell"
+        )
         self.grid_plot.getViewBox().setMouseEnabled(x=False, y=False)
         self.grid_plot.getViewBox().invertY(False)
         self.grid_back = pg.ImageItem(axisOrder="row-major")
         self.grid_image = pg.ImageItem(axisOrder="row-major")
         self.grid_plot.addItem(self.grid_back)
         self.grid_plot.addItem(self.grid_image)
-        self.grid_best = pg.ScatterPlotItem(symbol="star", size=16, pen=pg.mkPen("w", width=1.5),
-                                            brush=pg.mkBrush(230, 40, 40))
+        self.grid_best = pg.ScatterPlotItem(
+            symbol="star", size=16, pen=pg.mkPen("w", width=1.5), brush=pg.mkBrush(230, 40, 40)
+        )
         self.grid_plot.addItem(self.grid_best)
-        self.grid_bar = pg.ColorBarItem(values=(0.0, 1.0), colorMap=pg.colormap.get("viridis"),
-                                        interactive=False, label="final val loss (log scale)")
+        self.grid_bar = pg.ColorBarItem(
+            values=(0.0, 1.0),
+            colorMap=pg.colormap.get("viridis"),
+            interactive=False,
+            label="final val loss (log scale)",
+        )
         self.grid_bar.setImageItem(self.grid_image, insert_in=self.grid_plot.getPlotItem())
         self.grid_bar.axis.setWidth(62)
         self.grid_hover = QLabel(GRID_KEY)
         self.grid_hover.setToolTip("The cell under the mouse")
         self._notes = {
-            "sweep": EmptyNote(self.sweep_plot.getPlotItem(),
-                               "Run a sweep: the loss of every model against its learning rate"),
-            "range": EmptyNote(self.range_plot.getPlotItem(),
-                               "Run a range test: the loss as the rate grows during one run"),
-            "grid": EmptyNote(self.grid_plot.getPlotItem(),
-                              "Run a 2-D sweep: the loss over the rate and a second setting"),
+            "sweep": EmptyNote(
+                self.sweep_plot.getPlotItem(),
+                "Run a sweep: the loss of every model against its learning rate",
+            ),
+            "range": EmptyNote(
+                self.range_plot.getPlotItem(),
+                "Run a range test: the loss as the rate grows during one run",
+            ),
+            "grid": EmptyNote(
+                self.grid_plot.getPlotItem(),
+                "Run a 2-D sweep: the loss over the rate and a second setting",
+            ),
         }
         self.grid_plot.scene().sigMouseMoved.connect(self._grid_hovered)
         self.grid_plot.scene().sigMouseClicked.connect(self._grid_clicked)
@@ -388,8 +438,10 @@ class SweepView(QWidget):
     def _lr_range(self) -> tuple[float, float] | None:
         lo, hi = self.lr_min.value(), self.lr_max.value()
         if not lo < hi:
-            self.host.notify("warning", f"The learning-rate range is empty: 'From' ({lo:g}) must "
-                             f"be below 'To' ({hi:g}).")
+            self.host.notify(
+                "warning",
+                f"The learning-rate range is empty: 'From' ({lo:g}) must be below 'To' ({hi:g}).",
+            )
             return None
         return lo, hi
 
@@ -409,7 +461,8 @@ class SweepView(QWidget):
         self.models.setToolTip(
             f"Models in total (8 to {limit} on this backend; up to {CPU_MODELS} on the CPU, "
             f"{compare.MAX_SWEEP_MODELS} on a GPU), shared out equally among the checked "
-            "optimizers; all train together in one engine")
+            "optimizers; all train together in one engine"
+        )
 
     def run_sweep(self) -> bool:
         """Start the sweep in the worker thread; False when it could not start."""
@@ -425,8 +478,17 @@ class SweepView(QWidget):
         steps, backend = self.steps.value(), self.host.backend
 
         def job(report, should_stop):
-            return compare.lr_sweep(exp, names, span[0], span[1], n, steps, backend=backend,
-                                    callback=report, should_stop=should_stop)
+            return compare.lr_sweep(
+                exp,
+                names,
+                span[0],
+                span[1],
+                n,
+                steps,
+                backend=backend,
+                callback=report,
+                should_stop=should_stop,
+            )
 
         def prepare() -> None:
             self.result = None
@@ -434,8 +496,9 @@ class SweepView(QWidget):
             self._clear_sweep_plot()
             self.pages.setCurrentIndex(0)
 
-        return self._start("sweep", job, self.show_sweep, self.show_sweep, prepare,
-                           variants(exp, names))
+        return self._start(
+            "sweep", job, self.show_sweep, self.show_sweep, prepare, variants(exp, names)
+        )
 
     def _clear_sweep_plot(self) -> None:
         item = self.sweep_plot.getPlotItem()
@@ -453,8 +516,10 @@ class SweepView(QWidget):
         self.result = result
         self._draw_sweep()
         if not self._user_chose:
-            g = next((g for g in range(len(result.optimizers))
-                      if result.suggested_index(g) is not None), None)
+            g = next(
+                (g for g in range(len(result.optimizers)) if result.suggested_index(g) is not None),
+                None,
+            )
             if g is not None:
                 self._choose_sweep(result.suggested_index(g))
 
@@ -498,16 +563,23 @@ class SweepView(QWidget):
             if len(bad):
                 first = r.lrs[bad].min()
                 below = r.lrs[idx][r.lrs[idx] < first]
-                start = math.log10(first) if len(below) == 0 else 0.5 * (
-                    math.log10(below.max()) + math.log10(first))
+                start = (
+                    math.log10(first)
+                    if len(below) == 0
+                    else 0.5 * (math.log10(below.max()) + math.log10(first))
+                )
                 shade = QColor(c)
                 shade.setAlpha(22)
-                region = pg.LinearRegionItem((start, lx_max + 0.05 * (lx_max - lx_min + 1e-9)),
-                                             movable=False, brush=pg.mkBrush(shade),
-                                             pen=pg.mkPen(None))
+                region = pg.LinearRegionItem(
+                    (start, lx_max + 0.05 * (lx_max - lx_min + 1e-9)),
+                    movable=False,
+                    brush=pg.mkBrush(shade),
+                    pen=pg.mkPen(None),
+                )
                 region.setZValue(-10)
-                region.setToolTip(f"{label}: diverged or ended worse than it started from "
-                                  f"lr = {first:.3g}")
+                region.setToolTip(
+                    f"{label}: diverged or ended worse than it started from lr = {first:.3g}"
+                )
                 plot.addItem(region)
                 # stacked up from the bottom, one line per optimizer
                 text = pg.TextItem(f"{label}: unstable \u2192", color=c, anchor=(0, 1))
@@ -518,54 +590,90 @@ class SweepView(QWidget):
                 vals = getattr(r, key)[idx]
                 ok = np.isfinite(vals) & ((vals > 0) if log else True)
                 pen = pg.mkPen(c, width=1.6, style=style)
-                item = pg.PlotDataItem(r.lrs[idx][ok], vals[ok], pen=pen, symbol=symbol,
-                                       symbolSize=6, symbolPen=pg.mkPen(c),
-                                       symbolBrush=pg.mkBrush(c), name=f"{label} {name}")
+                item = pg.PlotDataItem(
+                    r.lrs[idx][ok],
+                    vals[ok],
+                    pen=pen,
+                    symbol=symbol,
+                    symbolSize=6,
+                    symbolPen=pg.mkPen(c),
+                    symbolBrush=pg.mkBrush(c),
+                    name=f"{label} {name}",
+                )
                 item.sigPointsClicked.connect(self._point_clicked)
                 plot.addItem(item)
                 self._point_items.append((item, idx[ok]))
                 self._counts[key] = self._counts.get(key, 0) + int(ok.sum())
             div = idx[r.diverged[idx]]
             if len(div):
-                cross = pg.PlotDataItem(r.lrs[div], np.full(len(div), top), pen=None,
-                                        symbol="x", symbolSize=11,
-                                        symbolPen=pg.mkPen(c, width=2), symbolBrush=None)
+                cross = pg.PlotDataItem(
+                    r.lrs[div],
+                    np.full(len(div), top),
+                    pen=None,
+                    symbol="x",
+                    symbolSize=11,
+                    symbolPen=pg.mkPen(c, width=2),
+                    symbolBrush=None,
+                )
                 cross.setToolTip(f"{label}: diverged at these rates")
                 plot.addItem(cross)
                 self._crosses += len(div)
             s_idx = r.suggested_index(g)
             if s_idx is not None and s_idx != r.best_index(g):
-                ring = pg.PlotDataItem([r.lrs[s_idx]], [r.best_val_loss[s_idx]], pen=None,
-                                       symbol="o", symbolSize=15, symbolBrush=None,
-                                       symbolPen=pg.mkPen(c, width=2))
-                ring.setToolTip(f"{label}: suggested lr = {r.lrs[s_idx]:.3g}, the best at "
-                                f"least {compare.SAFE_MARGIN:.0f}\u00d7 below the unstable region")
+                ring = pg.PlotDataItem(
+                    [r.lrs[s_idx]],
+                    [r.best_val_loss[s_idx]],
+                    pen=None,
+                    symbol="o",
+                    symbolSize=15,
+                    symbolBrush=None,
+                    symbolPen=pg.mkPen(c, width=2),
+                )
+                ring.setToolTip(
+                    f"{label}: suggested lr = {r.lrs[s_idx]:.3g}, the best at "
+                    f"least {compare.SAFE_MARGIN:.0f}\u00d7 below the unstable region"
+                )
                 plot.addItem(ring)
             m = r.best_index(g)
             if m is not None:
                 x = math.log10(r.lrs[m])
-                line = pg.InfiniteLine(x, angle=90, pen=pg.mkPen(c, width=1.2,
-                                                                 style=Qt.PenStyle.DashLine),
-                                       label=f"best {label}: {r.lrs[m]:.3g}",
-                                       labelOpts={"position": 0.95 - 0.06 * g, "color": c,
-                                                  "fill": pg.mkBrush(255, 255, 255, 200)})
+                line = pg.InfiniteLine(
+                    x,
+                    angle=90,
+                    pen=pg.mkPen(c, width=1.2, style=Qt.PenStyle.DashLine),
+                    label=f"best {label}: {r.lrs[m]:.3g}",
+                    labelOpts={
+                        "position": 0.95 - 0.06 * g,
+                        "color": c,
+                        "fill": pg.mkBrush(255, 255, 255, 200),
+                    },
+                )
                 line.setToolTip(f"{label}: lowest best validation loss at lr = {r.lrs[m]:.4g}")
                 plot.addItem(line)
                 self._best_lines.append(line)
                 on = self._best_point(r, m, shown, log)
                 if on is not None:
-                    star = pg.PlotDataItem([r.lrs[m]], [on[1]], pen=None, symbol="star",
-                                           symbolSize=16, symbolPen=pg.mkPen("k", width=0.8),
-                                           symbolBrush=c)
-                    star.setToolTip(f"{label}: the best rate, lr = {r.lrs[m]:.4g} (best "
-                                    f"validation loss {r.best_val_loss[m]:.4g}; star on the "
-                                    f"{on[0]} curve)")
+                    star = pg.PlotDataItem(
+                        [r.lrs[m]],
+                        [on[1]],
+                        pen=None,
+                        symbol="star",
+                        symbolSize=16,
+                        symbolPen=pg.mkPen("k", width=0.8),
+                        symbolBrush=c,
+                    )
+                    star.setToolTip(
+                        f"{label}: the best rate, lr = {r.lrs[m]:.4g} (best "
+                        f"validation loss {r.best_val_loss[m]:.4g}; star on the "
+                        f"{on[0]} curve)"
+                    )
                     plot.addItem(star)
                     self._best_stars.append(star)
 
     @staticmethod
-    def _best_point(r: compare.SweepResult, m: int, shown: list, log: bool
-                    ) -> tuple[str, float] | None:
+    def _best_point(
+        r: compare.SweepResult, m: int, shown: list, log: bool
+    ) -> tuple[str, float] | None:
         """Where the best rate's star sits: on the best validation loss when that curve is
         shown, else on the first shown curve that has a drawn point at that rate (a star off
         every drawn curve reads as a point of its own); None when none has."""
@@ -595,8 +703,9 @@ class SweepView(QWidget):
 
     def _set_choice(self, choice: Choice | None) -> None:
         self.choice = choice
-        self.choice_label.setText(choice.text if choice else
-                                  "Click a point or a cell to choose a learning rate.")
+        self.choice_label.setText(
+            choice.text if choice else "Click a point or a cell to choose a learning rate."
+        )
         self.use_button.setEnabled(choice is not None)
 
     def choose(self, optimizer: str | None = None) -> None:
@@ -618,8 +727,11 @@ class SweepView(QWidget):
         new = replace(exp, optimizer=self.choice.optimizer)
         if self.choice.batch_size is not None:
             new = replace(new, training=replace(new.training, batch_size=self.choice.batch_size))
-        self.host.send(new, f"Sent {self.choice.optimizer.info.title} with lr = "
-                       f"{self.choice.optimizer.lr:.4g} to the Playground")
+        self.host.send(
+            new,
+            f"Sent {self.choice.optimizer.info.title} with lr = "
+            f"{self.choice.optimizer.lr:.4g} to the Playground",
+        )
         return True
 
     def _set_log(self, on: bool) -> None:
@@ -642,25 +754,36 @@ class SweepView(QWidget):
             return False
 
         def job(report, should_stop):
-            return compare.lr_range_test(exp, span[0], span[1], steps, optimizer=name,
-                                         backend=backend, callback=report,
-                                         should_stop=should_stop)
+            return compare.lr_range_test(
+                exp,
+                span[0],
+                span[1],
+                steps,
+                optimizer=name,
+                backend=backend,
+                callback=report,
+                should_stop=should_stop,
+            )
 
         def prepare() -> None:
             self.range_result = None
             self._draw_range()
             self.pages.setCurrentIndex(1)
 
-        return self._start("range test", job, self.show_range, self.show_range, prepare,
-                           variants(exp, [name]))
+        return self._start(
+            "range test", job, self.show_range, self.show_range, prepare, variants(exp, [name])
+        )
 
     def show_range(self, result: compare.RangeTestResult) -> None:
         self.range_result = result
         self._draw_range()
         if result.complete and math.isfinite(result.suggested_lr):
             opt = result.optimizer.replace(lr=float(np.clip(result.suggested_lr, 1e-7, 1000)))
-            self._set_choice(Choice(opt, None, f"Range test: {opt.info.title} at the suggested "
-                                    f"lr = {opt.lr:.4g}"))
+            self._set_choice(
+                Choice(
+                    opt, None, f"Range test: {opt.info.title} at the suggested lr = {opt.lr:.4g}"
+                )
+            )
 
     def _draw_range(self) -> None:
         r = self.range_result
@@ -676,15 +799,24 @@ class SweepView(QWidget):
         faint.setAlpha(70)
         plot.plot(r.lrs, losses, pen=pg.mkPen(faint, width=1), connect="finite")
         plot.plot(r.lrs, smooth, pen=pg.mkPen(color(0), width=2.2), connect="finite")
-        for lr, text, c, pos in ((r.suggested_lr, "suggested", QColor(30, 150, 60), 0.9),
-                                 (r.min_loss_lr, "minimum", QColor(110, 110, 110), 0.75)):
+        for lr, text, c, pos in (
+            (r.suggested_lr, "suggested", QColor(30, 150, 60), 0.9),
+            (r.min_loss_lr, "minimum", QColor(110, 110, 110), 0.75),
+        ):
             if math.isfinite(lr):
-                plot.addItem(pg.InfiniteLine(
-                    math.log10(lr), angle=90, pen=pg.mkPen(c, width=1.4,
-                                                           style=Qt.PenStyle.DashLine),
-                    label=f"{text} {lr:.3g}",
-                    labelOpts={"position": pos, "color": c,
-                               "fill": pg.mkBrush(255, 255, 255, 200)}))
+                plot.addItem(
+                    pg.InfiniteLine(
+                        math.log10(lr),
+                        angle=90,
+                        pen=pg.mkPen(c, width=1.4, style=Qt.PenStyle.DashLine),
+                        label=f"{text} {lr:.3g}",
+                        labelOpts={
+                            "position": pos,
+                            "color": c,
+                            "fill": pg.mkBrush(255, 255, 255, 200),
+                        },
+                    )
+                )
 
     # -- 2-D sweep --------------------------------------------------------------------------------
     def run_grid(self) -> bool:
@@ -703,15 +835,25 @@ class SweepView(QWidget):
         steps, backend = self.steps.value(), self.host.backend
 
         def job(report, should_stop):
-            return compare.sweep_2d(exp, name, lrs, second, values, steps, backend=backend,
-                                    callback=report, should_stop=should_stop)
+            return compare.sweep_2d(
+                exp,
+                name,
+                lrs,
+                second,
+                values,
+                steps,
+                backend=backend,
+                callback=report,
+                should_stop=should_stop,
+            )
 
         def prepare() -> None:
             self.grid_result = None
             self.pages.setCurrentIndex(2)
 
-        return self._start("2-D sweep", job, self.show_grid, self.show_grid, prepare,
-                           variants(exp, [name]))
+        return self._start(
+            "2-D sweep", job, self.show_grid, self.show_grid, prepare, variants(exp, [name])
+        )
 
     def show_grid(self, result: compare.Sweep2DResult) -> None:
         self.grid_result = result
@@ -733,17 +875,22 @@ class SweepView(QWidget):
         self.grid_image.setImage(shown, autoLevels=False, levels=(lo, hi))
         self.grid_image.setRect(0, 0, L, S)
         self.grid_bar.setLevels((lo, hi))
-        self.grid_bar.axis.setTicks([[(float(v), f"{10 ** v:.2g}")
-                                      for v in np.linspace(lo, hi, 5)], []])
+        self.grid_bar.axis.setTicks(
+            [[(float(v), f"{10**v:.2g}") for v in np.linspace(lo, hi, 5)], []]
+        )
         plot = self.grid_plot.getPlotItem()
         every = max(1, math.ceil(L / 8))
-        plot.getAxis("bottom").setTicks([[(j + 0.5, f"{result.lr_values[j]:.2g}")
-                                          for j in range(0, L, every)], []])
-        plot.getAxis("left").setTicks([[(i + 0.5, f"{v:g}")
-                                        for i, v in enumerate(result.second_values)], []])
+        plot.getAxis("bottom").setTicks(
+            [[(j + 0.5, f"{result.lr_values[j]:.2g}") for j in range(0, L, every)], []]
+        )
+        plot.getAxis("left").setTicks(
+            [[(i + 0.5, f"{v:g}") for i, v in enumerate(result.second_values)], []]
+        )
         plot.setLabel("left", SECOND_LABELS[result.second_name])
-        plot.setTitle("<span style='font-size:10pt;font-weight:600'>Final validation loss: "
-                      f"{result.optimizer.info.title}</span>")
+        plot.setTitle(
+            "<span style='font-size:10pt;font-weight:600'>Final validation loss: "
+            f"{result.optimizer.info.title}</span>"
+        )
         self.grid_plot.getViewBox().setRange(xRange=(0, L), yRange=(0, S), padding=0.02)
         best = result.best()
         if best is None:

@@ -40,9 +40,14 @@ from dlopt_core import backends, compare
 from dlopt_core.experiment import Experiment
 from dlopt_core.kernels import training_kernels_ready
 
-JOB_TITLES = {"race": "Race", "sweep": "Sweep", "range test": "Range test",
-              "2-D sweep": "2-D sweep", "seed bands": "Seed bands",
-              "trainability map": "Trainability map"}
+JOB_TITLES = {
+    "race": "Race",
+    "sweep": "Sweep",
+    "range test": "Range test",
+    "2-D sweep": "2-D sweep",
+    "seed bands": "Seed bands",
+    "trainability map": "Trainability map",
+}
 
 
 def _stop_on_destroy(jobs: list[JobThread], *_args) -> None:
@@ -67,8 +72,9 @@ class CompareTab(QWidget):
     send_to_playground = Signal(object)
     status_message = Signal(str)
 
-    def __init__(self, get_experiment: Callable[[], Experiment],
-                 parent: QWidget | None = None) -> None:
+    def __init__(
+        self, get_experiment: Callable[[], Experiment], parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         self.get_experiment = get_experiment
         self._backend = "cpu"
@@ -89,11 +95,19 @@ class CompareTab(QWidget):
         self.pages.setTabToolTip(0, "Up to eight optimizer configurations trained side by side")
         self.pages.setTabToolTip(1, "Loss against learning rate: sweeps, range test, 2-D sweep")
         self.pages.setTabToolTip(2, "Mean and spread of each configuration over several seeds")
-        self.pages.setTabToolTip(3, "Which pairs of hyper-parameters train and which diverge: "
-                                 "the fractal edge between them")
-        self._job_page = {"race": self.race, "sweep": self.sweep, "range test": self.sweep,
-                          "2-D sweep": self.sweep, "seed bands": self.seeds,
-                          "trainability map": self.trainmap}
+        self.pages.setTabToolTip(
+            3,
+            "Which pairs of hyper-parameters train and which diverge: "
+            "the fractal edge between them",
+        )
+        self._job_page = {
+            "race": self.race,
+            "sweep": self.sweep,
+            "range test": self.sweep,
+            "2-D sweep": self.sweep,
+            "seed bands": self.seeds,
+            "trainability map": self.trainmap,
+        }
         # what the progress row said when each page's last job ended: (text, percent)
         self._page_status: dict[QWidget, tuple[str, float]] = {}
         self.pages.currentChanged.connect(self._show_page_status)
@@ -108,8 +122,10 @@ class CompareTab(QWidget):
         self.progress.setToolTip("Progress of the running comparison")
         self.progress.setMaximumWidth(360)
         self.cancel_button = QPushButton("Cancel")
-        self.cancel_button.setToolTip("Stop the running comparison after its current chunk; "
-                                      "what it has computed stays on screen")
+        self.cancel_button.setToolTip(
+            "Stop the running comparison after its current chunk; "
+            "what it has computed stays on screen"
+        )
         self.cancel_button.setEnabled(False)
         self.cancel_button.clicked.connect(self.cancel)
         row = QHBoxLayout()
@@ -194,8 +210,7 @@ class CompareTab(QWidget):
         try:
             exp = self.get_experiment()
         except Exception as exc:  # an invalid Playground setting: say so, do not crash
-            self.notify("error", f"The Playground's settings cannot be used: "
-                                 f"{error_message(exc)}")
+            self.notify("error", f"The Playground's settings cannot be used: {error_message(exc)}")
             return None
         if not isinstance(exp, Experiment):
             self.notify("error", "The Playground has no experiment to compare on.")
@@ -223,8 +238,10 @@ class CompareTab(QWidget):
         if self.runner.busy and not self.job_label.text().startswith("Cancelling"):
             text = f"{JOB_TITLES.get(name, name)} running\u2026"
             if fraction == 0.0 and not training_kernels_ready():
-                text += (" (first run: compiling the training kernels, up to a minute; "
-                         "later runs start at once)")
+                text += (
+                    " (first run: compiling the training kernels, up to a minute; "
+                    "later runs start at once)"
+                )
             self.job_label.setText(text)
 
     def _failed(self, name: str, message: str) -> None:

@@ -58,27 +58,44 @@ SEND_TIP = (
     "batch, the pixel's optimizer, a base learning rate of 1 with the pixel's two rates as the "
     "layer factors (W1, W2), and the map's number of steps. Not carried: the problem's initial "
     "weights (the Playground draws them from its seed, standard normal, so the run starts "
-    "elsewhere) and a map's mini-batches (the Playground trains on full batches).")
-RUN_ON = (("inprocess", "This process"), ("local", "Dask: a local cluster"),
-          ("address", "Dask: the scheduler at"))
+    "elsewhere) and a map's mini-batches (the Playground trains on full batches)."
+)
+RUN_ON = (
+    ("inprocess", "This process"),
+    ("local", "Dask: a local cluster"),
+    ("address", "Dask: the scheduler at"),
+)
 SCHEDULER_KEY = "trainability/scheduler"
 
 # the paper's configurations: (name, tooltip, MapSpec fields)
 PRESETS = (
-    ("Per-layer learning rates (paper)", "Full-batch gradient descent, one learning rate for "
-     "W1 and one for W2, each from 10^-3 to 10^6 (the paper's first figure)",
-     {"axes": ("lr1", "lr2"), "ranges": ((-3.0, 6.0), (-3.0, 6.0)), "optimizer": "gd"}),
-    ("Zoom: the corner of the edge", "The region where both learning rates matter, where the "
-     "edge folds most", {"axes": ("lr1", "lr2"), "ranges": ((4.0, 6.0), (1.5, 3.0)),
-                         "optimizer": "gd"}),
-    ("Learning rate vs W1 offset", "One learning rate for both layers against a number added "
-     "to W1's initial values (the paper's second set-up)",
-     {"axes": ("offset", "lr"), "ranges": ((-3.0, 3.0), (-1.0, 4.0)), "optimizer": "gd"}),
-    ("Learning rate vs momentum", "Heavy-ball momentum (PyTorch's SGD) against the learning "
-     "rate", {"axes": ("lr", "momentum"), "ranges": ((-1.0, 4.0), (0.0, 0.99)),
-              "optimizer": "momentum"}),
-    ("Learning rate vs Adam's \u03b21", "Adam's first-moment decay against the learning rate",
-     {"axes": ("lr", "beta1"), "ranges": ((-4.0, 2.0), (0.0, 0.99)), "optimizer": "adam"}),
+    (
+        "Per-layer learning rates (paper)",
+        "Full-batch gradient descent, one learning rate for "
+        "W1 and one for W2, each from 10^-3 to 10^6 (the paper's first figure)",
+        {"axes": ("lr1", "lr2"), "ranges": ((-3.0, 6.0), (-3.0, 6.0)), "optimizer": "gd"},
+    ),
+    (
+        "Zoom: the corner of the edge",
+        "The region where both learning rates matter, where the edge folds most",
+        {"axes": ("lr1", "lr2"), "ranges": ((4.0, 6.0), (1.5, 3.0)), "optimizer": "gd"},
+    ),
+    (
+        "Learning rate vs W1 offset",
+        "One learning rate for both layers against a number added "
+        "to W1's initial values (the paper's second set-up)",
+        {"axes": ("offset", "lr"), "ranges": ((-3.0, 3.0), (-1.0, 4.0)), "optimizer": "gd"},
+    ),
+    (
+        "Learning rate vs momentum",
+        "Heavy-ball momentum (PyTorch's SGD) against the learning rate",
+        {"axes": ("lr", "momentum"), "ranges": ((-1.0, 4.0), (0.0, 0.99)), "optimizer": "momentum"},
+    ),
+    (
+        "Learning rate vs Adam's \u03b21",
+        "Adam's first-moment decay against the learning rate",
+        {"axes": ("lr", "beta1"), "ranges": ((-4.0, 2.0), (0.0, 0.99)), "optimizer": "adam"},
+    ),
 )
 
 
@@ -90,7 +107,7 @@ class PowerAxis(pg.AxisItem):
     def tickStrings(self, values, scale, spacing):  # noqa: N802 - pyqtgraph API
         if not self.log:
             return super().tickStrings(values, scale, spacing)
-        return [f"{10.0 ** v:.3g}" for v in values]
+        return [f"{10.0**v:.3g}" for v in values]
 
 
 class MapViewBox(pg.ViewBox):
@@ -216,8 +233,9 @@ class TrainabilityMapView(QWidget):
             for box, end in ((lo, "lowest"), (hi, "highest")):
                 box.setDecimals(4)
                 box.setKeyboardTracking(False)
-                box.setToolTip(f"The {end} value of this axis (log10 for learning rates: 2 "
-                               "means 100)")
+                box.setToolTip(
+                    f"The {end} value of this axis (log10 for learning rates: 2 means 100)"
+                )
             row = QHBoxLayout()
             row.addWidget(lo)
             row.addWidget(QLabel("to"))
@@ -234,11 +252,11 @@ class TrainabilityMapView(QWidget):
         self.steps = IntSpinBox()
         self.steps.setRange(20, 5000)
         self.steps.setValue(200)
-        self.steps.setToolTip("Full-batch steps per run (the paper uses 500 to 1000 for final "
-                              "pictures)")
+        self.steps.setToolTip(
+            "Full-batch steps per run (the paper uses 500 to 1000 for final pictures)"
+        )
         self.optimizer = QComboBox()
-        for name, title in (("gd", "Gradient descent"), ("momentum", "Momentum"),
-                            ("adam", "Adam")):
+        for name, title in (("gd", "Gradient descent"), ("momentum", "Momentum"), ("adam", "Adam")):
             self.optimizer.addItem(title, name)
         self.optimizer.setToolTip("The optimizer (an axis of momentum or \u03b21 decides it)")
         self.beta = QDoubleSpinBox()
@@ -249,27 +267,32 @@ class TrainabilityMapView(QWidget):
         self.batch = IntSpinBox()
         self.batch.setRange(0, 100_000)
         self.batch.setSpecialValueText("full batch")
-        self.batch.setToolTip("Rows of each step's gradient, drawn anew each step (the same "
-                              "draws for every run); the loss is always the whole data set's")
+        self.batch.setToolTip(
+            "Rows of each step's gradient, drawn anew each step (the same "
+            "draws for every run); the loss is always the whole data set's"
+        )
         self.width = IntSpinBox()
         self.width.setRange(2, 64)
         self.width.setValue(16)
-        self.width.setToolTip("Width d of the network (and of the data): d*d + d parameters, "
-                              "as many data points")
+        self.width.setToolTip(
+            "Width d of the network (and of the data): d*d + d parameters, as many data points"
+        )
         self.seed = IntSpinBox()
         self.seed.setRange(0, 2**31 - 1)
         self.seed.setToolTip("Seed of the random data and initial weights")
         self.run_on = QComboBox()
         for key, title in RUN_ON:
             self.run_on.addItem(title, key)
-        self.run_on.setToolTip("Where the tiles train: in this process (all cores), on a Dask "
-                               "cluster of worker processes here, or on a running Dask cluster")
+        self.run_on.setToolTip(
+            "Where the tiles train: in this process (all cores), on a Dask "
+            "cluster of worker processes here, or on a running Dask cluster"
+        )
         self.address = QLineEdit(str(self.settings.value(SCHEDULER_KEY, "")))
         self.address.setPlaceholderText("tcp://host:8786")
-        self.address.setToolTip("The address of a running Dask scheduler (kept between "
-                                "sessions)")
+        self.address.setToolTip("The address of a running Dask scheduler (kept between sessions)")
         self.address.editingFinished.connect(
-            lambda: self.settings.setValue(SCHEDULER_KEY, self.address.text().strip()))
+            lambda: self.settings.setValue(SCHEDULER_KEY, self.address.text().strip())
+        )
         form.addRow("Resolution", self.res)
         form.addRow("Steps", self.steps)
         form.addRow("Optimizer", self.optimizer)
@@ -295,8 +318,9 @@ class TrainabilityMapView(QWidget):
         self.png_button.setToolTip("Save the map as a picture")
         self.png_button.clicked.connect(self.export_png)
         self.npz_button = QPushButton("Export npz\u2026")
-        self.npz_button.setToolTip("Save the values, the axes, the converged mask and the "
-                                   "fractal dimension (NumPy's .npz)")
+        self.npz_button.setToolTip(
+            "Save the values, the axes, the converged mask and the fractal dimension (NumPy's .npz)"
+        )
         self.npz_button.clicked.connect(self.export_npz)
         nav = QHBoxLayout()
         nav.addWidget(self.back_button)
@@ -319,8 +343,10 @@ class TrainabilityMapView(QWidget):
 
     def _axis_changed(self, k: int) -> None:
         axis = tm.AXES[self.axis_boxes[k].currentData()]
-        for box, value in ((self.lo_boxes[k], axis.default[0]),
-                           (self.hi_boxes[k], axis.default[1])):
+        for box, value in (
+            (self.lo_boxes[k], axis.default[0]),
+            (self.hi_boxes[k], axis.default[1]),
+        ):
             box.setRange(axis.lo, axis.hi)
             box.setSingleStep(0.5 if axis.log else 0.05)
             box.setValue(value)
@@ -341,11 +367,17 @@ class TrainabilityMapView(QWidget):
         """The map the fields describe (MapError when they do not make one)."""
         return tm.MapSpec(
             axes=(self.axis_boxes[0].currentData(), self.axis_boxes[1].currentData()),
-            ranges=((self.lo_boxes[0].value(), self.hi_boxes[0].value()),
-                    (self.lo_boxes[1].value(), self.hi_boxes[1].value())),
-            res=(self.res.value(), self.res.value()), steps=self.steps.value(),
-            optimizer=self.optimizer.currentData(), beta=self.beta.value(), tile=APP_TILE,
-            batch=self.batch.value())
+            ranges=(
+                (self.lo_boxes[0].value(), self.hi_boxes[0].value()),
+                (self.lo_boxes[1].value(), self.hi_boxes[1].value()),
+            ),
+            res=(self.res.value(), self.res.value()),
+            steps=self.steps.value(),
+            optimizer=self.optimizer.currentData(),
+            beta=self.beta.value(),
+            tile=APP_TILE,
+            batch=self.batch.value(),
+        )
 
     def _show_spec(self, spec: tm.MapSpec) -> None:
         for k in range(2):
@@ -354,8 +386,10 @@ class TrainabilityMapView(QWidget):
             self.axis_boxes[k].blockSignals(False)
             axis = tm.AXES[spec.axes[k]]
             self.axes_items[k].log = axis.log
-            for box, value in ((self.lo_boxes[k], spec.ranges[k][0]),
-                               (self.hi_boxes[k], spec.ranges[k][1])):
+            for box, value in (
+                (self.lo_boxes[k], spec.ranges[k][0]),
+                (self.hi_boxes[k], spec.ranges[k][1]),
+            ):
                 box.setRange(axis.lo, axis.hi)
                 box.setValue(value)
 
@@ -376,34 +410,41 @@ class TrainabilityMapView(QWidget):
             return "local"
         address = self.address.text().strip()
         if not address:
-            raise tm.MapError("type the Dask scheduler's address (e.g. tcp://host:8786) or "
-                              "run in this process")
+            raise tm.MapError(
+                "type the Dask scheduler's address (e.g. tcp://host:8786) or run in this process"
+            )
         return address
 
     # -- plots ------------------------------------------------------------------------------------
     def _build_plots(self) -> None:
         self.axes_items = [PowerAxis("bottom"), PowerAxis("left")]
         self.view = MapViewBox()
-        self.map_widget = pg.PlotWidget(viewBox=self.view, axisItems={
-            "bottom": self.axes_items[0], "left": self.axes_items[1]})
+        self.map_widget = pg.PlotWidget(
+            viewBox=self.view, axisItems={"bottom": self.axes_items[0], "left": self.axes_items[1]}
+        )
         self.map_plot = self.map_widget.getPlotItem()
         style_plot(self.map_plot, "Trainability map", "", "")
         self.map_plot.showGrid(x=False, y=False)
         self.image = pg.ImageItem()
         self.map_plot.addItem(self.image)
-        self.marker = pg.ScatterPlotItem(size=11, symbol="o", pen=pg.mkPen("k", width=2),
-                                         brush=None)
+        self.marker = pg.ScatterPlotItem(
+            size=11, symbol="o", pen=pg.mkPen("k", width=2), brush=None
+        )
         self.map_plot.addItem(self.marker)
         self.map_note = EmptyNote(self.map_plot, "Choose a preset and press Compute map")
         self.view.zoom_rect.connect(self.zoom)
         self.map_widget.scene().sigMouseMoved.connect(self._hover)
         self.map_widget.scene().sigMouseClicked.connect(self._clicked)
-        self.readout = QLabel("Hover over the map to read a pixel; drag a rectangle to zoom; "
-                              "click a pixel for its run")
+        self.readout = QLabel(
+            "Hover over the map to read a pixel; drag a rectangle to zoom; "
+            "click a pixel for its run"
+        )
         self.readout.setWordWrap(True)
         legend = QHBoxLayout()
-        for deep_pale, text in ((TRAINABLE, "trains (deep: fast, pale: slow)"),
-                                (DIVERGENT, "diverges (deep: fast, pale: slow)")):
+        for deep_pale, text in (
+            (TRAINABLE, "trains (deep: fast, pale: slow)"),
+            (DIVERGENT, "diverges (deep: fast, pale: slow)"),
+        ):
             bar = QLabel()
             bar.setPixmap(_gradient_bar(*deep_pale))
             legend.addWidget(bar)
@@ -418,11 +459,16 @@ class TrainabilityMapView(QWidget):
 
         self.fractal_widget = log_plot_widget()
         self.fractal_plot = self.fractal_widget.getPlotItem()
-        style_plot(self.fractal_plot, "Fractal dimension of the edge", "box size (pixels)",
-                   "boxes on the edge")
+        style_plot(
+            self.fractal_plot,
+            "Fractal dimension of the edge",
+            "box size (pixels)",
+            "boxes on the edge",
+        )
         self.fractal_plot.setLogMode(x=True, y=True)
-        self.fractal_points = pg.PlotDataItem(pen=None, symbol="o", symbolSize=8,
-                                              symbolBrush=pg.mkBrush(60, 60, 60))
+        self.fractal_points = pg.PlotDataItem(
+            pen=None, symbol="o", symbolSize=8, symbolBrush=pg.mkBrush(60, 60, 60)
+        )
         self.fractal_line = pg.PlotDataItem(pen=pg.mkPen((200, 60, 30), width=2))
         self.fractal_plot.addItem(self.fractal_points)
         self.fractal_plot.addItem(self.fractal_line)
@@ -463,8 +509,10 @@ class TrainabilityMapView(QWidget):
         if rect.width() < 2 * steps[0] or rect.height() < 2 * steps[1]:
             return  # a click or a sliver: not a zoom
         ranges = ((rect.left(), rect.right()), (rect.top(), rect.bottom()))
-        ranges = tuple((max(lo, tm.AXES[a].lo), min(hi, tm.AXES[a].hi))
-                       for (lo, hi), a in zip(ranges, spec.axes, strict=True))
+        ranges = tuple(
+            (max(lo, tm.AXES[a].lo), min(hi, tm.AXES[a].hi))
+            for (lo, hi), a in zip(ranges, spec.axes, strict=True)
+        )
         try:
             new = spec.zoomed(ranges)
         except tm.MapError as exc:
@@ -493,7 +541,7 @@ class TrainabilityMapView(QWidget):
             self.host.notify("error", str(exc))
             return False
         if new_entry:
-            del self.history[self.position + 1:]
+            del self.history[self.position + 1 :]
             self.history.append(spec)
             self.position = len(self.history) - 1
         backend = self.map_backend()
@@ -507,11 +555,11 @@ class TrainabilityMapView(QWidget):
         def job(report, should_stop):
             WARMER.ensure([MAP_KERNELS], cancelled=should_stop)
             executor = executors.get(where)
-            return tm.trainability_map(problem, spec, executor, progress=report,
-                                       should_stop=should_stop, backend=backend)
+            return tm.trainability_map(
+                problem, spec, executor, progress=report, should_stop=should_stop, backend=backend
+            )
 
-        started = self.host.runner.start("trainability map", job, self._show,
-                                         self._finished)
+        started = self.host.runner.start("trainability map", job, self._show, self._finished)
         self._update_buttons()
         return started
 
@@ -538,20 +586,22 @@ class TrainabilityMapView(QWidget):
         self.image.setImage(map_colors(result.filled()), autoLevels=False, levels=(0, 255))
         (lo0, hi0), (lo1, hi1) = spec.ranges
         d0, d1 = (hi0 - lo0) / (spec.res[0] - 1), (hi1 - lo1) / (spec.res[1] - 1)
-        self.image.setRect(QRectF(lo0 - d0 / 2, lo1 - d1 / 2, spec.res[0] * d0,
-                                  spec.res[1] * d1))
-        self.view.setRange(xRange=(lo0 - d0 / 2, hi0 + d0 / 2),
-                           yRange=(lo1 - d1 / 2, hi1 + d1 / 2), padding=0.0)
+        self.image.setRect(QRectF(lo0 - d0 / 2, lo1 - d1 / 2, spec.res[0] * d0, spec.res[1] * d1))
+        self.view.setRange(
+            xRange=(lo0 - d0 / 2, hi0 + d0 / 2), yRange=(lo1 - d1 / 2, hi1 + d1 / 2), padding=0.0
+        )
         for k, pos in enumerate(("bottom", "left")):
             axis = tm.AXES[spec.axes[k]]
             self.map_plot.setLabel(pos, axis.label + (" (log scale)" if axis.log else ""))
         self.map_note.show(False)
         share = result.converged[result.done].mean() if result.done.any() else 0.0
-        state = ("complete" if result.complete else
-                 f"{result.tiles_done} of {result.tiles_total} tiles")
+        state = (
+            "complete" if result.complete else f"{result.tiles_done} of {result.tiles_total} tiles"
+        )
         self.map_plot.setTitle(
             f"<span style='font-size:10pt;font-weight:600'>{spec.res[0]} \u00d7 {spec.res[1]} "
-            f"runs, {spec.steps} steps: {share:.0%} train ({state})</span>")
+            f"runs, {spec.steps} steps: {share:.0%} train ({state})</span>"
+        )
 
     def _clear_fractal(self) -> None:
         self.fractal_points.setData([], [])
@@ -568,7 +618,7 @@ class TrainabilityMapView(QWidget):
         if fit.ok:
             lo, hi = fit.fit_range
             sizes = np.array([lo, hi], dtype=float)
-            self.fractal_line.setData(sizes, np.exp(fit.intercept) * sizes ** -fit.dimension)
+            self.fractal_line.setData(sizes, np.exp(fit.intercept) * sizes**-fit.dimension)
             title = f"Fractal dimension {fit.dimension:.2f} (boxes of {lo} to {hi} pixels)"
         else:
             title = "Too few box sizes for a fractal dimension"
@@ -593,8 +643,10 @@ class TrainabilityMapView(QWidget):
         result = self.result
         assert result is not None
         spec = result.spec
-        names = [f"{spec.axes[k]} = {v[n]:.4g}"
-                 for k, (v, n) in enumerate(((result.values0, i), (result.values1, j)))]
+        names = [
+            f"{spec.axes[k]} = {v[n]:.4g}"
+            for k, (v, n) in enumerate(((result.values0, i), (result.values1, j)))
+        ]
         if not result.done[i, j]:
             return f"{', '.join(names)}: not computed yet"
         value = result.value[i, j]
@@ -642,16 +694,17 @@ class TrainabilityMapView(QWidget):
         value, conv = tm.values_from_losses(losses[:, None])
         outcome = "trains" if conv[0] else "diverges"
         hyper = tm.pixel_hyper(spec, i, j)
-        names = ", ".join(f"{a} = {hyper[a] if a in hyper else hyper['beta']:.4g}"
-                          for a in spec.axes)
-        self.curve_plot.setTitle(f"<span style='font-size:10pt;font-weight:600'>{names}: "
-                                 f"{outcome}</span>")
+        names = ", ".join(
+            f"{a} = {hyper[a] if a in hyper else hyper['beta']:.4g}" for a in spec.axes
+        )
+        self.curve_plot.setTitle(
+            f"<span style='font-size:10pt;font-weight:600'>{names}: {outcome}</span>"
+        )
         self.curve_note.show(False)
 
     # -- export and hand-over ---------------------------------------------------------------------
     def _save_path(self, title: str, suffix: str, filter_text: str) -> str | None:
-        path, _ = QFileDialog.getSaveFileName(self, title, f"trainability-map{suffix}",
-                                              filter_text)
+        path, _ = QFileDialog.getSaveFileName(self, title, f"trainability-map{suffix}", filter_text)
         if not path:
             return None
         return path if path.endswith(suffix) else path + suffix
@@ -664,8 +717,7 @@ class TrainabilityMapView(QWidget):
         if not path:
             return False
         try:
-            write_png(path, picture(self.result.filled()),
-                      max(1, 512 // max(self.result.spec.res)))
+            write_png(path, picture(self.result.filled()), max(1, 512 // max(self.result.spec.res)))
         except OSError as exc:
             self.host.notify("error", f"The picture cannot be written: {exc.strerror or exc}")
             return False
@@ -694,8 +746,10 @@ class TrainabilityMapView(QWidget):
             return None
         problem, spec = self.problem, self.result.spec
         hyper = tm.pixel_hyper(spec, *self.selected)
-        folder = Path(QStandardPaths.writableLocation(
-            QStandardPaths.StandardLocation.AppDataLocation)) / "trainability"
+        folder = (
+            Path(QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppDataLocation))
+            / "trainability"
+        )
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / f"mean-field-width{problem.width}-{abs(hash(problem.X.tobytes()))}.csv"
         if not path.exists():
@@ -703,18 +757,28 @@ class TrainabilityMapView(QWidget):
             header = ",".join([*(f"x{k + 1}" for k in range(problem.width)), "y"])
             np.savetxt(path, table, delimiter=",", header=header, comments="", fmt="%.17g")
         # the base rate 1 and the two layer rates as its factors: lr * factor is the rate itself
-        optimizer = {"gd": make_optimizer("sgd", lr=1.0),
-                     "momentum": make_optimizer("momentum", lr=1.0, momentum=hyper["beta"]),
-                     "adam": make_optimizer("adam", lr=1.0, betas=(hyper["beta"], 0.999))
-                     }[hyper["optimizer"]]
+        optimizer = {
+            "gd": make_optimizer("sgd", lr=1.0),
+            "momentum": make_optimizer("momentum", lr=1.0, momentum=hyper["beta"]),
+            "adam": make_optimizer("adam", lr=1.0, betas=(hyper["beta"], 0.999)),
+        }[hyper["optimizer"]]
         return Experiment(
-            data=DataSpec(kind="csv", path=os.fspath(path), val_fraction=0.0,
-                          standardize=False, seed=0),
-            network=NetworkSpec(hidden=(problem.width,), activation="tanh", bias=False,
-                                parameterization="mean_field"),
-            optimizer=optimizer, layer_lr=(hyper["lr1"], hyper["lr2"]),
+            data=DataSpec(
+                kind="csv", path=os.fspath(path), val_fraction=0.0, standardize=False, seed=0
+            ),
+            network=NetworkSpec(
+                hidden=(problem.width,),
+                activation="tanh",
+                bias=False,
+                parameterization="mean_field",
+            ),
+            optimizer=optimizer,
+            layer_lr=(hyper["lr1"], hyper["lr2"]),
             training=TrainConfig(batch_size=problem.rows, shuffle=False, eval_every=1),
-            max_steps=spec.steps, seed=0, name="trainability map pixel")
+            max_steps=spec.steps,
+            seed=0,
+            name="trainability map pixel",
+        )
 
     def send_to_playground(self) -> None:
         try:
@@ -724,9 +788,12 @@ class TrainabilityMapView(QWidget):
             return
         if exp is not None:
             lr1, lr2 = exp.layer_lr or (1.0, 1.0)
-            self.host.send(exp, f"The pixel's run is in the Playground: learning rates {lr1:g} "
-                                f"(W1) and {lr2:g} (W2); its initial weights are drawn anew "
-                                f"(see the button's tooltip)")
+            self.host.send(
+                exp,
+                f"The pixel's run is in the Playground: learning rates {lr1:g} "
+                f"(W1) and {lr2:g} (W2); its initial weights are drawn anew "
+                f"(see the button's tooltip)",
+            )
 
     def shutdown(self) -> None:
         """Stop the pixel runner and close a Dask cluster started for the maps."""

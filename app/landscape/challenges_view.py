@@ -24,8 +24,9 @@ from dlopt_core.network_presets import COMPARE, NETWORK_PRESETS, NetworkPreset
 def _card(title: str) -> tuple[QFrame, QVBoxLayout]:
     card = QFrame()
     card.setObjectName("challengeCard")
-    card.setStyleSheet("#challengeCard { border: 1px solid #c9d3df; border-radius: 6px; "
-                       "background: #fbfcfe; }")
+    card.setStyleSheet(
+        "#challengeCard { border: 1px solid #c9d3df; border-radius: 6px; background: #fbfcfe; }"
+    )
     lay = QVBoxLayout(card)
     lay.setContentsMargins(10, 8, 10, 8)
     lay.setSpacing(6)
@@ -59,9 +60,11 @@ class ChallengesView(QWidget):
         col = QVBoxLayout(body)
         col.setContentsMargins(8, 8, 8, 8)
         col.setSpacing(10)
-        intro = QLabel("<b>Races on 2-D functions.</b> One click loads the function, the start "
-                       "point and the optimizers, and runs the race in the <i>2-D functions</i> "
-                       "view. Each shows one classic difficulty of optimization.")
+        intro = QLabel(
+            "<b>Races on 2-D functions.</b> One click loads the function, the start "
+            "point and the optimizers, and runs the race in the <i>2-D functions</i> "
+            "view. Each shows one classic difficulty of optimization."
+        )
         intro.setWordWrap(True)
         col.addWidget(intro)
         grid = QGridLayout()
@@ -75,17 +78,21 @@ class ChallengesView(QWidget):
             lay.addWidget(text, 1)
             button = QPushButton(f"Run \u201c{ch.title}\u201d")
             runs = ", ".join(r.name for r in ch.runs)
-            button.setToolTip(f"{ch.text}\n\nFunction: {ch.function}; start {ch.start}; "
-                              f"runs: {runs}; {ch.steps} steps")
+            button.setToolTip(
+                f"{ch.text}\n\nFunction: {ch.function}; start {ch.start}; "
+                f"runs: {runs}; {ch.steps} steps"
+            )
             button.clicked.connect(lambda _=False, n=name: self.request_challenge(n))
             lay.addWidget(button, 0, Qt.AlignmentFlag.AlignLeft)
             self.challenge_buttons[name] = button
             grid.addWidget(card, i // 3, i % 3)
         col.addLayout(grid)
 
-        intro = QLabel("<b>Training a network.</b> The same difficulties in real training. Each "
-                       "button opens a small, ready experiment in the Playground (one setting "
-                       "at a time) or in the Compare tab (several optimizers side by side).")
+        intro = QLabel(
+            "<b>Training a network.</b> The same difficulties in real training. Each "
+            "button opens a small, ready experiment in the Playground (one setting "
+            "at a time) or in the Compare tab (several optimizers side by side)."
+        )
         intro.setWordWrap(True)
         col.addWidget(intro)
         grid = QGridLayout()
@@ -103,7 +110,8 @@ class ChallengesView(QWidget):
                 button = QPushButton(self._button_text(preset, label))
                 button.setToolTip(self._button_tip(preset, label))
                 button.clicked.connect(
-                    lambda _=False, p=preset.name, v=label: self.open_preset(p, v))
+                    lambda _=False, p=preset.name, v=label: self.open_preset(p, v)
+                )
                 row.addWidget(button)
                 self.preset_buttons[(preset.name, label)] = button
             row.addStretch(1)
@@ -130,8 +138,7 @@ class ChallengesView(QWidget):
     @staticmethod
     def _button_tip(preset: NetworkPreset, label: str) -> str:
         if preset.target == COMPARE:
-            opts = "; ".join(", ".join(f"{k} {v}" for k, v in o.items())
-                             for o in preset.optimizers)
+            opts = "; ".join(", ".join(f"{k} {v}" for k, v in o.items()) for o in preset.optimizers)
             return f"Open in the Compare tab with: {opts}"
         return f"Open this setting ({label}) in the Playground, ready to train"
 

@@ -133,8 +133,9 @@ def log_field(Z: np.ndarray, floor: float | None = None, eps: float | None = Non
     finite = Z[np.isfinite(Z)]
     if finite.size == 0:
         return np.zeros_like(Z)
-    low = float(finite.min()) if floor is None or not np.isfinite(floor) else min(floor,
-                                                                                  finite.min())
+    low = (
+        float(finite.min()) if floor is None or not np.isfinite(floor) else min(floor, finite.min())
+    )
     if eps is None:
         eps = max(float(finite.max() - low) * 1e-4, 1e-12)
     with np.errstate(invalid="ignore"):
@@ -150,8 +151,9 @@ class HeatMap(pg.PlotWidget):
 
     clicked = Signal(float, float)
 
-    def __init__(self, x_label: str, y_label: str, bar_label: str,
-                 parent: QWidget | None = None) -> None:
+    def __init__(
+        self, x_label: str, y_label: str, bar_label: str, parent: QWidget | None = None
+    ) -> None:
         configure_pyqtgraph()
         super().__init__(parent)
         item = self.getPlotItem()
@@ -166,15 +168,17 @@ class HeatMap(pg.PlotWidget):
         item.addItem(self.image)
         self.contours = pg.PlotDataItem(pen=CONTOUR_PEN, connect="pairs")
         item.addItem(self.contours)
-        self.bar = pg.ColorBarItem(colorMap=HEAT_MAP, interactive=False, width=12,
-                                   label=bar_label, colorMapMenu=False)
+        self.bar = pg.ColorBarItem(
+            colorMap=HEAT_MAP, interactive=False, width=12, label=bar_label, colorMapMenu=False
+        )
         self.bar.setImageItem(self.image, insert_in=item)
         self._xs = np.empty(0)
         self._ys = np.empty(0)
         self._raw = np.empty((0, 0))
         self.value_name = "f"
-        self.readout = pg.TextItem(anchor=(0, 0), color="#222222",
-                                   fill=pg.mkBrush(255, 255, 255, 215))
+        self.readout = pg.TextItem(
+            anchor=(0, 0), color="#222222", fill=pg.mkBrush(255, 255, 255, 215)
+        )
         self.readout.setParentItem(self.getViewBox())
         self.readout.setPos(4, 2)
         self.readout.setVisible(False)
@@ -182,9 +186,15 @@ class HeatMap(pg.PlotWidget):
         self._proxy = pg.SignalProxy(self.scene().sigMouseMoved, rateLimit=30, slot=self._hover)
 
     # -- data -------------------------------------------------------------------------------------
-    def set_field(self, xs: np.ndarray, ys: np.ndarray, raw: np.ndarray, shown: np.ndarray,
-                  levels: Sequence[float] | None = None,
-                  color_range: tuple[float, float] | None = None) -> None:
+    def set_field(
+        self,
+        xs: np.ndarray,
+        ys: np.ndarray,
+        raw: np.ndarray,
+        shown: np.ndarray,
+        levels: Sequence[float] | None = None,
+        color_range: tuple[float, float] | None = None,
+    ) -> None:
         """Draw ``shown[i, j]`` at ``(xs[j], ys[i])`` with contours; hover reads ``raw``.
 
         ``levels`` (contours) and ``color_range`` (the colour bar) default to the field's own;
@@ -278,8 +288,9 @@ def small_plot(title: str, x_label: str, y_label: str) -> pg.PlotWidget:
     return plot
 
 
-def section(title: str, body: QWidget | None = None, tooltip: str = "") -> tuple[QFrame,
-                                                                                 QVBoxLayout]:
+def section(
+    title: str, body: QWidget | None = None, tooltip: str = ""
+) -> tuple[QFrame, QVBoxLayout]:
     """A framed group with a bold title; returns the frame and the layout to fill."""
     box = QFrame()
     box.setObjectName("landscapeSection")

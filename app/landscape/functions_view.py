@@ -138,25 +138,31 @@ class FunctionView(QWidget):
         self.function = QComboBox()
         for name, fn in ls.FUNCTIONS.items():
             self.function.addItem(fn.title.split(" (")[0], name)
-            self.function.setItemData(self.function.count() - 1, fn.note,
-                                      Qt.ItemDataRole.ToolTipRole)
+            self.function.setItemData(
+                self.function.count() - 1, fn.note, Qt.ItemDataRole.ToolTipRole
+            )
         self.function.setToolTip("The 2-D test function the optimizers race on")
         narrow(self.function)
         self.note = QLabel()
         self.note.setWordWrap(True)
         self.note.setStyleSheet("color: #444;")
-        self.kappa = SciSpinBox(1.0, 10000.0, 10.0, log_step=True, steps_per_decade=10, digits=4,
-                                first_step=1.0)
-        self.kappa.setToolTip("Condition number kappa: the ratio of the Hessian's eigenvalues "
-                              "(1 and kappa). Larger: a narrower valley, slower gradient descent")
+        self.kappa = SciSpinBox(
+            1.0, 10000.0, 10.0, log_step=True, steps_per_decade=10, digits=4, first_step=1.0
+        )
+        self.kappa.setToolTip(
+            "Condition number kappa: the ratio of the Hessian's eigenvalues "
+            "(1 and kappa). Larger: a narrower valley, slower gradient descent"
+        )
         self.angle = QDoubleSpinBox()
         self.angle.setRange(-90.0, 90.0)
         self.angle.setDecimals(0)
         self.angle.setSingleStep(15.0)
         self.angle.setSuffix("\u00b0")
         self.angle.setKeyboardTracking(False)
-        self.angle.setToolTip("Rotation of the valley's long axis from the x axis (degrees); "
-                              "rotated valleys defeat per-coordinate rescaling (Adam, RMSProp)")
+        self.angle.setToolTip(
+            "Rotation of the valley's long axis from the x axis (degrees); "
+            "rotated valleys defeat per-coordinate rescaling (Adam, RMSProp)"
+        )
         self.quad_box = QWidget()
         quad = QFormLayout(self.quad_box)
         quad.setContentsMargins(0, 0, 0, 0)
@@ -181,8 +187,9 @@ class FunctionView(QWidget):
         self.default_start.setText("default")
         self.default_start.setToolTip("Back to this function's own start point")
         box, lay = section("Start point", tooltip="Where every optimizer starts")
-        lay.addLayout(hbox(QLabel("x"), self.start_x, QLabel("y"), self.start_y,
-                           self.default_start))
+        lay.addLayout(
+            hbox(QLabel("x"), self.start_x, QLabel("y"), self.start_y, self.default_start)
+        )
         hint = QLabel("Click on the map to start from there.")
         hint.setStyleSheet("color: #666; font-size: 8pt;")
         lay.addWidget(hint)
@@ -204,27 +211,37 @@ class FunctionView(QWidget):
         cl.addWidget(self.leave_challenge)
         self.challenge_page = challenge_page
         challenge_page.hide()
-        box, lay = section("Optimizers", tooltip="Tick the optimizers to race; each has its "
-                           "learning rate and main hyper-parameter")
+        box, lay = section(
+            "Optimizers",
+            tooltip="Tick the optimizers to race; each has its "
+            "learning rate and main hyper-parameter",
+        )
         lay.addWidget(self.free)
         lay.addWidget(challenge_page)
         col.addWidget(box)
 
         # gradient
-        self.clip = SciSpinBox(0.0, 1e6, 0.0, log_step=True, steps_per_decade=4, digits=3,
-                               first_step=0.1)
-        self.clip.setToolTip("Gradient clipping: a gradient longer than this is rescaled to "
-                             "this norm (direction kept). 0: off")
-        self.noise = SciSpinBox(0.0, 100.0, 0.0, log_step=True, steps_per_decade=4, digits=3,
-                                first_step=0.01)
-        self.noise.setToolTip("Gradient noise: Gaussian noise of this standard deviation added "
-                              "to each gradient coordinate, like mini-batch noise. 0: exact "
-                              "gradients")
+        self.clip = SciSpinBox(
+            0.0, 1e6, 0.0, log_step=True, steps_per_decade=4, digits=3, first_step=0.1
+        )
+        self.clip.setToolTip(
+            "Gradient clipping: a gradient longer than this is rescaled to "
+            "this norm (direction kept). 0: off"
+        )
+        self.noise = SciSpinBox(
+            0.0, 100.0, 0.0, log_step=True, steps_per_decade=4, digits=3, first_step=0.01
+        )
+        self.noise.setToolTip(
+            "Gradient noise: Gaussian noise of this standard deviation added "
+            "to each gradient coordinate, like mini-batch noise. 0: exact "
+            "gradients"
+        )
         self.seed = QSpinBox()
         self.seed.setRange(0, 99999)
         self.seed.setToolTip("Seed of the gradient noise (the same seed gives the same paths)")
-        box, lay = section("Gradient", tooltip="Clipping and noise apply to every run that "
-                           "does not set its own")
+        box, lay = section(
+            "Gradient", tooltip="Clipping and noise apply to every run that does not set its own"
+        )
         form = QFormLayout()
         form.setContentsMargins(0, 0, 0, 0)
         form.addRow("clip norm", self.clip)
@@ -272,15 +289,20 @@ class FunctionView(QWidget):
         self.theory_text.setWordWrap(True)
         self.theory_text.setTextFormat(Qt.TextFormat.RichText)
         self.use_gd = QPushButton("Use optimal GD step")
-        self.use_gd.setToolTip("Set GD's learning rate to 2 / (1 + kappa), which makes both "
-                               "directions contract at the rate (kappa - 1) / (kappa + 1)")
+        self.use_gd.setToolTip(
+            "Set GD's learning rate to 2 / (1 + kappa), which makes both "
+            "directions contract at the rate (kappa - 1) / (kappa + 1)"
+        )
         self.use_momentum = QPushButton("Use optimal momentum")
-        self.use_momentum.setToolTip("Set momentum's lr = 4 / (sqrt(kappa) + 1)^2 and momentum "
-                                     "= ((sqrt(kappa) - 1) / (sqrt(kappa) + 1))^2 (Polyak's "
-                                     "heavy ball): rate (sqrt(kappa) - 1) / (sqrt(kappa) + 1)")
+        self.use_momentum.setToolTip(
+            "Set momentum's lr = 4 / (sqrt(kappa) + 1)^2 and momentum "
+            "= ((sqrt(kappa) - 1) / (sqrt(kappa) + 1))^2 (Polyak's "
+            "heavy ball): rate (sqrt(kappa) - 1) / (sqrt(kappa) + 1)"
+        )
         self.theory_box, lay = section(
             "Theory: rates on the quadratic",
-            tooltip="A rate r means the distance to the minimum shrinks like r^t per step")
+            tooltip="A rate r means the distance to the minimum shrinks like r^t per step",
+        )
         lay.addWidget(self.theory_text)
         lay.addWidget(self.use_gd)
         lay.addWidget(self.use_momentum)
@@ -294,18 +316,21 @@ class FunctionView(QWidget):
         self.map = HeatMap("x", "y", "log\u2081\u2080(f \u2212 f*)")
         self.map.setMinimumSize(300, 260)
         self.map.getPlotItem().setAspectLocked(True)
-        self.map.setToolTip("Click to start every optimizer from that point; drag to pan, wheel "
-                            "to zoom. The shading is log10(f \u2212 f*); the star marks the "
-                            "minimum")
+        self.map.setToolTip(
+            "Click to start every optimizer from that point; drag to pan, wheel "
+            "to zoom. The shading is log10(f \u2212 f*); the star marks the "
+            "minimum"
+        )
         item = self.map.getPlotItem()
         self.legend = pg.LegendItem(offset=(-6, 6), labelTextSize="8pt")
         self.legend.setParentItem(item.getViewBox())
         self.legend.setBrush(pg.mkBrush(255, 255, 255, 215))
-        self.minima = pg.ScatterPlotItem(symbol="star", size=16, pen=pg.mkPen("#222", width=1),
-                                         brush=pg.mkBrush(255, 215, 0))
-        self.start_marker = pg.ScatterPlotItem(symbol="o", size=11,
-                                               pen=pg.mkPen("#111", width=2),
-                                               brush=pg.mkBrush(255, 255, 255))
+        self.minima = pg.ScatterPlotItem(
+            symbol="star", size=16, pen=pg.mkPen("#222", width=1), brush=pg.mkBrush(255, 215, 0)
+        )
+        self.start_marker = pg.ScatterPlotItem(
+            symbol="o", size=11, pen=pg.mkPen("#111", width=2), brush=pg.mkBrush(255, 255, 255)
+        )
         self.heads = pg.ScatterPlotItem(size=10, pen=pg.mkPen("w", width=1.5))
         self.paths: list[pg.PlotDataItem] = []
         item.addItem(self.minima)
@@ -315,8 +340,10 @@ class FunctionView(QWidget):
         self.value_plot = small_plot("f \u2212 f* along the path", "step", "f \u2212 f*")
         self.dist_plot = small_plot("Distance to the nearest minimum", "step", "distance")
         self.value_plot.setToolTip("f along each path, above its minimum value (log scale)")
-        self.dist_plot.setToolTip("Distance of each path to the nearest minimum (log scale); on "
-                                  "the quadratic, dashed: the theory's optimal rates")
+        self.dist_plot.setToolTip(
+            "Distance of each path to the nearest minimum (log scale); on "
+            "the quadratic, dashed: the theory's optimal rates"
+        )
         self.value_plot.getPlotItem().setLogMode(False, True)
         self.dist_plot.getPlotItem().setLogMode(False, True)
         for plot in (self.value_plot, self.dist_plot):
@@ -324,12 +351,15 @@ class FunctionView(QWidget):
         self.values: list[pg.PlotDataItem] = []
         self.dists: list[pg.PlotDataItem] = []
         # at step 0 the curves are one point each: say what fills them instead
-        self._curve_notes = [EmptyNote(p.getPlotItem(), "Press Play: the curves follow the race")
-                             for p in (self.value_plot, self.dist_plot)]
+        self._curve_notes = [
+            EmptyNote(p.getPlotItem(), "Press Play: the curves follow the race")
+            for p in (self.value_plot, self.dist_plot)
+        ]
         dash = Qt.PenStyle.DashLine
         self.theory_gd = pg.PlotDataItem(pen=pg.mkPen(QColor(90, 90, 90), width=1.5, style=dash))
-        self.theory_hb = pg.PlotDataItem(pen=pg.mkPen(QColor(90, 90, 90), width=1.5,
-                                                      style=Qt.PenStyle.DotLine))
+        self.theory_hb = pg.PlotDataItem(
+            pen=pg.mkPen(QColor(90, 90, 90), width=1.5, style=Qt.PenStyle.DotLine)
+        )
         ditem = self.dist_plot.getPlotItem()
         ditem.addItem(self.theory_gd)
         ditem.addItem(self.theory_hb)
@@ -418,12 +448,16 @@ class FunctionView(QWidget):
             # the function's own region sets the look (log offset, contours, colours), kept
             # wherever the map is shaded: the far field only adds higher, paler values
             finite = Z[np.isfinite(Z)]
-            eps = max(float(finite.max() - min(finite.min(), self.fn.min_value)) * 1e-4, 1e-12) \
-                if finite.size else 1e-12
+            eps = (
+                max(float(finite.max() - min(finite.min(), self.fn.min_value)) * 1e-4, 1e-12)
+                if finite.size
+                else 1e-12
+            )
             shown = log_field(Z, self.fn.min_value, eps)
             self._look = (eps, spread_levels(shown), (float(shown.min()), float(shown.max())))
-        self.map.set_bar_label("log\u2081\u2080(f \u2212 f*)" if math.isfinite(self.fn.min_value)
-                               else "f")
+        self.map.set_bar_label(
+            "log\u2081\u2080(f \u2212 f*)" if math.isfinite(self.fn.min_value) else "f"
+        )
         self._field_bounds = None
         self._user_view = False
         (x0, x1), (y0, y1) = self.fn.bounds
@@ -438,13 +472,23 @@ class FunctionView(QWidget):
         set_log_y(self.value_plot.getPlotItem(), not unbounded)
         self.value_plot.getPlotItem().setTitle(
             "<span style='font-size:10pt;font-weight:600'>"
-            + ("f along the path (unbounded below)" if unbounded
-               else "f \u2212 f* along the path (log)") + "</span>")
+            + (
+                "f along the path (unbounded below)"
+                if unbounded
+                else "f \u2212 f* along the path (log)"
+            )
+            + "</span>"
+        )
         self.value_plot.getPlotItem().setLabel("left", "f" if unbounded else "f \u2212 f*")
         self.dist_plot.getPlotItem().setTitle(
             "<span style='font-size:10pt;font-weight:600'>"
-            + ("Distance to the saddle point (0, 0)" if not self.fn.minima
-               else "Distance to the nearest minimum (log)") + "</span>")
+            + (
+                "Distance to the saddle point (0, 0)"
+                if not self.fn.minima
+                else "Distance to the nearest minimum (log)"
+            )
+            + "</span>"
+        )
         if reset_lrs:
             kappa = float(self.kappa.value())
             for row in self.free.rows:
@@ -474,8 +518,12 @@ class FunctionView(QWidget):
             return
         have = self._field_bounds
         if have is not None:
-            covers = (have[0] <= want[0] and want[1] <= have[1] and have[2] <= want[2]
-                      and want[3] <= have[3])
+            covers = (
+                have[0] <= want[0]
+                and want[1] <= have[1]
+                and have[2] <= want[2]
+                and want[3] <= have[3]
+            )
             fine = (want[1] - want[0]) > 0.4 * (have[1] - have[0])
             if covers and fine:
                 return
@@ -487,8 +535,14 @@ class FunctionView(QWidget):
             self.map.set_field(xs, ys, Z, Z)
         else:
             eps, levels, color_range = self._look
-            self.map.set_field(xs, ys, Z, log_field(Z, self.fn.min_value, eps), levels=levels,
-                               color_range=color_range)
+            self.map.set_field(
+                xs,
+                ys,
+                Z,
+                log_field(Z, self.fn.min_value, eps),
+                levels=levels,
+                color_range=color_range,
+            )
         self._field_bounds = (x0, x1, y0, y1)
 
     def _runs_away(self, r: RunResult) -> bool:
@@ -592,13 +646,21 @@ class FunctionView(QWidget):
             ch = name
             name = ch.name
         elif name not in ls.CHALLENGES:
-            raise ValueError(f"unknown challenge {name!r}; choose one of "
-                             f"{', '.join(ls.CHALLENGES)}")
+            raise ValueError(
+                f"unknown challenge {name!r}; choose one of {', '.join(ls.CHALLENGES)}"
+            )
         else:
             ch = ls.CHALLENGES[name]
         self.set_playing(False)
-        widgets = (self.function, self.kappa, self.angle, self.clip, self.noise, self.seed,
-                   self.steps)
+        widgets = (
+            self.function,
+            self.kappa,
+            self.angle,
+            self.clip,
+            self.noise,
+            self.seed,
+            self.steps,
+        )
         for w in widgets:
             w.blockSignals(True)
         self.function.setCurrentIndex(self.function.findData(ch.function))
@@ -621,8 +683,7 @@ class FunctionView(QWidget):
         self._apply_function(reset_lrs=True)  # the free list's rates, for after the challenge
         self._set_start_spins(*ch.start)
         self.start = (float(ch.start[0]), float(ch.start[1]))
-        self.banner.show_message("info", f"<b>{ch.title}.</b> " + ch.text.replace(
-            "\n", "<br>"))
+        self.banner.show_message("info", f"<b>{ch.title}.</b> " + ch.text.replace("\n", "<br>"))
         self.t = 0
         self._show_results([])
         self.recompute()
@@ -653,9 +714,17 @@ class FunctionView(QWidget):
         """Compute every ticked run's path from the current settings (in the paths thread); they
         are drawn when they arrive (``paths_ready``)."""
         self._pending.stop()
-        self.runner.submit(PathsRequest(
-            self.fn, tuple(self.specs()), self.start, int(self.steps.value()),
-            float(self.clip.value()), float(self.noise.value()), int(self.seed.value())))
+        self.runner.submit(
+            PathsRequest(
+                self.fn,
+                tuple(self.specs()),
+                self.start,
+                int(self.steps.value()),
+                float(self.clip.value()),
+                float(self.noise.value()),
+                int(self.seed.value()),
+            )
+        )
         self._busy_note.start()
 
     @property
@@ -670,8 +739,9 @@ class FunctionView(QWidget):
     def _on_paths_failed(self, _request: PathsRequest, message: str) -> None:
         self._busy_note.stop()
         self._show_results([])
-        self.results_label.setText(f"<span style='color:#b3261e'>The paths cannot be computed: "
-                                   f"{message}</span>")
+        self.results_label.setText(
+            f"<span style='color:#b3261e'>The paths cannot be computed: {message}</span>"
+        )
 
     def _show_results(self, results: list[RunResult]) -> None:
         self.results = results
@@ -713,8 +783,9 @@ class FunctionView(QWidget):
             path.setZValue(0.0 if self._runs_away(r) else PATH_Z)
             self.values[k].setPen(pg.mkPen(r.spec.color, width=1.5))
             self.dists[k].setPen(pg.mkPen(r.spec.color, width=1.5))
-            self.legend.addItem(path, r.spec.label + ("  (refused)" if r.trajectory is None
-                                                      else ""))
+            self.legend.addItem(
+                path, r.spec.label + ("  (refused)" if r.trajectory is None else "")
+            )
         self.legend.setVisible(bool(self.results))
         self.start_marker.setData([self.start[0]], [self.start[1]])
 
@@ -745,8 +816,9 @@ class FunctionView(QWidget):
             steps = np.arange(upto + 1, dtype=np.float64)
             with np.errstate(invalid="ignore"):
                 if unbounded:
-                    vals = np.where(np.isfinite(traj.values[: upto + 1]),
-                                    traj.values[: upto + 1], np.nan)
+                    vals = np.where(
+                        np.isfinite(traj.values[: upto + 1]), traj.values[: upto + 1], np.nan
+                    )
                 else:
                     vals = np.maximum(traj.values[: upto + 1] - self.fn.min_value, PLOT_FLOOR)
                 dist = np.maximum(r.distances[: upto + 1], PLOT_FLOOR)
@@ -796,8 +868,10 @@ class FunctionView(QWidget):
                 continue
             upto = max(1, min(self.t, len(r.trajectory.path) - 1))
             rate = ls.measured_rate(r.trajectory.path[: upto + 1], (0.0, 0.0))
-            rows.append(f"<tr>{cell}<span style='color:{r.spec.color.name()}'>\u25a0</span> "
-                        f"{r.spec.label}</td>{cell}r = <b>{fmt_rate(rate)}</b></td></tr>")
+            rows.append(
+                f"<tr>{cell}<span style='color:{r.spec.color.name()}'>\u25a0</span> "
+                f"{r.spec.label}</td>{cell}r = <b>{fmt_rate(rate)}</b></td></tr>"
+            )
         self.theory_text.setText("<table cellspacing='0'>" + "".join(rows) + "</table>")
 
     def measured_rates(self) -> dict[str, float]:
@@ -815,21 +889,27 @@ class FunctionView(QWidget):
         for r in self.results:
             mark = f"<span style='color:{r.spec.color.name()}'>\u25a0</span>"
             if r.trajectory is None:
-                parts.append(f"{mark} {r.spec.label}: <span style='color:#b3261e'>{r.error}"
-                             "</span>")
+                parts.append(f"{mark} {r.spec.label}: <span style='color:#b3261e'>{r.error}</span>")
                 continue
             traj = r.trajectory
             upto = min(self.t, len(traj.path) - 1)
             if traj.diverged and self.t >= traj.diverged_at:
-                parts.append(f"{mark} {r.spec.label}: <span style='color:#b3261e'>diverged at "
-                             f"step {traj.diverged_at} (overflow): lower the learning rate or "
-                             "clip the gradient</span>")
+                parts.append(
+                    f"{mark} {r.spec.label}: <span style='color:#b3261e'>diverged at "
+                    f"step {traj.diverged_at} (overflow): lower the learning rate or "
+                    "clip the gradient</span>"
+                )
                 continue
-            parts.append(f"{mark} {r.spec.label}: f = {traj.values[upto]:.3g}, distance "
-                         f"{r.distances[upto]:.2g}")
+            parts.append(
+                f"{mark} {r.spec.label}: f = {traj.values[upto]:.3g}, distance "
+                f"{r.distances[upto]:.2g}"
+            )
         if not parts:
-            parts.append("Computing the paths\u2026" if self.runner.busy else
-                         "Tick at least one optimizer to start a race.")
+            parts.append(
+                "Computing the paths\u2026"
+                if self.runner.busy
+                else "Tick at least one optimizer to start a race."
+            )
         self.results_label.setText("&nbsp;&nbsp;&nbsp; ".join(parts))
 
     # -- theory buttons ---------------------------------------------------------------------------

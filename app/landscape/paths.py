@@ -35,8 +35,15 @@ class PathsRequest:
 
 def _paths(request: PathsRequest, cancelled: Callable[[], bool]) -> list[RunResult]:
     WARMER.ensure([LANDSCAPE], cancelled=cancelled)
-    return run_all(request.fn, request.specs, request.start, request.steps, request.clip_norm,
-                   request.noise, request.seed)
+    return run_all(
+        request.fn,
+        request.specs,
+        request.start,
+        request.steps,
+        request.clip_norm,
+        request.noise,
+        request.seed,
+    )
 
 
 class PathRunner(LatestRunner):

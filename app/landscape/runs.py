@@ -100,8 +100,15 @@ class RunResult:
     distances: np.ndarray = field(default_factory=lambda: np.empty(0))
 
 
-def run_all(fn: ls.TestFunction, specs: Sequence[RunSpec], start: tuple[float, float],
-            steps: int, clip_norm: float, noise: float, seed: int) -> list[RunResult]:
+def run_all(
+    fn: ls.TestFunction,
+    specs: Sequence[RunSpec],
+    start: tuple[float, float],
+    steps: int,
+    clip_norm: float,
+    noise: float,
+    seed: int,
+) -> list[RunResult]:
     """Every run's trajectory from ``start``; a refused setting becomes an error, not a crash."""
     targets = np.array(fn.minima or ((0.0, 0.0),), dtype=np.float64)
     out = []
@@ -112,10 +119,14 @@ def run_all(fn: ls.TestFunction, specs: Sequence[RunSpec], start: tuple[float, f
                 name, params = spec.schedule
                 schedule = make_schedule(name, **params)
             traj = ls.trajectory(
-                fn, make_optimizer(spec.optimizer, **spec.hyper), start, steps,
+                fn,
+                make_optimizer(spec.optimizer, **spec.hyper),
+                start,
+                steps,
                 clip_norm=clip_norm if spec.clip_norm is None else spec.clip_norm,
                 noise=noise if spec.noise is None else spec.noise,
-                seed=seed, schedule=schedule,
+                seed=seed,
+                schedule=schedule,
             )
         except ValueError as exc:
             out.append(RunResult(spec, None, str(exc)))
@@ -126,8 +137,9 @@ def run_all(fn: ls.TestFunction, specs: Sequence[RunSpec], start: tuple[float, f
     return out
 
 
-def run_note(clip_norm: float | None, noise: float | None,
-             schedule: tuple[str, Mapping[str, float]] | None) -> str:
+def run_note(
+    clip_norm: float | None, noise: float | None, schedule: tuple[str, Mapping[str, float]] | None
+) -> str:
     """What a run sets for itself, in words (for its tooltip)."""
     parts = []
     if clip_norm is not None:
@@ -146,10 +158,18 @@ class RunRow(QObject):
 
     changed = Signal()
 
-    def __init__(self, label: str, optimizer: str, hyper: Mapping[str, Any], color: QColor,
-                 checked: bool = True, note: str = "", clip_norm: float | None = None,
-                 noise: float | None = None,
-                 schedule: tuple[str, Mapping[str, float]] | None = None) -> None:
+    def __init__(
+        self,
+        label: str,
+        optimizer: str,
+        hyper: Mapping[str, Any],
+        color: QColor,
+        checked: bool = True,
+        note: str = "",
+        clip_norm: float | None = None,
+        noise: float | None = None,
+        schedule: tuple[str, Mapping[str, float]] | None = None,
+    ) -> None:
         super().__init__()
         info = OPTIMIZERS[optimizer]
         self.optimizer = optimizer
@@ -167,11 +187,19 @@ class RunRow(QObject):
             tip += f"\nThis run: {note}"
         self.check.setToolTip(tip + "\nTick to race this optimizer on the map.")
         default_lr = next(s.default for s in info.params if s.name == "lr")
-        self.lr = SciSpinBox(1e-6, 100.0, float(hyper.get("lr", default_lr)), log_step=True,
-                             steps_per_decade=10, digits=3, first_step=1e-6)
+        self.lr = SciSpinBox(
+            1e-6,
+            100.0,
+            float(hyper.get("lr", default_lr)),
+            log_step=True,
+            steps_per_decade=10,
+            digits=3,
+            first_step=1e-6,
+        )
         self.lr.setFixedWidth(76)
-        self.lr.setToolTip(f"learning rate of {label}: the step size (arrows step by a factor "
-                           "of 1.26)")
+        self.lr.setToolTip(
+            f"learning rate of {label}: the step size (arrows step by a factor of 1.26)"
+        )
         self.hyper_key = ""
         self.hyper_label = QLabel("")
         self.hyper_spin = QDoubleSpinBox()
@@ -209,8 +237,9 @@ class RunRow(QObject):
     def widgets(self) -> tuple[QWidget, ...]:
         return self.swatch, self.check, self.lr, self.hyper_label, self.hyper_spin
 
-    def set_values(self, lr: float | None = None, hyper: float | None = None,
-                   checked: bool | None = None) -> None:
+    def set_values(
+        self, lr: float | None = None, hyper: float | None = None, checked: bool | None = None
+    ) -> None:
         """Change the row without emitting ``changed`` (the caller recomputes once)."""
         for w in (self.check, self.lr, self.hyper_spin):
             w.blockSignals(True)
@@ -234,8 +263,15 @@ class RunRow(QObject):
         return out
 
     def spec(self) -> RunSpec:
-        return RunSpec(self.label, self.optimizer, self.hyper(), self.color, self.clip_norm,
-                       self.noise, self.schedule)
+        return RunSpec(
+            self.label,
+            self.optimizer,
+            self.hyper(),
+            self.color,
+            self.clip_norm,
+            self.noise,
+            self.schedule,
+        )
 
 
 class RunList(QWidget):
@@ -309,13 +345,25 @@ def challenge_rows(challenge: ls.Challenge) -> list[RunRow]:
     for r in challenge.runs:
         color = free_color(r.optimizer)
         if color in taken:
-            color = next((c for c in PALETTE if c not in taken and c not in reserved),
-                         color_of(len(taken)))
+            color = next(
+                (c for c in PALETTE if c not in taken and c not in reserved), color_of(len(taken))
+            )
         taken.append(color)
         note = run_note(r.clip_norm, r.noise, r.schedule)
         schedule = None if r.schedule is None else (r.schedule[0], dict(r.schedule[1]))
-        rows.append(RunRow(r.name, r.optimizer, dict(r.hyper), color, True, note,
-                           r.clip_norm, r.noise, schedule))
+        rows.append(
+            RunRow(
+                r.name,
+                r.optimizer,
+                dict(r.hyper),
+                color,
+                True,
+                note,
+                r.clip_norm,
+                r.noise,
+                schedule,
+            )
+        )
     return rows
 
 

@@ -57,11 +57,15 @@ def line_summary(result: ShapeResult) -> str:
         if shape.monotone and shape.max_rise == 0.0:
             text += ", falling monotonically (no barrier on the way)"
         elif shape.monotone:
-            text += (f", falling without a barrier (it climbs back by {shape.max_rise:.2g} at "
-                     f"most, under {100 * shape.tolerance:g} % of its fall)")
+            text += (
+                f", falling without a barrier (it climbs back by {shape.max_rise:.2g} at "
+                f"most, under {100 * shape.tolerance:g} % of its fall)"
+            )
         elif shape.fall > 0.0:
-            text += (f", with a bump: it climbs back by up to {shape.max_rise:.3g} on the way "
-                     f"({100 * shape.max_rise / shape.fall:.0f} % of its fall)")
+            text += (
+                f", with a bump: it climbs back by up to {shape.max_rise:.3g} on the way "
+                f"({100 * shape.max_rise / shape.fall:.0f} % of its fall)"
+            )
         else:
             text += ", not falling: the trained parameters are no better on this line"
         at = f"\u03b1 = {shape.plateau_end:.2f}"
@@ -114,8 +118,10 @@ class ShapeView(QWidget):
         self.situation.addItem("Your network (from the Playground)", USER)
         self._set_user_enabled(False)
         narrow(self.situation)
-        self.situation.setToolTip("A small version of a setting of Goodfellow, Vinyals & Saxe "
-                                  "(2015), or the network you last trained in the Playground")
+        self.situation.setToolTip(
+            "A small version of a setting of Goodfellow, Vinyals & Saxe "
+            "(2015), or the network you last trained in the Playground"
+        )
         self.explanation = QLabel()
         self.explanation.setWordWrap(True)
         self.description = QLabel()
@@ -134,8 +140,10 @@ class ShapeView(QWidget):
         self.snapshots = QSpinBox()
         self.snapshots.setRange(5, 400)
         self.snapshots.setValue(40)
-        self.snapshots.setToolTip("Parameter snapshots recorded along the training path (the "
-                                  "dots of the path on the slice)")
+        self.snapshots.setToolTip(
+            "Parameter snapshots recorded along the training path (the "
+            "dots of the path on the slice)"
+        )
         box, lay = section("Training", tooltip="Train the chosen situation in the background")
         form = QFormLayout()
         form.setContentsMargins(0, 0, 0, 0)
@@ -148,8 +156,9 @@ class ShapeView(QWidget):
         self.resolution.setRange(11, 151)
         self.resolution.setSingleStep(10)
         self.resolution.setValue(61)
-        self.resolution.setToolTip("Grid points per axis of the slice (the cost grows with the "
-                                   "square)")
+        self.resolution.setToolTip(
+            "Grid points per axis of the slice (the cost grows with the square)"
+        )
         self.directions = QComboBox()
         for key, text in DIRECTIONS.items():
             self.directions.addItem(text, key)
@@ -157,7 +166,8 @@ class ShapeView(QWidget):
         self.directions.setToolTip(
             "Principal directions of the path: the plane the path moves in most (the path is "
             "drawn faithfully). Random filter-normalised directions (Li et al. 2018): a typical "
-            "plane through the solution")
+            "plane through the solution"
+        )
         self.seed = QSpinBox()
         self.seed.setRange(0, 99999)
         self.seed.setToolTip("Seed of the random directions")
@@ -171,12 +181,16 @@ class ShapeView(QWidget):
         col.addWidget(box)
 
         self.train_button = QPushButton("Train and compute")
-        self.train_button.setToolTip("Train the situation from scratch in the background, then "
-                                     "compute the line and the slice")
+        self.train_button.setToolTip(
+            "Train the situation from scratch in the background, then "
+            "compute the line and the slice"
+        )
         self.train_button.setStyleSheet("font-weight: 600;")
         self.recompute_button = QPushButton("Recompute slice")
-        self.recompute_button.setToolTip("Compute the line and the slice again for the network "
-                                         "already trained (new grid or directions)")
+        self.recompute_button.setToolTip(
+            "Compute the line and the slice again for the network "
+            "already trained (new grid or directions)"
+        )
         self.recompute_button.setEnabled(False)
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setToolTip("Stop the computation under way")
@@ -201,43 +215,76 @@ class ShapeView(QWidget):
 
         self.banner = Banner()
         self.banner.label.setStyleSheet("font-size: 10pt; font-weight: normal;")
-        self.line_plot = small_plot("Loss along the line from initial to trained parameters",
-                                    "\u03b1   (\u03b8 = (1 \u2212 \u03b1) \u03b8\u2080 + "
-                                    "\u03b1 \u03b8\u2081)", "loss")
+        self.line_plot = small_plot(
+            "Loss along the line from initial to trained parameters",
+            "\u03b1   (\u03b8 = (1 \u2212 \u03b1) \u03b8\u2080 + \u03b1 \u03b8\u2081)",
+            "loss",
+        )
         item = self.line_plot.getPlotItem()
         legend = item.addLegend(labelTextSize="8pt")
         legend.setBrush(pg.mkBrush(255, 255, 255, 215))
         legend.anchor(itemPos=(0.5, 0.0), parentPos=(0.5, 0.0), offset=(0, 6))  # top centre
-        self.train_curve = pg.PlotDataItem(pen=pg.mkPen(TRAIN_COLOR, width=2), symbol="o",
-                                           symbolSize=4, symbolBrush=TRAIN_COLOR,
-                                           symbolPen=None, name="train loss")
-        self.val_curve = pg.PlotDataItem(pen=pg.mkPen(VAL_COLOR, width=2), symbol="o",
-                                         symbolSize=4, symbolBrush=VAL_COLOR, symbolPen=None,
-                                         name="validation loss")
+        self.train_curve = pg.PlotDataItem(
+            pen=pg.mkPen(TRAIN_COLOR, width=2),
+            symbol="o",
+            symbolSize=4,
+            symbolBrush=TRAIN_COLOR,
+            symbolPen=None,
+            name="train loss",
+        )
+        self.val_curve = pg.PlotDataItem(
+            pen=pg.mkPen(VAL_COLOR, width=2),
+            symbol="o",
+            symbolSize=4,
+            symbolBrush=VAL_COLOR,
+            symbolPen=None,
+            name="validation loss",
+        )
         item.addItem(self.train_curve)
         item.addItem(self.val_curve)
         for x in (0.0, 1.0):
-            line = pg.InfiniteLine(pos=x, angle=90, movable=False,
-                                   pen=pg.mkPen(120, 120, 120, 160, width=1,
-                                                style=Qt.PenStyle.DashLine))
+            line = pg.InfiniteLine(
+                pos=x,
+                angle=90,
+                movable=False,
+                pen=pg.mkPen(120, 120, 120, 160, width=1, style=Qt.PenStyle.DashLine),
+            )
             item.addItem(line, ignoreBounds=True)
-        item.getAxis("bottom").setTicks([[(-0.5, "\u22120.5"), (0.0, "0: initial"), (0.5, "0.5"),
-                                          (1.0, "1: trained"), (1.5, "1.5")]])
+        item.getAxis("bottom").setTicks(
+            [
+                [
+                    (-0.5, "\u22120.5"),
+                    (0.0, "0: initial"),
+                    (0.5, "0.5"),
+                    (1.0, "1: trained"),
+                    (1.5, "1.5"),
+                ]
+            ]
+        )
         self.log_box = QCheckBox("log scale")
         self.log_box.setToolTip("Logarithmic loss axis")
-        self.line_plot.setToolTip("Train and validation loss at (1 \u2212 \u03b1) \u03b8\u2080 + "
-                                  "\u03b1 \u03b8\u2081: \u03b8\u2080 the initial, \u03b8\u2081 the "
-                                  "trained parameters (Goodfellow, Vinyals & Saxe 2015)")
+        self.line_plot.setToolTip(
+            "Train and validation loss at (1 \u2212 \u03b1) \u03b8\u2080 + "
+            "\u03b1 \u03b8\u2081: \u03b8\u2080 the initial, \u03b8\u2081 the "
+            "trained parameters (Goodfellow, Vinyals & Saxe 2015)"
+        )
         self.log_box.toggled.connect(lambda on: set_log_y(item, on))
 
         self.map = HeatMap("a (direction 1)", "b (direction 2)", "log\u2081\u2080 loss")
         self.map.value_name = "loss"
-        self.map.setToolTip("Training loss on a plane through the trained parameters; hover to "
-                            "read it. The red path is the training trajectory projected on it")
+        self.map.setToolTip(
+            "Training loss on a plane through the trained parameters; hover to "
+            "read it. The red path is the training trajectory projected on it"
+        )
         self.map.setMinimumSize(320, 300)
         mitem = self.map.getPlotItem()
-        self.path = pg.PlotDataItem(pen=pg.mkPen(PATH_COLOR, width=2), symbol="o", symbolSize=5,
-                                    symbolBrush=PATH_COLOR, symbolPen=pg.mkPen("w", width=0.8))
+        self.path = pg.PlotDataItem(
+            pen=pg.mkPen(PATH_COLOR, width=2),
+            symbol="o",
+            symbolSize=5,
+            symbolBrush=PATH_COLOR,
+            symbolPen=pg.mkPen("w", width=0.8),
+        )
         self.path_ends = pg.ScatterPlotItem(size=14, pen=pg.mkPen("#111", width=1.5))
         mitem.addItem(self.path)
         mitem.addItem(self.path_ends)
@@ -245,8 +292,10 @@ class ShapeView(QWidget):
         map_legend.setParentItem(mitem.getViewBox())
         map_legend.setBrush(pg.mkBrush(255, 255, 255, 215))
         map_legend.addItem(self.path, "training path")
-        self._empty = [EmptyNote(plot.getPlotItem(), "Press \u201cTrain and compute\u201d")
-                       for plot in (self.line_plot, self.map)]
+        self._empty = [
+            EmptyNote(plot.getPlotItem(), "Press \u201cTrain and compute\u201d")
+            for plot in (self.line_plot, self.map)
+        ]
         self.map_title = QLabel()
         self.map_title.setStyleSheet("font-weight: 600;")
         self.map_title.setWordWrap(True)
@@ -278,7 +327,8 @@ class ShapeView(QWidget):
         self.recompute_button.clicked.connect(self.recompute)
         self.cancel_button.clicked.connect(self.cancel)
         self.directions.currentIndexChanged.connect(
-            lambda: self.seed.setEnabled(self.directions.currentData() == "random"))
+            lambda: self.seed.setEnabled(self.directions.currentData() == "random")
+        )
         self.seed.setEnabled(False)
 
     def _set_user_enabled(self, on: bool) -> None:
@@ -292,12 +342,17 @@ class ShapeView(QWidget):
         key = self.situation.currentData()
         if key == USER:
             src = self.user_source
-            self.explanation.setText("The network you trained in the Playground: its initial "
-                                     "and final parameters and the path between them.")
-            self.description.setText("" if src is None else
-                                     f"{'-'.join(map(str, src.network.layer_sizes))} "
-                                     f"{src.network.activation} network, {src.network.loss} loss,"
-                                     f" {len(src.thetas)} snapshots")
+            self.explanation.setText(
+                "The network you trained in the Playground: its initial "
+                "and final parameters and the path between them."
+            )
+            self.description.setText(
+                ""
+                if src is None
+                else f"{'-'.join(map(str, src.network.layer_sizes))} "
+                f"{src.network.activation} network, {src.network.loss} loss,"
+                f" {len(src.thetas)} snapshots"
+            )
             self.train_button.setEnabled(False)
             self.steps.setEnabled(False)
             self.snapshots.setEnabled(False)
@@ -313,13 +368,17 @@ class ShapeView(QWidget):
     def select_situation(self, key: str) -> None:
         index = self.situation.findData(key)
         if index < 0:
-            raise ValueError(f"unknown situation {key!r}; choose one of "
-                             f"{', '.join(self.situations)}")
+            raise ValueError(
+                f"unknown situation {key!r}; choose one of {', '.join(self.situations)}"
+            )
         self.situation.setCurrentIndex(index)
 
     def _slice_fields(self) -> dict:
-        return {"resolution": int(self.resolution.value()),
-                "directions": str(self.directions.currentData()), "seed": int(self.seed.value())}
+        return {
+            "resolution": int(self.resolution.value()),
+            "directions": str(self.directions.currentData()),
+            "seed": int(self.seed.value()),
+        }
 
     def train(self) -> None:
         """Train the chosen paper situation in the worker, then compute line and slice."""
@@ -328,10 +387,14 @@ class ShapeView(QWidget):
             self.recompute()
             return
         s = self.situations[key]
-        job = self.controller.submit(title=s.title, situation=s,
-                                     steps=int(self.steps.value()),
-                                     snapshots=int(self.snapshots.value()),
-                                     explanation=s.explanation, **self._slice_fields())
+        job = self.controller.submit(
+            title=s.title,
+            situation=s,
+            steps=int(self.steps.value()),
+            snapshots=int(self.snapshots.value()),
+            explanation=s.explanation,
+            **self._slice_fields(),
+        )
         self._started(job.serial, f"training {s.title}\u2026")
 
     def recompute(self) -> None:
@@ -342,34 +405,51 @@ class ShapeView(QWidget):
         if source is None:
             self._show_error("Nothing to recompute yet: train a situation first.")
             return
-        job = self.controller.submit(title=source.title, source=source,
-                                     explanation=source.explanation, **self._slice_fields())
+        job = self.controller.submit(
+            title=source.title,
+            source=source,
+            explanation=source.explanation,
+            **self._slice_fields(),
+        )
         self._started(job.serial, "computing the line and the slice\u2026")
 
-    def set_trained_network(self, network: Network, theta_init: np.ndarray,
-                            theta_final: np.ndarray, thetas_path: np.ndarray | None,
-                            X: np.ndarray, y: np.ndarray, Xv: np.ndarray | None = None,
-                            yv: np.ndarray | None = None) -> None:
+    def set_trained_network(
+        self,
+        network: Network,
+        theta_init: np.ndarray,
+        theta_final: np.ndarray,
+        thetas_path: np.ndarray | None,
+        X: np.ndarray,
+        y: np.ndarray,
+        Xv: np.ndarray | None = None,
+        yv: np.ndarray | None = None,
+    ) -> None:
         """Look at a network trained elsewhere: interpolation and slice start at once."""
         theta_init = np.array(theta_init, dtype=np.float64).ravel()
         theta_final = np.array(theta_final, dtype=np.float64).ravel()
         if theta_init.shape != (network.n_params,) or theta_final.shape != theta_init.shape:
-            self._show_error(f"the parameters do not fit the network: expected "
-                             f"{network.n_params} values, got {theta_init.size} and "
-                             f"{theta_final.size}")
+            self._show_error(
+                f"the parameters do not fit the network: expected "
+                f"{network.n_params} values, got {theta_init.size} and "
+                f"{theta_final.size}"
+            )
             return
         path = None if thetas_path is None else np.asarray(thetas_path, dtype=np.float64)
-        if path is None or path.ndim != 2 or path.shape[0] < 2 or \
-                path.shape[1] != network.n_params:
+        if path is None or path.ndim != 2 or path.shape[0] < 2 or path.shape[1] != network.n_params:
             path = np.stack([theta_init, theta_final])
         if not np.array_equal(path[-1], theta_final):
             path = np.vstack([path, theta_final])
         has_val = Xv is not None and yv is not None and len(Xv) > 0
         self.user_source = ShapeSource(
-            title="Your network", network=network, theta_init=theta_init,
-            theta_final=theta_final, thetas=path.copy(), X=np.array(X, dtype=np.float64),
-            y=np.array(y, dtype=np.float64), Xv=np.array(Xv, dtype=np.float64) if has_val
-            else None, yv=np.array(yv, dtype=np.float64) if has_val else None,
+            title="Your network",
+            network=network,
+            theta_init=theta_init,
+            theta_final=theta_final,
+            thetas=path.copy(),
+            X=np.array(X, dtype=np.float64),
+            y=np.array(y, dtype=np.float64),
+            Xv=np.array(Xv, dtype=np.float64) if has_val else None,
+            yv=np.array(yv, dtype=np.float64) if has_val else None,
             explanation="The network you trained in the Playground.",
         )
         self._set_user_enabled(True)
@@ -450,20 +530,24 @@ class ShapeView(QWidget):
         a, b = r.slice_a, r.slice_b
         self.map.show_bounds(a[0], a[-1], b[0], b[-1])
         self.path.setData(r.coords[:, 0], r.coords[:, 1])
-        self.path_ends.setData([r.coords[0, 0], r.coords[-1, 0]],
-                               [r.coords[0, 1], r.coords[-1, 1]],
-                               symbol=["o", "star"],
-                               brush=[pg.mkBrush(255, 255, 255), pg.mkBrush(255, 215, 0)])
+        self.path_ends.setData(
+            [r.coords[0, 0], r.coords[-1, 0]],
+            [r.coords[0, 1], r.coords[-1, 1]],
+            symbol=["o", "star"],
+            brush=[pg.mkBrush(255, 255, 255), pg.mkBrush(255, 215, 0)],
+        )
         if r.directions == "path" and np.all(np.isfinite(r.explained)):
             e1, e2 = 100 * r.explained
-            self.map.getPlotItem().setLabel("bottom", f"a: first principal direction ({e1:.1f}%"
-                                            " of the path's movement)")
+            self.map.getPlotItem().setLabel(
+                "bottom", f"a: first principal direction ({e1:.1f}% of the path's movement)"
+            )
             self.map.getPlotItem().setLabel("left", f"b: second ({e2:.1f}%)")
         else:
             self.map.getPlotItem().setLabel("bottom", "a: random direction 1")
             self.map.getPlotItem().setLabel("left", "b: random direction 2")
-        self.map_title.setText("Training loss around the trained parameters \u2605, and the "
-                               "training path from \u25cb")
+        self.map_title.setText(
+            "Training loss around the trained parameters \u2605, and the training path from \u25cb"
+        )
         src = r.source
         steps = f" after {src.steps:,} steps" if src.steps else ""
         head = f"<b>{src.title}{steps}:</b> {line_summary(r)}"
@@ -480,4 +564,3 @@ class ShapeView(QWidget):
         """The train-loss curve drawn (alphas, losses)."""
         x, y = self.train_curve.getData()
         return (np.empty(0), np.empty(0)) if x is None else (np.asarray(x), np.asarray(y))
-

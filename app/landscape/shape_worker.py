@@ -26,8 +26,10 @@ from dlopt_core import landscape as ls
 from dlopt_core.experiment import Experiment
 
 PIECE_S = 0.15  # aim for pieces of work about this long (seconds)
-DIRECTIONS = {"path": "principal directions of the training path",
-              "random": "random filter-normalised directions"}
+DIRECTIONS = {
+    "path": "principal directions of the training path",
+    "random": "random filter-normalised directions",
+}
 
 
 @dataclass(frozen=True)
@@ -148,9 +150,13 @@ class ShapeWorker(QObject):
         needs = [LANDSCAPE]
         if hasattr(job.situation, "experiment_dict"):  # a network trained by the engine
             needs.append(training_item([Experiment.from_dict(job.situation.experiment_dict())]))
-        WARMER.ensure(needs, cancelled=lambda: job.serial <= self._flags.cancelled_upto,
-                      on_wait=lambda: self.progress.emit(job.serial, 0.0, "compiling the "
-                                                         "kernels (first start only)\u2026"))
+        WARMER.ensure(
+            needs,
+            cancelled=lambda: job.serial <= self._flags.cancelled_upto,
+            on_wait=lambda: self.progress.emit(
+                job.serial, 0.0, "compiling the kernels (first start only)\u2026"
+            ),
+        )
 
     def _check(self, job: ShapeJob) -> None:
         if job.serial <= self._flags.cancelled_upto:
@@ -170,8 +176,10 @@ class ShapeWorker(QObject):
             raise ValueError("nothing to compute: no experiment and no trained network")
         thetas = np.asarray(source.thetas, dtype=np.float64)
         if not (np.all(np.isfinite(thetas)) and np.all(np.isfinite(source.theta_final))):
-            raise ValueError("the parameters contain NaN or infinite values (training diverged):"
-                             " lower the learning rate and train again")
+            raise ValueError(
+                "the parameters contain NaN or infinite values (training diverged):"
+                " lower the learning rate and train again"
+            )
         net = source.network
         cost = self._forward_cost(net, source)
         self.progress.emit(job.serial, base, "loss along the line\u2026")
@@ -186,20 +194,33 @@ class ShapeWorker(QObject):
             proj = ls.project_trajectory(thetas, center, (d1, d2))
             (pa0, pa1), (pb0, pb1) = proj.extent()
             span = ((min(pa0, -1.0), max(pa1, 1.0)), (min(pb0, -1.0), max(pb1, 1.0)))
-            notes.append("Random directions: the path lies mostly off this plane, its "
-                         "projection is only a shadow of it.")
+            notes.append(
+                "Random directions: the path lies mostly off this plane, its "
+                "projection is only a shadow of it."
+            )
         else:
             proj = ls.project_trajectory(thetas, center)
             span = _widen(proj.extent())
-        sa, sb, loss = self._plane(job, net, center, (proj.d1, proj.d2), span, source, cost,
-                                   start, 1.0)
+        sa, sb, loss = self._plane(
+            job, net, center, (proj.d1, proj.d2), span, source, cost, start, 1.0
+        )
         path_loss = np.array([ls.network_loss(net, th, source.X, source.y) for th in thetas])
         self.progress.emit(job.serial, 1.0, "done")
         return ShapeResult(
-            serial=job.serial, source=source, alphas=alphas, train_loss=train, val_loss=val,
-            slice_a=sa, slice_b=sb, slice_loss=loss, coords=proj.coords.copy(),
-            explained=np.asarray(proj.explained, dtype=np.float64).copy(), path_loss=path_loss,
-            directions=job.directions, seconds=time.perf_counter() - t0, notes=tuple(notes),
+            serial=job.serial,
+            source=source,
+            alphas=alphas,
+            train_loss=train,
+            val_loss=val,
+            slice_a=sa,
+            slice_b=sb,
+            slice_loss=loss,
+            coords=proj.coords.copy(),
+            explained=np.asarray(proj.explained, dtype=np.float64).copy(),
+            path_loss=path_loss,
+            directions=job.directions,
+            seconds=time.perf_counter() - t0,
+            notes=tuple(notes),
         )
 
     def _train(self, job: ShapeJob, notes: list[str]) -> ShapeSource:
@@ -208,20 +229,33 @@ class ShapeWorker(QObject):
         steps = max(1, int(job.steps))
 
         def report(fraction: float, partial: ls.TrainedPath) -> None:
-            self.progress.emit(job.serial, 0.5 * fraction,
-                               f"training: step {partial.steps:,} of {steps:,}")
+            self.progress.emit(
+                job.serial, 0.5 * fraction, f"training: step {partial.steps:,} of {steps:,}"
+            )
 
-        path = ls.trace_training(job.situation, steps, job.snapshots, report,
-                                 lambda: job.serial <= self._flags.cancelled_upto)
+        path = ls.trace_training(
+            job.situation,
+            steps,
+            job.snapshots,
+            report,
+            lambda: job.serial <= self._flags.cancelled_upto,
+        )
         if path.cancelled:
             raise _Cancelled
         notes.extend(path.notes)
         return ShapeSource(
-            title=job.title, network=path.model, theta_init=path.theta_init.copy(),
-            theta_final=path.theta_final.copy(), thetas=path.thetas, X=path.X.copy(),
-            y=path.y.copy(), Xv=None if path.Xv is None else path.Xv.copy(),
-            yv=None if path.yv is None else path.yv.copy(), steps=path.steps,
-            explanation=job.explanation, findings=job.situation.findings(path),
+            title=job.title,
+            network=path.model,
+            theta_init=path.theta_init.copy(),
+            theta_final=path.theta_final.copy(),
+            thetas=path.thetas,
+            X=path.X.copy(),
+            y=path.y.copy(),
+            Xv=None if path.Xv is None else path.Xv.copy(),
+            yv=None if path.yv is None else path.yv.copy(),
+            steps=path.steps,
+            explanation=job.explanation,
+            findings=job.situation.findings(path),
         )
 
     @staticmethod
@@ -231,8 +265,9 @@ class ShapeWorker(QObject):
         ls.network_loss(net, source.theta_final, source.X, source.y)
         return max(time.perf_counter() - t0, 1e-7)
 
-    def _line(self, job: ShapeJob, source: ShapeSource, cost: float, p0: float,
-              p1: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def _line(
+        self, job: ShapeJob, source: ShapeSource, cost: float, p0: float, p1: float
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         alphas = ls.DEFAULT_ALPHAS.copy()
         has_val = source.Xv is not None and source.yv is not None and len(source.Xv) > 0
         per_point = cost * (1.0 + (len(source.Xv) / max(len(source.X), 1) if has_val else 0.0))
@@ -241,24 +276,42 @@ class ShapeWorker(QObject):
         val = np.full(len(alphas), np.nan)
         for i in range(0, len(alphas), chunk):
             self._check(job)
-            part = ls.interpolate(source.network, source.theta_init, source.theta_final,
-                                  source.X, source.y, source.Xv if has_val else None,
-                                  source.yv if has_val else None, alphas[i:i + chunk])
-            train[i:i + chunk] = part.train_loss
-            val[i:i + chunk] = part.val_loss
-            self.progress.emit(job.serial, p0 + (p1 - p0) * min(1.0, (i + chunk) / len(alphas)),
-                               "loss along the line\u2026")
+            part = ls.interpolate(
+                source.network,
+                source.theta_init,
+                source.theta_final,
+                source.X,
+                source.y,
+                source.Xv if has_val else None,
+                source.yv if has_val else None,
+                alphas[i : i + chunk],
+            )
+            train[i : i + chunk] = part.train_loss
+            val[i : i + chunk] = part.val_loss
+            self.progress.emit(
+                job.serial,
+                p0 + (p1 - p0) * min(1.0, (i + chunk) / len(alphas)),
+                "loss along the line\u2026",
+            )
         return alphas, train, val
 
-    def _plane(self, job: ShapeJob, net: ls.Model, center: np.ndarray,
-               directions: tuple[np.ndarray, np.ndarray], span: ls.Bounds, source: ShapeSource,
-               cost: float, p0: float, p1: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def _plane(
+        self,
+        job: ShapeJob,
+        net: ls.Model,
+        center: np.ndarray,
+        directions: tuple[np.ndarray, np.ndarray],
+        span: ls.Bounds,
+        source: ShapeSource,
+        cost: float,
+        p0: float,
+        p1: float,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         n = max(3, int(job.resolution))
         (a0, a1), (b0, b1) = span
         self._check(job)
         if n * n * cost <= 2.0 * PIECE_S:  # small: one call, parallel over the grid
-            sl = ls.slice_2d(net, center, source.X, source.y, n=n, span=span,
-                             directions=directions)
+            sl = ls.slice_2d(net, center, source.X, source.y, n=n, span=span, directions=directions)
             return sl.alphas, sl.betas, sl.loss
         # large: row by row (each row a line through the plane), cancellable between rows
         d1, d2 = directions
@@ -270,12 +323,14 @@ class ShapeWorker(QObject):
         for i in range(n):
             if i % rows == 0:
                 self._check(job)
-                self.progress.emit(job.serial, p0 + (p1 - p0) * i / n,
-                                   f"loss on the plane: row {i + 1} of {n}")
+                self.progress.emit(
+                    job.serial, p0 + (p1 - p0) * i / n, f"loss on the plane: row {i + 1} of {n}"
+                )
             theta_a = center + betas[i] * d2 + a0 * d1
             theta_b = theta_a + (a1 - a0) * d1
-            loss[i] = ls.interpolate(net, theta_a, theta_b, source.X, source.y,
-                                     alphas=unit).train_loss
+            loss[i] = ls.interpolate(
+                net, theta_a, theta_b, source.X, source.y, alphas=unit
+            ).train_loss
         return alphas, betas, loss
 
 

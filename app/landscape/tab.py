@@ -40,12 +40,16 @@ class LandscapeTab(QWidget):
         self.views.addTab(self.functions, "2-D functions")
         self.views.addTab(self.challenges, "Challenges")
         self.views.addTab(self.shape, "Shape of a network's loss")
-        self.views.setTabToolTip(FUNCTIONS_PAGE, "Optimizers racing on 2-D test functions; "
-                                 "click the map to choose the start")
-        self.views.setTabToolTip(CHALLENGES_PAGE, "Ready-made races and network situations, "
-                                 "one click each")
-        self.views.setTabToolTip(SHAPE_PAGE, "The loss of a trained network along a line and "
-                                 "on a plane")
+        self.views.setTabToolTip(
+            FUNCTIONS_PAGE,
+            "Optimizers racing on 2-D test functions; click the map to choose the start",
+        )
+        self.views.setTabToolTip(
+            CHALLENGES_PAGE, "Ready-made races and network situations, one click each"
+        )
+        self.views.setTabToolTip(
+            SHAPE_PAGE, "The loss of a trained network along a line and on a plane"
+        )
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.addWidget(self.views)
@@ -72,28 +76,43 @@ class LandscapeTab(QWidget):
         for entry in preset.optimizers:
             entry = dict(entry)
             sched = entry.pop("schedule", None)
-            runs.append(ls.ChallengeRun(
-                optimizer=entry.pop("name"), clip_norm=entry.pop("clip_norm", None),
-                noise=entry.pop("noise", None), label=entry.pop("label", ""),
-                schedule=None if not sched else (sched.pop("name"), sched), hyper=entry,
-            ))
+            runs.append(
+                ls.ChallengeRun(
+                    optimizer=entry.pop("name"),
+                    clip_norm=entry.pop("clip_norm", None),
+                    noise=entry.pop("noise", None),
+                    label=entry.pop("label", ""),
+                    schedule=None if not sched else (sched.pop("name"), sched),
+                    hyper=entry,
+                )
+            )
         fn = ls.get_function(preset.function, **dict(preset.function_params))
         challenge = ls.Challenge(
-            name=preset.id, title=preset.title,
-            explanation=preset.description or fn.note, function=preset.function,
-            params=dict(preset.function_params), start=preset.start or fn.default_start,
-            runs=tuple(runs), steps=preset.steps or 200,
+            name=preset.id,
+            title=preset.title,
+            explanation=preset.description or fn.note,
+            function=preset.function,
+            params=dict(preset.function_params),
+            start=preset.start or fn.default_start,
+            runs=tuple(runs),
+            steps=preset.steps or 200,
         )
         self.functions.load_challenge(challenge)
         self.views.setCurrentIndex(FUNCTIONS_PAGE)
 
-    def set_trained_network(self, network: Network, theta_init: np.ndarray,
-                            theta_final: np.ndarray, thetas_path: np.ndarray | None,
-                            X: np.ndarray, y: np.ndarray, Xv: np.ndarray | None = None,
-                            yv: np.ndarray | None = None) -> None:
+    def set_trained_network(
+        self,
+        network: Network,
+        theta_init: np.ndarray,
+        theta_final: np.ndarray,
+        thetas_path: np.ndarray | None,
+        X: np.ndarray,
+        y: np.ndarray,
+        Xv: np.ndarray | None = None,
+        yv: np.ndarray | None = None,
+    ) -> None:
         """Compute line and slice for a network trained elsewhere (the Playground's)."""
-        self.shape.set_trained_network(network, theta_init, theta_final, thetas_path, X, y,
-                                       Xv, yv)
+        self.shape.set_trained_network(network, theta_init, theta_final, thetas_path, X, y, Xv, yv)
 
     def shutdown(self) -> None:
         """Stop the animation and the worker thread (within about a second)."""

@@ -95,8 +95,10 @@ class SearchComparisonPanel(QGroupBox):
         for tol in TOLERANCES:
             self.tolerance_box.addItem(f"{tol:g}", tol)
         self.tolerance_box.setCurrentIndex(TOLERANCES.index(DEFAULT_TOLERANCE))
-        self.tolerance_box.setToolTip("A method succeeds once it finds a point whose value is "
-                                      "within this tolerance of the minimum value")
+        self.tolerance_box.setToolTip(
+            "A method succeeds once it finds a point whose value is "
+            "within this tolerance of the minimum value"
+        )
         self.again_button = QPushButton("Run again (new seed)")
         self.again_button.setToolTip("Repeat with a new seed for random search")
         self.seed_label = QLabel()
@@ -198,8 +200,10 @@ class SearchComparisonPanel(QGroupBox):
 
     def table_rows(self) -> list[tuple[str, ...]]:
         """The table's text, row by row (for tests and copying)."""
-        return [tuple(self.table.item(r, c).text() for c in range(self.table.columnCount()))
-                for r in range(self.table.rowCount())]
+        return [
+            tuple(self.table.item(r, c).text() for c in range(self.table.columnCount()))
+            for r in range(self.table.rowCount())
+        ]
 
     # -- display -----------------------------------------------------------------------------------
     def _make_plot(self) -> pg.PlotWidget:
@@ -212,24 +216,30 @@ class SearchComparisonPanel(QGroupBox):
         item.setMenuEnabled(False)
         item.hideButtons()
         plot.setFixedHeight(230)
-        plot.setToolTip("The best value found so far above the minimum value, against the "
-                        "evaluations spent (both axes logarithmic). A method is done where its "
-                        "curve first drops below the dashed tolerance line; a dot marks it.")
+        plot.setToolTip(
+            "The best value found so far above the minimum value, against the "
+            "evaluations spent (both axes logarithmic). A method is done where its "
+            "curve first drops below the dashed tolerance line; a dot marks it."
+        )
         legend = item.addLegend(offset=(-6, 6), labelTextSize="8pt")
         legend.setBrush(pg.mkBrush(255, 255, 255, 215))
         self.curves: dict[str, pg.PlotDataItem] = {}
         self.done_marks: dict[str, pg.PlotDataItem] = {}
-        for i, (method, label) in enumerate((("grid", "Grid search"),
-                                             ("random", "Random search"),
-                                             ("gradient", "Gradient descent"))):
+        for i, (method, label) in enumerate(
+            (("grid", "Grid search"), ("random", "Random search"), ("gradient", "Gradient descent"))
+        ):
             c = color(i)
             self.curves[method] = item.plot(pen=pg.mkPen(c, width=2), name=label)
-            self.done_marks[method] = item.plot(pen=None, symbol="o", symbolSize=9,
-                                                symbolPen=pg.mkPen("w", width=1),
-                                                symbolBrush=pg.mkBrush(c))
+            self.done_marks[method] = item.plot(
+                pen=None,
+                symbol="o",
+                symbolSize=9,
+                symbolPen=pg.mkPen("w", width=1),
+                symbolBrush=pg.mkBrush(c),
+            )
         self.tolerance_line = item.plot(
-            pen=pg.mkPen(TOLERANCE_COLOR, width=1.5, style=Qt.PenStyle.DashLine),
-            name="tolerance")
+            pen=pg.mkPen(TOLERANCE_COLOR, width=1.5, style=Qt.PenStyle.DashLine), name="tolerance"
+        )
         return plot
 
     def _show_plot(self, comparison: SearchComparison) -> None:
@@ -249,23 +259,28 @@ class SearchComparisonPanel(QGroupBox):
         self.plot.getPlotItem().enableAutoRange()
 
     def _show(self, comparison: SearchComparison) -> None:
-        self.title_label.setText(f"<b>{comparison.title}</b> — stop within {comparison.tol:g} of "
-                                 "the minimum value.")
+        self.title_label.setText(
+            f"<b>{comparison.title}</b> — stop within {comparison.tol:g} of the minimum value."
+        )
         self.note_label.setText(comparison.note)
         results = comparison.results
         reached = [r.evaluations for r in results if r.reached]
         fewest = min(reached) if reached else None
         self.table.setRowCount(len(results))
         for row, result in enumerate(results):
-            evals = f"{result.evaluations:,}" if result.reached else \
-                f"> {result.evaluations:,}"
-            cells = (result.label, evals, "yes" if result.reached else "no (budget used up)",
-                     f"{result.best_value:.3g}")
+            evals = f"{result.evaluations:,}" if result.reached else f"> {result.evaluations:,}"
+            cells = (
+                result.label,
+                evals,
+                "yes" if result.reached else "no (budget used up)",
+                f"{result.best_value:.3g}",
+            )
             for col, text in enumerate(cells):
                 item = QTableWidgetItem(text)
                 if col:
-                    align = Qt.AlignmentFlag.AlignHCenter if col == 2 else \
-                        Qt.AlignmentFlag.AlignRight
+                    align = (
+                        Qt.AlignmentFlag.AlignHCenter if col == 2 else Qt.AlignmentFlag.AlignRight
+                    )
                     item.setTextAlignment(align | Qt.AlignmentFlag.AlignVCenter)
                 if result.reached and result.evaluations == fewest:
                     font = QFont(item.font())

@@ -63,8 +63,8 @@ def look_for(markdown: str, preset_id: str) -> str:
         at = line.find(target)
         if at < 0:
             continue
-        parts = [line[at + len(target):]]
-        for nxt in lines[i + 1:]:
+        parts = [line[at + len(target) :]]
+        for nxt in lines[i + 1 :]:
             if not nxt.strip() or _ITEM_START.match(nxt) or nxt.lstrip().startswith("#"):
                 break
             parts.append(nxt.strip())
@@ -106,13 +106,18 @@ class LearnTab(QWidget):
     open_preset = Signal(object)  # dlopt_core.lessons.Preset
     status_message = Signal(str)
 
-    def __init__(self, lessons_dir: str | Path | None = None,
-                 presets_path: str | Path | None = None, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        lessons_dir: str | Path | None = None,
+        presets_path: str | Path | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__(parent)
         root = resources_dir()
         self.lessons_dir = Path(lessons_dir) if lessons_dir is not None else root / "lessons"
-        self.presets_path = Path(presets_path) if presets_path is not None else \
-            self.lessons_dir / "presets.json"
+        self.presets_path = (
+            Path(presets_path) if presets_path is not None else self.lessons_dir / "presets.json"
+        )
         self.errors: list[str] = []
         self.lessons: list[Lesson] = []
         self.presets: dict[str, Preset] = {}
@@ -198,8 +203,10 @@ class LearnTab(QWidget):
             errors.append(f"{exc} (the \u201cTry it\u201d buttons are disabled)")
         self.errors = errors
         if errors:
-            self.banner.show_message("error", "Some lesson files could not be used:\n"
-                                     + "\n".join(f"\u2022 {e}" for e in errors))
+            self.banner.show_message(
+                "error",
+                "Some lesson files could not be used:\n" + "\n".join(f"\u2022 {e}" for e in errors),
+            )
         else:
             self.banner.clear()
         previous = self.current.id if self.current else None
@@ -221,8 +228,10 @@ class LearnTab(QWidget):
     # -- API ---------------------------------------------------------------------------------------
     def lesson_ids(self) -> list[str]:
         """The lesson ids in the order listed."""
-        return [self.lesson_list.item(i).data(Qt.ItemDataRole.UserRole)
-                for i in range(self.lesson_list.count())]
+        return [
+            self.lesson_list.item(i).data(Qt.ItemDataRole.UserRole)
+            for i in range(self.lesson_list.count())
+        ]
 
     def show_lesson(self, lesson_id: str) -> bool:
         """Select and show a lesson; False if there is no such lesson."""
@@ -243,8 +252,9 @@ class LearnTab(QWidget):
         if preset is None:
             self.status_message.emit(f"Unknown preset {preset_id!r}")
             return False
-        self.status_message.emit(f"Opening \u201c{preset.title}\u201d in the "
-                                 f"{TAB_NAMES.get(preset.tab, preset.tab)} tab")
+        self.status_message.emit(
+            f"Opening \u201c{preset.title}\u201d in the {TAB_NAMES.get(preset.tab, preset.tab)} tab"
+        )
         self.open_preset.emit(preset)
         return True
 
@@ -293,8 +303,11 @@ class LearnTab(QWidget):
             button = QPushButton(f"\u25b6  {text}")
             button.setProperty("preset_id", pid)
             button.setEnabled(preset is not None)
-            button.setToolTip(f"Opens in the {tab} tab.\n\n{preset.description}" if preset
-                              else f"Preset {pid!r} is not available")
+            button.setToolTip(
+                f"Opens in the {tab} tab.\n\n{preset.description}"
+                if preset
+                else f"Preset {pid!r} is not available"
+            )
             button.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
             button.setStyleSheet("text-align: left; padding: 4px 10px;")
             button.clicked.connect(lambda _checked=False, p=pid: self.open_preset_id(p))
@@ -362,9 +375,11 @@ class LearnTab(QWidget):
         super().closeEvent(event)
 
     def _on_compared(self, comparison) -> None:
-        best = min((r for r in comparison.results if r.reached), default=None,
-                   key=lambda r: r.evaluations)
+        best = min(
+            (r for r in comparison.results if r.reached), default=None, key=lambda r: r.evaluations
+        )
         # it arrives from a thread: not a note on another tab the user has gone to meanwhile
         if best is not None and self.isVisible():
-            self.status_message.emit(f"{best.label} needed the fewest evaluations: "
-                                     f"{best.evaluations:,}")
+            self.status_message.emit(
+                f"{best.label} needed the fewest evaluations: {best.evaluations:,}"
+            )

@@ -10,8 +10,14 @@ from app.widgets.text import MATH_FAMILIES, families_css, math_marks
 
 # Fonts with wide Unicode coverage first, so that θ, ∇, η, ², ≤ and friends render everywhere.
 TEXT_FAMILIES = ["Segoe UI", "Noto Sans", "DejaVu Sans", "Helvetica Neue", "Arial", "sans-serif"]
-MONO_FAMILIES = ["Cascadia Mono", "Consolas", "Menlo", "DejaVu Sans Mono", "Noto Sans Mono",
-                 "monospace"]
+MONO_FAMILIES = [
+    "Cascadia Mono",
+    "Consolas",
+    "Menlo",
+    "DejaVu Sans Mono",
+    "Noto Sans Mono",
+    "monospace",
+]
 MAX_TEXT_PX = 780  # about 80 characters per line at the reading size
 MIN_MARGIN_PX = 18
 
@@ -29,8 +35,9 @@ def lesson_css(point_size: float, dark: bool = False) -> str:
     """The style sheet of a lesson document (the subset of CSS QTextDocument understands)."""
     p = point_size
     ink, soft = ("#e6e6e6", "#b8c4d0") if dark else ("#1f2328", "#3b4a5a")
-    formula_bg, code_bg, rule = ("#2b3138", "#2a2a2a", "#4a5560") if dark else \
-        ("#f3f6fa", "#f4f4f4", "#c9d2dc")
+    formula_bg, code_bg, rule = (
+        ("#2b3138", "#2a2a2a", "#4a5560") if dark else ("#f3f6fa", "#f4f4f4", "#c9d2dc")
+    )
     link = "#7fb3ff" if dark else "#1a5fb4"
     return f"""
 body {{ font-family: {_families(TEXT_FAMILIES)}; font-size: {p:.1f}pt; color: {ink}; }}
@@ -116,7 +123,7 @@ class LessonView(QTextBrowser):
     def _on_anchor(self, url: QUrl) -> None:
         scheme = url.scheme().lower()
         if scheme == "preset":
-            self.presetClicked.emit(url.path() or url.toString()[len("preset:"):])
+            self.presetClicked.emit(url.path() or url.toString()[len("preset:") :])
         elif scheme == "lesson":
             self.lessonClicked.emit(url.path())
         elif scheme in ("http", "https", "mailto"):

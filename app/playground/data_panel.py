@@ -25,9 +25,16 @@ CSV = "csv"
 DATA_SEED_MAX = 2**32 - 1  # as dlopt_core.experiment allows
 MULTICLASS_KINDS = ("gaussians", "spiral")
 _TITLES = {
-    "circle": "Circle", "xor": "XOR", "gaussians": "Gaussian blobs", "spiral": "Spiral",
-    "moons": "Two moons", "plane": "Plane (regression)", "bumps": "Bumps (regression)",
-    "digits": "Digits (8\u00d78 images)", "iris": "Iris", "wine": "Wine",
+    "circle": "Circle",
+    "xor": "XOR",
+    "gaussians": "Gaussian blobs",
+    "spiral": "Spiral",
+    "moons": "Two moons",
+    "plane": "Plane (regression)",
+    "bumps": "Bumps (regression)",
+    "digits": "Digits (8\u00d78 images)",
+    "iris": "Iris",
+    "wine": "Wine",
     "breast_cancer": "Breast cancer",
 }
 
@@ -63,8 +70,10 @@ class DataPanel(QGroupBox):
         self._kind = "spiral"
         self.kind = QComboBox()
         self.kind.setMaxVisibleItems(16)
-        self.kind.setToolTip("The data to learn: a generated 2-D set, a real data set or your "
-                             "own CSV file (hover an entry for what it is)")
+        self.kind.setToolTip(
+            "The data to learn: a generated 2-D set, a real data set or your "
+            "own CSV file (hover an entry for what it is)"
+        )
         real = set(getattr(datasets, "REAL_DATASETS", ()))
         infos = dataset_infos()
         generators = [i for i in infos if i.name not in real]
@@ -73,9 +82,11 @@ class DataPanel(QGroupBox):
             self._add_kind(info)
         self.kind.insertSeparator(self.kind.count())
         self.kind.addItem("Open CSV\u2026", CSV)
-        self.kind.setItemData(self.kind.count() - 1,
-                              "Your own data: numeric columns, the label in the last one",
-                              Qt.ItemDataRole.ToolTipRole)
+        self.kind.setItemData(
+            self.kind.count() - 1,
+            "Your own data: numeric columns, the label in the last one",
+            Qt.ItemDataRole.ToolTipRole,
+        )
         if reals:
             self.kind.insertSeparator(self.kind.count())
             for info in reals:
@@ -149,8 +160,15 @@ class DataPanel(QGroupBox):
 
     def set_spec(self, spec: DataSpec) -> None:
         """Show ``spec`` without emitting ``changed``."""
-        widgets = (self.kind, self.n_samples, self.noise, self.val_fraction, self.seed,
-                   self.n_classes, self.standardize)
+        widgets = (
+            self.kind,
+            self.n_samples,
+            self.noise,
+            self.val_fraction,
+            self.seed,
+            self.n_classes,
+            self.standardize,
+        )
         for w in widgets:
             w.blockSignals(True)
         self._kind = spec.kind
@@ -209,8 +227,11 @@ class DataPanel(QGroupBox):
             return
         if self._csv_path:
             self.kind.setItemText(i, f"CSV: {Path(self._csv_path).name}")
-            self.kind.setItemData(i, f"{self._csv_path}\n\nChoose it again to open another file",
-                                  Qt.ItemDataRole.ToolTipRole)
+            self.kind.setItemData(
+                i,
+                f"{self._csv_path}\n\nChoose it again to open another file",
+                Qt.ItemDataRole.ToolTipRole,
+            )
         else:
             self.kind.setItemText(i, "Open CSV\u2026")
 

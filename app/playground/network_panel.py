@@ -27,8 +27,13 @@ from dlopt_core.network import ACTIVATIONS, INIT_SCHEMES, PARAMETERIZATIONS
 MAX_LAYERS = 6
 MAX_UNITS = 32
 FEATURE_LABELS = {
-    "x1": "x\u2081", "x2": "x\u2082", "x1^2": "x\u2081\u00b2", "x2^2": "x\u2082\u00b2",
-    "x1*x2": "x\u2081x\u2082", "sin(x1)": "sin x\u2081", "sin(x2)": "sin x\u2082",
+    "x1": "x\u2081",
+    "x2": "x\u2082",
+    "x1^2": "x\u2081\u00b2",
+    "x2^2": "x\u2082\u00b2",
+    "x1*x2": "x\u2081x\u2082",
+    "sin(x1)": "sin x\u2081",
+    "sin(x2)": "sin x\u2082",
 }
 ACTIVATION_TIPS = {
     "relu": "max(0, z): cheap and non-saturating for z > 0; units can die",
@@ -47,11 +52,13 @@ PARAMETERIZATION_LABELS = {"standard": "standard", "mean_field": "mean-field"}
 PARAMETERIZATION_TIPS = {
     "standard": "z = a W + b in every layer",
     "mean_field": "z = c (a W + b) with c = \u221a(2 / fan-in) in hidden layers and 1 / fan-in "
-                  "at the output; weights start standard normal (the Init choice is not used). "
-                  "The trainability map's network.",
+    "at the output; weights start standard normal (the Init choice is not used). "
+    "The trainability map's network.",
 }
-RATE_TIP = ("Learning-rate factor of {layer}: its weights and biases step at the learning rate "
-            "times this (1: the common rate, 0: frozen). Applies to the running run.")
+RATE_TIP = (
+    "Learning-rate factor of {layer}: its weights and biases step at the learning rate "
+    "times this (1: the common rate, 0: frozen). Applies to the running run."
+)
 MAX_FACTOR = 1e10  # as the experiment's MAX_LAYER_LR (a map pixel's rates are factors of 1)
 
 
@@ -87,8 +94,10 @@ class FeaturesPanel(QGroupBox):
         self.note.setStyleSheet("color: #777;")
         self.note.hide()
         grid.addWidget(self.note, 2, 0, 1, 4)
-        self.setStyleSheet("QToolButton:checked { background: #cfe0f5; border: 1px solid #5b8fc9;"
-                           " border-radius: 3px; }")
+        self.setStyleSheet(
+            "QToolButton:checked { background: #cfe0f5; border: 1px solid #5b8fc9;"
+            " border-radius: 3px; }"
+        )
         self.set_features(features.RAW)
 
     def features(self) -> tuple[str, ...]:
@@ -106,8 +115,12 @@ class FeaturesPanel(QGroupBox):
         for b in self.buttons.values():
             b.setEnabled(two_d)
         self.note.setVisible(not two_d)
-        self.note.setText("" if two_d else f"This data set has {n_inputs} inputs; derived "
-                          "features need 2-D data, so the raw columns are used.")
+        self.note.setText(
+            ""
+            if two_d
+            else f"This data set has {n_inputs} inputs; derived "
+            "features need 2-D data, so the raw columns are used."
+        )
 
     def _toggled(self, name: str, on: bool) -> None:
         if not on and not self.features():
@@ -185,8 +198,9 @@ class NetworkPanel(QGroupBox):
         self.activation = QComboBox()
         for i, name in enumerate(ACTIVATIONS):
             self.activation.addItem(name, name)
-            self.activation.setItemData(i, ACTIVATION_TIPS.get(name, ""),
-                                        Qt.ItemDataRole.ToolTipRole)
+            self.activation.setItemData(
+                i, ACTIVATION_TIPS.get(name, ""), Qt.ItemDataRole.ToolTipRole
+            )
         self.activation.setToolTip("Activation of the hidden layers")
         self.init = QComboBox()
         for i, name in enumerate(INIT_SCHEMES):
@@ -201,11 +215,13 @@ class NetworkPanel(QGroupBox):
         self.parameterization = QComboBox()
         for i, name in enumerate(PARAMETERIZATIONS):
             self.parameterization.addItem(PARAMETERIZATION_LABELS[name], name)
-            self.parameterization.setItemData(i, PARAMETERIZATION_TIPS[name],
-                                              Qt.ItemDataRole.ToolTipRole)
+            self.parameterization.setItemData(
+                i, PARAMETERIZATION_TIPS[name], Qt.ItemDataRole.ToolTipRole
+            )
         self.parameterization.setToolTip(
             "How each layer's pre-activation is scaled: standard, or mean-field (\u221a(2 / "
-            "fan-in) in hidden layers, 1 / fan-in at the output)")
+            "fan-in) in hidden layers, 1 / fan-in at the output)"
+        )
         form = QFormLayout()
         form.addRow("Activation", self.activation)
         form.addRow("Init", self.init)
@@ -231,9 +247,12 @@ class NetworkPanel(QGroupBox):
 
     def spec(self, feature_names: Sequence[str]) -> NetworkSpec:
         return NetworkSpec(
-            hidden=self.hidden(), activation=self.activation.currentData(),
-            init=self.init.currentData(), init_std=float(self.init_std.value()),
-            features=tuple(feature_names), bias=self.bias.isChecked(),
+            hidden=self.hidden(),
+            activation=self.activation.currentData(),
+            init=self.init.currentData(),
+            init_std=float(self.init_std.value()),
+            features=tuple(feature_names),
+            bias=self.bias.isChecked(),
             parameterization=self.parameterization.currentData(),
         )
 
@@ -268,7 +287,8 @@ class NetworkPanel(QGroupBox):
         self.init_std.setValue(spec.init_std)
         self.bias.setChecked(spec.bias)
         self.parameterization.setCurrentIndex(
-            max(0, self.parameterization.findData(spec.parameterization)))
+            max(0, self.parameterization.findData(spec.parameterization))
+        )
         for w in widgets:
             w.blockSignals(False)
         self._refresh()
@@ -314,5 +334,6 @@ class NetworkPanel(QGroupBox):
                 plus.setEnabled(units < MAX_UNITS)
         mean_field = self.parameterization.currentData() == "mean_field"
         self.init.setEnabled(not mean_field)
-        self._form.setRowVisible(self.init_std,
-                                 self.init.currentData() == "normal" and not mean_field)
+        self._form.setRowVisible(
+            self.init_std, self.init.currentData() == "normal" and not mean_field
+        )

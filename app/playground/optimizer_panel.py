@@ -23,23 +23,40 @@ from dlopt_core.schedules import SCHEDULES, Schedule, make_schedule
 LR_RANGE = (1e-5, 10.0)  # the slider's; the box takes every rate the core allows (LR_BOX)
 LR_BOX = (1e-12, OPTIMIZERS["sgd"].params[0].high)
 LABELS = {
-    "momentum": "Momentum", "dampening": "Dampening", "weight_decay": "L2 weight decay",
-    "eps": "\u03b5 (eps)", "alpha": "\u03b1 (alpha)", "rho": "\u03c1 (rho)",
-    "lr_decay": "Rate decay", "initial_accumulator_value": "Initial sum",
-    "centered": "centered", "amsgrad": "AMSGrad variant", "momentum_decay": "Momentum decay \u03c8",
+    "momentum": "Momentum",
+    "dampening": "Dampening",
+    "weight_decay": "L2 weight decay",
+    "eps": "\u03b5 (eps)",
+    "alpha": "\u03b1 (alpha)",
+    "rho": "\u03c1 (rho)",
+    "lr_decay": "Rate decay",
+    "initial_accumulator_value": "Initial sum",
+    "centered": "centered",
+    "amsgrad": "AMSGrad variant",
+    "momentum_decay": "Momentum decay \u03c8",
 }
-LOG_STEPPED = {"eps": 1e-12, "weight_decay": 1e-5, "lr_decay": 1e-5,
-               "initial_accumulator_value": 1e-3}
+LOG_STEPPED = {
+    "eps": 1e-12,
+    "weight_decay": 1e-5,
+    "lr_decay": 1e-5,
+    "initial_accumulator_value": 1e-3,
+}
 SCHEDULE_LABELS = {
-    "step_size": "Step size", "gamma": "\u03b3 (gamma)", "k": "k", "T_max": "Length T",
-    "eta_min": "Final rate", "warmup": "Warm-up steps", "total_steps": "Cycle length",
-    "pct_start": "Rising share", "div_factor": "Start divisor",
+    "step_size": "Step size",
+    "gamma": "\u03b3 (gamma)",
+    "k": "k",
+    "T_max": "Length T",
+    "eta_min": "Final rate",
+    "warmup": "Warm-up steps",
+    "total_steps": "Cycle length",
+    "pct_start": "Rising share",
+    "div_factor": "Start divisor",
     "final_div_factor": "Final divisor",
 }
 
 
 def tooltip(help_text: str, default: Any) -> str:
-    """"meaning (default X)", the tooltip of every hyper-parameter."""
+    """ "meaning (default X)", the tooltip of every hyper-parameter."""
     if isinstance(default, tuple):
         shown = ", ".join(f"{v:g}" for v in default)
     elif isinstance(default, bool):
@@ -51,8 +68,9 @@ def tooltip(help_text: str, default: Any) -> str:
     return f"{help_text} (default {shown})"
 
 
-def _spin_for(low: float, high: float, value: float, name: str,
-              high_open: bool = False) -> SciSpinBox:
+def _spin_for(
+    low: float, high: float, value: float, name: str, high_open: bool = False
+) -> SciSpinBox:
     top = 1e6 if math.isinf(high) else (high - 1e-6 if high_open else high)
     if name in LOG_STEPPED:
         spin = SciSpinBox(low, top, value, log_step=True, digits=6, first_step=LOG_STEPPED[name])
@@ -88,8 +106,9 @@ class OptimizerPanel(QGroupBox):
         self.schedule = QComboBox()
         for i, info in enumerate(SCHEDULES.values()):
             self.schedule.addItem(info.title, info.name)
-            self.schedule.setItemData(i, f"learning-rate schedule: {info.title.lower()}",
-                                      Qt.ItemDataRole.ToolTipRole)
+            self.schedule.setItemData(
+                i, f"learning-rate schedule: {info.title.lower()}", Qt.ItemDataRole.ToolTipRole
+            )
         self.schedule.setToolTip("How the learning rate changes with the step count")
         self.sched_box = QWidget()
         self.sched_form = QFormLayout(self.sched_box)
@@ -165,8 +184,10 @@ class OptimizerPanel(QGroupBox):
                 widget.setToolTip(tip)
                 self.hyper_form.addRow("", widget)
             elif spec.kind == "betas":
-                pair = (_spin_for(spec.low, spec.high, float(value[0]), "beta", spec.high_open),
-                        _spin_for(spec.low, spec.high, float(value[1]), "beta", spec.high_open))
+                pair = (
+                    _spin_for(spec.low, spec.high, float(value[0]), "beta", spec.high_open),
+                    _spin_for(spec.low, spec.high, float(value[1]), "beta", spec.high_open),
+                )
                 pair[1].setSingleStep(0.001)
                 for i, spin in enumerate(pair):
                     which = ("of the gradient (momentum)", "of the squared gradient")[i]

@@ -35,8 +35,13 @@ def upsample2(values: np.ndarray) -> np.ndarray:
     return out
 
 
-def boundary_rgba(values: np.ndarray, task: str, n_classes: int, discrete: bool,
-                  target_range: tuple[float, float] | None) -> np.ndarray:
+def boundary_rgba(
+    values: np.ndarray,
+    task: str,
+    n_classes: int,
+    discrete: bool,
+    target_range: tuple[float, float] | None,
+) -> np.ndarray:
     """The heat map of network outputs as an RGBA uint8 image (rows as in ``values``)."""
     if task == "multiclass":
         probs = values.reshape(values.shape[0], values.shape[1], -1)
@@ -46,7 +51,7 @@ def boundary_rgba(values: np.ndarray, task: str, n_classes: int, discrete: bool,
         else:
             top = np.take_along_axis(probs, k[..., None], axis=2)[..., 0]
             conf = np.clip((top - 1.0 / n_classes) / (1.0 - 1.0 / n_classes), 0.0, 1.0)
-        a = (conf ** 0.85 * SHADE)[..., None]
+        a = (conf**0.85 * SHADE)[..., None]
         rgb = BACKGROUND * (1.0 - a) + CLASS_COLORS[k % len(CLASS_COLORS)] * a
     elif task == "regression":
         lo, hi = target_range or (float(values.min()), float(values.max()))
@@ -66,8 +71,9 @@ def boundary_rgba(values: np.ndarray, task: str, n_classes: int, discrete: bool,
     return out
 
 
-def point_brushes(labels: np.ndarray, task: str,
-                  target_range: tuple[float, float] | None) -> list[QColor]:
+def point_brushes(
+    labels: np.ndarray, task: str, target_range: tuple[float, float] | None
+) -> list[QColor]:
     """One solid colour per data point: its class, or its target value for regression."""
     if task == "regression":
         lo, hi = target_range or (float(labels.min()), float(labels.max()))
@@ -104,8 +110,9 @@ class OutputView(QWidget):
         self.image = pg.ImageItem(axisOrder="row-major")
         self.image.setZValue(-10)
         self.train_points = pg.ScatterPlotItem(size=6.5, pen=pg.mkPen(255, 255, 255, 230, width=1))
-        self.val_points = pg.ScatterPlotItem(size=6.5, symbol="t",
-                                             pen=pg.mkPen(30, 30, 30, 220, width=1))
+        self.val_points = pg.ScatterPlotItem(
+            size=6.5, symbol="t", pen=pg.mkPen(30, 30, 30, 220, width=1)
+        )
         for it in (self.image, self.train_points, self.val_points):
             item.addItem(it)
         self.message = QLabel()
@@ -121,8 +128,10 @@ class OutputView(QWidget):
         self.show_val.setChecked(True)
         self.show_val.setToolTip("Show the validation points (triangles with a dark outline)")
         self.discrete = QCheckBox("discretize")
-        self.discrete.setToolTip("Show only the predicted class (or bands of the predicted value)"
-                                 " instead of the network's confidence")
+        self.discrete.setToolTip(
+            "Show only the predicted class (or bands of the predicted value)"
+            " instead of the network's confidence"
+        )
         self.key = QLabel()
         self.key.setTextFormat(Qt.TextFormat.RichText)
         self.show_val.toggled.connect(self.val_points.setVisible)
@@ -161,7 +170,8 @@ class OutputView(QWidget):
             self.val_points.clear()
             self.message.setText(
                 f"This data set has {info.n_inputs} input features.\n\nThe output view needs "
-                "2-D inputs; follow the curves, the network and the optimizer state instead.")
+                "2-D inputs; follow the curves, the network and the optimizer state instead."
+            )
             self.pages.setCurrentWidget(self.message)
             self.key.clear()
             self.show_val.setEnabled(False)
@@ -175,13 +185,16 @@ class OutputView(QWidget):
         # regression colours run through white: a dark rim keeps those points visible
         rim = (70, 70, 70, 200) if info.task == "regression" else (255, 255, 255, 230)
         self.train_points.setPen(pg.mkPen(*rim, width=1))
-        for scatter, pts, labels in ((self.train_points, info.points_train, info.labels_train),
-                                     (self.val_points, info.points_val, info.labels_val)):
+        for scatter, pts, labels in (
+            (self.train_points, info.points_train, info.labels_train),
+            (self.val_points, info.points_val, info.labels_val),
+        ):
             if pts is None or len(pts) == 0:
                 scatter.clear()
                 continue
-            scatter.setData(pos=pts, brush=point_brushes(np.ravel(labels), info.task,
-                                                         info.target_range))
+            scatter.setData(
+                pos=pts, brush=point_brushes(np.ravel(labels), info.task, info.target_range)
+            )
         self.key.setText(self._key_html(info))
 
     def set_boundary(self, result: BoundaryResult) -> None:
@@ -194,8 +207,13 @@ class OutputView(QWidget):
         info, result = self.info, self.result
         if info is None or result is None or info.bounds is None:
             return
-        rgba = boundary_rgba(upsample2(result.values), info.task, info.n_classes,
-                             self.discrete.isChecked(), info.target_range)
+        rgba = boundary_rgba(
+            upsample2(result.values),
+            info.task,
+            info.n_classes,
+            self.discrete.isChecked(),
+            info.target_range,
+        )
         self.image.setImage(rgba, autoLevels=False, levels=(0, 255))
         x0, x1, y0, y1 = info.bounds
         self.image.setRect(QRectF(x0, y0, x1 - x0, y1 - y0))
@@ -209,6 +227,8 @@ class OutputView(QWidget):
         if info.task == "regression":
             lo, hi = info.target_range or (0.0, 1.0)
             ramp = "".join(swatch(diverging_rgb(np.array(t))) for t in (-1, -0.5, 0, 0.5, 1))
-            return f"<span style='color:#444'>{lo:.3g}</span> {ramp} " \
-                   f"<span style='color:#444'>{hi:.3g}</span>"
+            return (
+                f"<span style='color:#444'>{lo:.3g}</span> {ramp} "
+                f"<span style='color:#444'>{hi:.3g}</span>"
+            )
         return "class&nbsp;&nbsp;" + class_legend_html(max(2, info.n_classes))

@@ -76,8 +76,10 @@ RECENT_POINTS = 20
 
 
 def divergence_text(step: int) -> str:
-    return (f"diverged at step {step:,}: loss became infinite; try a smaller learning rate or "
-            "gradient clipping")
+    return (
+        f"diverged at step {step:,}: loss became infinite; try a smaller learning rate or "
+        "gradient clipping"
+    )
 
 
 def loss_ratio(train_loss: np.ndarray) -> float | None:
@@ -91,8 +93,10 @@ def loss_ratio(train_loss: np.ndarray) -> float | None:
 
 def not_converging_text(ratio: float, initial: float, recent: float) -> str:
     times = f"{ratio:.0f}" if ratio >= 10 else f"{ratio:.1f}"
-    return (f"not converging: the loss is {times}\u00d7 its initial value ({initial:.3g} at the "
-            f"start, {recent:.3g} lately); try a smaller learning rate")
+    return (
+        f"not converging: the loss is {times}\u00d7 its initial value ({initial:.3g} at the "
+        f"start, {recent:.3g} lately); try a smaller learning rate"
+    )
 
 
 def _optional(module: str, name: str) -> QWidget:
@@ -158,8 +162,7 @@ class StatusLine(QWidget):
         lay = QHBoxLayout(self)
         lay.setContentsMargins(4, 0, 4, 0)
         lay.setSpacing(18)
-        for label in (self.kernels, self.step, self.losses, self.sample, self.speed,
-                      self.backend):
+        for label in (self.kernels, self.step, self.losses, self.sample, self.speed, self.backend):
             lay.addWidget(label)
         self.speed.setMinimumWidth(110)
         self.step.setMinimumWidth(170)
@@ -180,8 +183,7 @@ class PlaygroundTab(QWidget):
 
     title = "Playground"
 
-    def __init__(self, experiment: Experiment | None = None,
-                 parent: QWidget | None = None) -> None:
+    def __init__(self, experiment: Experiment | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._exp = experiment or example()
         self._good: Experiment | None = None
@@ -202,8 +204,9 @@ class PlaygroundTab(QWidget):
         self._small_at = 0.0
         self._small_drawn: Snapshot | None = None
         # when each drawing job last ran (in this order when none has run yet)
-        self._job_ran_at = dict.fromkeys(("_job_curves", "_job_boundary", "_job_small",
-                                          "_job_details"), 0.0)
+        self._job_ran_at = dict.fromkeys(
+            ("_job_curves", "_job_boundary", "_job_small", "_job_details"), 0.0
+        )
         self._boundary_new: BoundaryResult | None = None
         self._warned: set[str] = set()
         self.kernels_ready = False
@@ -249,8 +252,13 @@ class PlaygroundTab(QWidget):
         col = QVBoxLayout(controls)
         col.setContentsMargins(6, 6, 6, 6)
         col.setSpacing(8)
-        for panel in (self.data_panel, self.features_panel, self.network_panel,
-                      self.optimizer_panel, self.training_panel):
+        for panel in (
+            self.data_panel,
+            self.features_panel,
+            self.network_panel,
+            self.optimizer_panel,
+            self.training_panel,
+        ):
             col.addWidget(panel)
         col.addStretch(1)
         scroll = QScrollArea()
@@ -305,7 +313,8 @@ class PlaygroundTab(QWidget):
         self.classroom_note.setWordWrap(True)
         self.classroom_note.setStyleSheet(
             "#classroomNote { background: #fff6d6; border: 1px solid #e2c36b; "
-            "border-radius: 4px; padding: 6px 10px; }")
+            "border-radius: 4px; padding: 6px 10px; }"
+        )
         self.classroom_note.hide()
         work.addWidget(self.classroom_note)
         work.addWidget(self.banner)
@@ -377,9 +386,12 @@ class PlaygroundTab(QWidget):
         """A teacher's exercise: lock (disable) or hide control groups, and show the note."""
         op = self.optimizer_panel
         groups = {
-            "data": (self.data_panel,), "features": (self.features_panel,),
-            "network": (self.network_panel,), "optimizer": (op.combo, op.hyper_box),
-            "learning_rate": (op.lr,), "schedule": (op.schedule, op.sched_box),
+            "data": (self.data_panel,),
+            "features": (self.features_panel,),
+            "network": (self.network_panel,),
+            "optimizer": (op.combo, op.hyper_box),
+            "learning_rate": (op.lr,),
+            "schedule": (op.schedule, op.sched_box),
             "training": (self.training_panel,),
         }
         for name, widgets in groups.items():
@@ -395,8 +407,11 @@ class PlaygroundTab(QWidget):
         if room.note:
             lines.append(f"<b>Exercise:</b> {html.escape(room.note)}")
         if room.locked:
-            lines.append("Locked by the exercise: " + ", ".join(
-                n.replace("_", " ") for n in room.locked) + ".")
+            lines.append(
+                "Locked by the exercise: "
+                + ", ".join(n.replace("_", " ") for n in room.locked)
+                + "."
+            )
         self.classroom_note.setText("<br>".join(lines))
         self.classroom_note.setVisible(bool(lines))
 
@@ -431,13 +446,22 @@ class PlaygroundTab(QWidget):
             return None
         data = self._info.dataset  # read by the worker: a large file is not read again here
         path = np.array([t for _, t in self._theta_path] + [snap.theta])
-        return (self._net, self._theta_path[0][1], snap.theta.copy(), path, data.X_train,
-                data.y_train, data.X_val, data.y_val)
+        return (
+            self._net,
+            self._theta_path[0][1],
+            snap.theta.copy(),
+            path,
+            data.X_train,
+            data.y_train,
+            data.X_val,
+            data.y_val,
+        )
 
     def _record_theta(self, snap: Snapshot) -> None:
         """Keep up to 64 parameter vectors of the run, thinned evenly (the loss-shape path)."""
         if snap.generation != self._path_generation or (
-                self._theta_path and snap.step < self._theta_path[-1][0]):
+            self._theta_path and snap.step < self._theta_path[-1][0]
+        ):
             self._path_generation = snap.generation
             self._theta_path = []
         if not self._theta_path or snap.step > self._theta_path[-1][0]:
@@ -449,10 +473,14 @@ class PlaygroundTab(QWidget):
         net = self.network_panel.spec(self.features_panel.features())
         max_steps, target = self.training_panel.stops()
         return replace(
-            self._exp, data=self.data_panel.spec(), network=net,
+            self._exp,
+            data=self.data_panel.spec(),
+            network=net,
             optimizer=self.optimizer_panel.optimizer(),
             schedule=self.optimizer_panel.schedule_value(),
-            training=self.training_panel.config(), max_steps=max_steps, target_loss=target,
+            training=self.training_panel.config(),
+            max_steps=max_steps,
+            target_loss=target,
             layer_lr=self.network_panel.layer_lr(),
         )
 
@@ -476,8 +504,12 @@ class PlaygroundTab(QWidget):
             return
         self._exp = new
         t0, t1 = old.training, new.training
-        if (new.data != old.data or new.network != old.network or new.seed != old.seed
-                or _restarting(t0) != _restarting(t1)):
+        if (
+            new.data != old.data
+            or new.network != old.network
+            or new.seed != old.seed
+            or _restarting(t0) != _restarting(t1)
+        ):
             self._rebuild()
         else:
             if new.optimizer != old.optimizer:
@@ -508,8 +540,9 @@ class PlaygroundTab(QWidget):
         self.curves.set_markers({"diverged": None, "early_stopped": None, "stop": None})
 
     def _choose_csv(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Open a CSV data set", "",
-                                              "CSV files (*.csv *.txt);;All files (*)")
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Open a CSV data set", "", "CSV files (*.csv *.txt);;All files (*)"
+        )
         if path:
             self.data_panel.set_csv_path(path)
         else:
@@ -565,15 +598,22 @@ class PlaygroundTab(QWidget):
         self.status.kernels.setText(f"preparing kernels\u2026{clock}")
         self.status.kernels.setToolTip(status.describe())
         if self._info is None:
-            now = f"\nNow: {status.function} ({status.compiled} functions so far)" \
-                if status.function else ""
-            where = ("in a separate process, while this window stays usable" if
-                     status.where != "here" else "in this process, as Numba's cache cannot be "
-                     "used here (the window may be slow meanwhile)")
+            now = (
+                f"\nNow: {status.function} ({status.compiled} functions so far)"
+                if status.function
+                else ""
+            )
+            where = (
+                "in a separate process, while this window stays usable"
+                if status.where != "here"
+                else "in this process, as Numba's cache cannot be "
+                "used here (the window may be slow meanwhile)"
+            )
             self.output.show_message(
                 f"Preparing the training kernels\u2026{clock}{now}\n\nThe first start after "
                 f"installing compiles them with Numba, {where}; later starts load them from "
-                "its cache at once.")
+                "its cache at once."
+            )
 
     def _show_busy(self) -> None:
         """The worker is still reading the data file, or building a large data set or network
@@ -583,14 +623,18 @@ class PlaygroundTab(QWidget):
             return
         if self._exp.data.kind == CSV:
             name = Path(self._exp.data.path).name
-            self.output.show_message(f"Reading {name}\u2026\n\nLarge files take a few seconds; "
-                                     "the window stays responsive and shows the data once it "
-                                     "is read.")
+            self.output.show_message(
+                f"Reading {name}\u2026\n\nLarge files take a few seconds; "
+                "the window stays responsive and shows the data once it "
+                "is read."
+            )
             self.statusMessage.emit(f"reading {name}\u2026")
             return
-        self.output.show_message("Preparing the experiment\u2026\n\nA large data set or "
-                                 "network takes a while to build and to evaluate; the window "
-                                 "stays responsive and shows the run once it is ready.")
+        self.output.show_message(
+            "Preparing the experiment\u2026\n\nA large data set or "
+            "network takes a while to build and to evaluate; the window "
+            "stays responsive and shows the run once it is ready."
+        )
         self.statusMessage.emit("preparing the experiment\u2026")
 
     @property
@@ -615,8 +659,9 @@ class PlaygroundTab(QWidget):
             self._show_build(exp, info)
         except Exception as exc:  # anything the views refuse: as if the build had failed
             self._good, self._info, self._net = previous
-            self._on_failed(info.generation, "this experiment cannot be shown "
-                            f"({type(exc).__name__}: {exc})")
+            self._on_failed(
+                info.generation, f"this experiment cannot be shown ({type(exc).__name__}: {exc})"
+            )
             return
         self.buildSucceeded.emit()
 
@@ -631,8 +676,9 @@ class PlaygroundTab(QWidget):
             task = f"classification, {info.n_classes} classes"
             task += " (softmax)" if info.task == "multiclass" else " (sigmoid)"
         self.data_panel.set_task(task)
-        self.data_panel.setToolTip(f"{info.n_train} training and {info.n_val} validation rows, "
-                                   f"{info.n_inputs} inputs")
+        self.data_panel.setToolTip(
+            f"{info.n_train} training and {info.n_val} validation rows, {info.n_inputs} inputs"
+        )
         self.features_panel.set_input_count(info.n_inputs)
         self.training_panel.set_training_rows(info.n_train)
         self.curves.set_task(info.task == "regression")
@@ -649,7 +695,10 @@ class PlaygroundTab(QWidget):
         self.status.sample.setText("curves on a sample of rows" if note else "")
         self.status.sample.setToolTip(
             f"The loss and error curves and early stopping are {note}: a fixed sample, the same "
-            "for the whole run, so that training stays fast on a large data set" if note else "")
+            "for the whole run, so that training stays fast on a large data set"
+            if note
+            else ""
+        )
 
     def _on_failed(self, generation: int, message: str) -> None:
         self._prep_timer.stop()  # the kernels are ready, or failed with this message
@@ -697,8 +746,9 @@ class PlaygroundTab(QWidget):
             return False
         self._curves_at = now
         self._drawn = snap
-        self.curves.show_history(snap.history_steps, snap.history, small=False,
-                                 bands=snap.history_bands)
+        self.curves.show_history(
+            snap.history_steps, snap.history, small=False, bands=snap.history_bands
+        )
         if snap.play_serial == self.controller.play_serial:  # answers the newest command
             self.transport.set_playing(snap.playing)
         self.transport.set_counter(snap.step, snap.epoch)
@@ -739,8 +789,9 @@ class PlaygroundTab(QWidget):
         if info.bounds is not None:
             if self._boundary_pending and now - self._boundary_asked_at > 2.0:
                 self._boundary_pending = False  # lost (a rebuild came in between): ask again
-            if not self._boundary_pending and (self._boundary is None
-                                               or self._boundary.step != snap.step):
+            if not self._boundary_pending and (
+                self._boundary is None or self._boundary.step != snap.step
+            ):
                 self._boundary_pending = True
                 self._boundary_asked_at = now
                 self.controller.request_boundary()
@@ -767,8 +818,11 @@ class PlaygroundTab(QWidget):
         s.speed.setText(f"{snap.steps_per_second:,.0f} steps/s" if snap.playing else "paused")
 
     def _update_banner(self, snap: Snapshot) -> None:
-        markers: dict[str, tuple[float, str] | None] = {"diverged": None, "early_stopped": None,
-                                                         "stop": None}
+        markers: dict[str, tuple[float, str] | None] = {
+            "diverged": None,
+            "early_stopped": None,
+            "stop": None,
+        }
         key: object = None
         kind = text = ""
         if snap.status == "diverged":
@@ -778,21 +832,27 @@ class PlaygroundTab(QWidget):
         elif snap.status == "early_stopped":
             key = ("early", snap.stop_step)
             kind = "success"
-            text = (f"early stopping at step {snap.stop_step:,}: the validation loss stopped "
-                    f"improving; best {snap.best_val_loss:.4g} at step {snap.best_val_step:,} "
-                    "(those parameters are kept)")
+            text = (
+                f"early stopping at step {snap.stop_step:,}: the validation loss stopped "
+                f"improving; best {snap.best_val_loss:.4g} at step {snap.best_val_step:,} "
+                "(those parameters are kept)"
+            )
             markers["early_stopped"] = (snap.stop_step, "early stop")
         elif snap.stop_reason == STOP_BUDGET:
             key = ("budget", snap.step)
             kind = "info"
-            text = (f"reached the step budget of {self._exp.max_steps:,} steps; raise "
-                    "\u201cStop at step\u201d or reset to train on")
+            text = (
+                f"reached the step budget of {self._exp.max_steps:,} steps; raise "
+                "\u201cStop at step\u201d or reset to train on"
+            )
             markers["stop"] = (snap.step, "budget")
         elif snap.stop_reason == STOP_TARGET:
             key = ("target", snap.step)
             kind = "success"
-            text = (f"reached the target loss {self._exp.target_loss:g} at step {snap.step:,} "
-                    f"(train loss {snap.last('train_loss'):.4g})")
+            text = (
+                f"reached the target loss {self._exp.target_loss:g} at step {snap.step:,} "
+                f"(train loss {snap.last('train_loss'):.4g})"
+            )
             markers["stop"] = (snap.step, "target")
         elif self._check_convergence(snap):
             key = ("not_converging",)
@@ -829,15 +889,16 @@ class PlaygroundTab(QWidget):
         info = self._info
         if info is None or not hasattr(self.diagram, "set_network"):
             return
-        theta = result.theta if result is not None else (
-            self._drawn.theta if self._drawn is not None else None)
+        theta = (
+            result.theta
+            if result is not None
+            else (self._drawn.theta if self._drawn is not None else None)
+        )
         thumbs = list(result.thumbnails) if result is not None else None
-        names = list(info.feature_names) if len(info.feature_names) == info.layer_sizes[0] \
-            else None
+        names = list(info.feature_names) if len(info.feature_names) == info.layer_sizes[0] else None
         try:
             with np.errstate(all="ignore"):  # diverged weights may overflow a norm
-                self.diagram.set_network(list(info.layer_sizes), theta, thumbs,
-                                         input_names=names)
+                self.diagram.set_network(list(info.layer_sizes), theta, thumbs, input_names=names)
         except TypeError:
             self._guard("diagram", self.diagram.set_network, list(info.layer_sizes), theta, thumbs)
         except Exception as exc:
@@ -849,8 +910,7 @@ class PlaygroundTab(QWidget):
         args = (self._net, snap.optimizer.name, snap.theta, snap.prev_theta, snap.slots, snap.lr)
         try:
             with np.errstate(all="ignore"):  # diverged weights may overflow a norm
-                self.inspector.update_from(*args, hyper=snap.optimizer.hyper,
-                                           step=snap.opt_steps)
+                self.inspector.update_from(*args, hyper=snap.optimizer.hyper, step=snap.opt_steps)
         except TypeError:
             self._guard("inspector", self.inspector.update_from, *args)
         except Exception as exc:
@@ -866,8 +926,9 @@ class PlaygroundTab(QWidget):
     def _warn_once(self, what: str, exc: Exception) -> None:
         if what not in self._warned:
             self._warned.add(what)
-            print(f"dlopt: the {what} failed to update: {type(exc).__name__}: {exc}",
-                  file=sys.stderr)
+            print(
+                f"dlopt: the {what} failed to update: {type(exc).__name__}: {exc}", file=sys.stderr
+            )
 
     # -- read-outs and exports --------------------------------------------------------------------
     @property
@@ -902,8 +963,13 @@ class PlaygroundTab(QWidget):
             w = csv.writer(fh)
             w.writerow(["step", "epoch", *FIELDS])
             for r, step in enumerate(snap.history_steps):
-                w.writerow([int(step), f"{step / spe:.6g}",
-                            *(f"{snap.history[f][r]:.10g}" for f in FIELDS)])
+                w.writerow(
+                    [
+                        int(step),
+                        f"{step / spe:.6g}",
+                        *(f"{snap.history[f][r]:.10g}" for f in FIELDS),
+                    ]
+                )
         return len(snap.history_steps)
 
     def export_plot(self, path: str | Path) -> bool:

@@ -36,35 +36,55 @@ class TrainingPanel(QGroupBox):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__("Training", parent)
-        self.batch = _int_spin(1, 100_000, "Rows per step: 1 is pure stochastic gradient descent,"
-                               " the whole training set is full-batch gradient descent "
-                               "(default 10)")
+        self.batch = _int_spin(
+            1,
+            100_000,
+            "Rows per step: 1 is pure stochastic gradient descent,"
+            " the whole training set is full-batch gradient descent "
+            "(default 10)",
+        )
         self.full = QToolButton()
         self.full.setText("full")
         self.full.setCheckable(False)
         self.full.setToolTip("Use the whole training set in every step (full-batch)")
         self.full.clicked.connect(lambda: self.batch.setValue(self.batch.maximum()))
         self.shuffle = QCheckBox("shuffle every epoch")
-        self.shuffle.setToolTip("Visit the training rows in a new random order every epoch "
-                                "(default on)")
+        self.shuffle.setToolTip(
+            "Visit the training rows in a new random order every epoch (default on)"
+        )
         self.l1 = SciSpinBox(0.0, 10.0, 0.0, log_step=True, first_step=1e-5)
         self.l1.setSpecialValueText("off")
-        self.l1.setToolTip("L1 penalty: adds l1 * sign(w) to the gradient, pushing weights to "
-                           "exactly zero (default 0 = off)")
+        self.l1.setToolTip(
+            "L1 penalty: adds l1 * sign(w) to the gradient, pushing weights to "
+            "exactly zero (default 0 = off)"
+        )
         self.clip = SciSpinBox(0.0, 1e6, 0.0, log_step=True, steps_per_decade=4, first_step=0.1)
         self.clip.setSpecialValueText("off")
-        self.clip.setToolTip("Gradient clipping: rescale the gradient to this global norm when "
-                             "it is longer (default 0 = off)")
-        self.patience = _int_spin(0, 100_000, "Early stopping: stop after this many evaluations "
-                                  "without a better validation loss (default 0 = off)", "off")
+        self.clip.setToolTip(
+            "Gradient clipping: rescale the gradient to this global norm when "
+            "it is longer (default 0 = off)"
+        )
+        self.patience = _int_spin(
+            0,
+            100_000,
+            "Early stopping: stop after this many evaluations "
+            "without a better validation loss (default 0 = off)",
+            "off",
+        )
         self.polyak = SciSpinBox(0.0, 0.99999, 0.0, digits=5)
         self.polyak.setSingleStep(0.01)
         self.polyak.setSpecialValueText("off")
-        self.polyak.setToolTip("Polyak averaging: evaluate an exponential moving average of the "
-                               "parameters with this decay (default 0 = off)")
-        self.eval_every = _int_spin(1, 100_000, "Steps between two evaluations of the full "
-                                    "training and validation sets (one curve point each; "
-                                    "default 10)")
+        self.polyak.setToolTip(
+            "Polyak averaging: evaluate an exponential moving average of the "
+            "parameters with this decay (default 0 = off)"
+        )
+        self.eval_every = _int_spin(
+            1,
+            100_000,
+            "Steps between two evaluations of the full "
+            "training and validation sets (one curve point each; "
+            "default 10)",
+        )
         self.adv_eps = SciSpinBox(0.0, MAX_ADVERSARIAL_EPS, 0.0)
         self.adv_eps.setSingleStep(0.05)
         self.adv_eps.setSpecialValueText("off")
@@ -74,20 +94,22 @@ class TrainingPanel(QGroupBox):
             "in the direction that raises its loss most, x + \u03b5 sign(\u2202L/\u2202x), so "
             "the network learns to resist small worst-case changes of its inputs (the features "
             "it sees, after standardising). Curves are measured on the clean data (default 0 = "
-            "off)")
+            "off)"
+        )
         self.adv_clean = SciSpinBox(0.0, 1.0, 0.5, digits=3)
         self.adv_clean.setSingleStep(0.1)
         self.adv_clean.setToolTip(
             "Weight w of the clean inputs in each step's loss, w L(x) + (1 \u2212 w) L(x + "
             "\u03b5 sign(\u2202L/\u2202x)); 0 trains on the adversarial inputs only (default "
-            "0.5; used when adversarial \u03b5 is on)")
-        self.max_steps = _int_spin(0, 1_000_000_000, "Stop after this many steps (default 0 = "
-                                   "no budget)", "none")
+            "0.5; used when adversarial \u03b5 is on)"
+        )
+        self.max_steps = _int_spin(
+            0, 1_000_000_000, "Stop after this many steps (default 0 = no budget)", "none"
+        )
         self.max_steps.setSingleStep(1000)
         self.target = SciSpinBox(0.0, 1e6, 0.0, log_step=True, first_step=0.01)
         self.target.setSpecialValueText("none")
-        self.target.setToolTip("Stop when the training loss reaches this value (default 0 = "
-                               "none)")
+        self.target.setToolTip("Stop when the training loss reaches this value (default 0 = none)")
 
         batch_row = QHBoxLayout()
         batch_row.setSpacing(4)
@@ -116,10 +138,14 @@ class TrainingPanel(QGroupBox):
 
     def config(self) -> TrainConfig:
         return TrainConfig(
-            batch_size=self.batch.value(), shuffle=self.shuffle.isChecked(),
-            clip_norm=float(self.clip.value()), l1=float(self.l1.value()),
-            early_stopping=self.patience.value(), polyak=float(self.polyak.value()),
-            eval_every=self.eval_every.value(), adversarial_eps=float(self.adv_eps.value()),
+            batch_size=self.batch.value(),
+            shuffle=self.shuffle.isChecked(),
+            clip_norm=float(self.clip.value()),
+            l1=float(self.l1.value()),
+            early_stopping=self.patience.value(),
+            polyak=float(self.polyak.value()),
+            eval_every=self.eval_every.value(),
+            adversarial_eps=float(self.adv_eps.value()),
             adversarial_clean_weight=float(self.adv_clean.value()),
         )
 
@@ -132,8 +158,19 @@ class TrainingPanel(QGroupBox):
 
     def set_values(self, train: TrainConfig, max_steps: int, target_loss: float) -> None:
         """Show the values without emitting ``changed``."""
-        widgets = (self.batch, self.shuffle, self.l1, self.clip, self.patience, self.polyak,
-                   self.eval_every, self.adv_eps, self.adv_clean, self.max_steps, self.target)
+        widgets = (
+            self.batch,
+            self.shuffle,
+            self.l1,
+            self.clip,
+            self.patience,
+            self.polyak,
+            self.eval_every,
+            self.adv_eps,
+            self.adv_clean,
+            self.max_steps,
+            self.target,
+        )
         for w in widgets:
             w.blockSignals(True)
         self.batch.setMaximum(max(self.batch.maximum(), train.batch_size))

@@ -38,16 +38,19 @@ class TransportBar(QFrame):
         self.play.setCheckable(True)
         self.play.setShortcut(QKeySequence(Qt.Key.Key_Space))
         self.play.setToolTip("Start or pause training (Space)")
-        self.step = QAction(style.standardIcon(QStyle.StandardPixmap.SP_MediaSkipForward),
-                            "Step", self)
+        self.step = QAction(
+            style.standardIcon(QStyle.StandardPixmap.SP_MediaSkipForward), "Step", self
+        )
         self.step.setShortcut(QKeySequence(Qt.Key.Key_S))
         self.step.setToolTip("Pause and train one chunk: the steps of one frame (S)")
-        self.reset = QAction(style.standardIcon(QStyle.StandardPixmap.SP_MediaSkipBackward),
-                             "Reset", self)
+        self.reset = QAction(
+            style.standardIcon(QStyle.StandardPixmap.SP_MediaSkipBackward), "Reset", self
+        )
         self.reset.setShortcut(QKeySequence(Qt.Key.Key_R))
         self.reset.setToolTip("Back to step 0 with the same initial weights (R)")
-        self.new_init = QAction(style.standardIcon(QStyle.StandardPixmap.SP_BrowserReload),
-                                "New init", self)
+        self.new_init = QAction(
+            style.standardIcon(QStyle.StandardPixmap.SP_BrowserReload), "New init", self
+        )
         self.new_init.setToolTip("Back to step 0 with new random initial weights (a new seed)")
         self.actions_list = (self.play, self.step, self.reset, self.new_init)
         for action in self.actions_list:
@@ -58,8 +61,9 @@ class TransportBar(QFrame):
         lay.setContentsMargins(6, 4, 6, 4)
         lay.setSpacing(4)
         self.buttons: dict[str, QToolButton] = {}
-        for key, action in zip(("play", "step", "reset", "new_init"), self.actions_list,
-                               strict=True):
+        for key, action in zip(
+            ("play", "step", "reset", "new_init"), self.actions_list, strict=True
+        ):
             b = QToolButton()
             b.setDefaultAction(action)
             b.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
@@ -73,8 +77,9 @@ class TransportBar(QFrame):
         for steps in SPEEDS:
             self.speed.addItem(speed_text(steps), steps)
         self.speed.setCurrentIndex(len(SPEEDS) - 1)
-        self.speed.setToolTip("Steps trained per frame (about 30 frames a second), or as fast as"
-                              " possible")
+        self.speed.setToolTip(
+            "Steps trained per frame (about 30 frames a second), or as fast as possible"
+        )
         self.speed.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
         self.speed.currentIndexChanged.connect(lambda: self.speedChanged.emit(self.speed_value()))
         lay.addWidget(self.speed)

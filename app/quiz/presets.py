@@ -24,7 +24,7 @@ def _title(question: Question) -> str:
     text = question.prompt
     for prefix in ("Predict, then run:", "Predict, then run"):
         if text.startswith(prefix):
-            text = text[len(prefix):].strip()
+            text = text[len(prefix) :].strip()
     return "Quiz: " + (text if len(text) <= TITLE_CHARS else text[: TITLE_CHARS - 1] + "\u2026")
 
 
@@ -63,10 +63,19 @@ def experiment_preset(question: Question) -> Preset:
         optimizers = _variant_optimizers(experiment, list(compute["variants"]))
     if optimizers and len(optimizers) >= 2:
         # the race the question runs: its length and, on the validation loss, its target
-        target = compute.get("target", 0.0) if compute.get("metric", "val_loss") == "val_loss" \
-            else 0.0
-        return Preset(pid, _title(question), "compare", description, experiment,
-                      tuple(optimizers), steps=steps, target=float(target or 0.0))
+        target = (
+            compute.get("target", 0.0) if compute.get("metric", "val_loss") == "val_loss" else 0.0
+        )
+        return Preset(
+            pid,
+            _title(question),
+            "compare",
+            description,
+            experiment,
+            tuple(optimizers),
+            steps=steps,
+            target=float(target or 0.0),
+        )
     return Preset(pid, _title(question), "playground", description, experiment)
 
 
@@ -78,6 +87,11 @@ def question_preset(question: Question, presets: Mapping[str, Preset]) -> Preset
     if isinstance(question.preset, str):
         return presets.get(question.preset)
     if isinstance(question.preset, Mapping):
-        return Preset(f"quiz-{question.id}", _title(question), "playground", question.prompt,
-                      copy.deepcopy(dict(question.preset)))
+        return Preset(
+            f"quiz-{question.id}",
+            _title(question),
+            "playground",
+            question.prompt,
+            copy.deepcopy(dict(question.preset)),
+        )
     return None

@@ -62,7 +62,13 @@ from dlopt_core.quiz import (
 
 # what the question view is doing
 IDLE, ANSWER, COMMITTED, RUNNING, FEEDBACK, DONE = (
-    "idle", "answer", "committed", "running", "feedback", "done")
+    "idle",
+    "answer",
+    "committed",
+    "running",
+    "feedback",
+    "done",
+)
 MAX_BANNER_LINES = 8
 SLOW_RUN_S = 2.0  # after this, say that the first run compiles the kernels
 _DIGITS = {getattr(Qt.Key, f"Key_{i}"): i - 1 for i in range(1, 10)}
@@ -80,15 +86,20 @@ class QuizTab(QWidget):
     open_preset = Signal(object)  # dlopt_core.lessons.Preset
     status_message = Signal(str)
 
-    def __init__(self, bank_dir: str | Path | None = None,
-                 progress_path: str | Path | None = None, parent: QWidget | None = None,
-                 progress: Progress | None = None) -> None:
+    def __init__(
+        self,
+        bank_dir: str | Path | None = None,
+        progress_path: str | Path | None = None,
+        parent: QWidget | None = None,
+        progress: Progress | None = None,
+    ) -> None:
         """``progress``: already loaded from ``progress_path`` (the window reads it at start-up,
         before this tab is built, to report a damaged file at once)."""
         super().__init__(parent)
         self.bank_dir = Path(bank_dir) if bank_dir is not None else resources_dir() / "quiz"
-        self.progress_path = Path(progress_path) if progress_path is not None else \
-            default_progress_path()
+        self.progress_path = (
+            Path(progress_path) if progress_path is not None else default_progress_path()
+        )
         self.bank = load_bank(self.bank_dir)
         self.progress = progress if progress is not None else Progress.load(self.progress_path)
         self.presets = self._load_presets()
@@ -138,7 +149,8 @@ class QuizTab(QWidget):
         self.mistakes_radio.setToolTip("Only the questions whose last answer was wrong")
         self.topic_box = QComboBox()
         self.topic_box.setSizeAdjustPolicy(
-            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
         self.topic_box.setMinimumContentsLength(14)
         for topic in self.bank.topics():
             count = sum(q.topic == topic for q in self.bank.questions)
@@ -147,9 +159,11 @@ class QuizTab(QWidget):
         self.seed_box.setRange(0, 999_999)
         self.seed_box.setValue(random.randrange(1000))
         self.seed_box.setPrefix("seed ")
-        self.seed_box.setToolTip("The order of the questions (mixed) and of every question's "
-                                 "options (all modes): the same seed gives the same quiz. A new "
-                                 "seed is drawn after each quiz.")
+        self.seed_box.setToolTip(
+            "The order of the questions (mixed) and of every question's "
+            "options (all modes): the same seed gives the same quiz. A new "
+            "seed is drawn after each quiz."
+        )
         self.count_box = QSpinBox()
         self.count_box.setRange(1, max(1, len(self.bank.questions)))
         self.count_box.setValue(min(10, max(1, len(self.bank.questions))))
@@ -208,7 +222,8 @@ class QuizTab(QWidget):
             "<p>Keys: <b>1</b>\u2013<b>9</b> pick an option, <b>Enter</b> submits, "
             "<b>N</b> goes to the next question.</p>"
             "<p>Questions marked \u201cpredict, then run\u201d ask for a prediction first; "
-            "then the simulator runs the experiment and tells you what really happens.</p>")
+            "then the simulator runs the experiment and tells you what really happens.</p>"
+        )
         self.welcome.setContentsMargins(40, 40, 40, 40)
         self.pages.addWidget(self.welcome)
         self.pages.addWidget(self._build_question_page())
@@ -377,9 +392,11 @@ class QuizTab(QWidget):
                 lines.append(f"\u2026 and {len(errors) - MAX_BANNER_LINES} more")
             n = len(self.bank.questions)
             self.bank_banner.show_message(
-                "error", f"{len(errors)} problem{'s' if len(errors) != 1 else ''} in the question "
+                "error",
+                f"{len(errors)} problem{'s' if len(errors) != 1 else ''} in the question "
                 f"files; the other {n} question{'s' if n != 1 else ''} loaded:\n"
-                + "\n".join(lines))
+                + "\n".join(lines),
+            )
         else:
             self.bank_banner.clear()
         if self.progress.load_error:
@@ -417,8 +434,7 @@ class QuizTab(QWidget):
             self.topic_progress.set_counts(topic, mastered, len(ids), right, wrong)
         answered = right_total + wrong_total
         share = f" ({100 * right_total / answered:.0f}% right)" if answered else ""
-        self.totals_label.setText(f"{answered} answer{'s' if answered != 1 else ''} so far"
-                                  f"{share}.")
+        self.totals_label.setText(f"{answered} answer{'s' if answered != 1 else ''} so far{share}.")
         self._update_setup()
 
     # =============================================================================================
@@ -432,8 +448,14 @@ class QuizTab(QWidget):
         else:
             self.start("mistakes", n=self.count_box.value())
 
-    def start(self, mode: str = "mixed", topic: str | None = None, n: int | None = None,
-              seed: int | None = None, ids: list[str] | None = None) -> int:
+    def start(
+        self,
+        mode: str = "mixed",
+        topic: str | None = None,
+        n: int | None = None,
+        seed: int | None = None,
+        ids: list[str] | None = None,
+    ) -> int:
         """Start a quiz; the number of questions (0: none matched, nothing started).
 
         ``ids`` asks exactly those questions in that order (the mode is then only recorded).
@@ -446,20 +468,28 @@ class QuizTab(QWidget):
                 chosen = [self.bank.by_id(qid) for qid in ids]
                 session = QuizSession(chosen, self.progress, mode=mode, seed=seed, given=True)
             else:
-                session = QuizSession(self.bank.questions, self.progress, mode=mode, topic=topic,
-                                      n=n, seed=seed)
+                session = QuizSession(
+                    self.bank.questions, self.progress, mode=mode, topic=topic, n=n, seed=seed
+                )
         except (QuizError, KeyError) as exc:
             self.status_message.emit(f"Cannot start the quiz: {exc}")
             return 0
         if not session.questions:
-            self.status_message.emit("No questions to ask: " + (
-                "no mistakes to review" if mode == "mistakes" else "the selection is empty"))
+            self.status_message.emit(
+                "No questions to ask: "
+                + ("no mistakes to review" if mode == "mistakes" else "the selection is empty")
+            )
             return 0
         self.session = session
-        what = {"topic": TOPICS.get(topic or "", "topic"), "mixed": "mixed",
-                "mistakes": "review of mistakes"}.get(mode, mode)
-        self.status_message.emit(f"Quiz started: {session.total} question"
-                                 f"{'s' if session.total != 1 else ''}, {what} (seed {seed})")
+        what = {
+            "topic": TOPICS.get(topic or "", "topic"),
+            "mixed": "mixed",
+            "mistakes": "review of mistakes",
+        }.get(mode, mode)
+        self.status_message.emit(
+            f"Quiz started: {session.total} question"
+            f"{'s' if session.total != 1 else ''}, {what} (seed {seed})"
+        )
         self._show_question()
         return session.total
 
@@ -476,7 +506,8 @@ class QuizTab(QWidget):
         self.result, self.prediction, self.run_report, self.run_error = None, None, None, ""
         self.header_label.setText(
             f"Question {session.index + 1} of {session.total}  \u00b7  {question.topic_title}"
-            f"  \u00b7  difficulty {_difficulty(question.difficulty)}")
+            f"  \u00b7  difficulty {_difficulty(question.difficulty)}"
+        )
         self.session_bar.setRange(0, session.total)
         self.session_bar.setValue(session.index)
         self._update_score()
@@ -489,8 +520,10 @@ class QuizTab(QWidget):
             "numeric": "Type a number.",
         }
         if question.type == "experiment":
-            self.kind_label.setText("Experiment — ① choose your prediction and lock it "
-                                    "in, ② run the experiment, ③ compare.")
+            self.kind_label.setText(
+                "Experiment — ① choose your prediction and lock it "
+                "in, ② run the experiment, ③ compare."
+            )
         else:
             self.kind_label.setText(hints[kind])
         if kind in ("single", "multiple"):
@@ -542,9 +575,12 @@ class QuizTab(QWidget):
         answered, score = session.answered, session.score
         pct = f" ({100 * score / answered:.0f}%)" if answered else ""
         wrong = [self.bank.by_id(qid) for qid, ok in session.results if not ok]
-        parts = [f"<h2>Quiz finished</h2><p>You answered <b>{score} of {answered}</b> right"
-                 f"{pct}" + (f"; {session.total - answered} skipped" if answered < session.total
-                             else "") + f". (Seed {session.seed}.)</p>"]
+        parts = [
+            f"<h2>Quiz finished</h2><p>You answered <b>{score} of {answered}</b> right"
+            f"{pct}"
+            + (f"; {session.total - answered} skipped" if answered < session.total else "")
+            + f". (Seed {session.seed}.)</p>"
+        ]
         # the next quiz shows the options in a new order unless this seed is entered again
         self.seed_box.setValue(random.randrange(self.seed_box.maximum() + 1))
         if wrong:
@@ -575,8 +611,9 @@ class QuizTab(QWidget):
             return parse_response(question, self.numeric_edit.text())
         chosen = self.options.selected()
         if not chosen:
-            raise QuizError("choose an answer first" if kind != "multiple" else
-                            "choose at least one answer")
+            raise QuizError(
+                "choose an answer first" if kind != "multiple" else "choose at least one answer"
+            )
         if kind == "single":
             return chosen[0]
         if kind == "multiple":
@@ -598,8 +635,9 @@ class QuizTab(QWidget):
             self.prediction = response
             self.options.set_locked(True)
             said = html.escape(self._answer_text(question, response))
-            self.run_status.setText(f"Your prediction: <b>{said}</b>. Now run the experiment "
-                                    "(Enter).")
+            self.run_status.setText(
+                f"Your prediction: <b>{said}</b>. Now run the experiment (Enter)."
+            )
             self._set_state(COMMITTED)
             self.run_button.setFocus()
             return True
@@ -626,8 +664,9 @@ class QuizTab(QWidget):
         except OSError as exc:  # graded and counted, but the file could not be written
             result = grade(question, response)
             self.status_message.emit(f"Could not save the progress: {exc}")
-            self.progress_banner.show_message("error", f"Could not save your progress to "
-                                              f"{self.progress_path}: {exc}")
+            self.progress_banner.show_message(
+                "error", f"Could not save your progress to {self.progress_path}: {exc}"
+            )
         self.result = result
         self._show_feedback(question, response, result)
         self._refresh_progress()
@@ -653,23 +692,31 @@ class QuizTab(QWidget):
         ok = result.correct
         colour, bg = (GOOD, "#e9f6ec") if ok else (BAD, "#fdecea")
         if question.type == "experiment":
-            verdict = "\u2713 Your prediction was right." if ok else \
-                "\u2717 Your prediction was wrong."
+            verdict = (
+                "\u2713 Your prediction was right." if ok else "\u2717 Your prediction was wrong."
+            )
             said = html.escape(self._answer_text(question, response))
             truth = html.escape(self._answer_text(question, result.correct_answer))
-            lines = [f"<p style='color:{colour}; font-weight:600; font-size:large'>{verdict}</p>",
-                     f"<p>You predicted: <b>{said}</b><br>The experiment gave: <b>{truth}</b></p>"]
+            lines = [
+                f"<p style='color:{colour}; font-weight:600; font-size:large'>{verdict}</p>",
+                f"<p>You predicted: <b>{said}</b><br>The experiment gave: <b>{truth}</b></p>",
+            ]
             if result.details:
-                lines.append("<p><i>What the run showed:</i><br>"
-                             + "<br>".join(html.escape(d) for d in result.details) + "</p>")
+                lines.append(
+                    "<p><i>What the run showed:</i><br>"
+                    + "<br>".join(html.escape(d) for d in result.details)
+                    + "</p>"
+                )
         else:
             verdict = "\u2713 Right!" if ok else "\u2717 Not quite."
             lines = [f"<p style='color:{colour}; font-weight:600; font-size:large'>{verdict}</p>"]
             if not ok:
-                lines.append(f"<p>Your answer: {html.escape(self._answer_text(question, response))}"
-                             f"<br>The correct answer: <b>"
-                             f"{html.escape(self._answer_text(question, result.correct_answer))}"
-                             "</b></p>")
+                lines.append(
+                    f"<p>Your answer: {html.escape(self._answer_text(question, response))}"
+                    f"<br>The correct answer: <b>"
+                    f"{html.escape(self._answer_text(question, result.correct_answer))}"
+                    "</b></p>"
+                )
             elif kind == "numeric":
                 lines.append(f"<p>The answer is <b>{html.escape(result.correct_text)}</b>.</p>")
         lines.append(f"<p>{html.escape(result.explanation)}</p>")
@@ -678,10 +725,15 @@ class QuizTab(QWidget):
             hints.append("\u201cShow me the lesson\u201d")
         if question_preset(question, self.presets) is not None:
             hints.append("\u201cOpen in the app\u201d")
-        lines.append("<p style='color:#555'>Press N for the next question"
-                     + (f", or {' or '.join(hints)} to see more" if hints else "") + ".</p>")
-        self.feedback.setStyleSheet(f"#feedback {{ background: {bg}; border: 1px solid {colour};"
-                                    " border-radius: 6px; color: #1f2328; }")
+        lines.append(
+            "<p style='color:#555'>Press N for the next question"
+            + (f", or {' or '.join(hints)} to see more" if hints else "")
+            + ".</p>"
+        )
+        self.feedback.setStyleSheet(
+            f"#feedback {{ background: {bg}; border: 1px solid {colour};"
+            " border-radius: 6px; color: #1f2328; }"
+        )
         self.feedback.setText(math_marks("".join(lines)))
         self.feedback.show()
         self.status_message.emit("Right" if ok else f"Wrong: the answer is {result.correct_text}")
@@ -742,10 +794,14 @@ class QuizTab(QWidget):
             return
         self.run_error = message
         self.run_status.setText("The experiment could not be run.")
-        self.feedback.setStyleSheet("#feedback { background: #fff4e0; border: 1px solid #c77800;"
-                                    " border-radius: 6px; color: #1f2328; }")
-        self.feedback.setText(f"<p><b>The experiment failed:</b> {html.escape(message)}</p>"
-                              "<p>This question is not counted. Press N to go on.</p>")
+        self.feedback.setStyleSheet(
+            "#feedback { background: #fff4e0; border: 1px solid #c77800;"
+            " border-radius: 6px; color: #1f2328; }"
+        )
+        self.feedback.setText(
+            f"<p><b>The experiment failed:</b> {html.escape(message)}</p>"
+            "<p>This question is not counted. Press N to go on.</p>"
+        )
         self.feedback.show()
         self.result = None
         self._set_state(FEEDBACK)
@@ -773,8 +829,9 @@ class QuizTab(QWidget):
         preset = question_preset(question, self.presets)
         if preset is None:
             return False
-        self.status_message.emit(f"Opening \u201c{preset.title}\u201d in the "
-                                 f"{preset.tab.title()} tab")
+        self.status_message.emit(
+            f"Opening \u201c{preset.title}\u201d in the {preset.tab.title()} tab"
+        )
         self.open_preset.emit(preset)
         return True
 
@@ -798,20 +855,26 @@ class QuizTab(QWidget):
             self.pages.setCurrentIndex(0)
         self.submit_button.setVisible(state in (ANSWER, COMMITTED, RUNNING))
         self.submit_button.setEnabled(state == ANSWER)
-        self.submit_button.setText("Lock in my prediction  (Enter)" if experiment
-                                   else "Submit  (Enter)")
+        self.submit_button.setText(
+            "Lock in my prediction  (Enter)" if experiment else "Submit  (Enter)"
+        )
         self.next_button.setEnabled(state == FEEDBACK)
         self.skip_button.setEnabled(state in (ANSWER, COMMITTED, RUNNING))
         self.run_panel.setVisible(experiment and state in (ANSWER, COMMITTED, RUNNING, FEEDBACK))
         self.run_button.setEnabled(state == COMMITTED)
         self.run_bar.setVisible(state == RUNNING)
-        self.lesson_button.setEnabled(state == FEEDBACK and question is not None
-                                      and bool(question.lesson))
+        self.lesson_button.setEnabled(
+            state == FEEDBACK and question is not None and bool(question.lesson)
+        )
         has_preset = question is not None and question_preset(question, self.presets) is not None
-        self.app_button.setEnabled(has_preset and (
-            state == FEEDBACK or (experiment and state in (COMMITTED, RUNNING))))
-        self.app_button.setToolTip("Watch this experiment in the app" if experiment else
-                                   "Open the related experiment in the app")
+        self.app_button.setEnabled(
+            has_preset and (state == FEEDBACK or (experiment and state in (COMMITTED, RUNNING)))
+        )
+        self.app_button.setToolTip(
+            "Watch this experiment in the app"
+            if experiment
+            else "Open the related experiment in the app"
+        )
         self.start_button.setEnabled(bool(self.bank.questions))
 
     def keyPressEvent(self, event) -> None:  # noqa: N802 - Qt API
@@ -825,8 +888,11 @@ class QuizTab(QWidget):
                 event.accept()
                 return
         elif key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
-            handled = {ANSWER: self.submit, COMMITTED: self.run_experiment,
-                       FEEDBACK: self.next_question}.get(self.state)
+            handled = {
+                ANSWER: self.submit,
+                COMMITTED: self.run_experiment,
+                FEEDBACK: self.next_question,
+            }.get(self.state)
             if handled is not None:
                 handled()
                 event.accept()
@@ -845,5 +911,3 @@ class QuizTab(QWidget):
     def closeEvent(self, event) -> None:  # noqa: N802 - Qt API
         self.shutdown()
         super().closeEvent(event)
-
-

@@ -35,7 +35,8 @@ class _ClickLabel(QLabel):
 
     def mouseReleaseEvent(self, event) -> None:  # noqa: N802 - Qt API
         if event.button() == Qt.MouseButton.LeftButton and self.rect().contains(
-                event.position().toPoint()):
+            event.position().toPoint()
+        ):
             self.clicked.emit()
         super().mouseReleaseEvent(event)
 
@@ -67,8 +68,9 @@ class OptionList(QWidget):
         self._group = QButtonGroup(self)
         self._group.setExclusive(not multiple)
         for i, text in enumerate(options):
-            button: QAbstractButton = QCheckBox(f"{i + 1}") if multiple else QRadioButton(
-                f"{i + 1}")
+            button: QAbstractButton = (
+                QCheckBox(f"{i + 1}") if multiple else QRadioButton(f"{i + 1}")
+            )
             button.setFont(scaled_font(self, 1.5, bold=True))
             button.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
             button.setToolTip(f"Key {i + 1}" if i < 9 else "")
@@ -175,8 +177,10 @@ class TopicProgress(QWidget):
         bar.setValue(mastered)
         bar.setFormat(f"{mastered} / {total}")
         counts.setText(f"{right} right \u00b7 {wrong} wrong")
-        bar.setToolTip(f"{mastered} of the {total} questions of this topic were answered right "
-                       "the last time they were asked")
+        bar.setToolTip(
+            f"{mastered} of the {total} questions of this topic were answered right "
+            "the last time they were asked"
+        )
 
     def counts_text(self, topic: str) -> str:
         return self.rows[topic][2].text() if topic in self.rows else ""

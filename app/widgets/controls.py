@@ -17,10 +17,13 @@ SHORTCUT_KEYS = (Qt.Key.Key_Space, Qt.Key.Key_S, Qt.Key.Key_R)
 
 def is_shortcut_key(event: QEvent) -> bool:
     """Whether ``event`` asks for one of :data:`SHORTCUT_KEYS` without modifiers."""
-    return (event.type() == QEvent.Type.ShortcutOverride and isinstance(event, QKeyEvent)
-            and event.key() in SHORTCUT_KEYS
-            and event.modifiers() in (Qt.KeyboardModifier.NoModifier,
-                                      Qt.KeyboardModifier.KeypadModifier))
+    return (
+        event.type() == QEvent.Type.ShortcutOverride
+        and isinstance(event, QKeyEvent)
+        and event.key() in SHORTCUT_KEYS
+        and event.modifiers()
+        in (Qt.KeyboardModifier.NoModifier, Qt.KeyboardModifier.KeypadModifier)
+    )
 
 
 class _LeavesShortcutKeys:
@@ -41,8 +44,7 @@ class WholeSpinBox(_LeavesShortcutKeys, QDoubleSpinBox):
     """A spin box for whole numbers beyond a ``QSpinBox``'s 32-bit range (seeds up to 2^32 - 1):
     a double spin box without decimals, exact up to 2^53. ``int_value()`` gives the int."""
 
-    def __init__(self, low: int = 0, high: int = 2**32 - 1, parent: QWidget | None = None
-                 ) -> None:
+    def __init__(self, low: int = 0, high: int = 2**32 - 1, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setDecimals(0)
         self.setRange(float(low), float(high))
@@ -60,10 +62,19 @@ class SciSpinBox(_LeavesShortcutKeys, QDoubleSpinBox):
     ``first_step`` and stepping down below it returns to zero ("off").
     """
 
-    def __init__(self, low: float = 0.0, high: float = 1e6, value: float = 0.0, *,
-                 log_step: bool = False, steps_per_decade: int = 10, digits: int = 4,
-                 first_step: float = 1e-4, factor: float | None = None,
-                 parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        low: float = 0.0,
+        high: float = 1e6,
+        value: float = 0.0,
+        *,
+        log_step: bool = False,
+        steps_per_decade: int = 10,
+        digits: int = 4,
+        first_step: float = 1e-4,
+        factor: float | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__(parent)
         self._log_step = log_step
         self._first = first_step
@@ -126,7 +137,7 @@ class SciSpinBox(_LeavesShortcutKeys, QDoubleSpinBox):
             if steps > 0:
                 self.setValue(min(self.maximum(), max(self.minimum(), self._first)))
             return
-        new = float(f"{value * self._factor ** steps:.3g}")
+        new = float(f"{value * self._factor**steps:.3g}")
         if new < self._first * 0.99 and steps < 0 and self.minimum() <= 0.0:
             new = 0.0  # below first_step, stepping down reaches zero (off)
         self.setValue(min(self.maximum(), max(self.minimum(), new)))
@@ -147,17 +158,24 @@ class LogSlider(QWidget):
     valueChanged = Signal(float)
     RESOLUTION = 600  # slider positions over the whole range
 
-    def __init__(self, low: float, high: float, value: float,
-                 parent: QWidget | None = None, *,
-                 box_range: tuple[float, float] | None = None) -> None:
+    def __init__(
+        self,
+        low: float,
+        high: float,
+        value: float,
+        parent: QWidget | None = None,
+        *,
+        box_range: tuple[float, float] | None = None,
+    ) -> None:
         super().__init__(parent)
         self._lo, self._hi = math.log10(low), math.log10(high)
         self.slider = QSlider(Qt.Orientation.Horizontal)
         self.slider.setRange(0, self.RESOLUTION)
         self.slider.setPageStep(self.RESOLUTION // int(round(self._hi - self._lo)))
         box_low, box_high = box_range if box_range is not None else (low, high)
-        self.spin = SciSpinBox(box_low, box_high, value, log_step=True, steps_per_decade=10,
-                               digits=3)
+        self.spin = SciSpinBox(
+            box_low, box_high, value, log_step=True, steps_per_decade=10, digits=3
+        )
         self.spin.setMinimumWidth(78)
         lay = QHBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
@@ -190,7 +208,7 @@ class LogSlider(QWidget):
 
     def _from_slider(self, pos: int) -> None:
         exponent = self._lo + (self._hi - self._lo) * pos / self.RESOLUTION
-        value = float(f"{10.0 ** exponent:.3g}")
+        value = float(f"{10.0**exponent:.3g}")
         self.spin.blockSignals(True)
         self.spin.setValue(value)
         self.spin.blockSignals(False)

@@ -34,9 +34,17 @@ from PySide6.QtWidgets import (
 SGD_FAMILY = ("sgd", "momentum", "nesterov")
 ADAM_FAMILY = ("adam", "adamw", "amsgrad", "nadam")
 TITLES = {
-    "sgd": "SGD", "momentum": "SGD + momentum", "nesterov": "Nesterov", "adagrad": "AdaGrad",
-    "rmsprop": "RMSProp", "adadelta": "AdaDelta", "adam": "Adam", "adamw": "AdamW",
-    "amsgrad": "AMSGrad", "adamax": "Adamax", "nadam": "NAdam",
+    "sgd": "SGD",
+    "momentum": "SGD + momentum",
+    "nesterov": "Nesterov",
+    "adagrad": "AdaGrad",
+    "rmsprop": "RMSProp",
+    "adadelta": "AdaDelta",
+    "adam": "Adam",
+    "adamw": "AdamW",
+    "amsgrad": "AMSGrad",
+    "adamax": "Adamax",
+    "nadam": "NAdam",
 }
 DEFAULT_EPS = {"adagrad": 1e-10, "adadelta": 1e-6}
 SGD_NOTE = "plain SGD keeps no state: the update is -lr * gradient"
@@ -69,8 +77,11 @@ class StateView:
     log: bool
 
 
-def state_views(name: str, hyper: Mapping[str, Any] | None, slots: np.ndarray | None,
-                ) -> list[StateView]:
+def state_views(
+    name: str,
+    hyper: Mapping[str, Any] | None,
+    slots: np.ndarray | None,
+) -> list[StateView]:
     """The running averages worth showing for optimizer ``name`` (empty for plain SGD)."""
     title = TITLES.get(name, name)
     hyper = hyper or {}
@@ -113,9 +124,15 @@ def state_views(name: str, hyper: Mapping[str, Any] | None, slots: np.ndarray | 
     return []
 
 
-def effective_step(name: str, lr: float, s0: np.ndarray, s1: np.ndarray, s2: np.ndarray,
-                   hyper: Mapping[str, Any] | None = None, step: int | None = None,
-                   ) -> np.ndarray | None:
+def effective_step(
+    name: str,
+    lr: float,
+    s0: np.ndarray,
+    s1: np.ndarray,
+    s2: np.ndarray,
+    hyper: Mapping[str, Any] | None = None,
+    step: int | None = None,
+) -> np.ndarray | None:
     """Per-parameter step size applied to a gradient component (None if not yet defined).
 
     ``s0``, ``s1``, ``s2`` are one layer's slices of the three state slots.
@@ -187,8 +204,13 @@ class _Histogram(QWidget):
         item.getAxis("left").setWidth(34)
         fill = QColor(36, 110, 196, 150)
         self.curve = pg.PlotDataItem(
-            [0.0, 1.0], [0.0], stepMode="center", fillLevel=0.0, fillOutline=True,
-            brush=QBrush(fill), pen=pg.mkPen(QColor(28, 86, 160), width=1),
+            [0.0, 1.0],
+            [0.0],
+            stepMode="center",
+            fillLevel=0.0,
+            fillOutline=True,
+            brush=QBrush(fill),
+            pen=pg.mkPen(QColor(28, 86, 160), width=1),
         )
         self.zero = pg.InfiniteLine(0.0, angle=90)
         self._apply_palette()
@@ -210,8 +232,11 @@ class _Histogram(QWidget):
 
     def _elide_caption(self) -> None:
         metrics = self.caption.fontMetrics()
-        self.caption.setText(metrics.elidedText(self._caption, Qt.TextElideMode.ElideRight,
-                                                max(self.width() - 2, 20)))
+        self.caption.setText(
+            metrics.elidedText(
+                self._caption, Qt.TextElideMode.ElideRight, max(self.width() - 2, 20)
+            )
+        )
 
     def resizeEvent(self, event) -> None:  # noqa: N802 - Qt API
         super().resizeEvent(event)
@@ -345,9 +370,18 @@ class OptimizerInspector(QWidget):
         self._set_empty()
 
     # ---------------------------------------------------------------- public API
-    def update_from(self, network: Any, optimizer_name: str, theta: np.ndarray,
-                    prev_theta: np.ndarray | None, slots: np.ndarray | None, lr: float, *,
-                    hyper: Mapping[str, Any] | None = None, step: int | None = None) -> None:
+    def update_from(
+        self,
+        network: Any,
+        optimizer_name: str,
+        theta: np.ndarray,
+        prev_theta: np.ndarray | None,
+        slots: np.ndarray | None,
+        lr: float,
+        *,
+        hyper: Mapping[str, Any] | None = None,
+        step: int | None = None,
+    ) -> None:
         """Refresh from the current parameters, the previous ones and the optimizer state.
 
         ``network`` is a ``dlopt_core.network.Network``; ``slots`` the (3, n_params) state slots
@@ -376,8 +410,11 @@ class OptimizerInspector(QWidget):
             step_size = None
             if self._slot_layers is not None or optimizer_name in SGD_FAMILY:
                 zero = np.zeros_like(w)
-                s0, s1, s2 = ((self._slot_layers[i][k] for i in range(3))
-                              if self._slot_layers is not None else (zero, zero, zero))
+                s0, s1, s2 = (
+                    (self._slot_layers[i][k] for i in range(3))
+                    if self._slot_layers is not None
+                    else (zero, zero, zero)
+                )
                 eff = effective_step(optimizer_name, lr, s0, s1, s2, hyper, step)
                 if eff is not None:
                     finite = eff[np.isfinite(eff)]
@@ -447,8 +484,12 @@ class OptimizerInspector(QWidget):
         names = ["input"] + [f"hidden {k}" for k in range(1, n)] + ["output"]
         align = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
         for k, (n_in, n_out) in enumerate(self._layers):
-            cells = [QTableWidgetItem(f"{k + 1}"), QTableWidgetItem(f"{n_in}\u2192{n_out}"),
-                     QTableWidgetItem("\u2014"), QTableWidgetItem("\u2014")]
+            cells = [
+                QTableWidgetItem(f"{k + 1}"),
+                QTableWidgetItem(f"{n_in}\u2192{n_out}"),
+                QTableWidgetItem("\u2014"),
+                QTableWidgetItem("\u2014"),
+            ]
             cells[0].setToolTip(f"weights from {names[k]} to {names[k + 1]}")
             for col, cell in enumerate(cells):
                 if col >= 2:
@@ -458,8 +499,14 @@ class OptimizerInspector(QWidget):
             self._items.append(cells)
         height = self.table.horizontalHeader().height() + 4
         height += sum(self.table.rowHeight(k) for k in range(n))
-        self.table.setFixedHeight(min(height, 8 * self.table.verticalHeader().defaultSectionSize()
-                                      + self.table.horizontalHeader().height() + 4))
+        self.table.setFixedHeight(
+            min(
+                height,
+                8 * self.table.verticalHeader().defaultSectionSize()
+                + self.table.horizontalHeader().height()
+                + 4,
+            )
+        )
         current = self.layer_combo.currentIndex()
         self.layer_combo.blockSignals(True)
         self.layer_combo.clear()

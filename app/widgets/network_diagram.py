@@ -337,8 +337,9 @@ class NetworkDiagram(QWidget):
         if show_labels:
             for u, r in enumerate(self._node_rects[0]):
                 box = QRectF(_MARGIN, r.center().y() - fm.height() / 2, label_w + 2.0, fm.height())
-                self._labels.append((box, fm.elidedText(self._names[u],
-                                                        Qt.TextElideMode.ElideRight, label_w + 2)))
+                self._labels.append(
+                    (box, fm.elidedText(self._names[u], Qt.TextElideMode.ElideRight, label_w + 2))
+                )
         # edge segments from the right side of the source to the left side of the target
         ax, ay, bx, by = [], [], [], []
         for layer in range(n_cols - 1):
@@ -351,8 +352,9 @@ class NetworkDiagram(QWidget):
             bx.append(np.full(sy.size * dy.size, dx))
             ay.append(np.repeat(sy, dy.size))
             by.append(np.tile(dy, sy.size))
-        seg = np.vstack([np.concatenate(ax), np.concatenate(ay),
-                         np.concatenate(bx), np.concatenate(by)])
+        seg = np.vstack(
+            [np.concatenate(ax), np.concatenate(ay), np.concatenate(bx), np.concatenate(by)]
+        )
         self._seg = seg
         self._lines = [QLineF(a, b, c, d) for a, b, c, d in seg.T.tolist()]
         # pen widths follow the densest column so strong edges do not merge into a band

@@ -12,8 +12,14 @@ import html
 import re
 
 # Fonts with wide Unicode coverage and positioned combining marks, first found wins.
-MATH_FAMILIES = ["Cambria Math", "STIX Two Math", "Noto Serif", "DejaVu Serif", "Times New Roman",
-                 "serif"]
+MATH_FAMILIES = [
+    "Cambria Math",
+    "STIX Two Math",
+    "Noto Serif",
+    "DejaVu Serif",
+    "Times New Roman",
+    "serif",
+]
 _MARKED = re.compile(r"\w[\u0300-\u036f]+")
 
 

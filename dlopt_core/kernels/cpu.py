@@ -33,15 +33,23 @@ from numba.extending import intrinsic
 from . import rules, specialise
 
 # np.dot on the transposed views of the workspaces is what BLAS takes without a copy
-warnings.filterwarnings("ignore", message=".*np.dot.. is faster on contiguous",
-                        category=NumbaPerformanceWarning)
+warnings.filterwarnings(
+    "ignore", message=".*np.dot.. is faster on contiguous", category=NumbaPerformanceWarning
+)
 # The many-model kernels are written as loops over a fixed number of adjacent lanes; LLVM's
 # superword-level (SLP) vectoriser turns them into vector instructions. Numba leaves it off by
 # default; it only adds vector code where it pays, so it is turned on for the whole process.
 config.SLP_VECTORIZE = 1
 
-LEAVES = ("tanh_fast", "activate", "activation_slope", "bce_with_logit", "schedule_lr",
-          "step_coefficients", "update_param")
+LEAVES = (
+    "tanh_fast",
+    "activate",
+    "activation_slope",
+    "bce_with_logit",
+    "schedule_lr",
+    "step_coefficients",
+    "update_param",
+)
 
 
 @intrinsic
@@ -52,8 +60,10 @@ def fma(typingctx, a, b, c):
 
     def codegen(context, builder, signature, args):
         double = llvm_ir.DoubleType()
-        args = [context.cast(builder, v, t, nbtypes.float64)
-                for v, t in zip(args, signature.args, strict=True)]
+        args = [
+            context.cast(builder, v, t, nbtypes.float64)
+            for v, t in zip(args, signature.args, strict=True)
+        ]
         fnty = llvm_ir.FunctionType(double, [double, double, double])
         return builder.call(builder.module.declare_intrinsic("llvm.fma", [double], fnty), args)
 
@@ -429,8 +439,16 @@ def loss_and_grad(theta, sizes, woff, uoff, lay, act, loss, X, Y, grad, dx):
             forward_blas(theta, sizes, woff, uoff, lay, act, X, idx, m, A, rows)
         else:
             forward_loops(theta, sizes, woff, uoff, lay, act, X, idx, m, A, rows)
-        part, _ = output_loss(loss, logits_block(sizes, uoff, A, m, rows), Y, idx, m,
-                              block(D, 0, m, sizes[n_layers]), scale, True)
+        part, _ = output_loss(
+            loss,
+            logits_block(sizes, uoff, A, m, rows),
+            Y,
+            idx,
+            m,
+            block(D, 0, m, sizes[n_layers]),
+            scale,
+            True,
+        )
         total += part
         back = dx[start : start + m] if dx.shape[0] > 0 else dx
         if BLAS:
@@ -470,8 +488,10 @@ def plain_copy(fn, options: dict):
 
 def _copies(template, **options):
     """The loops and the BLAS copy of a template, compiled with ``options``."""
-    return tuple(njit(**options)(specialise(template, f"{template.__name__}_{tag}", BLAS=blas))
-                 for tag, blas in (("loops", False), ("blas", True)))
+    return tuple(
+        njit(**options)(specialise(template, f"{template.__name__}_{tag}", BLAS=blas))
+        for tag, blas in (("loops", False), ("blas", True))
+    )
 
 
 LOOPS, WITH_BLAS = 0, 1
@@ -492,5 +512,6 @@ def optimizer_step(code, theta, grad, slots, scalars, hyper, lr):
     s1 = slots[1]
     s2 = slots[2]
     for i in range(theta.shape[0]):
-        theta[i], s0[i], s1[i], s2[i] = update_param(code, theta[i], grad[i], s0[i], s1[i], s2[i],
-                                                     lr, hyper, coef, 0, first)
+        theta[i], s0[i], s1[i], s2[i] = update_param(
+            code, theta[i], grad[i], s0[i], s1[i], s2[i], lr, hyper, coef, 0, first
+        )

@@ -20,8 +20,13 @@ from . import cpu, lanes, train
 
 THREADS_PER_BLOCK = 32
 
-_LANE_FUNCTIONS = ("gather_lanes", "activate_lanes", "forward_lanes", "output_loss_lanes",
-                   "backward_lanes")
+_LANE_FUNCTIONS = (
+    "gather_lanes",
+    "activate_lanes",
+    "forward_lanes",
+    "output_loss_lanes",
+    "backward_lanes",
+)
 _TRAIN_FUNCTIONS = ("record", "update_lane")
 
 
@@ -47,8 +52,17 @@ def _device(fn, names: dict, name: str | None = None, inline: bool = False):
 def _build_device_functions() -> dict:
     names = dict(vars(train))
     names.update({k: v for k, v in vars(lanes).items() if not k.startswith("__")})
-    names.update({"CODE": train.MIXED, "FAMILY": train.MANY, "NL": 1, "BLAS": False,
-                  "DEVICE": True, "cuda": cuda, "float64": float64})
+    names.update(
+        {
+            "CODE": train.MIXED,
+            "FAMILY": train.MANY,
+            "NL": 1,
+            "BLAS": False,
+            "DEVICE": True,
+            "cuda": cuda,
+            "float64": float64,
+        }
+    )
     names["fma"] = _device(_fma, names, "fma", inline=True)
     leaves = cpu.bind_leaves(cuda.jit(device=True), fused=names["fma"])
     names.update({name: leaves[name] for name in cpu.LEAVES})
@@ -79,16 +93,69 @@ def _train_kernel(
 ):  # fmt: skip
     m = cuda.grid(1)
     if m < theta.shape[1]:
-        _steps(theta, slots, scalars, hyper, avg, opt_code, sched_code, sched_params, layer_lr,
-               model, order, status, stop_step, best_val, bad_evals, best, out,
-               sizes, woff, uoff, lay, act, loss, X, Y, Xt, Yt, Xv, Yv,
-               perms, epoch_base, batch, t0, n_steps, eval_every,
-               clip_norm, l1, polyak, patience, adv_eps, adv_mix, evaluate_only,
-               A, D, T, G, DX, idx, coef, LW, rows, thf, Gf, avgf, sf, m)
+        _steps(
+            theta,
+            slots,
+            scalars,
+            hyper,
+            avg,
+            opt_code,
+            sched_code,
+            sched_params,
+            layer_lr,
+            model,
+            order,
+            status,
+            stop_step,
+            best_val,
+            bad_evals,
+            best,
+            out,
+            sizes,
+            woff,
+            uoff,
+            lay,
+            act,
+            loss,
+            X,
+            Y,
+            Xt,
+            Yt,
+            Xv,
+            Yv,
+            perms,
+            epoch_base,
+            batch,
+            t0,
+            n_steps,
+            eval_every,
+            clip_norm,
+            l1,
+            polyak,
+            patience,
+            adv_eps,
+            adv_mix,
+            evaluate_only,
+            A,
+            D,
+            T,
+            G,
+            DX,
+            idx,
+            coef,
+            LW,
+            rows,
+            thf,
+            Gf,
+            avgf,
+            sf,
+            m,
+        )
 
 
-def kernel_arguments(e, perms, first_epoch, t0, n_steps, out, data, to_device, empty,
-                     evaluate_only=False) -> tuple:
+def kernel_arguments(
+    e, perms, first_epoch, t0, n_steps, out, data, to_device, empty, evaluate_only=False
+) -> tuple:
     """``(state, flags, out, args)`` for one launch of ``_train_kernel`` on engine ``e``.
 
     ``data`` are the network layout, the training set and the evaluated rows (sizes, woff, uoff,
@@ -100,18 +167,32 @@ def kernel_arguments(e, perms, first_epoch, t0, n_steps, out, data, to_device, e
     net, cfg, st, M = e.network, e.train, e.state, e.n_models
     sizes, woff, uoff, lay, X, Y, Xt, Yt, Xv, Yv = data
     state = [to_device(a) for a in (st.theta, st.slots, st.scalars, st.hyper, st.avg)]
-    codes = [to_device(a) for a in (e.opt_code, e.sched_code, st.sched_params, st.layer_lr,
-                                    np.arange(M, dtype=np.int64), e.order_idx)]
+    codes = [
+        to_device(a)
+        for a in (
+            e.opt_code,
+            e.sched_code,
+            st.sched_params,
+            st.layer_lr,
+            np.arange(M, dtype=np.int64),
+            e.order_idx,
+        )
+    ]
     flags = [to_device(a) for a in (e.status, e.stop_step, e.best_val, e.bad_evals, st.best)]
     d_out = to_device(out)
     a_shape, d_shape, g_shape, dx_shape, idx_shape, _, _ = train.workspace_shapes(
-        net.sizes, e.batch_size)
+        net.sizes, e.batch_size
+    )
     rows = idx_shape[0]
     work = (
-        empty((*a_shape, M), np.float64), empty((*d_shape, M), np.float64),
-        empty((1,), np.float64), empty((*g_shape, M), np.float64),
-        empty((*dx_shape, M), np.float64), empty((*idx_shape, M), np.int64),
-        to_device(np.zeros((cpu.rules.N_COEF, M))), to_device(np.zeros((train.N_LANE_WORK, M))),
+        empty((*a_shape, M), np.float64),
+        empty((*d_shape, M), np.float64),
+        empty((1,), np.float64),
+        empty((*g_shape, M), np.float64),
+        empty((*dx_shape, M), np.float64),
+        empty((*idx_shape, M), np.int64),
+        to_device(np.zeros((cpu.rules.N_COEF, M))),
+        to_device(np.zeros((train.N_LANE_WORK, M))),
     )
     args = (
         *state, *codes, *flags, d_out, sizes, woff, uoff, lay, net.act_code, net.loss_code,
@@ -155,11 +236,19 @@ class CudaBackend:
             on_device.append(kept[1])
         return tuple(on_device)
 
-    def _launch(self, e, perms, first_epoch, t0, n_steps, out, evaluate_only,
-                sample=True) -> None:
+    def _launch(self, e, perms, first_epoch, t0, n_steps, out, evaluate_only, sample=True) -> None:
         state, flags, d_out, args = kernel_arguments(
-            e, perms, first_epoch, t0, n_steps, out, self._device_data(e, sample), cuda.to_device,
-            cuda.device_array, evaluate_only)
+            e,
+            perms,
+            first_epoch,
+            t0,
+            n_steps,
+            out,
+            self._device_data(e, sample),
+            cuda.to_device,
+            cuda.device_array,
+            evaluate_only,
+        )
         blocks = (e.n_models + THREADS_PER_BLOCK - 1) // THREADS_PER_BLOCK
         _train_kernel[blocks, THREADS_PER_BLOCK](*args)
         self._launched = True
@@ -167,11 +256,13 @@ class CudaBackend:
         if evaluate_only:
             return
         st = e.state
-        for host, dev in zip((st.theta, st.slots, st.scalars, st.hyper, st.avg), state,
-                             strict=True):
+        for host, dev in zip(
+            (st.theta, st.slots, st.scalars, st.hyper, st.avg), state, strict=True
+        ):
             dev.copy_to_host(host)
-        for host, dev in zip((e.status, e.stop_step, e.best_val, e.bad_evals, st.best), flags,
-                             strict=True):
+        for host, dev in zip(
+            (e.status, e.stop_step, e.best_val, e.bad_evals, st.best), flags, strict=True
+        ):
             dev.copy_to_host(host)
 
     def train_chunk(self, e, perms, first_epoch, t0, n_steps, out) -> None:

@@ -38,8 +38,16 @@ def loss_and_error(theta, sizes, woff, uoff, lay, act, loss, X, Y, A, D, idx, ro
             cpu.forward_blas(theta, sizes, woff, uoff, lay, act, X, idx, m, A, rows)
         else:
             cpu.forward_loops(theta, sizes, woff, uoff, lay, act, X, idx, m, A, rows)
-        part, err = cpu.output_loss(loss, cpu.logits_block(sizes, uoff, A, m, rows), Y, idx, m,
-                                    cpu.block(D, 0, m, n_out), 1.0, False)
+        part, err = cpu.output_loss(
+            loss,
+            cpu.logits_block(sizes, uoff, A, m, rows),
+            Y,
+            idx,
+            m,
+            cpu.block(D, 0, m, n_out),
+            1.0,
+            False,
+        )
         total += part
         errors += err
     scale = cpu.loss_scale(loss, n, n_out)
@@ -60,8 +68,9 @@ def line_losses(theta_a, theta_b, alphas, sizes, woff, uoff, lay, act, loss, X, 
         a = alphas[k]
         for i in range(n_params):
             work[i] = (1.0 - a) * theta_a[i] + a * theta_b[i]
-        out[k, 0], out[k, 1] = loss_and_error(work, sizes, woff, uoff, lay, act, loss, X, Y, A, D,
-                                              idx, rows)
+        out[k, 0], out[k, 1] = loss_and_error(
+            work, sizes, woff, uoff, lay, act, loss, X, Y, A, D, idx, rows
+        )
 
 
 def plane_losses(theta, d1, d2, alphas, betas, sizes, woff, uoff, lay, act, loss, X, Y, out):
@@ -81,8 +90,9 @@ def plane_losses(theta, d1, d2, alphas, betas, sizes, woff, uoff, lay, act, loss
             a = alphas[j]
             for k in range(n_params):
                 work[k] = theta[k] + a * d1[k] + b * d2[k]
-            out[i, j], _ = loss_and_error(work, sizes, woff, uoff, lay, act, loss, X, Y, A, D, idx,
-                                          rows)
+            out[i, j], _ = loss_and_error(
+                work, sizes, woff, uoff, lay, act, loss, X, Y, A, D, idx, rows
+            )
 
 
 def _copies(parallel: bool = False):
@@ -91,10 +101,12 @@ def _copies(parallel: bool = False):
     template = plane_losses if parallel else line_losses
     out = []
     for tag, blas in (("loops", False), ("blas", True)):
-        inner = njit(**cpu.KW)(
-            specialise(loss_and_error, f"loss_and_error_{tag}", BLAS=blas))
-        out.append(njit(**cpu.KW, parallel=parallel)(
-            specialise(template, f"{template.__name__}_{tag}", loss_and_error=inner)))
+        inner = njit(**cpu.KW)(specialise(loss_and_error, f"loss_and_error_{tag}", BLAS=blas))
+        out.append(
+            njit(**cpu.KW, parallel=parallel)(
+                specialise(template, f"{template.__name__}_{tag}", loss_and_error=inner)
+            )
+        )
     return tuple(out)
 
 

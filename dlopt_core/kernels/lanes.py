@@ -216,7 +216,8 @@ def backward_lanes(th, sizes, woff, uoff, lay, act, A, D, n, G, DX, to_input, l0
                     if layer > 1:
                         for i in range(NL):
                             back[r, k, l0 + i] = acc[i] * activation_slope(
-                                act, A[r, i0 + k, l0 + i])
+                                act, A[r, i0 + k, l0 + i]
+                            )
                     else:
                         for i in range(NL):
                             back[r, k, l0 + i] = acc[i]

@@ -76,8 +76,23 @@ MIXED = -1  # the kernel reads each lane's optimizer from opt_code
 PADDING = 3  # status of a CPU block's unused lanes: never active, never written back
 
 # rows of the per-lane work array LW
-(W_LR, W_LOSS, W_GNORM, W_ACTIVE, W_FIRST, W_SUM, W_FACTOR, W_PART, W_PERR, W_TOTAL,
- W_ERRORS, W_TRAIN_LOSS, W_VAL_LOSS, W_TRAIN_ERR, W_VAL_ERR) = range(15)
+(
+    W_LR,
+    W_LOSS,
+    W_GNORM,
+    W_ACTIVE,
+    W_FIRST,
+    W_SUM,
+    W_FACTOR,
+    W_PART,
+    W_PERR,
+    W_TOTAL,
+    W_ERRORS,
+    W_TRAIN_LOSS,
+    W_VAL_LOSS,
+    W_TRAIN_ERR,
+    W_VAL_ERR,
+) = range(15)
 N_LANE_WORK = 15
 N_HYPER, N_COEF = rules.N_HYPER, rules.N_COEF  # constants where Numba needs literal sizes
 
@@ -91,8 +106,9 @@ LAYERED = True  # layer options in use: the passes read ``lay``, the update step
 
 
 @njit(**KW)
-def record(ev, LW, out, r_out, model, t, status, stop_step, best_val, bad_evals, best, patience,
-           l0, nl):
+def record(
+    ev, LW, out, r_out, model, t, status, stop_step, best_val, bad_evals, best, patience, l0, nl
+):
     """Per running lane after an evaluation: the metrics into ``out[r_out, :, model]``; a lane
     with a non-finite training loss stopped (DIVERGED); early stopping with ``patience`` (0:
     off), the best parameters ``ev`` kept in ``best[:, model]``."""
@@ -125,8 +141,31 @@ def record(ev, LW, out, r_out, model, t, status, stop_step, best_val, bad_evals,
                     LW[W_ACTIVE, i] = 0.0
 
 
-def batch_pass(th, sizes, woff, uoff, lay, act, loss, X, Y, idx, n, gather, scale, want_grad,
-               to_input, A, D, T, G, DX, LW, rows, l0):
+def batch_pass(
+    th,
+    sizes,
+    woff,
+    uoff,
+    lay,
+    act,
+    loss,
+    X,
+    Y,
+    idx,
+    n,
+    gather,
+    scale,
+    want_grad,
+    to_input,
+    A,
+    D,
+    T,
+    G,
+    DX,
+    LW,
+    rows,
+    l0,
+):
     """One pass of every lane over ``n`` rows: the forward pass (of the rows ``X[idx]``, or with
     ``gather`` false of the inputs already in ``A``), the sums of the rows' losses and errors
     into ``LW[W_PART]`` and ``LW[W_PERR]``; with ``want_grad`` the backward pass from the deltas
@@ -139,8 +178,21 @@ def batch_pass(th, sizes, woff, uoff, lay, act, loss, X, Y, idx, n, gather, scal
         if gather:
             gather_lanes(X, idx, n, A, l0)
         forward_lanes(th, sizes, woff, uoff, lay, act, A, n, l0)
-        output_loss_lanes(loss, A, uoff[n_layers], n_out, Y, idx, n, D[0], scale, want_grad,
-                          LW[W_PART], LW[W_PERR], l0)
+        output_loss_lanes(
+            loss,
+            A,
+            uoff[n_layers],
+            n_out,
+            Y,
+            idx,
+            n,
+            D[0],
+            scale,
+            want_grad,
+            LW[W_PART],
+            LW[W_PERR],
+            l0,
+        )
         if want_grad:
             backward_lanes(th, sizes, woff, uoff, lay, act, A, D, n, G, DX, to_input, l0)
     else:
@@ -151,18 +203,25 @@ def batch_pass(th, sizes, woff, uoff, lay, act, loss, X, Y, idx, n, gather, scal
         else:
             forward_loops(theta, sizes, woff, uoff, lay, act, X, rows_in, n, A, rows)
         LW[W_PART, l0], LW[W_PERR, l0] = output_loss(
-            loss, logits_block(sizes, uoff, A, n, rows), Y, idx, n, block(D, 0, n, n_out), scale,
-            want_grad)
+            loss,
+            logits_block(sizes, uoff, A, n, rows),
+            Y,
+            idx,
+            n,
+            block(D, 0, n, n_out),
+            scale,
+            want_grad,
+        )
         if want_grad:
             grad = G.reshape(n_params)
             dx = DX[:n] if to_input else DX[:0]
             widest = D.shape[0] // (2 * rows)
             if BLAS:
-                backward_blas(theta, sizes, woff, uoff, lay, act, A, D, n, rows, widest, grad, dx,
-                              T)
+                backward_blas(
+                    theta, sizes, woff, uoff, lay, act, A, D, n, rows, widest, grad, dx, T
+                )
             else:
-                backward_loops(theta, sizes, woff, uoff, lay, act, A, D, n, rows, widest, grad,
-                               dx)
+                backward_loops(theta, sizes, woff, uoff, lay, act, A, D, n, rows, widest, grad, dx)
 
 
 def steps(
@@ -253,17 +312,43 @@ def steps(
                                 if FAMILY == MANY:
                                     g = DX[r, k, i]
                                     A[r, k, i] += adv_eps * (
-                                        1.0 if g > 0.0 else (-1.0 if g < 0.0 else 0.0))
+                                        1.0 if g > 0.0 else (-1.0 if g < 0.0 else 0.0)
+                                    )
                                 else:
                                     g = DX[r, k]
                                     A[r * n_inputs + k] += adv_eps * (
-                                        1.0 if g > 0.0 else (-1.0 if g < 0.0 else 0.0))
-                batch_pass(th, sizes, woff, uoff, lay, act, loss, X, Y, idx, n, phase == 0, scale,
-                           yes, adversarial and phase == 0, A, D, T, G, DX, LW, rows, lane0)
+                                        1.0 if g > 0.0 else (-1.0 if g < 0.0 else 0.0)
+                                    )
+                batch_pass(
+                    th,
+                    sizes,
+                    woff,
+                    uoff,
+                    lay,
+                    act,
+                    loss,
+                    X,
+                    Y,
+                    idx,
+                    n,
+                    phase == 0,
+                    scale,
+                    yes,
+                    adversarial and phase == 0,
+                    A,
+                    D,
+                    T,
+                    G,
+                    DX,
+                    LW,
+                    rows,
+                    lane0,
+                )
                 for i in range(lane0, lane0 + NL):
                     part = LW[W_PART, i]
-                    LW[W_LOSS, i] = part if phase == 0 else (
-                        adv_mix * LW[W_LOSS, i] + (1.0 - adv_mix) * part)
+                    LW[W_LOSS, i] = (
+                        part if phase == 0 else (adv_mix * LW[W_LOSS, i] + (1.0 - adv_mix) * part)
+                    )
             if l1 != 0.0:
                 for p in range(n_params):
                     for i in range(lane0, lane0 + NL):
@@ -276,8 +361,9 @@ def steps(
                 gnorm = math.sqrt(combine(acc, i))
                 LW[W_GNORM, lane0 + i] = gnorm
                 bl = LW[W_LOSS, lane0 + i]
-                if LW[W_ACTIVE, lane0 + i] != 0.0 and (math.isnan(bl) or math.isinf(bl)
-                                                    or math.isnan(gnorm) or math.isinf(gnorm)):
+                if LW[W_ACTIVE, lane0 + i] != 0.0 and (
+                    math.isnan(bl) or math.isinf(bl) or math.isnan(gnorm) or math.isinf(gnorm)
+                ):
                     status[lane0 + i] = DIVERGED
                     stop_step[lane0 + i] = t + 1
                     LW[W_ACTIVE, lane0 + i] = 0.0
@@ -316,15 +402,31 @@ def steps(
                         lr_l = acc[0, i] * layer_lr[layer - 1, m]
                         acc[3, i] = lr_l
                         cl[rules.C_CLR, i] = lr_l / (
-                            1.0 + (scalars[rules.S_STEP, m] - 1.0) * hl[rules.H_LR_DECAY, i])
+                            1.0 + (scalars[rules.S_STEP, m] - 1.0) * hl[rules.H_LR_DECAY, i]
+                        )
                         cl[rules.C_STEP, i] = lr_l / cl[rules.C_BC1, i]
                     else:
                         acc[3, i] = acc[0, i]
                 if CODE < 0:
                     for i in range(NL):
                         if acc[2, i] != 0.0:
-                            update_lane(opt_code[lane0 + i], thf, Gf, s0f, s1f, s2f, acc[3, i],
-                                        hl, cl, i, acc[1, i] != 0.0, p_lo, p_hi, LS, lane0 + i)
+                            update_lane(
+                                opt_code[lane0 + i],
+                                thf,
+                                Gf,
+                                s0f,
+                                s1f,
+                                s2f,
+                                acc[3, i],
+                                hl,
+                                cl,
+                                i,
+                                acc[1, i] != 0.0,
+                                p_lo,
+                                p_hi,
+                                LS,
+                                lane0 + i,
+                            )
                 elif FAMILY == MANY and not DEVICE:
                     # all lanes of one parameter are updated in registers (vector
                     # instructions), then stored, except for the lanes that stopped
@@ -335,8 +437,18 @@ def steps(
                         q = p * LS + lane0
                         for i in range(NL):
                             stage[0, i], stage[1, i], stage[2, i], stage[3, i] = update_param(
-                                CODE, thf[q + i], Gf[q + i], s0f[q + i], s1f[q + i],
-                                s2f[q + i], acc[3, i], hl, cl, i, acc[1, i] != 0.0)
+                                CODE,
+                                thf[q + i],
+                                Gf[q + i],
+                                s0f[q + i],
+                                s1f[q + i],
+                                s2f[q + i],
+                                acc[3, i],
+                                hl,
+                                cl,
+                                i,
+                                acc[1, i] != 0.0,
+                            )
                         if every:
                             for i in range(NL):
                                 thf[q + i] = stage[0, i]
@@ -356,7 +468,8 @@ def steps(
                     for p in range(p_lo, p_hi):
                         q = p * LS + lane0
                         thf[q], s0f[q], s1f[q], s2f[q] = update_param(
-                            CODE, thf[q], Gf[q], s0f[q], s1f[q], s2f[q], lr, hl, cl, 0, first)
+                            CODE, thf[q], Gf[q], s0f[q], s1f[q], s2f[q], lr, hl, cl, 0, first
+                        )
             # non-finite parameters stop a lane; the Polyak average of the running lanes
             sum_of_squares(thf, n_params, LS, lane0, acc)
             for i in range(NL):
@@ -392,8 +505,31 @@ def steps(
                             idx[r, i] = first_row + r
                     else:
                         idx[r] = first_row + r
-                batch_pass(ev, sizes, woff, uoff, lay, act, loss, Xe, Ye, idx, m, not no, 1.0, no,
-                           no, A, D, T, G, DX, LW, rows, lane0)
+                batch_pass(
+                    ev,
+                    sizes,
+                    woff,
+                    uoff,
+                    lay,
+                    act,
+                    loss,
+                    Xe,
+                    Ye,
+                    idx,
+                    m,
+                    not no,
+                    1.0,
+                    no,
+                    no,
+                    A,
+                    D,
+                    T,
+                    G,
+                    DX,
+                    LW,
+                    rows,
+                    lane0,
+                )
                 for i in range(lane0, lane0 + NL):
                     LW[W_TOTAL, i] += LW[W_PART, i]
                     LW[W_ERRORS, i] += LW[W_PERR, i]
@@ -414,8 +550,22 @@ def steps(
                     for c in range(4):
                         out[0, c, model[i]] = LW[W_TRAIN_LOSS + c, i]
             break
-        record(ev, LW, out, r_out, model, t, status, stop_step, best_val, bad_evals, best,
-               patience * (Xv.shape[0] > 0), l0 + 0 * lanes_n, lanes_n)
+        record(
+            ev,
+            LW,
+            out,
+            r_out,
+            model,
+            t,
+            status,
+            stop_step,
+            best_val,
+            bad_evals,
+            best,
+            patience * (Xv.shape[0] > 0),
+            l0 + 0 * lanes_n,
+            lanes_n,
+        )
         r_out += 1
 
 
@@ -445,20 +595,21 @@ def sum_of_squares(xf, n_params, LS, l0, acc):
 @njit(**KW_INLINE)
 def combine(acc, i):
     """The sum of the eight partial sums of lane ``i``, in a fixed order."""
-    return (((acc[0, i] + acc[1, i]) + (acc[2, i] + acc[3, i]))
-            + ((acc[4, i] + acc[5, i]) + (acc[6, i] + acc[7, i])))
+    return ((acc[0, i] + acc[1, i]) + (acc[2, i] + acc[3, i])) + (
+        (acc[4, i] + acc[5, i]) + (acc[6, i] + acc[7, i])
+    )
 
 
 @njit(**KW)
-def update_lane(code, thf, Gf, s0f, s1f, s2f, lr, hyper, coef, lane, first, p_lo, p_hi, LS,
-                q0):
+def update_lane(code, thf, Gf, s0f, s1f, s2f, lr, hyper, coef, lane, first, p_lo, p_hi, LS, q0):
     """One optimizer step on parameters ``p_lo .. p_hi - 1`` of one lane (elements
     ``q0 + p * LS``), with the rule read at run time (the MIXED kernels: models of different
     optimizers side by side)."""
     for p in range(p_lo, p_hi):
         q = q0 + p * LS
-        thf[q], s0f[q], s1f[q], s2f[q] = update_param(code, thf[q], Gf[q], s0f[q], s1f[q],
-                                                      s2f[q], lr, hyper, coef, lane, first)
+        thf[q], s0f[q], s1f[q], s2f[q] = update_param(
+            code, thf[q], Gf[q], s0f[q], s1f[q], s2f[q], lr, hyper, coef, lane, first
+        )
 
 
 @functools.cache
@@ -466,10 +617,16 @@ def _plain_passes() -> dict:
     """The forward and backward passes compiled without the layer options (``cpu.LAYERED``)."""
     from . import lanes
 
-    passes = {name: cpu.plain_copy(getattr(cpu, name), KW)
-              for name in ("forward_loops", "forward_blas", "backward_loops", "backward_blas")}
-    passes.update({name: cpu.plain_copy(getattr(lanes, name), KW_INLINE)
-                   for name in ("forward_lanes", "backward_lanes")})
+    passes = {
+        name: cpu.plain_copy(getattr(cpu, name), KW)
+        for name in ("forward_loops", "forward_blas", "backward_loops", "backward_blas")
+    }
+    passes.update(
+        {
+            name: cpu.plain_copy(getattr(lanes, name), KW_INLINE)
+            for name in ("forward_lanes", "backward_lanes")
+        }
+    )
     return passes
 
 
@@ -479,11 +636,17 @@ def _family(family: int, blas: bool, layered: bool) -> dict:
     product method and the layer options: shared by every rule's kernel, so that another
     optimizer compiles only its own ``steps``."""
     tag = FAMILIES[family] + ("_blas" if blas else "") + ("_layered" if layered else "")
-    constants = {"FAMILY": family, "BLAS": blas, "NL": LANES if family == MANY else 1,
-                 "LAYERED": layered}
+    constants = {
+        "FAMILY": family,
+        "BLAS": blas,
+        "NL": LANES if family == MANY else 1,
+        "LAYERED": layered,
+    }
     passes = {} if layered else _plain_passes()
-    return {**constants, "batch_pass": njit(**KW)(
-        specialise(batch_pass, f"pass_{tag}", **constants, **passes))}
+    return {
+        **constants,
+        "batch_pass": njit(**KW)(specialise(batch_pass, f"pass_{tag}", **constants, **passes)),
+    }
 
 
 @functools.cache
@@ -494,10 +657,14 @@ def kernel(family: int, code: int, blas: bool = False, layered: bool = False):
     other than 1: ``layered``); compiled or loaded from Numba's cache on its first call."""
     blas = bool(blas) and family == SINGLE
     layered = bool(layered)
-    tag = (f"{FAMILIES[family]}_{'mixed' if code == MIXED else code}"
-           + ("_blas" if blas else "") + ("_layered" if layered else ""))
-    return njit(**KW)(specialise(steps, f"steps_{tag}", CODE=code,
-                                 **_family(family, blas, layered)))
+    tag = (
+        f"{FAMILIES[family]}_{'mixed' if code == MIXED else code}"
+        + ("_blas" if blas else "")
+        + ("_layered" if layered else "")
+    )
+    return njit(**KW)(
+        specialise(steps, f"steps_{tag}", CODE=code, **_family(family, blas, layered))
+    )
 
 
 def flat_views(theta, G, avg, slots) -> tuple:
@@ -512,8 +679,15 @@ def workspace_shapes(sizes, batch: int) -> tuple:
     sizes = [int(s) for s in sizes]
     rows = max(batch, cpu.EVAL_ROWS)
     n_params = sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:], strict=False))
-    return ((rows, sum(sizes)), (2, rows, max(sizes)), (n_params,), (rows, sizes[0]), (rows,),
-            (rules.N_COEF,), (N_LANE_WORK,))
+    return (
+        (rows, sum(sizes)),
+        (2, rows, max(sizes)),
+        (n_params,),
+        (rows, sizes[0]),
+        (rows,),
+        (rules.N_COEF,),
+        (N_LANE_WORK,),
+    )
 
 
 def workspaces(family: int, sizes, n_params: int, n_inputs: int, batch: int) -> tuple:
@@ -533,8 +707,17 @@ def workspaces(family: int, sizes, n_params: int, n_inputs: int, batch: int) -> 
         T = np.empty(max(a * b for a, b in zip(sizes[:-1], sizes[1:], strict=False)))
         DX = np.empty((rows, n_inputs))
         idx = np.empty(rows, dtype=np.int64)
-    return (A, D, T, np.empty((n_params, lanes)), DX, idx, np.zeros((rules.N_COEF, lanes)),
-            np.zeros((N_LANE_WORK, lanes)), rows)
+    return (
+        A,
+        D,
+        T,
+        np.empty((n_params, lanes)),
+        DX,
+        idx,
+        np.zeros((rules.N_COEF, lanes)),
+        np.zeros((N_LANE_WORK, lanes)),
+        rows,
+    )
 
 
 def kernel_ready(family: int, code: int, blas: bool = False, layered: bool = False) -> bool:

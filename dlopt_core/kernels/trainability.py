@@ -90,8 +90,9 @@ def tanh_lane(x: float) -> float:
     return -t if x < 0.0 else t
 
 
-def adam_step(m: float, v: float, g: float, lr: float, beta1: float, bias1: float,
-              bias2: float) -> tuple[float, float, float]:
+def adam_step(
+    m: float, v: float, g: float, lr: float, beta1: float, bias1: float, bias2: float
+) -> tuple[float, float, float]:
     """Adam (PyTorch's form) for one weight: ``(new m, new v, the change to the weight)``."""
     m = beta1 * m + (1.0 - beta1) * g
     v = ADAM_BETA2 * v + (1.0 - ADAM_BETA2) * g * g
@@ -205,7 +206,7 @@ def _train_block(X, Y, W1, W2, hyper, opt, steps, batches, losses, m0):  # noqa:
             losses[t, m0 + u] = value if alive[u] else np.nan
             any_alive = any_alive or alive[u]
         if not any_alive:
-            losses[t + 1:, m0:m0 + L] = np.nan
+            losses[t + 1 :, m0 : m0 + L] = np.nan
             return
         if opt == GD:
             for k in range(d):
@@ -237,11 +238,13 @@ def _train_block(X, Y, W1, W2, hyper, opt, steps, batches, losses, m0):  # noqa:
                 b1k = b1[k]
                 for q in range(q_n):
                     a1k[q], b1k[q], dw = adam_step_cpu(
-                        a1k[q], b1k[q], c1 * g1k[q], lr1[q], beta[q], bias1[q], bias2)
+                        a1k[q], b1k[q], c1 * g1k[q], lr1[q], beta[q], bias1[q], bias2
+                    )
                     w1k[q] += dw
             for q in range(q_n):
                 a2[q], b2[q], dw = adam_step_cpu(
-                    a2[q], b2[q], c2 * g2[q], lr2[q], beta[q], bias1[q], bias2)
+                    a2[q], b2[q], c2 * g2[q], lr2[q], beta[q], bias1[q], bias2
+                )
                 w2[q] += dw
 
 

@@ -54,8 +54,9 @@ def _backward_row(X, i, r, w2, z, dz, g1, g2, m):
 
 
 @cuda.jit
-def _train_kernel(X, Y, W1, W2, hyper, opt, steps, batches, losses, w1, w2, g1, g2, a1, a2, b1,
-                  b2, z, dz):  # noqa: C901
+def _train_kernel(
+    X, Y, W1, W2, hyper, opt, steps, batches, losses, w1, w2, g1, g2, a1, a2, b1, b2, z, dz
+):  # noqa: C901
     m = cuda.grid(1)
     if m >= hyper.shape[1]:
         return
@@ -118,31 +119,53 @@ def _train_kernel(X, Y, W1, W2, hyper, opt, steps, batches, losses, w1, w2, g1, 
             for k in range(d):
                 for j in range(d):
                     a1[k, j, m], b1[k, j, m], dw = _adam(
-                        a1[k, j, m], b1[k, j, m], c1 * g1[k, j, m], lr1, beta, bias1, bias2)
+                        a1[k, j, m], b1[k, j, m], c1 * g1[k, j, m], lr1, beta, bias1, bias2
+                    )
                     w1[k, j, m] += dw
             for j in range(d):
                 a2[j, m], b2[j, m], dw = _adam(
-                    a2[j, m], b2[j, m], c2 * g2[j, m], lr2, beta, bias1, bias2)
+                    a2[j, m], b2[j, m], c2 * g2[j, m], lr2, beta, bias1, bias2
+                )
                 w2[j, m] += dw
 
 
-def kernel_arguments(X, Y, W1, W2, hyper, opt, steps, batches, losses, to_device, empty
-                     ) -> tuple:
+def kernel_arguments(X, Y, W1, W2, hyper, opt, steps, batches, losses, to_device, empty) -> tuple:
     """The kernel's arguments: inputs copied by ``to_device``, workspaces from ``empty``."""
     d, M = X.shape[1], hyper.shape[1]
-    work = [empty(shape, np.float64) for shape in (
-        (d, d, M), (d, M), (d, d, M), (d, M), (d, d, M), (d, M), (d, d, M), (d, M), (d, M),
-        (d, M))]
-    return (to_device(np.ascontiguousarray(X)), to_device(np.ascontiguousarray(Y)),
-            to_device(np.ascontiguousarray(W1)), to_device(np.ascontiguousarray(W2)),
-            to_device(np.ascontiguousarray(hyper)), int(opt), int(steps),
-            to_device(np.ascontiguousarray(batches)), to_device(losses), *work)
+    work = [
+        empty(shape, np.float64)
+        for shape in (
+            (d, d, M),
+            (d, M),
+            (d, d, M),
+            (d, M),
+            (d, d, M),
+            (d, M),
+            (d, d, M),
+            (d, M),
+            (d, M),
+            (d, M),
+        )
+    ]
+    return (
+        to_device(np.ascontiguousarray(X)),
+        to_device(np.ascontiguousarray(Y)),
+        to_device(np.ascontiguousarray(W1)),
+        to_device(np.ascontiguousarray(W2)),
+        to_device(np.ascontiguousarray(hyper)),
+        int(opt),
+        int(steps),
+        to_device(np.ascontiguousarray(batches)),
+        to_device(losses),
+        *work,
+    )
 
 
 def train_models(X, Y, W1, W2, hyper, opt, steps, batches, losses) -> None:
     """The CPU kernel's ``train_models`` on the current CUDA device: fills ``losses[T, M]``."""
-    args = kernel_arguments(X, Y, W1, W2, hyper, opt, steps, batches, losses, cuda.to_device,
-                            cuda.device_array)
+    args = kernel_arguments(
+        X, Y, W1, W2, hyper, opt, steps, batches, losses, cuda.to_device, cuda.device_array
+    )
     blocks = (hyper.shape[1] + THREADS_PER_BLOCK - 1) // THREADS_PER_BLOCK
     _train_kernel[blocks, THREADS_PER_BLOCK](*args)
     args[8].copy_to_host(losses)

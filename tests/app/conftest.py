@@ -30,14 +30,15 @@ def no_tabs_built_in_the_background(monkeypatch):
 
 @pytest.fixture(autouse=True)
 def unsaved_changes_discarded(monkeypatch):
-    """"Discard changes?" answers Discard, as a user who does not keep the edits would (a
+    """ "Discard changes?" answers Discard, as a user who does not keep the edits would (a
     modal dialog would wait for ever offscreen); the question itself is tested on its own."""
     from PySide6.QtWidgets import QMessageBox
 
     from app.window import MainWindow
 
-    monkeypatch.setattr(MainWindow, "ask_unsaved",
-                        lambda self, action: QMessageBox.StandardButton.Discard)
+    monkeypatch.setattr(
+        MainWindow, "ask_unsaved", lambda self, action: QMessageBox.StandardButton.Discard
+    )
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -56,8 +57,11 @@ def compiled_kernels():
 
     warm_up([example()])  # what the Playground trains: the app loads these from here on
     warm_up_landscape()
-    exp = Experiment(data=DataSpec(kind="moons", n_samples=40, seed=0),
-                     network=NetworkSpec(hidden=(3,)),
-                     optimizer=make_optimizer("sgd", lr=0.1),
-                     training=TrainConfig(batch_size=8, eval_every=1), seed=0)
+    exp = Experiment(
+        data=DataSpec(kind="moons", n_samples=40, seed=0),
+        network=NetworkSpec(hidden=(3,)),
+        optimizer=make_optimizer("sgd", lr=0.1),
+        training=TrainConfig(batch_size=8, eval_every=1),
+        seed=0,
+    )
     compare.race(exp, [{"optimizer": "sgd"}, {"optimizer": "adam"}], 4)

@@ -28,7 +28,8 @@ def test_compare_pictures_and_the_playground_colour_classes_alike():
     compare_rgb = boundary_rgb(sure0, "binary")[0, 0].astype(float)
     playground_rgb = boundary_rgba(sure0, "binary", 2, False, None)[0, 0, :3].astype(float)
     assert _distance(compare_rgb - 255, CLASS_COLORS[0] - 255) < _distance(
-        compare_rgb - 255, CLASS_COLORS[1] - 255)
+        compare_rgb - 255, CLASS_COLORS[1] - 255
+    )
     assert _distance(playground_rgb, compare_rgb) < 40
     assert images.n_classes == 2 and "\u25a0" in class_legend_html(2)
 
@@ -37,5 +38,5 @@ def test_configuration_colours_are_not_class_colours():
     for c in CONFIG_COLORS:
         rgb = (c.red(), c.green(), c.blue())
         assert min(_distance(rgb, CLASS_COLORS[k]) for k in (0, 1)) > 90
-    pairs = [(a, b) for i, a in enumerate(CONFIG_COLORS) for b in CONFIG_COLORS[i + 1:]]
+    pairs = [(a, b) for i, a in enumerate(CONFIG_COLORS) for b in CONFIG_COLORS[i + 1 :]]
     assert min(_distance(a.getRgb()[:3], b.getRgb()[:3]) for a, b in pairs) > 60

@@ -78,10 +78,14 @@ def test_race_draws_three_curves_from_the_same_first_loss(qtbot, tab):
     legend = race.boundaries.legend.text()  # the class colours are named under the pictures
     assert "class" in legend and legend.count("\u25a0") == 2
     # errors read in per cent, as in the Playground, under plain column names
-    headers = [race.results.horizontalHeaderItem(c).text().replace("\n", " ")
-               for c in range(7)]
-    assert headers[1:6] == ["Best val loss", "Best at step", "Final train error",
-                            "Final val error", "Steps to target"]
+    headers = [race.results.horizontalHeaderItem(c).text().replace("\n", " ") for c in range(7)]
+    assert headers[1:6] == [
+        "Best val loss",
+        "Best at step",
+        "Final train error",
+        "Final val error",
+        "Steps to target",
+    ]
     assert race.results.item(0, 4).text().endswith("%")
     assert race.results.item(0, 4).text() == f"{100 * result.final_val_error[0]:.3g}%"
     race.metric.setCurrentIndex(1)
@@ -177,8 +181,7 @@ def test_the_sweep_marks_each_best_rate_on_a_drawn_curve_with_its_label(qtbot, t
     for hidden in (False, True):
         sweep.series_boxes["best_val_loss"].setChecked(not hidden)
         assert len(sweep._best_lines) == len(sweep._best_stars) == 2
-        for g, (line, star) in enumerate(zip(sweep._best_lines, sweep._best_stars,
-                                             strict=True)):
+        for g, (line, star) in enumerate(zip(sweep._best_lines, sweep._best_stars, strict=True)):
             lr = r.lrs[best[g]]
             assert 10 ** line.value() == pytest.approx(lr)
             assert line.label.textItem.toPlainText() == f"best {r.group_labels[g]}: {lr:.3g}"
@@ -193,15 +196,21 @@ def test_the_suggested_rate_keeps_a_margin_from_the_unstable_region_and_says_why
     lrs = np.array([0.01, 0.03, 0.1, 0.3, 0.6, 1.0])
     n = len(lrs)
     result = compare.SweepResult(
-        optimizers=(make_optimizer("sgd"),), group_labels=("SGD",), lrs=lrs,
+        optimizers=(make_optimizer("sgd"),),
+        group_labels=("SGD",),
+        lrs=lrs,
         group=np.zeros(n, dtype=np.int64),
         final_train_loss=np.array([0.6, 0.5, 0.4, 0.3, 0.2, np.nan]),
         final_val_loss=np.array([0.6, 0.5, 0.4, 0.3, 0.2, np.nan]),
         best_train_loss=np.array([0.6, 0.5, 0.4, 0.3, 0.2, np.nan]),
         best_val_loss=np.array([0.6, 0.5, 0.4, 0.3, 0.2, np.nan]),
-        best_val_step=np.full(n, 10), diverged=np.array([False] * 5 + [True]),
-        diverged_step=np.array([-1] * 5 + [7]), initial_train_loss=np.full(n, 0.7),
-        step=100, total=100)
+        best_val_step=np.full(n, 10),
+        diverged=np.array([False] * 5 + [True]),
+        diverged_step=np.array([-1] * 5 + [7]),
+        initial_train_loss=np.full(n, 0.7),
+        step=100,
+        total=100,
+    )
     assert result.best_index("sgd") == 4  # 0.6: right at the edge (unstable from 1.0)
     assert result.unstable_lr("sgd") == 1.0
     assert result.suggested_index("sgd") == 3  # 0.3: the best at least 3x below 1.0
@@ -210,8 +219,11 @@ def test_the_suggested_rate_keeps_a_margin_from_the_unstable_region_and_says_why
     assert "risky" in sweep_choice_text(result, 4)
     # the lowest loss inside the unstable region (a run that ended worse than it started): said
     # so, not "1.0x below" it
-    inside = replace(result, final_train_loss=np.array([0.6, 0.5, 0.4, 0.3, 0.9, np.nan]),
-                     best_val_loss=np.array([0.6, 0.5, 0.4, 0.3, 0.1, np.nan]))
+    inside = replace(
+        result,
+        final_train_loss=np.array([0.6, 0.5, 0.4, 0.3, 0.9, np.nan]),
+        best_val_loss=np.array([0.6, 0.5, 0.4, 0.3, 0.1, np.nan]),
+    )
     assert inside.best_index("sgd") == 4 and inside.unstable_lr("sgd") == 0.6
     assert inside.suggested_index("sgd") == 2  # 0.1, at least 3x below 0.6
     text = sweep_choice_text(inside, 2)
@@ -219,8 +231,7 @@ def test_the_suggested_rate_keeps_a_margin_from_the_unstable_region_and_says_why
     assert "\u00d7 below the unstable" not in text
     near = replace(result, lrs=np.array([0.01, 0.03, 0.1, 0.3, 0.8, 1.0]))
     assert "just below the unstable region (from 1)" in sweep_choice_text(near, 3)
-    safe = replace(result, diverged=np.zeros(n, dtype=bool),
-                   final_train_loss=np.full(n, 0.1))
+    safe = replace(result, diverged=np.zeros(n, dtype=bool), final_train_loss=np.full(n, 0.1))
     assert safe.suggested_index("sgd") == safe.best_index("sgd")  # nothing unstable
 
 
@@ -365,11 +376,18 @@ def test_every_control_has_a_tooltip(qtbot, tab):
             parent = parent.parent()
         return False
 
-    kinds = (QAbstractButton, QAbstractSpinBox, QComboBox, QLineEdit, QAbstractItemView,
-             QProgressBar)
+    kinds = (
+        QAbstractButton,
+        QAbstractSpinBox,
+        QComboBox,
+        QLineEdit,
+        QAbstractItemView,
+        QProgressBar,
+    )
     missing = [
         f"{type(w).__name__} {getattr(w, 'text', lambda: '')()}"
-        for kind in kinds for w in tab.findChildren(kind)
+        for kind in kinds
+        for w in tab.findChildren(kind)
         if not w.toolTip() and not internal(w)
     ]
     assert not missing, missing
@@ -429,8 +447,12 @@ def test_every_result_is_wholly_in_view(qtbot):
     qtbot.addWidget(tab)
     tab.resize(1300, 800)
     race = tab.race
-    race.set_configs([RaceConfig.from_experiment(replace(plane, optimizer=o)) for o in (
-        make_optimizer("sgd", lr=0.05), make_optimizer("sgd", lr=5.0))])
+    race.set_configs(
+        [
+            RaceConfig.from_experiment(replace(plane, optimizer=o))
+            for o in (make_optimizer("sgd", lr=0.05), make_optimizer("sgd", lr=5.0))
+        ]
+    )
     race.steps.setValue(200)
     tab.show()
     with qtbot.waitSignal(tab.runner.finished, timeout=20000):

@@ -27,9 +27,13 @@ TIMEOUT = 30_000  # ms; the warm-up process imports numpy, Numba and the core
 
 
 def small() -> Experiment:
-    return Experiment.from_dict({"data": {"kind": "moons", "n_samples": 120},
-                                 "network": {"hidden": [4]},
-                                 "training": {"batch_size": 10, "eval_every": 10}})
+    return Experiment.from_dict(
+        {
+            "data": {"kind": "moons", "n_samples": 120},
+            "network": {"hidden": [4]},
+            "training": {"batch_size": 10, "eval_every": 10},
+        }
+    )
 
 
 def record_kernel_calls(monkeypatch) -> list[tuple[str, bool]]:
@@ -42,6 +46,7 @@ def record_kernel_calls(monkeypatch) -> list[tuple[str, bool]]:
             continue
         for attr, value in list(vars(module).items()):
             if isinstance(value, Dispatcher):
+
                 def wrapper(*args, _kernel=value, _name=attr, **kwargs):
                     calls.append((_name, threading.current_thread() is main))
                     return _kernel(*args, **kwargs)
@@ -91,8 +96,9 @@ def test_a_cold_start_waits_for_the_warm_up_process_and_then_trains(qtbot, monke
     win.show()
     tab = win.playground
     try:
-        qtbot.waitUntil(lambda: tab.status.kernels.text().startswith("preparing kernels"),
-                        timeout=TIMEOUT)
+        qtbot.waitUntil(
+            lambda: tab.status.kernels.text().startswith("preparing kernels"), timeout=TIMEOUT
+        )
         qtbot.waitUntil(lambda: tab.kernels_ready and tab.snapshot is not None, timeout=TIMEOUT)
         assert WARMER.compiled_here == 0  # the kernels came from the cache, not compiled here
         assert tab.status.kernels.text() == ""
@@ -138,7 +144,8 @@ def test_a_compare_job_waits_for_its_kernels_and_can_be_cancelled(qtbot, monkeyp
 # -- the warm-up process, for real ----------------------------------------------------------------
 def tiny_module(tmp_path, monkeypatch, name: str, cache: bool) -> object:
     """A module with one Numba function, whose cache (beside it) starts empty."""
-    (tmp_path / f"{name}.py").write_text(textwrap.dedent(f"""
+    (tmp_path / f"{name}.py").write_text(
+        textwrap.dedent(f"""
         from numba import njit
 
         @njit(cache={cache})
@@ -150,7 +157,9 @@ def tiny_module(tmp_path, monkeypatch, name: str, cache: bool) -> object:
 
         def warm_again():
             assert add_one(2.0) == 3.0
-    """), encoding="utf-8")
+    """),
+        encoding="utf-8",
+    )
     monkeypatch.syspath_prepend(str(tmp_path))
     return importlib.import_module(name)
 
@@ -166,14 +175,12 @@ def test_the_warm_up_process_fills_the_cache_and_this_process_loads_it(tmp_path,
     assert warmer._child.proc.wait(30) == 0  # the process ends by itself once done
 
 
-def test_a_wait_for_other_items_ends_when_their_kernels_are_enough(qtbot, tmp_path,
-                                                                    monkeypatch):
+def test_a_wait_for_other_items_ends_when_their_kernels_are_enough(qtbot, tmp_path, monkeypatch):
     tiny_module(tmp_path, monkeypatch, "dlopt_tiny_shared", cache=True)
     warmer = KernelWarmer()
     started = []
     start = warmer._start_child
-    monkeypatch.setattr(warmer, "_start_child", lambda items: started.append(items) or
-                        start(items))
+    monkeypatch.setattr(warmer, "_start_child", lambda items: started.append(items) or start(items))
     first = WarmItem("call", "dlopt_tiny_shared:warm", "a test kernel")
     second = WarmItem("call", "dlopt_tiny_shared:warm_again", "the same kernel")
     waits = []
@@ -231,9 +238,14 @@ def test_no_compile_raises_at_a_compile_and_allows_compiled_calls(tmp_path, monk
 def test_the_warm_up_process_reports_what_it_compiles(tmp_path, monkeypatch):
     tiny_module(tmp_path, monkeypatch, "dlopt_tiny_report", cache=False)
     spec = '{"items": [["call", "dlopt_tiny_report:warm"], ["call", "nowhere:nothing"]]}'
-    out = subprocess.run([sys.executable, "-m", "app.warmup"], input=spec, text=True,
-                         capture_output=True, timeout=120,
-                         env={**os.environ, "PYTHONPATH": str(tmp_path)})
+    out = subprocess.run(
+        [sys.executable, "-m", "app.warmup"],
+        input=spec,
+        text=True,
+        capture_output=True,
+        timeout=120,
+        env={**os.environ, "PYTHONPATH": str(tmp_path)},
+    )
     assert out.returncode == 0, out.stderr
     lines = out.stdout.splitlines()
     assert '"event": "compile", "name": "add_one"' in lines[0]
@@ -267,7 +279,8 @@ def test_the_training_item_readies_the_kernel_family_the_run_uses(rates, family)
 
 
 def test_the_first_step_waits_for_training_kernels_only_and_sharpness_for_its_gradients(
-        qtbot, monkeypatch):
+    qtbot, monkeypatch
+):
     """The loss gradient (the sharpness plot) is a compile of its own: the training item leaves
     it out, so a first start does not wait for it; turning the sharpness on asks for it."""
     from app.worker import TrainingWorker
@@ -275,8 +288,9 @@ def test_the_first_step_waits_for_training_kernels_only_and_sharpness_for_its_gr
 
     grads = []
     real = Network.loss_and_grad
-    monkeypatch.setattr(Network, "loss_and_grad",
-                        lambda self, *a, **k: grads.append(1) or real(self, *a, **k))
+    monkeypatch.setattr(
+        Network, "loss_and_grad", lambda self, *a, **k: grads.append(1) or real(self, *a, **k)
+    )
     warmup.training_item([small()]).run()
     assert grads == []
     warmup.gradients_item([small()]).run()
@@ -284,8 +298,11 @@ def test_the_first_step_waits_for_training_kernels_only_and_sharpness_for_its_gr
 
     asked = []
     real_ensure = WARMER.ensure
-    monkeypatch.setattr(WARMER, "ensure", lambda items, **k: asked.extend(
-        item.kind for item in items) or real_ensure(items, **k))
+    monkeypatch.setattr(
+        WARMER,
+        "ensure",
+        lambda items, **k: asked.extend(item.kind for item in items) or real_ensure(items, **k),
+    )
     worker = TrainingWorker()
     worker.rebuild(small(), 0)
     assert "gradients" not in asked

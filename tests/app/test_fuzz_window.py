@@ -14,11 +14,19 @@ from app.window import MainWindow
 from dlopt_core.experiment import Experiment, example
 
 TIMEOUT = 20_000
-FUZZ = settings(max_examples=12, deadline=None, derandomize=True, database=None,
-                suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                       HealthCheck.too_slow])
-LEAVES = st.one_of(st.none(), st.booleans(), st.integers(-3, 200), st.sampled_from(
-    ["", "x", "csv", "/dev/zero", "relu", [], {}, [1, "a"], 1e-3, 0.5]))
+FUZZ = settings(
+    max_examples=12,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+LEAVES = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-3, 200),
+    st.sampled_from(["", "x", "csv", "/dev/zero", "relu", [], {}, [1, "a"], 1e-3, 0.5]),
+)
 TOKENS = ["1e400", "NaN", "9" * 5000, "[" * 50, '"seed": 1, "seed": 2, ', "\ufeff", "}", ","]
 
 
@@ -48,8 +56,7 @@ def experiment_text(draw) -> str:
 def dialogs(monkeypatch):
     shown = []
     for kind in ("warning", "critical"):
-        monkeypatch.setattr(QMessageBox, kind,
-                            lambda *a, k=kind, **_: shown.append((k, a[2])))
+        monkeypatch.setattr(QMessageBox, kind, lambda *a, k=kind, **_: shown.append((k, a[2])))
     return shown
 
 
@@ -68,8 +75,9 @@ def window(qtbot, dialogs):
 @given(st.one_of(experiment_text(), st.binary(max_size=60)))
 def test_file_open(window, qtbot, dialogs, tmp_path, content):
     path = tmp_path / "fuzzed.json"
-    path.write_bytes(content if isinstance(content, bytes) else content.encode(
-        "utf-8", "surrogatepass"))
+    path.write_bytes(
+        content if isinstance(content, bytes) else content.encode("utf-8", "surrogatepass")
+    )
     tab = window.playground
     before, before_path, shown = window.experiment, window.path, len(dialogs)
     if not window.open_file(str(path)):

@@ -130,8 +130,9 @@ def test_each_challenge_loads_and_runs(tab, qtbot):
         assert fv.banner.isVisible()
         assert ch.explanation.split("\n")[0][:40] in fv.banner.text()
         assert "{{" not in fv.banner.text()  # the numbers from the runs are filled in
-        qtbot.waitUntil(lambda: fv.paths_ready and min(fv.path_lengths(), default=0) > 3,
-                        timeout=TIMEOUT)
+        qtbot.waitUntil(
+            lambda: fv.paths_ready and min(fv.path_lengths(), default=0) > 3, timeout=TIMEOUT
+        )
         assert len(fv.path_lengths()) == len(ch.runs)
         colors = {r.spec.color.name() for r in fv.results}
         assert len(colors) == len(ch.runs)  # every run has a colour of its own
@@ -171,8 +172,10 @@ def test_network_presets_validate():
                 make_optimizer(**o)
     assert NETWORK_PRESETS["bad_init"].build("zeros").network.init == "zeros"
     assert NETWORK_PRESETS["minibatch_noise"].build("batch size 1").training.batch_size == 1
-    assert NETWORK_PRESETS["overfitting"].build(
-        "early stopping (patience 20)").training.early_stopping == 20
+    assert (
+        NETWORK_PRESETS["overfitting"].build("early stopping (patience 20)").training.early_stopping
+        == 20
+    )
     with pytest.raises(ValueError, match="no variant"):
         NETWORK_PRESETS["bad_init"].experiment_dict("nonsense")
 
@@ -248,8 +251,11 @@ def test_the_lstm_situation_trains_and_draws_its_plateau(tab, qtbot):
     assert "LSTM" in sv.description.text() and "plateau" in sv.explanation.text()
     r = sv.result
     _, losses = sv.line_points()
-    assert losses[30] == ls.network_loss(r.source.network, r.source.theta_final, r.source.X,
-                                         r.source.y) < 0.01
+    assert (
+        losses[30]
+        == ls.network_loss(r.source.network, r.source.theta_final, r.source.X, r.source.y)
+        < 0.01
+    )
     assert np.all(np.isfinite(sv.val_curve.getData()[1]))
     text = sv.banner.text()
     assert "LSTM after 3,000 steps" in text and "bump" not in text
@@ -281,11 +287,14 @@ def test_the_adversarial_situation_trains_with_fgsm_and_draws_its_line(tab, qtbo
 
 
 def test_set_trained_network_from_a_tiny_engine(tab, qtbot):
-    exp = Experiment.from_dict({
-        "data": {"kind": "moons", "n_samples": 80, "val_fraction": 0.25},
-        "network": {"hidden": [4]}, "optimizer": {"name": "adam", "lr": 0.05},
-        "training": {"batch_size": 20},
-    })
+    exp = Experiment.from_dict(
+        {
+            "data": {"kind": "moons", "n_samples": 80, "val_fraction": 0.25},
+            "network": {"hidden": [4]},
+            "optimizer": {"name": "adam", "lr": 0.05},
+            "training": {"batch_size": 20},
+        }
+    )
     _, net, engine = exp.build()
     thetas = [engine.theta[0].copy()]
     for _ in range(6):
@@ -293,8 +302,16 @@ def test_set_trained_network_from_a_tiny_engine(tab, qtbot):
         thetas.append(engine.theta[0].copy())
     sv = tab.shape
     sv.resolution.setValue(11)
-    tab.set_trained_network(net, engine.theta_init[0], engine.theta[0], np.array(thetas),
-                            engine.X, engine.Y, engine.Xv, engine.Yv)
+    tab.set_trained_network(
+        net,
+        engine.theta_init[0],
+        engine.theta[0],
+        np.array(thetas),
+        engine.X,
+        engine.Y,
+        engine.Xv,
+        engine.Yv,
+    )
     assert sv.situation.currentData() == USER
     qtbot.waitUntil(lambda: sv.result is not None, timeout=TIMEOUT)
     alphas, losses = sv.line_points()
@@ -352,8 +369,12 @@ def test_each_plot_of_the_slide_is_one_lesson_preset_away(tab, qtbot):
     presets = load_presets()
     lesson = next(x for x in load_lessons() if x.id == "challenges")
     linked = [pid for _, pid in lesson.links]
-    slide = {"interpolation_lstm": "lstm", "interpolation_adversarial": "adversarial",
-             "interpolation_relu": "relu_net", "interpolation_linear": "deep_linear"}
+    slide = {
+        "interpolation_lstm": "lstm",
+        "interpolation_adversarial": "adversarial",
+        "interpolation_relu": "relu_net",
+        "interpolation_linear": "deep_linear",
+    }
     assert [pid for pid in linked if pid in slide] == list(slide)  # in the slide's order
     sv = tab.shape
     for pid, key in slide.items():

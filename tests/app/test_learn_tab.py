@@ -94,8 +94,10 @@ def test_try_it_buttons_emit_their_presets(tab, qtbot):
 
 
 def test_what_to_look_for_comes_from_the_lesson():
-    markdown = ("- [Try it: a saddle](preset:saddle) \u2014 see how long it\n"
-                "  lingers there.\n- [Try it: b](preset:b) \u2014 other\n")
+    markdown = (
+        "- [Try it: a saddle](preset:saddle) \u2014 see how long it\n"
+        "  lingers there.\n- [Try it: b](preset:b) \u2014 other\n"
+    )
     assert look_for(markdown, "saddle") == "See how long it lingers there."
     assert look_for(markdown, "missing") == ""
     assert button_text("Try it: one neuron on XOR") == "One neuron on XOR"
@@ -103,10 +105,13 @@ def test_what_to_look_for_comes_from_the_lesson():
 
 def test_a_hint_or_button_that_starts_with_a_greek_letter_keeps_its_case():
     """κ, η and λ are symbols: "Κ = 1000" (a capital kappa) would be another, or none."""
-    markdown = ("- [Try it: κ = 100](preset:rates) \u2014 κ = 100 makes gradient descent\n"
-                "  crawl; η = 2/(λmin + λmax) is its best step.\n")
-    assert look_for(markdown, "rates") == ("κ = 100 makes gradient descent crawl; "
-                                           "η = 2/(λmin + λmax) is its best step.")
+    markdown = (
+        "- [Try it: κ = 100](preset:rates) \u2014 κ = 100 makes gradient descent\n"
+        "  crawl; η = 2/(λmin + λmax) is its best step.\n"
+    )
+    assert look_for(markdown, "rates") == (
+        "κ = 100 makes gradient descent crawl; η = 2/(λmin + λmax) is its best step."
+    )
     assert button_text("Try it: κ = 100") == "κ = 100"
     assert button_text("Try it: η too large") == "η too large"
     assert button_text("Try it: ἀ") == "ἀ"

@@ -13,19 +13,38 @@ ROOT = Path(os.path.abspath(__file__)).parents[2]
 
 
 def run_dlopt(*args: str, tmp_path: Path) -> subprocess.CompletedProcess:
-    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen",
-           "DLOPT_SETTINGS": str(tmp_path / "cli-settings.ini")}
-    return subprocess.run([sys.executable, "-m", "app.main", *args], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=120)
+    env = {
+        **os.environ,
+        "QT_QPA_PLATFORM": "offscreen",
+        "DLOPT_SETTINGS": str(tmp_path / "cli-settings.ini"),
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "app.main", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def test_screenshot_trains_and_writes_a_png(tmp_path):
     exp = tmp_path / "exp.json"
-    Experiment.from_dict({"data": {"kind": "moons", "n_samples": 200},
-                          "network": {"hidden": [5]}}).save(exp)
+    Experiment.from_dict(
+        {"data": {"kind": "moons", "n_samples": 200}, "network": {"hidden": [5]}}
+    ).save(exp)
     png = tmp_path / "shot.png"
-    result = run_dlopt("--screenshot", str(png), "--experiment", str(exp), "--steps", "300",
-                       "--tab", "playground", tmp_path=tmp_path)
+    result = run_dlopt(
+        "--screenshot",
+        str(png),
+        "--experiment",
+        str(exp),
+        "--steps",
+        "300",
+        "--tab",
+        "playground",
+        tmp_path=tmp_path,
+    )
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""  # not even Qt's note that offscreen windows ignore size hints
     data = png.read_bytes()
@@ -36,8 +55,9 @@ def test_screenshot_trains_and_writes_a_png(tmp_path):
 def test_a_bad_experiment_file_is_one_line_and_exit_2(tmp_path):
     bad = tmp_path / "bad.json"
     bad.write_text('{"optimizer": {"name": "adam", "lr": -1}}', encoding="utf-8")
-    result = run_dlopt("--screenshot", str(tmp_path / "x.png"), "--experiment", str(bad),
-                       tmp_path=tmp_path)
+    result = run_dlopt(
+        "--screenshot", str(tmp_path / "x.png"), "--experiment", str(bad), tmp_path=tmp_path
+    )
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("dlopt: error:") and "lr" in lines[0]
@@ -58,8 +78,13 @@ LDD_MISSING = """\
 def _problem(env, ldd_output=LDD_MISSING, platform="linux", x_error=0):
     from app.platform_check import display_problem
 
-    return display_problem(env, platform, ldd=lambda _p: ldd_output,
-                           plugin=lambda: Path("libqxcb.so"), connect=lambda _d: x_error)
+    return display_problem(
+        env,
+        platform,
+        ldd=lambda _p: ldd_output,
+        plugin=lambda: Path("libqxcb.so"),
+        connect=lambda _d: x_error,
+    )
 
 
 def test_missing_x11_libraries_are_named_with_the_packages_to_install():
@@ -91,14 +116,25 @@ def test_debian_package_names():
     assert debian_package("libfoo.so") == "libfoo"
 
 
-@pytest.mark.skipif(not sys.platform.startswith("linux"),
-                    reason="displays are an X11/Wayland matter; elsewhere the window would open")
+@pytest.mark.skipif(
+    not sys.platform.startswith("linux"),
+    reason="displays are an X11/Wayland matter; elsewhere the window would open",
+)
 def test_dlopt_without_a_display_is_one_paragraph_and_exit_3(tmp_path):
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")
+    }
     env["DLOPT_SETTINGS"] = str(tmp_path / "s.ini")
-    result = subprocess.run([sys.executable, "-m", "app.main"], cwd=ROOT, env=env,
-                            capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-m", "app.main"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 3, result.stderr
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("dlopt: error: no display")

@@ -22,8 +22,16 @@ from PySide6.QtWidgets import (
 
 from app.window import MainWindow
 
-KINDS = (QComboBox, QSpinBox, QDoubleSpinBox, QCheckBox, QPushButton, QSlider, QRadioButton,
-         QTabBar)
+KINDS = (
+    QComboBox,
+    QSpinBox,
+    QDoubleSpinBox,
+    QCheckBox,
+    QPushButton,
+    QSlider,
+    QRadioButton,
+    QTabBar,
+)
 DIALOG_WORDS = ("CSV", "Open", "Save", "Export")
 
 
@@ -67,8 +75,11 @@ def test_random_use_raises_nothing_and_warns_nothing(qtbot, qtlog, tab_name):
     for _ in range(120):
         if win.tabs.currentWidget() is not root:  # a "Try it" or "Show me" went elsewhere
             win.select_tab(tab_name)
-        widgets = [w for w in root.findChildren(QWidget)
-                   if isinstance(w, KINDS) and w.isVisible() and w.isEnabled()]
+        widgets = [
+            w
+            for w in root.findChildren(QWidget)
+            if isinstance(w, KINDS) and w.isVisible() and w.isEnabled()
+        ]
         _poke(rng.choice(widgets), rng)
         _pump(qtbot, rng.choice([0.0, 0.01, 0.05]))
     _pump(qtbot, 0.5)

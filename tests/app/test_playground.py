@@ -37,8 +37,9 @@ def make_window(qtbot):
         win.show()
         windows.append(win)
         tab = win.playground
-        qtbot.waitUntil(lambda: tab.snapshot is not None and tab.build_info is not None,
-                        timeout=TIMEOUT)
+        qtbot.waitUntil(
+            lambda: tab.snapshot is not None and tab.build_info is not None, timeout=TIMEOUT
+        )
         return win
 
     yield make
@@ -62,8 +63,10 @@ def test_change_data_and_network_then_play(make_window, qtbot):
     exp = tab.experiment
     assert exp.data.kind == "circle"
     assert exp.network.hidden == (6, 6, 6)
-    qtbot.waitUntil(lambda: tab.build_info is not None
-                    and tab.build_info.layer_sizes == (2, 6, 6, 6, 1), timeout=TIMEOUT)
+    qtbot.waitUntil(
+        lambda: tab.build_info is not None and tab.build_info.layer_sizes == (2, 6, 6, 6, 1),
+        timeout=TIMEOUT,
+    )
     tab.transport.play.trigger()
     qtbot.waitUntil(lambda: snap_step(win) > 300, timeout=TIMEOUT)
     first = tab.curves.loss.point_count("train")
@@ -124,8 +127,9 @@ def test_switching_the_optimizer_applies_live(make_window, qtbot):
 
 
 def test_divergence_shows_a_banner_and_no_nan_curves(make_window, qtbot):
-    exp = small(data={"kind": "plane"}, optimizer={"name": "sgd", "lr": 10.0},
-                network={"hidden": [4]})
+    exp = small(
+        data={"kind": "plane"}, optimizer={"name": "sgd", "lr": 10.0}, network={"hidden": [4]}
+    )
     win = make_window(exp)
     tab = win.playground
     assert "regression" in tab.data_panel.task.text()
@@ -180,9 +184,12 @@ def test_loss_ratio_is_the_recent_median_over_the_start():
 
 
 def test_early_stopping_and_step_budget_pause_with_a_banner(make_window, qtbot):
-    exp = small(data={"kind": "circle", "val_fraction": 0.5, "noise": 0.3},
-                network={"hidden": [16, 16]}, optimizer={"lr": 0.03},
-                training={"early_stopping": 3, "eval_every": 5})
+    exp = small(
+        data={"kind": "circle", "val_fraction": 0.5, "noise": 0.3},
+        network={"hidden": [16, 16]},
+        optimizer={"lr": 0.03},
+        training={"early_stopping": 3, "eval_every": 5},
+    )
     win = make_window(exp)
     tab = win.playground
     tab.play(True)
@@ -243,8 +250,7 @@ def test_save_and_reopen_gives_the_same_experiment(make_window, qtbot, tmp_path,
     tab.network_panel.remove_layer.click()
     assert win.isWindowModified()
     path = tmp_path / "run.json"
-    monkeypatch.setattr("app.window.QFileDialog.getSaveFileName",
-                        lambda *a, **k: (str(path), ""))
+    monkeypatch.setattr("app.window.QFileDialog.getSaveFileName", lambda *a, **k: (str(path), ""))
     assert win.save()
     assert not win.isWindowModified()
     saved = tab.experiment
@@ -258,8 +264,9 @@ def test_save_and_reopen_gives_the_same_experiment(make_window, qtbot, tmp_path,
     assert str(path.resolve()) in other.windowTitle() or path.name in other.windowTitle()
 
 
-def test_a_malformed_file_shows_an_error_and_keeps_the_experiment(make_window, tmp_path,
-                                                                    monkeypatch):
+def test_a_malformed_file_shows_an_error_and_keeps_the_experiment(
+    make_window, tmp_path, monkeypatch
+):
     win = make_window()
     before = win.experiment
     shown = []
@@ -277,8 +284,9 @@ def test_a_malformed_file_shows_an_error_and_keeps_the_experiment(make_window, t
     assert win.playground.data_panel.spec() == before.data
 
 
-def test_a_bad_csv_reports_and_restores_the_previous_data(make_window, qtbot, tmp_path,
-                                                         monkeypatch):
+def test_a_bad_csv_reports_and_restores_the_previous_data(
+    make_window, qtbot, tmp_path, monkeypatch
+):
     win = make_window()
     before = win.experiment
     shown = []
@@ -293,21 +301,24 @@ def test_a_bad_csv_reports_and_restores_the_previous_data(make_window, qtbot, tm
     assert win.playground.data_panel.spec().kind == before.data.kind
 
 
-def test_a_csv_with_many_columns_shows_a_message_instead_of_the_boundary(make_window, qtbot,
-                                                                         tmp_path):
+def test_a_csv_with_many_columns_shows_a_message_instead_of_the_boundary(
+    make_window, qtbot, tmp_path
+):
     rng = np.random.default_rng(0)
     X = rng.normal(size=(120, 4))
     y = (X[:, 0] + X[:, 2] > 0).astype(int)
     path = tmp_path / "four.csv"
-    rows = ["a,b,c,d,label"] + [",".join(f"{v:.5f}" for v in x) + f",{t}"
-                                for x, t in zip(X, y, strict=True)]
+    rows = ["a,b,c,d,label"] + [
+        ",".join(f"{v:.5f}" for v in x) + f",{t}" for x, t in zip(X, y, strict=True)
+    ]
     path.write_text("\n".join(rows) + "\n", encoding="utf-8")
     win = make_window()
     tab = win.playground
     tab.features_panel.buttons["x1*x2"].click()
     tab.data_panel.set_csv_path(str(path))
-    qtbot.waitUntil(lambda: tab.build_info is not None and tab.build_info.n_inputs == 4,
-                    timeout=TIMEOUT)
+    qtbot.waitUntil(
+        lambda: tab.build_info is not None and tab.build_info.n_inputs == 4, timeout=TIMEOUT
+    )
     assert tab.experiment.network.features == ("x1", "x2")  # derived features were dropped
     assert tab.output.pages.currentWidget() is tab.output.message
     assert not tab.features_panel.buttons["x1^2"].isEnabled()
@@ -315,8 +326,9 @@ def test_a_csv_with_many_columns_shows_a_message_instead_of_the_boundary(make_wi
     qtbot.waitUntil(lambda: snap_step(win) > 50, timeout=TIMEOUT)
 
 
-def test_settings_keep_the_experiment_and_geometry(make_window, qtbot, isolated_settings,
-                                                   monkeypatch):
+def test_settings_keep_the_experiment_and_geometry(
+    make_window, qtbot, isolated_settings, monkeypatch
+):
     win = make_window(small(name="remember me", data={"kind": "moons"}), persist=True)
     saved_geometry = win.saveGeometry()
     win.close()
@@ -366,8 +378,7 @@ def test_hover_readout_smoothing_and_exports(make_window, qtbot, tmp_path):
     assert tab.export_plot(png) and png.stat().st_size > 1000
 
 
-def test_space_reaches_play_pause_from_a_number_box_but_text_fields_keep_it(make_window,
-                                                                            qtbot):
+def test_space_reaches_play_pause_from_a_number_box_but_text_fields_keep_it(make_window, qtbot):
     from PySide6.QtWidgets import QLineEdit
 
     win = make_window()
@@ -519,9 +530,12 @@ def test_a_files_fine_data_settings_are_kept_exactly(qtbot):
 def test_a_long_live_run_draws_a_rate_change_at_its_step(make_window, qtbot):
     """100,000 steps in the window: the start stays resolved and a change of learning rate
     made at step 60,000 is drawn there (not smeared back to step 0)."""
-    exp = small(data={"kind": "gaussians", "n_samples": 100}, network={"hidden": []},
-                optimizer={"name": "sgd", "lr": 0.01},
-                training={"batch_size": 1, "eval_every": 4})
+    exp = small(
+        data={"kind": "gaussians", "n_samples": 100},
+        network={"hidden": []},
+        optimizer={"name": "sgd", "lr": 0.01},
+        training={"batch_size": 1, "eval_every": 4},
+    )
     win = make_window(exp)
     tab = win.playground
     tab.run_until(60_000)
@@ -530,8 +544,9 @@ def test_a_long_live_run_draws_a_rate_change_at_its_step(make_window, qtbot):
     qtbot.waitUntil(lambda: tab.snapshot.optimizer.lr == 0.5, timeout=TIMEOUT)
     tab.run_until(100_000)
     qtbot.waitUntil(lambda: tab.shown_up_to(100_000), timeout=4 * TIMEOUT)
-    tab.curves.show_small(tab.snapshot.history_steps, tab.snapshot.history,
-                          tab.snapshot.history_bands)  # drawn now, not at the next refresh
+    tab.curves.show_small(
+        tab.snapshot.history_steps, tab.snapshot.history, tab.snapshot.history_bands
+    )  # drawn now, not at the next refresh
     steps = tab.snapshot.history_steps
     stride = np.diff(steps)[0]
     assert stride >= 4 * 4  # the history was thinned
@@ -542,18 +557,29 @@ def test_a_long_live_run_draws_a_rate_change_at_its_step(make_window, qtbot):
     assert np.count_nonzero(x <= 5_000) >= 5
 
 
-@pytest.mark.parametrize("patch", [
-    {"optimizer": {"name": "sgd", "lr": 1000.0}},
-    {"optimizer": {"name": "adam", "lr": 1e-12}},
-    {"optimizer": {"name": "momentum", "lr": 0.1, "momentum": 0.999}},
-    {"training": {"polyak": 0.99999}},
-    {"training": {"batch_size": 100_000, "clip_norm": 1e6, "l1": 10.0,
-                  "early_stopping": 100_000, "eval_every": 100_000}},
-    {"max_steps": 10**9, "target_loss": 1e6},
-    {"data": {"n_samples": 100_000, "noise": 10.0, "val_fraction": 0.9, "seed": 2**32 - 1}},
-    {"network": {"hidden": [256] * 6, "init": "normal", "init_std": 100.0}},
-    {"schedule": {"name": "warmup_cosine", "warmup": 100_000, "T_max": 10**7}},
-], ids=lambda patch: "-".join(f"{k}" for k in patch))
+@pytest.mark.parametrize(
+    "patch",
+    [
+        {"optimizer": {"name": "sgd", "lr": 1000.0}},
+        {"optimizer": {"name": "adam", "lr": 1e-12}},
+        {"optimizer": {"name": "momentum", "lr": 0.1, "momentum": 0.999}},
+        {"training": {"polyak": 0.99999}},
+        {
+            "training": {
+                "batch_size": 100_000,
+                "clip_norm": 1e6,
+                "l1": 10.0,
+                "early_stopping": 100_000,
+                "eval_every": 100_000,
+            }
+        },
+        {"max_steps": 10**9, "target_loss": 1e6},
+        {"data": {"n_samples": 100_000, "noise": 10.0, "val_fraction": 0.9, "seed": 2**32 - 1}},
+        {"network": {"hidden": [256] * 6, "init": "normal", "init_std": 100.0}},
+        {"schedule": {"name": "warmup_cosine", "warmup": 100_000, "T_max": 10**7}},
+    ],
+    ids=lambda patch: "-".join(f"{k}" for k in patch),
+)
 def test_the_panels_show_every_value_an_experiment_allows(qtbot, patch):
     """What the panels show is what the experiment holds, up to the ends of every range an
     experiment file may use: a value a panel clamped (a learning rate of 1000 shown as 10)
@@ -586,8 +612,9 @@ def test_the_rate_box_takes_every_rate_the_optimizers_allow(qtbot):
     from app.playground.optimizer_panel import LR_BOX, OptimizerPanel
     from dlopt_core.optimizers import OPTIMIZERS
 
-    assert {next(s.high for s in info.params if s.name == "lr")
-            for info in OPTIMIZERS.values()} == {LR_BOX[1]}
+    assert {
+        next(s.high for s in info.params if s.name == "lr") for info in OPTIMIZERS.values()
+    } == {LR_BOX[1]}
     panel = OptimizerPanel()
     qtbot.addWidget(panel)
     with qtbot.waitSignal(panel.optimizerChanged):
@@ -621,6 +648,7 @@ def test_slow_curves_do_not_starve_the_other_views(make_window, monkeypatch):
             if done:
                 ran.append(name)
             return done
+
         return job
 
     for name in ("_job_curves", "_job_boundary", "_job_small", "_job_details"):
@@ -655,8 +683,14 @@ def test_layer_controls_reach_the_engine_and_rate_factors_apply_live(make_window
     panel.parameterization.setCurrentIndex(panel.parameterization.findData("mean_field"))
     assert tab.controller.generation == generation + 2  # a new network: rebuilt
     assert not panel.init.isEnabled()  # mean-field weights start standard normal
-    qtbot.waitUntil(lambda: engine() is not None and not engine().network.bias
-                    and engine().network.parameterization == "mean_field", timeout=TIMEOUT)
+    qtbot.waitUntil(
+        lambda: (
+            engine() is not None
+            and not engine().network.bias
+            and engine().network.parameterization == "mean_field"
+        ),
+        timeout=TIMEOUT,
+    )
     assert engine().network.n_params == 2 * 6 + 6 * 6 + 6
     generation = tab.controller.generation
     panel.factors[1].setValue(0.0)
@@ -672,12 +706,16 @@ def test_layer_controls_reach_the_engine_and_rate_factors_apply_live(make_window
     qtbot.waitUntil(lambda: not tab.snapshot.playing, timeout=TIMEOUT)
     assert np.array_equal(engine().theta[0][frozen], before)  # factor 0: the layer stays put
     # an experiment file with the options shows them
-    exp = small(network={"bias": False}, optimizer={"name": "sgd", "lr": 0.1,
-                                                    "layer_lr": [2.0, 1.0, 0.5]})
+    exp = small(
+        network={"bias": False}, optimizer={"name": "sgd", "lr": 0.1, "layer_lr": [2.0, 1.0, 0.5]}
+    )
     tab.set_experiment(exp)
     assert not panel.bias.isChecked() and panel.parameterization.currentData() == "standard"
-    assert [panel.factors[0].value(), panel.factors[1].value(), panel.output_factor.value()] \
-        == [2.0, 1.0, 0.5]
+    assert [panel.factors[0].value(), panel.factors[1].value(), panel.output_factor.value()] == [
+        2.0,
+        1.0,
+        0.5,
+    ]
     assert tab.experiment == exp
 
 

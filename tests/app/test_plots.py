@@ -63,9 +63,12 @@ def _long_run():
     class Data:
         X_train, y_train, X_val, y_val = X, y, X[:64], y[:64]
 
-    engine = Engine(Network([2, 1], "linear", "bce"), Data,
-                    [ModelSpec(make_optimizer("sgd", lr=0.01))],
-                    TrainConfig(batch_size=1, eval_every=64))
+    engine = Engine(
+        Network([2, 1], "linear", "bce"),
+        Data,
+        [ModelSpec(make_optimizer("sgd", lr=0.01))],
+        TrainConfig(batch_size=1, eval_every=64),
+    )
     engine.run(200_000)
     engine.set_optimizer(0, make_optimizer("sgd", lr=0.5))
     engine.run(100_000)
@@ -77,8 +80,11 @@ def test_a_long_run_draws_its_rate_change_at_its_step_and_keeps_its_start(qtbot)
     assert h.stride > 64  # the history was thinned
     panel = CurvesPanel()
     qtbot.addWidget(panel)
-    panel.show_history(h.steps, {f: h.field(f, 0) for f in FIELDS},
-                       bands={f: h.envelope(f, 0) for f in ENVELOPE_FIELDS})
+    panel.show_history(
+        h.steps,
+        {f: h.field(f, 0) for f in FIELDS},
+        bands={f: h.envelope(f, 0) for f in ENVELOPE_FIELDS},
+    )
     x, lr = panel.lr.curve_data("lr")
     assert np.all(lr[x <= 200_000] == 0.01) and np.all(lr[x > 200_000] == 0.5)
     before, after = x[x <= 200_000].max(), x[x > 200_000].min()
@@ -134,8 +140,7 @@ def test_a_log_axis_over_less_than_a_decade_is_labelled(qtbot):
         np.testing.assert_allclose(shown, 10.0 ** np.array(ticks), rtol=1e-3)
     axis.setRange(np.log10(0.5), np.log10(20.0))  # more than a decade: decades, 2s and 5s
     spacing, ticks = axis.tickValues(np.log10(0.5), np.log10(20.0), 300)[0]
-    assert [s for s in axis.tickStrings(ticks, 1.0, spacing) if s] == ["0.5", "1", "2", "5",
-                                                                       "10"]
+    assert [s for s in axis.tickStrings(ticks, 1.0, spacing) if s] == ["0.5", "1", "2", "5", "10"]
 
 
 def test_after_a_divergence_the_axis_turns_logarithmic_and_back(qtbot):

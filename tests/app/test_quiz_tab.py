@@ -139,12 +139,28 @@ def test_a_broken_question_file_is_reported_and_the_rest_loads(make_tab, tmp_pat
     bank = tmp_path / "quiz"
     bank.mkdir()
     shutil.copy(default_bank_dir() / "basic_algorithms.json", bank)
-    broken = {"topic": "challenges", "questions": [
-        {"id": "fine-one", "type": "yesno", "difficulty": 1, "prompt": "Is 2 > 1?",
-         "answer": True, "explanation": "Yes."},
-        {"id": "bad-answer", "type": "single", "difficulty": 1, "prompt": "Pick one",
-         "options": ["a", "b"], "answer": 5, "explanation": "x"},
-    ]}
+    broken = {
+        "topic": "challenges",
+        "questions": [
+            {
+                "id": "fine-one",
+                "type": "yesno",
+                "difficulty": 1,
+                "prompt": "Is 2 > 1?",
+                "answer": True,
+                "explanation": "Yes.",
+            },
+            {
+                "id": "bad-answer",
+                "type": "single",
+                "difficulty": 1,
+                "prompt": "Pick one",
+                "options": ["a", "b"],
+                "answer": 5,
+                "explanation": "x",
+            },
+        ],
+    }
     (bank / "broken.json").write_text(json.dumps(broken), encoding="utf-8")
     (bank / "garbled.json").write_text("{not json", encoding="utf-8")
     tab = make_tab(bank_dir=bank)

@@ -128,9 +128,13 @@ def test_send_to_playground_carries_the_pixels_run(qtbot, tab):
         assert len(data.X_train) == 20 and len(data.X_val) == 0
         problem = view.problem
         theta0 = np.concatenate([problem.W1.ravel(), problem.W2.ravel()])
-        engine = Engine(net, data, [ModelSpec(exp.optimizer, exp.schedule,
-                                              layer_lr=exp.layer_lr)], exp.training,
-                        theta0=theta0)
+        engine = Engine(
+            net,
+            data,
+            [ModelSpec(exp.optimizer, exp.schedule, layer_lr=exp.layer_lr)],
+            exp.training,
+            theta0=theta0,
+        )
         engine.run(exp.max_steps - 1)
         losses = tm.pixel_losses(problem, result.spec, i, j)
         # the CSV's rows come in another order: sums differ by round-off only

@@ -56,8 +56,9 @@ def _seg_dist(p: np.ndarray, segs: np.ndarray) -> np.ndarray:
     return np.linalg.norm(a + t[:, None] * (b - a) - p, axis=1)
 
 
-def _check_edges(d: NetworkDiagram, net: Network, theta: np.ndarray, max_checks: int = 40,
-                 isolation: float = 5.0) -> int:
+def _check_edges(
+    d: NetworkDiagram, net: Network, theta: np.ndarray, max_checks: int = 40, isolation: float = 5.0
+) -> int:
     """Points on edges, away from every other edge, hit exactly that edge and its weight."""
     keys, segs = _all_lines(d, net.layer_sizes)
     weights = [W for W, _ in net.unflatten(theta)]
@@ -213,8 +214,10 @@ def test_inspector_adam_histograms_and_layer_switch(qtbot, small):
     v1 = net.unflatten(slots[1].copy())[0][0]
     assert v_edges[0] == pytest.approx(np.log10(v1.min()))  # v on a log10 scale
     bc2 = 1.0 - 0.999**10
-    expected = [float(np.median(1e-3 / (np.sqrt(net.unflatten(slots[1].copy())[k][0] / bc2)
-                                        + 1e-8))) for k in range(3)]
+    expected = [
+        float(np.median(1e-3 / (np.sqrt(net.unflatten(slots[1].copy())[k][0] / bc2) + 1e-8)))
+        for k in range(3)
+    ]
     assert w.step_sizes() == pytest.approx(expected, rel=1e-9)
     assert not w.grab().isNull()
 
@@ -294,8 +297,15 @@ def test_number_boxes_write_plain_numbers_where_they_can(qtbot):
     exponents, and every text reads back as the value shown."""
     box = SciSpinBox(0.0, 1e9, 0.0, digits=3)
     qtbot.addWidget(box)
-    for value, text in ((1000.0, "1000"), (0.01, "0.01"), (1e-5, "1e-05"), (0.000123, "0.000123"),
-                        (123456.0, "123000"), (2.5e8, "2.5e+08"), (0.0, "0")):
+    for value, text in (
+        (1000.0, "1000"),
+        (0.01, "0.01"),
+        (1e-5, "1e-05"),
+        (0.000123, "0.000123"),
+        (123456.0, "123000"),
+        (2.5e8, "2.5e+08"),
+        (0.0, "0"),
+    ):
         assert box.textFromValue(value) == text
         assert box.valueFromText(text) == pytest.approx(float(f"{value:.3g}"))
 
@@ -315,12 +325,15 @@ def test_the_boundary_axes_show_the_data_values_without_a_unit_prefix(qtbot):
         assert axis.labelText in ("x1", "x2")
 
 
-@pytest.mark.parametrize("values", [
-    [1.7e308, -1.7e308, 3.0],  # a diverging run's moments, near the float limit
-    [1e-320, -5e-321, 0.0],  # subnormal ones
-    [2.5e-283, -1e-284],
-    [0.0, 0.0],
-])
+@pytest.mark.parametrize(
+    "values",
+    [
+        [1.7e308, -1.7e308, 3.0],  # a diverging run's moments, near the float limit
+        [1e-320, -5e-321, 0.0],  # subnormal ones
+        [2.5e-283, -1e-284],
+        [0.0, 0.0],
+    ],
+)
 def test_histograms_of_extreme_values_are_drawn(qtbot, values):
     """Optimizer state of a run at a rate of 10 or 1000 reaches the float range's ends: the
     histogram still counts every value (numpy refused its bins, and the inspector stood
@@ -335,7 +348,7 @@ def test_histograms_of_extreme_values_are_drawn(qtbot, values):
 
 
 def test_a_long_histogram_caption_stays_on_its_line(qtbot):
-    """"Adam second moment v (log10) (16 zeros left out)" no longer wraps into the plot
+    """ "Adam second moment v (log10) (16 zeros left out)" no longer wraps into the plot
     under it: it is elided to the width, whole in its tooltip."""
     from app.widgets.inspector import _Histogram
 

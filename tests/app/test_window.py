@@ -14,13 +14,15 @@ TIMEOUT = 20_000
 
 
 def small(**extra) -> Experiment:
-    return Experiment.from_dict({
-        "data": {"kind": "circle", "n_samples": 120},
-        "network": {"hidden": [4]},
-        "optimizer": {"name": "adam", "lr": 0.02},
-        "training": {"batch_size": 10, "eval_every": 10},
-        **extra,
-    })
+    return Experiment.from_dict(
+        {
+            "data": {"kind": "circle", "n_samples": 120},
+            "network": {"hidden": [4]},
+            "optimizer": {"name": "adam", "lr": 0.02},
+            "training": {"batch_size": 10, "eval_every": 10},
+            **extra,
+        }
+    )
 
 
 @pytest.fixture
@@ -55,21 +57,35 @@ def test_presets_open_in_the_tab_they_name(window, qtbot):
     window.open_preset(play)
     assert window.tabs.currentWidget() is window.playground
     assert window.playground.experiment.data.kind == "xor"
-    race = Preset("p2", "Race", "compare", "", {"data": {"kind": "moons", "n_samples": 80}},
-                  optimizers=({"name": "sgd", "lr": 0.1}, {"name": "adam", "lr": 0.01,
-                                                           "label": "Adam"}))
+    race = Preset(
+        "p2",
+        "Race",
+        "compare",
+        "",
+        {"data": {"kind": "moons", "n_samples": 80}},
+        optimizers=({"name": "sgd", "lr": 0.1}, {"name": "adam", "lr": 0.01, "label": "Adam"}),
+    )
     window.open_preset(race)
     assert window.tabs.currentWidget() is window.compare
     assert [c.optimizer for c in window.compare.race.configs()] == ["sgd", "adam"]
     assert window.playground.experiment.data.kind == "moons"
-    walk = Preset("p3", "Walk", "landscape", "Two optimizers on Rosenbrock.", {},
-                  optimizers=({"name": "momentum", "lr": 0.001}, {"name": "adam", "lr": 0.05}),
-                  function="rosenbrock", start=(-1.5, 2.0), steps=50)
+    walk = Preset(
+        "p3",
+        "Walk",
+        "landscape",
+        "Two optimizers on Rosenbrock.",
+        {},
+        optimizers=({"name": "momentum", "lr": 0.001}, {"name": "adam", "lr": 0.05}),
+        function="rosenbrock",
+        start=(-1.5, 2.0),
+        steps=50,
+    )
     window.open_preset(walk)
     assert window.tabs.currentWidget() is window.landscape
     view = window.landscape.functions
-    qtbot.waitUntil(lambda: len(view.path_lengths()) == 2 and min(view.path_lengths()) > 1,
-                    timeout=TIMEOUT)
+    qtbot.waitUntil(
+        lambda: len(view.path_lengths()) == 2 and min(view.path_lengths()) > 1, timeout=TIMEOUT
+    )
 
 
 def test_a_broken_preset_warns_and_changes_nothing(window, monkeypatch):
@@ -84,8 +100,7 @@ def test_a_broken_preset_warns_and_changes_nothing(window, monkeypatch):
 def test_the_playground_run_opens_in_the_loss_shape_view(window, qtbot):
     tab = window.playground
     tab.controller.step(200)
-    qtbot.waitUntil(lambda: tab.snapshot is not None and tab.snapshot.step >= 200,
-                    timeout=TIMEOUT)
+    qtbot.waitUntil(lambda: tab.snapshot is not None and tab.snapshot.step >= 200, timeout=TIMEOUT)
     assert window.show_loss_shape()
     assert window.tabs.currentWidget() is window.landscape
     shape = window.landscape.shape
@@ -95,8 +110,9 @@ def test_the_playground_run_opens_in_the_loss_shape_view(window, qtbot):
 
 
 def test_unavailable_backend_is_refused_with_the_reason(window, monkeypatch):
-    monkeypatch.setattr(backends, "cuda_status",
-                        lambda allow_simulator=False: (False, "no CUDA device here"))
+    monkeypatch.setattr(
+        backends, "cuda_status", lambda allow_simulator=False: (False, "no CUDA device here")
+    )
     shown = []
     monkeypatch.setattr(QMessageBox, "warning", lambda *a: shown.append(a[2]))
     window.show_dialogs = True
@@ -109,8 +125,13 @@ def test_unavailable_backend_is_refused_with_the_reason(window, monkeypatch):
 
 
 def test_classroom_mode_locks_and_hides_control_groups(qtbot):
-    exp = small(classroom={"note": "Find the largest learning rate that still converges.",
-                           "locked": ["data", "network", "optimizer"], "hidden": ["schedule"]})
+    exp = small(
+        classroom={
+            "note": "Find the largest learning rate that still converges.",
+            "locked": ["data", "network", "optimizer"],
+            "hidden": ["schedule"],
+        }
+    )
     win = MainWindow(exp, persist=False)
     qtbot.addWidget(win)
     win.show()
@@ -199,8 +220,9 @@ def test_a_comparison_question_opens_and_runs_its_own_race(window, qtbot):
     result = race.snapshot.result
     assert result.step == 1000 and result.target == 0.3  # the question's run and target
     assert race.steps.value() == 1000 and race.target.value() == 0.3
-    assert [s.optimizer.name for s in result.specs] == [m["name"] for m in
-                                                        question.compute["models"]]
+    assert [s.optimizer.name for s in result.specs] == [
+        m["name"] for m in question.compute["models"]
+    ]
     assert window.playground.experiment.data.kind == "moons"
     assert len(race.snapshot.boundaries.points) == 160 != old_points  # the new data set
     assert race.results.rowCount() == 3 and len(race.toggle_boxes()) == 3
@@ -213,12 +235,24 @@ def test_opening_a_comparison_during_a_race_cancels_it_and_runs_the_new_one(wind
     compare.race.steps.setValue(200_000)
     compare.race.run()
     assert compare.busy
-    preset = Preset("p", "Race", "compare", "", {"data": {"kind": "moons", "n_samples": 80}},
-                    optimizers=({"name": "sgd", "lr": 0.1}, {"name": "adam", "lr": 0.01}),
-                    steps=300)
+    preset = Preset(
+        "p",
+        "Race",
+        "compare",
+        "",
+        {"data": {"kind": "moons", "n_samples": 80}},
+        optimizers=({"name": "sgd", "lr": 0.1}, {"name": "adam", "lr": 0.01}),
+        steps=300,
+    )
     window.open_preset(preset)
-    qtbot.waitUntil(lambda: not compare.busy and compare.race.snapshot is not None
-                    and compare.race.snapshot.result.step == 300, timeout=4 * TIMEOUT)
+    qtbot.waitUntil(
+        lambda: (
+            not compare.busy
+            and compare.race.snapshot is not None
+            and compare.race.snapshot.result.step == 300
+        ),
+        timeout=4 * TIMEOUT,
+    )
     assert compare.race.snapshot.result.n_models == 2
 
 
@@ -231,8 +265,11 @@ def test_try_it_starts_the_run_and_leaves_the_keys_to_the_playground(window, qtb
     learn = window.learn
     for lesson in learn.lesson_ids():
         learn.show_lesson(lesson)
-        buttons = [b for b in learn.try_buttons
-                   if learn.presets[b.property("preset_id")].tab == "playground"]
+        buttons = [
+            b
+            for b in learn.try_buttons
+            if learn.presets[b.property("preset_id")].tab == "playground"
+        ]
         if buttons:
             break
     button = buttons[0]
@@ -240,11 +277,13 @@ def test_try_it_starts_the_run_and_leaves_the_keys_to_the_playground(window, qtb
     qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
     tab = window.playground
     assert window.tabs.currentWidget() is tab
-    qtbot.waitUntil(lambda: tab.snapshot is not None and tab.snapshot.step > 0,
-                    timeout=TIMEOUT)  # it runs (up to the lesson's step budget)
+    qtbot.waitUntil(
+        lambda: tab.snapshot is not None and tab.snapshot.step > 0, timeout=TIMEOUT
+    )  # it runs (up to the lesson's step budget)
     focus = QApplication.focusWidget()
     assert not isinstance(focus, QAbstractSpinBox) and not isinstance(
-        getattr(focus, "parentWidget", lambda: None)(), QAbstractSpinBox)
+        getattr(focus, "parentWidget", lambda: None)(), QAbstractSpinBox
+    )
     serial = tab.controller.play_serial
     qtbot.keyClick(focus or window, Qt.Key.Key_Space)  # Space is play/pause, not typed
     assert tab.controller.play_serial == serial + 1
@@ -260,25 +299,38 @@ def test_an_experiment_from_elsewhere_detaches_the_file(window, qtbot, tmp_path,
     small(name="mine").save(path)
     saved = path.read_text()
     asked = []
-    monkeypatch.setattr(QFileDialog, "getSaveFileName",
-                        lambda *a, **k: (asked.append(a), ("", ""))[1])
+    monkeypatch.setattr(
+        QFileDialog, "getSaveFileName", lambda *a, **k: (asked.append(a), ("", ""))[1]
+    )
 
     def open_mine() -> None:
         assert window.open_file(str(path))
         qtbot.waitUntil(lambda: window.path == str(path.resolve()), timeout=TIMEOUT)
         assert not window.isWindowModified() and "mine.json" in window.windowTitle()
 
-    play = Preset("p1", "Play", "playground", "", {"name": "xor demo",
-                                                   "data": {"kind": "xor", "n_samples": 80}})
-    race = Preset("p2", "Race", "compare", "", {"data": {"kind": "moons", "n_samples": 80}},
-                  optimizers=({"name": "sgd", "lr": 0.1}, {"name": "adam", "lr": 0.01}))
+    play = Preset(
+        "p1",
+        "Play",
+        "playground",
+        "",
+        {"name": "xor demo", "data": {"kind": "xor", "n_samples": 80}},
+    )
+    race = Preset(
+        "p2",
+        "Race",
+        "compare",
+        "",
+        {"data": {"kind": "moons", "n_samples": 80}},
+        optimizers=({"name": "sgd", "lr": 0.1}, {"name": "adam", "lr": 0.01}),
+    )
     routes = {
         "a Learn preset": lambda: window.open_preset(play),
         "a Learn race": lambda: window.open_preset(race),
         "a lesson's Try it": lambda: window.learn.open_preset_id("hidden_layer_xor"),
         "a question's preset": lambda: window.quiz.open_preset.emit(play),
         "a challenge in the Playground": lambda: window.landscape.challenges.open_preset(
-            "bad_init", "zeros"),
+            "bad_init", "zeros"
+        ),
         "a challenge in Compare": lambda: window.landscape.challenges.open_preset("dying_relu"),
     }
     for what, route in routes.items():
@@ -296,6 +348,7 @@ def test_an_experiment_from_elsewhere_detaches_the_file(window, qtbot, tmp_path,
     open_mine()
     chosen = window.experiment.optimizer.__class__("sgd", {"lr": 0.3, "weight_decay": 0.0})
     from dataclasses import replace
+
     window.compare.send(replace(window.experiment, optimizer=chosen), "Sent SGD")
     assert window.path == str(path.resolve()) and window.isWindowModified()
     assert window.save()
@@ -314,9 +367,16 @@ def test_the_edge_of_stability_try_it_plots_the_sharpness_against_2_over_eta(win
     assert preset.plots == ("sharpness",)
     window.open_preset(preset)
     tab = window.playground
-    qtbot.waitUntil(lambda: tab.snapshot is not None and tab.snapshot.step == 4000
-                    and not tab.snapshot.playing and tab.snapshot.sharpness is not None
-                    and tab.snapshot.sharpness[0][-1] == 4000, timeout=60_000)
+    qtbot.waitUntil(
+        lambda: (
+            tab.snapshot is not None
+            and tab.snapshot.step == 4000
+            and not tab.snapshot.playing
+            and tab.snapshot.sharpness is not None
+            and tab.snapshot.sharpness[0][-1] == 4000
+        ),
+        timeout=60_000,
+    )
     curves = tab.curves
     assert curves.sharpness_box.isChecked() and curves.sharpness.isVisible()
     steps, values, edges = tab.snapshot.sharpness
@@ -325,23 +385,25 @@ def test_the_edge_of_stability_try_it_plots_the_sharpness_against_2_over_eta(win
     reference = track_sharpness(preset.experiment, 1000, every=50)
     np.testing.assert_allclose(values[:21], reference.sharpness, rtol=1e-3)
     assert values[0] < 10.0 < values.max()  # below the edge at first, then past it
-    qtbot.waitUntil(lambda: curves.sharpness.point_count("sharpness") == len(steps),
-                    timeout=TIMEOUT)
+    qtbot.waitUntil(
+        lambda: curves.sharpness.point_count("sharpness") == len(steps), timeout=TIMEOUT
+    )
     x, y = curves.sharpness.curve_data("edge")
     np.testing.assert_allclose(y, 10.0)
     window.open_preset(presets["single_neuron"])
     assert not curves.sharpness_box.isChecked() and curves.sharpness.isHidden()
-    qtbot.waitUntil(lambda: curves.grad.geometry().bottom() > curves.height() - 12,
-                    timeout=TIMEOUT)  # no empty row where the plot was
-    qtbot.waitUntil(lambda: tab.snapshot is not None and tab.snapshot.sharpness is None,
-                    timeout=TIMEOUT)
+    qtbot.waitUntil(
+        lambda: curves.grad.geometry().bottom() > curves.height() - 12, timeout=TIMEOUT
+    )  # no empty row where the plot was
+    qtbot.waitUntil(
+        lambda: tab.snapshot is not None and tab.snapshot.sharpness is None, timeout=TIMEOUT
+    )
 
 
 def test_the_sharpness_box_measures_from_the_step_the_run_is_at(window, qtbot):
     tab = window.playground
     tab.controller.step(123)
-    qtbot.waitUntil(lambda: tab.snapshot is not None and tab.snapshot.step == 123,
-                    timeout=TIMEOUT)
+    qtbot.waitUntil(lambda: tab.snapshot is not None and tab.snapshot.step == 123, timeout=TIMEOUT)
     tab.show_sharpness(True)
     qtbot.waitUntil(lambda: tab.snapshot.sharpness is not None, timeout=TIMEOUT)
     assert list(tab.snapshot.sharpness[0]) == [123]
@@ -351,8 +413,7 @@ def test_the_sharpness_box_measures_from_the_step_the_run_is_at(window, qtbot):
     assert list(tab.snapshot.sharpness[0]) == [123, 150, 200]
 
 
-def test_the_tabs_not_in_view_are_built_in_idle_time_after_the_window_shows(qtbot,
-                                                                             monkeypatch):
+def test_the_tabs_not_in_view_are_built_in_idle_time_after_the_window_shows(qtbot, monkeypatch):
     monkeypatch.setattr(MainWindow, "build_tabs_when_idle", True)
     win = MainWindow(small(), persist=False)
     win.show_dialogs = False
@@ -370,7 +431,8 @@ def test_the_tabs_not_in_view_are_built_in_idle_time_after_the_window_shows(qtbo
 
 
 def test_replacing_or_closing_an_edited_experiment_asks_to_save_discard_or_cancel(
-        window, qtbot, tmp_path, monkeypatch):
+    window, qtbot, tmp_path, monkeypatch
+):
     from PySide6.QtWidgets import QFileDialog
 
     buttons = QMessageBox.StandardButton
@@ -382,8 +444,13 @@ def test_replacing_or_closing_an_edited_experiment_asks_to_save_discard_or_cance
         return answers.pop(0)
 
     monkeypatch.setattr(MainWindow, "ask_unsaved", ask)
-    play = Preset("p1", "Play", "playground", "", {"name": "xor demo",
-                                                   "data": {"kind": "xor", "n_samples": 80}})
+    play = Preset(
+        "p1",
+        "Play",
+        "playground",
+        "",
+        {"name": "xor demo", "data": {"kind": "xor", "n_samples": 80}},
+    )
     other = tmp_path / "other.json"
     small(name="other").save(other)
     # nothing edited: no question (a preset's experiment is not the user's work)
@@ -395,16 +462,22 @@ def test_replacing_or_closing_an_edited_experiment_asks_to_save_discard_or_cance
     assert window.isWindowModified()
     edited = window.experiment
     # Cancel: nothing changes, whatever the route
-    routes = {"preset": lambda: window.open_preset(play),
-              "file": lambda: window.open_file(str(other)),
-              "new": window.new,
-              "challenge": lambda: window.landscape.challenges.open_preset("bad_init", "zeros")}
+    routes = {
+        "preset": lambda: window.open_preset(play),
+        "file": lambda: window.open_file(str(other)),
+        "new": window.new,
+        "challenge": lambda: window.landscape.challenges.open_preset("bad_init", "zeros"),
+    }
     for what, route in routes.items():
         answers.append(buttons.Cancel)
         route()
         assert window.experiment == edited and window.path == str(other.resolve()), what
-    assert asked == ["opening another experiment", "opening another experiment",
-                     "starting a new experiment", "opening another experiment"]
+    assert asked == [
+        "opening another experiment",
+        "opening another experiment",
+        "starting a new experiment",
+        "opening another experiment",
+    ]
     answers.append(buttons.Cancel)
     window.close()  # quitting: Cancel keeps the window
     assert asked[-1] == "quitting" and not window._closed

@@ -26,12 +26,14 @@ HUGE_INT = "9" * 5000
 
 
 def small(**data) -> Experiment:
-    return Experiment.from_dict({
-        "data": {"kind": "moons", "n_samples": 120, **data},
-        "network": {"hidden": [4]},
-        "optimizer": {"name": "adam", "lr": 0.02},
-        "training": {"batch_size": 10, "eval_every": 10},
-    })
+    return Experiment.from_dict(
+        {
+            "data": {"kind": "moons", "n_samples": 120, **data},
+            "network": {"hidden": [4]},
+            "optimizer": {"name": "adam", "lr": 0.02},
+            "training": {"batch_size": 10, "eval_every": 10},
+        }
+    )
 
 
 @pytest.fixture
@@ -39,8 +41,9 @@ def dialogs(monkeypatch):
     """Every message box the window opens: (kind, title, text); none of them blocks."""
     shown = []
     for kind in ("warning", "critical", "information"):
-        monkeypatch.setattr(QMessageBox, kind,
-                            lambda *a, k=kind, **_: shown.append((k, a[1], a[2])))
+        monkeypatch.setattr(
+            QMessageBox, kind, lambda *a, k=kind, **_: shown.append((k, a[1], a[2]))
+        )
     return shown
 
 
@@ -77,8 +80,7 @@ def test_log_scale_after_divergence_and_reset_keeps_a_small_range(qtbot, monkeyp
     panel.show_history(np.array([0.0]), {f: np.array([np.nan]) for f in FIELDS})
     panel.log_box.setChecked(True)
     spans = {p.getPlotItem().titleLabel.text: p.getViewBox().viewRange()[1] for p in panel.plots}
-    runaway = {k: v for k, v in spans.items() if not (np.all(np.isfinite(v)) and
-                                                       v[1] - v[0] < 700)}
+    runaway = {k: v for k, v in spans.items() if not (np.all(np.isfinite(v)) and v[1] - v[0] < 700)}
     if runaway:  # never paint a runaway range: it would ask for ~1e21 tick marks
         panel.log_box.setChecked(False)
     assert runaway == {}
@@ -109,20 +111,22 @@ def test_switching_log_scale_converts_the_range_both_ways(qtbot):
 
 
 def test_a_real_divergence_then_reset_then_log_scale(make_window, qtbot):
-    exp = Experiment.from_dict({
-        "data": {"kind": "plane", "n_samples": 200},
-        "network": {"hidden": [8, 8], "activation": "relu"},
-        "optimizer": {"name": "momentum", "lr": 10.0, "momentum": 0.9},
-        "training": {"batch_size": 10, "eval_every": 10},
-    })
+    exp = Experiment.from_dict(
+        {
+            "data": {"kind": "plane", "n_samples": 200},
+            "network": {"hidden": [8, 8], "activation": "relu"},
+            "optimizer": {"name": "momentum", "lr": 10.0, "momentum": 0.9},
+            "training": {"batch_size": 10, "eval_every": 10},
+        }
+    )
     win = make_window(exp)
     tab = win.playground
     tab.play(True)
-    qtbot.waitUntil(lambda: tab.snapshot is not None and tab.snapshot.status == "diverged",
-                    timeout=TIMEOUT)
+    qtbot.waitUntil(
+        lambda: tab.snapshot is not None and tab.snapshot.status == "diverged", timeout=TIMEOUT
+    )
     tab.reset()
-    qtbot.waitUntil(lambda: tab.snapshot is not None and tab.snapshot.step == 0,
-                    timeout=TIMEOUT)
+    qtbot.waitUntil(lambda: tab.snapshot is not None and tab.snapshot.step == 0, timeout=TIMEOUT)
     tab.curves.log_box.setChecked(True)
     ranges = [p.getViewBox().viewRange()[1] for p in tab.curves.plots]
     runaway = [r for r in ranges if not (np.all(np.isfinite(r)) and r[1] - r[0] < 700)]
@@ -133,16 +137,19 @@ def test_a_real_divergence_then_reset_then_log_scale(make_window, qtbot):
 
 
 # -- 2. start-up survives damaged user files ------------------------------------------------------
-@pytest.mark.parametrize("progress", [
-    '{"version": 1, "topics": {"challenges": {"right": 1e400, "wrong": 0}}}',
-    '{"version": 1, "topics": {"challenges": {"right": Infinity}}}',
-    '{"version": 1, "topics": ' + DEEP + "}",
-    '{"version": 1, "questions": {"sgd-one-step": {"right": "x"}}}',
-])
+@pytest.mark.parametrize(
+    "progress",
+    [
+        '{"version": 1, "topics": {"challenges": {"right": 1e400, "wrong": 0}}}',
+        '{"version": 1, "topics": {"challenges": {"right": Infinity}}}',
+        '{"version": 1, "topics": ' + DEEP + "}",
+        '{"version": 1, "questions": {"sgd-one-step": {"right": "x"}}}',
+    ],
+)
 @pytest.mark.parametrize("session", ['{"name": ' + DEEP + "}", '{"seed": ' + HUGE_INT + "}"])
-def test_start_up_moves_damaged_files_aside_and_says_so_once(make_window, qtbot, dialogs,
-                                                             isolated_settings, progress,
-                                                             session):
+def test_start_up_moves_damaged_files_aside_and_says_so_once(
+    make_window, qtbot, dialogs, isolated_settings, progress, session
+):
     progress_path = isolated_settings.with_name("quiz-progress.json")
     progress_path.write_text(progress)
     settings = QSettings(str(isolated_settings), QSettings.Format.IniFormat)
@@ -170,8 +177,9 @@ def test_start_up_moves_damaged_files_aside_and_says_so_once(make_window, qtbot,
     assert stored.value("session/experiment_damaged") == session
 
 
-def test_damaged_teaching_files_are_reported_and_the_rest_loads(make_window, tmp_path,
-                                                                monkeypatch, dialogs):
+def test_damaged_teaching_files_are_reported_and_the_rest_loads(
+    make_window, tmp_path, monkeypatch, dialogs
+):
     resources = tmp_path / "resources"
     shutil.copytree(lessons.resources_dir(), resources)
     presets = resources / "lessons" / "presets.json"
@@ -207,8 +215,9 @@ def huge_csv_experiment(tmp_path) -> str:
     return str(path)
 
 
-def test_a_file_whose_data_fail_never_takes_over_the_previous_file(make_window, qtbot,
-                                                                   tmp_path, dialogs):
+def test_a_file_whose_data_fail_never_takes_over_the_previous_file(
+    make_window, qtbot, tmp_path, dialogs
+):
     a = tmp_path / "A.json"
     small().save(a)
     text_a = a.read_text()
@@ -218,15 +227,18 @@ def test_a_file_whose_data_fail_never_takes_over_the_previous_file(make_window, 
     assert win.open_file(huge_csv_experiment(tmp_path))
     qtbot.waitUntil(lambda: len(dialogs) == 1, timeout=TIMEOUT)
     assert "too large" in dialogs[0][2]
-    qtbot.waitUntil(lambda: win.playground.build_info is not None and
-                    not win.playground.building, timeout=TIMEOUT)
+    qtbot.waitUntil(
+        lambda: win.playground.build_info is not None and not win.playground.building,
+        timeout=TIMEOUT,
+    )
     assert win.path == str(a.resolve()) and win.experiment == Experiment.load(a)
     assert win.save()
     assert a.read_text() == text_a
 
 
-def test_an_exception_in_the_views_is_a_failed_open(make_window, qtbot, tmp_path, dialogs,
-                                                    monkeypatch):
+def test_an_exception_in_the_views_is_a_failed_open(
+    make_window, qtbot, tmp_path, dialogs, monkeypatch
+):
     a = tmp_path / "A.json"
     small().save(a)
     c = tmp_path / "C.json"
@@ -246,15 +258,18 @@ def test_an_exception_in_the_views_is_a_failed_open(make_window, qtbot, tmp_path
     assert win.open_file(str(c))
     qtbot.waitUntil(lambda: len(dialogs) == 1, timeout=TIMEOUT)
     assert "Cannot set range" in dialogs[0][2]
-    qtbot.waitUntil(lambda: win.playground.build_info is not None and
-                    not win.playground.building, timeout=TIMEOUT)
+    qtbot.waitUntil(
+        lambda: win.playground.build_info is not None and not win.playground.building,
+        timeout=TIMEOUT,
+    )
     assert win.path == str(a.resolve())
     assert win.experiment == Experiment.load(a)
     assert win.playground.build_info.generation == win.playground.controller.generation
 
 
-def test_save_while_an_opened_file_builds_asks_for_a_name(make_window, qtbot, tmp_path,
-                                                         monkeypatch):
+def test_save_while_an_opened_file_builds_asks_for_a_name(
+    make_window, qtbot, tmp_path, monkeypatch
+):
     a = tmp_path / "A.json"
     small().save(a)
     text_a = a.read_text()
@@ -264,8 +279,9 @@ def test_save_while_an_opened_file_builds_asks_for_a_name(make_window, qtbot, tm
     assert win.open_file(str(a))
     qtbot.waitUntil(lambda: win.path == str(a.resolve()), timeout=TIMEOUT)
     asked = []
-    monkeypatch.setattr("app.window.QFileDialog.getSaveFileName",
-                        lambda *a, **k: asked.append(1) or ("", ""))
+    monkeypatch.setattr(
+        "app.window.QFileDialog.getSaveFileName", lambda *a, **k: asked.append(1) or ("", "")
+    )
     assert win.open_file(str(b))
     assert not win.save()  # B is not built yet: the window's file is still A
     assert asked and a.read_text() == text_a
@@ -283,8 +299,9 @@ def test_a_large_csv_is_read_in_the_worker_and_drawn_as_a_sample(make_window, qt
     tab = win.playground
     tab.data_panel.set_csv_path(str(path))
     assert tab.building
-    qtbot.waitUntil(lambda: tab.build_info is not None and tab.build_info.n_train == 16_000,
-                    timeout=TIMEOUT)
+    qtbot.waitUntil(
+        lambda: tab.build_info is not None and tab.build_info.n_train == 16_000, timeout=TIMEOUT
+    )
     info = tab.build_info
     assert len(info.points_train) == MAX_SHOWN_POINTS
     assert len(info.points_val) == MAX_SHOWN_POINTS // 4
@@ -345,8 +362,9 @@ def test_dlopt_experiment_with_a_hostile_file_is_one_line_and_exit_2(tmp_path, c
 # -- 4. comparisons too large for memory are refused with the estimate -----------------------------
 def test_a_huge_sweep_in_the_compare_tab_is_refused_with_the_estimate(qtbot, monkeypatch):
     monkeypatch.setattr(jobs, "MIN_REPORT_S", 0.0)
-    big = Experiment.from_dict({"data": {"kind": "moons", "n_samples": 100},
-                                "network": {"hidden": [256] * 6}})
+    big = Experiment.from_dict(
+        {"data": {"kind": "moons", "n_samples": 100}, "network": {"hidden": [256] * 6}}
+    )
     tab = CompareTab(lambda: big)
     qtbot.addWidget(tab)
     failures = []

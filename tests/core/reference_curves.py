@@ -128,15 +128,28 @@ def engine_record(engine: Engine, metrics, brief: bool = False) -> dict[str, np.
     recorded metrics only; any difference along the way shows in the final parameters.
     """
     h = engine.history
-    curves = np.stack([h.field(f) for f in ("train_loss", "val_loss", "train_error",
-                                             "val_error", "grad_norm", "lr")])
-    out = {"theta": np.array(engine.theta), "status": engine.status.copy(),
-           "stop_step": engine.stop_step.copy()}
+    curves = np.stack(
+        [
+            h.field(f)
+            for f in ("train_loss", "val_loss", "train_error", "val_error", "grad_norm", "lr")
+        ]
+    )
+    out = {
+        "theta": np.array(engine.theta),
+        "status": engine.status.copy(),
+        "stop_step": engine.stop_step.copy(),
+    }
     if brief:
         out["curves"] = curves[:, -1:, :]
         return out
-    out.update({"slots": np.array(engine.slots), "steps": h.steps, "curves": curves,
-                "metrics_steps": metrics.steps})
+    out.update(
+        {
+            "slots": np.array(engine.slots),
+            "steps": h.steps,
+            "curves": curves,
+            "metrics_steps": metrics.steps,
+        }
+    )
     if engine.train.polyak > 0.0:
         out["avg"] = np.array(engine.avg)
     if engine.train.early_stopping > 0:
@@ -158,16 +171,26 @@ def _grid_case(activation: str, loss: str) -> Callable[..., dict]:
     def case(specs=None, chunks=None, backend="cpu"):
         d = data(loss)
         cfg = TrainConfig(batch_size=7, eval_every=8)
-        return run_engine(grid_network(activation, loss), d, specs or grid_specs(), cfg,
-                          GRID_STEPS, chunks=chunks, backend=backend, brief=True)
+        return run_engine(
+            grid_network(activation, loss),
+            d,
+            specs or grid_specs(),
+            cfg,
+            GRID_STEPS,
+            chunks=chunks,
+            backend=backend,
+            brief=True,
+        )
 
     return case
 
 
 MIXED = [
     ModelSpec(make_optimizer("sgd", lr=0.2)),
-    ModelSpec(make_optimizer("momentum", lr=0.05, weight_decay=1e-3),
-              make_schedule("step", step_size=10, gamma=0.5)),
+    ModelSpec(
+        make_optimizer("momentum", lr=0.05, weight_decay=1e-3),
+        make_schedule("step", step_size=10, gamma=0.5),
+    ),
     ModelSpec(make_optimizer("adam", lr=0.02), make_schedule("cosine", T_max=60)),
     ModelSpec(make_optimizer("rmsprop", lr=0.01, centered=True), order_seed=7),
     ModelSpec(make_optimizer("nadam"), init_seed=5),
@@ -180,8 +203,15 @@ def _strategy_case(net_sizes, act, loss, steps=60, specs=None, **train) -> Calla
     def case(specs_=None, chunks=None, backend="cpu"):
         d = data("mse2" if loss == "mse" and net_sizes[-1] == 2 else loss)
         cfg = TrainConfig(**{"batch_size": 8, "eval_every": 5, **train})
-        return run_engine(Network(net_sizes, act, loss), d, specs_ or specs or MIXED, cfg, steps,
-                          chunks=chunks, backend=backend)
+        return run_engine(
+            Network(net_sizes, act, loss),
+            d,
+            specs_ or specs or MIXED,
+            cfg,
+            steps,
+            chunks=chunks,
+            backend=backend,
+        )
 
     return case
 
@@ -210,33 +240,75 @@ def race_case(backend="cpu", **_):
         {"optimizer": "rmsprop", "lr": 0.01, "schedule": "cosine"},
     ]
     r = compare.race(experiment("ce"), configs, 40, target=0.9, backend=backend)
-    return _fields(r, ("steps", "train_loss", "val_loss", "train_error", "val_error",
-                       "best_val_loss", "best_val_step", "final_train_loss", "final_val_loss",
-                       "steps_to_target", "diverged_step", "theta"))
+    return _fields(
+        r,
+        (
+            "steps",
+            "train_loss",
+            "val_loss",
+            "train_error",
+            "val_error",
+            "best_val_loss",
+            "best_val_step",
+            "final_train_loss",
+            "final_val_loss",
+            "steps_to_target",
+            "diverged_step",
+            "theta",
+        ),
+    )
 
 
 def sweep_case(backend="cpu", **_):
-    r = compare.lr_sweep(experiment("mse", "relu"), ["sgd", "adam"], 1e-3, 100.0, 10, 60,
-                         backend=backend)
-    return _fields(r, ("final_train_loss", "final_val_loss", "best_train_loss", "best_val_loss",
-                       "best_val_step", "diverged_step", "initial_train_loss"))
+    r = compare.lr_sweep(
+        experiment("mse", "relu"), ["sgd", "adam"], 1e-3, 100.0, 10, 60, backend=backend
+    )
+    return _fields(
+        r,
+        (
+            "final_train_loss",
+            "final_val_loss",
+            "best_train_loss",
+            "best_val_loss",
+            "best_val_step",
+            "diverged_step",
+            "initial_train_loss",
+        ),
+    )
 
 
 def sweep_2d_case(backend="cpu", **_):
     exp = experiment()
-    a = compare.sweep_2d(experiment("mse", "relu"), "momentum", [0.003, 0.03, 0.3, 3.0], "momentum",
-                         [0.0, 0.5, 0.9], 60, backend=backend)
-    b = compare.sweep_2d(exp, "adam", [0.003, 0.03, 0.3], "batch_size", [1, 5, 48], 20,
-                         backend=backend)
-    return {"momentum_final": a.final_val_loss, "momentum_best": a.best_val_loss,
-            "momentum_diverged": a.diverged, "batch_final": b.final_val_loss,
-            "batch_best": b.best_val_loss, "batch_diverged": b.diverged}
+    a = compare.sweep_2d(
+        experiment("mse", "relu"),
+        "momentum",
+        [0.003, 0.03, 0.3, 3.0],
+        "momentum",
+        [0.0, 0.5, 0.9],
+        60,
+        backend=backend,
+    )
+    b = compare.sweep_2d(
+        exp, "adam", [0.003, 0.03, 0.3], "batch_size", [1, 5, 48], 20, backend=backend
+    )
+    return {
+        "momentum_final": a.final_val_loss,
+        "momentum_best": a.best_val_loss,
+        "momentum_diverged": a.diverged,
+        "batch_final": b.final_val_loss,
+        "batch_best": b.best_val_loss,
+        "batch_diverged": b.diverged,
+    }
 
 
 def seed_bands_case(backend="cpu", **_):
-    r = compare.seed_bands(experiment("mse"), [{"optimizer": "sgd", "lr": 0.05},
-                                               {"optimizer": "adam", "lr": 0.02}], 3, 30,
-                           backend=backend)
+    r = compare.seed_bands(
+        experiment("mse"),
+        [{"optimizer": "sgd", "lr": 0.05}, {"optimizer": "adam", "lr": 0.02}],
+        3,
+        30,
+        backend=backend,
+    )
     out = {f"runs_{k}": v for k, v in r.runs.items()}
     out["steps"] = r.steps
     out["diverged"] = r.diverged
@@ -254,25 +326,45 @@ def cases() -> dict[str, Callable[..., dict]]:
     out["clip"] = _strategy_case(*small, clip_norm=0.3)
     out["l1_l2"] = _strategy_case(*small, l1=3e-3)
     out["polyak"] = _strategy_case(*small, polyak=0.9)
-    out["early_stopping"] = _strategy_case([2, 16, 1], "tanh", "bce", steps=150,
-                                           early_stopping=4, eval_every=3)
-    out["everything"] = _strategy_case([2, 6, 3], "relu", "ce", clip_norm=1.0, l1=1e-3,
-                                       polyak=0.8, early_stopping=3, eval_every=4)
+    out["early_stopping"] = _strategy_case(
+        [2, 16, 1], "tanh", "bce", steps=150, early_stopping=4, eval_every=3
+    )
+    out["everything"] = _strategy_case(
+        [2, 6, 3], "relu", "ce", clip_norm=1.0, l1=1e-3, polyak=0.8, early_stopping=3, eval_every=4
+    )
     out["no_shuffle"] = _strategy_case(*small, shuffle=False, batch_size=6)
     out["batch_1"] = _strategy_case(*small, steps=50, batch_size=1, eval_every=7)
     out["full_batch"] = _strategy_case(*small, batch_size=40)
     out["batch_over_n"] = _strategy_case(*small, batch_size=100, eval_every=6)
     out["wide_single"] = _strategy_case(
-        [2, 24, 20, 1], "tanh", "bce", steps=40, batch_size=16,
-        specs=[ModelSpec(make_optimizer("momentum", lr=0.05))])
+        [2, 24, 20, 1],
+        "tanh",
+        "bce",
+        steps=40,
+        batch_size=16,
+        specs=[ModelSpec(make_optimizer("momentum", lr=0.05))],
+    )
     out["wide_ce_single"] = _strategy_case(
-        [2, 30, 3], "relu", "ce", steps=40, batch_size=16,
-        specs=[ModelSpec(make_optimizer("adam", lr=0.01))])
+        [2, 30, 3],
+        "relu",
+        "ce",
+        steps=40,
+        batch_size=16,
+        specs=[ModelSpec(make_optimizer("adam", lr=0.01))],
+    )
     out["diverging"] = _strategy_case(
-        [2, 8, 1], "relu", "mse", steps=80, batch_size=10,
-        specs=[ModelSpec(make_optimizer("sgd", lr=0.001)), ModelSpec(make_optimizer("sgd", lr=0.9)),
-               ModelSpec(make_optimizer("adam", lr=0.01)),
-               ModelSpec(make_optimizer("momentum", lr=0.3))])
+        [2, 8, 1],
+        "relu",
+        "mse",
+        steps=80,
+        batch_size=10,
+        specs=[
+            ModelSpec(make_optimizer("sgd", lr=0.001)),
+            ModelSpec(make_optimizer("sgd", lr=0.9)),
+            ModelSpec(make_optimizer("adam", lr=0.01)),
+            ModelSpec(make_optimizer("momentum", lr=0.3)),
+        ],
+    )
     out["race"] = race_case
     out["sweep"] = sweep_case
     out["sweep_2d"] = sweep_2d_case
@@ -330,8 +422,13 @@ def _diverged(key: str, ref: dict) -> np.ndarray | None:
     return ref.get("diverged")
 
 
-def compare_arrays(name: str, got: np.ndarray, ref: np.ndarray, scale: np.ndarray | None = None,
-                   rtol: np.ndarray | float = RTOL) -> None:
+def compare_arrays(
+    name: str,
+    got: np.ndarray,
+    ref: np.ndarray,
+    scale: np.ndarray | None = None,
+    rtol: np.ndarray | float = RTOL,
+) -> None:
     """Raise AssertionError unless ``got`` matches ``ref`` by the rule of the module docstring.
 
     ``scale`` (broadcastable, default: the largest finite |ref| of each row) and ``rtol`` may
@@ -345,7 +442,8 @@ def compare_arrays(name: str, got: np.ndarray, ref: np.ndarray, scale: np.ndarra
         return
     fin = np.isfinite(ref)
     same_special = np.array_equal(np.isnan(got), np.isnan(ref)) and np.array_equal(
-        np.where(np.isinf(ref), ref, 0.0), np.where(np.isinf(got), got, 0.0))
+        np.where(np.isinf(ref), ref, 0.0), np.where(np.isinf(got), got, 0.0)
+    )
     assert same_special, f"{name}: non-finite values differ in place"
     if scale is None:
         a = np.where(fin, np.abs(ref), 0.0)
@@ -355,10 +453,13 @@ def compare_arrays(name: str, got: np.ndarray, ref: np.ndarray, scale: np.ndarra
         err = np.where(fin, np.abs(got - ref), 0.0)
     bad = err > bound
     if bad.any():
-        i = np.unravel_index(np.argmax(np.where(fin, err / np.maximum(bound, 1e-300), 0)),
-                             ref.shape)
-        raise AssertionError(f"{name}: {int(bad.sum())} of {ref.size} values off; worst at {i}: "
-                             f"{got[i]!r} vs {ref[i]!r} (bound {bound[i]:.3g})")
+        i = np.unravel_index(
+            np.argmax(np.where(fin, err / np.maximum(bound, 1e-300), 0)), ref.shape
+        )
+        raise AssertionError(
+            f"{name}: {int(bad.sum())} of {ref.size} values off; worst at {i}: "
+            f"{got[i]!r} vs {ref[i]!r} (bound {bound[i]:.3g})"
+        )
 
 
 def compare_record(case: str, got: dict, ref: dict) -> None:

@@ -27,15 +27,27 @@ def test_example_round_trips(capsys):
 
 def test_train_writes_summary_and_csv(config, tmp_path, capsys):
     out = tmp_path / "metrics.csv"
-    code = cli.main([str(config), "--steps", "40", "--out", str(out), "--compare",
-                     "adam,sgd:lr=0.1,momentum:lr=0.05:momentum=0.8"])
+    code = cli.main(
+        [
+            str(config),
+            "--steps",
+            "40",
+            "--out",
+            str(out),
+            "--compare",
+            "adam,sgd:lr=0.1,momentum:lr=0.05:momentum=0.8",
+        ]
+    )
     captured = capsys.readouterr()
     assert code == 0
     assert captured.err == ""  # stderr is not a terminal here: no progress bar
     lines = captured.out.splitlines()
     assert lines[0].split()[:2] == ["model", "status"]
-    assert [ln.split()[0] for ln in lines[2:5]] == ["adam", "sgd:lr=0.1",
-                                                    "momentum:lr=0.05:momentum=0.8"]
+    assert [ln.split()[0] for ln in lines[2:5]] == [
+        "adam",
+        "sgd:lr=0.1",
+        "momentum:lr=0.05:momentum=0.8",
+    ]
     with open(out, newline="") as fh:
         rows = list(csv.DictReader(fh))
     assert {r["model"] for r in rows} == {"adam", "sgd:lr=0.1", "momentum:lr=0.05:momentum=0.8"}
@@ -98,7 +110,7 @@ def test_a_first_run_says_it_compiles_and_times_training_alone(config, capsys, m
     compiled = [ln for ln in lines if ln.startswith("compiled in ")]
     assert len(compiled) == 1
     # the bar that follows measures from the end of the first chunk
-    after = lines[lines.index(compiled[0]) + 1:]
+    after = lines[lines.index(compiled[0]) + 1 :]
     assert after and all("steps/s" in ln or ln.rstrip().endswith("steps") for ln in after)
 
 

@@ -40,8 +40,13 @@ def _single(exp, spec, steps=STEPS):
 
 def test_spec_from_dict_forms():
     spec = compare.spec_from_dict(
-        {"optimizer": {"name": "rmsprop", "lr": 0.02}, "alpha": 0.9,
-         "schedule": {"name": "step", "step_size": 10}, "init_seed": 5})
+        {
+            "optimizer": {"name": "rmsprop", "lr": 0.02},
+            "alpha": 0.9,
+            "schedule": {"name": "step", "step_size": 10},
+            "init_seed": 5,
+        }
+    )
     assert spec.optimizer == make_optimizer("rmsprop", lr=0.02, alpha=0.9)
     assert spec.schedule == make_schedule("step", step_size=10)
     assert spec.init_seed == 5 and spec.order_seed is None
@@ -70,8 +75,9 @@ def test_a_long_race_keeps_a_band_around_its_thinned_curves(exp):
 
 def test_race_same_start_and_equal_to_single_runs(exp):
     reports = []
-    result = compare.race(exp, CONFIGS, STEPS, target=0.6,
-                          callback=lambda f, r: reports.append((f, r.step)))
+    result = compare.race(
+        exp, CONFIGS, STEPS, target=0.6, callback=lambda f, r: reports.append((f, r.step))
+    )
     assert result.labels == ("sgd", "momentum", "Adam")
     assert result.complete and result.step == STEPS
     first = result.val_loss[0]
@@ -102,8 +108,9 @@ def test_race_limits_and_divergence(exp):
     with pytest.raises(ValueError, match="steps"):
         compare.race(exp, CONFIGS, 0)
     exp_mse = replace(exp, data=DataSpec(kind="plane", n_samples=60, seed=1))
-    blow = compare.race(exp_mse, [{"optimizer": "sgd", "lr": 900.0},
-                                  {"optimizer": "sgd", "lr": 0.01}], 60)
+    blow = compare.race(
+        exp_mse, [{"optimizer": "sgd", "lr": 900.0}, {"optimizer": "sgd", "lr": 0.01}], 60
+    )
     assert blow.diverged.tolist() == [True, False]
     assert blow.diverged_step[0] > 0 and blow.diverged_step[1] == -1
     assert np.isnan(blow.final_val_error[0]) and np.isfinite(blow.final_val_error[1])
@@ -139,12 +146,20 @@ def test_best_lr_skips_diverged():
     n = 4
     best = np.array([0.5, 0.1, 0.3, 0.2])
     result = compare.SweepResult(
-        optimizers=(make_optimizer("sgd"),), group_labels=("SGD",),
-        lrs=np.array([0.1, 1.0, 2.0, 3.0]), group=np.zeros(n, dtype=int),
-        final_train_loss=best, final_val_loss=best, best_train_loss=best, best_val_loss=best,
-        best_val_step=np.zeros(n, dtype=int), diverged=np.array([False, True, False, True]),
-        diverged_step=np.array([-1, 5, -1, 3]), initial_train_loss=np.full(n, 0.4),
-        step=10, total=10,
+        optimizers=(make_optimizer("sgd"),),
+        group_labels=("SGD",),
+        lrs=np.array([0.1, 1.0, 2.0, 3.0]),
+        group=np.zeros(n, dtype=int),
+        final_train_loss=best,
+        final_val_loss=best,
+        best_train_loss=best,
+        best_val_loss=best,
+        best_val_step=np.zeros(n, dtype=int),
+        diverged=np.array([False, True, False, True]),
+        diverged_step=np.array([-1, 5, -1, 3]),
+        initial_train_loss=np.full(n, 0.4),
+        step=10,
+        total=10,
     )
     assert result.best_index("sgd") == 2 and result.best_lr("sgd") == 2.0
     assert result.divergence_lr("sgd") == 1.0
@@ -171,9 +186,11 @@ def test_range_test_lrs_are_geometric(exp):
     assert result.suggested_lr == pytest.approx(result.lrs[k] / 10)
     assert result.optimizer.name == "sgd"
     # the losses are those of a run with that schedule
-    alone = _single(replace(exp, training=replace(exp.training, eval_every=1)),
-                    ModelSpec(make_optimizer("sgd", lr=1e-4),
-                              compare.growth_schedule(1e-4, 1.0, 100)), 100)
+    alone = _single(
+        replace(exp, training=replace(exp.training, eval_every=1)),
+        ModelSpec(make_optimizer("sgd", lr=1e-4), compare.growth_schedule(1e-4, 1.0, 100)),
+        100,
+    )
     np.testing.assert_array_equal(result.losses, alone.history.field("train_loss", 0)[1:])
 
 
@@ -200,8 +217,15 @@ def test_sweep_2d_beta1_and_batch_size(exp):
     alone = _single(exp, ModelSpec(make_optimizer("adam", lr=0.05, betas=(0.5, 0.999))), 40)
     assert beta.final_val_loss[0, 1] == alone.evaluate()[1, 0]
     reports = []
-    result = compare.sweep_2d(exp, "adam", [0.01, 0.05], "batch_size", [5, 40], 40,
-                              callback=lambda f, r: reports.append((f, r.trained.copy())))
+    result = compare.sweep_2d(
+        exp,
+        "adam",
+        [0.01, 0.05],
+        "batch_size",
+        [5, 40],
+        40,
+        callback=lambda f, r: reports.append((f, r.trained.copy())),
+    )
     assert result.shape == (2, 2) and result.trained.all()
     small = replace(exp, training=replace(exp.training, batch_size=40))
     alone = _single(small, ModelSpec(exp.optimizer.replace(lr=0.05)), 40)

@@ -112,8 +112,12 @@ def small_net(activation: str = "tanh", loss: str = "bce"):
 def check_neuron() -> None:
     """z = w·x + b, a = f(z): a 3-1-1 network whose output passes the hidden unit on."""
     x = RNG.standard_normal((6, 3))
-    for activation, f in (("tanh", np.tanh), ("sigmoid", lambda z: 1 / (1 + np.exp(-z))),
-                          ("relu", lambda z: np.maximum(z, 0.0)), ("linear", lambda z: z)):
+    for activation, f in (
+        ("tanh", np.tanh),
+        ("sigmoid", lambda z: 1 / (1 + np.exp(-z))),
+        ("relu", lambda z: np.maximum(z, 0.0)),
+        ("linear", lambda z: z),
+    ):
         net = Network([3, 1, 1], activation, "mse")
         theta = np.zeros(net.n_params)
         (W1, b1), (W2, _) = net.unflatten(theta)
@@ -140,8 +144,9 @@ def check_gradient_step() -> None:
         np.testing.assert_allclose(path[t + 1], p, rtol=1e-12)
     g = RNG.standard_normal(4)
     theta0 = RNG.standard_normal(4)
-    np.testing.assert_allclose(steps_of(make_optimizer("sgd", lr=0.3), [g], theta0)[0],
-                               theta0 - 0.3 * g, rtol=1e-14)
+    np.testing.assert_allclose(
+        steps_of(make_optimizer("sgd", lr=0.3), [g], theta0)[0], theta0 - 0.3 * g, rtol=1e-14
+    )
 
 
 def check_cross_entropy() -> None:
@@ -156,8 +161,9 @@ def check_minibatch_gradient() -> None:
     net, theta, X, y = small_net()
     batch = [0, 3, 4, 9]
     mean = np.mean([net.loss_and_grad(theta, X[[i]], y[[i]])[1] for i in batch], axis=0)
-    np.testing.assert_allclose(net.loss_and_grad(theta, X[batch], y[batch])[1], mean,
-                               rtol=1e-10, atol=1e-14)
+    np.testing.assert_allclose(
+        net.loss_and_grad(theta, X[batch], y[batch])[1], mean, rtol=1e-10, atol=1e-14
+    )
 
 
 def check_interpolation_line() -> None:
@@ -179,9 +185,18 @@ def check_fgsm_training() -> None:
     net = Network([2, 5, 1], "tanh", "bce")
     X, y = data.X_train, data.y_train
     eps, w, lr = 0.1, 0.3, 0.5
-    engine = Engine(net, data, [ModelSpec(make_optimizer("sgd", lr=lr))],
-                    TrainConfig(batch_size=len(y), shuffle=False, eval_every=1000,
-                                adversarial_eps=eps, adversarial_clean_weight=w))
+    engine = Engine(
+        net,
+        data,
+        [ModelSpec(make_optimizer("sgd", lr=lr))],
+        TrainConfig(
+            batch_size=len(y),
+            shuffle=False,
+            eval_every=1000,
+            adversarial_eps=eps,
+            adversarial_clean_weight=w,
+        ),
+    )
     theta = engine.theta[0].copy()
     h = 1e-6
     dx = np.zeros_like(X)
@@ -190,8 +205,9 @@ def check_fgsm_training() -> None:
             up, down = X.copy(), X.copy()
             up[i, k] += h
             down[i, k] -= h
-            dx[i, k] = (net.loss_and_grad(theta, up, y)[0]
-                        - net.loss_and_grad(theta, down, y)[0]) / (2 * h)
+            dx[i, k] = (
+                net.loss_and_grad(theta, up, y)[0] - net.loss_and_grad(theta, down, y)[0]
+            ) / (2 * h)
     X_adv = X + eps * np.sign(dx)
     np.testing.assert_allclose(net.fgsm(theta, X, y, eps), X_adv, rtol=0, atol=1e-15)
     grad = w * net.loss_and_grad(theta, X, y)[1] + (1 - w) * net.loss_and_grad(theta, X_adv, y)[1]
@@ -230,8 +246,9 @@ def check_textbook_form(name: str) -> None:
     v <- a v - eps g(theta), theta <- theta + v; Nesterov takes the gradient at the look-ahead
     point theta + a v, and that point is the engine's theta."""
     a = 0.7 if name == "nesterov" else 0.0
-    engine = iterates_on(quadratic_grad(H2), make_optimizer(name, lr=0.1, momentum=0.7),
-                         np.array([1.0, -2.0]), 30)
+    engine = iterates_on(
+        quadratic_grad(H2), make_optimizer(name, lr=0.1, momentum=0.7), np.array([1.0, -2.0]), 30
+    )
     v, theta = np.zeros(2), np.array([1.0, -2.0])
     for p in engine:
         v = 0.7 * v - 0.1 * (H2 @ (theta + a * v))
@@ -252,8 +269,9 @@ def check_gd_rate() -> None:
     for kappa in (10.0, 50.0):
         lr, rate = ls.gd_optimal(kappa)
         assert lr == pytest.approx(2.0 / (1.0 + kappa)) and rate == (kappa - 1) / (kappa + 1)
-        path = ls.trajectory(ls.get_function("quadratic", kappa=kappa, angle=20.0), "sgd",
-                             (-1.8, 0.2), 300, lr=lr)
+        path = ls.trajectory(
+            ls.get_function("quadratic", kappa=kappa, angle=20.0), "sgd", (-1.8, 0.2), 300, lr=lr
+        )
         assert ls.measured_rate(path, (0.0, 0.0)) == pytest.approx(rate, abs=2e-3)
 
 
@@ -265,8 +283,14 @@ def check_heavy_ball_rate() -> None:
         assert lr == pytest.approx(4.0 / (root + 1.0) ** 2)
         assert mu == pytest.approx(((root - 1) / (root + 1)) ** 2)
         assert rate == pytest.approx((root - 1) / (root + 1))
-        path = ls.trajectory(ls.get_function("quadratic", kappa=kappa, angle=20.0), "momentum",
-                             (-1.8, 0.2), 300, lr=lr, momentum=mu)
+        path = ls.trajectory(
+            ls.get_function("quadratic", kappa=kappa, angle=20.0),
+            "momentum",
+            (-1.8, 0.2),
+            300,
+            lr=lr,
+            momentum=mu,
+        )
         # the double root adds a factor linear in t: the measured rate is a little above
         assert rate <= ls.measured_rate(path, (0.0, 0.0)) <= rate + 0.01
 
@@ -330,8 +354,11 @@ def check_adamw() -> None:
     g = RNG.standard_normal(3)
     decayed = theta0 * (1 - 0.005)
     plain = steps_of(make_optimizer("adam", lr=0.01), [g], decayed)[0]
-    np.testing.assert_allclose(steps_of(make_optimizer("adamw", lr=0.01, weight_decay=0.5),
-                                        [g], theta0)[0], plain, rtol=1e-12)
+    np.testing.assert_allclose(
+        steps_of(make_optimizer("adamw", lr=0.01, weight_decay=0.5), [g], theta0)[0],
+        plain,
+        rtol=1e-12,
+    )
 
 
 def check_polyak() -> None:
@@ -340,8 +367,12 @@ def check_polyak() -> None:
 
     data = datasets.generate("moons", 60, 0.1, 0.2, 0)
     net = Network([2, 4, 1])
-    engine = Engine(net, data, [ModelSpec(make_optimizer("sgd", lr=0.3))],
-                    TrainConfig(batch_size=5, polyak=0.9, eval_every=1000))
+    engine = Engine(
+        net,
+        data,
+        [ModelSpec(make_optimizer("sgd", lr=0.3))],
+        TrainConfig(batch_size=5, polyak=0.9, eval_every=1000),
+    )
     average = engine.theta[0].copy()
     for _ in range(25):
         engine.run(1)
@@ -350,18 +381,29 @@ def check_polyak() -> None:
 
 
 FORMULAS: dict[tuple[str, str], Callable[[], None]] = {
-    ("neural_networks", "z = w<sub>1</sub> x<sub>1</sub> + w<sub>2</sub> x<sub>2</sub> + … + "
-     "w<sub>n</sub> x<sub>n</sub> + b\na = f(z)"): check_neuron,
+    (
+        "neural_networks",
+        "z = w<sub>1</sub> x<sub>1</sub> + w<sub>2</sub> x<sub>2</sub> + … + "
+        "w<sub>n</sub> x<sub>n</sub> + b\na = f(z)",
+    ): check_neuron,
     ("what_is_optimization", "θ* = argmin<sub>θ</sub> f(θ)"): check_argmin,
     ("what_is_optimization", "θ ← θ − η ∇f(θ)"): check_gradient_step,
-    ("dl_vs_pure", "L(θ) = −(1/n) Σ<sub>i</sub> [ y<sub>i</sub> log p<sub>i</sub> + (1 − "
-     "y<sub>i</sub>) log(1 − p<sub>i</sub>) ]"): check_cross_entropy,
+    (
+        "dl_vs_pure",
+        "L(θ) = −(1/n) Σ<sub>i</sub> [ y<sub>i</sub> log p<sub>i</sub> + (1 − "
+        "y<sub>i</sub>) log(1 − p<sub>i</sub>) ]",
+    ): check_cross_entropy,
     ("dl_vs_pure", "g = (1/B) Σ<sub>i ∈ batch</sub> ∇L<sub>i</sub>(θ)"): check_minibatch_gradient,
     ("challenges", "θ(α) = (1 − α) θ<sub>0</sub> + α θ<sub>1</sub>"): check_interpolation_line,
-    ("challenges", "x<sub>adv</sub> = x + ε sign(∇<sub>x</sub>L(θ, x))\nL<sub>mix</sub>(θ) = w "
-     "L(θ, x) + (1 − w) L(θ, x<sub>adv</sub>)"): check_fgsm_training,
-    ("basic_algorithms", "g = (1/B) Σ<sub>i ∈ batch</sub> ∇L<sub>i</sub>(θ)\nθ ← θ − η g"):
-        check_sgd_block,
+    (
+        "challenges",
+        "x<sub>adv</sub> = x + ε sign(∇<sub>x</sub>L(θ, x))\nL<sub>mix</sub>(θ) = w "
+        "L(θ, x) + (1 − w) L(θ, x<sub>adv</sub>)",
+    ): check_fgsm_training,
+    (
+        "basic_algorithms",
+        "g = (1/B) Σ<sub>i ∈ batch</sub> ∇L<sub>i</sub>(θ)\nθ ← θ − η g",
+    ): check_sgd_block,
     ("basic_algorithms", "b ← μ b + g\nθ ← θ − η b"): check_momentum_buffer,
     ("basic_algorithms", "v ← α v − ε g\nθ ← θ + v"): check_textbook_momentum,
     ("basic_algorithms", "v ← α v − ε ∇L(θ + α v)\nθ ← θ + v"): check_textbook_nesterov,
@@ -370,19 +412,26 @@ FORMULAS: dict[tuple[str, str], Callable[[], None]] = {
     ("basic_algorithms", "(√κ − 1) / (√κ + 1)"): check_heavy_ball_rate,
     ("adaptive_algorithms", "r ← r + g²\nθ ← θ − η g / (√r + ε)"): check_adagrad,
     ("adaptive_algorithms", "r ← ρ r + (1 − ρ) g²\nθ ← θ − η g / (√r + ε)"): check_rmsprop,
-    ("adaptive_algorithms", "m ← β<sub>1</sub> m + (1 − β<sub>1</sub>) g\nv ← β<sub>2</sub> v + "
-     "(1 − β<sub>2</sub>) g²\nm̂ = m / (1 − β<sub>1</sub><sup>t</sup>),   v̂ = v / (1 − "
-     "β<sub>2</sub><sup>t</sup>)\nθ ← θ − η m̂ / (√v̂ + ε)"): check_adam,
-    ("strategies", "step decay: η<sub>t</sub> = η γ<sup>⌊t / k⌋</sup>\nexponential: "
-     "η<sub>t</sub> = η γ<sup>t</sup>\n1/t decay: η<sub>t</sub> = η / (1 + k t)\ncosine "
-     "annealing: η<sub>t</sub> = η<sub>min</sub> + (η − η<sub>min</sub>) (1 + cos(π t / T)) / 2"):
-        check_schedules,
+    (
+        "adaptive_algorithms",
+        "m ← β<sub>1</sub> m + (1 − β<sub>1</sub>) g\nv ← β<sub>2</sub> v + "
+        "(1 − β<sub>2</sub>) g²\nm̂ = m / (1 − β<sub>1</sub><sup>t</sup>),   v̂ = v / (1 − "
+        "β<sub>2</sub><sup>t</sup>)\nθ ← θ − η m̂ / (√v̂ + ε)",
+    ): check_adam,
+    (
+        "strategies",
+        "step decay: η<sub>t</sub> = η γ<sup>⌊t / k⌋</sup>\nexponential: "
+        "η<sub>t</sub> = η γ<sup>t</sup>\n1/t decay: η<sub>t</sub> = η / (1 + k t)\ncosine "
+        "annealing: η<sub>t</sub> = η<sub>min</sub> + (η − η<sub>min</sub>) (1 + cos(π t / T)) / 2",
+    ): check_schedules,
     ("strategies", "θ ← θ (1 − η λ), then the Adam step without λ"): check_adamw,
     ("strategies", "θ̄ ← β θ̄ + (1 − β) θ"): check_polyak,
 }
 NO_COUNTERPART = {
-    ("strategies", "x̂ = (x − μ<sub>B</sub>) / √(σ<sub>B</sub>² + ε),   y = γ x̂ + β"):
-        "batch normalisation: the simulator does not implement it (the lesson says so)",
+    (
+        "strategies",
+        "x̂ = (x − μ<sub>B</sub>) / √(σ<sub>B</sub>² + ε),   y = γ x̂ + β",
+    ): "batch normalisation: the simulator does not implement it (the lesson says so)",
 }
 
 
@@ -405,8 +454,9 @@ def test_every_display_formula_is_checked(lessons):
     assert not known - found, f"checks of formulas no longer in a lesson: {sorted(known - found)}"
 
 
-@pytest.mark.parametrize("key", list(FORMULAS), ids=[f"{k[0]}-{FORMULAS[k].__name__[6:]}"
-                                                     for k in FORMULAS])
+@pytest.mark.parametrize(
+    "key", list(FORMULAS), ids=[f"{k[0]}-{FORMULAS[k].__name__[6:]}" for k in FORMULAS]
+)
 def test_display_formula_matches_the_engine(key):
     FORMULAS[key]()
 
@@ -433,8 +483,12 @@ def check_steps_per_epoch() -> None:
     from dlopt_core import datasets
 
     data = datasets.generate("moons", 250, 0.1, 0.2, 0)  # 200 training rows
-    engine = Engine(Network([2, 3, 1]), data, [ModelSpec(make_optimizer("sgd", lr=0.1))],
-                    TrainConfig(batch_size=20))
+    engine = Engine(
+        Network([2, 3, 1]),
+        data,
+        [ModelSpec(make_optimizer("sgd", lr=0.1))],
+        TrainConfig(batch_size=20),
+    )
     assert engine.steps_per_epoch == 200 // 20
 
 
@@ -448,9 +502,14 @@ def check_noise_falls_like_root_b() -> None:
     rng = np.random.default_rng(1)
 
     def spread(batch: int) -> float:
-        return float(np.mean([np.sum((net.loss_and_grad(
-            theta, X[idx], y[idx])[1] - full) ** 2) for idx in
-            (rng.integers(0, 400, batch) for _ in range(300))]))
+        return float(
+            np.mean(
+                [
+                    np.sum((net.loss_and_grad(theta, X[idx], y[idx])[1] - full) ** 2)
+                    for idx in (rng.integers(0, 400, batch) for _ in range(300))
+                ]
+            )
+        )
 
     assert math.sqrt(spread(4) / spread(64)) == pytest.approx(4.0, rel=0.2)
 
@@ -491,29 +550,36 @@ def check_clipping() -> None:
     assert (path.grad_norms > 1.0).any()  # the clip really acted
     k = int(np.argmax(path.grad_norms))
     g = np.asarray(fn.grad(*path.path[k]))
-    np.testing.assert_allclose(path.path[k + 1] - path.path[k], -0.1 * g / np.linalg.norm(g),
-                               rtol=1e-10)
+    np.testing.assert_allclose(
+        path.path[k + 1] - path.path[k], -0.1 * g / np.linalg.norm(g), rtol=1e-10
+    )
 
 
 def check_terminal_velocity() -> None:
     """A steady gradient: momentum's steps grow to 1/(1 - mu) times SGD's."""
-    got = steps_of(make_optimizer("momentum", lr=0.01, momentum=0.9), [np.ones(1)] * 300,
-                   np.zeros(1))
+    got = steps_of(
+        make_optimizer("momentum", lr=0.01, momentum=0.9), [np.ones(1)] * 300, np.zeros(1)
+    )
     assert got[-2][0] - got[-1][0] == pytest.approx(0.01 / (1 - 0.9), rel=1e-6)
 
 
 def check_stability_limits() -> None:
     """Heavy ball diverges above eta lambda = 2(1 + mu), Nesterov above 2(1 + mu)/(1 + 2 mu)."""
-    for name, limit in (("momentum", lambda mu: 2 * (1 + mu)),
-                        ("nesterov", lambda mu: 2 * (1 + mu) / (1 + 2 * mu))):
+    for name, limit in (
+        ("momentum", lambda mu: 2 * (1 + mu)),
+        ("nesterov", lambda mu: 2 * (1 + mu) / (1 + 2 * mu)),
+    ):
         for mu in (0.3, 0.6, 0.9):
             bound = limit(mu)
             if name == "momentum":
                 assert stability_threshold("momentum", 1.0, mu) == pytest.approx(bound)
             for factor, stable in ((0.98, True), (1.02, False)):
-                path = iterates_on(lambda p: np.array([1.0]) * p,  # curvature 1
-                                   make_optimizer(name, lr=factor * bound, momentum=mu),
-                                   np.array([1.0]), 3000)
+                path = iterates_on(
+                    lambda p: np.array([1.0]) * p,  # curvature 1
+                    make_optimizer(name, lr=factor * bound, momentum=mu),
+                    np.array([1.0]),
+                    3000,
+                )
                 assert (abs(path[-1][0]) < 1.0) == stable, (name, mu, factor)
     assert stability_threshold("sgd", 0.2) == pytest.approx(10.0)
 
@@ -521,8 +587,9 @@ def check_stability_limits() -> None:
 def check_rmsprop_start_and_memory() -> None:
     """The first step is eta / sqrt(1 - rho); with a steady gradient the step is
     eta / sqrt(1 - rho^t): r needs about 1/(1 - rho) steps to catch up."""
-    got = steps_of(make_optimizer("rmsprop", lr=1.0, alpha=0.99, eps=0.0), [np.ones(1)] * 300,
-                   np.zeros(1))
+    got = steps_of(
+        make_optimizer("rmsprop", lr=1.0, alpha=0.99, eps=0.0), [np.ones(1)] * 300, np.zeros(1)
+    )
     steps = -np.diff(np.concatenate(([0.0], [p[0] for p in got])))
     assert steps[0] == pytest.approx(1.0 / math.sqrt(1 - 0.99))
     t = np.arange(1, 301)
@@ -607,8 +674,8 @@ def check_robbins_monro() -> None:
     rates (so it grows without bound), while the squares add ten times less each time."""
     schedule = make_schedule("inverse_time", k=1.0)
     rates = schedule(1.0, np.arange(20_000))
-    sums = [rates[a:10 * a].sum() for a in (20, 200, 2000)]
-    squares = [(rates[a:10 * a] ** 2).sum() for a in (20, 200, 2000)]
+    sums = [rates[a : 10 * a].sum() for a in (20, 200, 2000)]
+    squares = [(rates[a : 10 * a] ** 2).sum() for a in (20, 200, 2000)]
     assert sums == pytest.approx([math.log(10)] * 3, rel=0.05)
     assert squares[1] == pytest.approx(squares[0] / 10, rel=0.15)
     assert squares[2] == pytest.approx(squares[1] / 10, rel=0.05)
@@ -625,8 +692,7 @@ def check_hessian_vector_and_power_iteration() -> None:
     theta = RNG.standard_normal(3)
     v = RNG.standard_normal(3)
     np.testing.assert_allclose(hessian_vector_product(net, theta, X, y, v), H @ v, rtol=1e-6)
-    assert sharpness(net, theta, X, y).value == pytest.approx(np.linalg.eigvalsh(H)[-1],
-                                                              rel=1e-6)
+    assert sharpness(net, theta, X, y).value == pytest.approx(np.linalg.eigvalsh(H)[-1], rel=1e-6)
 
 
 INLINE: dict[tuple[str, str], Callable[[], None]] = {
@@ -650,8 +716,9 @@ INLINE: dict[tuple[str, str], Callable[[], None]] = {
 }
 
 
-@pytest.mark.parametrize("key", list(INLINE), ids=[f"{k[0]}-{INLINE[k].__name__[6:]}"
-                                                    for k in INLINE])
+@pytest.mark.parametrize(
+    "key", list(INLINE), ids=[f"{k[0]}-{INLINE[k].__name__[6:]}" for k in INLINE]
+)
 def test_inline_formula_matches_the_engine(key, lessons):
     lesson_id, phrase = key
     assert phrase in lessons[lesson_id], f"{lesson_id} no longer says {phrase!r}"
@@ -693,9 +760,15 @@ def test_the_network_situations_type_no_number_of_a_run():
     for name, situation in NETWORK_PRESETS.items():
         typed = re.findall(r"\d+(?:\.\d+)?", ln.PLACEHOLDER.sub("", situation.explanation))
         config = situation.config
-        allowed = {f"{v:g}" for v in (
-            train_rows(config), hidden_units(config), config["training"]["batch_size"],
-            *(o["lr"] for o in situation.optimizers))}
+        allowed = {
+            f"{v:g}"
+            for v in (
+                train_rows(config),
+                hidden_units(config),
+                config["training"]["batch_size"],
+                *(o["lr"] for o in situation.optimizers),
+            )
+        }
         allowed |= {"2", "0.693", "0.5"} if name == "bad_init" else set()
         assert set(typed) <= allowed, (name, set(typed) - allowed)
 
@@ -720,14 +793,18 @@ def test_number_formats():
 def test_claims_about_the_demos(numbers):
     n = numbers
     # lesson 2: each tenfold tightening costs gradient descent the same number of evaluations
-    gd = [n["search.booth_t1_gradient"], n["search.booth_t3_gradient"],
-          n["search.booth_t4_gradient"]]
+    gd = [
+        n["search.booth_t1_gradient"],
+        n["search.booth_t3_gradient"],
+        n["search.booth_t4_gradient"],
+    ]
     assert (gd[1] - gd[0]) / 2 == pytest.approx(gd[2] - gd[1], rel=0.15)
     assert n["search.booth_t1_grid"] > 10 * gd[0] and n["search.booth_t3_random"] > 1000 * gd[1]
     assert n["search.booth_t4_random"] >= 1e6 - 1 and n["search.booth_t4_grid"] > 1e6
     # plateau: a tiny gradient and a tiny GD step
     assert n["plateau.grad"] < 1e-3 and n["plateau.gd_step"] == pytest.approx(
-        0.5 * n["plateau.grad"], rel=0.06)
+        0.5 * n["plateau.grad"], rel=0.06
+    )
     # momentum and Nesterov at equal settings both beat GD, Nesterov a little more
     assert n["valley.nesterov_rate"] < n["valley.momentum_rate"] < n["valley.gd_rate"]
     # rates at kappa = 100: measured against theory; steps for 1e-6
@@ -752,8 +829,10 @@ def test_claims_about_the_demos(numbers):
     assert n["interp.lstm_0"] == pytest.approx(1 / 6, rel=0.1)  # guessing the mean
     assert n["interp.lstm_50"] > 0.95 * n["interp.lstm_0"] and n["interp.lstm_plateau"] > 0.4
     assert n["interp.lstm_100"] < 0.01 * n["interp.lstm_0"]
-    assert (n["interp.adv_0"] > n["interp.adv_25"] > n["interp.adv_50"] > n["interp.adv_100"]
-            and n["interp.adv_100"] < 0.15 * n["interp.adv_0"])
+    assert (
+        n["interp.adv_0"] > n["interp.adv_25"] > n["interp.adv_50"] > n["interp.adv_100"]
+        and n["interp.adv_100"] < 0.15 * n["interp.adv_0"]
+    )
     assert n["interp.adv_plateau"] < 0.1  # no plateau: it falls from the start
     assert n["interp.adv_eps"] == ls.paper_situations()["adversarial"].adversarial_eps
     # adversarial training pays on the FGSM inputs; both networks classify clean points well
@@ -779,8 +858,9 @@ def test_claims_about_the_demos(numbers):
     relu = NETWORK_PRESETS["dying_relu"]
     assert n["network.relu_dead_2"] > hidden_units(relu.config) / 2
     assert n["network.relu_dead_0"] <= n["network.relu_dead_1"] < n["network.relu_dead_2"]
-    assert n["network.relu_loss_2"] > 0.6 > 5 * max(n["network.relu_loss_0"],
-                                                   n["network.relu_loss_1"])
+    assert (
+        n["network.relu_loss_2"] > 0.6 > 5 * max(n["network.relu_loss_0"], n["network.relu_loss_1"])
+    )
     # batch size: four times the batch and the rate, about four times the progress per step
     assert 2.5 < n["batch.small_reach"] / n["batch.large_reach"] < 6
     # warm-up: the catapult without it, too sharp with it
@@ -881,8 +961,12 @@ def test_numbers_typed_outside_the_lessons_match(numbers):
     """Quiz explanations and the Landscape's challenge text quote demo numbers too."""
     stored = ln.load_numbers()
     rotated = load_bank().by_id("adam-rotated-valley").explanation
-    for name in ("adam_valley.aligned_10", "adam_valley.rotated_1000", "adam_valley.gd_10",
-                 "adam_valley.gd_1000"):
+    for name in (
+        "adam_valley.aligned_10",
+        "adam_valley.rotated_1000",
+        "adam_valley.gd_10",
+        "adam_valley.gd_1000",
+    ):
         assert stored[name] in rotated, name
     plateau = ls.CHALLENGES["plateau"].explanation
     assert f"{numbers['plateau.grad']:.1e}" in plateau
@@ -912,13 +996,16 @@ def test_presets_use_the_settings_their_texts_name():
         angle = math.radians(preset.function_params["angle"])
         u = math.sqrt(2.0) * math.cos(4.13)
         v = math.sqrt(2.0 / kappa) * math.sin(4.13)
-        start = (math.cos(angle) * u - math.sin(angle) * v,
-                 math.sin(angle) * u + math.cos(angle) * v)
+        start = (
+            math.cos(angle) * u - math.sin(angle) * v,
+            math.sin(angle) * u + math.cos(angle) * v,
+        )
         np.testing.assert_allclose(preset.start, start, atol=2e-6)
         assert preset.optimizers[1]["lr"] == pytest.approx(2 / (1 + kappa), abs=1e-6)
     valley = presets["valley_momentum"].optimizers
-    assert valley[1]["lr"] == valley[2]["lr"] and valley[1]["momentum"] == valley[2][
-        "momentum"], "momentum and Nesterov are compared at equal settings"
+    assert valley[1]["lr"] == valley[2]["lr"] and valley[1]["momentum"] == valley[2]["momentum"], (
+        "momentum and Nesterov are compared at equal settings"
+    )
     assert valley[0]["lr"] == pytest.approx(ls.gd_optimal(50.0)[0], abs=1e-4)
     batch = presets["batch_scaling"].experiment
     assert batch["training"]["batch_size"] == 4 * 10 and batch["optimizer"]["lr"] == 4 * 0.05
@@ -936,13 +1023,16 @@ def test_the_initialisation_claims_hold_over_seeds():
             experiment = merge_patch(raw, {**patch, "seed": seed, "data": {"seed": seed}})
             _, net, engine = Experiment.from_dict(experiment).build()
             start = net.loss_and_grad(engine.theta[0], engine.X, engine.Y)[0]
-            hidden = np.concatenate([np.abs(h).ravel() for h in
-                                     net.hidden_outputs(engine.theta[0], engine.X)])
+            hidden = np.concatenate(
+                [np.abs(h).ravel() for h in net.hidden_outputs(engine.theta[0], engine.X)]
+            )
             engine.run(raw["max_steps"])
-            runs[tag] = (start, np.mean(hidden > 0.96),
-                         int(engine.history.steps_to_reach(0.3, "train_loss")[0]))
-        (s_start, s_share, s_reach), (x_start, x_share, x_reach) = runs["saturated"], runs[
-            "xavier"]
+            runs[tag] = (
+                start,
+                np.mean(hidden > 0.96),
+                int(engine.history.steps_to_reach(0.3, "train_loss")[0]),
+            )
+        (s_start, s_share, s_reach), (x_start, x_share, x_reach) = runs["saturated"], runs["xavier"]
         assert s_start > 2 * x_start and s_share > 0.4 and x_share < 0.05, seed
         assert 0 <= s_reach < x_reach, seed
 
@@ -957,8 +1047,9 @@ def test_the_landscape_bad_initialisation_text_holds_over_seeds():
     for seed in range(3):
         runs = {}
         for label in ("too large, N(0, 5\u00b2)", "Xavier (good)"):
-            config = merge_patch(preset.experiment_dict(label),
-                                 {"seed": seed, "data": {"seed": seed}})
+            config = merge_patch(
+                preset.experiment_dict(label), {"seed": seed, "data": {"seed": seed}}
+            )
             _, net, engine = Experiment.from_dict(config).build()
             start = net.loss_and_grad(engine.theta[0], engine.X, engine.Y)[0]
             engine.run(config["max_steps"])

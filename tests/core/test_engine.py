@@ -29,8 +29,10 @@ def _regression_data(n=80, seed=1):
 
 SPECS = [
     ModelSpec(make_optimizer("sgd", lr=0.2)),
-    ModelSpec(make_optimizer("momentum", lr=0.05, weight_decay=1e-3),
-              make_schedule("step", step_size=20, gamma=0.5)),
+    ModelSpec(
+        make_optimizer("momentum", lr=0.05, weight_decay=1e-3),
+        make_schedule("step", step_size=20, gamma=0.5),
+    ),
     ModelSpec(make_optimizer("adam", lr=0.01), make_schedule("cosine", T_max=100)),
     ModelSpec(make_optimizer("rmsprop", lr=0.01, centered=True), order_seed=7),
     ModelSpec(make_optimizer("nadam"), init_seed=3),
@@ -126,8 +128,9 @@ def test_a_diverging_model_leaves_the_others_untouched():
     after = metrics.steps >= eng.diverged_step[1]
     assert np.all(np.isnan(metrics.train_loss[after, 1]))
     for m in (0, 2):
-        alone = Engine(net, data, [[good, bad, also_good][m]],
-                       TrainConfig(batch_size=10, eval_every=5))
+        alone = Engine(
+            net, data, [[good, bad, also_good][m]], TrainConfig(batch_size=10, eval_every=5)
+        )
         alone.run(200)
         np.testing.assert_array_equal(eng.theta[m], alone.theta[0])
     assert eng.run(10).steps.tolist() == [205, 210]
@@ -148,8 +151,12 @@ def test_early_stopping_keeps_the_best_parameters():
     y = rng.integers(0, 2, size=60).astype(float)  # pure noise: validation loss must turn up
     data = SimpleNamespace(X_train=X[:30], y_train=y[:30], X_val=X[30:], y_val=y[30:])
     net = Network([2, 32, 32, 1], "tanh", "bce")
-    eng = Engine(net, data, [ModelSpec(make_optimizer("adam", lr=0.01))],
-                 TrainConfig(batch_size=30, eval_every=5, early_stopping=10))
+    eng = Engine(
+        net,
+        data,
+        [ModelSpec(make_optimizer("adam", lr=0.01))],
+        TrainConfig(batch_size=30, eval_every=5, early_stopping=10),
+    )
     eng.run(5000)
     assert eng.status_name(0) == "early_stopped"
     assert eng.stop_step[0] < 5000
@@ -173,8 +180,12 @@ def test_polyak_average_is_an_exponential_moving_average():
 def test_clipping_bounds_the_sgd_step():
     data = _regression_data()
     net = Network([2, 8, 1], "relu", "mse")
-    eng = Engine(net, data, [ModelSpec(make_optimizer("sgd", lr=0.1))],
-                 TrainConfig(batch_size=60, clip_norm=0.01, shuffle=False))
+    eng = Engine(
+        net,
+        data,
+        [ModelSpec(make_optimizer("sgd", lr=0.1))],
+        TrainConfig(batch_size=60, clip_norm=0.01, shuffle=False),
+    )
     before = eng.theta[0].copy()
     eng.run(1)
     assert np.linalg.norm(eng.theta[0] - before) == pytest.approx(0.1 * 0.01, rel=1e-9)
@@ -198,13 +209,21 @@ def test_multiclass_and_regression_errors():
     X = rng.normal(size=(90, 2))
     y = np.argmax(X @ rng.normal(size=(2, 3)), axis=1).astype(float)
     data = SimpleNamespace(X_train=X[:60], y_train=y[:60], X_val=X[60:], y_val=y[60:])
-    eng = Engine(Network([2, 8, 3], "relu", "ce"), data,
-                 [ModelSpec(make_optimizer("adam", lr=0.05))], TrainConfig(batch_size=20))
+    eng = Engine(
+        Network([2, 8, 3], "relu", "ce"),
+        data,
+        [ModelSpec(make_optimizer("adam", lr=0.05))],
+        TrainConfig(batch_size=20),
+    )
     eng.run(300)
     assert eng.history.field("train_error", 0)[-1] < 0.1
     reg = _regression_data()
-    eng = Engine(Network([2, 1], "linear", "mse"), reg,
-                 [ModelSpec(make_optimizer("adam", lr=0.1))], TrainConfig(batch_size=20))
+    eng = Engine(
+        Network([2, 1], "linear", "mse"),
+        reg,
+        [ModelSpec(make_optimizer("adam", lr=0.1))],
+        TrainConfig(batch_size=20),
+    )
     eng.run(2000)
     rmse = eng.history.field("train_error", 0)[-1]
     assert rmse == pytest.approx(np.sqrt(eng.history.field("train_loss", 0)[-1]))

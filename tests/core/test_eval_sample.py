@@ -21,8 +21,9 @@ def _data(n_train: int, n_val: int, seed: int = 0) -> SimpleNamespace:
     rng = np.random.default_rng(seed)
     X = rng.normal(size=(n_train + n_val, 2))
     y = (X[:, 0] * X[:, 1] > 0).astype(float)
-    return SimpleNamespace(X_train=X[:n_train], y_train=y[:n_train], X_val=X[n_train:],
-                           y_val=y[n_train:])
+    return SimpleNamespace(
+        X_train=X[:n_train], y_train=y[:n_train], X_val=X[n_train:], y_val=y[n_train:]
+    )
 
 
 def _engine(data, n_models: int = 1, seed: int = 0, **kwargs) -> Engine:
@@ -67,8 +68,9 @@ def test_a_large_sets_curves_are_evaluated_on_the_sample(n_models):
     data = _data(300, 90)
     engine = _engine(data, n_models, eval_rows=40)
     assert engine.sampled and len(engine.train_sample) == 40 and len(engine.val_sample) == 40
-    assert engine.sample_note() == ("evaluated on a sample of 40 of 300 training rows and 40 of "
-                                    "90 validation rows")
+    assert engine.sample_note() == (
+        "evaluated on a sample of 40 of 300 training rows and 40 of 90 validation rows"
+    )
     metrics = engine.run(30)
     X, Y, Xv, Yv = engine.X, engine.Y, engine.Xv, engine.Yv
     rows, vrows = engine.train_sample, engine.val_sample
@@ -78,8 +80,12 @@ def test_a_large_sets_curves_are_evaluated_on_the_sample(n_models):
         theta = engine.theta[m]
         train = _direct(engine, theta, X[rows], Y[rows])
         val = _direct(engine, theta, Xv[vrows], Yv[vrows])
-        got = (metrics.train_loss[-1, m], metrics.train_error[-1, m],
-               metrics.val_loss[-1, m], metrics.val_error[-1, m])
+        got = (
+            metrics.train_loss[-1, m],
+            metrics.train_error[-1, m],
+            metrics.val_loss[-1, m],
+            metrics.val_error[-1, m],
+        )
         np.testing.assert_allclose(got, (*train, *val), rtol=1e-12, atol=1e-15)
         np.testing.assert_array_equal(sampled[[0, 2, 1, 3], m], got)
         # the full evaluation, for reported numbers, uses every row
@@ -128,8 +134,9 @@ def test_the_default_bound_samples_a_generated_set_of_30000_rows():
     n_train = len(data.y_train)
     assert n_train > EVAL_SAMPLE_ROWS >= len(data.y_val)
     assert len(engine.train_sample) == EVAL_SAMPLE_ROWS and engine.val_sample is None
-    assert engine.sample_note() == (f"evaluated on a sample of {EVAL_SAMPLE_ROWS:,} of "
-                                    f"{n_train:,} training rows")
+    assert engine.sample_note() == (
+        f"evaluated on a sample of {EVAL_SAMPLE_ROWS:,} of {n_train:,} training rows"
+    )
     metrics = engine.run(10)
     rows = engine.train_sample
     loss, _ = engine.network.loss_and_grad(engine.theta[0], engine.X[rows], engine.Y[rows])

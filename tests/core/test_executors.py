@@ -24,8 +24,7 @@ from dlopt_core.optimizers import make_optimizer
 from dlopt_core.trainability import MapSpec, Problem, trainability_map
 
 PROBLEM = Problem.paper(width=8, seed=1)
-SPEC = MapSpec(axes=("lr1", "lr2"), ranges=((-1.0, 4.0), (0.0, 3.0)), res=(8, 8), steps=20,
-               tile=2)
+SPEC = MapSpec(axes=("lr1", "lr2"), ranges=((-1.0, 4.0), (0.0, 3.0)), res=(8, 8), steps=20, tile=2)
 
 
 @pytest.fixture(scope="module")
@@ -53,8 +52,9 @@ def exp():
 
 def test_a_distributed_map_is_bit_identical(cluster, in_process):
     fractions = []
-    result = trainability_map(PROBLEM, SPEC, executor=cluster,
-                              progress=lambda f, part: fractions.append(f))
+    result = trainability_map(
+        PROBLEM, SPEC, executor=cluster, progress=lambda f, part: fractions.append(f)
+    )
     assert result.complete and result.executor.startswith("Dask LocalCluster of 2")
     assert result.value.tobytes() == in_process.value.tobytes()
     assert np.array_equal(result.converged, in_process.converged)
@@ -95,8 +95,16 @@ def test_lr_sweep_on_an_executor_gives_the_same_numbers(cluster, exp):
     want = compare.lr_sweep(exp, ["sgd", "adam"], 1e-3, 10.0, 10, 30)
     seen = []
     for executor in (InProcessExecutor(), cluster):
-        got = compare.lr_sweep(exp, ["sgd", "adam"], 1e-3, 10.0, 10, 30, executor=executor,
-                               callback=lambda f, part: seen.append(f))
+        got = compare.lr_sweep(
+            exp,
+            ["sgd", "adam"],
+            1e-3,
+            10.0,
+            10,
+            30,
+            executor=executor,
+            callback=lambda f, part: seen.append(f),
+        )
         for name in compare.PART_FIELDS:
             np.testing.assert_array_equal(getattr(got, name), getattr(want, name), err_msg=name)
         assert got.step == want.step and not got.cancelled

@@ -11,17 +11,19 @@ from dlopt_core.experiment import Experiment, ExperimentError, example, merge_pa
 
 
 def test_round_trip_through_json(tmp_path):
-    exp = Experiment.from_dict({
-        "name": "demo",
-        "seed": 4,
-        "data": {"kind": "gaussians", "n_classes": 3, "n_samples": 90},
-        "network": {"hidden": [5], "activation": "relu", "features": ["x1", "x2", "x1*x2"]},
-        "optimizer": {"name": "adamw", "lr": 0.003, "betas": [0.8, 0.99]},
-        "schedule": {"name": "warmup_cosine", "warmup": 10, "T_max": 100},
-        "training": {"batch_size": 16, "clip_norm": 1.0, "early_stopping": 3, "polyak": 0.9},
-        "max_steps": 500,
-        "target_loss": 0.05,
-    })
+    exp = Experiment.from_dict(
+        {
+            "name": "demo",
+            "seed": 4,
+            "data": {"kind": "gaussians", "n_classes": 3, "n_samples": 90},
+            "network": {"hidden": [5], "activation": "relu", "features": ["x1", "x2", "x1*x2"]},
+            "optimizer": {"name": "adamw", "lr": 0.003, "betas": [0.8, 0.99]},
+            "schedule": {"name": "warmup_cosine", "warmup": 10, "T_max": 100},
+            "training": {"batch_size": 16, "clip_norm": 1.0, "early_stopping": 3, "polyak": 0.9},
+            "max_steps": 500,
+            "target_loss": 0.05,
+        }
+    )
     path = tmp_path / "exp.json"
     exp.save(path)
     again = Experiment.load(path)
@@ -86,9 +88,12 @@ def test_build_makes_the_right_network_for_each_task():
     assert net.loss == "ce" and net.layer_sizes[-1] == 3
     _, net, _ = Experiment.from_dict({"data": {"kind": "bumps"}}).build()
     assert net.loss == "mse" and net.layer_sizes[-1] == 1
-    _, net, _ = Experiment.from_dict({
-        "data": {"kind": "circle"}, "network": {"hidden": [], "features": ["x1^2", "x2^2"]},
-    }).build()
+    _, net, _ = Experiment.from_dict(
+        {
+            "data": {"kind": "circle"},
+            "network": {"hidden": [], "features": ["x1^2", "x2^2"]},
+        }
+    ).build()
     assert net.loss == "bce" and net.layer_sizes == [2, 1]
 
 
@@ -121,27 +126,45 @@ def test_a_run_is_reproducible_from_experiment_and_seed():
         ({"training": {"batch_size": 0}}, r"training.batch_size: 0 is out of range"),
         ({"training": {"shuffle": "yes"}}, r"training.shuffle: expected true or false"),
         ({"training": []}, r"training: expected an object"),
-        ({"training": {"adversarial_eps": -0.1}},
-         r"training.adversarial_eps: -0.1 is out of range; allowed 0 to 100"),
+        (
+            {"training": {"adversarial_eps": -0.1}},
+            r"training.adversarial_eps: -0.1 is out of range; allowed 0 to 100",
+        ),
         ({"training": {"adversarial_eps": float("nan")}}, r"training.adversarial_eps: NaN is out"),
-        ({"training": {"adversarial_eps": float("inf")}},
-         r"training.adversarial_eps: Infinity is out"),
-        ({"training": {"adversarial_eps": "0.1"}},
-         r"training.adversarial_eps: expected a number, got \"0.1\""),
-        ({"training": {"adversarial_clean_weight": 1.5}},
-         r"training.adversarial_clean_weight: 1.5 is out of range; allowed 0 to 1"),
-        ({"training": {"adversarial_clean_weight": True}},
-         r"training.adversarial_clean_weight: expected a number, got true"),
+        (
+            {"training": {"adversarial_eps": float("inf")}},
+            r"training.adversarial_eps: Infinity is out",
+        ),
+        (
+            {"training": {"adversarial_eps": "0.1"}},
+            r"training.adversarial_eps: expected a number, got \"0.1\"",
+        ),
+        (
+            {"training": {"adversarial_clean_weight": 1.5}},
+            r"training.adversarial_clean_weight: 1.5 is out of range; allowed 0 to 1",
+        ),
+        (
+            {"training": {"adversarial_clean_weight": True}},
+            r"training.adversarial_clean_weight: expected a number, got true",
+        ),
         ({"version": 2}, r"version: 2 is out of range"),
         ({"network": {"bias": "no"}}, r"network.bias: expected true or false, got \"no\""),
-        ({"network": {"parameterization": "ntk"}},
-         r"network.parameterization: \"ntk\" is not one of standard, mean_field"),
-        ({"optimizer": {"name": "sgd", "layer_lr": [1.0]}},
-         r"optimizer.layer_lr: 1 factors; the network has 3 layers with parameters"),
-        ({"optimizer": {"name": "sgd", "layer_lr": [1.0, -2.0, 1.0]}},
-         r"optimizer.layer_lr\[1\]: -2.0 is out of range; allowed 0 to 1e\+10"),
-        ({"optimizer": {"name": "sgd", "layer_lr": 2.0}},
-         r"optimizer.layer_lr: expected a list of numbers, got 2.0"),
+        (
+            {"network": {"parameterization": "ntk"}},
+            r"network.parameterization: \"ntk\" is not one of standard, mean_field",
+        ),
+        (
+            {"optimizer": {"name": "sgd", "layer_lr": [1.0]}},
+            r"optimizer.layer_lr: 1 factors; the network has 3 layers with parameters",
+        ),
+        (
+            {"optimizer": {"name": "sgd", "layer_lr": [1.0, -2.0, 1.0]}},
+            r"optimizer.layer_lr\[1\]: -2.0 is out of range; allowed 0 to 1e\+10",
+        ),
+        (
+            {"optimizer": {"name": "sgd", "layer_lr": 2.0}},
+            r"optimizer.layer_lr: expected a list of numbers, got 2.0",
+        ),
     ],
 )
 def test_invalid_values_are_named(patch, message):
@@ -171,10 +194,14 @@ def test_file_errors(tmp_path):
 
 
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers(-10**6, 10**6) | st.floats(allow_nan=True)
+    st.none()
+    | st.booleans()
+    | st.integers(-(10**6), 10**6)
+    | st.floats(allow_nan=True)
     | st.text(max_size=8),
-    lambda children: st.lists(children, max_size=4)
-    | st.dictionaries(st.text(max_size=8), children, max_size=4),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4)
+    ),
     max_leaves=12,
 )
 SECTIONS = ("data", "network", "optimizer", "schedule", "training")
@@ -222,9 +249,11 @@ def test_any_json_value_loads_or_raises_the_documented_error(raw):
 def test_classroom_section_round_trips_and_is_validated():
     raw = example().to_dict()
     assert "classroom" not in raw
-    raw["classroom"] = {"note": "Only the learning rate may change.",
-                        "locked": ["data", "network", "optimizer", "schedule", "training"],
-                        "hidden": ["features"]}
+    raw["classroom"] = {
+        "note": "Only the learning rate may change.",
+        "locked": ["data", "network", "optimizer", "schedule", "training"],
+        "hidden": ["features"],
+    }
     exp = Experiment.from_dict(raw)
     assert exp.classroom.locked[0] == "data" and exp.classroom.hidden == ("features",)
     assert Experiment.from_dict(exp.to_dict()) == exp

@@ -36,8 +36,9 @@ QUESTIONS = [q for q in BANK.questions if q.type == "experiment"]
 
 
 def with_seed(question, seed: int):
-    return dataclasses.replace(question, preset=merge_patch(question.preset,
-                                                            {"seed": seed, "data": {"seed": seed}}))
+    return dataclasses.replace(
+        question, preset=merge_patch(question.preset, {"seed": seed, "data": {"seed": seed}})
+    )
 
 
 def test_every_experiment_question_has_an_expected_answer():

@@ -108,8 +108,9 @@ def test_one_adversarial_sgd_step_matches_the_hand_computed_step(k, n_models, cl
     eps, lr = 0.25, 0.1
     data = SimpleNamespace(X_train=X, y_train=y, X_val=X[:0], y_val=y[:0])
     specs = [ModelSpec(make_optimizer("sgd", lr=lr), init_seed=s) for s in range(n_models)]
-    cfg = TrainConfig(batch_size=len(X), eval_every=1, adversarial_eps=eps,
-                      adversarial_clean_weight=clean_weight)
+    cfg = TrainConfig(
+        batch_size=len(X), eval_every=1, adversarial_eps=eps, adversarial_clean_weight=clean_weight
+    )
     eng = Engine(net, data, specs, cfg, init="he")
     theta0 = eng.theta.copy()
     eng.run(1)
@@ -138,8 +139,14 @@ def test_adversarial_training_changes_the_run_and_zero_eps_does_not():
     assert not np.allclose(final(adversarial_eps=0.3), plain)
 
 
-@pytest.mark.parametrize("bad", [{"adversarial_eps": -0.1}, {"adversarial_eps": float("inf")},
-                                 {"adversarial_clean_weight": 1.5}])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"adversarial_eps": -0.1},
+        {"adversarial_eps": float("inf")},
+        {"adversarial_clean_weight": 1.5},
+    ],
+)
 def test_train_config_rejects_bad_adversarial_settings(bad):
     with pytest.raises(ValueError, match="adversarial"):
         TrainConfig(**bad)

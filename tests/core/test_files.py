@@ -33,7 +33,9 @@ def test_a_repeated_key_is_named_with_its_object_and_place():
     with pytest.raises(Problem, match="given twice"):
         parse('{"k": 1, "\\u006b": 2}')
     assert files.parse_json('{"k": 1, "k": 2}', "t", Problem, object_pairs_hook=list) == [
-        ("k", 1), ("k", 2)]  # the caller's hook sees the repeat and reports it itself
+        ("k", 1),
+        ("k", 2),
+    ]  # the caller's hook sees the repeat and reports it itself
 
 
 @pytest.mark.parametrize("depth", [files.MAX_JSON_DEPTH + 1, 100_000])
@@ -52,15 +54,18 @@ def test_nesting_up_to_the_limit_loads():
     assert value == []
 
 
-@pytest.mark.parametrize(("token", "reason"), [
-    ("1e400", "beyond the range of a float"),
-    ("-1E+999", "beyond the range of a float"),
-    ("Infinity", "Infinity is not allowed"),
-    ("-Infinity", "-Infinity is not allowed"),
-    ("NaN", "NaN is not allowed"),
-    ("9" * 5000, "an integer of 5000 digits"),
-    ("-" + "1" * 21, "an integer of 21 digits"),
-])
+@pytest.mark.parametrize(
+    ("token", "reason"),
+    [
+        ("1e400", "beyond the range of a float"),
+        ("-1E+999", "beyond the range of a float"),
+        ("Infinity", "Infinity is not allowed"),
+        ("-Infinity", "-Infinity is not allowed"),
+        ("NaN", "NaN is not allowed"),
+        ("9" * 5000, "an integer of 5000 digits"),
+        ("-" + "1" * 21, "an integer of 21 digits"),
+    ],
+)
 def test_numbers_out_of_range_are_refused_with_their_key(token, reason):
     with pytest.raises(Problem) as info:
         parse('{"data": {"seed": ' + token + "}}")
@@ -69,7 +74,11 @@ def test_numbers_out_of_range_are_refused_with_their_key(token, reason):
 
 def test_numbers_in_range_load():
     assert parse("[1e308, -1e-400, 12345678901234567890, 0.5]") == [
-        1e308, -0.0, 12345678901234567890, 0.5]
+        1e308,
+        -0.0,
+        12345678901234567890,
+        0.5,
+    ]
     with pytest.raises(Problem) as info:
         parse("[1, 2, 1e999]")
     assert "([2])" in str(info.value)

@@ -24,21 +24,49 @@ from dlopt_core.experiment import Experiment, ExperimentError, example
 from dlopt_core.lessons import LessonError, load_lesson, load_presets
 from dlopt_core.quiz import Progress, load_bank, parse_question
 
-FUZZ = settings(max_examples=40, deadline=None, derandomize=True, database=None,
-                suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                       HealthCheck.too_slow])
+FUZZ = settings(
+    max_examples=40,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 FEW = settings(FUZZ, max_examples=20)
 
 # values a file may hold where a number, a name or an object belongs
 LEAVES = st.one_of(
-    st.none(), st.booleans(), st.integers(-3, 300), st.floats(allow_nan=False, width=32),
+    st.none(),
+    st.booleans(),
+    st.integers(-3, 300),
+    st.floats(allow_nan=False, width=32),
     st.sampled_from(["", "x", "adam", "csv", "relu", "1e400", "-1"]),
-    st.just([]), st.just({}), st.just([1, "a"]), st.just({"a": [1]}),
+    st.just([]),
+    st.just({}),
+    st.just([1, "a"]),
+    st.just({"a": [1]}),
 )
 # raw tokens that json.dumps never writes: they go into the text itself
-RAW_TOKENS = ["1e400", "-1e999", "NaN", "Infinity", "9" * 5000, "[" * 40, "{" * 40,
-              '"seed": 1, "seed": 2, ', "\ufeff", "\x00", "}", "]", ",", ":", '"', "\\u12",
-              '"\ud800"', "/dev/zero", "[" * 100_000]
+RAW_TOKENS = [
+    "1e400",
+    "-1e999",
+    "NaN",
+    "Infinity",
+    "9" * 5000,
+    "[" * 40,
+    "{" * 40,
+    '"seed": 1, "seed": 2, ',
+    "\ufeff",
+    "\x00",
+    "}",
+    "]",
+    ",",
+    ":",
+    '"',
+    "\\u12",
+    '"\ud800"',
+    "/dev/zero",
+    "[" * 100_000,
+]
 
 
 def _replace(value, path: list[int], leaf):
@@ -70,8 +98,11 @@ def hostile(base) -> st.SearchStrategy:
     """Text or bytes for a file that should hold ``base``-like JSON."""
     return st.one_of(
         mutated_json(base),
-        st.recursive(LEAVES, lambda c: st.lists(c, max_size=3) | st.dictionaries(
-            st.text(max_size=5), c, max_size=3), max_leaves=8).map(json.dumps),
+        st.recursive(
+            LEAVES,
+            lambda c: st.lists(c, max_size=3) | st.dictionaries(st.text(max_size=5), c, max_size=3),
+            max_leaves=8,
+        ).map(json.dumps),
         st.binary(max_size=80),
         st.text(max_size=80),
     )
@@ -104,14 +135,40 @@ def tiny_config() -> dict:
     return raw
 
 
-GOOD_QUESTION = {"id": "fuzzed", "type": "single", "topic": "challenges", "difficulty": 1,
-                 "prompt": "Which?", "explanation": "Because.", "options": ["a", "b", "c"],
-                 "answer": 1}
-PROGRESS = {"version": 1, "topics": {"challenges": {"right": 2, "wrong": 1}},
-            "questions": {"fuzzed": {"right": 2, "wrong": 1, "last": "right",
-                                     "topic": "challenges", "time": "2024-01-01T00:00:00"}},
-            "sessions": [{"id": "s1", "mode": "mixed", "topic": None, "started": "t",
-                          "total": 3, "answered": 3, "right": 2}]}
+GOOD_QUESTION = {
+    "id": "fuzzed",
+    "type": "single",
+    "topic": "challenges",
+    "difficulty": 1,
+    "prompt": "Which?",
+    "explanation": "Because.",
+    "options": ["a", "b", "c"],
+    "answer": 1,
+}
+PROGRESS = {
+    "version": 1,
+    "topics": {"challenges": {"right": 2, "wrong": 1}},
+    "questions": {
+        "fuzzed": {
+            "right": 2,
+            "wrong": 1,
+            "last": "right",
+            "topic": "challenges",
+            "time": "2024-01-01T00:00:00",
+        }
+    },
+    "sessions": [
+        {
+            "id": "s1",
+            "mode": "mixed",
+            "topic": None,
+            "started": "t",
+            "total": 3,
+            "answered": 3,
+            "right": 2,
+        }
+    ],
+}
 
 
 # -- the reader itself ------------------------------------------------------------------------
@@ -141,8 +198,14 @@ def test_experiment_files(tmp_path, content):
 
 
 @FUZZ
-@given(hostile([GOOD_QUESTION, {**GOOD_QUESTION, "id": "other", "type": "yesno",
-                                "answer": True, "options": None}]))
+@given(
+    hostile(
+        [
+            GOOD_QUESTION,
+            {**GOOD_QUESTION, "id": "other", "type": "yesno", "answer": True, "options": None},
+        ]
+    )
+)
 def test_question_files(tmp_path, content):
     folder = tmp_path / "bank"
     folder.mkdir(exist_ok=True)
@@ -174,35 +237,66 @@ def test_progress_files(tmp_path, content):
 
 
 @FUZZ
-@given(hostile({"version": 1, "presets": {"bowl": {
-    "title": "t", "tab": "landscape", "description": "d", "experiment": tiny_config(),
-    "optimizers": [{"name": "adam", "lr": 0.1}], "function": "quadratic", "start": [1, 2],
-    "steps": 5}}}))
+@given(
+    hostile(
+        {
+            "version": 1,
+            "presets": {
+                "bowl": {
+                    "title": "t",
+                    "tab": "landscape",
+                    "description": "d",
+                    "experiment": tiny_config(),
+                    "optimizers": [{"name": "adam", "lr": 0.1}],
+                    "function": "quadratic",
+                    "start": [1, 2],
+                    "steps": 5,
+                }
+            },
+        }
+    )
+)
 def test_presets_files(tmp_path, content):
     loads_or_refuses(load_presets, tmp_path / "presets.json", content, LessonError)
 
 
 @FEW
-@given(st.one_of(
-    st.text(max_size=300).map(lambda body: "---\nid: a\ntitle: T\norder: 1\n---\n" + body),
-    st.text(max_size=200), st.binary(max_size=100),
-    st.sampled_from(["---\nid: a\ntitle: T\norder: " + "9" * 5000 + "\n---\n",
-                     "---\nid: a\ntitle: T\norder: 1\n---\n" + "**a " * 3000 + "[b " * 3000])))
+@given(
+    st.one_of(
+        st.text(max_size=300).map(lambda body: "---\nid: a\ntitle: T\norder: 1\n---\n" + body),
+        st.text(max_size=200),
+        st.binary(max_size=100),
+        st.sampled_from(
+            [
+                "---\nid: a\ntitle: T\norder: " + "9" * 5000 + "\n---\n",
+                "---\nid: a\ntitle: T\norder: 1\n---\n" + "**a " * 3000 + "[b " * 3000,
+            ]
+        ),
+    )
+)
 def test_lesson_files(tmp_path, content):
     loads_or_refuses(load_lesson, tmp_path / "lesson.md", content, LessonError)
 
 
-CELLS = st.one_of(st.floats(allow_nan=True, allow_infinity=True).map(repr),
-                  st.integers(-10**6, 10**6).map(str),
-                  st.sampled_from(["", "x", "1e308", "-1.7e308", "1e151", '"3"', " 2 ", "nan",
-                                   "0x10", "1,5", ";", "\t"]))
+CELLS = st.one_of(
+    st.floats(allow_nan=True, allow_infinity=True).map(repr),
+    st.integers(-(10**6), 10**6).map(str),
+    st.sampled_from(
+        ["", "x", "1e308", "-1.7e308", "1e151", '"3"', " 2 ", "nan", "0x10", "1,5", ";", "\t"]
+    ),
+)
 
 
 @FUZZ
-@given(st.one_of(
-    st.lists(st.lists(CELLS, min_size=1, max_size=4), max_size=12).map(
-        lambda rows: "\n".join(",".join(r) for r in rows)),
-    st.text(max_size=120), st.binary(max_size=80)))
+@given(
+    st.one_of(
+        st.lists(st.lists(CELLS, min_size=1, max_size=4), max_size=12).map(
+            lambda rows: "\n".join(",".join(r) for r in rows)
+        ),
+        st.text(max_size=120),
+        st.binary(max_size=80),
+    )
+)
 def test_csv_files(tmp_path, content):
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # no RuntimeWarning leaks from a standardisation either
@@ -221,14 +315,28 @@ def one_line_or_success(code: int, err: str, prog: str) -> None:
 
 
 OPTION = st.one_of(
-    st.tuples(st.just("--steps"), st.sampled_from(["1", "3", "0", "-1", "1e400", "x", "2.5",
-                                                   "", "1e13", "9" * 40])),
-    st.tuples(st.just("--compare"), st.sampled_from(["", "adam", "sgd:lr=0.1,adam", "sgd:lr=",
-                                                     "adam:lr=1e400", "adam:lr=nan", "x,,y",
-                                                     "adam,adam", "momentum:betas=1/2",
-                                                     "adam:amsgrad=true"])),
-    st.tuples(st.just("--out"), st.sampled_from(["", ".", "OUT", "/no/such/dir/m.csv",
-                                                 "OUT\x00"])),
+    st.tuples(
+        st.just("--steps"),
+        st.sampled_from(["1", "3", "0", "-1", "1e400", "x", "2.5", "", "1e13", "9" * 40]),
+    ),
+    st.tuples(
+        st.just("--compare"),
+        st.sampled_from(
+            [
+                "",
+                "adam",
+                "sgd:lr=0.1,adam",
+                "sgd:lr=",
+                "adam:lr=1e400",
+                "adam:lr=nan",
+                "x,,y",
+                "adam,adam",
+                "momentum:betas=1/2",
+                "adam:amsgrad=true",
+            ]
+        ),
+    ),
+    st.tuples(st.just("--out"), st.sampled_from(["", ".", "OUT", "/no/such/dir/m.csv", "OUT\x00"])),
     st.tuples(st.just("--seed"), st.sampled_from(["0", "-1", "99999999999999999999999", "x"])),
     st.tuples(st.just("--backend"), st.sampled_from(["cpu", "tpu", "auto"])),
     st.tuples(st.sampled_from(["--quiet", "--example", "--bogus"])),
@@ -244,8 +352,9 @@ def test_dlopt_train(tmp_path, capsys, content, options):
     out.unlink(missing_ok=True)
     argv = [str(config)]
     for option in options:
-        argv += [str(out) if a == "OUT" else str(out) + "\x00" if a == "OUT\x00" else a
-                 for a in option]
+        argv += [
+            str(out) if a == "OUT" else str(out) + "\x00" if a == "OUT\x00" else a for a in option
+        ]
     if "--steps" not in argv:
         argv += ["--steps", "2"]
     code = cli.main(argv)
@@ -264,8 +373,12 @@ QUIZ_OPTION = st.one_of(
 
 
 @FUZZ
-@given(hostile([GOOD_QUESTION]), hostile(PROGRESS), st.lists(QUIZ_OPTION, max_size=3),
-       st.one_of(st.none(), st.text(max_size=40)))
+@given(
+    hostile([GOOD_QUESTION]),
+    hostile(PROGRESS),
+    st.lists(QUIZ_OPTION, max_size=3),
+    st.one_of(st.none(), st.text(max_size=40)),
+)
 def test_dlopt_quiz(tmp_path, capsys, monkeypatch, bank_file, progress_file, options, answers):
     bank = tmp_path / "bank"
     bank.mkdir(exist_ok=True)
@@ -286,5 +399,11 @@ def test_dlopt_quiz(tmp_path, capsys, monkeypatch, bank_file, progress_file, opt
         assert captured.err.splitlines()[-1].startswith("dlopt-quiz: error: ")
         assert captured.err.count("dlopt-quiz: error:") == 1
     for line in captured.err.splitlines():  # warnings name the file they are about
-        assert line.startswith(("dlopt-quiz: warning: q.json", "dlopt-quiz: warning: progress",
-                                "dlopt-quiz: error: ", "dlopt-quiz: could not run"))
+        assert line.startswith(
+            (
+                "dlopt-quiz: warning: q.json",
+                "dlopt-quiz: warning: progress",
+                "dlopt-quiz: error: ",
+                "dlopt-quiz: could not run",
+            )
+        )

@@ -26,7 +26,7 @@ def _feed(h, steps, data, seed=1):
     i = 0
     while i < len(steps):
         k = int(rng.integers(1, 3000))
-        h.append(steps[i:i + k], data[i:i + k])
+        h.append(steps[i : i + k], data[i : i + k])
         i += k
 
 
@@ -37,8 +37,12 @@ def _reference(steps, data, stride):
     for b in np.unique(ids):
         rows = np.flatnonzero(ids == b)
         kept.append(rows[-1])
-        with np.errstate(invalid="ignore"), pytest.warns(RuntimeWarning) if np.isnan(
-                data[rows][:, env]).all(axis=0).any() else _nothing():
+        with (
+            np.errstate(invalid="ignore"),
+            pytest.warns(RuntimeWarning)
+            if np.isnan(data[rows][:, env]).all(axis=0).any()
+            else _nothing(),
+        ):
             lo.append(np.nanmin(data[rows][:, env], axis=0))
             hi.append(np.nanmax(data[rows][:, env], axis=0))
     return np.array(kept), np.array(lo), np.array(hi)
@@ -139,9 +143,13 @@ def test_a_long_engine_run_keeps_its_start_and_the_step_of_a_rate_change():
     class Data:
         X_train, y_train, X_val, y_val = X, y, X[:4], y[:4]
 
-    engine = Engine(Network([2, 1], "linear", "bce"), Data,
-                    [ModelSpec(make_optimizer("sgd", lr=0.01))],
-                    TrainConfig(batch_size=1, eval_every=64), history_limit=1000)
+    engine = Engine(
+        Network([2, 1], "linear", "bce"),
+        Data,
+        [ModelSpec(make_optimizer("sgd", lr=0.01))],
+        TrainConfig(batch_size=1, eval_every=64),
+        history_limit=1000,
+    )
     engine.run(200_000)
     engine.set_optimizer(0, make_optimizer("sgd", lr=0.5))
     engine.run(100_000)

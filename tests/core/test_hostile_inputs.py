@@ -79,8 +79,9 @@ def test_a_relative_data_path_is_read_beside_the_experiment_file(tmp_path, monke
     folder.mkdir()
     rows = ["a,b,label"] + [f"{i % 7},{i % 5},{i % 2}" for i in range(40)]
     (folder / "points.csv").write_text("\n".join(rows) + "\n")
-    (folder / "exercise.json").write_text(json.dumps(
-        tiny(data={"kind": "csv", "path": "points.csv"})))
+    (folder / "exercise.json").write_text(
+        json.dumps(tiny(data={"kind": "csv", "path": "points.csv"}))
+    )
     monkeypatch.chdir(tmp_path)  # elsewhere: the working folder has no points.csv
     exp = Experiment.load("handout/exercise.json")
     assert exp.data.path == str(folder.resolve() / "points.csv")
@@ -88,15 +89,28 @@ def test_a_relative_data_path_is_read_beside_the_experiment_file(tmp_path, monke
 
 
 def test_the_quiz_bank_reports_a_question_whose_topic_is_not_a_name(tmp_path):
-    good = {"id": "good", "type": "yesno", "topic": "challenges", "difficulty": 1,
-            "prompt": "Yes?", "explanation": "Yes.", "answer": True}
+    good = {
+        "id": "good",
+        "type": "yesno",
+        "topic": "challenges",
+        "difficulty": 1,
+        "prompt": "Yes?",
+        "explanation": "Yes.",
+        "answer": True,
+    }
     folder = tmp_path / "bank"
     folder.mkdir()
-    questions = [good, {**good, "id": "listed", "topic": ["challenges"]},
-                 {**good, "id": "object", "topic": {"a": 1}}]
+    questions = [
+        good,
+        {**good, "id": "listed", "topic": ["challenges"]},
+        {**good, "id": "object", "topic": {"a": 1}},
+    ]
     (folder / "a.json").write_text(json.dumps(questions))
-    (folder / "b.json").write_text('{"topic": ["x"], "questions": [' + json.dumps(
-        {k: v for k, v in good.items() if k != "topic"} | {"id": "inherits"}) + "]}")
+    (folder / "b.json").write_text(
+        '{"topic": ["x"], "questions": ['
+        + json.dumps({k: v for k, v in good.items() if k != "topic"} | {"id": "inherits"})
+        + "]}"
+    )
     (folder / "c.json").write_text('{"questions": ' + DEEP + "}")
     (folder / "d.json").write_bytes(b"\xef\xbb\xbf" + json.dumps([{**good, "id": "bom"}]).encode())
     bank = load_bank(folder)
@@ -109,16 +123,19 @@ def test_the_quiz_bank_reports_a_question_whose_topic_is_not_a_name(tmp_path):
 
 
 # -- 2 and 6: a damaged progress file is moved aside; entries are validated ---------------------
-@pytest.mark.parametrize("text", [
-    '{"version": 1, "topics": {"challenges": {"right": 1e400}}}',
-    '{"version": 1, "topics": {"challenges": {"right": Infinity}}}',
-    '{"version": 1, "topics": ' + DEEP + "}",
-    '{"version": 1, "questions": {"q1": {"right": "x"}}}',
-    '{"version": 1, "questions": {"q1": {"last": "maybe"}}}',
-    '{"version": 1, "sessions": [{"answered": "many"}]}',
-    '{"version": 1, "topics": {"challenges": {"right": -3}}}',
-    '{"version": 1, "topics": {"challenges": {"right": ' + HUGE_INT + "}}}",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"version": 1, "topics": {"challenges": {"right": 1e400}}}',
+        '{"version": 1, "topics": {"challenges": {"right": Infinity}}}',
+        '{"version": 1, "topics": ' + DEEP + "}",
+        '{"version": 1, "questions": {"q1": {"right": "x"}}}',
+        '{"version": 1, "questions": {"q1": {"last": "maybe"}}}',
+        '{"version": 1, "sessions": [{"answered": "many"}]}',
+        '{"version": 1, "topics": {"challenges": {"right": -3}}}',
+        '{"version": 1, "topics": {"challenges": {"right": ' + HUGE_INT + "}}}",
+    ],
+)
 def test_a_damaged_progress_file_is_moved_aside_and_recording_works(tmp_path, text):
     path = tmp_path / "progress.json"
     path.write_text(text)
@@ -126,18 +143,34 @@ def test_a_damaged_progress_file_is_moved_aside_and_recording_works(tmp_path, te
     assert progress.load_error and "moved aside to progress.json.damaged" in progress.load_error
     assert (tmp_path / "progress.json.damaged").read_text() == text
     assert progress.topics == {} and progress.questions == {}
-    question = quiz.parse_question({"id": "q1", "type": "yesno", "topic": "challenges",
-                                    "difficulty": 1, "prompt": "p", "explanation": "e",
-                                    "answer": True})
+    question = quiz.parse_question(
+        {
+            "id": "q1",
+            "type": "yesno",
+            "topic": "challenges",
+            "difficulty": 1,
+            "prompt": "p",
+            "explanation": "e",
+            "answer": True,
+        }
+    )
     progress.record(question, True)  # raised TypeError for {"right": "x"} before
     assert Progress.load(path).questions["q1"]["right"] == 1
 
 
 def test_valid_progress_loads_unchanged(tmp_path):
     path = tmp_path / "progress.json"
-    question = quiz.parse_question({"id": "q1", "type": "yesno", "topic": "challenges",
-                                    "difficulty": 1, "prompt": "p", "explanation": "e",
-                                    "answer": True})
+    question = quiz.parse_question(
+        {
+            "id": "q1",
+            "type": "yesno",
+            "topic": "challenges",
+            "difficulty": 1,
+            "prompt": "p",
+            "explanation": "e",
+            "answer": True,
+        }
+    )
     progress = Progress(path)
     sid = progress.start_session("mixed", None, 3)
     progress.record(question, False, sid)
@@ -155,12 +188,15 @@ def test_a_progress_path_that_is_no_regular_file_is_left_alone(tmp_path):
 
 
 # -- 2: presets.json -----------------------------------------------------------------------------
-@pytest.mark.parametrize(("patch", "problem"), [
-    ({"start": 5}, "start must be a list of two numbers"),
-    ({"start": [1, "a"]}, "start must be a list of two numbers"),
-    ({"start": [1, True]}, "start must be a list of two numbers"),
-    ({"function": ["rosenbrock"]}, "function must be a name"),
-])
+@pytest.mark.parametrize(
+    ("patch", "problem"),
+    [
+        ({"start": 5}, "start must be a list of two numbers"),
+        ({"start": [1, "a"]}, "start must be a list of two numbers"),
+        ({"start": [1, True]}, "start must be a list of two numbers"),
+        ({"function": ["rosenbrock"]}, "function must be a name"),
+    ],
+)
 def test_a_bad_landscape_preset_is_a_lesson_error(tmp_path, patch, problem):
     shipped = json.loads(lessons.default_presets_path().read_text(encoding="utf-8"))
     pid, preset = next((k, v) for k, v in shipped["presets"].items() if v["tab"] == "landscape")
@@ -283,8 +319,9 @@ def test_the_metrics_file_has_every_recorded_row_of_a_long_run(tmp_path, capsys)
     config.write_text(json.dumps(tiny(training={"eval_every": 1})))
     out = tmp_path / "metrics.csv"
     steps = 12_000  # three times what the engine's history keeps
-    assert cli.main([str(config), "--steps", "1.2e4", "--out", str(out), "--compare",
-                     "adam,sgd"]) == 0
+    assert (
+        cli.main([str(config), "--steps", "1.2e4", "--out", str(out), "--compare", "adam,sgd"]) == 0
+    )
     with open(out, newline="") as fh:
         rows = list(csv.DictReader(fh))
     assert len(rows) == 2 * (steps + 1)
@@ -305,8 +342,11 @@ def test_the_summary_says_how_each_run_ended(tmp_path, capsys):
     assert out[2].split()[:2] == ["adam", "finished"]
     assert "running" not in "\n".join(out)
 
-    plane = tiny(data={"kind": "plane", "n_samples": 60}, network={"activation": "relu"},
-                 optimizer={"name": "momentum", "lr": 10.0, "momentum": 0.9})
+    plane = tiny(
+        data={"kind": "plane", "n_samples": 60},
+        network={"activation": "relu"},
+        optimizer={"name": "momentum", "lr": 10.0, "momentum": 0.9},
+    )
     assert run_train(tmp_path, plane, "--steps", "200") == 0
     assert "diverged at step" in capsys.readouterr().out
 
@@ -315,8 +355,9 @@ def test_the_summary_says_how_each_run_ended(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "reached the target at step 5" in out
 
-    early = tiny(training={"early_stopping": 1, "eval_every": 1},
-                 optimizer={"name": "sgd", "lr": 0.5})
+    early = tiny(
+        training={"early_stopping": 1, "eval_every": 1}, optimizer={"name": "sgd", "lr": 0.5}
+    )
     assert run_train(tmp_path, early, "--steps", "300") == 0
     assert "early stopped at step" in capsys.readouterr().out
 
@@ -330,15 +371,18 @@ def test_a_terminal_gets_a_progress_bar_and_a_pipe_does_not(tmp_path, capsys, mo
     assert "100.0% 30/30 steps" in err and "steps/s" in err
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (["--compare", ""], "--compare: name at least one optimizer"),
-    (["--compare", " "], "--compare: name at least one optimizer"),
-    (["--out", ""], "--out: name a file"),
-    (["--out", "."], "is a folder"),
-    (["--steps", "1e400"], "--steps"),
-    (["--steps", "2.5"], "not a whole number"),
-    (["--steps", "1e13"], "out of range"),
-])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--compare", ""], "--compare: name at least one optimizer"),
+        (["--compare", " "], "--compare: name at least one optimizer"),
+        (["--out", ""], "--out: name a file"),
+        (["--out", "."], "is a folder"),
+        (["--steps", "1e400"], "--steps"),
+        (["--steps", "2.5"], "not a whole number"),
+        (["--steps", "1e13"], "out of range"),
+    ],
+)
 def test_empty_and_impossible_options_are_refused(tmp_path, capsys, args, message):
     config = tmp_path / "exp.json"
     config.write_text(json.dumps(tiny()))
@@ -370,8 +414,9 @@ def test_dlopt_quiz_with_damaged_progress_warns_once_and_runs(tmp_path, capsys, 
     path = tmp_path / "p.json"
     path.write_text('{"version": 1, "questions": {"x": {"right": "x"}}}')
     monkeypatch.setattr(sys, "stdin", io.StringIO("1\n"))
-    code = quiz_cli.main(["--n", "1", "--progress", str(path), "--mode", "topic", "--topic",
-                          "challenges"])
+    code = quiz_cli.main(
+        ["--n", "1", "--progress", str(path), "--mode", "topic", "--topic", "challenges"]
+    )
     captured = capsys.readouterr()
     assert code == 0
     assert captured.err.count("\n") == 1 and "moved aside" in captured.err
@@ -380,10 +425,17 @@ def test_dlopt_quiz_with_damaged_progress_warns_once_and_runs(tmp_path, capsys, 
 
 
 # -- 8: lesson Markdown in linear time ------------------------------------------------------------
-@pytest.mark.parametrize("line", [
-    "**a " * 2000, "*a " * 2000, "_a " * 2000, "__a " * 2000, "[a " * 2000,
-    "# a" + " " * 5000 + "b",
-])
+@pytest.mark.parametrize(
+    "line",
+    [
+        "**a " * 2000,
+        "*a " * 2000,
+        "_a " * 2000,
+        "__a " * 2000,
+        "[a " * 2000,
+        "# a" + " " * 5000 + "b",
+    ],
+)
 def test_unclosed_markup_renders_as_text(line):
     html = markdown_to_html(line)
     assert "<b>" not in html and "<i>" not in html and "<a " not in html
@@ -391,12 +443,15 @@ def test_unclosed_markup_renders_as_text(line):
 
 def test_emphasis_pairs_as_before():
     assert markdown_to_html("**bold** and *it* and __b__ _i_ **a *b* c**") == (
-        "<p><b>bold</b> and <i>it</i> and <b>b</b> <i>i</i> <b>a <i>b</i> c</b></p>")
+        "<p><b>bold</b> and <i>it</i> and <b>b</b> <i>i</i> <b>a <i>b</i> c</b></p>"
+    )
     assert markdown_to_html("a*b*c 2 * 3 * 4 snake_case_name") == (
-        "<p>a*b*c 2 * 3 * 4 snake_case_name</p>")
+        "<p>a*b*c 2 * 3 * 4 snake_case_name</p>"
+    )
     assert markdown_to_html("# Title ##") == "<h1>Title</h1>"
     assert markdown_to_html("see [Try it: x](preset:abc) [and [b](c)]") == (
-        '<p>see <a href="preset:abc">Try it: x</a> [and <a href="c">b</a>]</p>')
+        '<p>see <a href="preset:abc">Try it: x</a> [and <a href="c">b</a>]</p>'
+    )
 
 
 def test_lessons_have_a_size_limit(tmp_path, monkeypatch):

@@ -12,12 +12,14 @@ from dlopt_core.network import Network
 
 def test_tanh_fast_is_within_three_ulp_of_libm():
     rng = np.random.default_rng(0)
-    xs = np.concatenate([
-        np.linspace(-25, 25, 40001),
-        np.geomspace(1e-300, 1.0, 2000),
-        -np.geomspace(1e-300, 1.0, 2000),
-        rng.normal(scale=3.0, size=20000),
-    ])
+    xs = np.concatenate(
+        [
+            np.linspace(-25, 25, 40001),
+            np.geomspace(1e-300, 1.0, 2000),
+            -np.geomspace(1e-300, 1.0, 2000),
+            rng.normal(scale=3.0, size=20000),
+        ]
+    )
     got = np.array([cpu.tanh_fast(x) for x in xs])
     ref = np.array([math.tanh(x) for x in xs])
     ulp = np.abs(got - ref) / np.spacing(np.abs(ref)).clip(min=np.finfo(float).tiny)
@@ -89,10 +91,13 @@ def test_lanes_equal_the_single_model_loops_bit_for_bit(act, kind):
     DX = np.zeros((n, 3, lanes_n))
     lanes.backward_lanes(thetas, *layout, A, D, n, G, DX, True, 0)
     for m in range(lanes_n):
-        A1, g1, dx1 = _single_pass(net, np.ascontiguousarray(thetas[:, m]), X, D0[:, :, m],
-                                   blas=False)
-        blocks = [A1[n * u0 : n * (u0 + size)].reshape(n, size)
-                  for u0, size in zip(net.uoff, net.sizes, strict=True)]
+        A1, g1, dx1 = _single_pass(
+            net, np.ascontiguousarray(thetas[:, m]), X, D0[:, :, m], blas=False
+        )
+        blocks = [
+            A1[n * u0 : n * (u0 + size)].reshape(n, size)
+            for u0, size in zip(net.uoff, net.sizes, strict=True)
+        ]
         np.testing.assert_array_equal(A[:, :, m], np.concatenate(blocks, axis=1))
         np.testing.assert_array_equal(G[:, m], g1)
         np.testing.assert_array_equal(DX[:, :, m], dx1)

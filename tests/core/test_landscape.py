@@ -29,10 +29,12 @@ IDS = [f"{fn.name}{dict(fn.params) or ''}" for fn in ALL_FUNCTIONS]
 
 def _finite_difference(fn: ls.TestFunction, x: float, y: float, h: float = 1e-6) -> np.ndarray:
     hx, hy = h * max(1.0, abs(x)), h * max(1.0, abs(y))
-    return np.array([
-        (fn.f(x + hx, y) - fn.f(x - hx, y)) / (2.0 * hx),
-        (fn.f(x, y + hy) - fn.f(x, y - hy)) / (2.0 * hy),
-    ])
+    return np.array(
+        [
+            (fn.f(x + hx, y) - fn.f(x - hx, y)) / (2.0 * hx),
+            (fn.f(x, y + hy) - fn.f(x, y - hy)) / (2.0 * hy),
+        ]
+    )
 
 
 @pytest.mark.parametrize("fn", ALL_FUNCTIONS, ids=IDS)
@@ -86,8 +88,12 @@ def test_quadratic_hessian_has_condition_number_kappa():
         H = ls.quadratic_hessian(kappa, angle)
         # the gradient is linear: its finite-difference Jacobian is H, and f = 0.5 p^T H p
         h = 1e-3
-        J = np.column_stack([(fn.grad(h, 0.0) - fn.grad(-h, 0.0)) / (2 * h),
-                             (fn.grad(0.0, h) - fn.grad(0.0, -h)) / (2 * h)])
+        J = np.column_stack(
+            [
+                (fn.grad(h, 0.0) - fn.grad(-h, 0.0)) / (2 * h),
+                (fn.grad(0.0, h) - fn.grad(0.0, -h)) / (2 * h),
+            ]
+        )
         np.testing.assert_allclose(J, H, atol=1e-9)
         p = np.array([0.7, -1.3])
         assert fn.f(*p) == pytest.approx(0.5 * p @ H @ p, rel=1e-13)
@@ -129,11 +135,14 @@ def _by_hand(fn, opt, start, steps, clip_norm=0.0, noise=0.0, seed=0, schedule=N
     return np.array(out)
 
 
-@pytest.mark.parametrize("name, hyper", [
-    ("sgd", {"lr": 0.002}),
-    ("momentum", {"lr": 0.001, "momentum": 0.9}),
-    ("adam", {"lr": 0.05}),
-])
+@pytest.mark.parametrize(
+    "name, hyper",
+    [
+        ("sgd", {"lr": 0.002}),
+        ("momentum", {"lr": 0.001, "momentum": 0.9}),
+        ("adam", {"lr": 0.05}),
+    ],
+)
 def test_trajectory_is_the_core_optimizer_stepped_by_hand(name, hyper):
     fn = ls.FUNCTIONS["rosenbrock"]
     tr = ls.trajectory(fn, name, (-1.2, 1.0), 150, **hyper)
@@ -154,13 +163,18 @@ def test_sgd_and_heavy_ball_against_their_formulas():
     sgd = [p]
     for _ in range(50):
         sgd.append(sgd[-1] - lr * fn.grad(*sgd[-1]))
-    np.testing.assert_allclose(ls.trajectory(fn, "sgd", None, 50, lr=lr).path, sgd,
-                               rtol=1e-13, atol=1e-15)
+    np.testing.assert_allclose(
+        ls.trajectory(fn, "sgd", None, 50, lr=lr).path, sgd, rtol=1e-13, atol=1e-15
+    )
     hb = [p, p - lr * fn.grad(*p)]  # p_{t+1} = p_t - lr g_t + mom (p_t - p_{t-1})
     for _ in range(49):
         hb.append(hb[-1] - lr * fn.grad(*hb[-1]) + mom * (hb[-1] - hb[-2]))
-    np.testing.assert_allclose(ls.trajectory(fn, "momentum", None, 50, lr=lr, momentum=mom).path,
-                               hb, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(
+        ls.trajectory(fn, "momentum", None, 50, lr=lr, momentum=mom).path,
+        hb,
+        rtol=1e-12,
+        atol=1e-14,
+    )
 
 
 def test_clipping_bounds_every_step():
@@ -168,7 +182,8 @@ def test_clipping_bounds_every_step():
     lr, clip = 0.01, 2.0
     tr = ls.trajectory(fn, "sgd", (-8.0, -6.0), 80, clip_norm=clip, lr=lr)
     np.testing.assert_array_equal(
-        tr.path, _by_hand(fn, make_optimizer("sgd", lr=lr), (-8.0, -6.0), 80, clip_norm=clip))
+        tr.path, _by_hand(fn, make_optimizer("sgd", lr=lr), (-8.0, -6.0), 80, clip_norm=clip)
+    )
     steps = np.linalg.norm(np.diff(tr.path, axis=0), axis=1)
     assert np.all(steps <= lr * clip * (1 + 1e-12))
     assert tr.grad_norms[0] > 10 * clip  # the recorded norm is the one before clipping
@@ -186,10 +201,12 @@ def test_noise_is_seeded_and_matches_its_definition():
     quiet = ls.trajectory(fn, opt, None, 100)
     np.testing.assert_array_equal(a.path, b.path)
     assert not np.allclose(a.path, c.path) and not np.allclose(a.path, quiet.path)
-    np.testing.assert_array_equal(a.path, _by_hand(fn, opt, fn.default_start, 100, noise=0.3,
-                                                   seed=4))
-    np.testing.assert_array_equal(ls.trajectory(fn, opt, None, 100, noise=0.0, seed=9).path,
-                                  quiet.path)
+    np.testing.assert_array_equal(
+        a.path, _by_hand(fn, opt, fn.default_start, 100, noise=0.3, seed=4)
+    )
+    np.testing.assert_array_equal(
+        ls.trajectory(fn, opt, None, 100, noise=0.0, seed=9).path, quiet.path
+    )
 
 
 def test_schedule_sets_each_steps_rate():
@@ -197,8 +214,7 @@ def test_schedule_sets_each_steps_rate():
     opt = make_optimizer("adam", lr=0.2)
     sched = make_schedule("step", step_size=10, gamma=0.5)
     tr = ls.trajectory(fn, opt, None, 60, schedule=sched)
-    np.testing.assert_array_equal(tr.path, _by_hand(fn, opt, fn.default_start, 60,
-                                                     schedule=sched))
+    np.testing.assert_array_equal(tr.path, _by_hand(fn, opt, fn.default_start, 60, schedule=sched))
     assert not np.array_equal(tr.path, ls.trajectory(fn, opt, None, 60).path)
 
 
@@ -299,12 +315,14 @@ def test_filter_normalized_direction():
     W0 = net.unflatten(theta)[0][0]
     W0[:, 2] = 0.0  # a dead unit gets a zero filter
     d = ls.filter_normalized_direction(net, theta, 7)
-    np.testing.assert_array_equal(d, ls.filter_normalized_direction(net, theta,
-                                                                     np.random.default_rng(7)))
+    np.testing.assert_array_equal(
+        d, ls.filter_normalized_direction(net, theta, np.random.default_rng(7))
+    )
     assert not np.array_equal(d, ls.filter_normalized_direction(net, theta, 8))
     for (Wd, bd), (W, _) in zip(net.unflatten(d), net.unflatten(theta), strict=True):
-        np.testing.assert_allclose(np.linalg.norm(Wd, axis=0), np.linalg.norm(W, axis=0),
-                                   rtol=1e-13)
+        np.testing.assert_allclose(
+            np.linalg.norm(Wd, axis=0), np.linalg.norm(W, axis=0), rtol=1e-13
+        )
         np.testing.assert_array_equal(bd, 0.0)
     assert np.all(net.unflatten(d)[0][0][:, 2] == 0.0)
 
@@ -323,8 +341,9 @@ def test_slice_2d_center_and_points():
     again = ls.slice_2d(net, theta, X, y, n=9, span=0.8, seed=3)
     np.testing.assert_array_equal(again.loss, sl.loss)
     # given directions and a rectangular extent
-    box = ls.slice_2d(net, theta, X, y, n=5, span=((-1.0, 0.0), (0.0, 2.0)),
-                      directions=(sl.d2, sl.d1))
+    box = ls.slice_2d(
+        net, theta, X, y, n=5, span=((-1.0, 0.0), (0.0, 2.0)), directions=(sl.d2, sl.d1)
+    )
     np.testing.assert_array_equal(box.alphas, np.linspace(-1.0, 0.0, 5))
     assert box.loss[0, -1] == pytest.approx(net.loss_and_grad(theta, X, y)[0], rel=1e-13)
     point = theta + box.alphas[1] * sl.d2 + box.betas[3] * sl.d1
@@ -341,8 +360,7 @@ def test_project_trajectory_reproduces_a_planar_path():
     thetas = center + np.outer(a, u) + np.outer(b, v)
     pr = ls.project_trajectory(thetas, center)
     np.testing.assert_allclose(center + pr.coords @ np.array([pr.d1, pr.d2]), thetas, atol=1e-12)
-    np.testing.assert_allclose([pr.d1 @ pr.d1, pr.d2 @ pr.d2, pr.d1 @ pr.d2], [1, 1, 0],
-                               atol=1e-12)
+    np.testing.assert_allclose([pr.d1 @ pr.d1, pr.d2 @ pr.d2, pr.d1 @ pr.d2], [1, 1, 0], atol=1e-12)
     assert pr.explained.sum() == pytest.approx(1.0) and pr.explained[0] >= pr.explained[1]
     assert np.all(pr.coords[0] >= 0.0)
     np.testing.assert_allclose(pr.coords[-1], 0.0, atol=1e-12)  # default center: the last point
@@ -378,8 +396,9 @@ def _mlp_situations() -> list[ls.PaperSituation]:
 
 def test_paper_situations_are_usable_configs():
     situations = ls.paper_situations()
-    assert {"tanh_net", "relu_net", "deep_linear", "noisy_task", "lstm",
-            "adversarial"} <= set(situations)
+    assert {"tanh_net", "relu_net", "deep_linear", "noisy_task", "lstm", "adversarial"} <= set(
+        situations
+    )
     for s in situations.values():
         assert s.title and s.explanation and s.describe() and s.steps > 0
     for s in _mlp_situations():
@@ -467,8 +486,14 @@ def runs():
 
 
 def test_challenges_are_well_formed(runs):
-    assert {"ill_conditioning", "saddle", "plateau", "cliff", "local_minima",
-            "noisy_gradients"} <= set(ls.CHALLENGES)
+    assert {
+        "ill_conditioning",
+        "saddle",
+        "plateau",
+        "cliff",
+        "local_minima",
+        "noisy_gradients",
+    } <= set(ls.CHALLENGES)
     for name, ch in ls.CHALLENGES.items():
         assert ch.name == name and ch.explanation.count("\n") == 1
         fn = ch.test_function()

@@ -94,15 +94,19 @@ def test_layer_rates_of_every_optimizer_equal_one_optimizer_per_layer():
     net = Network([3, 4, 3, 2], "tanh", "mse", bias=True)
     data = _data(k=2)
     factors = (0.5, 2.0, 0.25)
-    hypers = {name: {"lr": 0.05, "weight_decay": 0.01, **({"lr_decay": 0.1}
-                                                           if name == "adagrad" else {})}
-              for name in OPTIMIZERS}
+    hypers = {
+        name: {"lr": 0.05, "weight_decay": 0.01, **({"lr_decay": 0.1} if name == "adagrad" else {})}
+        for name in OPTIMIZERS
+    }
     cfg = TrainConfig(batch_size=len(data.X_train), shuffle=False, eval_every=1)
-    specs = [ModelSpec(make_optimizer(name, **hyper), layer_lr=factors)
-             for name, hyper in hypers.items()]
+    specs = [
+        ModelSpec(make_optimizer(name, **hyper), layer_lr=factors) for name, hyper in hypers.items()
+    ]
     e = Engine(net, data, specs, cfg, seed=2)
-    refs = [_reference_run(net, name, factors, data, e.theta[m].copy(), 6, **hyper)
-            for m, (name, hyper) in enumerate(hypers.items())]
+    refs = [
+        _reference_run(net, name, factors, data, e.theta[m].copy(), 6, **hyper)
+        for m, (name, hyper) in enumerate(hypers.items())
+    ]
     e.run(6)
     for m, name in enumerate(hypers):
         np.testing.assert_allclose(e.theta[m], refs[m], rtol=1e-12, atol=1e-14, err_msg=name)
@@ -115,8 +119,10 @@ def test_a_model_trains_alike_alone_and_among_others(kind):
     net = Network([3, 5, 1], "tanh", "mse", bias=kind[0], parameterization=kind[1])
     data = _data()
     cfg = TrainConfig(batch_size=4, eval_every=2)
-    specs = [ModelSpec(make_optimizer(name, lr=0.02), layer_lr=(0.5 + k, 1.5))
-             for k, name in enumerate(["adam", "momentum", "adam", "rmsprop"])]
+    specs = [
+        ModelSpec(make_optimizer(name, lr=0.02), layer_lr=(0.5 + k, 1.5))
+        for k, name in enumerate(["adam", "momentum", "adam", "rmsprop"])
+    ]
     many = Engine(net, data, specs, cfg, seed=1)
     many.run(10)
     same_rule = Engine(net, data, [specs[0]] * 3 + [specs[2]], cfg, seed=1)
@@ -135,8 +141,15 @@ def test_the_kernels_with_layer_options_give_a_plain_model_its_plain_numbers():
     data = _data(d=2, classes=True)
     adam = make_optimizer("adam")
     plain = Engine(net, data, [ModelSpec(adam), ModelSpec(adam.replace(lr=0.1))], seed=3)
-    layered = Engine(net, data, [ModelSpec(adam, layer_lr=(1.0, 1.0)),
-                                 ModelSpec(adam.replace(lr=0.1), layer_lr=(2.0, 1.0))], seed=3)
+    layered = Engine(
+        net,
+        data,
+        [
+            ModelSpec(adam, layer_lr=(1.0, 1.0)),
+            ModelSpec(adam.replace(lr=0.1), layer_lr=(2.0, 1.0)),
+        ],
+        seed=3,
+    )
     assert not plain.layered and layered.layered
     plain.run(20)
     layered.run(20)
@@ -178,26 +191,32 @@ def map_engine(problem, optimizer, lr1, lr2, beta, steps, backend="cpu"):
     two layer rates as factors of the base rate 1, the problem's data and initial weights."""
     d = problem.width
     net = Network([d, d, 1], "tanh", "mse", bias=False, parameterization="mean_field")
-    opt = {"gd": make_optimizer("sgd", lr=1.0),
-           "momentum": make_optimizer("momentum", lr=1.0, momentum=beta),
-           "adam": make_optimizer("adam", lr=1.0, betas=(beta, 0.999))}[optimizer]
-    data = SimpleNamespace(X_train=problem.X, y_train=problem.Y, X_val=problem.X[:0],
-                           y_val=problem.Y[:0])
+    opt = {
+        "gd": make_optimizer("sgd", lr=1.0),
+        "momentum": make_optimizer("momentum", lr=1.0, momentum=beta),
+        "adam": make_optimizer("adam", lr=1.0, betas=(beta, 0.999)),
+    }[optimizer]
+    data = SimpleNamespace(
+        X_train=problem.X, y_train=problem.Y, X_val=problem.X[:0], y_val=problem.Y[:0]
+    )
     cfg = TrainConfig(batch_size=problem.rows, shuffle=False, eval_every=1)
     theta0 = np.concatenate([problem.W1.ravel(), problem.W2.ravel()])
-    e = Engine(net, data, [ModelSpec(opt, layer_lr=(lr1, lr2))], cfg, theta0=theta0,
-               backend=backend)
+    e = Engine(
+        net, data, [ModelSpec(opt, layer_lr=(lr1, lr2))], cfg, theta0=theta0, backend=backend
+    )
     e.run(steps - 1)
     return e
 
 
-@pytest.mark.parametrize(("optimizer", "lr1", "lr2"),
-                         [("gd", 0.8, 3.0), ("momentum", 0.3, 1.5), ("adam", 0.01, 0.05)])
+@pytest.mark.parametrize(
+    ("optimizer", "lr1", "lr2"), [("gd", 0.8, 3.0), ("momentum", 0.3, 1.5), ("adam", 0.01, 0.05)]
+)
 def test_a_mean_field_engine_run_is_the_trainability_run(optimizer, lr1, lr2):
     problem = trainability.Problem.paper(width=4, seed=3)
     steps = 60
-    spec = trainability.MapSpec(optimizer=optimizer, steps=steps, lr1=lr1, lr2=lr2, beta=0.8,
-                                res=(2, 2))
+    spec = trainability.MapSpec(
+        optimizer=optimizer, steps=steps, lr1=lr1, lr2=lr2, beta=0.8, res=(2, 2)
+    )
     hyper = spec.hyper(np.array([0]), np.array([0]))  # the pixel's rates set below
     hyper[K.H_LR1], hyper[K.H_LR2] = lr1, lr2
     reference = trainability.train_losses(problem, spec, hyper)[:, 0]

@@ -101,37 +101,47 @@ def test_a_lesson_preset_trains_quickly(presets):
 
 
 def test_markdown_headings_paragraphs_and_inline_markup():
-    html = markdown_to_html("# Title\n\nSome **bold** and *italic* and `x < y` text,\n"
-                            "continued here with θ<sub>t</sub>.\n\n### Small")
+    html = markdown_to_html(
+        "# Title\n\nSome **bold** and *italic* and `x < y` text,\n"
+        "continued here with θ<sub>t</sub>.\n\n### Small"
+    )
     assert "<h1>Title</h1>" in html and "<h3>Small</h3>" in html
-    assert "<p>Some <b>bold</b> and <i>italic</i> and <code>x &lt; y</code> text, continued" \
-        in html
+    assert "<p>Some <b>bold</b> and <i>italic</i> and <code>x &lt; y</code> text, continued" in html
     assert "θ<sub>t</sub>" in html
 
 
 def test_markdown_lists_links_and_preset_links():
-    html = markdown_to_html("Intro:\n\n- one\n- [Try it: go](preset:compare_basic) — watch\n"
-                            "  the curve\n\n1. first\n2. second [docs](https://example.org)")
-    assert "<ul><li>one</li><li><a href=\"preset:compare_basic\">Try it: go</a> — watch the " \
+    html = markdown_to_html(
+        "Intro:\n\n- one\n- [Try it: go](preset:compare_basic) — watch\n"
+        "  the curve\n\n1. first\n2. second [docs](https://example.org)"
+    )
+    assert (
+        '<ul><li>one</li><li><a href="preset:compare_basic">Try it: go</a> — watch the '
         "curve</li></ul>" in html
-    assert "<ol><li>first</li><li>second <a href=\"https://example.org\">docs</a></li></ol>" \
-        in html
+    )
+    assert '<ol><li>first</li><li>second <a href="https://example.org">docs</a></li></ol>' in html
 
 
 def test_an_indented_line_inside_a_list_continues_its_item_whatever_it_starts_with():
-    html = markdown_to_html("- the rate shrinks the error when\n  |1 − η λ| < 1 for every λ\n"
-                            "  > 0, that is\n  # 2 / η > λmax\n- next | item\n\n| a | b |\n"
-                            "|---|---|\n| 1 | 2 |")
-    assert ("<ul><li>the rate shrinks the error when |1 − η λ| &lt; 1 for every λ &gt; 0, that "
-            "is # 2 / η &gt; λmax</li><li>next | item</li></ul>") in html
+    html = markdown_to_html(
+        "- the rate shrinks the error when\n  |1 − η λ| < 1 for every λ\n"
+        "  > 0, that is\n  # 2 / η > λmax\n- next | item\n\n| a | b |\n"
+        "|---|---|\n| 1 | 2 |"
+    )
+    assert (
+        "<ul><li>the rate shrinks the error when |1 − η λ| &lt; 1 for every λ &gt; 0, that "
+        "is # 2 / η &gt; λmax</li><li>next | item</li></ul>"
+    ) in html
     assert html.count("<table") == 1 and "<blockquote>" not in html and "<h1>" not in html
     # after a blank line an indented table is a table again
     assert "<table" in markdown_to_html("- item\n\n  | a | b |\n  | 1 | 2 |")
 
 
 def test_markdown_code_blocks_quotes_tables_and_escaping():
-    html = markdown_to_html("```\na < b **not bold**\n```\n\n> v ← μ v + g\n> θ ← θ − η v\n\n"
-                            "| a | b |\n|---|---|\n| 1 | 2 |\n\n<script>x</script> snake_case_name")
+    html = markdown_to_html(
+        "```\na < b **not bold**\n```\n\n> v ← μ v + g\n> θ ← θ − η v\n\n"
+        "| a | b |\n|---|---|\n| 1 | 2 |\n\n<script>x</script> snake_case_name"
+    )
     assert "<pre><code>a &lt; b **not bold**</code></pre>" in html
     assert "<blockquote>v ← μ v + g<br>θ ← θ − η v</blockquote>" in html
     assert "<tr><th>a</th><th>b</th></tr><tr><td>1</td><td>2</td></tr>" in html
@@ -147,22 +157,26 @@ def lesson_text(header: str, body: str = "# Hi\n\nText.\n") -> str:
 
 
 def test_front_matter_forms():
-    header, body = parse_front_matter(lesson_text("id: a\ntitle: A\norder: 2\npresets:\n"
-                                                  "  - p1\n  - p2"))
+    header, body = parse_front_matter(
+        lesson_text("id: a\ntitle: A\norder: 2\npresets:\n  - p1\n  - p2")
+    )
     assert header == {"id": "a", "title": "A", "order": 2, "presets": ("p1", "p2")}
     assert body.startswith("# Hi")
     header, _ = parse_front_matter(lesson_text("id: a\ntitle: A\norder: 1\npresets: p1, p2"))
     assert header["presets"] == ("p1", "p2")
 
 
-@pytest.mark.parametrize("text, problem", [
-    ("# no header\n", "must start with"),
-    ("---\nid: a\ntitle: A\norder: 1\n", "no closing"),
-    (lesson_text("title: A\norder: 1"), "no 'id:'"),
-    (lesson_text("id: a\ntitle: A\norder: first"), "order must be an integer"),
-    (lesson_text("id: a\ntitle: A\norder: 1\nauthor: me"), "unknown key 'author'"),
-    (lesson_text("id: a\ntitle: A\norder: 1\njust words"), "expected 'key: value'"),
-])
+@pytest.mark.parametrize(
+    "text, problem",
+    [
+        ("# no header\n", "must start with"),
+        ("---\nid: a\ntitle: A\norder: 1\n", "no closing"),
+        (lesson_text("title: A\norder: 1"), "no 'id:'"),
+        (lesson_text("id: a\ntitle: A\norder: first"), "order must be an integer"),
+        (lesson_text("id: a\ntitle: A\norder: 1\nauthor: me"), "unknown key 'author'"),
+        (lesson_text("id: a\ntitle: A\norder: 1\njust words"), "expected 'key: value'"),
+    ],
+)
 def test_header_errors_name_the_file(tmp_path, text, problem):
     (tmp_path / "good.md").write_text(lesson_text("id: good\ntitle: Good\norder: 1"))
     (tmp_path / "broken.md").write_text(text)
@@ -187,28 +201,52 @@ def test_bad_presets_are_reported_with_file_and_preset(tmp_path):
         ({"tab": "elsewhere"}, "tab must be one of"),
         ({"experiment": {"data": {"kind": "nope"}}}, "experiment: data.kind"),
         ({"tab": "compare", "optimizers": [{"name": "sgd"}]}, "at least two optimizers"),
-        ({"tab": "landscape", "function": "nope", "optimizers": [{"name": "sgd"}]},
-         "unknown test function"),
+        (
+            {"tab": "landscape", "function": "nope", "optimizers": [{"name": "sgd"}]},
+            "unknown test function",
+        ),
         ({"optimizers": [{"name": "sgd", "lr": -1}]}, "optimizers[0]"),
         ({"tab": "landscape", "situation": "lstm_in_space"}, "situation must name one of"),
         ({"tab": "playground", "situation": "relu_net"}, "situation must name one of"),
-        ({"tab": "landscape", "situation": "relu_net", "function": "booth"},
-         "a situation preset takes no function"),
+        (
+            {"tab": "landscape", "situation": "relu_net", "function": "booth"},
+            "a situation preset takes no function",
+        ),
         ({"plots": ["curvature"]}, "plots must be a list of sharpness"),
         ({"plots": "sharpness"}, "plots must be a list of sharpness"),
-        ({"tab": "compare", "optimizers": [{"name": "sgd"}, {"name": "adam"}],
-          "plots": ["sharpness"]}, "plots belong to playground presets"),
+        (
+            {
+                "tab": "compare",
+                "optimizers": [{"name": "sgd"}, {"name": "adam"}],
+                "plots": ["sharpness"],
+            },
+            "plots belong to playground presets",
+        ),
     ]:
         path.write_text(json.dumps({"version": 1, "presets": {"p1": {**base, **change}}}))
-        with pytest.raises(LessonError, match=f"^presets.json: preset 'p1': .*"
-                                              f"{re.escape(problem)}"):
+        with pytest.raises(
+            LessonError, match=f"^presets.json: preset 'p1': .*{re.escape(problem)}"
+        ):
             load_presets(path)
 
 
 def test_a_situation_preset_trains_the_paper_situation(tmp_path):
     path = tmp_path / "presets.json"
-    path.write_text(json.dumps({"version": 1, "presets": {"line": {
-        "title": "T", "description": "D", "tab": "landscape", "situation": "deep_linear"}}}))
+    path.write_text(
+        json.dumps(
+            {
+                "version": 1,
+                "presets": {
+                    "line": {
+                        "title": "T",
+                        "description": "D",
+                        "tab": "landscape",
+                        "situation": "deep_linear",
+                    }
+                },
+            }
+        )
+    )
     preset = load_presets(path)["line"]
     assert preset.situation == "deep_linear" and not preset.function and not preset.optimizers
     situation = landscape.paper_situations()["deep_linear"]

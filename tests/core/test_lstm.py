@@ -22,8 +22,9 @@ def _sigmoid(z: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-z))
 
 
-def reference_loss(theta: np.ndarray, X: np.ndarray, y: np.ndarray, hidden: int, n_out: int,
-                   loss: str) -> float:
+def reference_loss(
+    theta: np.ndarray, X: np.ndarray, y: np.ndarray, hidden: int, n_out: int, loss: str
+) -> float:
     """nn.LSTM + nn.Linear + torch.nn.functional's mean loss, written out from the formulas,
     with its own reading of the flat layout (blocks in PyTorch's order, each row-major)."""
     n, T, n_in = X.shape
@@ -74,8 +75,9 @@ LOSSES = ("mse", "bce", "ce")
 def test_loss_matches_the_numpy_forward_pass(loss, n):
     net, theta, X, y = _problem(loss, n=n)
     value, _ = net.loss_and_grad(theta, X, y)
-    assert value == pytest.approx(reference_loss(theta, X, y, 4, net.output_size, loss),
-                                  rel=1e-12, abs=1e-14)
+    assert value == pytest.approx(
+        reference_loss(theta, X, y, 4, net.output_size, loss), rel=1e-12, abs=1e-14
+    )
 
 
 @pytest.mark.parametrize("loss", LOSSES)
@@ -87,8 +89,10 @@ def test_every_gradient_matches_central_differences_of_the_numpy_loss(loss):
     for k in range(net.n_params):
         e = np.zeros(net.n_params)
         e[k] = h
-        fd[k] = (reference_loss(theta + e, X, y, 3, net.output_size, loss)
-                 - reference_loss(theta - e, X, y, 3, net.output_size, loss)) / (2.0 * h)
+        fd[k] = (
+            reference_loss(theta + e, X, y, 3, net.output_size, loss)
+            - reference_loss(theta - e, X, y, 3, net.output_size, loss)
+        ) / (2.0 * h)
     # central differences: truncation ~ h^2 |f'''|, round-off ~ eps |f| / h, both ~ 1e-10
     np.testing.assert_allclose(grad, fd, rtol=1e-6, atol=1e-8)
     assert np.all(grad[net.offsets["weight_ih_l0"] : net.offsets["out_b"]] != 0.0)
@@ -110,8 +114,13 @@ def test_layout_is_pytorchs_and_round_trips():
     H = 5
     assert net.n_params == 4 * H * (3 + H + 2) + 2 * (H + 1)
     assert list(net.shapes.items()) == [
-        ("weight_ih_l0", (20, 3)), ("weight_hh_l0", (20, 5)), ("bias_ih_l0", (20,)),
-        ("bias_hh_l0", (20,)), ("out_w", (2, 5)), ("out_b", (2,))]
+        ("weight_ih_l0", (20, 3)),
+        ("weight_hh_l0", (20, 5)),
+        ("bias_ih_l0", (20,)),
+        ("bias_hh_l0", (20,)),
+        ("out_w", (2, 5)),
+        ("out_b", (2,)),
+    ]
     theta = np.arange(net.n_params, dtype=np.float64)
     params = net.unflatten(theta)
     assert list(params) == list(lstm.NAMES)
@@ -209,8 +218,9 @@ def test_trainer_steps_the_core_optimizer_with_the_engines_batch_order():
     net = LSTMNetwork(2, 3, 1, "mse")
     opt = make_optimizer("adam", lr=0.02)
     sched = make_schedule("step", step_size=7, gamma=0.5)
-    trainer = lstm.SequenceTrainer(net, data, opt, sched, batch_size=16, seed=9, clip_norm=0.5,
-                                   eval_every=5)
+    trainer = lstm.SequenceTrainer(
+        net, data, opt, sched, batch_size=16, seed=9, clip_norm=0.5, eval_every=5
+    )
     trainer.run(11)
     trainer.run(14)  # chunks of any size give the same numbers
     # the same by hand: 40 rows, batches of 16, 16 and 8, Optimizer.step at schedule(lr, t)
@@ -234,8 +244,9 @@ def test_trainer_steps_the_core_optimizer_with_the_engines_batch_order():
 
 def test_a_diverging_run_stops_and_says_so():
     data = adding_task(40, 5, 0.0, seed=0)
-    trainer = lstm.SequenceTrainer(LSTMNetwork(2, 3), data, make_optimizer("sgd", lr=1000.0),
-                                   eval_every=1)
+    trainer = lstm.SequenceTrainer(
+        LSTMNetwork(2, 3), data, make_optimizer("sgd", lr=1000.0), eval_every=1
+    )
     trainer.run(300)
     assert trainer.status == "diverged" and not trainer.running
     assert trainer.stop_step == trainer.step < 300
@@ -246,8 +257,15 @@ def test_a_diverging_run_stops_and_says_so():
 
 def _fit(data: lstm.SequenceData, seed: int, steps: int) -> float:
     net = LSTMNetwork(data.input_size, 8, 1, "mse")
-    trained = lstm.train(net, data, make_optimizer("adam", lr=0.01), steps, batch_size=32,
-                         seed=seed, theta0=net.init(seed, "normal", 0.1))
+    trained = lstm.train(
+        net,
+        data,
+        make_optimizer("adam", lr=0.01),
+        steps,
+        batch_size=32,
+        seed=seed,
+        theta0=net.init(seed, "normal", 0.1),
+    )
     assert trained.running
     return float(trained.history().val_loss[-1])
 
@@ -275,7 +293,8 @@ def test_line_and_slice_of_a_flat_model():
     assert line.train_loss[k1] == net.loss_and_grad(theta_b, X, y)[0]
     a = line.alphas[5]
     assert line.val_loss[5] == pytest.approx(
-        reference_loss((1 - a) * theta_a + a * theta_b, X[:3], y[:3], 4, 2, "mse"), rel=1e-12)
+        reference_loss((1 - a) * theta_a + a * theta_b, X[:3], y[:3], 4, 2, "mse"), rel=1e-12
+    )
     assert ls.network_loss(net, theta_b, X, y) == line.train_loss[k1]
     sl = ls.slice_2d(net, theta_b, X, y, n=5, span=0.5, seed=2)
     assert sl.loss[2, 2] == net.loss_and_grad(theta_b, X, y)[0]
@@ -287,7 +306,8 @@ def test_line_and_slice_of_a_flat_model():
     for d in (sl.d1, sl.d2):
         for g in range(groups.max() + 1):
             assert np.linalg.norm(d[groups == g]) == pytest.approx(
-                np.linalg.norm(theta_b[groups == g]), rel=1e-12)
+                np.linalg.norm(theta_b[groups == g]), rel=1e-12
+            )
         assert np.all(d[groups < 0] == 0.0)
     assert np.sum(groups < 0) == 2 * 16 + 2  # the four bias blocks and out_b
     with pytest.raises(TypeError, match="neither a Network"):
@@ -297,14 +317,16 @@ def test_line_and_slice_of_a_flat_model():
 def test_the_lstm_situation_trains_and_shows_a_plateau_before_the_drop():
     situation = ls.paper_situations()["lstm"]
     fractions = []
-    path = ls.trace_training(situation, snapshots=10,
-                             callback=lambda f, partial: fractions.append((f, partial.steps)))
+    path = ls.trace_training(
+        situation, snapshots=10, callback=lambda f, partial: fractions.append((f, partial.steps))
+    )
     assert isinstance(path.model, LSTMNetwork) and path.thetas.shape == (11, path.model.n_params)
     assert path.steps == situation.steps == 3000 and not path.cancelled
     assert fractions[0] == (0.1, 300) and len(fractions) == 9
     np.testing.assert_array_equal(path.theta_init, path.model.init(0, "normal", 0.1))
-    line = ls.interpolate(path.model, path.theta_init, path.theta_final, path.X, path.y,
-                          path.Xv, path.yv)
+    line = ls.interpolate(
+        path.model, path.theta_init, path.theta_final, path.X, path.y, path.Xv, path.yv
+    )
     shape = ls.line_shape(line.alphas, line.train_loss)
     assert shape.start == pytest.approx(1 / 6, rel=0.1)  # the guess without memory
     assert shape.end < 0.01 and line.val_loss[30] < 0.01  # learned, also on unseen sequences
@@ -315,8 +337,12 @@ def test_the_lstm_situation_trains_and_shows_a_plateau_before_the_drop():
 def test_trace_training_can_be_cancelled():
     situation = dataclasses.replace(ls.paper_situations()["lstm"], steps=100)
     calls = []
-    path = ls.trace_training(situation, snapshots=5, should_stop=lambda: len(calls) >= 2,
-                             callback=lambda f, p: calls.append(f))
+    path = ls.trace_training(
+        situation,
+        snapshots=5,
+        should_stop=lambda: len(calls) >= 2,
+        callback=lambda f, p: calls.append(f),
+    )
     assert path.cancelled and path.steps == 40 and len(path.thetas) == 3
 
 

@@ -15,8 +15,9 @@ pytestmark = pytest.mark.skipif(shutil.which("make") is None, reason="needs make
 
 def _plan(target: str, venv: Path) -> str:
     """The commands ``make`` would run for ``target`` (``-n``: nothing is run)."""
-    return subprocess.run(["make", "-n", f"VENV={venv}", target], cwd=ROOT, check=True,
-                          capture_output=True, text=True).stdout
+    return subprocess.run(
+        ["make", "-n", f"VENV={venv}", target], cwd=ROOT, check=True, capture_output=True, text=True
+    ).stdout
 
 
 def _stamp(path: Path, newer_than: Path) -> None:

@@ -19,14 +19,16 @@ def test_every_exported_name_resolves():
 
 def test_the_docstring_example_trains():
     data = dl.datasets.generate("spiral", n_samples=200, seed=0)
-    engine = dl.Engine(dl.Network([2, 8, 8, 1]), data,
-                       [dl.ModelSpec(dl.make_optimizer("adam", lr=0.01))])
+    engine = dl.Engine(
+        dl.Network([2, 8, 8, 1]), data, [dl.ModelSpec(dl.make_optimizer("adam", lr=0.01))]
+    )
     metrics = engine.run(400)
     assert metrics.train_loss[-1, 0] < 0.9 * metrics.train_loss[0, 0]
 
 
 def test_importing_the_package_alone_loads_no_numba():
     code = "import sys, dlopt_core; print('numba' in sys.modules, dlopt_core.__version__)"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True).stdout.split()
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.split()
     assert out[0] == "False" and out[1]

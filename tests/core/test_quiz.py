@@ -46,9 +46,16 @@ def bank():
 
 def q(**fields):
     """A question from a few fields (the rest filled in)."""
-    raw = {"id": "q1", "type": "single", "topic": "challenges", "difficulty": 1,
-           "prompt": "Pick one.", "explanation": "Because.", "options": ["a", "b", "c"],
-           "answer": 1}
+    raw = {
+        "id": "q1",
+        "type": "single",
+        "topic": "challenges",
+        "difficulty": 1,
+        "prompt": "Pick one.",
+        "explanation": "Because.",
+        "options": ["a", "b", "c"],
+        "answer": 1,
+    }
     raw.update(fields)
     for key in [k for k, v in raw.items() if v is None]:
         del raw[key]
@@ -66,11 +73,19 @@ ZERO_INIT = {
 def experiment_question(qid="exp-zero", init="zeros", steps=50):
     preset = json.loads(json.dumps(ZERO_INIT))
     preset["network"]["init"] = init
-    return parse_question({
-        "id": qid, "type": "experiment", "topic": "strategies", "difficulty": 1,
-        "prompt": "Identical?", "explanation": "Symmetry.", "preset": preset,
-        "compute": {"kind": "identical_units", "steps": steps},
-    }, "test.json")
+    return parse_question(
+        {
+            "id": qid,
+            "type": "experiment",
+            "topic": "strategies",
+            "difficulty": 1,
+            "prompt": "Identical?",
+            "explanation": "Symmetry.",
+            "preset": preset,
+            "compute": {"kind": "identical_units", "steps": steps},
+        },
+        "test.json",
+    )
 
 
 # -- the shipped bank --------------------------------------------------------------------------
@@ -107,9 +122,11 @@ def test_shipped_answers_are_consistent(bank):
 
 def test_course_review_questions_are_in_the_bank(bank):
     neuron = bank.by_id("real-neuron-inputs-outputs")  # the course's answer: C, both
-    assert neuron.options == ("A neuron has a single input and a single output only",
-                              "A neuron has multiple inputs and multiple outputs",
-                              "Both of the above statements are true")
+    assert neuron.options == (
+        "A neuron has a single input and a single output only",
+        "A neuron has multiple inputs and multiple outputs",
+        "Both of the above statements are true",
+    )
     assert neuron.answer == 2 and "bipolar cell" in neuron.explanation
     assert bank.by_id("line-is-a-neuron").answer is True
     noisy = bank.by_id("noisy-error-curve")
@@ -142,9 +159,12 @@ def test_shipped_experiment_questions_compute_clear_answers(bank):
 def test_race_answer_matches_a_direct_engine_run(bank):
     question = bank.by_id("experiment-basic-race")
     exp = Experiment.from_dict(question.preset)
-    models = [ModelSpec(make_optimizer(m["name"], **{k: v for k, v in m.items()
-                                                     if k not in ("name", "label")}))
-              for m in question.compute["models"]]
+    models = [
+        ModelSpec(
+            make_optimizer(m["name"], **{k: v for k, v in m.items() if k not in ("name", "label")})
+        )
+        for m in question.compute["models"]
+    ]
     assert [m.optimizer.name for m in models] == ["sgd", "adam", "momentum"]
     _, _, engine = exp.build(models=models)
     engine.run(1000)
@@ -157,17 +177,26 @@ def test_race_answer_matches_a_direct_engine_run(bank):
 
 
 def test_error_metrics_of_a_classifier_read_in_per_cent():
-    question = parse_question({
-        "id": "errors", "type": "experiment", "topic": "basic_algorithms", "difficulty": 1,
-        "prompt": "Which ends lower?", "explanation": "Bigger steps.",
-        "options": ["η = 0.0001", "η = 0.1"],
-        "preset": {**ZERO_INIT, "network": {"hidden": [3]}},
-        "compute": {"kind": "lower_final", "steps": 100, "metric": "val_error", "models": [
-            {"name": "sgd", "lr": 0.0001}, {"name": "sgd", "lr": 0.1}]},
-    })
+    question = parse_question(
+        {
+            "id": "errors",
+            "type": "experiment",
+            "topic": "basic_algorithms",
+            "difficulty": 1,
+            "prompt": "Which ends lower?",
+            "explanation": "Bigger steps.",
+            "options": ["η = 0.0001", "η = 0.1"],
+            "preset": {**ZERO_INIT, "network": {"hidden": [3]}},
+            "compute": {
+                "kind": "lower_final",
+                "steps": 100,
+                "metric": "val_error",
+                "models": [{"name": "sgd", "lr": 0.0001}, {"name": "sgd", "lr": 0.1}],
+            },
+        }
+    )
     report = run_experiment(question)
-    assert all("final validation error = " in line and line.endswith("%")
-               for line in report.lines)
+    assert all("final validation error = " in line and line.endswith("%") for line in report.lines)
 
 
 def test_divergence_answers_match_a_direct_engine_run(bank):
@@ -193,6 +222,7 @@ def test_zero_initialisation_keeps_units_identical():
 def test_answers_are_cached_per_process(monkeypatch):
     question = experiment_question("exp-cache")
     first = run_experiment(question)
+
     def refuse(*args, **kwargs):
         raise RuntimeError("ran again")
 
@@ -214,40 +244,58 @@ def write_bank(folder: Path, files: dict[str, object]) -> Path:
     return folder
 
 
-GOOD = {"id": "good-one", "type": "yesno", "difficulty": 1, "prompt": "Yes?",
-        "explanation": "Yes.", "answer": True}
+GOOD = {
+    "id": "good-one",
+    "type": "yesno",
+    "difficulty": 1,
+    "prompt": "Yes?",
+    "explanation": "Yes.",
+    "answer": True,
+}
 
 
 def test_broken_question_is_reported_with_file_and_id(tmp_path):
     bad_index = {**GOOD, "id": "bad-index", "type": "single", "options": ["a", "b"], "answer": 5}
-    folder = write_bank(tmp_path / "bank", {
-        "a.json": {"topic": "challenges", "questions": [GOOD, bad_index]},
-        "b.json": "{ not json",
-    })
+    folder = write_bank(
+        tmp_path / "bank",
+        {
+            "a.json": {"topic": "challenges", "questions": [GOOD, bad_index]},
+            "b.json": "{ not json",
+        },
+    )
     bank = load_bank(folder)
     assert [x.id for x in bank.questions] == ["good-one"]
-    assert any(e.startswith("a.json: question 'bad-index':") and "index" in e
-               for e in bank.errors)
+    assert any(e.startswith("a.json: question 'bad-index':") and "index" in e for e in bank.errors)
     assert any(e.startswith("b.json: not valid JSON") for e in bank.errors)
 
 
-@pytest.mark.parametrize("change, problem", [
-    ({"type": "multiple", "options": ["a", "b"], "answer": [0, 0]}, "twice"),
-    ({"type": "multiple", "options": ["a", "b"], "answer": [2]}, "index"),
-    ({"type": "numeric", "answer": "NaN"}, "finite"),
-    ({"type": "single", "options": ["a", "a"], "answer": 0}, "same text"),
-    ({"topic": "cooking"}, "topic"),
-    ({"difficulty": 4}, "difficulty"),
-    ({"id": "Not A Slug"}, "slug"),
-    ({"colour": "red"}, "unknown key"),
-    ({"type": "experiment", "answer": True, "preset": {}, "compute": {"kind": "diverges",
-                                                                      "steps": 10}},
-     "must not store an answer"),
-])
+@pytest.mark.parametrize(
+    "change, problem",
+    [
+        ({"type": "multiple", "options": ["a", "b"], "answer": [0, 0]}, "twice"),
+        ({"type": "multiple", "options": ["a", "b"], "answer": [2]}, "index"),
+        ({"type": "numeric", "answer": "NaN"}, "finite"),
+        ({"type": "single", "options": ["a", "a"], "answer": 0}, "same text"),
+        ({"topic": "cooking"}, "topic"),
+        ({"difficulty": 4}, "difficulty"),
+        ({"id": "Not A Slug"}, "slug"),
+        ({"colour": "red"}, "unknown key"),
+        (
+            {
+                "type": "experiment",
+                "answer": True,
+                "preset": {},
+                "compute": {"kind": "diverges", "steps": 10},
+            },
+            "must not store an answer",
+        ),
+    ],
+)
 def test_invalid_questions_are_refused(tmp_path, change, problem):
     raw = {**GOOD, "topic": "challenges", "id": "broken", **change}
-    bank = load_bank(write_bank(tmp_path / "bank", {"x.json": [GOOD | {"topic": "strategies"},
-                                                               raw]}))
+    bank = load_bank(
+        write_bank(tmp_path / "bank", {"x.json": [GOOD | {"topic": "strategies"}, raw]})
+    )
     assert len(bank.questions) == 1
     assert len(bank.errors) == 1
     assert bank.errors[0].startswith("x.json: question")
@@ -255,81 +303,152 @@ def test_invalid_questions_are_refused(tmp_path, change, problem):
 
 
 def test_duplicate_ids_and_keys_are_reported(tmp_path):
-    text = ('[{"id": "dup-key", "type": "yesno", "topic": "challenges", "difficulty": 1, '
-            '"prompt": "p", "explanation": "e", "answer": true, "answer": false}]')
-    bank = load_bank(write_bank(tmp_path / "bank", {
-        "a.json": {"topic": "challenges", "questions": [GOOD]},
-        "b.json": {"topic": "strategies", "questions": [GOOD]},
-        "c.json": text,
-    }))
+    text = (
+        '[{"id": "dup-key", "type": "yesno", "topic": "challenges", "difficulty": 1, '
+        '"prompt": "p", "explanation": "e", "answer": true, "answer": false}]'
+    )
+    bank = load_bank(
+        write_bank(
+            tmp_path / "bank",
+            {
+                "a.json": {"topic": "challenges", "questions": [GOOD]},
+                "b.json": {"topic": "strategies", "questions": [GOOD]},
+                "c.json": text,
+            },
+        )
+    )
     assert len(bank.questions) == 1
     assert "b.json: question 'good-one': duplicate id, already used in a.json" in bank.errors
-    assert any("c.json: question 'dup-key': key 'answer' is given twice" in e
-               for e in bank.errors)
+    assert any("c.json: question 'dup-key': key 'answer' is given twice" in e for e in bank.errors)
 
 
 def test_experiment_compute_spec_is_validated():
-    base = {"id": "e", "type": "experiment", "topic": "strategies", "difficulty": 1,
-            "prompt": "p", "explanation": "e", "preset": ZERO_INIT}
+    base = {
+        "id": "e",
+        "type": "experiment",
+        "topic": "strategies",
+        "difficulty": 1,
+        "prompt": "p",
+        "explanation": "e",
+        "preset": ZERO_INIT,
+    }
     with pytest.raises(QuizError, match="compute.kind"):
         parse_question({**base, "compute": {"kind": "fastest", "steps": 10}})
     with pytest.raises(QuizError, match="steps"):
         parse_question({**base, "compute": {"kind": "diverges", "steps": 10**6}})
     with pytest.raises(QuizError, match="one option per run"):
-        parse_question({**base, "options": ["a", "b", "c", "d"], "compute": {
-            "kind": "first_to_reach", "steps": 10, "target": 0.3,
-            "models": [{"name": "sgd", "lr": 0.1}, {"name": "adam"}]}})
+        parse_question(
+            {
+                **base,
+                "options": ["a", "b", "c", "d"],
+                "compute": {
+                    "kind": "first_to_reach",
+                    "steps": 10,
+                    "target": 0.3,
+                    "models": [{"name": "sgd", "lr": 0.1}, {"name": "adam"}],
+                },
+            }
+        )
     with pytest.raises(QuizError, match="models\\[1\\]"):
-        parse_question({**base, "options": ["a", "b"], "compute": {
-            "kind": "lower_final", "steps": 10, "models": [{"name": "sgd"}, {"name": "nope"}]}})
+        parse_question(
+            {
+                **base,
+                "options": ["a", "b"],
+                "compute": {
+                    "kind": "lower_final",
+                    "steps": 10,
+                    "models": [{"name": "sgd"}, {"name": "nope"}],
+                },
+            }
+        )
     with pytest.raises(QuizError, match="preset"):
-        parse_question({**base, "preset": {"data": {"kind": "nope"}},
-                        "compute": {"kind": "diverges", "steps": 10}})
+        parse_question(
+            {
+                **base,
+                "preset": {"data": {"kind": "nope"}},
+                "compute": {"kind": "diverges", "steps": 10},
+            }
+        )
     with pytest.raises(QuizError, match="early_stopping"):
         parse_question({**base, "compute": {"kind": "stops_early", "steps": 10}})
 
 
 def test_variants_run_separately_and_lower_final_picks_the_lowest():
-    question = parse_question({
-        "id": "variants", "type": "experiment", "topic": "basic_algorithms", "difficulty": 1,
-        "prompt": "Which ends lower?", "explanation": "Bigger steps.",
-        "options": ["η = 0.0001", "η = 0.1"],
-        "preset": {**ZERO_INIT, "network": {"hidden": [3]}},
-        "compute": {"kind": "lower_final", "steps": 100, "metric": "train_loss", "variants": [
-            {"label": "tiny", "patch": {"optimizer": {"name": "sgd", "lr": 0.0001}}},
-            {"label": "fine", "patch": {"optimizer": {"name": "sgd", "lr": 0.1}}},
-        ]},
-    })
+    question = parse_question(
+        {
+            "id": "variants",
+            "type": "experiment",
+            "topic": "basic_algorithms",
+            "difficulty": 1,
+            "prompt": "Which ends lower?",
+            "explanation": "Bigger steps.",
+            "options": ["η = 0.0001", "η = 0.1"],
+            "preset": {**ZERO_INIT, "network": {"hidden": [3]}},
+            "compute": {
+                "kind": "lower_final",
+                "steps": 100,
+                "metric": "train_loss",
+                "variants": [
+                    {"label": "tiny", "patch": {"optimizer": {"name": "sgd", "lr": 0.0001}}},
+                    {"label": "fine", "patch": {"optimizer": {"name": "sgd", "lr": 0.1}}},
+                ],
+            },
+        }
+    )
     report = run_experiment(question)
     assert report.answer == 1
     assert report.values["labels"] == ["η = 0.0001", "η = 0.1"]
 
 
-PLANE = {"data": {"kind": "plane", "n_samples": 60, "noise": 0.1}, "network": {"hidden": []},
-         "training": {"batch_size": 20, "eval_every": 10}}
+PLANE = {
+    "data": {"kind": "plane", "n_samples": 60, "noise": 0.1},
+    "network": {"hidden": []},
+    "training": {"batch_size": 20, "eval_every": 10},
+}
 
 
 def test_a_diverged_run_never_wins_lower_final():
-    question = parse_question({
-        "id": "diverged-loses", "type": "experiment", "topic": "challenges", "difficulty": 1,
-        "prompt": "Which ends lower?", "explanation": "Too large a rate diverges.",
-        "options": ["η = 5", "η = 0.1"], "preset": PLANE,
-        "compute": {"kind": "lower_final", "steps": 300,
-                    "models": [{"name": "sgd", "lr": 5.0}, {"name": "sgd", "lr": 0.1}]},
-    })
+    question = parse_question(
+        {
+            "id": "diverged-loses",
+            "type": "experiment",
+            "topic": "challenges",
+            "difficulty": 1,
+            "prompt": "Which ends lower?",
+            "explanation": "Too large a rate diverges.",
+            "options": ["η = 5", "η = 0.1"],
+            "preset": PLANE,
+            "compute": {
+                "kind": "lower_final",
+                "steps": 300,
+                "models": [{"name": "sgd", "lr": 5.0}, {"name": "sgd", "lr": 0.1}],
+            },
+        }
+    )
     report = run_experiment(question)
     assert report.answer == 1 and report.values["final"][0] == math.inf
     assert "diverged at step" in report.lines[0]
 
 
 def test_first_to_reach_with_a_none_option():
-    question = parse_question({
-        "id": "nobody", "type": "experiment", "topic": "basic_algorithms", "difficulty": 1,
-        "prompt": "Who reaches zero loss?", "explanation": "Nobody: noise.",
-        "options": ["SGD", "Adam", "None of them"], "preset": PLANE,
-        "compute": {"kind": "first_to_reach", "steps": 50, "target": 0.0,
-                    "models": [{"name": "sgd", "lr": 0.1}, {"name": "adam", "lr": 0.01}]},
-    })
+    question = parse_question(
+        {
+            "id": "nobody",
+            "type": "experiment",
+            "topic": "basic_algorithms",
+            "difficulty": 1,
+            "prompt": "Who reaches zero loss?",
+            "explanation": "Nobody: noise.",
+            "options": ["SGD", "Adam", "None of them"],
+            "preset": PLANE,
+            "compute": {
+                "kind": "first_to_reach",
+                "steps": 50,
+                "target": 0.0,
+                "models": [{"name": "sgd", "lr": 0.1}, {"name": "adam", "lr": 0.01}],
+            },
+        }
+    )
     assert compute_answer(question) == 2
 
 
@@ -417,8 +536,9 @@ def test_a_saved_session_records_its_seed_and_questions_and_replays_the_same(tmp
     assert entry["questions"] == [qid for qid, *_ in asked]
     again = QuizSession.replay(entry, bank.questions)
     assert [(q.id, q.options, q.answer) for q in again.questions] == asked
-    assert [q.options for q in QuizSession(bank.questions, mode="mixed", n=6,
-                                           seed=4712).questions] != [o for _, o, _ in asked]
+    assert [
+        q.options for q in QuizSession(bank.questions, mode="mixed", n=6, seed=4712).questions
+    ] != [o for _, o, _ in asked]
     # an entry of an older file, or one naming a question the bank lost, says why it cannot
     old = {k: v for k, v in entry.items() if k not in ("seed", "shuffle", "questions")}
     with pytest.raises(QuizError, match="without its seed"):
@@ -456,8 +576,10 @@ def test_mistakes_mode_revisits_wrong_answers_until_answered_right(tmp_path):
 
 
 def test_select_questions_modes():
-    questions = [q(id=f"q{i}", topic="challenges" if i % 2 else "strategies",
-                   difficulty=3 - i % 3) for i in range(12)]
+    questions = [
+        q(id=f"q{i}", topic="challenges" if i % 2 else "strategies", difficulty=3 - i % 3)
+        for i in range(12)
+    ]
     by_topic = select_questions(questions, "topic", "strategies")
     assert {x.topic for x in by_topic} == {"strategies"}
     assert [x.difficulty for x in by_topic] == sorted(x.difficulty for x in by_topic)
@@ -530,17 +652,33 @@ def test_a_shuffled_question_grades_what_is_shown(bank):
 
 
 def test_an_experiment_answer_maps_to_where_its_option_is_shown():
-    preset = {"data": {"kind": "moons", "n_samples": 80, "noise": 0.1},
-              "network": {"hidden": [4], "activation": "tanh"},
-              "training": {"batch_size": 10, "eval_every": 10}}
-    question = parse_question({
-        "id": "exp-race", "type": "experiment", "topic": "basic_algorithms", "difficulty": 1,
-        "prompt": "Who wins?", "explanation": "The faster one.", "preset": preset,
-        "options": ["tiny rate", "good rate", "None of them within 200 steps"],
-        "compute": {"kind": "first_to_reach", "steps": 200, "target": 0.6,
-                    "models": [{"name": "sgd", "lr": 1e-4, "label": "tiny"},
-                               {"name": "adam", "lr": 0.05, "label": "good"}]},
-    }, "test.json")
+    preset = {
+        "data": {"kind": "moons", "n_samples": 80, "noise": 0.1},
+        "network": {"hidden": [4], "activation": "tanh"},
+        "training": {"batch_size": 10, "eval_every": 10},
+    }
+    question = parse_question(
+        {
+            "id": "exp-race",
+            "type": "experiment",
+            "topic": "basic_algorithms",
+            "difficulty": 1,
+            "prompt": "Who wins?",
+            "explanation": "The faster one.",
+            "preset": preset,
+            "options": ["tiny rate", "good rate", "None of them within 200 steps"],
+            "compute": {
+                "kind": "first_to_reach",
+                "steps": 200,
+                "target": 0.6,
+                "models": [
+                    {"name": "sgd", "lr": 1e-4, "label": "tiny"},
+                    {"name": "adam", "lr": 0.05, "label": "good"},
+                ],
+            },
+        },
+        "test.json",
+    )
     assert pinned_last(question) == 1  # the "none of them" option of first_to_reach
     report = run_experiment(question)
     assert question.options[report.answer] == "good rate"
@@ -558,8 +696,9 @@ def test_a_session_shows_shuffled_options_and_records_by_id(tmp_path):
     questions = [q(id=f"q{i}", options=["w", "x", "y", "z"], answer=i % 4) for i in range(8)]
     progress = Progress(tmp_path / "p.json")
     session = QuizSession(questions, progress, mode="mixed", seed=11)
-    assert [x.id for x in session.questions] == [x.id for x in select_questions(
-        questions, "mixed", seed=11)]
+    assert [x.id for x in session.questions] == [
+        x.id for x in select_questions(questions, "mixed", seed=11)
+    ]
     assert any(x.order for x in session.questions)
     again = QuizSession(questions, Progress(None), mode="mixed", seed=11)
     assert [x.options for x in again.questions] == [x.options for x in session.questions]
@@ -602,13 +741,27 @@ def _has_platformdirs() -> bool:
 @pytest.fixture
 def small_bank(tmp_path):
     questions = [
-        {"id": "a-first", "type": "single", "difficulty": 1, "prompt": "Pick b.",
-         "options": ["a", "b"], "answer": 1, "explanation": "It is b."},
-        {"id": "b-second", "type": "yesno", "difficulty": 2, "prompt": "Yes?",
-         "answer": True, "explanation": "It is yes."},
+        {
+            "id": "a-first",
+            "type": "single",
+            "difficulty": 1,
+            "prompt": "Pick b.",
+            "options": ["a", "b"],
+            "answer": 1,
+            "explanation": "It is b.",
+        },
+        {
+            "id": "b-second",
+            "type": "yesno",
+            "difficulty": 2,
+            "prompt": "Yes?",
+            "answer": True,
+            "explanation": "It is yes.",
+        },
     ]
-    return write_bank(tmp_path / "bank", {"q.json": {"topic": "challenges",
-                                                     "questions": questions}})
+    return write_bank(
+        tmp_path / "bank", {"q.json": {"topic": "challenges", "questions": questions}}
+    )
 
 
 def run_cli(monkeypatch, capsys, argv, answers):
@@ -626,9 +779,21 @@ def shown_number(bank_folder: Path, qid: str, option: str, seed: int) -> int:
 def test_cli_right_and_wrong_answers(monkeypatch, capsys, small_bank, tmp_path):
     progress = tmp_path / "progress.json"
     b = shown_number(small_bank, "a-first", "b", 3)
-    code, out = run_cli(monkeypatch, capsys, ["--topic", "challenges", "--bank", str(small_bank),
-                                              "--progress", str(progress), "--seed", "3"],
-                        f"{b}\nn\n")
+    code, out = run_cli(
+        monkeypatch,
+        capsys,
+        [
+            "--topic",
+            "challenges",
+            "--bank",
+            str(small_bank),
+            "--progress",
+            str(progress),
+            "--seed",
+            "3",
+        ],
+        f"{b}\nn\n",
+    )
     assert code == 0
     assert "Seed 3 (--seed 3 repeats this quiz" in out.out
     assert "Question 1/2" in out.out and f"  {b}. b" in out.out
@@ -636,57 +801,104 @@ def test_cli_right_and_wrong_answers(monkeypatch, capsys, small_bank, tmp_path):
     assert "It is yes." in out.out and "Score: 1/2 right" in out.out
     saved = json.loads(progress.read_text(encoding="utf-8"))
     assert saved["questions"]["b-second"]["last"] == "wrong"
-    code, out = run_cli(monkeypatch, capsys, ["--mode", "mistakes", "--bank", str(small_bank),
-                                              "--progress", str(progress)], "y\n")
+    code, out = run_cli(
+        monkeypatch,
+        capsys,
+        ["--mode", "mistakes", "--bank", str(small_bank), "--progress", str(progress)],
+        "y\n",
+    )
     assert code == 0 and "Question 1/1" in out.out and "Score: 1/1 right" in out.out
 
 
-def test_cli_reasks_after_a_bad_answer_and_ends_cleanly_at_eof(monkeypatch, capsys, small_bank,
-                                                               tmp_path):
+def test_cli_reasks_after_a_bad_answer_and_ends_cleanly_at_eof(
+    monkeypatch, capsys, small_bank, tmp_path
+):
     b = shown_number(small_bank, "a-first", "b", 0)
-    code, out = run_cli(monkeypatch, capsys, ["--topic", "challenges", "--bank", str(small_bank),
-                                              "--progress", str(tmp_path / "p.json"),
-                                              "--seed", "0"], f"7\n{b}\n")
+    code, out = run_cli(
+        monkeypatch,
+        capsys,
+        [
+            "--topic",
+            "challenges",
+            "--bank",
+            str(small_bank),
+            "--progress",
+            str(tmp_path / "p.json"),
+            "--seed",
+            "0",
+        ],
+        f"7\n{b}\n",
+    )
     assert code == 0
     assert "choose an option from 1 to 2" in out.out
     assert "Score: 1/1 right, 100 % (of 2 questions)" in out.out
 
 
 def test_cli_experiment_question_runs_after_the_prediction(monkeypatch, capsys, tmp_path):
-    question = {"id": "exp-cli", "type": "experiment", "difficulty": 1, "prompt": "Identical?",
-                "explanation": "Symmetry.", "preset": ZERO_INIT,
-                "compute": {"kind": "identical_units", "steps": 30}}
-    folder = write_bank(tmp_path / "bank", {"e.json": {"topic": "strategies",
-                                                       "questions": [question]}})
-    code, out = run_cli(monkeypatch, capsys, ["--bank", str(folder), "--progress",
-                                              str(tmp_path / "p.json")], "y\n")
+    question = {
+        "id": "exp-cli",
+        "type": "experiment",
+        "difficulty": 1,
+        "prompt": "Identical?",
+        "explanation": "Symmetry.",
+        "preset": ZERO_INIT,
+        "compute": {"kind": "identical_units", "steps": 30},
+    }
+    folder = write_bank(
+        tmp_path / "bank", {"e.json": {"topic": "strategies", "questions": [question]}}
+    )
+    code, out = run_cli(
+        monkeypatch, capsys, ["--bank", str(folder), "--progress", str(tmp_path / "p.json")], "y\n"
+    )
     assert code == 0
     assert out.out.index("Your prediction") < out.out.index("running the experiment")
     assert "Right!" in out.out and "Score: 1/1" in out.out
 
 
 def test_cli_shows_the_options_in_the_seeds_order_and_grades_them(monkeypatch, capsys, tmp_path):
-    race = {"id": "exp-cli-race", "type": "experiment", "difficulty": 1, "prompt": "Who wins?",
-            "explanation": "The faster one.",
-            "preset": {"data": {"kind": "moons", "n_samples": 80, "noise": 0.1},
-                       "network": {"hidden": [4], "activation": "tanh"},
-                       "training": {"batch_size": 10, "eval_every": 10}},
-            "options": ["tiny rate", "good rate", "None of them within 200 steps"],
-            "compute": {"kind": "first_to_reach", "steps": 200, "target": 0.6,
-                        "models": [{"name": "sgd", "lr": 1e-4}, {"name": "adam", "lr": 0.05}]}}
-    pick = {"id": "pick-c", "type": "single", "difficulty": 1, "prompt": "Pick c.",
-            "options": ["a", "b", "c", "d"], "answer": 2, "explanation": "It is c."}
-    folder = write_bank(tmp_path / "bank", {"e.json": {"topic": "strategies",
-                                                       "questions": [race, pick]}})
+    race = {
+        "id": "exp-cli-race",
+        "type": "experiment",
+        "difficulty": 1,
+        "prompt": "Who wins?",
+        "explanation": "The faster one.",
+        "preset": {
+            "data": {"kind": "moons", "n_samples": 80, "noise": 0.1},
+            "network": {"hidden": [4], "activation": "tanh"},
+            "training": {"batch_size": 10, "eval_every": 10},
+        },
+        "options": ["tiny rate", "good rate", "None of them within 200 steps"],
+        "compute": {
+            "kind": "first_to_reach",
+            "steps": 200,
+            "target": 0.6,
+            "models": [{"name": "sgd", "lr": 1e-4}, {"name": "adam", "lr": 0.05}],
+        },
+    }
+    pick = {
+        "id": "pick-c",
+        "type": "single",
+        "difficulty": 1,
+        "prompt": "Pick c.",
+        "options": ["a", "b", "c", "d"],
+        "answer": 2,
+        "explanation": "It is c.",
+    }
+    folder = write_bank(
+        tmp_path / "bank", {"e.json": {"topic": "strategies", "questions": [race, pick]}}
+    )
     transcripts = []
     for seed in (0, 1, 2, 0):
         good = shown_number(folder, "exp-cli-race", "good rate", seed)
         c = shown_number(folder, "pick-c", "c", seed)
         order = [x.id for x in select_questions(load_bank(folder).questions, seed=seed)]
         answers = "\n".join(str(good if qid == "exp-cli-race" else c) for qid in order) + "\n"
-        code, out = run_cli(monkeypatch, capsys, ["--bank", str(folder), "--seed", str(seed),
-                                                  "--progress", str(tmp_path / "p.json")],
-                            answers)
+        code, out = run_cli(
+            monkeypatch,
+            capsys,
+            ["--bank", str(folder), "--seed", str(seed), "--progress", str(tmp_path / "p.json")],
+            answers,
+        )
         assert code == 0 and "Score: 2/2 right" in out.out, out.out
         assert out.out.index(f"  {good}. good rate") < out.out.index("running the experiment")
         assert "  3. None of them within 200 steps" in out.out
@@ -695,10 +907,18 @@ def test_cli_shows_the_options_in_the_seeds_order_and_grades_them(monkeypatch, c
     assert len({t.split("Score")[0] for t in transcripts[:3]}) > 1
 
 
-@pytest.mark.parametrize("argv", [
-    ["--mode", "sometimes"], ["--topic", "cooking"], ["--mode", "topic"], ["--n", "0"],
-    ["--n", "x"], ["--bank", "/no/such/folder"], ["--unknown"],
-])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--mode", "sometimes"],
+        ["--topic", "cooking"],
+        ["--mode", "topic"],
+        ["--n", "0"],
+        ["--n", "x"],
+        ["--bank", "/no/such/folder"],
+        ["--unknown"],
+    ],
+)
 def test_cli_bad_arguments_exit_2_with_one_line(monkeypatch, capsys, argv, tmp_path):
     code, out = run_cli(monkeypatch, capsys, [*argv, "--progress", str(tmp_path / "p.json")], "")
     assert code == 2

@@ -30,8 +30,9 @@ def test_grid_in_uneven_chunks(case):
     rc.compare_record(case, CASES[case](chunks=[1, 6, 9, 8]), REFERENCE[case])
 
 
-@pytest.mark.parametrize("case", ["grid_tanh_bce", "grid_sigmoid_ce", "grid_leaky_relu_mse",
-                                  "grid_relu_mse2"])
+@pytest.mark.parametrize(
+    "case", ["grid_tanh_bce", "grid_sigmoid_ce", "grid_leaky_relu_mse", "grid_relu_mse2"]
+)
 def test_grid_models_one_at_a_time(case):
     """Every model of the grid trained alone gives the same numbers as in the shared run."""
     ref = REFERENCE[case]

@@ -41,9 +41,12 @@ def dense_hessian(net: Network, theta: np.ndarray, X, y, h: float = 1e-4) -> np.
     eye = np.eye(n) * h
     for i in range(n):
         for j in range(i, n):
-            H[i, j] = H[j, i] = (f(theta + eye[i] + eye[j]) - f(theta + eye[i] - eye[j])
-                                 - f(theta - eye[i] + eye[j]) + f(theta - eye[i] - eye[j])) / (
-                4 * h * h)
+            H[i, j] = H[j, i] = (
+                f(theta + eye[i] + eye[j])
+                - f(theta + eye[i] - eye[j])
+                - f(theta - eye[i] + eye[j])
+                + f(theta - eye[i] - eye[j])
+            ) / (4 * h * h)
     return H
 
 
@@ -51,8 +54,9 @@ def test_hessian_vector_products_of_a_quadratic_loss_are_exact():
     net, X, y, H = least_squares()
     for _ in range(3):
         theta, v = RNG.standard_normal(4), RNG.standard_normal(4)
-        np.testing.assert_allclose(hessian_vector_product(net, theta, X, y, v), H @ v,
-                                   rtol=1e-6, atol=1e-8)
+        np.testing.assert_allclose(
+            hessian_vector_product(net, theta, X, y, v), H @ v, rtol=1e-6, atol=1e-8
+        )
     assert not np.any(hessian_vector_product(net, theta, X, y, np.zeros(4)))
 
 
@@ -73,8 +77,9 @@ def test_sharpness_of_a_tiny_network_against_a_dense_finite_difference_hessian()
         theta = net.init(1, "normal", std=1.0)
         H = dense_hessian(net, theta, X, y)
         v = RNG.standard_normal(net.n_params)
-        np.testing.assert_allclose(hessian_vector_product(net, theta, X, y, v), H @ v,
-                                   rtol=1e-4, atol=1e-5)
+        np.testing.assert_allclose(
+            hessian_vector_product(net, theta, X, y, v), H @ v, rtol=1e-4, atol=1e-5
+        )
         top = sharpness(net, theta, X, y)
         assert top.value == pytest.approx(np.linalg.eigvalsh(H)[-1], rel=1e-4), activation
 
@@ -169,8 +174,7 @@ def test_a_long_run_keeps_bounded_rows_at_even_resolution():
     assert len(steps) < 8 and tracker.stride == 80
     np.testing.assert_array_equal(steps, np.arange(0, 301, 80)[: len(steps)])
     assert steps[-1] >= 300 - tracker.stride and np.all(np.isfinite(values))
-    late = SharpnessTracker(Network([1, 1], "linear", "mse"), np.ones((4, 1)), np.ones(4),
-                            every=50)
+    late = SharpnessTracker(Network([1, 1], "linear", "mse"), np.ones((4, 1)), np.ones(4), every=50)
     assert late.due(1234) and late.next_step == 0  # the first measurement: wherever the run is
 
 

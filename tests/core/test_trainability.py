@@ -40,12 +40,12 @@ def reference_loss_grad(X, Y, W1, W2):
     return loss, g1, g2
 
 
-def reference_losses(problem, lr1, lr2, steps, offset=0.0, beta=0.0, optimizer="gd",
-                     batches=None):
+def reference_losses(problem, lr1, lr2, steps, offset=0.0, beta=0.0, optimizer="gd", batches=None):
     """``losses[steps, M]`` by plain NumPy: GD, PyTorch's SGD momentum, or PyTorch's Adam; the
     loss of the whole data set, the gradient of the rows ``batches[t]`` when given."""
-    lr1, lr2, offset, beta = (np.broadcast_to(np.asarray(v, float), np.shape(lr1))
-                              for v in (lr1, lr2, offset, beta))
+    lr1, lr2, offset, beta = (
+        np.broadcast_to(np.asarray(v, float), np.shape(lr1)) for v in (lr1, lr2, offset, beta)
+    )
     M = lr1.size
     W = [problem.W1[None] + offset[:, None, None], np.repeat(problem.W2[None], M, axis=0)]
     lrs = [lr1[:, None, None], lr2[:, None, None]]
@@ -86,8 +86,17 @@ def kernel_losses(problem, spec, lr1, lr2, offset=0.0, beta=0.0):
         hyper[row, M:] = hyper[row, M - 1]
     opt = {"gd": K.GD, "momentum": K.MOMENTUM, "adam": K.ADAM}[spec.effective_optimizer]
     losses = np.empty((spec.steps, padded))
-    K.train_models(problem.X, problem.Y, problem.W1, problem.W2, hyper, opt, spec.steps,
-                   spec.batches(problem.rows), losses)
+    K.train_models(
+        problem.X,
+        problem.Y,
+        problem.W1,
+        problem.W2,
+        hyper,
+        opt,
+        spec.steps,
+        spec.batches(problem.rows),
+        losses,
+    )
     return losses[:, :M]
 
 
@@ -146,8 +155,13 @@ def test_a_diverged_run_stops_with_nan_losses(small):
 
 
 def test_tanh_lane_is_within_a_few_ulp_of_the_library():
-    x = np.concatenate([np.linspace(-25, 25, 20001), np.random.default_rng(1).normal(0, 3, 5000),
-                        [0.0, 1e-300, 5e-324, 1e-8, 19.0, 19.5, 700.0]])
+    x = np.concatenate(
+        [
+            np.linspace(-25, 25, 20001),
+            np.random.default_rng(1).normal(0, 3, 5000),
+            [0.0, 1e-300, 5e-324, 1e-8, 19.0, 19.5, 700.0],
+        ]
+    )
     got = np.array([K.tanh_lane_cpu(v) for v in x])
     want = np.tanh(x)
     ulps = np.abs(got - want) / np.spacing(np.maximum(np.abs(want), 1e-300))
@@ -193,8 +207,9 @@ def test_tiles_cover_every_pixel_once_coarse_first():
 
 
 def test_value_i_j_belongs_to_the_first_axis_ith_and_the_second_jth(small):
-    spec = MapSpec(axes=("lr1", "lr2"), ranges=((-2.0, 1.0), (-1.0, 1.5)), res=(5, 4), steps=30,
-                   tile=2)
+    spec = MapSpec(
+        axes=("lr1", "lr2"), ranges=((-2.0, 1.0), (-1.0, 1.5)), res=(5, 4), steps=30, tile=2
+    )
     result = trainability_map(small, spec)
     assert result.complete and not result.cancelled
     assert result.value.shape == (5, 4) and result.values0.shape == (5,)
@@ -222,8 +237,7 @@ def test_map_agrees_with_the_numpy_implementation():
     """The same problem, grid and steps as plain NumPy: the signs agree on >= 98 % of pixels
     (where they differ, rounding decides a run on the edge)."""
     problem = Problem.paper(width=8, seed=0)
-    spec = MapSpec(axes=("lr1", "lr2"), ranges=((-1.0, 4.0), (0.0, 3.0)), res=(24, 24),
-                   steps=60)
+    spec = MapSpec(axes=("lr1", "lr2"), ranges=((-1.0, 4.0), (0.0, 3.0)), res=(24, 24), steps=60)
     result = trainability_map(problem, spec)
     ii, jj = np.meshgrid(result.values0, result.values1, indexing="ij")
     want, _ = values_from_losses(reference_losses(problem, ii.ravel(), jj.ravel(), 60))
@@ -237,8 +251,12 @@ def test_map_agrees_with_the_numpy_implementation():
 def test_progress_and_cancel(small):
     spec = MapSpec(res=(8, 8), steps=5, tile=2)
     seen = []
-    result = trainability_map(small, spec, progress=lambda f, part: seen.append(
-        (f, part.tiles_done, int(part.done.sum()))), should_stop=lambda: len(seen) >= 2)
+    result = trainability_map(
+        small,
+        spec,
+        progress=lambda f, part: seen.append((f, part.tiles_done, int(part.done.sum()))),
+        should_stop=lambda: len(seen) >= 2,
+    )
     assert result.cancelled and result.tiles_done == 2 and not result.complete
     assert seen == [(1 / 16, 1, 4), (2 / 16, 2, 8)]
     assert np.isnan(result.value[~result.done]).all()
@@ -250,8 +268,9 @@ def test_fill_missing_uses_the_nearest_done_pixel_before():
     done = np.zeros((4, 4), bool)
     done[::2, ::2] = True
     filled = fill_missing(value, done)
-    np.testing.assert_array_equal(filled, [[0, 0, 2, 2], [0, 0, 2, 2], [8, 8, 10, 10],
-                                           [8, 8, 10, 10]])
+    np.testing.assert_array_equal(
+        filled, [[0, 0, 2, 2], [0, 0, 2, 2], [8, 8, 10, 10], [8, 8, 10, 10]]
+    )
 
 
 def test_compute_tile_is_pure(small):
@@ -322,18 +341,21 @@ def test_problem_checks_shapes_and_values(tmp_path):
         Problem.load(tmp_path / "missing.npz")
 
 
-@pytest.mark.parametrize(("kwargs", "match"), [
-    ({"axes": ("lr", "lr1")}, "cannot be used together"),
-    ({"axes": ("lr1", "lr1")}, "two different axes"),
-    ({"axes": ("lr1", "speed")}, "unknown axis"),
-    ({"ranges": ((1, 0), (0, 1))}, "LO < HI"),
-    ({"ranges": ((-20, 0), (0, 1))}, "must lie within"),
-    ({"res": (1, 64)}, "resolution"),
-    ({"steps": 0}, "steps"),
-    ({"optimizer": "sgd"}, "unknown optimizer"),
-    ({"beta": 1.0}, "beta"),
-    ({"batch": -1}, "batch"),
-])
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"axes": ("lr", "lr1")}, "cannot be used together"),
+        ({"axes": ("lr1", "lr1")}, "two different axes"),
+        ({"axes": ("lr1", "speed")}, "unknown axis"),
+        ({"ranges": ((1, 0), (0, 1))}, "LO < HI"),
+        ({"ranges": ((-20, 0), (0, 1))}, "must lie within"),
+        ({"res": (1, 64)}, "resolution"),
+        ({"steps": 0}, "steps"),
+        ({"optimizer": "sgd"}, "unknown optimizer"),
+        ({"beta": 1.0}, "beta"),
+        ({"batch": -1}, "batch"),
+    ],
+)
 def test_map_spec_rejects_bad_values(kwargs, match):
     with pytest.raises(MapError, match=match):
         MapSpec(**kwargs)

@@ -40,8 +40,9 @@ def chunk_call() -> tuple:
     y = (X[:, 0] > 0).astype(float)
     data = SimpleNamespace(X_train=X[:20], y_train=y[:20], X_val=X[20:], y_val=y[20:])
     specs = [ModelSpec(make_optimizer("adam")), ModelSpec(make_optimizer("sgd", lr=0.1))]
-    engine = Engine(Network([2, 3, 1]), data, specs, TrainConfig(batch_size=5, eval_every=2),
-                    backend="cpu")
+    engine = Engine(
+        Network([2, 3, 1]), data, specs, TrainConfig(batch_size=5, eval_every=2), backend="cpu"
+    )
     calls = []
     backend = engine.backend
     real = backend.train_chunk
@@ -69,18 +70,30 @@ def assemble(ptxas: str, ptx: str, cc: tuple[int, int]) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         src = Path(tmp) / "kernel.ptx"
         src.write_text(ptx)
-        run = subprocess.run([ptxas, f"-arch=sm_{cc[0]}{cc[1]}", "-v", str(src),
-                              "-o", str(Path(tmp) / "kernel.cubin")],
-                             capture_output=True, text=True, timeout=300)
+        run = subprocess.run(
+            [
+                ptxas,
+                f"-arch=sm_{cc[0]}{cc[1]}",
+                "-v",
+                str(src),
+                "-o",
+                str(Path(tmp) / "kernel.cubin"),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
     if run.returncode != 0:
         raise RuntimeError(f"ptxas failed for sm_{cc[0]}{cc[1]}:\n{run.stderr[-2000:]}")
     text = run.stderr
     at = text.find("Function properties for _ZN10dlopt_core7kernels4cuda13_train_kernel")
-    block = text[at:at + 4000]
+    block = text[at : at + 4000]
     spills = re.search(r"(\d+) bytes spill stores", block)
     registers = re.search(r"Used (\d+) registers", block)
-    return {"registers": int(registers.group(1)) if registers else None,
-            "spill_bytes": int(spills.group(1)) if spills else None}
+    return {
+        "registers": int(registers.group(1)) if registers else None,
+        "spill_bytes": int(spills.group(1)) if spills else None,
+    }
 
 
 def map_kernel() -> tuple:
@@ -94,8 +107,18 @@ def map_kernel() -> tuple:
     rows, cols = spec.tile_pixels((0, 0))
     hyper = spec.hyper(*(a.ravel() for a in np.meshgrid(rows, cols, indexing="ij")))
     args = trainability_cuda.kernel_arguments(
-        p.X, p.Y, p.W1, p.W2, hyper, K.GD, spec.steps, np.zeros((spec.steps, 2), np.int64),
-        np.empty((spec.steps, hyper.shape[1])), np.asarray, np.empty)
+        p.X,
+        p.Y,
+        p.W1,
+        p.W2,
+        hyper,
+        K.GD,
+        spec.steps,
+        np.zeros((spec.steps, 2), np.int64),
+        np.empty((spec.steps, hyper.shape[1])),
+        np.asarray,
+        np.empty,
+    )
     return trainability_cuda._train_kernel, args
 
 
@@ -105,10 +128,13 @@ def training_kernel() -> tuple:
 
     e, perms, first_epoch, t0, n_steps, out = chunk_call()
     net = e.network
-    data = tuple(np.ascontiguousarray(a)
-                 for a in (net.sizes, net.woff, net.uoff, net.lay, e.X, e.Y, *e.eval_sets()))
-    *_, args = kernels.kernel_arguments(e, perms, first_epoch, t0, n_steps, out, data,
-                                        np.asarray, np.empty)
+    data = tuple(
+        np.ascontiguousarray(a)
+        for a in (net.sizes, net.woff, net.uoff, net.lay, e.X, e.Y, *e.eval_sets())
+    )
+    *_, args = kernels.kernel_arguments(
+        e, perms, first_epoch, t0, n_steps, out, data, np.asarray, np.empty
+    )
     return kernels._train_kernel, args
 
 
@@ -136,8 +162,12 @@ def main(ccs: list[tuple[int, int]], which: str = "train") -> int:
                 return NO_COMPILER
             raise
         entry = [line for line in ptx.splitlines() if line.startswith(".visible .entry")]
-        report = {"cc": list(cc), "ptx_chars": len(ptx), "entries": len(entry),
-                  "target": f"sm_{cc[0]}{cc[1]}" in ptx}
+        report = {
+            "cc": list(cc),
+            "ptx_chars": len(ptx),
+            "entries": len(entry),
+            "target": f"sm_{cc[0]}{cc[1]}" in ptx,
+        }
         ptxas = find_ptxas()
         if ptxas and which == "train":
             report.update(assemble(ptxas, ptx, cc))
@@ -147,6 +177,7 @@ def main(ccs: list[tuple[int, int]], which: str = "train") -> int:
 
 if __name__ == "__main__":
     which = "map" if "--map" in sys.argv else "train"
-    wanted = [tuple(int(p) for p in arg.split(".")) for arg in sys.argv[1:]
-              if arg != "--map"] or [(9, 0)]
+    wanted = [tuple(int(p) for p in arg.split(".")) for arg in sys.argv[1:] if arg != "--map"] or [
+        (9, 0)
+    ]
     sys.exit(main(wanted, which))

@@ -28,8 +28,9 @@ def _data(n=24, n_classes=2, regression=False, seed=0):
     if regression:
         y = X @ np.array([1.5, -2.0])
     else:
-        y = (np.floor((np.arctan2(X[:, 1], X[:, 0]) + np.pi) / (2 * np.pi) * n_classes)
-             % n_classes).astype(float)
+        y = (
+            np.floor((np.arctan2(X[:, 1], X[:, 0]) + np.pi) / (2 * np.pi) * n_classes) % n_classes
+        ).astype(float)
     k = 2 * n // 3
     return SimpleNamespace(X_train=X[:k], y_train=y[:k], X_val=X[k:], y_val=y[k:])
 
@@ -42,8 +43,9 @@ def _compare(net, data, specs, cfg, steps):
     np.testing.assert_allclose(gpu.theta, cpu.theta, rtol=1e-9, atol=1e-12)
     np.testing.assert_allclose(gpu.slots, cpu.slots, rtol=1e-9, atol=1e-12)
     for field in ("train_loss", "val_loss", "train_error", "grad_norm", "lr"):
-        np.testing.assert_allclose(getattr(m_gpu, field), getattr(m_cpu, field),
-                                   rtol=1e-9, atol=1e-12, equal_nan=True)
+        np.testing.assert_allclose(
+            getattr(m_gpu, field), getattr(m_cpu, field), rtol=1e-9, atol=1e-12, equal_nan=True
+        )
     np.testing.assert_array_equal(gpu.status, cpu.status)
     np.testing.assert_array_equal(gpu.stop_step, cpu.stop_step)
     return cpu, gpu
@@ -52,8 +54,13 @@ def _compare(net, data, specs, cfg, steps):
 def test_every_optimizer_matches_the_cpu_backend():
     specs = [ModelSpec(make_optimizer(name)) for name in OPTIMIZERS]
     specs[0] = ModelSpec(make_optimizer("sgd", lr=0.1), make_schedule("step", step_size=3))
-    _compare(Network([2, 3, 1], "tanh", "bce"), _data(), specs,
-             TrainConfig(batch_size=5, eval_every=2, early_stopping=2), steps=12)
+    _compare(
+        Network([2, 3, 1], "tanh", "bce"),
+        _data(),
+        specs,
+        TrainConfig(batch_size=5, eval_every=2, early_stopping=2),
+        steps=12,
+    )
 
 
 @pytest.mark.filterwarnings("ignore:overflow:RuntimeWarning")
@@ -65,15 +72,19 @@ def test_strategies_losses_and_divergence_match():
     ]
     cfg = TrainConfig(batch_size=4, eval_every=2, clip_norm=0.5, l1=1e-3, polyak=0.7)
     _compare(Network([2, 4, 3], "relu", "ce"), _data(n_classes=3), specs, cfg, steps=8)
-    cpu, _ = _compare(Network([2, 3, 1], "leaky_relu", "mse"), _data(regression=True),
-                      specs, TrainConfig(batch_size=8, eval_every=2), steps=8)
+    cpu, _ = _compare(
+        Network([2, 3, 1], "leaky_relu", "mse"),
+        _data(regression=True),
+        specs,
+        TrainConfig(batch_size=8, eval_every=2),
+        steps=8,
+    )
     assert cpu.status_name(2) == "diverged"
 
 
 def test_adversarial_training_matches():
     specs = [ModelSpec(make_optimizer("sgd", lr=0.1)), ModelSpec(make_optimizer("adam", lr=0.02))]
-    cfg = TrainConfig(batch_size=4, eval_every=2, adversarial_eps=0.2,
-                      adversarial_clean_weight=0.3)
+    cfg = TrainConfig(batch_size=4, eval_every=2, adversarial_eps=0.2, adversarial_clean_weight=0.3)
     _compare(Network([2, 3, 1], "tanh", "bce"), _data(), specs, cfg, steps=6)
 
 
@@ -92,11 +103,13 @@ def test_a_sampled_evaluation_matches():
     (cpu, m_cpu), (gpu, m_gpu) = engines
     np.testing.assert_array_equal(gpu.train_sample, cpu.train_sample)
     for field in ("train_loss", "val_loss", "train_error", "val_error"):
-        np.testing.assert_allclose(getattr(m_gpu, field), getattr(m_cpu, field),
-                                   rtol=1e-9, atol=1e-12, equal_nan=True)
+        np.testing.assert_allclose(
+            getattr(m_gpu, field), getattr(m_cpu, field), rtol=1e-9, atol=1e-12, equal_nan=True
+        )
     for sample in (True, False):
-        np.testing.assert_allclose(gpu.evaluate(sample), cpu.evaluate(sample), rtol=1e-9,
-                                   atol=1e-12)
+        np.testing.assert_allclose(
+            gpu.evaluate(sample), cpu.evaluate(sample), rtol=1e-9, atol=1e-12
+        )
     assert cpu.evaluate()[0, 0] != cpu.evaluate(sample=True)[0, 0]
 
 
@@ -108,13 +121,15 @@ def test_asking_for_cuda_without_a_device_is_a_clear_error(monkeypatch):
     assert "no CUDA" in backends.resolve("auto").note
 
 
-@pytest.mark.parametrize(("bias", "parameterization"),
-                         [(False, "mean_field"), (True, "mean_field"), (False, "standard")])
+@pytest.mark.parametrize(
+    ("bias", "parameterization"), [(False, "mean_field"), (True, "mean_field"), (False, "standard")]
+)
 def test_layer_options_match_the_cpu_backend(bias, parameterization):
     """No biases, the mean-field factors and per-layer rates (different per model)."""
     net = Network([2, 3, 2, 1], "tanh", "mse", bias=bias, parameterization=parameterization)
-    specs = [ModelSpec(make_optimizer(name, lr=0.05), layer_lr=(0.5 * (k + 1), 2.0, 0.0 + k))
-             for k, name in enumerate(["sgd", "momentum", "adam", "adagrad", "adamw"])]
+    specs = [
+        ModelSpec(make_optimizer(name, lr=0.05), layer_lr=(0.5 * (k + 1), 2.0, 0.0 + k))
+        for k, name in enumerate(["sgd", "momentum", "adam", "adagrad", "adamw"])
+    ]
     specs.append(ModelSpec(make_optimizer("rmsprop", lr=0.01)))
-    _compare(net, _data(regression=True), specs, TrainConfig(batch_size=6, eval_every=2),
-             steps=8)
+    _compare(net, _data(regression=True), specs, TrainConfig(batch_size=6, eval_every=2), steps=8)

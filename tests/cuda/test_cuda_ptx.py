@@ -19,8 +19,13 @@ SCRIPT = Path(__file__).with_name("ptx_check.py")
 
 def test_the_training_kernel_compiles_to_ptx():
     env = {k: v for k, v in os.environ.items() if k != "NUMBA_ENABLE_CUDASIM"}
-    result = subprocess.run([sys.executable, str(SCRIPT), "7.5", "9.0"], env=env,
-                            capture_output=True, text=True, timeout=600)
+    result = subprocess.run(
+        [sys.executable, str(SCRIPT), "7.5", "9.0"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     if result.returncode == 3 and not sys.platform.startswith("linux"):
         # NVIDIA ships the NVVM wheels the dev extra installs for Linux only
         pytest.skip(result.stderr.strip())

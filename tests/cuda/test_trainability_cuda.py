@@ -15,8 +15,9 @@ from dlopt_core.kernels import trainability as K
 from dlopt_core.trainability import MapSpec, Problem, trainability_map
 
 
-@pytest.mark.parametrize(("optimizer", "batch"), [(K.GD, 0), (K.MOMENTUM, 0), (K.ADAM, 0),
-                                                  (K.GD, 5)])
+@pytest.mark.parametrize(
+    ("optimizer", "batch"), [(K.GD, 0), (K.MOMENTUM, 0), (K.ADAM, 0), (K.GD, 5)]
+)
 def test_cuda_trainer_equals_the_cpu_one(optimizer, batch):
     from dlopt_core.kernels import trainability_cuda
 
@@ -52,8 +53,13 @@ def test_a_map_on_the_cuda_backend():
 def test_the_map_kernel_compiles_to_ptx():
     env = {k: v for k, v in os.environ.items() if k != "NUMBA_ENABLE_CUDASIM"}
     script = Path(__file__).with_name("ptx_check.py")
-    result = subprocess.run([sys.executable, str(script), "--map", "9.0"], env=env,
-                            capture_output=True, text=True, timeout=600)
+    result = subprocess.run(
+        [sys.executable, str(script), "--map", "9.0"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     if result.returncode == 3 and not sys.platform.startswith("linux"):
         pytest.skip(result.stderr.strip())
     assert result.returncode == 0, result.stderr[-3000:]
