@@ -69,7 +69,7 @@ def _quiet_qt_notes() -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    from dlopt_core.experiment import Experiment, ExperimentError
+    from dlopt_core.train.experiment import Experiment, ExperimentError
 
     experiment = None
     if args.experiment:

@@ -4,7 +4,7 @@ Plot items are created once and updated with ``setData``; curves clip to the vie
 is reduced by step before drawing: the steps are cut into equal spans and each span keeps its
 first, last, lowest and highest points at the steps where they were recorded, so a change of
 rate is drawn where it happened and spikes stay. Where the history kept a minimum and maximum per
-row (a long run, see ``dlopt_core.engine.History``), they are drawn as a faint band around the
+row (a long run, see ``dlopt_core.train.engine.History``), they are drawn as a faint band around the
 curve. The view follows the data with ranges set before painting (pyqtgraph's own auto-range costs
 a second repaint per update). Smoothing (an exponential moving average) and the logarithmic axis
 change the display only: the raw values are kept and the hover read-out shows them. One-pixel

@@ -45,9 +45,9 @@ def representative(exp):
     """``exp`` shrunk to what decides which kernels it needs: a few rows of the same kind of data
     (generated sets; files and real sets as they are), a standard learning rate, one evaluation a
     step, no stop rules and no name."""
-    from dlopt_core import datasets
-    from dlopt_core.experiment import ClassroomSpec
-    from dlopt_core.optimizers import make_optimizer
+    from dlopt_core.data import datasets
+    from dlopt_core.train.experiment import ClassroomSpec
+    from dlopt_core.train.optimizers import make_optimizer
 
     data = exp.data
     if data.kind in datasets.GENERATORS:
@@ -76,9 +76,9 @@ def warm_up(experiments: Sequence, gradients: bool = False) -> None:
     (the sharpness plot), which the first training step does not wait for. The CUDA backend
     compiles on its own first run.
     """
-    from dlopt_core.engine import warm_up as warm_up_engine
-    from dlopt_core.optimizers import make_optimizer
-    from dlopt_core.schedules import make_schedule
+    from dlopt_core.train.engine import warm_up as warm_up_engine
+    from dlopt_core.train.optimizers import make_optimizer
+    from dlopt_core.train.schedules import make_schedule
 
     groups: dict[str, tuple[object, dict[str, object], list[int]]] = {}
     for exp in experiments:
@@ -104,10 +104,10 @@ def warm_up(experiments: Sequence, gradients: bool = False) -> None:
 def warm_up_landscape() -> None:
     """Compile, or load, what the Landscape tab calls: every optimizer's compiled update on a
     2-D point (with clipping, noise and a schedule) and the loss on a line and on a plane."""
-    from dlopt_core import landscape as ls
-    from dlopt_core.network import Network
-    from dlopt_core.optimizers import OPTIMIZERS
-    from dlopt_core.schedules import make_schedule
+    from dlopt_core.studies import landscape as ls
+    from dlopt_core.train.network import Network
+    from dlopt_core.train.optimizers import OPTIMIZERS
+    from dlopt_core.train.schedules import make_schedule
 
     schedule = make_schedule("cosine", T_max=2)
     for name in OPTIMIZERS:
@@ -132,7 +132,7 @@ class WarmItem:
 
     def run(self) -> None:
         if self.kind in ("experiments", "gradients"):
-            from dlopt_core.experiment import Experiment
+            from dlopt_core.train.experiment import Experiment
 
             warm_up(
                 [Experiment.from_dict(d) for d in json.loads(self.payload)],
@@ -166,7 +166,7 @@ def gradients_item(experiments: Sequence) -> WarmItem:
 def variants(exp, models: Iterable) -> list:
     """``exp`` with each of ``models``: a ``ModelSpec`` (its optimizer and schedule), an
     ``Optimizer`` or an optimizer's name; what a comparison trains, for :func:`training_item`."""
-    from dlopt_core.optimizers import make_optimizer
+    from dlopt_core.train.optimizers import make_optimizer
 
     out = []
     for m in models:

@@ -14,11 +14,11 @@ from app.lazy_tabs import LazyTabs
 from app.playground.tab import PlaygroundTab
 from app.settings import add_recent_file, make_settings, recent_files, remove_recent_file
 from app.warmup import LANDSCAPE, WARMER
-from dlopt_core import backends
-from dlopt_core.experiment import Experiment, ExperimentError, example
-from dlopt_core.optimizers import make_optimizer
-from dlopt_core.quiz import Progress, default_progress_path
-from dlopt_core.schedules import make_schedule
+from dlopt_core.course.quiz import Progress, default_progress_path
+from dlopt_core.train import backends
+from dlopt_core.train.experiment import Experiment, ExperimentError, example
+from dlopt_core.train.optimizers import make_optimizer
+from dlopt_core.train.schedules import make_schedule
 
 if TYPE_CHECKING:  # the other tabs' modules load when their tab is first shown
     from app.compare.configs import RaceConfig

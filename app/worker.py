@@ -25,14 +25,14 @@ from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
 
 from app.exit_guard import stop_at_exit
 from app.warmup import WARMER, Cancelled, gradients_item, training_item
-from dlopt_core import features
-from dlopt_core.datasets import Dataset
-from dlopt_core.engine import ENVELOPE_FIELDS, FIELDS, Engine, TrainConfig
-from dlopt_core.experiment import Experiment
-from dlopt_core.kernels import rules
-from dlopt_core.optimizers import Optimizer
-from dlopt_core.schedules import Schedule
-from dlopt_core.sharpness import SharpnessTracker, edge_of_stability
+from dlopt_core.data import features
+from dlopt_core.data.datasets import Dataset
+from dlopt_core.train.engine import ENVELOPE_FIELDS, FIELDS, Engine, TrainConfig
+from dlopt_core.train.experiment import Experiment
+from dlopt_core.train.kernels import rules
+from dlopt_core.train.optimizers import Optimizer
+from dlopt_core.train.schedules import Schedule
+from dlopt_core.train.sharpness import SharpnessTracker, edge_of_stability
 
 YIELD_S = 0.002  # pause after a chunk when the kernels hold the GIL (see _tick)
 PREV_EVERY_S = 0.08  # how often a chunk keeps its last step apart (for the inspector)
@@ -130,7 +130,7 @@ class BoundaryResult:
 
 def _kernels_release_gil() -> bool:
     """Whether the training kernels are compiled with ``nogil`` (they then run beside the GUI)."""
-    from dlopt_core import kernels
+    from dlopt_core.train import kernels
 
     return bool(getattr(kernels, "TRAINING_RELEASES_GIL", False))
 

@@ -38,9 +38,9 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 import jax_peer  # noqa: E402
 
 from dlopt_core import datasets  # noqa: E402
-from dlopt_core.engine import Engine, ModelSpec, TrainConfig  # noqa: E402
-from dlopt_core.network import Network  # noqa: E402
-from dlopt_core.optimizers import make_optimizer  # noqa: E402
+from dlopt_core.train.engine import Engine, ModelSpec, TrainConfig  # noqa: E402
+from dlopt_core.train.network import Network  # noqa: E402
+from dlopt_core.train.optimizers import make_optimizer  # noqa: E402
 
 SWEEP_SIZES = (256, 4096)
 
@@ -298,12 +298,12 @@ def one_thread_sweep(n_models: int, min_time: float) -> float:
 
 def cuda_sweep(n_models: int, min_time: float) -> tuple[float | None, str]:
     """Model-steps per second of the W1 sweep on the CUDA backend, if a device is present."""
-    from dlopt_core import backends
+    from dlopt_core.train import backends
 
     ok, why = backends.cuda_status()
     if not ok:
         return None, why
-    from dlopt_core.kernels.cuda import device_name
+    from dlopt_core.train.kernels.cuda import device_name
 
     return bench_engine(
         workloads()["W1"], min_time, n_models=n_models, backend="cuda"
@@ -312,7 +312,7 @@ def cuda_sweep(n_models: int, min_time: float) -> tuple[float | None, str]:
 
 FIRST_STEP = (
     "import time; t0 = time.perf_counter()\n"
-    "from dlopt_core.experiment import example\n"
+    "from dlopt_core.train.experiment import example\n"
     "t1 = time.perf_counter()\n"
     "_, _, e = example().build(); e.run(1)\n"
     "print(t1 - t0, time.perf_counter() - t0)\n"

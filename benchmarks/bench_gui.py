@@ -47,7 +47,7 @@ os.environ.setdefault(
 from PySide6.QtCore import QElapsedTimer, QEventLoop, Qt, QTimer  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
-from dlopt_core.experiment import Experiment, example  # noqa: E402
+from dlopt_core.train.experiment import Experiment, example  # noqa: E402
 
 
 def headless_rate(exp: Experiment, seconds: float) -> float:

@@ -22,8 +22,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from dlopt_core import files  # noqa: E402
-from dlopt_core.datasets import load_csv  # noqa: E402
-from dlopt_core.lessons import markdown_to_html  # noqa: E402
+from dlopt_core.course.lessons import markdown_to_html  # noqa: E402
+from dlopt_core.data.datasets import load_csv  # noqa: E402
 
 UNCLOSED = {"bold": "**a ", "italic": "*a ", "underscore": "_a ", "link": "[a "}
 

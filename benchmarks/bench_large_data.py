@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from dlopt_core import datasets  # noqa: E402
-from dlopt_core.experiment import DataSpec, example  # noqa: E402
+from dlopt_core.train.experiment import DataSpec, example  # noqa: E402
 
 
 def write_csv(path: Path, rows: int) -> None:

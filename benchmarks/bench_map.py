@@ -28,7 +28,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from dlopt_core import trainability as tm  # noqa: E402
+from dlopt_core.studies import trainability as tm  # noqa: E402
 
 
 def spec_for(res: int, steps: int) -> tm.MapSpec:
@@ -89,7 +89,7 @@ def speed(problem: tm.Problem, spec: tm.MapSpec, repeat: int) -> tm.MapResult:
 
 
 def cluster(problem: tm.Problem, spec: tm.MapSpec, ours: tm.MapResult) -> None:
-    from dlopt_core.executors import DaskExecutor
+    from dlopt_core.studies.executors import DaskExecutor
 
     t0 = time.perf_counter()
     with DaskExecutor(n_workers=2) as executor:
@@ -112,7 +112,7 @@ def gui(spec: tm.MapSpec) -> None:
 
     app = QApplication.instance() or QApplication([])
     from app.compare import CompareTab
-    from dlopt_core.experiment import example
+    from dlopt_core.train.experiment import example
 
     tm.warm_up()
     tab = CompareTab(lambda: example())

@@ -3,7 +3,8 @@
     python benchmarks/check_lstm_torch.py [--write]
 
 For each case (a loss, sizes, sequence length, batch, weight scale) the same flat parameter vector
-goes into ``dlopt_core.lstm.LSTMNetwork`` and, through ``unflatten``, into the PyTorch modules; the
+goes into ``dlopt_core.train.lstm.LSTMNetwork`` and, through ``unflatten``, into the PyTorch
+modules; the
 mean loss and every gradient (PyTorch's autograd, mapped back with ``flatten``) must agree to
 1e-10. A PyTorch-initialised model is also mapped the other way (``flatten`` of its weights).
 Then 200 Adam steps on the adding task, with the same batches in both, must end at the same
@@ -26,7 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from dlopt_core import lstm  # noqa: E402
-from dlopt_core.optimizers import make_optimizer  # noqa: E402
+from dlopt_core.train.optimizers import make_optimizer  # noqa: E402
 
 TOLERANCE = 1e-10
 START, END = "<!-- lstm-torch -->", "<!-- /lstm-torch -->"

@@ -20,7 +20,7 @@ sys.path.insert(0, str(HERE.parent))
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from app.window import MainWindow  # noqa: E402
-from dlopt_core.experiment import Experiment, example  # noqa: E402
+from dlopt_core.train.experiment import Experiment, example  # noqa: E402
 
 
 def wait(app: QApplication, condition, timeout: float = 120.0) -> None:
@@ -96,7 +96,7 @@ def main() -> None:
     settle(app, 1.0)
     win.grab().save(str(HERE / "playground.png"))
 
-    from dlopt_core.lessons import load_presets
+    from dlopt_core.course.lessons import load_presets
 
     win.open_preset(load_presets()["edge_of_stability"])  # the lesson's Try-it
     wait(

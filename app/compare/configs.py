@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from dlopt_core.engine import ModelSpec
-from dlopt_core.experiment import Experiment
-from dlopt_core.optimizers import OPTIMIZERS, Optimizer, make_optimizer
-from dlopt_core.schedules import SCHEDULES, Schedule, make_schedule
+from dlopt_core.train.engine import ModelSpec
+from dlopt_core.train.experiment import Experiment
+from dlopt_core.train.optimizers import OPTIMIZERS, Optimizer, make_optimizer
+from dlopt_core.train.schedules import SCHEDULES, Schedule, make_schedule
 
 # Learning rates that train the Playground's small networks in a few hundred steps.
 GOOD_LR = {

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from app.compare.jobs import JobRunner
-from dlopt_core.experiment import Experiment
+from dlopt_core.train.experiment import Experiment
 
 
 class Host(Protocol):

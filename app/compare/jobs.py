@@ -1,11 +1,11 @@
 """Long comparisons in a worker thread, one at a time, with progress, cancel and partial results.
 
 A job is a function ``fn(report, should_stop) -> result`` run in a :class:`JobThread`; it calls
-``report(fraction, partial)`` between chunks (the ``dlopt_core.compare`` callbacks) and asks
+``report(fraction, partial)`` between chunks (the ``dlopt_core.studies.compare`` callbacks) and asks
 ``should_stop()`` whether to give up. Before it starts, the thread loads the kernels that the
 experiments it trains need (``app.warmup``: on a first start they compile in a process of their
 own meanwhile, and a cancel ends that wait). Everything that crosses threads is an immutable result
-object holding copies (``dlopt_core.compare`` results, :class:`RaceSnapshot`).
+object holding copies (``dlopt_core.studies.compare`` results, :class:`RaceSnapshot`).
 
 :class:`JobRunner` lives in the GUI thread: it starts jobs, forwards their reports to the
 callbacks given with the job (in the GUI thread, through queued signals) and cancels them.
@@ -27,8 +27,8 @@ from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from app.colors import CLASS_COLORS
 from app.warmup import WARMER, Cancelled, training_item
-from dlopt_core.compare import BoundaryGrid, RaceResult
-from dlopt_core.experiment import Experiment
+from dlopt_core.studies.compare import BoundaryGrid, RaceResult
+from dlopt_core.train.experiment import Experiment
 
 Report = Callable[[float, Any], None]
 JobFn = Callable[[Report, Callable[[], bool]], Any]

@@ -57,9 +57,9 @@ from app.log_axis import set_log_y
 from app.plots import MAX_DRAWN, Band, EmptyNote, decimate
 from app.warmup import variants
 from app.widgets.controls import SciSpinBox
-from dlopt_core import compare
-from dlopt_core.optimizers import OPTIMIZERS
-from dlopt_core.schedules import SCHEDULES
+from dlopt_core.studies import compare
+from dlopt_core.train.optimizers import OPTIMIZERS
+from dlopt_core.train.schedules import SCHEDULES
 
 RESULT_COLUMNS = (
     ("Configuration", "the optimizer, its learning rate and what else differs"),

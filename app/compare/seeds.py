@@ -42,7 +42,7 @@ from app.compare.host import Host
 from app.log_axis import set_log_y
 from app.plots import EmptyNote
 from app.warmup import variants
-from dlopt_core import compare
+from dlopt_core.studies import compare
 
 DEFAULT_STEPS = 10_000  # as the race: the optimizers part clearly on the default spiral
 

@@ -48,8 +48,8 @@ from app.log_axis import set_log_y
 from app.plots import EmptyNote
 from app.warmup import variants
 from app.widgets.controls import SciSpinBox
-from dlopt_core import compare
-from dlopt_core.optimizers import OPTIMIZERS, Optimizer
+from dlopt_core.studies import compare
+from dlopt_core.train.optimizers import OPTIMIZERS, Optimizer
 
 CPU_MODELS = 1024  # a sweep's models on the CPU (a GPU takes compare.MAX_SWEEP_MODELS)
 

@@ -36,9 +36,10 @@ from app.compare.seeds import SeedView
 from app.compare.sweep import CPU_MODELS, SweepView
 from app.compare.trainmap import TrainabilityMapView
 from app.widgets.banner import Banner
-from dlopt_core import backends, compare
-from dlopt_core.experiment import Experiment
-from dlopt_core.kernels import training_kernels_ready
+from dlopt_core.studies import compare
+from dlopt_core.train import backends
+from dlopt_core.train.experiment import Experiment
+from dlopt_core.train.kernels import training_kernels_ready
 
 JOB_TITLES = {
     "race": "Race",

@@ -1,7 +1,8 @@
 """The Trainability-map view: which pairs of hyper-parameters train a network, and the fractal
 edge between training and diverging (Sohl-Dickstein 2024).
 
-The map is computed tile by tile in the Compare tab's worker thread (``dlopt_core.trainability``),
+The map is computed tile by tile in the Compare tab's worker thread
+(``dlopt_core.studies.trainability``),
 in this process or on a Dask cluster; the first tile is a coarse picture of the whole map and
 each later one sharpens it. Drag a rectangle on the map to zoom in (the zoom is computed anew at
 full resolution), Back and Forward walk through the zooms, hovering reads a pixel out, and a
@@ -42,15 +43,17 @@ from app.plots import EmptyNote, configure_pyqtgraph, log_plot_widget
 from app.settings import make_settings
 from app.warmup import WARMER, WarmItem
 from app.widgets.controls import IntSpinBox
-from dlopt_core import backends
-from dlopt_core import trainability as tm
-from dlopt_core.engine import TrainConfig
-from dlopt_core.executors import make_executor
-from dlopt_core.experiment import DataSpec, Experiment, NetworkSpec
-from dlopt_core.map_image import DIVERGENT, TRAINABLE, map_colors, picture, write_png
-from dlopt_core.optimizers import make_optimizer
+from dlopt_core.studies import trainability as tm
+from dlopt_core.studies.executors import make_executor
+from dlopt_core.studies.map_image import DIVERGENT, TRAINABLE, map_colors, picture, write_png
+from dlopt_core.train import backends
+from dlopt_core.train.engine import TrainConfig
+from dlopt_core.train.experiment import DataSpec, Experiment, NetworkSpec
+from dlopt_core.train.optimizers import make_optimizer
 
-MAP_KERNELS = WarmItem("call", "dlopt_core.trainability:warm_up", "the trainability kernels")
+MAP_KERNELS = WarmItem(
+    "call", "dlopt_core.studies.trainability:warm_up", "the trainability kernels"
+)
 APP_TILE = 8  # 64 runs a tile: the first coarse picture comes within about a second
 SEND_TIP = (
     "Open the clicked pixel's run in the Playground: the problem's data (all of it for "
@@ -402,7 +405,9 @@ class TrainabilityMapView(QWidget):
             return "cpu"
 
     def where(self) -> str | None:
-        """The executor the "Run on" field names (see ``dlopt_core.executors.make_executor``)."""
+        """The executor the "Run on" field names (see
+        ``dlopt_core.studies.executors.make_executor``).
+        """
         key = self.run_on.currentData()
         if key == "inprocess":
             return None

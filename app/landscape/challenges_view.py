@@ -16,9 +16,9 @@ from PySide6.QtWidgets import (
 )
 
 from app.widgets.banner import Banner
-from dlopt_core import landscape as ls
-from dlopt_core.experiment import Experiment
-from dlopt_core.network_presets import COMPARE, NETWORK_PRESETS, NetworkPreset
+from dlopt_core.course.network_presets import COMPARE, NETWORK_PRESETS, NetworkPreset
+from dlopt_core.studies import landscape as ls
+from dlopt_core.train.experiment import Experiment
 
 
 def _card(title: str) -> tuple[QFrame, QVBoxLayout]:

@@ -55,7 +55,7 @@ from app.plots import EmptyNote
 from app.warmup import WARMER
 from app.widgets.banner import Banner
 from app.widgets.controls import SciSpinBox
-from dlopt_core import landscape as ls
+from dlopt_core.studies import landscape as ls
 
 GRID_N = 220  # heat-map samples per axis
 FRAME_MS = 33

@@ -17,7 +17,7 @@ from PySide6.QtCore import QObject
 from app.landscape.runs import RunResult, RunSpec, run_all
 from app.latest import LatestRunner
 from app.warmup import LANDSCAPE, WARMER
-from dlopt_core import landscape as ls
+from dlopt_core.studies import landscape as ls
 
 
 @dataclass(frozen=True)

@@ -20,9 +20,9 @@ from PySide6.QtWidgets import QCheckBox, QDoubleSpinBox, QGridLayout, QLabel, QW
 
 from app.landscape.common import PALETTE, color_of, swatch
 from app.widgets.controls import SciSpinBox
-from dlopt_core import landscape as ls
-from dlopt_core.optimizers import OPTIMIZERS, make_optimizer
-from dlopt_core.schedules import make_schedule
+from dlopt_core.studies import landscape as ls
+from dlopt_core.train.optimizers import OPTIMIZERS, make_optimizer
+from dlopt_core.train.schedules import make_schedule
 
 # optimizer -> (hyper-parameter shown in its row, short label, tooltip)
 MAIN_HYPER: dict[str, tuple[str, str, str]] = {

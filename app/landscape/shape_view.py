@@ -32,8 +32,8 @@ from app.landscape.shape_worker import DIRECTIONS, ShapeController, ShapeResult,
 from app.log_axis import set_log_y
 from app.plots import TRAIN_COLOR, VAL_COLOR, EmptyNote
 from app.widgets.banner import Banner
-from dlopt_core import landscape as ls
-from dlopt_core.network import Network
+from dlopt_core.studies import landscape as ls
+from dlopt_core.train.network import Network
 
 USER = "__user__"
 LEFT_WIDTH = 320

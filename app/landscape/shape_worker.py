@@ -1,6 +1,7 @@
 """The loss-shape worker: trains a small network, then computes its loss on a line and a plane.
 
-The network is any model of ``dlopt_core.landscape`` (an MLP ``Network`` or a ``FlatModel`` such
+The network is any model of ``dlopt_core.studies.landscape`` (an MLP ``Network`` or a ``FlatModel``
+such
 as the LSTM), trained by a situation's own ``TrainingRun`` through ``landscape.trace_training``.
 
 Everything runs in a thread of its own (:class:`ShapeController` starts it on first use). The
@@ -22,8 +23,8 @@ from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from app.exit_guard import stop_at_exit
 from app.warmup import LANDSCAPE, WARMER, Cancelled, training_item
-from dlopt_core import landscape as ls
-from dlopt_core.experiment import Experiment
+from dlopt_core.studies import landscape as ls
+from dlopt_core.train.experiment import Experiment
 
 PIECE_S = 0.15  # aim for pieces of work about this long (seconds)
 DIRECTIONS = {

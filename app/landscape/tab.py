@@ -15,8 +15,8 @@ from PySide6.QtWidgets import QTabWidget, QVBoxLayout, QWidget
 from app.landscape.challenges_view import ChallengesView
 from app.landscape.functions_view import FunctionView
 from app.landscape.shape_view import ShapeView
-from dlopt_core import landscape as ls
-from dlopt_core.network import Network
+from dlopt_core.studies import landscape as ls
+from dlopt_core.train.network import Network
 
 FUNCTIONS_PAGE, CHALLENGES_PAGE, SHAPE_PAGE = 0, 1, 2
 

@@ -34,7 +34,7 @@ from PySide6.QtWidgets import (
 from app.compare.common import color
 from app.latest import LatestRunner
 from app.plots import log_plot_widget
-from dlopt_core.lessons import (
+from dlopt_core.course.lessons import (
     SEARCH_FUNCTIONS,
     SearchComparison,
     SearchResult,

@@ -2,7 +2,8 @@
 
 Left, the list of lessons; right, the lesson text (``LessonView``) and under it the lesson's
 "Try it" buttons with what to look for. ``preset:ID`` links and buttons emit ``open_preset`` with
-the ``dlopt_core.lessons.Preset``; the main window routes it by ``preset.tab`` to the Playground,
+the ``dlopt_core.course.lessons.Preset``; the main window routes it by ``preset.tab`` to the
+Playground,
 Compare or Landscape tab. The "What is optimization?" lesson also shows the live comparison of
 grid search, random search and gradient descent (``SearchComparisonPanel``).
 """
@@ -33,7 +34,7 @@ from app.learn.search_panel import SearchComparisonPanel
 from app.learn.view import LessonView
 from app.widgets.banner import Banner
 from app.widgets.text import math_marks, sentence_start
-from dlopt_core.lessons import (
+from dlopt_core.course.lessons import (
     Lesson,
     LessonError,
     Preset,
@@ -103,7 +104,7 @@ class LearnTab(QWidget):
     """Lessons with their presets; see the module docstring."""
 
     title = "Learn"
-    open_preset = Signal(object)  # dlopt_core.lessons.Preset
+    open_preset = Signal(object)  # dlopt_core.course.lessons.Preset
     status_message = Signal(str)
 
     def __init__(

@@ -18,11 +18,11 @@ from PySide6.QtWidgets import (
 )
 
 from app.widgets.controls import IntSpinBox, SciSpinBox, WholeSpinBox
-from dlopt_core import datasets
-from dlopt_core.experiment import DataSpec
+from dlopt_core.data import datasets
+from dlopt_core.train.experiment import DataSpec
 
 CSV = "csv"
-DATA_SEED_MAX = 2**32 - 1  # as dlopt_core.experiment allows
+DATA_SEED_MAX = 2**32 - 1  # as dlopt_core.train.experiment allows
 MULTICLASS_KINDS = ("gaussians", "spiral")
 _TITLES = {
     "circle": "Circle",

@@ -20,9 +20,9 @@ from PySide6.QtWidgets import (
 )
 
 from app.widgets.controls import SciSpinBox
-from dlopt_core import features
-from dlopt_core.experiment import NetworkSpec
-from dlopt_core.network import ACTIVATIONS, INIT_SCHEMES, PARAMETERIZATIONS
+from dlopt_core.data import features
+from dlopt_core.train.experiment import NetworkSpec
+from dlopt_core.train.network import ACTIVATIONS, INIT_SCHEMES, PARAMETERIZATIONS
 
 MAX_LAYERS = 6
 MAX_UNITS = 32

@@ -17,8 +17,8 @@ from PySide6.QtWidgets import (
 )
 
 from app.widgets.controls import LogSlider, SciSpinBox
-from dlopt_core.optimizers import OPTIMIZERS, HyperSpec, Optimizer, make_optimizer
-from dlopt_core.schedules import SCHEDULES, Schedule, make_schedule
+from dlopt_core.train.optimizers import OPTIMIZERS, HyperSpec, Optimizer, make_optimizer
+from dlopt_core.train.schedules import SCHEDULES, Schedule, make_schedule
 
 LR_RANGE = (1e-5, 10.0)  # the slider's; the box takes every rate the core allows (LR_BOX)
 LR_BOX = (1e-12, OPTIMIZERS["sgd"].params[0].high)

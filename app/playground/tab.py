@@ -51,10 +51,10 @@ from app.worker import (
     Snapshot,
     TrainingController,
 )
-from dlopt_core import datasets, features
-from dlopt_core.engine import FIELDS, TrainConfig
-from dlopt_core.experiment import Experiment, example
-from dlopt_core.network import Network
+from dlopt_core.data import datasets, features
+from dlopt_core.train.engine import FIELDS, TrainConfig
+from dlopt_core.train.experiment import Experiment, example
+from dlopt_core.train.network import Network
 
 REFRESH_HZ = 30
 # While training, the loss and error curves are redrawn at most every CURVE_S seconds, and the

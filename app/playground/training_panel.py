@@ -14,8 +14,8 @@ from PySide6.QtWidgets import (
 )
 
 from app.widgets.controls import IntSpinBox, SciSpinBox
-from dlopt_core.engine import TrainConfig
-from dlopt_core.experiment import MAX_ADVERSARIAL_EPS
+from dlopt_core.train.engine import TrainConfig
+from dlopt_core.train.experiment import MAX_ADVERSARIAL_EPS
 
 
 def _int_spin(low: int, high: int, tip: str, special: str = "") -> IntSpinBox:

@@ -1,4 +1,4 @@
-"""What "Open in the app" sends for a question: a ``dlopt_core.lessons.Preset``.
+"""What "Open in the app" sends for a question: a ``dlopt_core.course.lessons.Preset``.
 
 The Learn tab emits the same type, so the main window routes both by ``preset.tab``
 (``playground``, ``compare`` or ``landscape``). Experiment questions racing optimizers
@@ -13,9 +13,9 @@ import copy
 from collections.abc import Mapping
 from typing import Any
 
-from dlopt_core.experiment import merge_patch
-from dlopt_core.lessons import Preset, optimizer_entry
-from dlopt_core.quiz import Question
+from dlopt_core.course.lessons import Preset, optimizer_entry
+from dlopt_core.course.quiz import Question
+from dlopt_core.train.experiment import merge_patch
 
 TITLE_CHARS = 60
 
@@ -30,7 +30,7 @@ def _title(question: Question) -> str:
 
 def _variant_optimizers(base: Mapping[str, Any], variants: list) -> list[dict] | None:
     """Optimizer dicts of variants that patch only the optimizer (None if any patches more)."""
-    from dlopt_core.experiment import Experiment
+    from dlopt_core.train.experiment import Experiment
 
     out = []
     for i, variant in enumerate(variants):

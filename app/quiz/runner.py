@@ -1,4 +1,4 @@
-"""Runs experiment questions (``dlopt_core.quiz.run_experiment``) in a thread of their own.
+"""Runs experiment questions (``dlopt_core.course.quiz.run_experiment``) in a thread of their own.
 
 The GUI submits a question and gets ``finished(question, RunReport)`` or ``failed(question,
 message)`` back through queued signals, for the newest submission only. A run first loads the
@@ -15,7 +15,7 @@ from PySide6.QtCore import QObject
 
 from app.latest import LatestRunner
 from app.warmup import WARMER, training_item, variants
-from dlopt_core.quiz import Question, RunReport, experiment_runs, run_experiment
+from dlopt_core.course.quiz import Question, RunReport, experiment_runs, run_experiment
 
 
 def _one_kernel_thread() -> None:

@@ -2,14 +2,14 @@
 
 Modes: one topic (easy to hard), mixed (seeded random order over all topics) and "review my
 mistakes" (questions whose last answer was wrong). In every mode the options come in an order drawn
-from the seed (``dlopt_core.quiz.shuffled``; a new seed after each quiz), so their position gives
-nothing away. Keys: 1-9 pick an option, Enter submits (then goes on), N goes to the next
+from the seed (``dlopt_core.course.quiz.shuffled``; a new seed after each quiz), so their position
+gives nothing away. Keys: 1-9 pick an option, Enter submits (then goes on), N goes to the next
 question. Progress is written to ``progress_path`` after every answer
-(``dlopt_core.quiz.Progress``), so a crash mid-quiz loses nothing already answered.
+(``dlopt_core.course.quiz.Progress``), so a crash mid-quiz loses nothing already answered.
 
 Experiment questions are "predict, then run": the prediction is locked in first, then the engine
 computes the answer in a worker thread (``ExperimentRunner``) and the feedback compares the two.
-"Open in the app" emits ``open_preset`` with a ``dlopt_core.lessons.Preset`` (see
+"Open in the app" emits ``open_preset`` with a ``dlopt_core.course.lessons.Preset`` (see
 ``app.quiz.presets``): the same type as the Learn tab's, routed by ``preset.tab``.
 """
 
@@ -45,8 +45,8 @@ from app.quiz.runner import ExperimentRunner
 from app.quiz.widgets import BAD, GOOD, OptionList, TopicProgress, scaled_font
 from app.widgets.banner import Banner
 from app.widgets.text import math_marks, rich, sentence_start
-from dlopt_core.lessons import LessonError, Preset, load_presets, resources_dir
-from dlopt_core.quiz import (
+from dlopt_core.course.lessons import LessonError, Preset, load_presets, resources_dir
+from dlopt_core.course.quiz import (
     TOPICS,
     Progress,
     Question,
@@ -83,7 +83,7 @@ class QuizTab(QWidget):
 
     title = "Quiz"
     show_lesson = Signal(str)  # lesson id
-    open_preset = Signal(object)  # dlopt_core.lessons.Preset
+    open_preset = Signal(object)  # dlopt_core.course.lessons.Preset
     status_message = Signal(str)
 
     def __init__(

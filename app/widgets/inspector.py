@@ -384,8 +384,8 @@ class OptimizerInspector(QWidget):
     ) -> None:
         """Refresh from the current parameters, the previous ones and the optimizer state.
 
-        ``network`` is a ``dlopt_core.network.Network``; ``slots`` the (3, n_params) state slots
-        (an ``OptState`` is accepted too); ``hyper`` (``Optimizer.hyper``) and ``step``
+        ``network`` is a ``dlopt_core.train.network.Network``; ``slots`` the (3, n_params) state
+        slots (an ``OptState`` is accepted too); ``hyper`` (``Optimizer.hyper``) and ``step``
         (``OptState.step_count``) refine the step sizes (eps, betas, bias correction).
         """
         if network.layer_sizes != self._sizes:

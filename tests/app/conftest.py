@@ -50,10 +50,10 @@ def compiled_kernels():
     the waits in the tests about the behaviour they check, not about the compiler.
     """
     from app.warmup import warm_up, warm_up_landscape
-    from dlopt_core import compare
-    from dlopt_core.engine import TrainConfig
-    from dlopt_core.experiment import DataSpec, Experiment, NetworkSpec, example
-    from dlopt_core.optimizers import make_optimizer
+    from dlopt_core.studies import compare
+    from dlopt_core.train.engine import TrainConfig
+    from dlopt_core.train.experiment import DataSpec, Experiment, NetworkSpec, example
+    from dlopt_core.train.optimizers import make_optimizer
 
     warm_up([example()])  # what the Playground trains: the app loads these from here on
     warm_up_landscape()

@@ -5,8 +5,8 @@ import numpy as np
 from app.colors import CLASS_COLORS, CONFIG_COLORS, class_legend_html
 from app.compare.jobs import boundary_images, boundary_rgb
 from app.playground.output_view import boundary_rgba, point_brushes
-from dlopt_core.compare import BoundaryGrid
-from dlopt_core.experiment import Experiment
+from dlopt_core.studies.compare import BoundaryGrid
+from dlopt_core.train.experiment import Experiment
 
 
 def _distance(a, b) -> float:

@@ -13,9 +13,9 @@ import pytest  # noqa: E402
 from app.compare import CompareTab, jobs  # noqa: E402
 from app.compare.configs import PRESETS, RaceConfig  # noqa: E402
 from dlopt_core import compare  # noqa: E402
-from dlopt_core.engine import TrainConfig  # noqa: E402
-from dlopt_core.experiment import DataSpec, Experiment, NetworkSpec  # noqa: E402
-from dlopt_core.optimizers import make_optimizer  # noqa: E402
+from dlopt_core.train.engine import TrainConfig  # noqa: E402
+from dlopt_core.train.experiment import DataSpec, Experiment, NetworkSpec  # noqa: E402
+from dlopt_core.train.optimizers import make_optimizer  # noqa: E402
 
 EXP = Experiment(
     data=DataSpec(kind="moons", n_samples=100, noise=0.2, seed=1),
@@ -395,7 +395,7 @@ def test_every_control_has_a_tooltip(qtbot, tab):
 
 def test_a_first_run_says_it_compiles_the_kernels(qtbot, tab, monkeypatch):
     from app.compare import tab as tab_module
-    from dlopt_core.kernels import training_kernels_ready
+    from dlopt_core.train.kernels import training_kernels_ready
 
     assert training_kernels_ready()  # the session fixture compiled them
     monkeypatch.setattr(tab_module, "training_kernels_ready", lambda: False)

@@ -21,7 +21,7 @@ from numba.core.dispatcher import Dispatcher
 from app import warmup
 from app.warmup import WARMER, KernelWarmer, WarmItem
 from app.window import MainWindow
-from dlopt_core.experiment import Experiment
+from dlopt_core.train.experiment import Experiment
 
 TIMEOUT = 30_000  # ms; the warm-up process imports numpy, Numba and the core
 
@@ -268,8 +268,8 @@ def test_the_compile_progress_names_the_kernel_not_numbas_inner_functions():
 def test_the_training_item_readies_the_kernel_family_the_run_uses(rates, family):
     """A sweep's models differ only in learning rate: its warm-up still readies the kernels that
     train models side by side, not the single model's."""
-    from dlopt_core.kernels import train
-    from dlopt_core.optimizers import make_optimizer
+    from dlopt_core.train.kernels import train
+    from dlopt_core.train.optimizers import make_optimizer
 
     models = [make_optimizer("adagrad", lr=lr) for lr in rates]
     item = warmup.training_item(warmup.variants(small(), models))
@@ -284,7 +284,7 @@ def test_the_first_step_waits_for_training_kernels_only_and_sharpness_for_its_gr
     """The loss gradient (the sharpness plot) is a compile of its own: the training item leaves
     it out, so a first start does not wait for it; turning the sharpness on asks for it."""
     from app.worker import TrainingWorker
-    from dlopt_core.network import Network
+    from dlopt_core.train.network import Network
 
     grads = []
     real = Network.loss_and_grad

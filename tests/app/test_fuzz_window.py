@@ -11,7 +11,7 @@ from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QMessageBox
 
 from app.window import MainWindow
-from dlopt_core.experiment import Experiment, example
+from dlopt_core.train.experiment import Experiment, example
 
 TIMEOUT = 20_000
 FUZZ = settings(

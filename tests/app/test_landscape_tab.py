@@ -13,10 +13,10 @@ from PySide6.QtCore import Qt  # noqa: E402
 from app.landscape.common import contour_segments  # noqa: E402
 from app.landscape.shape_view import USER  # noqa: E402
 from app.landscape.tab import FUNCTIONS_PAGE, LandscapeTab  # noqa: E402
-from dlopt_core import landscape as ls  # noqa: E402
-from dlopt_core.experiment import Experiment  # noqa: E402
-from dlopt_core.network_presets import COMPARE, NETWORK_PRESETS, PLAYGROUND  # noqa: E402
-from dlopt_core.optimizers import make_optimizer  # noqa: E402
+from dlopt_core.course.network_presets import COMPARE, NETWORK_PRESETS, PLAYGROUND  # noqa: E402
+from dlopt_core.studies import landscape as ls  # noqa: E402
+from dlopt_core.train.experiment import Experiment  # noqa: E402
+from dlopt_core.train.optimizers import make_optimizer  # noqa: E402
 
 TIMEOUT = 15_000  # ms; a cold Numba cache on a slow machine
 
@@ -348,7 +348,7 @@ def test_a_start_just_off_a_line_is_shown_and_kept(tab):
 
 def test_a_lesson_preset_with_a_situation_trains_it_and_draws_the_line(tab, qtbot):
     from app.landscape.tab import SHAPE_PAGE
-    from dlopt_core.lessons import load_presets
+    from dlopt_core.course.lessons import load_presets
 
     preset = load_presets()["interpolation_linear"]
     tab.load_preset(preset)
@@ -364,7 +364,7 @@ def test_a_lesson_preset_with_a_situation_trains_it_and_draws_the_line(tab, qtbo
 def test_each_plot_of_the_slide_is_one_lesson_preset_away(tab, qtbot):
     """The challenges lesson's Try-its for the course's four interpolation plots each open their
     situation and start training it."""
-    from dlopt_core.lessons import load_lessons, load_presets
+    from dlopt_core.course.lessons import load_lessons, load_presets
 
     presets = load_presets()
     lesson = next(x for x in load_lessons() if x.id == "challenges")
@@ -413,7 +413,7 @@ def test_a_path_that_runs_away_leaves_the_map_to_the_one_that_converges(tab, qtb
     """Lesson 4's valley_gd: GD just below 2/λmax zig-zags across the narrow valley, GD just
     above it blows up. The view fits the zig-zag (the function's region), not the blow-up,
     and the zig-zag is drawn over the path that runs away."""
-    from dlopt_core.lessons import load_presets
+    from dlopt_core.course.lessons import load_presets
 
     preset = load_presets()["valley_gd"]
     tab.load_preset(preset)

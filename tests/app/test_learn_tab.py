@@ -12,7 +12,7 @@ from PySide6.QtCore import QPoint, Qt, QUrl  # noqa: E402
 
 from app.learn.search_panel import LESSON_ID  # noqa: E402
 from app.learn.tab import LearnTab, button_text, look_for  # noqa: E402
-from dlopt_core.lessons import load_lessons, load_presets  # noqa: E402
+from dlopt_core.course.lessons import load_lessons, load_presets  # noqa: E402
 
 RAW_MARKUP = re.compile(r"\$|\\[a-zA-Z]+|\*\*|</?(sub|sup|b|i)>|\]\(")
 

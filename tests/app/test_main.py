@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from dlopt_core.experiment import Experiment
+from dlopt_core.train.experiment import Experiment
 
 ROOT = Path(os.path.abspath(__file__)).parents[2]
 

@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QMessageBox
 
 from app.playground.tab import divergence_text, loss_ratio
 from app.window import MainWindow
-from dlopt_core.experiment import Experiment, example
+from dlopt_core.train.experiment import Experiment, example
 
 TIMEOUT = 15_000  # ms; generous for a cold Numba cache on a slow machine
 
@@ -515,7 +515,7 @@ def test_preparing_the_kernels_shows_the_seconds_until_ready(make_window):
 
 def test_a_files_fine_data_settings_are_kept_exactly(qtbot):
     from app.playground.data_panel import DataPanel
-    from dlopt_core.experiment import DataSpec
+    from dlopt_core.train.experiment import DataSpec
 
     panel = DataPanel()
     qtbot.addWidget(panel)
@@ -610,7 +610,7 @@ def test_the_rate_box_takes_every_rate_the_optimizers_allow(qtbot):
     """The slider spans 1e-5 to 10; the box beside it takes a typed 1000 (the highest rate
     of every rule) and leaves the slider at its end."""
     from app.playground.optimizer_panel import LR_BOX, OptimizerPanel
-    from dlopt_core.optimizers import OPTIMIZERS
+    from dlopt_core.train.optimizers import OPTIMIZERS
 
     assert {
         next(s.high for s in info.params if s.name == "lr") for info in OPTIMIZERS.values()

@@ -15,9 +15,9 @@ from app.plots import (
     decimate,
     decimate_band,
 )
-from dlopt_core.engine import ENVELOPE_FIELDS, FIELDS, Engine, ModelSpec, TrainConfig
-from dlopt_core.network import Network
-from dlopt_core.optimizers import make_optimizer
+from dlopt_core.train.engine import ENVELOPE_FIELDS, FIELDS, Engine, ModelSpec, TrainConfig
+from dlopt_core.train.network import Network
+from dlopt_core.train.optimizers import make_optimizer
 
 
 def test_decimate_keeps_values_at_their_own_steps_and_keeps_spikes():

@@ -12,8 +12,8 @@ from PySide6.QtCore import Qt  # noqa: E402
 
 from app.quiz.presets import question_preset  # noqa: E402
 from app.quiz.tab import ANSWER, COMMITTED, FEEDBACK, RUNNING, QuizTab  # noqa: E402
-from dlopt_core.lessons import Preset  # noqa: E402
-from dlopt_core.quiz import default_bank_dir, load_bank  # noqa: E402
+from dlopt_core.course.lessons import Preset  # noqa: E402
+from dlopt_core.course.quiz import default_bank_dir, load_bank  # noqa: E402
 
 RUN_TIMEOUT = 60_000  # ms; the first experiment may compile the Numba kernels
 BANK = load_bank()

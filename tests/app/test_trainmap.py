@@ -11,9 +11,9 @@ from PySide6.QtCore import QPointF, QRectF, QStandardPaths  # noqa: E402
 
 from app.compare import CompareTab, jobs  # noqa: E402
 from app.compare.trainmap import PRESETS  # noqa: E402
-from dlopt_core import trainability as tm  # noqa: E402
-from dlopt_core.engine import Engine, ModelSpec  # noqa: E402
-from dlopt_core.experiment import example  # noqa: E402
+from dlopt_core.studies import trainability as tm  # noqa: E402
+from dlopt_core.train.engine import Engine, ModelSpec  # noqa: E402
+from dlopt_core.train.experiment import example  # noqa: E402
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from PySide6.QtCore import QPointF  # noqa: E402
 from app.widgets.controls import LogSlider, SciSpinBox  # noqa: E402
 from app.widgets.inspector import SGD_NOTE, OptimizerInspector  # noqa: E402
 from app.widgets.network_diagram import NetworkDiagram  # noqa: E402
-from dlopt_core.network import Network  # noqa: E402
+from dlopt_core.train.network import Network  # noqa: E402
 
 RES = 12
 

@@ -6,9 +6,9 @@ import pytest
 from PySide6.QtWidgets import QMessageBox
 
 from app.window import MainWindow
-from dlopt_core import backends
-from dlopt_core.experiment import Experiment
-from dlopt_core.lessons import Preset
+from dlopt_core.course.lessons import Preset
+from dlopt_core.train import backends
+from dlopt_core.train.experiment import Experiment
 
 TIMEOUT = 20_000
 
@@ -199,7 +199,7 @@ def test_about_names_the_versions_for_a_bug_report(window):
 
 def test_a_comparison_question_opens_and_runs_its_own_race(window, qtbot):
     from app.quiz.presets import question_preset
-    from dlopt_core.quiz import load_bank
+    from dlopt_core.course.quiz import load_bank
 
     compare = window.compare
     compare.race.steps.setValue(100)
@@ -359,8 +359,8 @@ def test_the_edge_of_stability_try_it_plots_the_sharpness_against_2_over_eta(win
     """The lesson's Try-it trains full-batch gradient descent and shows its sharpness, measured
     in the training thread every 50 steps, beside the dashed edge 2/eta = 10: the values the
     core's track_sharpness gives. A preset without the plot switches it off again."""
-    from dlopt_core.lessons import load_presets
-    from dlopt_core.sharpness import track_sharpness
+    from dlopt_core.course.lessons import load_presets
+    from dlopt_core.train.sharpness import track_sharpness
 
     presets = load_presets()
     preset = presets["edge_of_stability"]

@@ -16,9 +16,9 @@ from app.playground.data_panel import DataPanel
 from app.plots import CurvesPanel
 from app.window import MainWindow
 from app.worker import MAX_SHOWN_POINTS
-from dlopt_core import lessons
-from dlopt_core.engine import FIELDS
-from dlopt_core.experiment import DataSpec, Experiment
+from dlopt_core.course import lessons
+from dlopt_core.train.engine import FIELDS
+from dlopt_core.train.experiment import DataSpec, Experiment
 
 TIMEOUT = 20_000
 DEEP = "[" * 100_000 + "]" * 100_000

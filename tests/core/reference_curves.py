@@ -47,11 +47,11 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from dlopt_core import compare  # noqa: E402
-from dlopt_core.engine import Engine, ModelSpec, TrainConfig  # noqa: E402
-from dlopt_core.experiment import DataSpec, Experiment, NetworkSpec  # noqa: E402
-from dlopt_core.network import ACTIVATIONS, Network  # noqa: E402
-from dlopt_core.optimizers import make_optimizer  # noqa: E402
-from dlopt_core.schedules import make_schedule  # noqa: E402
+from dlopt_core.train.engine import Engine, ModelSpec, TrainConfig  # noqa: E402
+from dlopt_core.train.experiment import DataSpec, Experiment, NetworkSpec  # noqa: E402
+from dlopt_core.train.network import ACTIVATIONS, Network  # noqa: E402
+from dlopt_core.train.optimizers import make_optimizer  # noqa: E402
+from dlopt_core.train.schedules import make_schedule  # noqa: E402
 
 PATH = Path(__file__).with_name("data") / "reference_curves.npz"
 RTOL = 1e-12

@@ -5,8 +5,8 @@ import json
 
 import pytest
 
-from dlopt_core import cli
-from dlopt_core.experiment import Experiment, example
+from dlopt_core.cli.train import train as cli
+from dlopt_core.train.experiment import Experiment, example
 
 
 @pytest.fixture

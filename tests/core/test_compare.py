@@ -5,11 +5,11 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from dlopt_core import compare
-from dlopt_core.engine import ModelSpec, TrainConfig
-from dlopt_core.experiment import DataSpec, Experiment, NetworkSpec
-from dlopt_core.optimizers import make_optimizer
-from dlopt_core.schedules import make_schedule
+from dlopt_core.studies import compare
+from dlopt_core.train.engine import ModelSpec, TrainConfig
+from dlopt_core.train.experiment import DataSpec, Experiment, NetworkSpec
+from dlopt_core.train.optimizers import make_optimizer
+from dlopt_core.train.schedules import make_schedule
 
 STEPS = 120
 
@@ -297,7 +297,7 @@ def test_should_stop_keeps_partial_results(exp, kind):
 
 
 def test_race_on_the_cuda_backend_matches_the_cpu(exp):
-    from dlopt_core.backends import cuda_status
+    from dlopt_core.train.backends import cuda_status
 
     ok, why = cuda_status(allow_simulator=True)
     assert ok, f"the CUDA backend (device or simulator) should be there for the tests: {why}"

@@ -23,17 +23,17 @@ from collections.abc import Callable
 import numpy as np
 import pytest
 
-from dlopt_core import landscape as ls
-from dlopt_core import lesson_numbers as ln
-from dlopt_core.engine import Engine, ModelSpec, TrainConfig
-from dlopt_core.experiment import Experiment
-from dlopt_core.lessons import LessonError, default_lessons_dir, load_lessons, load_presets
-from dlopt_core.network import Network
-from dlopt_core.network_presets import NETWORK_PRESETS, hidden_units, train_rows
-from dlopt_core.optimizers import make_optimizer
-from dlopt_core.quiz import load_bank
-from dlopt_core.schedules import make_schedule
-from dlopt_core.sharpness import stability_threshold
+from dlopt_core.course import lesson_numbers as ln
+from dlopt_core.course.lessons import LessonError, default_lessons_dir, load_lessons, load_presets
+from dlopt_core.course.network_presets import NETWORK_PRESETS, hidden_units, train_rows
+from dlopt_core.course.quiz import load_bank
+from dlopt_core.studies import landscape as ls
+from dlopt_core.train.engine import Engine, ModelSpec, TrainConfig
+from dlopt_core.train.experiment import Experiment
+from dlopt_core.train.network import Network
+from dlopt_core.train.optimizers import make_optimizer
+from dlopt_core.train.schedules import make_schedule
+from dlopt_core.train.sharpness import stability_threshold
 
 RNG = np.random.default_rng(20240601)
 
@@ -128,7 +128,7 @@ def check_neuron() -> None:
 
 def check_argmin() -> None:
     """theta* = argmin f: the search comparison's gradient descent ends at Booth's minimum."""
-    from dlopt_core.lessons import search_comparison
+    from dlopt_core.course.lessons import search_comparison
 
     gd = search_comparison("booth", 1e-8).results[2]
     assert gd.reached and np.allclose(gd.best_point, (1.0, 3.0), atol=1e-3)
@@ -179,7 +179,7 @@ def check_interpolation_line() -> None:
 def check_fgsm_training() -> None:
     """x_adv = x + eps sign(dL/dx) with the input gradient by central differences, and one
     full-batch SGD step of the engine on w L(x) + (1 - w) L(x_adv)."""
-    from dlopt_core import datasets
+    from dlopt_core.data import datasets
 
     data = datasets.generate("moons", 40, 0.1, 0.0, 2)
     net = Network([2, 5, 1], "tanh", "bce")
@@ -363,7 +363,7 @@ def check_adamw() -> None:
 
 def check_polyak() -> None:
     """theta_bar <- beta theta_bar + (1 - beta) theta: the engine evaluates that average."""
-    from dlopt_core import datasets
+    from dlopt_core.data import datasets
 
     data = datasets.generate("moons", 60, 0.1, 0.2, 0)
     net = Network([2, 4, 1])
@@ -472,7 +472,7 @@ def check_parameter_count() -> None:
 
 def check_grid_cost() -> None:
     """k^d evaluations: every grid of the comparison is a k x k grid."""
-    from dlopt_core.lessons import search_comparison
+    from dlopt_core.course.lessons import search_comparison
 
     grid = search_comparison("booth", 1e-1).results[0]
     k = round(math.sqrt(grid.evaluations))
@@ -480,7 +480,7 @@ def check_grid_cost() -> None:
 
 
 def check_steps_per_epoch() -> None:
-    from dlopt_core import datasets
+    from dlopt_core.data import datasets
 
     data = datasets.generate("moons", 250, 0.1, 0.2, 0)  # 200 training rows
     engine = Engine(
@@ -682,7 +682,7 @@ def check_robbins_monro() -> None:
 
 
 def check_hessian_vector_and_power_iteration() -> None:
-    from dlopt_core.sharpness import hessian_vector_product, sharpness
+    from dlopt_core.train.sharpness import hessian_vector_product, sharpness
 
     net = Network([2, 1], "linear", "mse")  # least squares: H = 2 X^T X / n exactly
     X = np.column_stack([RNG.standard_normal(30), RNG.standard_normal(30)])
@@ -731,7 +731,7 @@ def test_inline_formula_matches_the_engine(key, lessons):
 
 
 def test_quoted_numbers_match_the_engine():
-    """numbers.json is what the engine gives now (rerun python -m dlopt_core.lesson_numbers
+    """numbers.json is what the engine gives now (rerun python -m dlopt_core.course.lesson_numbers
     after changing a preset or the engine, and reread the text around the numbers)."""
     assert ln.compute_numbers() == ln.load_numbers()
 
@@ -890,7 +890,12 @@ def test_the_ill_conditioning_challenge_shows_what_its_text_says():
 
 
 def test_the_interpolation_lines_have_the_shapes_the_text_describes():
-    from dlopt_core.landscape import interpolate, line_shape, paper_situations, trace_training
+    from dlopt_core.studies.landscape import (
+        interpolate,
+        line_shape,
+        paper_situations,
+        trace_training,
+    )
 
     for key in ("lstm", "adversarial", "relu_net", "deep_linear"):
         path = trace_training(paper_situations()[key], snapshots=1)
@@ -912,7 +917,7 @@ def test_the_interpolation_lines_have_the_shapes_the_text_describes():
 
 
 def test_the_sharpness_hovers_at_the_edge_in_the_demo():
-    from dlopt_core.sharpness import track_sharpness
+    from dlopt_core.train.sharpness import track_sharpness
 
     raw = ln._raw_preset("edge_of_stability")["experiment"]
     trace = track_sharpness(raw, 4000, every=50)
@@ -929,7 +934,7 @@ def test_the_sharpness_hovers_at_the_edge_in_the_demo():
 def test_the_adaptive_race_moves_as_its_explanation_says():
     """experiment-adaptive-race: SGD's steps are tiny, AdaGrad's shrink to SGD's size, Adam's
     stay a sizeable fraction of eta and it travels more than ten times as far."""
-    from dlopt_core.lessons import model_specs
+    from dlopt_core.course.lessons import model_specs
 
     question = load_bank().by_id("experiment-adaptive-race")
     specs = model_specs(question.compute["models"])
@@ -973,7 +978,7 @@ def test_numbers_typed_outside_the_lessons_match(numbers):
     edge = load_bank().by_id("edge-of-stability-value")
     assert edge.answer == pytest.approx(stability_threshold("sgd", 0.05))
     # experiment-sgd-diverges: "curves with about lambda = 2 ... |1 - eta lambda| ~ 9"
-    from dlopt_core.sharpness import sharpness
+    from dlopt_core.train.sharpness import sharpness
 
     diverges = load_bank().by_id("experiment-sgd-diverges")
     _, net, engine = Experiment.from_dict(diverges.preset).build()
@@ -1014,7 +1019,7 @@ def test_presets_use_the_settings_their_texts_name():
 def test_the_initialisation_claims_hold_over_seeds():
     """Lesson 7 and the saturated_init preset: weights of std 4 start with a far higher loss
     and saturate most units, yet (in this small network) train faster than Xavier."""
-    from dlopt_core.experiment import merge_patch
+    from dlopt_core.train.experiment import merge_patch
 
     raw = ln._raw_preset("saturated_init")["experiment"]
     for seed in range(6):
@@ -1040,7 +1045,7 @@ def test_the_initialisation_claims_hold_over_seeds():
 def test_the_landscape_bad_initialisation_text_holds_over_seeds():
     """The Landscape tab's bad_init situation: far too large weights give a huge initial loss and
     a fit whose validation loss ends far higher than Xavier's (not a slow one)."""
-    from dlopt_core.experiment import merge_patch
+    from dlopt_core.train.experiment import merge_patch
 
     preset = NETWORK_PRESETS["bad_init"]
     assert "jagged fit" in preset.explanation and "slow" not in preset.explanation

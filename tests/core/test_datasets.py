@@ -8,8 +8,8 @@ import math
 import numpy as np
 import pytest
 
-from dlopt_core import datasets
-from dlopt_core.datasets import (
+from dlopt_core.data import datasets
+from dlopt_core.data.datasets import (
     GENERATORS,
     REAL_DATASETS,
     TASKS,

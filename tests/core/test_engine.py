@@ -5,10 +5,10 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from dlopt_core.engine import Engine, ModelSpec, TrainConfig
-from dlopt_core.network import Network
-from dlopt_core.optimizers import make_optimizer
-from dlopt_core.schedules import make_schedule
+from dlopt_core.train.engine import Engine, ModelSpec, TrainConfig
+from dlopt_core.train.network import Network
+from dlopt_core.train.optimizers import make_optimizer
+from dlopt_core.train.schedules import make_schedule
 
 
 def _xor_data(n=120, seed=0):
@@ -243,8 +243,8 @@ def test_bad_arguments():
 
 @pytest.mark.parametrize("n_models", [1, 3])
 def test_warm_up_readies_the_kernels_a_run_calls(n_models):
-    from dlopt_core.engine import warm_up
-    from dlopt_core.kernels import train
+    from dlopt_core.train.engine import warm_up
+    from dlopt_core.train.kernels import train
 
     net = Network([3, 4, 2], "relu", "ce")
     optimizers = [make_optimizer("rmsprop"), make_optimizer("sgd")][: min(n_models, 2)]

@@ -9,10 +9,10 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from dlopt_core import datasets
-from dlopt_core.engine import EVAL_SAMPLE_ROWS, Engine, ModelSpec, TrainConfig, sample_rows
-from dlopt_core.network import Network
-from dlopt_core.optimizers import make_optimizer
+from dlopt_core.data import datasets
+from dlopt_core.train.engine import EVAL_SAMPLE_ROWS, Engine, ModelSpec, TrainConfig, sample_rows
+from dlopt_core.train.network import Network
+from dlopt_core.train.optimizers import make_optimizer
 
 NET = Network([2, 5, 1], "tanh", "bce")
 

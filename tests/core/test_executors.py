@@ -11,17 +11,17 @@ import signal
 import numpy as np
 import pytest
 
-from dlopt_core import compare
-from dlopt_core.engine import TrainConfig
-from dlopt_core.executors import (
+from dlopt_core.studies import compare
+from dlopt_core.studies.executors import (
     DaskExecutor,
     ExecutorError,
     InProcessExecutor,
     make_executor,
 )
-from dlopt_core.experiment import DataSpec, Experiment, NetworkSpec
-from dlopt_core.optimizers import make_optimizer
-from dlopt_core.trainability import MapSpec, Problem, trainability_map
+from dlopt_core.studies.trainability import MapSpec, Problem, trainability_map
+from dlopt_core.train.engine import TrainConfig
+from dlopt_core.train.experiment import DataSpec, Experiment, NetworkSpec
+from dlopt_core.train.optimizers import make_optimizer
 
 PROBLEM = Problem.paper(width=8, seed=1)
 SPEC = MapSpec(axes=("lr1", "lr2"), ranges=((-1.0, 4.0), (0.0, 3.0)), res=(8, 8), steps=20, tile=2)

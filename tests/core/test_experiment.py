@@ -7,7 +7,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from dlopt_core.experiment import Experiment, ExperimentError, example, merge_patch
+from dlopt_core.train.experiment import Experiment, ExperimentError, example, merge_patch
 
 
 def test_round_trip_through_json(tmp_path):

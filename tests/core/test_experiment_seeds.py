@@ -12,8 +12,8 @@ import dataclasses
 
 import pytest
 
-from dlopt_core.experiment import Experiment, merge_patch
-from dlopt_core.quiz import load_bank, run_experiment
+from dlopt_core.course.quiz import load_bank, run_experiment
+from dlopt_core.train.experiment import Experiment, merge_patch
 
 SEEDS = range(20)
 #: the answer each explanation states: the text of the right option, or yes / no

@@ -10,9 +10,9 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from dlopt_core.engine import Engine, ModelSpec, TrainConfig
-from dlopt_core.network import Network
-from dlopt_core.optimizers import make_optimizer
+from dlopt_core.train.engine import Engine, ModelSpec, TrainConfig
+from dlopt_core.train.network import Network
+from dlopt_core.train.optimizers import make_optimizer
 
 
 def _act(name, z):

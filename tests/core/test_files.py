@@ -1,4 +1,4 @@
-"""The bounded reader (dlopt_core.files): regular files only, size caps, JSON depth, duplicate
+"""The bounded reader (dlopt_core.data.files): regular files only, size caps, JSON depth, duplicate
 keys, number range and the byte-order mark, every failure as the caller's own error."""
 
 import json
@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from dlopt_core import files
+from dlopt_core.data import files
 
 
 class Problem(ValueError):

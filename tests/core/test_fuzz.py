@@ -18,11 +18,13 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from dlopt_core import cli, files, quiz_cli
-from dlopt_core.datasets import DatasetError, load_csv
-from dlopt_core.experiment import Experiment, ExperimentError, example
-from dlopt_core.lessons import LessonError, load_lesson, load_presets
-from dlopt_core.quiz import Progress, load_bank, parse_question
+from dlopt_core.cli.train import quiz as quiz_cli
+from dlopt_core.cli.train import train as cli
+from dlopt_core.course.lessons import LessonError, load_lesson, load_presets
+from dlopt_core.course.quiz import Progress, load_bank, parse_question
+from dlopt_core.data import files
+from dlopt_core.data.datasets import DatasetError, load_csv
+from dlopt_core.train.experiment import Experiment, ExperimentError, example
 
 FUZZ = settings(
     max_examples=40,

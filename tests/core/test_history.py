@@ -8,9 +8,9 @@ maximum.
 import numpy as np
 import pytest
 
-from dlopt_core.engine import ENVELOPE_FIELDS, FIELDS, Engine, History, ModelSpec, TrainConfig
-from dlopt_core.network import Network
-from dlopt_core.optimizers import make_optimizer
+from dlopt_core.train.engine import ENVELOPE_FIELDS, FIELDS, Engine, History, ModelSpec, TrainConfig
+from dlopt_core.train.network import Network
+from dlopt_core.train.optimizers import make_optimizer
 
 
 def _rows(n, n_models=2, seed=0, start=1, every=1):

@@ -17,17 +17,21 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from dlopt_core import cli, compare, datasets, lessons, quiz, quiz_cli
-from dlopt_core.datasets import DatasetError, load_csv
-from dlopt_core.experiment import (
+from dlopt_core.cli.train import quiz as quiz_cli
+from dlopt_core.cli.train import train as cli
+from dlopt_core.course import lessons, quiz
+from dlopt_core.course.lessons import LessonError, load_presets, markdown_to_html
+from dlopt_core.course.quiz import Progress, load_bank
+from dlopt_core.data import datasets
+from dlopt_core.data.datasets import DatasetError, load_csv
+from dlopt_core.studies import compare
+from dlopt_core.train.experiment import (
     MAX_MEMORY_BYTES,
     Experiment,
     ExperimentError,
     example,
     memory_estimate,
 )
-from dlopt_core.lessons import LessonError, load_presets, markdown_to_html
-from dlopt_core.quiz import Progress, load_bank
 
 DEEP = "[" * 100_000 + "]" * 100_000
 HUGE_INT = "9" * 5000

@@ -6,8 +6,8 @@ import math
 import numpy as np
 import pytest
 
-from dlopt_core.kernels import cpu, lanes
-from dlopt_core.network import Network
+from dlopt_core.train.kernels import cpu, lanes
+from dlopt_core.train.network import Network
 
 
 def test_tanh_fast_is_within_three_ulp_of_libm():

@@ -9,10 +9,10 @@ import math
 import numpy as np
 import pytest
 
-from dlopt_core import landscape as ls
-from dlopt_core.network import Network
-from dlopt_core.optimizers import make_optimizer
-from dlopt_core.schedules import make_schedule
+from dlopt_core.studies import landscape as ls
+from dlopt_core.train.network import Network
+from dlopt_core.train.optimizers import make_optimizer
+from dlopt_core.train.schedules import make_schedule
 
 ALL_FUNCTIONS = [
     *ls.FUNCTIONS.values(),
@@ -471,7 +471,7 @@ def test_fgsm_robustness_moves_every_input_by_eps_towards_a_higher_loss():
 
 
 def test_paper_situations_pass_experiment_validation():
-    experiment = pytest.importorskip("dlopt_core.experiment")
+    experiment = pytest.importorskip("dlopt_core.train.experiment")
     for s in _mlp_situations():
         exp = experiment.Experiment.from_dict(s.experiment_dict())
         assert exp.network.activation == s.activation

@@ -10,11 +10,11 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from dlopt_core import trainability
-from dlopt_core.engine import Engine, ModelSpec, TrainConfig
-from dlopt_core.kernels import trainability as K
-from dlopt_core.network import Network
-from dlopt_core.optimizers import OPTIMIZERS, make_optimizer
+from dlopt_core.studies import trainability
+from dlopt_core.train.engine import Engine, ModelSpec, TrainConfig
+from dlopt_core.train.kernels import trainability as K
+from dlopt_core.train.network import Network
+from dlopt_core.train.optimizers import OPTIMIZERS, make_optimizer
 
 KINDS = [(False, "standard"), (True, "mean_field"), (False, "mean_field")]
 

@@ -9,9 +9,7 @@ import re
 import numpy as np
 import pytest
 
-from dlopt_core import landscape
-from dlopt_core.experiment import Experiment
-from dlopt_core.lessons import (
+from dlopt_core.course.lessons import (
     PRESET_TABS,
     SEARCH_FUNCTIONS,
     TRACE_POINTS,
@@ -23,7 +21,9 @@ from dlopt_core.lessons import (
     parse_front_matter,
     search_comparison,
 )
-from dlopt_core.quiz import TOPICS
+from dlopt_core.course.quiz import TOPICS
+from dlopt_core.studies import landscape
+from dlopt_core.train.experiment import Experiment
 
 
 @pytest.fixture(scope="module")

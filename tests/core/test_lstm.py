@@ -9,11 +9,11 @@ import dataclasses
 import numpy as np
 import pytest
 
-from dlopt_core import landscape as ls
-from dlopt_core import lstm
-from dlopt_core.lstm import LSTMNetwork, adding_task
-from dlopt_core.optimizers import make_optimizer
-from dlopt_core.schedules import make_schedule
+from dlopt_core.studies import landscape as ls
+from dlopt_core.train import lstm
+from dlopt_core.train.lstm import LSTMNetwork, adding_task
+from dlopt_core.train.optimizers import make_optimizer
+from dlopt_core.train.schedules import make_schedule
 
 # --------------------------------------------------------------------------- a NumPy reference
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from dlopt_core.map_cli import main
-from dlopt_core.trainability import MapSpec, Problem, trainability_map
+from dlopt_core.cli.map import main
+from dlopt_core.studies.trainability import MapSpec, Problem, trainability_map
 
 
 def test_the_npz_and_png_hold_the_map(tmp_path, capsys):

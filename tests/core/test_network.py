@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from dlopt_core.network import ACTIVATIONS, INIT_SCHEMES, LOSSES, Network
+from dlopt_core.train.network import ACTIVATIONS, INIT_SCHEMES, LOSSES, Network
 
 # --------------------------------------------------------------------------- independent reference
 

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dlopt_core.optimizers import OPTIMIZERS, make_optimizer
+from dlopt_core.train.optimizers import OPTIMIZERS, make_optimizer
 
 RTOL, ATOL = 1e-10, 1e-12
 N_STEPS = 60

@@ -14,12 +14,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from dlopt_core import quiz, quiz_cli
-from dlopt_core.engine import ModelSpec
-from dlopt_core.experiment import Experiment
-from dlopt_core.lessons import load_lessons, load_presets
-from dlopt_core.optimizers import make_optimizer
-from dlopt_core.quiz import (
+from dlopt_core.cli.train import quiz as quiz_cli
+from dlopt_core.course import quiz
+from dlopt_core.course.lessons import load_lessons, load_presets
+from dlopt_core.course.quiz import (
     TOPICS,
     TYPES,
     Progress,
@@ -37,6 +35,9 @@ from dlopt_core.quiz import (
     select_questions,
     shuffled,
 )
+from dlopt_core.train.engine import ModelSpec
+from dlopt_core.train.experiment import Experiment
+from dlopt_core.train.optimizers import make_optimizer
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from dlopt_core.schedules import SCHEDULES, make_schedule
+from dlopt_core.train.schedules import SCHEDULES, make_schedule
 
 LR = 0.3
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from dlopt_core.network import Network
-from dlopt_core.sharpness import (
+from dlopt_core.train.network import Network
+from dlopt_core.train.sharpness import (
     SharpnessTracker,
     edge_of_stability,
     hessian_vector_product,
@@ -101,7 +101,7 @@ def test_stability_thresholds_are_those_of_the_quadratic():
     for name, lr, mu in (("sgd", 0.05, 0.0), ("momentum", 0.02, 0.8)):
         limit = stability_threshold(name, lr, mu)
         for lam, stable in ((0.98 * limit, True), (1.02 * limit, False)):
-            from dlopt_core.optimizers import make_optimizer
+            from dlopt_core.train.optimizers import make_optimizer
 
             opt = make_optimizer(name, lr=lr, **({"momentum": mu} if mu else {}))
             theta = np.array([1.0])
@@ -143,7 +143,7 @@ EOS = {
 
 def tracked(experiment: dict, steps: int, **kwargs) -> SharpnessTracker:
     """A run trained in pieces that end where the tracker wants to measure (as the app does)."""
-    from dlopt_core.experiment import Experiment
+    from dlopt_core.train.experiment import Experiment
 
     exp = Experiment.from_dict(experiment)
     _, net, engine = exp.build()
@@ -186,7 +186,7 @@ def test_tracking_ends_when_the_loss_is_no_longer_finite():
 
 
 def test_the_edge_of_stability_of_each_rule():
-    from dlopt_core.optimizers import make_optimizer
+    from dlopt_core.train.optimizers import make_optimizer
 
     assert edge_of_stability(make_optimizer("sgd", lr=0.1), 0.1) == pytest.approx(20.0)
     heavy = make_optimizer("momentum", lr=0.1, momentum=0.9)

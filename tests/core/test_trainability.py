@@ -8,8 +8,7 @@ import math
 import numpy as np
 import pytest
 
-from dlopt_core.kernels import trainability as K
-from dlopt_core.trainability import (
+from dlopt_core.studies.trainability import (
     CAP,
     MapError,
     MapSpec,
@@ -23,6 +22,7 @@ from dlopt_core.trainability import (
     trainability_map,
     values_from_losses,
 )
+from dlopt_core.train.kernels import trainability as K
 
 
 # -- an independent implementation: NumPy matrix products over a stack of models ------------------

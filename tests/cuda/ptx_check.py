@@ -31,9 +31,9 @@ NO_COMPILER = 3
 
 def chunk_call() -> tuple:
     """The arguments of one ``train_chunk`` call of a small CPU run."""
-    from dlopt_core.engine import Engine, ModelSpec, TrainConfig
-    from dlopt_core.network import Network
-    from dlopt_core.optimizers import make_optimizer
+    from dlopt_core.train.engine import Engine, ModelSpec, TrainConfig
+    from dlopt_core.train.network import Network
+    from dlopt_core.train.optimizers import make_optimizer
 
     rng = np.random.default_rng(0)
     X = rng.normal(size=(30, 2))
@@ -98,9 +98,9 @@ def assemble(ptxas: str, ptx: str, cc: tuple[int, int]) -> dict:
 
 def map_kernel() -> tuple:
     """The trainability map's kernel and its arguments for a small map (host stand-ins)."""
-    from dlopt_core.kernels import trainability as K
-    from dlopt_core.kernels import trainability_cuda
-    from dlopt_core.trainability import MapSpec, Problem
+    from dlopt_core.studies.trainability import MapSpec, Problem
+    from dlopt_core.train.kernels import trainability as K
+    from dlopt_core.train.kernels import trainability_cuda
 
     p = Problem.paper(width=4, seed=0)
     spec = MapSpec(res=(4, 4), steps=3, tile=4)
@@ -124,7 +124,7 @@ def map_kernel() -> tuple:
 
 def training_kernel() -> tuple:
     """The engine's training kernel and the arguments of a real chunk of a CPU run."""
-    from dlopt_core.kernels import cuda as kernels
+    from dlopt_core.train.kernels import cuda as kernels
 
     e, perms, first_epoch, t0, n_steps, out = chunk_call()
     net = e.network

@@ -9,11 +9,11 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from dlopt_core import backends
-from dlopt_core.engine import Engine, ModelSpec, TrainConfig
-from dlopt_core.network import Network
-from dlopt_core.optimizers import OPTIMIZERS, make_optimizer
-from dlopt_core.schedules import make_schedule
+from dlopt_core.train import backends
+from dlopt_core.train.engine import Engine, ModelSpec, TrainConfig
+from dlopt_core.train.network import Network
+from dlopt_core.train.optimizers import OPTIMIZERS, make_optimizer
+from dlopt_core.train.schedules import make_schedule
 
 
 def test_the_tests_have_a_cuda_device_or_the_simulator():

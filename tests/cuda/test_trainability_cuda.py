@@ -11,15 +11,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from dlopt_core.kernels import trainability as K
-from dlopt_core.trainability import MapSpec, Problem, trainability_map
+from dlopt_core.studies.trainability import MapSpec, Problem, trainability_map
+from dlopt_core.train.kernels import trainability as K
 
 
 @pytest.mark.parametrize(
     ("optimizer", "batch"), [(K.GD, 0), (K.MOMENTUM, 0), (K.ADAM, 0), (K.GD, 5)]
 )
 def test_cuda_trainer_equals_the_cpu_one(optimizer, batch):
-    from dlopt_core.kernels import trainability_cuda
+    from dlopt_core.train.kernels import trainability_cuda
 
     p = Problem.paper(width=3, seed=2)
     rng = np.random.default_rng(1)

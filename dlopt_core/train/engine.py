@@ -35,11 +35,11 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from . import backends
-from .kernels import rules
-from .network import Network
-from .optimizers import Optimizer
-from .schedules import Schedule, constant
+from dlopt_core.train import backends
+from dlopt_core.train.kernels import rules
+from dlopt_core.train.network import Network
+from dlopt_core.train.optimizers import Optimizer
+from dlopt_core.train.schedules import Schedule, constant
 
 FIELDS = ("train_loss", "val_loss", "train_error", "val_error", "grad_norm", "lr")
 # the fields whose per-bucket minimum and maximum a History keeps (spikes survive thinning)

@@ -6,9 +6,9 @@ instead, ``{{name}}``, for example "the gradient's norm is only {{plateau.grad}}
 beside the lessons, so showing a lesson costs nothing and needs no compiled kernels. This module
 computes every number from the presets and the core (``DEMOS``), and writes or checks that file:
 
-    python -m dlopt_core.lesson_numbers            # recompute and write lessons/numbers.json
-    python -m dlopt_core.lesson_numbers --check    # recompute; exit 1 if the file is out of date
-    python -m dlopt_core.lesson_numbers --list     # the names and what each one is
+    python -m dlopt_core.course.lesson_numbers            # recompute and write lessons/numbers.json
+    python -m dlopt_core.course.lesson_numbers --check    # exit 1 if out of date
+    python -m dlopt_core.course.lesson_numbers --list     # the names and what each one is
 
 A teacher edits the text freely, moves or drops placeholders, and may use any name of the list;
 a new kind of number is a new entry of ``DEMOS``. The test suite recomputes every number and
@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from . import files
+from dlopt_core.data import files
 
 NUMBERS_FILE = "numbers.json"
 PLACEHOLDER = re.compile(r"\{\{\s*([a-z0-9_]+(?:\.[a-z0-9_]+)+)\s*\}\}")
@@ -82,7 +82,7 @@ _LOADED: dict[Path, tuple[float, dict[str, str]]] = {}
 def load_numbers(folder: str | Path | None = None) -> dict[str, str]:
     """``numbers.json`` of ``folder`` (default: the shipped lessons) as ``{name: text}``; empty if
     there is none. Read once per change of the file."""
-    from .lessons import LessonError, default_lessons_dir
+    from dlopt_core.course.lessons import LessonError, default_lessons_dir
 
     path = Path(folder if folder is not None else default_lessons_dir()) / NUMBERS_FILE
     try:
@@ -107,7 +107,7 @@ def placeholders(text: str) -> list[str]:
 def fill_numbers(text: str, where: str = "", folder: str | Path | None = None) -> str:
     """``text`` with every ``{{name}}`` replaced by its value from ``numbers.json`` of
     ``folder``; an unknown name raises ``LessonError`` naming ``where`` and the placeholder."""
-    from .lessons import LessonError
+    from dlopt_core.course.lessons import LessonError
 
     if "{{" not in text:
         return text
@@ -118,7 +118,7 @@ def fill_numbers(text: str, where: str = "", folder: str | Path | None = None) -
         if name not in numbers:
             raise LessonError(
                 f"{where}: unknown number {{{{{name}}}}}; see python -m "
-                "dlopt_core.lesson_numbers --list"
+                "dlopt_core.course.lesson_numbers --list"
             )
         return numbers[name]
 
@@ -141,15 +141,15 @@ class Demo:
 
 
 def _raw_preset(pid: str) -> dict[str, Any]:
-    from .lessons import LessonError, default_presets_path
+    from dlopt_core.course.lessons import LessonError, default_presets_path
 
     raw = files.load_json(default_presets_path(), LessonError)
     return raw["presets"][pid]
 
 
 def _build(experiment: dict[str, Any], optimizers: Sequence[dict[str, Any]] | None = None):
-    from .experiment import Experiment
-    from .lessons import model_specs
+    from dlopt_core.course.lessons import model_specs
+    from dlopt_core.train.experiment import Experiment
 
     exp = Experiment.from_dict(experiment)
     return exp.build(models=model_specs(optimizers) if optimizers else None)
@@ -158,7 +158,7 @@ def _build(experiment: dict[str, Any], optimizers: Sequence[dict[str, Any]] | No
 def _run_preset(pid: str, steps: int | None = None, patch: dict[str, Any] | None = None):
     """``(network, engine)`` after training preset ``pid`` (its own optimizers for a compare
     preset) for ``steps`` (default its max_steps)."""
-    from .experiment import merge_patch
+    from dlopt_core.train.experiment import merge_patch
 
     raw = _raw_preset(pid)
     experiment = merge_patch(raw["experiment"], patch or {})
@@ -169,8 +169,8 @@ def _run_preset(pid: str, steps: int | None = None, patch: dict[str, Any] | None
 
 def _trajectories(pid: str) -> dict[str, Any]:
     """The label -> ``Trajectory`` of a landscape preset's race."""
-    from .landscape import get_function, trajectory
-    from .lessons import optimizer_entry
+    from dlopt_core.course.lessons import optimizer_entry
+    from dlopt_core.studies.landscape import get_function, trajectory
 
     raw = _raw_preset(pid)
     fn = get_function(raw["function"], **raw.get("function_params", {}))
@@ -190,7 +190,7 @@ def _trajectories(pid: str) -> dict[str, Any]:
 
 
 def _search() -> dict[str, str]:
-    from .lessons import search_comparison
+    from dlopt_core.course.lessons import search_comparison
 
     out = {}
     for tag, tol in (("t1", 1e-1), ("t3", 1e-3), ("t4", 1e-4)):
@@ -200,7 +200,7 @@ def _search() -> dict[str, str]:
 
 
 def _plateau() -> dict[str, str]:
-    from .landscape import get_function
+    from dlopt_core.studies.landscape import get_function
 
     raw = _raw_preset("plateau_adam")
     fn = get_function(raw["function"])
@@ -210,7 +210,7 @@ def _plateau() -> dict[str, str]:
 
 
 def _valley() -> dict[str, str]:
-    from .landscape import measured_rate
+    from dlopt_core.studies.landscape import measured_rate
 
     paths = _trajectories("valley_momentum")
     rates = {label: measured_rate(path, (0.0, 0.0)) for label, path in paths.items()}
@@ -222,7 +222,7 @@ def _valley() -> dict[str, str]:
 
 
 def _rates() -> dict[str, str]:
-    from .landscape import gd_optimal, measured_rate, momentum_optimal
+    from dlopt_core.studies.landscape import gd_optimal, measured_rate, momentum_optimal
 
     kappa = 100.0
     _, gd_rate = gd_optimal(kappa)
@@ -240,7 +240,7 @@ def _rates() -> dict[str, str]:
 
 
 def _nesterov_limit() -> dict[str, str]:
-    from .landscape import get_function, momentum_optimal, trajectory
+    from dlopt_core.studies.landscape import get_function, momentum_optimal, trajectory
 
     lr, mu, _ = momentum_optimal(50.0)
     fn = get_function("quadratic", kappa=50.0, angle=30.0)
@@ -258,7 +258,7 @@ def _adam_valley() -> dict[str, str]:
     """Steps to f <= 1e-6 from the point of f = 1 at the angle 4.13 rad of the valley's own
     coordinates (u, v) = (sqrt(2) cos 4.13, sqrt(2 / kappa) sin 4.13): Adam (lr 0.01) in the
     valley along the axes and turned by 45 degrees, gradient descent at 2 / (1 + kappa)."""
-    from .landscape import get_function, trajectory
+    from dlopt_core.studies.landscape import get_function, trajectory
 
     out = {}
     for kappa in (10, 100, 1000):
@@ -286,7 +286,7 @@ def _challenges() -> dict[str, str]:
     """Landscape challenges: where Adam ends in the ill_conditioning valley (turned by 30°) and,
     from the same point of the valley, with the valley turned onto the axes; the values the
     local_minima runs stop at."""
-    from .landscape import CHALLENGES, get_function, trajectory
+    from dlopt_core.studies.landscape import CHALLENGES, get_function, trajectory
 
     ill = CHALLENGES["ill_conditioning"]
     adam = next(r for r in ill.runs if r.optimizer == "adam")
@@ -305,7 +305,7 @@ def _challenges() -> dict[str, str]:
 
 
 def _interpolation() -> dict[str, str]:
-    from .landscape import (
+    from dlopt_core.studies.landscape import (
         fgsm_robustness,
         interpolate,
         line_shape,
@@ -342,7 +342,7 @@ def _interpolation() -> dict[str, str]:
         out[f"{tag}_fgsm_right"] = percent(1.0 - val.adversarial_error)
         out[f"{tag}_fgsm_loss"] = fixed(val.adversarial_loss, 2)
     s = situations["deep_linear"]
-    from .experiment import Experiment
+    from dlopt_core.train.experiment import Experiment
 
     _, _, engine = Experiment.from_dict(s.experiment_dict()).build()
     engine.run(s.steps)
@@ -352,7 +352,7 @@ def _interpolation() -> dict[str, str]:
 
 
 def _edge_of_stability() -> dict[str, str]:
-    from .sharpness import track_sharpness
+    from dlopt_core.train.sharpness import track_sharpness
 
     raw = _raw_preset("edge_of_stability")
     experiment = raw["experiment"]
@@ -374,7 +374,7 @@ def _edge_of_stability() -> dict[str, str]:
 
 
 def _initialisation() -> dict[str, str]:
-    from .experiment import merge_patch
+    from dlopt_core.train.experiment import merge_patch
 
     raw = _raw_preset("saturated_init")["experiment"]
     out = {}
@@ -425,8 +425,8 @@ def _warmup() -> dict[str, str]:
     """Preset warmup_edge: each run's sharpness along the way (its own experiment with the run's
     optimizer and schedule), the loss jump of the run without warm-up, the divergence of the
     other."""
-    from .experiment import merge_patch
-    from .sharpness import track_sharpness
+    from dlopt_core.train.experiment import merge_patch
+    from dlopt_core.train.sharpness import track_sharpness
 
     raw = _raw_preset("warmup_edge")
     _, engine = _run_preset("warmup_edge")
@@ -473,7 +473,7 @@ def _weight_decay() -> dict[str, str]:
 def _trainability() -> dict[str, str]:
     """The paper's per-layer learning-rate map (width 16, seed 0) at 32 x 32 pixels and 100
     steps, over 10^-3 .. 10^6 for both rates and zoomed into the corner of its edge."""
-    from .trainability import MapSpec, Problem, trainability_map
+    from dlopt_core.studies.trainability import MapSpec, Problem, trainability_map
 
     problem = Problem.paper(16, 0)
     out = {}
@@ -491,9 +491,9 @@ def _network_situations() -> dict[str, str]:
     """The Landscape tab's network situations (``network_presets``): the training loss the
     all-zero initialisation ends at; per rate of the dying-ReLU race, the hidden units dead at
     the end (no example gives them a positive input) and the final training loss."""
-    from .experiment import Experiment
-    from .lessons import model_specs
-    from .network_presets import NETWORK_PRESETS
+    from dlopt_core.course.lessons import model_specs
+    from dlopt_core.course.network_presets import NETWORK_PRESETS
+    from dlopt_core.train.experiment import Experiment
 
     zeros = NETWORK_PRESETS["bad_init"].build("zeros")
     _, _, engine = zeros.build()
@@ -620,7 +620,7 @@ def compute_numbers(prefixes: Iterable[str] | None = None) -> dict[str, str]:
 
 def write_numbers(numbers: dict[str, str], folder: str | Path | None = None) -> Path:
     """Write ``numbers.json`` (sorted, one number a line) and return its path."""
-    from .lessons import default_lessons_dir
+    from dlopt_core.course.lessons import default_lessons_dir
 
     path = Path(folder if folder is not None else default_lessons_dir()) / NUMBERS_FILE
     body = ",\n".join(
@@ -633,7 +633,7 @@ def write_numbers(numbers: dict[str, str], folder: str | Path | None = None) -> 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m dlopt_core.lesson_numbers",
+        prog="python -m dlopt_core.course.lesson_numbers",
         description="Compute the numbers the lessons quote.",
     )
     parser.add_argument(

@@ -19,11 +19,11 @@ from typing import Any, TextIO
 
 import numpy as np
 
-from .backends import BACKENDS, BackendError
-from .datasets import DatasetError
-from .engine import FIELDS, Engine, Metrics, ModelSpec
-from .experiment import Experiment, ExperimentError, example
-from .optimizers import OPTIMIZERS, make_optimizer
+from dlopt_core.data.datasets import DatasetError
+from dlopt_core.train.backends import BACKENDS, BackendError
+from dlopt_core.train.engine import FIELDS, Engine, Metrics, ModelSpec
+from dlopt_core.train.experiment import Experiment, ExperimentError, example
+from dlopt_core.train.optimizers import OPTIMIZERS, make_optimizer
 
 EXIT_USAGE = 2
 MAX_STEPS = 10**12

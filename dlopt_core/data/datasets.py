@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from . import files
+from dlopt_core.data import files
 
 TASKS = ("binary", "multiclass", "regression")
 REAL_DATASETS = ("digits", "iris", "wine", "breast_cancer")

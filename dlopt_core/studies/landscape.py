@@ -7,7 +7,8 @@ serves one point and a whole grid (``f_grid``). ``grad`` returns an array of sha
 ``grad(x, y)[0]`` is df/dx and ``grad(x, y)[1]`` is df/dy.
 
 Trajectories (``trajectory``) run the core's own ``Optimizer.step`` (the compiled update rules of
-``dlopt_core.optimizers``) on a 2-D point, with optional gradient clipping and Gaussian gradient
+``dlopt_core.train.optimizers``) on a 2-D point, with optional gradient clipping and Gaussian
+gradient
 noise, so a path drawn here is the path the same optimizer takes inside a network's training.
 
 Theory on the quadratic ``f = 0.5 x^T H x`` with eigenvalues ``mu = 1`` and ``L = kappa``:
@@ -31,10 +32,10 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
-from .kernels import PARALLEL_LOCK, landscape_cpu
-from .network import Network
-from .optimizers import Optimizer, make_optimizer
-from .schedules import Schedule, make_schedule
+from dlopt_core.train.kernels import PARALLEL_LOCK, landscape_cpu
+from dlopt_core.train.network import Network
+from dlopt_core.train.optimizers import Optimizer, make_optimizer
+from dlopt_core.train.schedules import Schedule, make_schedule
 
 Bounds = tuple[tuple[float, float], tuple[float, float]]
 Point = tuple[float, float]
@@ -654,7 +655,7 @@ class FlatModel(Protocol):
     ``loss_and_grad``; ``filter_groups()``: a filter number per parameter (the weights of one
     unit share one), -1 for parameters a filter-normalised direction leaves at zero (biases).
     ``Network`` does not need these: it has compiled line and plane kernels of its own.
-    ``dlopt_core.lstm.LSTMNetwork`` is one.
+    ``dlopt_core.train.lstm.LSTMNetwork`` is one.
     """
 
     n_params: int
@@ -1191,7 +1192,7 @@ class PaperSituation:
 
     def start(self) -> TrainingRun:
         """The experiment built on the CPU backend, untrained."""
-        from .experiment import Experiment
+        from dlopt_core.train.experiment import Experiment
 
         _, net, engine = Experiment.from_dict(self.experiment_dict()).build(backend="cpu")
         return _EngineRun(net, engine)
@@ -1250,7 +1251,7 @@ class SequenceSituation:
         )
 
     def start(self) -> TrainingRun:
-        from . import lstm
+        from dlopt_core.train import lstm
 
         data = lstm.adding_task(self.n_samples, self.length, self.val_fraction, self.seed)
         net = lstm.LSTMNetwork(data.input_size, self.hidden_size, 1, "mse")
@@ -1532,8 +1533,8 @@ class Challenge:
         """The explanation with the numbers it quotes from its runs: ``{{name}}`` placeholders
         filled from the lessons' numbers.json (``lesson_numbers`` computes them, so showing a
         challenge needs no run); a name that file lacks stays as written."""
-        from .lesson_numbers import fill_numbers
-        from .lessons import LessonError
+        from dlopt_core.course.lesson_numbers import fill_numbers
+        from dlopt_core.course.lessons import LessonError
 
         try:
             return fill_numbers(self.explanation, f"challenge {self.name}")

@@ -155,7 +155,7 @@ def bce_with_logit(z, y):
 def schedule_lr(code, params, lane, base_lr, t):
     """Learning rate at step ``t`` (0-based count of steps already taken) of model ``lane``.
 
-    The formulas are listed in ``dlopt_core.schedules``; ``params[:, lane]`` holds up to four
+    The formulas are listed in ``dlopt_core.train.schedules``; ``params[:, lane]`` holds up to four
     numbers.
     """
     if code == STEP:
@@ -232,7 +232,7 @@ def update_param(code, p, g, s0, s1, s2, lr, hyper, coef, lane, first):
     Returns the new ``(p, s0, s1, s2)`` (the state slots). ``hyper[:, lane]`` and
     ``coef[:, lane]`` hold the model's hyper-parameters and step coefficients; ``first`` is True
     on the optimizer's first step (SGD's momentum buffer starts at the first gradient, as in
-    torch.optim.SGD). The formulas of each rule are written out in ``dlopt_core.optimizers``.
+    torch.optim.SGD). The formulas of each rule are written out in ``dlopt_core.train.optimizers``.
     Switches that differ between models (momentum on or off, Nesterov, centred, AMSGrad, weight
     decay) are selections between values computed either way, not branches: a loop over models
     that share ``code`` then vectorises.

@@ -1,6 +1,7 @@
 """Single-model kernels: one model's forward and backward passes, evaluation and update.
 
-Layout conventions (see ``dlopt_core.network``): ``theta`` is one model's flat parameter vector, per
+Layout conventions (see ``dlopt_core.train.network``): ``theta`` is one model's flat parameter
+vector, per
 layer W of shape (n_in, n_out) row-major, then b. ``woff[l]`` is where layer ``l``'s W starts (``l``
 = 1..L), ``uoff[l]`` where layer ``l``'s units start in the list of all units (``uoff[0] = 0`` is
 the input); without biases (``Network(bias=False)``) there is no b. ``lay`` (2, L + 1) describes the
@@ -163,7 +164,7 @@ def workspaces(sizes, rows):
 @njit(cache=True, nogil=True, error_model="numpy", fastmath={"reassoc", "nsz", "contract"})
 def dot(a, b, n):
     """Sum of ``a[j] * b[j]`` for j < n, vectorised (the order of the sum may change); the LSTM's
-    (``dlopt_core.lstm``) products over a batch."""
+    (``dlopt_core.train.lstm``) products over a batch."""
     s = 0.0
     for j in range(n):
         s += a[j] * b[j]

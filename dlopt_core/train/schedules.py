@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from .kernels import rules
+from dlopt_core.train.kernels import rules
 
 
 @dataclass(frozen=True)

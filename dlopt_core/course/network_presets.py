@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .experiment import Experiment, merge_patch
+from dlopt_core.train.experiment import Experiment, merge_patch
 
 PLAYGROUND, COMPARE = "playground", "compare"
 
@@ -44,8 +44,8 @@ class NetworkPreset:
     def text(self) -> str:
         """The explanation with the numbers of its runs filled in from the lessons'
         numbers.json; a name that file lacks stays as written."""
-        from .lesson_numbers import fill_numbers
-        from .lessons import LessonError
+        from dlopt_core.course.lesson_numbers import fill_numbers
+        from dlopt_core.course.lessons import LessonError
 
         try:
             return fill_numbers(self.explanation, f"network situation {self.name}")

@@ -65,8 +65,8 @@ from typing import Any
 
 import numpy as np
 
-from . import files
-from .lessons import resources_dir
+from dlopt_core.course.lessons import resources_dir
+from dlopt_core.data import files
 
 TOPICS: dict[str, str] = {
     "neural_networks": "Neurons and networks",
@@ -228,7 +228,7 @@ def _check_options(raw: Mapping[str, Any], need: int | None = None) -> tuple[str
 
 
 def _check_experiment(raw: Any, where: str) -> None:
-    from .experiment import Experiment, ExperimentError
+    from dlopt_core.train.experiment import Experiment, ExperimentError
 
     try:
         Experiment.from_dict(raw)
@@ -238,7 +238,7 @@ def _check_experiment(raw: Any, where: str) -> None:
 
 def _check_runs(compute: Mapping[str, Any], preset: Mapping[str, Any]) -> int:
     """Validate ``models`` or ``variants``; the number of runs."""
-    from .lessons import optimizer_entry
+    from dlopt_core.course.lessons import optimizer_entry
 
     has_models, has_variants = "models" in compute, "variants" in compute
     if has_models == has_variants:
@@ -257,7 +257,7 @@ def _check_runs(compute: Mapping[str, Any], preset: Mapping[str, Any]) -> int:
             raise QuizError(f'compute.variants[{i}]: expected {{"label": ..., "patch": {{}}}}')
         if not isinstance(run.get("patch"), Mapping):
             raise QuizError(f"compute.variants[{i}]: patch must be an object")
-        from .experiment import merge_patch
+        from dlopt_core.train.experiment import merge_patch
 
         _check_experiment(merge_patch(preset, run["patch"]), f"compute.variants[{i}]")
     return len(runs)
@@ -265,7 +265,7 @@ def _check_runs(compute: Mapping[str, Any], preset: Mapping[str, Any]) -> int:
 
 def _check_compute(raw: Mapping[str, Any]) -> tuple[Mapping[str, Any], tuple[str, ...]]:
     """Validate an experiment question's preset and compute spec; ``(compute, options)``."""
-    from .experiment import Experiment
+    from dlopt_core.train.experiment import Experiment
 
     if "answer" in raw:
         raise QuizError(
@@ -546,8 +546,8 @@ def experiment_runs(question: Question) -> list[tuple[str, Any, list[Any]]]:
     With ``models`` there is one entry training every model side by side; with ``variants`` one
     entry per variant; otherwise one entry with the preset's own optimizer.
     """
-    from .experiment import Experiment, merge_patch
-    from .lessons import model_specs
+    from dlopt_core.course.lessons import model_specs
+    from dlopt_core.train.experiment import Experiment, merge_patch
 
     if question.type != "experiment" or question.compute is None:
         raise QuizError(f"question {question.id!r} is not an experiment question")

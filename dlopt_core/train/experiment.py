@@ -16,12 +16,12 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from . import datasets, features, files
-from .engine import Engine, ModelSpec, TrainConfig
-from .kernels import train as train_kernels
-from .network import ACTIVATIONS, INIT_SCHEMES, PARAMETERIZATIONS, Network
-from .optimizers import OPTIMIZERS, Optimizer, make_optimizer
-from .schedules import SCHEDULES, Schedule, make_schedule
+from dlopt_core.data import datasets, features, files
+from dlopt_core.train.engine import Engine, ModelSpec, TrainConfig
+from dlopt_core.train.kernels import train as train_kernels
+from dlopt_core.train.network import ACTIVATIONS, INIT_SCHEMES, PARAMETERIZATIONS, Network
+from dlopt_core.train.optimizers import OPTIMIZERS, Optimizer, make_optimizer
+from dlopt_core.train.schedules import SCHEDULES, Schedule, make_schedule
 
 VERSION = 1
 HISTORY_LIMIT = 4000  # recorded rows an engine keeps (engine.History)

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .network import Network
+from dlopt_core.train.network import Network
 
 MatVec = Callable[[np.ndarray], np.ndarray]
 
@@ -208,7 +208,7 @@ def track_sharpness(
     top eigenvector, which the few steps in between change little. The trace ends early when
     the loss stops being finite.
     """
-    from .experiment import Experiment
+    from dlopt_core.train.experiment import Experiment
 
     exp = experiment if isinstance(experiment, Experiment) else Experiment.from_dict(experiment)
     opt = exp.optimizer

@@ -15,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numba
 import numpy as np
 
-from .kernels import train
+from dlopt_core.train.kernels import train
 
 BACKENDS = ("auto", "cpu", "cuda")
 
@@ -225,7 +225,7 @@ def resolve(choice: str = "auto"):
         raise BackendError(f"the cuda backend is not available: {why}")
     if ok:
         try:
-            from .kernels.cuda import CudaBackend
+            from dlopt_core.train.kernels.cuda import CudaBackend
 
             return CudaBackend()
         except Exception as exc:  # a broken CUDA install must not stop the app

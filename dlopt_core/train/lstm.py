@@ -8,7 +8,8 @@ x_1 .. x_T (x_t of length I) and H hidden units, step t computes
     c_t = f * c_{t-1} + i * g,   h_t = o * tanh(c_t)
 
 and the read-out ``z = out_w h_T + out_b`` (an ``nn.Linear(H, O)`` on the last hidden state)
-gives the logits, with the losses of ``dlopt_core.network`` (bce, ce, mse; a mean over the batch).
+gives the logits, with the losses of ``dlopt_core.train.network`` (bce, ce, mse; a mean over the
+batch).
 
 Layout of ``theta`` (float64), PyTorch's names, shapes and gate order, each block row-major:
 
@@ -40,10 +41,10 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 
-from .kernels import cpu, rules
-from .network import LOSSES, check_targets, loss_outputs
-from .optimizers import Optimizer
-from .schedules import Schedule, constant
+from dlopt_core.train.kernels import cpu, rules
+from dlopt_core.train.network import LOSSES, check_targets, loss_outputs
+from dlopt_core.train.optimizers import Optimizer
+from dlopt_core.train.schedules import Schedule, constant
 
 NAMES = ("weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0", "out_w", "out_b")
 INIT_SCHEMES = ("pytorch", "normal", "zeros")

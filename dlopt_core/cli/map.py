@@ -14,10 +14,17 @@ import sys
 import time
 from pathlib import Path
 
-from .cli import Progress, UsageError, run_guarded
-from .executors import ExecutorError, make_executor
-from .map_image import picture, write_png
-from .trainability import AXES, OPTIMIZERS, MapError, MapSpec, Problem, trainability_map
+from dlopt_core.cli.train import Progress, UsageError, run_guarded
+from dlopt_core.studies.executors import ExecutorError, make_executor
+from dlopt_core.studies.map_image import picture, write_png
+from dlopt_core.studies.trainability import (
+    AXES,
+    OPTIMIZERS,
+    MapError,
+    MapSpec,
+    Problem,
+    trainability_map,
+)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -150,7 +157,7 @@ def _main(argv: list[str] | None) -> int:
     _check_output("--png", args.png)
     problem = Problem.load(args.problem) if args.problem else Problem.paper(args.width, args.seed)
     if args.backend == "cuda":
-        from .backends import cuda_status
+        from dlopt_core.train.backends import cuda_status
 
         ok, why = cuda_status()
         if not ok:

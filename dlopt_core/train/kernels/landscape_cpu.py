@@ -1,4 +1,4 @@
-"""Compiled loss evaluations for the loss-landscape tools (``dlopt_core.landscape``).
+"""Compiled loss evaluations for the loss-landscape tools (``dlopt_core.studies.landscape``).
 
 Every kernel here computes the mean loss of a parameter vector exactly as
 ``kernels.cpu.loss_and_grad`` does (same blocks of rows, same order of summation, same final

@@ -19,12 +19,13 @@ A link ``[Try it: label](preset:ID)`` opens a preset of ``resources/lessons/pres
 
 Presets (``load_presets``) are named experiments for one of the app's tabs: ``playground`` (the
 experiment), ``compare`` (the experiment trained with each of ``optimizers``) and ``landscape``
-(``function`` of ``dlopt_core.landscape`` raced by ``optimizers``, or ``situation``, a key of
-``landscape.paper_situations()``, trained and drawn as the shape of its loss; the experiment is
+(``function`` of ``dlopt_core.studies.landscape`` raced by ``optimizers``, or ``situation``, a key
+of ``landscape.paper_situations()``, trained and drawn as the shape of its loss; the experiment is
 there for the network view).
 
 Numbers a lesson or a preset description quotes from a demo are written as placeholders,
-``{{name}}``, filled on loading from ``lessons/numbers.json`` (see ``dlopt_core.lesson_numbers``,
+``{{name}}``, filled on loading from ``lessons/numbers.json`` (see
+``dlopt_core.course.lesson_numbers``,
 which computes them with the engine and keeps that file in step).
 """
 
@@ -42,7 +43,7 @@ from typing import Any
 
 import numpy as np
 
-from . import files
+from dlopt_core.data import files
 
 PRESET_TABS = ("playground", "compare", "landscape")
 PRESET_PLOTS = ("sharpness",)  # optional Playground plots a preset may switch on
@@ -72,7 +73,7 @@ def resources_dir() -> Path:
     the checkout's path is returned when none does.
     """
     env = os.environ.get(RESOURCES_ENV)
-    here = Path(__file__).resolve().parent
+    here = Path(__file__).resolve().parents[1]  # the dlopt_core package
     candidates = [
         Path(env) if env else None,
         here / "resources",
@@ -182,7 +183,7 @@ def parse_front_matter(text: str, name: str = "<lesson>") -> tuple[dict[str, Any
 def load_lesson(path: str | Path) -> Lesson:
     """One lesson file, its ``{{name}}`` placeholders filled from the ``numbers.json`` beside
     it; a problem raises ``LessonError`` naming the file."""
-    from .lesson_numbers import fill_numbers
+    from dlopt_core.course.lesson_numbers import fill_numbers
 
     path = Path(path)
     data = files.read_bytes(path, MAX_LESSON_BYTES, LessonError, path.name)
@@ -415,7 +416,7 @@ class Preset:
 
     def build_experiment(self):
         """The validated ``Experiment``."""
-        from .experiment import Experiment
+        from dlopt_core.train.experiment import Experiment
 
         return Experiment.from_dict(self.experiment)
 
@@ -423,7 +424,7 @@ class Preset:
         """``ModelSpec`` per optimizer entry (compare tab); the experiment's own one if none."""
         if not self.optimizers:
             exp = self.build_experiment()
-            from .engine import ModelSpec
+            from dlopt_core.train.engine import ModelSpec
 
             return [ModelSpec(exp.optimizer, exp.schedule)]
         return model_specs(self.optimizers)
@@ -437,8 +438,8 @@ def _short(value: Any) -> str:
 
 def optimizer_entry(entry: Mapping[str, Any]):
     """``(Optimizer, Schedule | None, label)`` of one optimizer dict; ``ValueError`` if bad."""
-    from .optimizers import make_optimizer
-    from .schedules import make_schedule
+    from dlopt_core.train.optimizers import make_optimizer
+    from dlopt_core.train.schedules import make_schedule
 
     if not isinstance(entry, Mapping):
         raise ValueError(f"an optimizer entry must be an object, got {_short(entry)}")
@@ -468,8 +469,8 @@ def optimizer_entry(entry: Mapping[str, Any]):
 
 def model_specs(entries: Iterable[Mapping[str, Any]]) -> list:
     """``ModelSpec`` per optimizer dict (see ``optimizer_entry``)."""
-    from .engine import ModelSpec
-    from .schedules import constant
+    from dlopt_core.train.engine import ModelSpec
+    from dlopt_core.train.schedules import constant
 
     specs = []
     for entry in entries:
@@ -479,7 +480,7 @@ def model_specs(entries: Iterable[Mapping[str, Any]]) -> list:
 
 
 def _preset(pid: str, raw: Any, where: str) -> Preset:
-    from .experiment import Experiment, ExperimentError
+    from dlopt_core.train.experiment import Experiment, ExperimentError
 
     def fail(problem: str) -> LessonError:
         return LessonError(f"{where}: preset {pid!r}: {problem}")
@@ -512,7 +513,7 @@ def _preset(pid: str, raw: Any, where: str) -> Preset:
             raise fail(f"{key} must be a non-empty string")
     situation = raw.get("situation", "")
     if situation:
-        from .landscape import paper_situations
+        from dlopt_core.studies.landscape import paper_situations
 
         known = paper_situations()
         if tab != "landscape" or not isinstance(situation, str) or situation not in known:
@@ -542,7 +543,7 @@ def _preset(pid: str, raw: Any, where: str) -> Preset:
         raise fail("a compare preset needs at least two optimizers")
     function, params, start, steps = "", {}, None, 0
     if tab == "landscape" and not situation:
-        from .landscape import get_function
+        from dlopt_core.studies.landscape import get_function
 
         function = raw.get("function", "")
         params = raw.get("function_params", {})
@@ -606,7 +607,7 @@ def load_presets(path: str | Path | None = None) -> dict[str, Preset]:
     if not isinstance(raw, Mapping) or not isinstance(raw.get("presets"), Mapping):
         raise LessonError(f'{path.name}: expected {{"version": 1, "presets": {{...}}}}')
     presets = {pid: _preset(pid, value, path.name) for pid, value in raw["presets"].items()}
-    from .lesson_numbers import fill_numbers
+    from dlopt_core.course.lesson_numbers import fill_numbers
 
     return {
         pid: replace(

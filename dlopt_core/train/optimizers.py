@@ -40,7 +40,7 @@ from typing import Any
 
 import numpy as np
 
-from .kernels import rules
+from dlopt_core.train.kernels import rules
 
 
 @dataclass(frozen=True)
@@ -343,7 +343,7 @@ class Optimizer:
         self, theta: np.ndarray, grad: np.ndarray, state: OptState, lr: float | None = None
     ) -> None:
         """Update ``theta`` and ``state`` in place (at ``lr`` if given, else the optimizer's)."""
-        from .kernels import cpu
+        from dlopt_core.train.kernels import cpu
 
         if theta.dtype != np.float64 or not theta.flags.c_contiguous or theta.ndim != 1:
             raise ValueError("theta must be a contiguous 1-D float64 array")

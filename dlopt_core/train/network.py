@@ -28,7 +28,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from .kernels import cpu, rules
+from dlopt_core.train.kernels import cpu, rules
 
 ACTIVATIONS = ("relu", "leaky_relu", "tanh", "sigmoid", "linear")
 LOSSES = ("bce", "ce", "mse")

@@ -12,7 +12,7 @@ The network is the paper's "mean-field" one without biases, ``h = tanh(sqrt(2) X
 weights. The grid is cut into tiles (:meth:`MapSpec.tiles`), each a strided sub-lattice of the
 whole map, so that the first finished tile is already a coarse picture of all of it and later ones
 refine it. A tile is a pure function of ``(problem, spec, tile index)`` (:func:`compute_tile`):
-executors (``dlopt_core.executors``: in this process, or on a Dask cluster) run tiles in any
+executors (``dlopt_core.studies.executors``: in this process, or on a Dask cluster) run tiles in any
 order, anywhere, and the map comes out the same to the last bit.
 """
 
@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from .files import read_bytes
+from dlopt_core.data.files import read_bytes
 
 MAX_RES = 4096
 MAX_STEPS = 100_000
@@ -339,7 +339,7 @@ class MapSpec:
     def hyper(self, ii: np.ndarray, jj: np.ndarray) -> np.ndarray:
         """``hyper[N_HYPER, M]`` for the pixels ``(ii[k], jj[k])``, padded to a whole number of
         kernel blocks (and to at least a tile's worth) with copies of the last pixel."""
-        from .kernels import trainability as K
+        from dlopt_core.train.kernels import trainability as K
 
         ii, jj = np.asarray(ii).ravel(), np.asarray(jj).ravel()
         m = len(ii)
@@ -450,14 +450,14 @@ def train_losses(
     problem: Problem, spec: MapSpec, hyper: np.ndarray, backend: str = "cpu"
 ) -> np.ndarray:
     """``losses[steps, M]`` of the models ``hyper[N_HYPER, M]`` (M a multiple of LANES)."""
-    from .kernels import PARALLEL_LOCK
-    from .kernels import trainability as K
+    from dlopt_core.train.kernels import PARALLEL_LOCK
+    from dlopt_core.train.kernels import trainability as K
 
     opt = {"gd": K.GD, "momentum": K.MOMENTUM, "adam": K.ADAM}[spec.effective_optimizer]
     losses = np.empty((spec.steps, hyper.shape[1]))
     batches = spec.batches(problem.rows)
     if backend == "cuda":
-        from .kernels import trainability_cuda
+        from dlopt_core.train.kernels import trainability_cuda
 
         trainability_cuda.train_models(
             problem.X, problem.Y, problem.W1, problem.W2, hyper, opt, spec.steps, batches, losses
@@ -524,7 +524,7 @@ def pixel_losses(
 
 def pixel_hyper(spec: MapSpec, i: int, j: int) -> dict[str, float]:
     """The hyper-parameters of pixel ``(i, j)``: lr1, lr2, offset, beta and the optimizer."""
-    from .kernels import trainability as K
+    from dlopt_core.train.kernels import trainability as K
 
     h = spec.hyper(np.array([i]), np.array([j]))[:, 0]
     return {
@@ -680,14 +680,14 @@ def trainability_map(
 ) -> MapResult:
     """Compute the map of ``spec`` for ``problem``.
 
-    ``executor`` runs the tiles (default: in this process, see ``dlopt_core.executors``).
+    ``executor`` runs the tiles (default: in this process, see ``dlopt_core.studies.executors``).
     ``progress(fraction, partial)`` is called after each finished tile with the map so far;
     ``should_stop()`` is asked between tiles, and a cancelled map returns what it has, with
     ``cancelled=True``.
     """
     import time
 
-    from .executors import InProcessExecutor
+    from dlopt_core.studies.executors import InProcessExecutor
 
     executor = executor or InProcessExecutor()
     t0 = time.perf_counter()

@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
-from .quiz import (
+from dlopt_core.course.quiz import (
     MODES,
     TOPICS,
     Progress,

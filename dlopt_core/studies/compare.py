@@ -1,7 +1,7 @@
 """Comparisons of optimizers on one experiment: races, learning-rate sweeps and seed bands.
 
-Every function trains many models in one :class:`~dlopt_core.engine.Engine` wherever it can, so
-the models share the compiled loop, and, unless told otherwise, the same initial parameters and
+Every function trains many models in one :class:`~dlopt_core.train.engine.Engine` wherever it can,
+so the models share the compiled loop, and, unless told otherwise, the same initial parameters and
 the same mini-batches: differences between them are the optimizer's alone.
 
 Long runs go in chunks. Between two chunks ``callback(progress, partial_result)`` is called with
@@ -25,12 +25,12 @@ from typing import Any
 
 import numpy as np
 
-from . import features
-from .engine import Engine, Metrics, ModelSpec
-from .experiment import Experiment
-from .network import Network
-from .optimizers import Optimizer, make_optimizer
-from .schedules import Schedule, make_schedule
+from dlopt_core.data import features
+from dlopt_core.train.engine import Engine, Metrics, ModelSpec
+from dlopt_core.train.experiment import Experiment
+from dlopt_core.train.network import Network
+from dlopt_core.train.optimizers import Optimizer, make_optimizer
+from dlopt_core.train.schedules import Schedule, make_schedule
 
 MAX_RACE = 8
 MAX_SWEEP_MODELS = 4096
@@ -223,7 +223,7 @@ def _finite_or_nan(values: np.ndarray) -> np.ndarray:
 
 
 # -- sweeps on an executor ------------------------------------------------------------------------
-PART_MODELS = 16  # models per task when a sweep runs on an executor (dlopt_core.executors)
+PART_MODELS = 16  # models per task when a sweep runs on an executor (dlopt_core.studies.executors)
 PART_FIELDS = (
     "final_train_loss",
     "final_val_loss",
@@ -618,7 +618,7 @@ def lr_sweep(
 
     An optimizer given by name takes the experiment's hyper-parameters when it is the experiment's
     optimizer, else its defaults; every model uses the experiment's schedule. With an
-    ``executor`` (``dlopt_core.executors``) the models are trained in parts of
+    ``executor`` (``dlopt_core.studies.executors``) the models are trained in parts of
     :data:`PART_MODELS` as its tasks, with the same numbers; progress comes part by part.
     """
     if not optimizers:

@@ -1,0 +1,1 @@
+"""Command-line tools: ``dlopt-train`` (train), ``dlopt-quiz`` (quiz), ``dlopt-map`` (map)."""

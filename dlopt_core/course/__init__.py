@@ -1,0 +1,1 @@
+"""The course: lessons, their computed numbers, the quiz and the presets they open."""

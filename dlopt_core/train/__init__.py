@@ -1,0 +1,1 @@
+"""Training: networks, optimizers, schedules, the engine and its Numba/CUDA kernels, experiments."""
