@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from dlopt_core.cli.train import train as cli
+from dlopt_core.cli import train as cli
 from dlopt_core.train.experiment import Experiment, example
 
 

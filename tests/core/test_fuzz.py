@@ -18,8 +18,8 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from dlopt_core.cli.train import quiz as quiz_cli
-from dlopt_core.cli.train import train as cli
+from dlopt_core.cli import quiz as quiz_cli
+from dlopt_core.cli import train as cli
 from dlopt_core.course.lessons import LessonError, load_lesson, load_presets
 from dlopt_core.course.quiz import Progress, load_bank, parse_question
 from dlopt_core.data import files

@@ -17,8 +17,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from dlopt_core.cli.train import quiz as quiz_cli
-from dlopt_core.cli.train import train as cli
+from dlopt_core.cli import quiz as quiz_cli
+from dlopt_core.cli import train as cli
 from dlopt_core.course import lessons, quiz
 from dlopt_core.course.lessons import LessonError, load_presets, markdown_to_html
 from dlopt_core.course.quiz import Progress, load_bank

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from dlopt_core.cli.train import quiz as quiz_cli
+from dlopt_core.cli import quiz as quiz_cli
 from dlopt_core.course import quiz
 from dlopt_core.course.lessons import load_lessons, load_presets
 from dlopt_core.course.quiz import (
