@@ -627,7 +627,9 @@ def test_the_stored_bank_spreads_right_answers_over_the_positions(bank):
     for x in bank.questions:  # options about the others come last in the files
         if x.options:
             n = pinned_last(x)
-            about = [i for i, o in enumerate(x.options) if quiz._ABOUT_THE_OTHERS.search(o)]
+            about = [
+                i for i, o in enumerate(x.options) if quiz.sessions._ABOUT_THE_OTHERS.search(o)
+            ]
             assert all(i >= len(x.options) - n for i in about), x.id
 
 
