@@ -27,7 +27,14 @@ from app.exit_guard import stop_at_exit
 from app.warmup import WARMER, Cancelled, gradients_item, training_item
 from dlopt_core.data import features
 from dlopt_core.data.datasets import Dataset
-from dlopt_core.train.engine import ENVELOPE_FIELDS, FIELDS, Engine, TrainConfig
+from dlopt_core.train.engine import (
+    DIVERGED,
+    EARLY_STOPPED,
+    ENVELOPE_FIELDS,
+    FIELDS,
+    Engine,
+    TrainConfig,
+)
 from dlopt_core.train.experiment import Experiment
 from dlopt_core.train.kernels import rules
 from dlopt_core.train.optimizers import Optimizer
@@ -549,9 +556,9 @@ class TrainingWorker(QObject):
     def _check_stop(self) -> None:
         e = self._engine
         status = int(e.status[0])
-        if status == 1:
+        if status == DIVERGED:
             self._stop(STOP_DIVERGED)
-        elif status == 2:
+        elif status == EARLY_STOPPED:
             self._stop(STOP_EARLY)
         elif self._max_steps and e.step >= self._max_steps:
             self._stop(STOP_BUDGET)

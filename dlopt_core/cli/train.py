@@ -21,7 +21,7 @@ import numpy as np
 
 from dlopt_core.data.datasets import DatasetError
 from dlopt_core.train.backends import BACKENDS, BackendError
-from dlopt_core.train.engine import FIELDS, Engine, Metrics, ModelSpec
+from dlopt_core.train.engine import DIVERGED, EARLY_STOPPED, FIELDS, Engine, Metrics, ModelSpec
 from dlopt_core.train.experiment import Experiment, ExperimentError, example
 from dlopt_core.train.optimizers import OPTIMIZERS, make_optimizer
 
@@ -224,9 +224,9 @@ class RunEnd:
 
     def status(self, m: int) -> str:
         e = self.engine
-        if e.status[m] == 1:
+        if e.status[m] == DIVERGED:
             return f"diverged at step {int(e.stop_step[m])}"
-        if e.status[m] == 2:
+        if e.status[m] == EARLY_STOPPED:
             return f"early stopped at step {int(e.stop_step[m])}"
         if self.target_step[m] >= 0:
             return f"reached the target at step {int(self.target_step[m])}"

@@ -45,6 +45,7 @@ FIELDS = ("train_loss", "val_loss", "train_error", "val_error", "grad_norm", "lr
 # the fields whose per-bucket minimum and maximum a History keeps (spikes survive thinning)
 ENVELOPE_FIELDS = ("train_loss", "val_loss", "train_error", "val_error", "grad_norm")
 _ENV_INDEX = [FIELDS.index(f) for f in ENVELOPE_FIELDS]
+RUNNING, DIVERGED, EARLY_STOPPED = 0, 1, 2  # the values of Engine.status, named below
 STATUS_NAMES = ("running", "diverged", "early_stopped")
 _MAX_EPOCHS_PER_CALL = 256
 # a set of more rows than this is evaluated on a fixed sample of this many rows while training

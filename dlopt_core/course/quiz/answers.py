@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from dlopt_core.course.quiz.bank import METRIC_WORDS, Question, QuizError
+from dlopt_core.train.engine import RUNNING
 
 
 @dataclass(frozen=True)
@@ -102,7 +103,9 @@ def run_experiment(question: Question) -> RunReport:
                 best.append(float(np.nanmin(col)) if np.isfinite(col).any() else math.inf)
             status.append(engine.status_name(m))
             notes.append(
-                f" ({status[-1]} at step {int(engine.stop_step[m])})" if engine.status[m] else ""
+                f" ({status[-1]} at step {int(engine.stop_step[m])})"
+                if engine.status[m] != RUNNING
+                else ""
             )
     if question.options and len(question.options) >= len(labels):
         labels = list(question.bank_options[: len(labels)])

@@ -29,7 +29,7 @@ from dlopt_core.studies.compare.runs import (
     run_parts,
     unique_labels,
 )
-from dlopt_core.train.engine import Engine, ModelSpec
+from dlopt_core.train.engine import DIVERGED, Engine, ModelSpec
 from dlopt_core.train.experiment import Experiment
 from dlopt_core.train.optimizers import Optimizer
 
@@ -176,7 +176,7 @@ def _sweep_result(
         best_train_loss=finite_or_nan(h.min_train_loss),
         best_val_loss=best,
         best_val_step=np.where(np.isfinite(best), h.best_val_step, -1),
-        diverged=engine.status == 1,
+        diverged=engine.status == DIVERGED,
         diverged_step=engine.diverged_step.copy(),
         initial_train_loss=finite_or_nan(h.field("train_loss")[0]),
         step=int(engine.step),

@@ -23,7 +23,7 @@ from dlopt_core.studies.compare.runs import (
     specs_of,
     unique_labels,
 )
-from dlopt_core.train.engine import Engine, ModelSpec
+from dlopt_core.train.engine import DIVERGED, Engine, ModelSpec
 from dlopt_core.train.experiment import Experiment
 
 
@@ -144,7 +144,7 @@ def _race_result(
         final_val_error=final[3],
         target=float(tracker.target),
         steps_to_target=tracker.first.copy(),
-        diverged=engine.status == 1,
+        diverged=engine.status == DIVERGED,
         diverged_step=engine.diverged_step.copy(),
         status=tuple(engine.status_name(m) for m in range(engine.n_models)),
         theta=engine.eval_theta().copy(),

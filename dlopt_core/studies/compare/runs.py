@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from dlopt_core.train.engine import Engine, Metrics, ModelSpec
+from dlopt_core.train.engine import DIVERGED, Engine, Metrics, ModelSpec
 from dlopt_core.train.experiment import Experiment
 from dlopt_core.train.optimizers import Optimizer, make_optimizer
 from dlopt_core.train.schedules import Schedule, make_schedule
@@ -201,7 +201,7 @@ def build_engine(
 def final_values(engine: Engine) -> np.ndarray:
     """(4, M) train/val loss and error of the current parameters; NaN for diverged models."""
     values = engine.evaluate()[:4].copy()
-    values[:, engine.status == 1] = np.nan
+    values[:, engine.status == DIVERGED] = np.nan
     return values
 
 
@@ -245,7 +245,7 @@ def _train_part(
         "best_train_loss": finite_or_nan(h.min_train_loss),
         "best_val_loss": best,
         "best_val_step": np.where(np.isfinite(best), h.best_val_step, -1),
-        "diverged": engine.status == 1,
+        "diverged": engine.status == DIVERGED,
         "diverged_step": engine.diverged_step.copy(),
         "initial_train_loss": finite_or_nan(h.field("train_loss")[0]),
         "step": int(engine.step),

@@ -22,7 +22,7 @@ from dlopt_core.studies.compare.runs import (
     specs_of,
     unique_labels,
 )
-from dlopt_core.train.engine import Engine, ModelSpec
+from dlopt_core.train.engine import DIVERGED, Engine, ModelSpec
 from dlopt_core.train.experiment import Experiment
 
 
@@ -100,7 +100,7 @@ def _bands_result(
         steps=h.steps,
         runs=runs,
         bands=bands,
-        diverged=(engine.status == 1).reshape(C, N),
+        diverged=(engine.status == DIVERGED).reshape(C, N),
         step=int(engine.step),
         total=int(total),
         cancelled=cancelled,

@@ -25,7 +25,7 @@ from dlopt_core.studies.compare.runs import (
     finite_or_nan,
     run_parts,
 )
-from dlopt_core.train.engine import Engine, ModelSpec
+from dlopt_core.train.engine import DIVERGED, Engine, ModelSpec
 from dlopt_core.train.experiment import Experiment
 from dlopt_core.train.optimizers import Optimizer
 
@@ -149,7 +149,7 @@ def sweep_2d(
         f = final_values(engine)[1].reshape(-1, L)
         final[rows] = f
         best[rows] = finite_or_nan(engine.history.best_val_loss).reshape(-1, L)
-        diverged[rows] = (engine.status == 1).reshape(-1, L)
+        diverged[rows] = (engine.status == DIVERGED).reshape(-1, L)
         trained[rows] = True
         state["step"] = int(engine.step)
 
