@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from dlopt_core.data.numbers import fill_numbers
 from dlopt_core.data.resources import load_resource
 from dlopt_core.studies.landscape.functions import Point, TestFunction, get_function
 from dlopt_core.studies.landscape.trajectories import Trajectory, trajectory
@@ -78,12 +79,9 @@ class Challenge:
         """The explanation with the numbers it quotes from its runs: ``{{name}}`` placeholders
         filled from the lessons' numbers.json (``lesson_numbers`` computes them, so showing a
         challenge needs no run); a name that file lacks stays as written."""
-        from dlopt_core.course.lesson_numbers import fill_numbers
-        from dlopt_core.course.lessons import LessonError
-
         try:
             return fill_numbers(self.explanation, f"challenge {self.name}")
-        except LessonError:
+        except ValueError:
             return self.explanation
 
     def run(self) -> dict[str, Trajectory]:
