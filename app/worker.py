@@ -27,6 +27,7 @@ from app.exit_guard import stop_at_exit
 from app.warmup import WARMER, Cancelled, gradients_item, training_item
 from dlopt_core.data import features
 from dlopt_core.data.datasets import Dataset
+from dlopt_core.train import compiled
 from dlopt_core.train.engine import (
     DIVERGED,
     EARLY_STOPPED,
@@ -36,7 +37,6 @@ from dlopt_core.train.engine import (
     TrainConfig,
 )
 from dlopt_core.train.experiment import Experiment
-from dlopt_core.train.kernels import rules
 from dlopt_core.train.optimizers import Optimizer
 from dlopt_core.train.schedules import Schedule
 from dlopt_core.train.sharpness import SharpnessTracker, edge_of_stability
@@ -137,9 +137,7 @@ class BoundaryResult:
 
 def _kernels_release_gil() -> bool:
     """Whether the training kernels are compiled with ``nogil`` (they then run beside the GUI)."""
-    from dlopt_core.train import kernels
-
-    return bool(getattr(kernels, "TRAINING_RELEASES_GIL", False))
+    return compiled.TRAINING_RELEASES_GIL
 
 
 KERNELS_RELEASE_GIL = _kernels_release_gil()
@@ -662,7 +660,7 @@ class TrainingWorker(QObject):
             slots=e.slots[0].copy(),
             optimizer=spec.optimizer,
             lr=float(spec.schedule(spec.optimizer.lr, e.step)),
-            opt_steps=int(e.scalars[0, rules.S_STEP]),
+            opt_steps=compiled.optimizer_steps(e, 0),
             playing=self._playing,
             play_serial=self._play_serial,
             status=e.status_name(0),
