@@ -64,7 +64,7 @@ def fill_numbers(
         return text
     numbers = load_numbers(folder, error)
 
-    def value(match: re.Match) -> str:
+    def value(match: re.Match[str]) -> str:
         name = match.group(1)
         if name not in numbers:
             raise error(

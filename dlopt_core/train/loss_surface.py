@@ -7,13 +7,15 @@ arrays. Inputs are the network's prepared data (``Network.prepare``).
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from dlopt_core.train.kernels import PARALLEL_LOCK, landscape_cpu
 from dlopt_core.train.network import Network
 
 
-def _layout(network: Network) -> tuple:
+def _layout(network: Network) -> tuple[Any, ...]:
     return (
         network.sizes,
         network.woff,

@@ -7,9 +7,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dlopt_core.data import files
+
+if TYPE_CHECKING:
+    from dlopt_core.train.engine import Engine
+    from dlopt_core.train.experiment import Experiment
+    from dlopt_core.train.network import Network
 
 
 @dataclass(frozen=True)
@@ -27,10 +32,13 @@ def raw_preset(pid: str) -> dict[str, Any]:
     from dlopt_core.course.lessons import LessonError, default_presets_path
 
     raw = files.load_json(default_presets_path(), LessonError)
-    return raw["presets"][pid]
+    preset: dict[str, Any] = raw["presets"][pid]
+    return preset
 
 
-def build_preset(experiment: dict[str, Any], optimizers: Sequence[dict[str, Any]] | None = None):
+def build_preset(
+    experiment: dict[str, Any], optimizers: Sequence[dict[str, Any]] | None = None
+) -> tuple[Experiment, Network, Engine]:
     """``Experiment.build`` of an experiment dict, with one model per optimizer dict if any."""
     from dlopt_core.course.lessons import model_specs
     from dlopt_core.train.experiment import Experiment
@@ -39,7 +47,9 @@ def build_preset(experiment: dict[str, Any], optimizers: Sequence[dict[str, Any]
     return exp.build(models=model_specs(optimizers) if optimizers else None)
 
 
-def run_preset(pid: str, steps: int | None = None, patch: dict[str, Any] | None = None):
+def run_preset(
+    pid: str, steps: int | None = None, patch: dict[str, Any] | None = None
+) -> tuple[Network, Engine]:
     """``(network, engine)`` after training preset ``pid`` (its own optimizers for a compare
     preset) for ``steps`` (default its max_steps)."""
     from dlopt_core.train.experiment import merge_patch

@@ -15,12 +15,14 @@ from dlopt_core.course.number_format import count, fixed, percent, sci
 
 def _interpolation() -> dict[str, str]:
     from dlopt_core.studies.landscape import (
+        PaperSituation,
         fgsm_robustness,
         interpolate,
         line_shape,
         paper_situations,
         trace_training,
     )
+    from dlopt_core.train.network import Network
 
     out = {}
     situations = paper_situations()
@@ -42,15 +44,18 @@ def _interpolation() -> dict[str, str]:
         out[f"{tag}_argmin"] = fixed(float(line.alphas[np.argmin(line.train_loss)]), 2)
         out[f"{tag}_plateau"] = fixed(line_shape(line.alphas, line.train_loss).plateau_end, 2)
     adv = situations["adversarial"]
+    assert isinstance(adv, PaperSituation)
     eps = adv.adversarial_eps
     clean = trace_training(replace(adv, training={}), snapshots=1)
     out["adv_eps"] = f"{eps:g}"
     for tag, path in (("adv", paths["adversarial"]), ("adv_clean", clean)):
+        assert isinstance(path.model, Network) and path.Xv is not None and path.yv is not None
         val = fgsm_robustness(path.model, path.theta_final, path.Xv, path.yv, eps)
         out[f"{tag}_val_right"] = percent(1.0 - val.error)
         out[f"{tag}_fgsm_right"] = percent(1.0 - val.adversarial_error)
         out[f"{tag}_fgsm_loss"] = fixed(val.adversarial_loss, 2)
     s = situations["deep_linear"]
+    assert isinstance(s, PaperSituation)
     from dlopt_core.train.experiment import Experiment
 
     _, _, engine = Experiment.from_dict(s.experiment_dict()).build()
@@ -139,7 +144,7 @@ def _warmup() -> dict[str, str]:
 
     raw = raw_preset("warmup_edge")
     _, engine = run_preset("warmup_edge")
-    out = {}
+    out: dict[str, str] = {}
     for m, entry in enumerate(raw["optimizers"]):
         tag = "warm" if entry["schedule"]["name"] == "warmup_cosine" else "cold"
         hyper = {k: v for k, v in entry.items() if k not in ("label", "schedule")}

@@ -5,12 +5,15 @@ theoretical rates on the quadratic, and the challenges' numbers.
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from dlopt_core.course.demos import Demo, raw_preset
 from dlopt_core.course.number_format import count, fixed, sci
+
+if TYPE_CHECKING:
+    from dlopt_core.studies.landscape import Trajectory
 
 
 def _trajectories(pid: str) -> dict[str, Any]:
@@ -95,7 +98,7 @@ def _nesterov_limit() -> dict[str, str]:
     return {"hb_lr": fixed(lr, 4), "hb_momentum": fixed(mu, 3), "nesterov_growth": sci(grew, 1)}
 
 
-def _steps_below(path, level: float = 1e-6) -> int:
+def _steps_below(path: Trajectory, level: float = 1e-6) -> int:
     hit = np.flatnonzero(path.values <= level)
     return int(hit[0]) if hit.size else -1
 

@@ -14,10 +14,16 @@ import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from dlopt_core.course.lessons.loading import SLUG, LessonError, default_presets_path
 from dlopt_core.data import files
+
+if TYPE_CHECKING:
+    from dlopt_core.train.engine import ModelSpec
+    from dlopt_core.train.experiment import Experiment
+    from dlopt_core.train.optimizers import Optimizer
+    from dlopt_core.train.schedules import Schedule
 
 PRESET_TABS = ("playground", "compare", "landscape")
 PRESET_PLOTS = ("sharpness",)  # optional Playground plots a preset may switch on
@@ -50,13 +56,13 @@ class Preset:
     target: float = 0.0
     plots: tuple[str, ...] = ()
 
-    def build_experiment(self):
+    def build_experiment(self) -> Experiment:
         """The validated ``Experiment``."""
         from dlopt_core.train.experiment import Experiment
 
         return Experiment.from_dict(self.experiment)
 
-    def model_specs(self) -> list:
+    def model_specs(self) -> list[ModelSpec]:
         """``ModelSpec`` per optimizer entry (compare tab); the experiment's own one if none."""
         if not self.optimizers:
             exp = self.build_experiment()
@@ -72,7 +78,7 @@ def _short(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def optimizer_entry(entry: Mapping[str, Any]):
+def optimizer_entry(entry: Mapping[str, Any]) -> tuple[Optimizer, Schedule | None, str]:
     """``(Optimizer, Schedule | None, label)`` of one optimizer dict; ``ValueError`` if bad."""
     from dlopt_core.train.optimizers import make_optimizer
     from dlopt_core.train.schedules import make_schedule
@@ -103,7 +109,7 @@ def optimizer_entry(entry: Mapping[str, Any]):
     return optimizer, schedule, label or optimizer.name
 
 
-def model_specs(entries: Iterable[Mapping[str, Any]]) -> list:
+def model_specs(entries: Iterable[Mapping[str, Any]]) -> list[ModelSpec]:
     """``ModelSpec`` per optimizer dict (see ``optimizer_entry``)."""
     from dlopt_core.train.engine import ModelSpec
     from dlopt_core.train.schedules import constant
@@ -221,11 +227,11 @@ def _preset(pid: str, raw: Any, where: str) -> Preset:
         raw["title"],
         tab,
         raw["description"],
-        dict(experiment),
+        dict(cast(Mapping[str, Any], experiment)),
         tuple(dict(o) for o in optimizers),
         function,
         dict(params),
-        tuple(float(v) for v in start) if start else None,
+        (float(start[0]), float(start[1])) if start else None,
         int(steps),
         situation,
         plots=tuple(plots),

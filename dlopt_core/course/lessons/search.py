@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from dlopt_core.studies.landscape import Bounds, Point, TestFunction, get_function
+from dlopt_core.studies.landscape.functions import ArrayLike
 
 
 @dataclass(frozen=True)
@@ -32,8 +33,8 @@ class SearchProblem:
     def minimum(self) -> float:
         return self.function.min_value
 
-    def f(self, x, y):
-        return self.function.f(x, y)
+    def f(self, x: ArrayLike, y: ArrayLike) -> np.ndarray:
+        return np.asarray(self.function.f(x, y))
 
     def grad(self, x: float, y: float) -> tuple[float, float]:
         gx, gy = self.function.grad(x, y)
@@ -55,10 +56,10 @@ def _bowl_function() -> TestFunction:
     """(x - 1.3)^2 + 5 (y + 0.7)^2: a bowl off the grid points, so no grid finds it by luck."""
     a, b = 1.3, -0.7
 
-    def f(x, y):
+    def f(x: ArrayLike, y: ArrayLike) -> ArrayLike:
         return (x - a) ** 2 + 5 * (y - b) ** 2
 
-    def grad(x, y):
+    def grad(x: ArrayLike, y: ArrayLike) -> np.ndarray:
         return np.array([2 * (x - a), 10 * (y - b)])
 
     return TestFunction(

@@ -12,12 +12,15 @@ import json
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from dlopt_core.course.quiz.bank import METRIC_WORDS, Question, QuizError
 from dlopt_core.train.engine import RUNNING
+
+if TYPE_CHECKING:
+    from dlopt_core.train.engine import History
 
 
 @dataclass(frozen=True)
@@ -53,7 +56,7 @@ def experiment_runs(question: Question) -> list[tuple[str, Any, list[Any]]]:
         exp = Experiment.from_dict(question.preset)
         return [("", exp, model_specs(compute["models"]))]
     if "variants" in compute:
-        runs = []
+        runs: list[tuple[str, Any, list[Any]]] = []
         for i, variant in enumerate(compute["variants"]):
             exp = Experiment.from_dict(merge_patch(question.preset, variant["patch"]))
             runs.append((variant.get("label") or f"variant {i + 1}", exp, []))
@@ -61,7 +64,7 @@ def experiment_runs(question: Question) -> list[tuple[str, Any, list[Any]]]:
     return [("", Experiment.from_dict(question.preset), [])]
 
 
-def _final(history, metric: str, m: int) -> float:
+def _final(history: History, metric: str, m: int) -> float:
     col = history.field(metric, m)
     finite = col[np.isfinite(col)]
     return float(finite[-1]) if finite.size else math.inf

@@ -44,7 +44,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard, cast
 
 import numpy as np
 
@@ -182,7 +182,7 @@ def default_bank_dir() -> Path:
     return resources_dir() / "quiz"
 
 
-def is_int(value: Any) -> bool:
+def is_int(value: Any) -> TypeGuard[int]:
     """An integer of Python or NumPy, not a bool (JSON's true is no count)."""
     return isinstance(value, int | np.integer) and not isinstance(value, bool | np.bool_)
 
@@ -389,7 +389,7 @@ def parse_question(raw: Any, source: str = "", default_topic: str | None = None)
         raise QuizError("only numeric questions take a tolerance")
     if qtype == "experiment":
         compute, options = _check_compute(raw)
-        preset = copy.deepcopy(dict(preset))
+        preset = copy.deepcopy(dict(cast(Mapping[str, Any], preset)))
     return Question(
         qid,
         qtype,

@@ -162,6 +162,7 @@ class Progress:
                 progress.load_error = f"{exc}; the quiz progress is not saved this time"
                 return progress
             progress = cls(path)
+            assert progress.path is not None  # a path that exists
             moved = files.move_aside(progress.path)
             where = f"moved aside to {moved.name}" if moved else "could not be moved aside"
             progress.load_error = (

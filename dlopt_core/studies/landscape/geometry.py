@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from typing import Protocol, cast, runtime_checkable
 
 import numpy as np
 
@@ -283,7 +283,7 @@ def _axis(span: float | tuple[float, float], n: int) -> np.ndarray:
     """n points over ``span``: [-span, span] with an exact 0 in the middle, or (low, high)."""
     if np.ndim(span) == 0:
         half = (n - 1) / 2.0
-        return float(span) * ((np.arange(n) - half) / max(half, 1.0))
+        return float(cast(float, span)) * ((np.arange(n) - half) / max(half, 1.0))
     low, high = span  # type: ignore[misc]
     return np.linspace(float(low), float(high), n)
 

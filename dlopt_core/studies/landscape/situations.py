@@ -30,16 +30,35 @@ class TrainingRun(Protocol):
     have no rows.
     """
 
-    model: Model
-    theta_init: np.ndarray
-    X: np.ndarray
-    y: np.ndarray
-    Xv: np.ndarray
-    yv: np.ndarray
-    step: int
-    running: bool
-    status: str
-    stop_step: int
+    @property
+    def model(self) -> Model: ...
+
+    @property
+    def theta_init(self) -> np.ndarray: ...
+
+    @property
+    def X(self) -> np.ndarray: ...  # noqa: N802 (the data's usual name)
+
+    @property
+    def y(self) -> np.ndarray: ...
+
+    @property
+    def Xv(self) -> np.ndarray: ...  # noqa: N802
+
+    @property
+    def yv(self) -> np.ndarray: ...
+
+    @property
+    def step(self) -> int: ...
+
+    @property
+    def running(self) -> bool: ...
+
+    @property
+    def status(self) -> str: ...
+
+    @property
+    def stop_step(self) -> int: ...
 
     def run(self, n_steps: int) -> Any: ...
 
@@ -52,9 +71,14 @@ class Situation(Protocol):
     model, data and optimizer, ``start()``, a fresh ``TrainingRun``, and ``findings(path)``, what
     a finished run shows beyond the line, computed from it ("" when nothing)."""
 
-    title: str
-    explanation: str
-    steps: int
+    @property
+    def title(self) -> str: ...
+
+    @property
+    def explanation(self) -> str: ...
+
+    @property
+    def steps(self) -> int: ...
 
     def describe(self) -> str: ...
 

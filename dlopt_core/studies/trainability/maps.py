@@ -48,7 +48,7 @@ class MapResult:
         neighbour above and to the left (a coarse picture while tiles arrive)."""
         return fill_missing(self.value, self.done)
 
-    def arrays(self) -> dict[str, np.ndarray]:
+    def arrays(self) -> dict[str, Any]:
         """The arrays of the ``.npz`` export, named after the axes."""
         a0, a1 = self.spec.axes
         out = {
@@ -111,7 +111,7 @@ def trainability_map(
     value = np.full(spec.res, np.nan)
     converged = np.zeros(spec.res, dtype=bool)
     done = np.zeros(spec.res, dtype=bool)
-    state = {"n": 0, "cancelled": False}
+    state: dict[str, Any] = {"n": 0, "cancelled": False}
     values0, values1 = spec.axis_values(0), spec.axis_values(1)
 
     def result(final: bool) -> MapResult:
@@ -132,7 +132,7 @@ def trainability_map(
             fit,
             state["n"],
             len(tiles),
-            state["cancelled"] and final,
+            bool(state["cancelled"] and final),
             executor.name,
             time.perf_counter() - t0,
         )

@@ -8,6 +8,7 @@ from __future__ import annotations
 import io
 import os
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -111,7 +112,7 @@ class Problem:
     def save(self, path: str | os.PathLike[str]) -> None:
         np.savez(path, X=self.X, Y=self.Y, W1=self.W1, W2=self.W2)
 
-    def __dask_tokenize__(self) -> tuple:
+    def __dask_tokenize__(self) -> tuple[Any, ...]:
         return (
             "Problem",
             self.X.tobytes(),

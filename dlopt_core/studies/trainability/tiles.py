@@ -97,7 +97,9 @@ def compute_tile(
     converged = np.empty(m, dtype=bool)
     value[order] = trained
     converged[order] = conv
-    return TileResult(tuple(index), rows, cols, value.reshape(shape), converged.reshape(shape))
+    return TileResult(
+        (int(index[0]), int(index[1])), rows, cols, value.reshape(shape), converged.reshape(shape)
+    )
 
 
 def tile_task(shared: tuple[Problem, MapSpec, str], index: tuple[int, int]) -> TileResult:
@@ -117,7 +119,7 @@ def pixel_losses(
     return train_losses(problem, spec, hyper, backend)[:, 0].copy()
 
 
-def pixel_hyper(spec: MapSpec, i: int, j: int) -> dict[str, float]:
+def pixel_hyper(spec: MapSpec, i: int, j: int) -> dict[str, float | str]:
     """The hyper-parameters of pixel ``(i, j)``: lr1, lr2, offset, beta and the optimizer."""
     from dlopt_core.train import mean_field as K
 
