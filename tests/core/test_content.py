@@ -774,6 +774,13 @@ def test_the_network_situations_type_no_number_of_a_run():
         assert set(typed) <= allowed, (name, set(typed) - allowed)
 
 
+def test_the_full_batch_variant_uses_every_training_row():
+    """The situations file types the full batch's size: it is the training set's."""
+    situation = NETWORK_PRESETS["minibatch_noise"]
+    full = dict(situation.variants)[f"full batch ({train_rows(situation.config)})"]
+    assert full["training"]["batch_size"] == train_rows(situation.config)
+
+
 def test_an_unknown_placeholder_names_the_file(tmp_path):
     (tmp_path / "numbers.json").write_text('{"a.b": "1.5"}', encoding="utf-8")
     assert ln.fill_numbers("x {{a.b}} y", "t.md", tmp_path) == "x 1.5 y"
