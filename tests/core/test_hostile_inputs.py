@@ -22,7 +22,7 @@ from dlopt_core.cli import train as cli
 from dlopt_core.course import lessons, quiz
 from dlopt_core.course.lessons import LessonError, load_presets, markdown_to_html
 from dlopt_core.course.quiz import Progress, load_bank
-from dlopt_core.data import datasets
+from dlopt_core.data import csv_files
 from dlopt_core.data.datasets import DatasetError, load_csv
 from dlopt_core.studies import compare
 from dlopt_core.train.experiment import (
@@ -254,7 +254,7 @@ def test_a_fifo_as_data_is_refused_instead_of_blocking(tmp_path):
 def test_a_data_file_over_the_size_limit_is_refused(tmp_path, monkeypatch):
     path = tmp_path / "big.csv"
     path.write_text("a,b\n" + "1,0\n2,1\n" * 100)
-    monkeypatch.setattr(datasets, "MAX_CSV_BYTES", 500)
+    monkeypatch.setattr(csv_files, "MAX_CSV_BYTES", 500)
     with pytest.raises(DatasetError, match=r"the file is .* the limit is 500 bytes"):
         load_csv(path)
 
