@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 import tempfile
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
+
+from platformdirs import user_data_dir
 
 from dlopt_core.course.quiz.bank import (
     MAX_SESSIONS_KEPT,
@@ -25,27 +26,11 @@ from dlopt_core.data import files
 
 
 def default_progress_path(app_name: str = "dlopt") -> Path:
-    """``progress.json`` in the user's data folder (not created here).
-
-    platformdirs' ``user_data_dir`` when it is installed; otherwise ``%APPDATA%`` on Windows,
-    ``~/Library/Application Support`` on macOS and ``$XDG_DATA_HOME`` (default
-    ``~/.local/share``) elsewhere.
-    """
-    try:
-        from platformdirs import user_data_dir
-    except ImportError:
-        user_data_dir = None
-    if user_data_dir is not None:
-        return Path(user_data_dir(app_name, appauthor=False)) / "progress.json"
-    home = Path.home()
-    if sys.platform.startswith("win"):
-        base = Path(os.environ.get("APPDATA") or home / "AppData" / "Roaming")
-    elif sys.platform == "darwin":
-        base = home / "Library" / "Application Support"
-    else:
-        xdg = os.environ.get("XDG_DATA_HOME", "")
-        base = Path(xdg) if os.path.isabs(xdg) else home / ".local" / "share"
-    return base / app_name / "progress.json"
+    """``progress.json`` in the user's data folder (not created here), as platformdirs'
+    ``user_data_dir`` names it on each system (``$XDG_DATA_HOME/dlopt`` or
+    ``~/.local/share/dlopt`` on Linux, ``%LOCALAPPDATA%\\dlopt`` on Windows,
+    ``~/Library/Application Support/dlopt`` on macOS)."""
+    return Path(user_data_dir(app_name, appauthor=False)) / "progress.json"
 
 
 def _now() -> str:
