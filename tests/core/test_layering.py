@@ -128,3 +128,20 @@ def test_importing_every_core_module_loads_no_qt():
     loaded = json.loads(done.stdout.strip().splitlines()[-1])
     bad = [m for m in loaded if m.split(".")[0] in (*QT, "app")]
     assert not bad, bad
+
+
+def test_the_architecture_document_names_every_module():
+    """docs/architecture.md describes every module of the core (a new module without a line
+    there fails here)."""
+    text = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
+
+    def named(path: Path) -> bool:
+        in_layer = Path(*path.relative_to(CORE).parts[1:])  # compare/runs.py, engine.py
+        return f"`{in_layer}`" in text or f"`{path.name}`" in text or f"{in_layer}`" in text
+
+    missing = [
+        str(path.relative_to(CORE))
+        for path in _sources(CORE)
+        if path.name != "__init__.py" and not named(path)
+    ]
+    assert not missing, missing
