@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from dlopt_core.course.quiz.bank import METRIC_WORDS, Question, QuizError
+from dlopt_core.course.quiz.questions import METRIC_WORDS, Question, QuizError
 from dlopt_core.train.engine import RUNNING
 
 if TYPE_CHECKING:

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from dlopt_core.course.quiz.answers import run_experiment
-from dlopt_core.course.quiz.bank import Question, QuizError, is_int, is_number
+from dlopt_core.course.quiz.questions import Question, QuizError, is_int, is_number
 
 
 @dataclass(frozen=True)

@@ -15,14 +15,15 @@ from typing import Any
 
 from platformdirs import user_data_dir
 
-from dlopt_core.course.quiz.bank import (
-    MAX_SESSIONS_KEPT,
-    PROGRESS_VERSION,
+from dlopt_core.course.quiz.questions import (
     Question,
     QuizError,
     is_int,
 )
 from dlopt_core.data import files
+
+PROGRESS_VERSION = 1
+MAX_SESSIONS_KEPT = 200
 
 
 def default_progress_path(app_name: str = "dlopt") -> Path:

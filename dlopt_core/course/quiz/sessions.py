@@ -17,9 +17,12 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from dlopt_core.course.quiz.bank import MODES, TOPICS, Question, QuizError, is_int
 from dlopt_core.course.quiz.grading import Result, grade
 from dlopt_core.course.quiz.progress import MAX_SESSION_SEED, Progress
+from dlopt_core.course.quiz.questions import TOPICS, Question, QuizError, is_int
+
+MODES = ("topic", "mixed", "mistakes")
+
 
 # An option that speaks about the others: "All of the above", "Both of the above statements are
 # true", "None of them within 1000 steps", "Neither", "None of these".
