@@ -15,7 +15,8 @@ import time
 from pathlib import Path
 from typing import NoReturn, cast
 
-from dlopt_core.cli.train import Progress, UsageError, run_guarded
+from dlopt_core.cli.progress import Progress
+from dlopt_core.cli.train import UsageError, run_guarded
 from dlopt_core.studies.executors import ExecutorError, make_executor
 from dlopt_core.studies.map_image import picture, write_png
 from dlopt_core.studies.trainability import (

@@ -15,10 +15,11 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, NoReturn, TextIO
+from typing import Any, NoReturn
 
 import numpy as np
 
+from dlopt_core.cli.progress import Progress
 from dlopt_core.data.datasets import DatasetError
 from dlopt_core.train.backends import BACKENDS, BackendError
 from dlopt_core.train.engine import DIVERGED, EARLY_STOPPED, FIELDS, Engine, Metrics, ModelSpec
@@ -28,7 +29,6 @@ from dlopt_core.train.optimizers import OPTIMIZERS, make_optimizer
 EXIT_USAGE = 2
 MAX_STEPS = 10**12
 MAX_CHUNK_VALUES = 2**20  # recorded values held at once (8 MB)
-BAR_EVERY_S = 0.1  # the progress bar is redrawn at most this often
 COMPILE_NOTE_AFTER_S = 1.5  # a first step slower than this is compiling the kernels
 
 
@@ -116,57 +116,6 @@ def _parse_value(text: str) -> Any:
         return float(text)
     except ValueError:
         raise UsageError(f"--compare: {text!r} is not a number") from None
-
-
-class Progress:
-    """A one-line progress bar with steps per second; drawn only on a terminal (a pipe or a log
-    file gets no bar, only the lines of ``note``)."""
-
-    def __init__(self, total: int, stream: TextIO, enabled: bool = True, unit: str = "steps"):
-        self.total = max(total, 1)
-        self.unit = unit
-        self.stream = stream
-        self.enabled = enabled
-        self.bar = enabled and _is_terminal(stream)
-        self._drawn = 0.0
-        self.restart(0)
-
-    def restart(self, done: int) -> None:
-        """Measure steps per second from here (after a chunk that compiled the kernels)."""
-        self.start = time.perf_counter()
-        self.base = done
-
-    def note(self, text: str) -> None:
-        """A line of its own (above the bar on a terminal), e.g. that the kernels compile."""
-        if self.enabled:
-            self.stream.write(f"\r{text}\n" if self.bar else f"{text}\n")
-            self.stream.flush()
-
-    def update(self, done: int) -> None:
-        if not self.bar:
-            return
-        now = time.perf_counter()
-        if done < self.total and now - self._drawn < BAR_EVERY_S:
-            return
-        self._drawn = now
-        elapsed = max(now - self.start, 1e-9)
-        frac = done / self.total
-        bar = "#" * int(30 * frac) + "." * (30 - int(30 * frac))
-        speed = (done - self.base) / elapsed
-        rate = f"{speed:,.{0 if speed >= 10 else 1}f} {self.unit}/s" if done > self.base else ""
-        self.stream.write(f"\r[{bar}] {frac:6.1%} {done}/{self.total} {self.unit}  {rate}")
-        self.stream.flush()
-
-    def close(self) -> None:
-        if self.bar:
-            self.stream.write("\n")
-
-
-def _is_terminal(stream: TextIO) -> bool:
-    try:
-        return bool(stream.isatty())
-    except (AttributeError, ValueError):  # no isatty, or closed
-        return False
 
 
 class MetricsWriter:

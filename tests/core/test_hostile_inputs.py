@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from dlopt_core.cli import progress as progress_bar
 from dlopt_core.cli import quiz as quiz_cli
 from dlopt_core.cli import train as cli
 from dlopt_core.course import lessons, quiz
@@ -369,7 +370,7 @@ def test_the_summary_says_how_each_run_ended(tmp_path, capsys):
 def test_a_terminal_gets_a_progress_bar_and_a_pipe_does_not(tmp_path, capsys, monkeypatch):
     assert run_train(tmp_path, tiny(), "--steps", "30") == 0
     assert capsys.readouterr().err == ""
-    monkeypatch.setattr(cli, "_is_terminal", lambda stream: True)
+    monkeypatch.setattr(progress_bar, "_is_terminal", lambda stream: True)
     assert run_train(tmp_path, tiny(), "--steps", "30") == 0
     err = capsys.readouterr().err
     assert "100.0% 30/30 steps" in err and "steps/s" in err
