@@ -1,8 +1,8 @@
 """A network's loss on lines and planes of its parameter space, by the compiled kernels.
 
-The studies draw loss surfaces (``dlopt_core.studies.landscape.geometry``) without knowing the
-kernels: this module hands the network's layout to ``kernels.landscape_cpu`` and fills the
-arrays. Inputs are the network's prepared data (``Network.prepare``).
+The studies draw loss surfaces (``dlopt_core.studies.landscape.lines`` and ``planes``) without
+knowing the kernels: this module hands the network's layout to ``kernels.landscape_cpu`` and
+fills the arrays. Inputs are the network's prepared data (``Network.prepare``).
 """
 
 from __future__ import annotations

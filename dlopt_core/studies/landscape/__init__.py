@@ -4,8 +4,10 @@ network's loss. ``dl.landscape`` gathers the names of its modules:
 - ``functions``: the 2-D test functions (``FUNCTIONS``, ``get_function``, ``f_grid``);
 - ``trajectories``: optimizer paths on them (``trajectory``) and the theory on the quadratic
   (``gd_optimal``, ``momentum_optimal``, ``measured_rate``);
-- ``geometry``: a network's loss on lines and slices (``interpolate``, ``line_shape``,
-  ``slice_2d``, ``project_trajectory``, ``fgsm_robustness``);
+- ``models``: the models whose loss is drawn (a ``Network`` or any ``FlatModel``), their loss
+  at a point and under FGSM (``network_loss``, ``fgsm_robustness``);
+- ``lines``: the loss along the line between two points (``interpolate``, ``line_shape``);
+- ``planes``: random 2-D slices and projected paths (``slice_2d``, ``project_trajectory``);
 - ``situations``: the interpolation paper's settings in small form (``paper_situations``) and
   the tracing of a training run (``trace_training``);
 - ``challenges``: ready-made races of optimizers (``CHALLENGES``).
@@ -21,20 +23,24 @@ from dlopt_core.studies.landscape.functions import (
     get_function,
     quadratic_hessian,
 )
-from dlopt_core.studies.landscape.geometry import (
+from dlopt_core.studies.landscape.lines import (
     DEFAULT_ALPHAS,
-    FlatModel,
     Interpolation,
     LineShape,
-    Model,
-    Projection,
-    Robustness,
-    Slice,
-    fgsm_robustness,
-    filter_normalized_direction,
     interpolate,
     line_shape,
+)
+from dlopt_core.studies.landscape.models import (
+    FlatModel,
+    Model,
+    Robustness,
+    fgsm_robustness,
     network_loss,
+)
+from dlopt_core.studies.landscape.planes import (
+    Projection,
+    Slice,
+    filter_normalized_direction,
     project_trajectory,
     slice_2d,
 )

@@ -15,7 +15,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from dlopt_core.data.resources import load_resource
-from dlopt_core.studies.landscape.geometry import Model, fgsm_robustness
+from dlopt_core.studies.landscape.models import Model, fgsm_robustness
 from dlopt_core.train.network import Network
 from dlopt_core.train.optimizers import make_optimizer
 
