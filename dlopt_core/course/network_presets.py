@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from dlopt_core.data.resources import load_resource
+from dlopt_core.data.resources import entry_error, load_entries
 from dlopt_core.train.experiment import Experiment, merge_patch
 
 PLAYGROUND, COMPARE = "playground", "compare"
@@ -99,16 +99,19 @@ SITUATIONS_FILE = "landscape/network_situations.json"
 def load_network_presets() -> dict[str, NetworkPreset]:
     """The network situations of ``resources/landscape/network_situations.json``, by name."""
     out: dict[str, NetworkPreset] = {}
-    for name, raw in load_resource(SITUATIONS_FILE).items():
-        out[name] = NetworkPreset(
-            name,
-            raw["title"],
-            raw["explanation"],
-            raw["target"],
-            raw["config"],
-            variants=tuple((v["label"], v["patch"]) for v in raw.get("variants", ())),
-            optimizers=tuple(raw.get("optimizers", ())),
-        )
+    for name, raw in load_entries(SITUATIONS_FILE).items():
+        try:
+            out[name] = NetworkPreset(
+                name,
+                raw["title"],
+                raw["explanation"],
+                raw["target"],
+                raw["config"],
+                variants=tuple((v["label"], v["patch"]) for v in raw.get("variants", ())),
+                optimizers=tuple(raw.get("optimizers", ())),
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise entry_error(SITUATIONS_FILE, name, exc) from None
     return out
 
 

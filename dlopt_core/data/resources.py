@@ -45,3 +45,18 @@ def load_resource(relative: str, error: files.ErrorType = ValueError) -> Any:
     """The JSON value of ``resources_dir() / relative``, read by the bounded reader; problems
     raise ``error`` with a message that starts with the file's name."""
     return files.load_json(resources_dir() / relative, error, source=relative)
+
+
+def load_entries(relative: str) -> dict[str, dict[str, Any]]:
+    """The named entries of a content file, ``{"name": {...}, ...}``: ``ValueError`` naming the
+    file when it cannot be read or is not an object of objects."""
+    raw = load_resource(relative)
+    if not isinstance(raw, dict) or not all(isinstance(v, dict) for v in raw.values()):
+        raise ValueError(f'{relative}: expected {{"name": {{...}}, ...}}')
+    return raw
+
+
+def entry_error(relative: str, name: str, exc: Exception) -> ValueError:
+    """The error of an entry that cannot be built: the file, the entry and what is wrong."""
+    problem = f"missing {exc}" if isinstance(exc, KeyError) else str(exc)
+    return ValueError(f"{relative}: {name}: {problem}")

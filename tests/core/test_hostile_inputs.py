@@ -474,3 +474,38 @@ def test_the_shipped_resources_load_through_the_bounded_reader(tmp_path):
     assert not load_bank(copy / "quiz").errors
     assert load_presets(copy / "lessons" / "presets.json")
     assert Path(copy / "quiz").is_dir()
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "problem"),
+    [
+        ("challenges.json", "{", "landscape/challenges.json: "),
+        ("challenges.json", "[1, 2]", r"landscape/challenges.json: expected \{"),
+        ("challenges.json", '{"c": {"title": "T"}}', "landscape/challenges.json: c: missing"),
+        ("situations.json", '{"s": {"kind": "mlp", "title": 3}}', "landscape/situations.json: s"),
+        (
+            "network_situations.json",
+            '{"n": {"title": "T", "explanation": "E", "target": "compare", "config": {}, '
+            '"variants": [{"label": "x"}]}}',
+            "landscape/network_situations.json: n: missing 'patch'",
+        ),
+    ],
+)
+def test_a_damaged_landscape_file_is_named_in_the_error(tmp_path, monkeypatch, name, text, problem):
+    """The Landscape's content files are data a teacher may edit: a broken one raises an error
+    that names the file and the entry, never a bare KeyError."""
+    from dlopt_core.course.network_presets import load_network_presets
+    from dlopt_core.studies.landscape.challenges import load_challenges
+    from dlopt_core.studies.landscape.situations import paper_situations
+
+    copy = tmp_path / "res"
+    shutil.copytree(lessons.resources_dir(), copy)
+    (copy / "landscape" / name).write_text(text, encoding="utf-8")
+    monkeypatch.setenv("DLOPT_RESOURCES", str(copy))
+    load = {
+        "challenges.json": load_challenges,
+        "situations.json": paper_situations,
+        "network_situations.json": load_network_presets,
+    }[name]
+    with pytest.raises(ValueError, match=problem):
+        load()

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from dlopt_core.data.numbers import fill_numbers
-from dlopt_core.data.resources import load_resource
+from dlopt_core.data.resources import entry_error, load_entries
 from dlopt_core.studies.landscape.functions import Point, TestFunction, get_function
 from dlopt_core.studies.landscape.trajectories import Trajectory, trajectory
 from dlopt_core.train.optimizers import Optimizer, make_optimizer
@@ -113,11 +113,14 @@ def _run(entry: Mapping[str, Any]) -> ChallengeRun:
 def load_challenges() -> dict[str, Challenge]:
     """The challenges of ``resources/landscape/challenges.json``, by name, in file order."""
     out: dict[str, Challenge] = {}
-    for name, entry in load_resource(CHALLENGES_FILE).items():
-        fields = dict(entry)
-        fields["start"] = tuple(fields["start"])
-        fields["runs"] = tuple(_run(run) for run in fields["runs"])
-        out[name] = Challenge(name=name, **fields)
+    for name, entry in load_entries(CHALLENGES_FILE).items():
+        try:
+            fields = dict(entry)
+            fields["start"] = tuple(fields["start"])
+            fields["runs"] = tuple(_run(run) for run in fields["runs"])
+            out[name] = Challenge(name=name, **fields)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise entry_error(CHALLENGES_FILE, name, exc) from None
     return out
 
 

@@ -14,7 +14,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from dlopt_core.data.resources import load_resource
+from dlopt_core.data.resources import entry_error, load_entries
 from dlopt_core.studies.landscape.models import Model, fgsm_robustness
 from dlopt_core.train.network import Network
 from dlopt_core.train.optimizers import make_optimizer
@@ -350,10 +350,13 @@ def paper_situations() -> dict[str, Situation]:
         "lstm": SequenceSituation,
     }
     out: dict[str, Situation] = {}
-    for name, entry in load_resource(SITUATIONS_FILE).items():
-        fields = dict(entry)
-        kind = kinds[fields.pop("kind")]
-        if "layer_sizes" in fields:
-            fields["layer_sizes"] = tuple(fields["layer_sizes"])
-        out[name] = kind(**fields)
+    for name, entry in load_entries(SITUATIONS_FILE).items():
+        try:
+            fields = dict(entry)
+            kind = kinds[fields.pop("kind")]
+            if "layer_sizes" in fields:
+                fields["layer_sizes"] = tuple(fields["layer_sizes"])
+            out[name] = kind(**fields)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise entry_error(SITUATIONS_FILE, name, exc) from None
     return out
