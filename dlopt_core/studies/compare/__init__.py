@@ -14,7 +14,8 @@ about :data:`TARGET_CHUNK_S` seconds each; they never change the numbers (see ``
 (NaN). "Best" values are the lowest recorded ones (every ``training.eval_every`` steps).
 
 ``dl.compare`` gathers the names of its modules: ``runs`` (what they share), ``races``,
-``lr_sweeps``, ``range_test``, ``sweep_2d``, ``seeds`` and ``boundaries``.
+``lr_sweeps``, ``range_test``, ``sweep_2d``, ``seeds`` and ``boundaries``; the machinery they
+share (the chunked ``Driver``, engine building, sweep parts) stays in ``runs``.
 """
 
 from dlopt_core.studies.compare.boundaries import (
@@ -22,7 +23,6 @@ from dlopt_core.studies.compare.boundaries import (
 )
 from dlopt_core.studies.compare.lr_sweeps import (
     SweepResult,
-    check_lr_range,
     lr_sweep,
 )
 from dlopt_core.studies.compare.races import (
@@ -47,17 +47,9 @@ from dlopt_core.studies.compare.runs import (
     SWEEP_HISTORY,
     TARGET_CHUNK_S,
     Callback,
-    Driver,
     StopCheck,
-    TargetTracker,
     base_optimizer,
-    build_engine,
-    check_steps,
-    final_values,
-    finite_or_nan,
-    run_parts,
     spec_from_dict,
-    specs_of,
     unique_labels,
 )
 from dlopt_core.studies.compare.seeds import (
@@ -76,7 +68,6 @@ __all__ = [
     "BoundaryGrid",
     "CURVE_FIELDS",
     "Callback",
-    "Driver",
     "MAX_RACE",
     "MAX_SEEDS",
     "MAX_SWEEP_MODELS",
@@ -92,23 +83,15 @@ __all__ = [
     "Sweep2DResult",
     "SweepResult",
     "TARGET_CHUNK_S",
-    "TargetTracker",
     "band_stats",
     "base_optimizer",
-    "build_engine",
-    "check_lr_range",
-    "check_steps",
-    "final_values",
-    "finite_or_nan",
     "growth_schedule",
     "lr_range_test",
     "lr_sweep",
     "race",
-    "run_parts",
     "seed_bands",
     "smooth",
     "spec_from_dict",
-    "specs_of",
     "sweep_2d",
     "unique_labels",
 ]
