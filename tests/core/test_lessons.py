@@ -147,6 +147,7 @@ def test_links_only_to_what_the_learn_tab_opens():
     for target in ("javascript:alert(1)", "file:///etc/passwd", "data:text/html,x", "c"):
         html = markdown_to_html(f"[go]({target})")
         assert "<a " not in html and "go" in html, target
+    assert "<img" not in markdown_to_html("![a picture](https://x.org/a.png)")
 
 
 def test_markdown_code_blocks_quotes_tables_and_escaping():

@@ -4,7 +4,7 @@ tables), behind an allow-list.
 What this module adds to the renderer is the allow-list and the house style, nothing else:
 
 - links: only ``preset:``, ``lesson:``, ``https:``, ``http:``, ``mailto:`` and ``#anchor``
-  targets become links (the Learn tab opens each); any other target stays text;
+  targets become links (the Learn tab opens each); any other target stays text; no images;
 - raw HTML is shown as text, except the inline tags ``<sub>``, ``<sup>``, ``<br>``, ``<b>``,
   ``<i>``, ``<em>``, ``<strong>``, ``<small>`` (formulas need them);
 - ``**bold**`` and ``*italic*`` render as ``<b>`` and ``<i>``, a soft line break as a space, and
@@ -71,15 +71,6 @@ def _table_open(tokens: Sequence[Token], idx: int, options: OptionsDict, env: En
     return '<table border="1" cellpadding="4" cellspacing="0">'
 
 
-def _cell(tag: str) -> _Rule:
-    """A render rule writing ``<tag>`` without the attributes (alignment) GFM gives cells."""
-
-    def rule(tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
-        return f"<{tag}>"
-
-    return rule
-
-
 def _nothing(tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
     return ""
 
@@ -105,11 +96,11 @@ class _LessonMarkdown(MarkdownIt):
 
 def _make_renderer() -> MarkdownIt:
     md = _LessonMarkdown("commonmark", {"html": False, "linkify": False}).enable("table")
+    md.disable("image")  # no <img>: "![a](b)" stays "!" and a link, as it always did
     md.core.ruler.push("quote_paragraphs", _quote_paragraphs)
     assert isinstance(md.renderer, RendererHTML)
     rules: dict[str, Any] = md.renderer.rules
     rules["text"] = _text
-    rules["html_inline"] = _text  # never reached with html off; kept as text if it ever is
     rules["softbreak"] = _softbreak
     rules["fence"] = _fence
     rules["code_block"] = _fence
@@ -120,7 +111,7 @@ def _make_renderer() -> MarkdownIt:
     rules["table_open"] = _table_open
     for part in ("thead", "tbody"):
         rules[f"{part}_open"] = rules[f"{part}_close"] = _nothing
-    rules["th_open"], rules["td_open"] = _cell("th"), _cell("td")
+    rules["th_open"], rules["td_open"] = _tag("th"), _tag("td")  # no alignment attributes
     return md
 
 
