@@ -105,7 +105,7 @@ def test_the_checks_see_what_they_look_for(tmp_path):
     package = ROOT / "dlopt_core" / "studies" / "landscape" / "__init__.py"
     found = {module for _, module in _imports(package)}
     assert "dlopt_core.studies.landscape.functions" in found
-    assert {m for _, m in _imports(CORE / "train" / "compiled.py")} >= {KERNELS}
+    assert {m for _, m in _imports(CORE / "train" / "loss_surface.py")} >= {KERNELS}
     lazy = {m for _, m in _imports(CORE / "studies" / "trainability" / "tiles.py")}
     assert "dlopt_core.train.mean_field" in lazy  # imported inside a function
     assert _layer("dlopt_core.course.quiz") == 3 and _layer("numpy") is None
