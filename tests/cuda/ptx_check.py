@@ -86,7 +86,9 @@ def assemble(ptxas: str, ptx: str, cc: tuple[int, int]) -> dict:
     if run.returncode != 0:
         raise RuntimeError(f"ptxas failed for sm_{cc[0]}{cc[1]}:\n{run.stderr[-2000:]}")
     text = run.stderr
-    at = text.find("Function properties for _ZN10dlopt_core7kernels4cuda13_train_kernel")
+    # the mangled name spells the module's path (dlopt_core.train.kernels.cuda) and the kernel's
+    found = re.search(r"Function properties for _ZN\S*kernels4cuda13_train_kernel", text)
+    at = found.start() if found else len(text)
     block = text[at : at + 4000]
     spills = re.search(r"(\d+) bytes spill stores", block)
     registers = re.search(r"Used (\d+) registers", block)
