@@ -12,10 +12,10 @@ in batches of ``batch_size`` with a smaller last batch. It depends on the step c
 run split into chunks of any size gives the same numbers.
 
 State layout: the kernels keep the model as the innermost, contiguous axis (``state.theta`` is
-(P, M), ``state.slots`` (3, P, M), ``state.hyper`` (15, M), ...), so that neighbouring models sit
-in neighbouring SIMD lanes and GPU threads. ``engine.theta``, ``engine.slots`` and the other
-read-outs are views of the same memory with the model first: ``engine.theta[m]`` is model ``m``'s
-flat parameter vector (see ``network``), and writing to it writes the state.
+(P, M), ``state.slots`` (N_SLOTS, P, M), ``state.hyper`` (N_HYPER, M), ...), so that neighbouring
+models sit in neighbouring SIMD lanes and GPU threads. ``engine.theta``, ``engine.slots`` and the
+other read-outs are views of the same memory with the model first: ``engine.theta[m]`` is model
+``m``'s flat parameter vector (see ``network``), and writing to it writes the state.
 
 Evaluation of large data sets: the metrics ``run`` records (the live curves) and the early-stopping
 decisions taken in the kernels evaluate every row of a set of at most ``eval_rows`` rows
@@ -488,7 +488,8 @@ class Engine:
 
     @property
     def slots(self) -> np.ndarray:
-        """(M, 3, P): each model's optimizer slots (a view of the state)."""
+        """(M, N_SLOTS, P): each model's optimizer slots (a view of the state; what each holds:
+        ``OptimizerInfo.slots``)."""
         return self.state.slots.transpose(2, 0, 1)
 
     @property
@@ -498,7 +499,7 @@ class Engine:
 
     @property
     def hyper(self) -> np.ndarray:
-        """(M, 15): each model's hyper-parameter vector (``Optimizer.vector``; a view)."""
+        """(M, N_HYPER): each model's hyper-parameter vector (``Optimizer.vector``; a view)."""
         return self.state.hyper.T
 
     @property
@@ -704,8 +705,8 @@ def _replace_spec(spec: ModelSpec, **changes) -> ModelSpec:
 class RunState:
     """The arrays the kernels train in place, the model as the last axis (M models, P params).
 
-    theta, avg (Polyak average), best (early stopping): (P, M); slots: (3, P, M); scalars
-    (step count, NAdam's product of mu): (2, M); hyper (``Optimizer.vector``): (15, M);
+    theta, avg (Polyak average), best (early stopping): (P, M); slots: (N_SLOTS, P, M); scalars
+    (step count, NAdam's product of mu): (2, M); hyper (``Optimizer.vector``): (N_HYPER, M);
     sched_params (``Schedule.vector``): (4, M); layer_lr (each layer's learning-rate factor):
     (L, M).
     """
@@ -723,7 +724,7 @@ class RunState:
     def empty(cls, n_params: int, n_models: int, n_layers: int) -> RunState:
         return cls(
             theta=np.zeros((n_params, n_models)),
-            slots=np.zeros((3, n_params, n_models)),
+            slots=np.zeros((rules.N_SLOTS, n_params, n_models)),
             scalars=np.zeros((rules.N_SCALARS, n_models)),
             hyper=np.zeros((rules.N_HYPER, n_models)),
             sched_params=np.zeros((rules.N_SCHED, n_models)),

@@ -504,7 +504,8 @@ predict_by = _copies(predict, **KW)
 def optimizer_step(code, theta, grad, slots, scalars, hyper, lr):
     """One optimizer step on a flat vector (``Optimizer.step`` and the landscape).
 
-    ``slots`` (3, P), ``scalars`` (2, 1), ``hyper`` (15, 1): one model's state as lane 0.
+    ``slots`` (N_SLOTS, P), ``scalars`` (N_SCALARS, 1), ``hyper`` (N_HYPER, 1) (``rules``): one
+    model's state as lane 0.
     """
     coef = np.zeros((rules.N_COEF, 1))
     first = scalars[rules.S_STEP, 0] == 0.0

@@ -240,7 +240,7 @@ def steps(
     it is (on its Polyak average when on) into ``out[0, :4]`` (``Engine.evaluate``).
 
     The per-parameter loops run over flat views of ``th``, ``G``, ``avg`` and the slots
-    (``thf``, ``Gf``, ``avgf``, ``sf`` (3, P * lanes), made by the caller): element
+    (``thf``, ``Gf``, ``avgf``, ``sf`` (N_SLOTS, P * lanes), made by the caller): element
     ``p * LS + i`` is parameter ``p`` of lane ``i``; on the CPU the lane stride LS is the
     constant NL, so that one model's parameters (NL = 1) or a block's lanes (NL = LANES) are
     adjacent in memory.
@@ -669,7 +669,7 @@ def kernel(family: int, code: int, blas: bool = False, layered: bool = False):
 
 def flat_views(theta, G, avg, slots) -> tuple:
     """``(thf, Gf, avgf, sf)``: the flat views ``steps`` takes beside the arrays themselves."""
-    return theta.reshape(-1), G.reshape(-1), avg.reshape(-1), slots.reshape(3, -1)
+    return theta.reshape(-1), G.reshape(-1), avg.reshape(-1), slots.reshape(rules.N_SLOTS, -1)
 
 
 def workspace_shapes(sizes, batch: int) -> tuple:
