@@ -20,7 +20,12 @@ from dlopt_core.data import datasets, features, files
 from dlopt_core.train.engine import Engine, ModelSpec, TrainConfig
 from dlopt_core.train.kernels import train as train_kernels
 from dlopt_core.train.network import ACTIVATIONS, INIT_SCHEMES, PARAMETERIZATIONS, Network
-from dlopt_core.train.optimizers import OPTIMIZERS, Optimizer, make_optimizer
+from dlopt_core.train.optimizers import (
+    OPTIMIZERS,
+    Optimizer,
+    make_optimizer,
+    optimizer_from_dict,
+)
 from dlopt_core.train.schedules import SCHEDULES, Schedule, make_schedule
 
 VERSION = 1
@@ -348,8 +353,7 @@ class Experiment:
         except ValueError as exc:
             raise ExperimentError(f"network.features: {exc}") from None
         opt_raw = dict(top.get("optimizer", _mapping, {"name": "adam", "lr": 0.01}))
-        opt_name = opt_raw.pop("name", "adam")
-        _choice(tuple(OPTIMIZERS))("optimizer.name", opt_name)
+        _choice(tuple(OPTIMIZERS))("optimizer.name", opt_raw.setdefault("name", "adam"))
         layer_lr = None
         if opt_raw.get("layer_lr") is not None:
             layer_lr = tuple(
@@ -357,9 +361,8 @@ class Experiment:
                     "optimizer.layer_lr", opt_raw["layer_lr"]
                 )
             )
-        opt_raw.pop("layer_lr", None)
         try:
-            optimizer = make_optimizer(opt_name, **opt_raw)
+            optimizer = optimizer_from_dict(opt_raw, ignore=("layer_lr",))
         except ValueError as exc:
             raise ExperimentError(f"optimizer: {exc}") from None
         sched_raw = dict(top.get("schedule", _mapping, {"name": "constant"}))
