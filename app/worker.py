@@ -27,6 +27,7 @@ from app.exit_guard import stop_at_exit
 from app.warmup import WARMER, Cancelled, gradients_item, training_item
 from dlopt_core.data import features
 from dlopt_core.data.datasets import Dataset
+from dlopt_core.train.chunks import MAX_CHUNK, next_chunk
 from dlopt_core.train.engine import ENVELOPE_FIELDS, FIELDS, Engine, TrainConfig
 from dlopt_core.train.experiment import Experiment
 from dlopt_core.train.kernels import rules
@@ -39,7 +40,6 @@ PREV_EVERY_S = 0.08  # how often a chunk keeps its last step apart (for the insp
 FRAME_S = 1.0 / 30.0
 GRID = 80  # decision-boundary grid (GRID x GRID)
 THUMB_STRIDE = 2  # neuron thumbnails use every other grid point
-MAX_CHUNK = 1_000_000
 MAX_SHOWN_POINTS = 4000  # training points drawn in the output view (validation: a quarter)
 SHARPNESS_EVERY = 50  # steps between sharpness measurements (doubling as a long run goes on)
 
@@ -487,7 +487,8 @@ class TrainingWorker(QObject):
         t1 = time.perf_counter()
         if self._steps_per_frame == 0 and self._playing:
             # CPU time of this thread: waiting for the GIL must not shrink the chunks
-            self._adapt_chunk(n, time.thread_time() - c0, e.train.eval_every)
+            seconds = time.thread_time() - c0
+            self._chunk = next_chunk(n, seconds, TARGET_CHUNK_S, e.train.eval_every)
         wall = t1 - self._last_end
         self._last_end = t1
         if self._playing and wall > 0.0:
@@ -535,16 +536,6 @@ class TrainingWorker(QObject):
         spec = e.specs[0]
         edge = edge_of_stability(spec.optimizer, spec.schedule(spec.optimizer.lr, e.step))
         track.measure(e.step, e.theta[0], edge)
-
-    def _adapt_chunk(self, n: int, seconds: float, eval_every: int) -> None:
-        if seconds <= 0.0:
-            want = n * 4
-        else:
-            want = n * min(4.0, max(0.25, TARGET_CHUNK_S / seconds))
-        want = int(min(MAX_CHUNK, max(1, want)))
-        if want >= 2 * eval_every:  # end chunks on recorded steps: the status shows fresh values
-            want = want // eval_every * eval_every
-        self._chunk = want
 
     def _check_stop(self) -> None:
         e = self._engine
