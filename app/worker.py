@@ -28,9 +28,14 @@ from app.warmup import WARMER, Cancelled, gradients_item, training_item
 from dlopt_core.data import features
 from dlopt_core.data.datasets import Dataset
 from dlopt_core.train.chunks import MAX_CHUNK, next_chunk
-from dlopt_core.train.engine import ENVELOPE_FIELDS, FIELDS, Engine, TrainConfig
+from dlopt_core.train.engine import (
+    ENVELOPE_FIELDS,
+    FIELDS,
+    Engine,
+    TrainConfig,
+    kernels_release_gil,
+)
 from dlopt_core.train.experiment import Experiment
-from dlopt_core.train.kernels import rules
 from dlopt_core.train.optimizers import Optimizer
 from dlopt_core.train.schedules import Schedule
 from dlopt_core.train.sharpness import SharpnessTracker, edge_of_stability
@@ -128,14 +133,7 @@ class BoundaryResult:
     thumbnails: tuple[np.ndarray, ...]
 
 
-def _kernels_release_gil() -> bool:
-    """Whether the training kernels are compiled with ``nogil`` (they then run beside the GUI)."""
-    from dlopt_core.train import kernels
-
-    return bool(getattr(kernels, "TRAINING_RELEASES_GIL", False))
-
-
-KERNELS_RELEASE_GIL = _kernels_release_gil()
+KERNELS_RELEASE_GIL = kernels_release_gil()
 # Compute per chunk at full speed. Kernels that release the GIL run beside the GUI, so chunks can
 # be long (less overhead); kernels that keep it block the GUI for a whole chunk, so keep them short.
 TARGET_CHUNK_S = 0.04 if KERNELS_RELEASE_GIL else 0.02
@@ -349,16 +347,7 @@ class TrainingWorker(QObject):
         """Live changes of clipping, L1, early stopping, evaluation interval and adversarial
         training (the step kernels read them every chunk)."""
         if self._engine is not None and self._kernels_for(training=train):
-            old = self._engine.train
-            self._engine.train = replace(
-                old,
-                clip_norm=train.clip_norm,
-                l1=train.l1,
-                early_stopping=train.early_stopping,
-                eval_every=train.eval_every,
-                adversarial_eps=train.adversarial_eps,
-                adversarial_clean_weight=train.adversarial_clean_weight,
-            )
+            self._engine.set_training(train)
 
     @Slot(int, float)
     def set_stop_conditions(self, max_steps: int, target_loss: float) -> None:
@@ -558,7 +547,8 @@ class TrainingWorker(QObject):
 
     # -- building ---------------------------------------------------------------------------------
     def _build(self, exp: Experiment, generation: int) -> BuildInfo:
-        data, net, engine = exp.build(backend=self._backend)
+        loaded = exp.load_data()  # one read of the data set, also for the plots' raw points
+        data, net, engine = exp.build(backend=self._backend, data=loaded)
         self._engine = engine
         self._after_reset()
         raw_train = raw_val = None
@@ -567,8 +557,7 @@ class TrainingWorker(QObject):
         if data.X_train.shape[1] == 2 and names == features.RAW:
             raw_train, raw_val, two_d = data.X_train, data.X_val, True
         elif names != features.RAW:  # derived features exist only for 2-D data
-            raw = exp.data.load()
-            raw_train, raw_val, two_d = raw.X_train, raw.X_val, True
+            raw_train, raw_val, two_d = loaded.raw.X_train, loaded.raw.X_val, True
         n_inputs = 2 if two_d else data.X_train.shape[1]
         bounds = target_range = None
         self._grid = self._thumb_grid = None
@@ -646,7 +635,7 @@ class TrainingWorker(QObject):
             slots=e.slots[0].copy(),
             optimizer=spec.optimizer,
             lr=float(spec.schedule(spec.optimizer.lr, e.step)),
-            opt_steps=int(e.scalars[0, rules.S_STEP]),
+            opt_steps=e.optimizer_steps(0),
             playing=self._playing,
             play_serial=self._play_serial,
             status=e.status_name(0),

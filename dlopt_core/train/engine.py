@@ -31,11 +31,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 
 import numpy as np
 
-from dlopt_core.train import backends
+from dlopt_core.train import backends, kernels
 from dlopt_core.train.kernels import rules
 from dlopt_core.train.network import Network
 from dlopt_core.train.optimizers import Optimizer
@@ -50,6 +50,30 @@ _MAX_EPOCHS_PER_CALL = 256
 # a set of more rows than this is evaluated on a fixed sample of this many rows while training
 EVAL_SAMPLE_ROWS = 20_000
 EVAL_SAMPLE_SEED = 1937
+# the TrainConfig fields a running engine takes from its next step (``Engine.set_training``); the
+# others (batch size, shuffling, Polyak averaging) shape the engine: changing them needs a new one
+LIVE_TRAINING_FIELDS = (
+    "clip_norm",
+    "l1",
+    "early_stopping",
+    "eval_every",
+    "adversarial_eps",
+    "adversarial_clean_weight",
+)
+
+
+def kernels_release_gil() -> bool:
+    """Whether the training kernels release Python's lock while they run (a training thread then
+    runs beside a GUI thread instead of taking turns with it)."""
+    return bool(kernels.TRAINING_RELEASES_GIL)
+
+
+def training_kernels_ready(n_models: int = 1, codes: Sequence[int] = (rules.ADAM,)) -> bool:
+    """Whether the training kernel of ``n_models`` models with optimizer codes ``codes``
+    (``Optimizer.code``; by default one Adam model) is compiled or loaded in this process: False
+    until its first call, which compiles it (seconds on a fresh install) or loads it from the
+    cache; a GUI uses it to say why a first run waits."""
+    return kernels.training_kernels_ready(n_models, tuple(codes))
 
 
 @dataclass(frozen=True)
@@ -80,6 +104,13 @@ class TrainConfig:
     eval_every: int = 10
     adversarial_eps: float = 0.0
     adversarial_clean_weight: float = 0.5
+
+    def restart_key(self) -> tuple:
+        """The values of the fields that are not live (``LIVE_TRAINING_FIELDS``): configurations
+        whose keys differ need a new engine, the others only ``Engine.set_training``."""
+        return tuple(
+            getattr(self, f.name) for f in fields(self) if f.name not in LIVE_TRAINING_FIELDS
+        )
 
     def __post_init__(self) -> None:
         checks = (
@@ -539,6 +570,14 @@ class Engine:
         self.specs[m] = _replace_spec(self.specs[m], schedule=schedule)
         self._load_schedule(m, schedule)
 
+    def set_training(self, train: TrainConfig) -> None:
+        """Take the live fields of ``train`` (``LIVE_TRAINING_FIELDS``: clipping, L1, early
+        stopping, the evaluation interval, adversarial training) from the next step; the others
+        stay as the engine was built with them."""
+        self.train = replace(
+            self.train, **{name: getattr(train, name) for name in LIVE_TRAINING_FIELDS}
+        )
+
     # -- training -------------------------------------------------------------------------------
     def _perms(self, first_epoch: int, last_epoch: int) -> np.ndarray:
         """The row orders of epochs ``first_epoch .. last_epoch`` of every order seed. The last
@@ -642,6 +681,11 @@ class Engine:
     @property
     def epoch(self) -> float:
         return self.step / self.steps_per_epoch
+
+    def optimizer_steps(self, m: int) -> int:
+        """Steps model ``m``'s optimizer has taken (the t of its bias corrections; counted
+        afresh after a change of rule)."""
+        return int(self.state.scalars[rules.S_STEP, m])
 
     def status_name(self, m: int) -> str:
         return STATUS_NAMES[int(self.status[m])]

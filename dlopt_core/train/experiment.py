@@ -3,7 +3,8 @@
 ``Experiment.from_dict`` and ``Experiment.load`` refuse an unknown key, a wrong type or an
 out-of-range value with an ``ExperimentError`` that names the field, the value and what is
 allowed. ``exp.build()`` makes the data set, network and engine; the same experiment and seed give
-the same numbers.
+the same numbers. ``exp.load_data()`` reads the data set once and gives it both as read and as the
+network sees it (``ExperimentData``); ``build`` takes it, so that nothing reads a file twice.
 """
 
 from __future__ import annotations
@@ -96,6 +97,16 @@ class DataSpec:
 
 
 @dataclass(frozen=True)
+class ExperimentData:
+    """One read of an experiment's data set: ``raw`` as loaded (its own columns: what a plot of
+    the data shows) and ``inputs`` with the experiment's input features (what the network sees;
+    the same object as ``raw`` when there are no derived features)."""
+
+    raw: datasets.Dataset
+    inputs: datasets.Dataset
+
+
+@dataclass(frozen=True)
 class NetworkSpec:
     hidden: tuple[int, ...] = (8, 8)
     activation: str = "tanh"
@@ -156,18 +167,23 @@ class Experiment:
     layer_lr: tuple[float, ...] | None = None  # per-layer learning-rate factors (ModelSpec)
 
     # -- building ---------------------------------------------------------------------------------
-    def dataset(self) -> datasets.Dataset:
-        """The data set with this experiment's input features applied."""
+    def load_data(self) -> ExperimentData:
+        """The data set, read once, as loaded and with this experiment's input features."""
         data = self.data.load()
         names = features.check(self.network.features, data.X_train.shape[1])
         if data.X_train.shape[1] != 2 or names == features.RAW:
-            return data
-        return replace(
+            return ExperimentData(data, data)
+        expanded = replace(
             data,
             X_train=features.expand(data.X_train, names),
             X_val=features.expand(data.X_val, names),
             feature_names=names,
         )
+        return ExperimentData(data, expanded)
+
+    def dataset(self) -> datasets.Dataset:
+        """The data set with this experiment's input features applied."""
+        return self.load_data().inputs
 
     def make_network(self, data: datasets.Dataset) -> Network:
         if data.task == "regression":
@@ -191,13 +207,15 @@ class Experiment:
         backend: str = "cpu",
         *,
         history_limit: int = HISTORY_LIMIT,
+        data: ExperimentData | None = None,
     ):
         """``(dataset, network, engine)``; by default one model with this optimizer and schedule.
 
+        ``data``: the experiment's data set read already (``load_data``), else it is read here.
         An engine whose memory estimate (``memory_estimate``) exceeds ``MAX_MEMORY_BYTES`` is
         refused with an ``ExperimentError`` that gives the estimate and the limit.
         """
-        data = self.dataset()
+        data = (data or self.load_data()).inputs
         net = self.make_network(data)
         specs = (
             list(models)
