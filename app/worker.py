@@ -28,14 +28,9 @@ from app.warmup import WARMER, Cancelled, gradients_item, training_item
 from dlopt_core.data import features
 from dlopt_core.data.datasets import Dataset
 from dlopt_core.train.chunks import MAX_CHUNK, next_chunk
-from dlopt_core.train.engine import (
-    ENVELOPE_FIELDS,
-    FIELDS,
-    Engine,
-    TrainConfig,
-    kernels_release_gil,
-)
+from dlopt_core.train.engine import FIELDS, Engine, TrainConfig, kernels_release_gil
 from dlopt_core.train.experiment import Experiment
+from dlopt_core.train.history import ENVELOPE_FIELDS
 from dlopt_core.train.optimizers import Optimizer
 from dlopt_core.train.schedules import Schedule
 from dlopt_core.train.sharpness import SharpnessTracker, edge_of_stability
