@@ -57,9 +57,6 @@ from .cpu import (
     logits_block,
     loss_scale,
     output_loss,
-    schedule_lr,
-    step_coefficients,
-    update_param,
 )
 from .lanes import (
     LANES,
@@ -69,6 +66,7 @@ from .lanes import (
     output_loss_lanes,
     scratch_rows,
 )
+from .leaves import schedule_lr, step_coefficients, update_param
 
 SINGLE, MANY = 0, 1
 FAMILIES = ("single", "many")
