@@ -38,7 +38,7 @@ from app.compare.trainmap import TrainabilityMapView
 from app.widgets.banner import Banner
 from dlopt_core.studies import compare
 from dlopt_core.train import backends
-from dlopt_core.train.compiled import training_kernels_ready
+from dlopt_core.train.engine import training_kernels_ready
 from dlopt_core.train.experiment import Experiment
 
 JOB_TITLES = {

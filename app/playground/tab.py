@@ -52,7 +52,7 @@ from app.worker import (
     TrainingController,
 )
 from dlopt_core.data import datasets, features
-from dlopt_core.train.engine import FIELDS, TrainConfig
+from dlopt_core.train.engine import FIELDS
 from dlopt_core.train.experiment import Experiment, example
 from dlopt_core.train.network import Network
 
@@ -139,13 +139,6 @@ def _scrolled(widget: QWidget) -> QScrollArea:
     area.setFrameShape(QFrame.Shape.NoFrame)
     area.setMinimumSize(160, 100)
     return area
-
-
-def _restarting(train: TrainConfig) -> tuple:
-    """The training settings whose change starts the run afresh: the batch size, shuffling and
-    Polyak averaging shape the engine; the worker changes the others (clipping, L1, early
-    stopping, the evaluation interval, adversarial training) in the running engine."""
-    return (train.batch_size, train.shuffle, train.polyak)
 
 
 class StatusLine(QWidget):
@@ -508,7 +501,7 @@ class PlaygroundTab(QWidget):
             new.data != old.data
             or new.network != old.network
             or new.seed != old.seed
-            or _restarting(t0) != _restarting(t1)
+            or t0.restart_key() != t1.restart_key()
         ):
             self._rebuild()
         else:

@@ -15,7 +15,8 @@ from app.plots import (
     decimate,
     decimate_band,
 )
-from dlopt_core.train.engine import ENVELOPE_FIELDS, FIELDS, Engine, ModelSpec, TrainConfig
+from dlopt_core.train.engine import FIELDS, Engine, ModelSpec, TrainConfig
+from dlopt_core.train.history import ENVELOPE_FIELDS
 from dlopt_core.train.network import Network
 from dlopt_core.train.optimizers import make_optimizer
 

@@ -33,10 +33,10 @@ class BoundaryGrid:
 
     @classmethod
     def for_experiment(cls, exp: Experiment, n: int = 48) -> BoundaryGrid | None:
-        raw = exp.data.load()
+        loaded = exp.load_data()
+        raw, data = loaded.raw, loaded.inputs
         if raw.X_train.shape[1] != 2:
             return None
-        data = exp.dataset()
         net = exp.make_network(data)
         pts = np.concatenate([raw.X_train, raw.X_val])
         lo, hi = pts.min(axis=0), pts.max(axis=0)

@@ -14,7 +14,7 @@ import numpy as np
 
 from dlopt_core.train.engine import DIVERGED, Engine, Metrics, ModelSpec
 from dlopt_core.train.experiment import Experiment
-from dlopt_core.train.optimizers import Optimizer, make_optimizer
+from dlopt_core.train.optimizers import Optimizer, make_optimizer, optimizer_from_dict
 from dlopt_core.train.schedules import Schedule, make_schedule
 
 MAX_RACE = 8
@@ -50,10 +50,9 @@ def spec_from_dict(raw: Mapping[str, Any]) -> ModelSpec:
     if isinstance(opt, Optimizer):
         optimizer = opt.replace(**raw) if raw else opt
     elif isinstance(opt, Mapping):
-        hyper = dict(opt)
-        optimizer = make_optimizer(hyper.pop("name", ""), **{**hyper, **raw})
+        optimizer = optimizer_from_dict({**opt, **raw})
     elif isinstance(opt, str):
-        optimizer = make_optimizer(opt, **raw)
+        optimizer = optimizer_from_dict(raw, name=opt)
     else:
         raise ValueError(f"a configuration needs an optimizer name, got {opt!r}")
     if isinstance(sched, Schedule):
