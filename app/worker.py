@@ -17,13 +17,12 @@ import math
 import sys
 import threading
 import time
-import traceback
 from dataclasses import dataclass, replace
 
 import numpy as np
 from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
 
-from app.exit_guard import stop_at_exit
+from app.threads import OwnedThread, error_message
 from app.warmup import WARMER, Cancelled, gradients_item, training_item
 from dlopt_core.data import features
 from dlopt_core.data.datasets import Dataset
@@ -246,7 +245,7 @@ class TrainingWorker(QObject):
         except Exception as exc:  # any problem with the data or the config: a message, no crash
             self._engine = None
             self._set_playing(False)
-            self.failed.emit(generation, _message(exc))
+            self.failed.emit(generation, error_message(exc))
             return
         self.built.emit(info)
         self._emit_snapshot()
@@ -276,7 +275,7 @@ class TrainingWorker(QObject):
             return False
         except Exception as exc:  # the engine would fail the same way: say so, no crash
             self._set_playing(False)
-            self.failed.emit(self._generation, _message(exc))
+            self.failed.emit(self._generation, error_message(exc))
             return False
         return True
 
@@ -676,14 +675,6 @@ def _shown_step(e: Engine) -> int:
     return stop if e.status[0] != 0 and 0 <= stop < e.step else int(e.step)
 
 
-def _message(exc: BaseException) -> str:
-    text = str(exc).strip()
-    if isinstance(exc, ValueError | OSError) and text:
-        return text
-    tail = traceback.format_exception_only(type(exc), exc)[-1].strip()
-    return text or tail
-
-
 class TrainingController(QObject):
     """The GUI side of the worker: starts its thread and forwards commands as queued signals."""
 
@@ -705,10 +696,9 @@ class TrainingController(QObject):
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self.thread = QThread()
-        self.thread.setObjectName("dlopt-training")
         self.worker = TrainingWorker()
-        self.worker.moveToThread(self.thread)
+        self.owned = OwnedThread("dlopt-training", self.worker, self.worker.cancel)
+        self.owned.guard(self)
         w = self.worker
         for signal, slot in (
             (self._rebuild, w.rebuild),
@@ -733,8 +723,11 @@ class TrainingController(QObject):
         sys.setswitchinterval(min(sys.getswitchinterval(), 0.001))
         self.generation = 0
         self.play_serial = 0  # snapshots echo it: which play/pause command they answer
-        self.thread.start()
-        stop_at_exit(self)
+        self.owned.start(quit=self._shutdown.emit)
+
+    @property
+    def thread(self) -> QThread:
+        return self.owned.thread
 
     def rebuild(self, exp: Experiment) -> int:
         """Ask for a new engine; returns the generation its snapshots will carry."""
@@ -787,12 +780,4 @@ class TrainingController(QObject):
 
     def stop(self, timeout_ms: int = 5000) -> bool:
         """End the worker thread; returns whether it finished within ``timeout_ms``."""
-        if not self.thread.isRunning():
-            return True
-        self.worker.cancel.set()  # a wait for kernels ends at once
-        self._shutdown.emit()
-        finished = self.thread.wait(timeout_ms)
-        if not finished:  # compiling kernels here (no usable cache): wait, never crash at exit
-            self.thread.quit()
-            finished = self.thread.wait()
-        return finished
+        return self.owned.stop(timeout_ms)

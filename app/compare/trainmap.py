@@ -38,9 +38,9 @@ from PySide6.QtWidgets import (
 
 from app.compare.common import style_plot
 from app.compare.host import Host
-from app.latest import LatestRunner
 from app.plots import EmptyNote, configure_pyqtgraph, log_plot_widget
 from app.settings import make_settings
+from app.threads import WorkerThread
 from app.warmup import WARMER, WarmItem
 from app.widgets.controls import IntSpinBox
 from dlopt_core.studies import trainability as tm
@@ -194,7 +194,7 @@ class TrainabilityMapView(QWidget):
         self.position = -1
         self.selected: tuple[int, int] | None = None
         self.executors = _ExecutorCache()
-        self.curve_runner = LatestRunner(self._train_pixel, "dlopt-map-pixel", self)
+        self.curve_runner = WorkerThread(self._train_pixel, "dlopt-map-pixel", self)
         self.curve_runner.finished.connect(self._show_curve)
         self.curve_runner.failed.connect(lambda _req, msg: self.host.notify("error", msg))
         self._build_controls()
@@ -686,7 +686,7 @@ class TrainabilityMapView(QWidget):
         self.curve_runner.submit((self.problem, spec, i, j))
 
     @staticmethod
-    def _train_pixel(request, cancelled) -> np.ndarray:
+    def _train_pixel(request, _report, cancelled) -> np.ndarray:
         problem, spec, i, j = request
         WARMER.ensure([MAP_KERNELS], cancelled=cancelled)
         return tm.pixel_losses(problem, spec, i, j)

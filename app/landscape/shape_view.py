@@ -28,11 +28,12 @@ from PySide6.QtWidgets import (
 )
 
 from app.landscape.common import HeatMap, log_field, narrow, scrolled, section, small_plot
-from app.landscape.shape_worker import DIRECTIONS, ShapeController, ShapeResult, ShapeSource
+from app.landscape.shape_worker import ShapeController, ShapeJob
 from app.log_axis import set_log_y
 from app.plots import TRAIN_COLOR, VAL_COLOR, EmptyNote
 from app.widgets.banner import Banner
 from dlopt_core.studies import landscape as ls
+from dlopt_core.studies.loss_shape import DIRECTIONS, ShapeResult, ShapeSource
 from dlopt_core.train.network import Network
 
 USER = "__user__"
@@ -91,7 +92,7 @@ class ShapeView(QWidget):
         self.controller = ShapeController(self)
         self.result: ShapeResult | None = None
         self.user_source: ShapeSource | None = None
-        self._serial = 0
+        self._job: ShapeJob | None = None
         self.busy = False
         self._build()
         lay = QHBoxLayout(self)
@@ -99,7 +100,7 @@ class ShapeView(QWidget):
         lay.setSpacing(4)
         lay.addWidget(scrolled(self.controls, LEFT_WIDTH))
         lay.addWidget(self.right, 1)
-        self.controller.progress.connect(self._on_progress)
+        self.controller.progressed.connect(self._on_progress)
         self.controller.finished.connect(self._on_finished)
         self.controller.failed.connect(self._on_failed)
         self.controller.cancelled.connect(self._on_cancelled)
@@ -387,7 +388,7 @@ class ShapeView(QWidget):
             self.recompute()
             return
         s = self.situations[key]
-        job = self.controller.submit(
+        job = self.controller.compute(
             title=s.title,
             situation=s,
             steps=int(self.steps.value()),
@@ -395,7 +396,7 @@ class ShapeView(QWidget):
             explanation=s.explanation,
             **self._slice_fields(),
         )
-        self._started(job.serial, f"training {s.title}\u2026")
+        self._started(job, f"training {s.title}\u2026")
 
     def recompute(self) -> None:
         """Line and slice again for the network last shown (or the Playground's)."""
@@ -405,13 +406,13 @@ class ShapeView(QWidget):
         if source is None:
             self._show_error("Nothing to recompute yet: train a situation first.")
             return
-        job = self.controller.submit(
+        job = self.controller.compute(
             title=source.title,
             source=source,
             explanation=source.explanation,
             **self._slice_fields(),
         )
-        self._started(job.serial, "computing the line and the slice\u2026")
+        self._started(job, "computing the line and the slice\u2026")
 
     def set_trained_network(
         self,
@@ -468,8 +469,8 @@ class ShapeView(QWidget):
         return self.controller.stop(1000)
 
     # -- worker answers -------------------------------------------------------------------------
-    def _started(self, serial: int, text: str) -> None:
-        self._serial = serial
+    def _started(self, job: ShapeJob, text: str) -> None:
+        self._job = job
         self.busy = True
         self.cancel_button.setEnabled(True)
         self.train_button.setEnabled(False)
@@ -485,20 +486,20 @@ class ShapeView(QWidget):
         self.train_button.setEnabled(self.situation.currentData() != USER)
         self.recompute_button.setEnabled(self.result is not None or self.user_source is not None)
 
-    def _on_progress(self, serial: int, fraction: float, text: str) -> None:
-        if serial != self._serial:
+    def _on_progress(self, job: ShapeJob, fraction: float, text: str) -> None:
+        if job is not self._job:
             return
         self.progress.setValue(int(1000 * min(max(fraction, 0.0), 1.0)))
         self.state.setText(text)
 
-    def _on_failed(self, serial: int, message: str) -> None:
-        if serial != self._serial:
+    def _on_failed(self, job: ShapeJob, message: str) -> None:
+        if job is not self._job:
             return
         self._finished_any()
         self._show_error(message)
 
-    def _on_cancelled(self, serial: int) -> None:
-        if serial != self._serial:
+    def _on_cancelled(self, job: ShapeJob, _partial: object) -> None:
+        if job is not self._job:
             return
         self._finished_any()
         self.progress.setValue(0)
@@ -510,8 +511,8 @@ class ShapeView(QWidget):
         self.banner.show_message("error", message)
         self.status_message.emit(message)
 
-    def _on_finished(self, result: ShapeResult) -> None:
-        if result.serial != self._serial:
+    def _on_finished(self, job: ShapeJob, result: ShapeResult) -> None:
+        if job is not self._job:
             return
         self.result = result
         self._finished_any()

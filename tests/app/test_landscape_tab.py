@@ -30,7 +30,7 @@ def tab(qtbot):
     qtbot.waitExposed(t)
     yield t
     t.shutdown()
-    for thread in (t.shape.controller.worker_thread, t.functions.runner.thread):
+    for thread in (t.shape.controller.thread, t.functions.runner.thread):
         assert thread is None or thread.isFinished()
 
 
