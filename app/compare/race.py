@@ -48,7 +48,6 @@ from app.compare.common import (
     metric_label,
     positive_or_nan,
     style_plot,
-    swatch,
 )
 from app.compare.configs import PRESETS, SCHEDULE_HELP, RaceConfig, second_kind
 from app.compare.host import Host
@@ -57,6 +56,7 @@ from app.log_axis import set_log_y
 from app.plots import MAX_DRAWN, Band, EmptyNote, decimate
 from app.warmup import variants
 from app.widgets.controls import SciSpinBox
+from app.widgets.layout import swatch_icon
 from dlopt_core.studies import compare
 from dlopt_core.train.optimizers import OPTIMIZERS
 from dlopt_core.train.schedules import SCHEDULES
@@ -153,7 +153,7 @@ class ConfigEditor(QWidget):
     def _fill_row(self, row: int) -> None:
         cfg = self._configs[row]
         chip = QTableWidgetItem()
-        chip.setIcon(swatch(color(row)))
+        chip.setIcon(swatch_icon(color(row)))
         chip.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable)
         chip.setToolTip("Colour of this configuration in the plots")
         self.table.setItem(row, 0, chip)
@@ -642,7 +642,7 @@ class RaceView(QWidget):
             self.val_plot.addItem(marker)
             self._markers.append(marker)
             box = QCheckBox(label)
-            box.setIcon(swatch(color(m)))
+            box.setIcon(swatch_icon(color(m)))
             box.setChecked(True)
             box.setToolTip(f"Show or hide the curves of {label}")
             box.toggled.connect(lambda on, i=m: self._toggle(i, on))
@@ -779,7 +779,7 @@ class RaceView(QWidget):
         for m in range(r.n_models):
             name = SortItem(r.labels[m], float(m))
             name.setTextAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
-            name.setIcon(swatch(color(m)))
+            name.setIcon(swatch_icon(color(m)))
             name.setData(Qt.ItemDataRole.UserRole, m)
             name.setToolTip(r.labels[m])
             reach = int(to_target[m])

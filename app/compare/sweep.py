@@ -26,7 +26,6 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QPushButton,
-    QScrollArea,
     QSpinBox,
     QSplitter,
     QTabWidget,
@@ -48,6 +47,7 @@ from app.log_axis import set_log_y
 from app.plots import EmptyNote
 from app.warmup import variants
 from app.widgets.controls import SciSpinBox
+from app.widgets.layout import scroll_area
 from dlopt_core.studies import compare
 from dlopt_core.train.optimizers import OPTIMIZERS, Optimizer
 
@@ -286,11 +286,7 @@ class SweepView(QWidget):
         for box in (common, sweep_box, range_box, grid_box, use_box):
             left_lay.addWidget(box)
         left_lay.addStretch(1)
-        scroll = QScrollArea()
-        scroll.setWidget(left)
-        scroll.setWidgetResizable(True)
-        scroll.setMinimumWidth(270)
-        scroll.setMaximumWidth(360)
+        scroll = scroll_area(left, min_width=270, max_width=360, framed=True)
         self._buttons = [self.run_button, self.range_button, self.grid_button]
         self.host.runner.busy_changed.connect(self._busy_changed)
 

@@ -30,7 +30,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
-    QScrollArea,
     QSplitter,
     QVBoxLayout,
     QWidget,
@@ -43,6 +42,7 @@ from app.settings import make_settings
 from app.threads import WorkerThread
 from app.warmup import WARMER, WarmItem
 from app.widgets.controls import IntSpinBox
+from app.widgets.layout import scroll_area
 from dlopt_core.studies import trainability as tm
 from dlopt_core.studies.executors import make_executor
 from dlopt_core.studies.map_image import DIVERGENT, TRAINABLE, map_colors, picture, write_png
@@ -338,11 +338,9 @@ class TrainabilityMapView(QWidget):
         inner.addLayout(nav)
         inner.addLayout(export)
         inner.addStretch(1)
-        self.controls_area = QScrollArea()
-        self.controls_area.setWidgetResizable(True)
-        self.controls_area.setWidget(box)
-        self.controls_area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.controls_area.setMinimumWidth(box.sizeHint().width() + 24)
+        self.controls_area = scroll_area(
+            box, min_width=box.sizeHint().width() + 24, horizontal=False, framed=True
+        )
 
     def _axis_changed(self, k: int) -> None:
         axis = tm.AXES[self.axis_boxes[k].currentData()]

@@ -34,8 +34,6 @@ from app.landscape.common import (
     hbox,
     log_field,
     narrow,
-    scrolled,
-    section,
     small_plot,
     spread_levels,
 )
@@ -55,6 +53,7 @@ from app.plots import EmptyNote
 from app.warmup import WARMER
 from app.widgets.banner import Banner
 from app.widgets.controls import SciSpinBox
+from app.widgets.layout import control_section, scroll_area
 from dlopt_core.studies import landscape as ls
 
 GRID_N = 220  # heat-map samples per axis
@@ -119,7 +118,7 @@ class FunctionView(QWidget):
         lay = QHBoxLayout(self)
         lay.setContentsMargins(0, 0, 4, 0)
         lay.setSpacing(4)
-        lay.addWidget(scrolled(self.controls, LEFT_WIDTH))
+        lay.addWidget(scroll_area(self.controls, width=LEFT_WIDTH, horizontal=False))
         lay.addWidget(self.right, 1)
         self._wire()
         self._apply_function(reset_lrs=True)
@@ -168,7 +167,7 @@ class FunctionView(QWidget):
         quad.setContentsMargins(0, 0, 0, 0)
         quad.addRow("condition number \u03ba", self.kappa)
         quad.addRow("rotation", self.angle)
-        box, lay = section("Function", tooltip="Choose the surface to optimize")
+        box, lay = control_section("Function", tooltip="Choose the surface to optimize")
         lay.addWidget(self.function)
         lay.addWidget(self.note)
         lay.addWidget(self.quad_box)
@@ -186,7 +185,7 @@ class FunctionView(QWidget):
         self.default_start = QToolButton()
         self.default_start.setText("default")
         self.default_start.setToolTip("Back to this function's own start point")
-        box, lay = section("Start point", tooltip="Where every optimizer starts")
+        box, lay = control_section("Start point", tooltip="Where every optimizer starts")
         lay.addLayout(
             hbox(QLabel("x"), self.start_x, QLabel("y"), self.start_y, self.default_start)
         )
@@ -211,7 +210,7 @@ class FunctionView(QWidget):
         cl.addWidget(self.leave_challenge)
         self.challenge_page = challenge_page
         challenge_page.hide()
-        box, lay = section(
+        box, lay = control_section(
             "Optimizers",
             tooltip="Tick the optimizers to race; each has its "
             "learning rate and main hyper-parameter",
@@ -239,7 +238,7 @@ class FunctionView(QWidget):
         self.seed = QSpinBox()
         self.seed.setRange(0, 99999)
         self.seed.setToolTip("Seed of the gradient noise (the same seed gives the same paths)")
-        box, lay = section(
+        box, lay = control_section(
             "Gradient", tooltip="Clipping and noise apply to every run that does not set its own"
         )
         form = QFormLayout()
@@ -270,7 +269,7 @@ class FunctionView(QWidget):
         narrow(self.speed)
         self.step_label = QLabel()
         self.step_label.setStyleSheet("font-weight: 600;")
-        box, lay = section("Race", tooltip="Play, pause and step through the paths")
+        box, lay = control_section("Race", tooltip="Play, pause and step through the paths")
         form = QFormLayout()
         form.setContentsMargins(0, 0, 0, 0)
         form.addRow("steps", self.steps)
@@ -299,7 +298,7 @@ class FunctionView(QWidget):
             "= ((sqrt(kappa) - 1) / (sqrt(kappa) + 1))^2 (Polyak's "
             "heavy ball): rate (sqrt(kappa) - 1) / (sqrt(kappa) + 1)"
         )
-        self.theory_box, lay = section(
+        self.theory_box, lay = control_section(
             "Theory: rates on the quadratic",
             tooltip="A rate r means the distance to the minimum shrinks like r^t per step",
         )

@@ -27,11 +27,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.landscape.common import HeatMap, log_field, narrow, scrolled, section, small_plot
+from app.landscape.common import HeatMap, log_field, narrow, small_plot
 from app.landscape.shape_worker import ShapeController, ShapeJob
 from app.log_axis import set_log_y
 from app.plots import TRAIN_COLOR, VAL_COLOR, EmptyNote
 from app.widgets.banner import Banner
+from app.widgets.layout import control_section, scroll_area
 from dlopt_core.studies import landscape as ls
 from dlopt_core.studies.loss_shape import DIRECTIONS, ShapeResult, ShapeSource
 from dlopt_core.train.network import Network
@@ -98,7 +99,7 @@ class ShapeView(QWidget):
         lay = QHBoxLayout(self)
         lay.setContentsMargins(0, 0, 4, 0)
         lay.setSpacing(4)
-        lay.addWidget(scrolled(self.controls, LEFT_WIDTH))
+        lay.addWidget(scroll_area(self.controls, width=LEFT_WIDTH, horizontal=False))
         lay.addWidget(self.right, 1)
         self.controller.progressed.connect(self._on_progress)
         self.controller.finished.connect(self._on_finished)
@@ -128,7 +129,7 @@ class ShapeView(QWidget):
         self.description = QLabel()
         self.description.setWordWrap(True)
         self.description.setStyleSheet("color: #555; font-size: 8pt;")
-        box, lay = section("Situation", tooltip="Which network to look at")
+        box, lay = control_section("Situation", tooltip="Which network to look at")
         lay.addWidget(self.situation)
         lay.addWidget(self.explanation)
         lay.addWidget(self.description)
@@ -145,7 +146,9 @@ class ShapeView(QWidget):
             "Parameter snapshots recorded along the training path (the "
             "dots of the path on the slice)"
         )
-        box, lay = section("Training", tooltip="Train the chosen situation in the background")
+        box, lay = control_section(
+            "Training", tooltip="Train the chosen situation in the background"
+        )
         form = QFormLayout()
         form.setContentsMargins(0, 0, 0, 0)
         form.addRow("steps", self.steps)
@@ -172,7 +175,7 @@ class ShapeView(QWidget):
         self.seed = QSpinBox()
         self.seed.setRange(0, 99999)
         self.seed.setToolTip("Seed of the random directions")
-        box, lay = section("Slice", tooltip="The plane on which the loss is drawn")
+        box, lay = control_section("Slice", tooltip="The plane on which the loss is drawn")
         form = QFormLayout()
         form.setContentsMargins(0, 0, 0, 0)
         form.addRow("grid", self.resolution)
@@ -203,7 +206,7 @@ class ShapeView(QWidget):
         self.state = QLabel("Press \u201cTrain and compute\u201d.")
         self.state.setWordWrap(True)
         self.state.setStyleSheet("color: #444;")
-        box, lay = section("Run", tooltip="Everything runs in a background thread")
+        box, lay = control_section("Run", tooltip="Everything runs in a background thread")
         lay.addWidget(self.train_button)
         row = QHBoxLayout()
         row.addWidget(self.recompute_button)

@@ -24,7 +24,6 @@ from typing import Any
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QComboBox,
-    QFrame,
     QGroupBox,
     QHBoxLayout,
     QLabel,
@@ -32,7 +31,6 @@ from PySide6.QtWidgets import (
     QProgressBar,
     QPushButton,
     QRadioButton,
-    QScrollArea,
     QSpinBox,
     QSplitter,
     QStackedWidget,
@@ -44,6 +42,7 @@ from app.quiz.presets import question_preset
 from app.quiz.runner import ExperimentRunner
 from app.quiz.widgets import BAD, GOOD, OptionList, TopicProgress, scaled_font
 from app.widgets.banner import Banner
+from app.widgets.layout import scroll_area
 from app.widgets.text import math_marks, rich, sentence_start
 from dlopt_core.course.lessons import LessonError, Preset, load_presets, resources_dir
 from dlopt_core.course.quiz import (
@@ -204,12 +203,7 @@ class QuizTab(QWidget):
         llo.addWidget(setup)
         llo.addWidget(progress_box)
         llo.addStretch(1)
-        left_scroll = QScrollArea()
-        left_scroll.setWidget(left)
-        left_scroll.setWidgetResizable(True)
-        left_scroll.setFrameShape(QFrame.Shape.NoFrame)
-        left_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        left_scroll.setMinimumWidth(240)
+        left_scroll = scroll_area(left, min_width=240, horizontal=False)
 
         # -- right: welcome, question, summary ----------------------------------------------------
         self.pages = QStackedWidget()
@@ -341,10 +335,7 @@ class QuizTab(QWidget):
         hlo.setContentsMargins(0, 0, 0, 0)
         hlo.addWidget(body, 1)
         hlo.addStretch(0)
-        scroll = QScrollArea()
-        scroll.setWidget(holder)
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll = scroll_area(holder)
         scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.question_scroll = scroll
 
