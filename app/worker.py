@@ -1,8 +1,9 @@
 """The training worker: owns the engine in a thread of its own and reports immutable snapshots.
 
 The GUI talks to the worker only through queued signals (:class:`TrainingController`), and the
-worker answers only with frozen dataclasses holding copies (:class:`Snapshot`, :class:`BuildInfo`,
-:class:`BoundaryResult`), so no mutable array is ever shared between the two threads.
+worker answers only with frozen dataclasses holding copies (``app.snapshots``: a snapshot carries
+only the history rows that changed since the previous one), so no mutable array is ever shared
+between the two threads.
 
 While playing, a zero-interval timer in the worker thread runs one chunk per tick; commands queue
 up between ticks. At full speed the chunk size adapts so that a chunk takes about
@@ -17,16 +18,16 @@ import math
 import sys
 import threading
 import time
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 import numpy as np
 from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
 
+from app.snapshots import BoundaryResult, BuildInfo, HistoryRows, Snapshot
 from app.threads import OwnedThread, error_message
 from app.warmup import WARMER, Cancelled, gradients_item, training_item
 from dlopt_core.data import features
-from dlopt_core.data.datasets import Dataset
-from dlopt_core.train.engine import ENVELOPE_FIELDS, FIELDS, Engine, TrainConfig
+from dlopt_core.train.engine import Engine, TrainConfig
 from dlopt_core.train.experiment import Experiment
 from dlopt_core.train.kernels import rules
 from dlopt_core.train.optimizers import Optimizer
@@ -45,86 +46,6 @@ SHARPNESS_EVERY = 50  # steps between sharpness measurements (doubling as a long
 # why training stopped (Snapshot.stop_reason)
 STOP_NONE, STOP_DIVERGED, STOP_EARLY = "", "diverged", "early_stopped"
 STOP_BUDGET, STOP_TARGET = "max_steps", "target_loss"
-
-
-@dataclass(frozen=True)
-class BuildInfo:
-    """What the GUI needs to know about a freshly built engine (all arrays are copies)."""
-
-    generation: int
-    task: str  # "binary", "multiclass" or "regression"
-    n_classes: int
-    n_inputs: int  # columns of the raw data, before feature expansion
-    n_train: int
-    n_val: int
-    layer_sizes: tuple[int, ...]
-    activation: str
-    loss: str
-    feature_names: tuple[str, ...]
-    steps_per_epoch: int
-    backend: str
-    backend_note: str
-    # raw 2-D inputs for the output view (an even sample of at most MAX_SHOWN_POINTS), or None
-    points_train: np.ndarray | None
-    labels_train: np.ndarray | None
-    points_val: np.ndarray | None
-    labels_val: np.ndarray | None
-    bounds: tuple[float, float, float, float] | None  # x0, x1, y0, y1 of the grid
-    target_range: tuple[float, float] | None  # regression: range of the labels
-    dataset: Dataset | None = None  # the data trained on (features applied); nobody writes it
-    # what the curves are evaluated on when a set is sampled (Engine.sample_note), else ""
-    eval_note: str = ""
-
-
-@dataclass(frozen=True)
-class Snapshot:
-    """The state of training after a chunk: copies only, safe to keep in the GUI thread."""
-
-    generation: int
-    step: int
-    epoch: float
-    history_steps: np.ndarray
-    history: dict[str, np.ndarray]  # FIELDS -> values at history_steps
-    # ENVELOPE_FIELDS -> (lowest, highest) value behind each of history_steps (see History)
-    history_bands: dict[str, tuple[np.ndarray, np.ndarray]]
-    theta: np.ndarray
-    prev_theta: np.ndarray | None  # the parameters one step earlier, when known
-    slots: np.ndarray  # (3, P)
-    optimizer: Optimizer
-    lr: float  # the rate of the current step (schedule applied)
-    opt_steps: int  # the optimizer's own step count (bias corrections)
-    playing: bool
-    play_serial: int  # the last play/pause command the worker had seen
-    status: str  # "running", "diverged" or "early_stopped"
-    stop_step: int
-    stop_reason: str
-    steps_per_second: float
-    best_val_loss: float
-    best_val_step: int
-    # (steps, lambda_max, edge of stability) while the sharpness is tracked, else None
-    sharpness: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
-
-    @property
-    def n_points(self) -> int:
-        return len(self.history_steps)
-
-    def last(self, name: str) -> float:
-        """The newest finite value of metric ``name`` (NaN if none)."""
-        col = self.history[name]
-        finite = np.flatnonzero(np.isfinite(col))
-        return float(col[finite[-1]]) if len(finite) else math.nan
-
-
-@dataclass(frozen=True)
-class BoundaryResult:
-    """Network outputs over the input grid: (GRID, GRID) or (GRID, GRID, K), row 0 at y0."""
-
-    generation: int
-    step: int
-    values: np.ndarray
-    theta: np.ndarray  # the parameters the outputs were computed with
-    # per hidden layer, then the output layer: (n_units, h, w) in [-1, 1], row 0 on top
-    thumbnails: tuple[np.ndarray, ...]
 
 
 def _kernels_release_gil() -> bool:
@@ -226,6 +147,7 @@ class TrainingWorker(QObject):
         self._backend = "cpu"
         self._track_sharpness = False
         self._sharpness: SharpnessTracker | None = None
+        self._rows = HistoryRows()  # which history rows the next snapshot carries
 
     # -- commands (queued slots) ----------------------------------------------------------------
     @Slot(str)
@@ -642,13 +564,15 @@ class TrainingWorker(QObject):
         spec = e.specs[0]
         theta = e.eval_theta()[0].copy()
         fresh = self._prev_theta is not None and self._prev_step == e.step
+        rows_from, steps, fields, bands = self._rows.take(h)
         snap = Snapshot(
             generation=self._generation,
             step=_shown_step(e),
             epoch=_shown_step(e) / e.steps_per_epoch,
-            history_steps=h.steps,
-            history={name: h.field(name, 0) for name in FIELDS},
-            history_bands={name: h.envelope(name, 0) for name in ENVELOPE_FIELDS},
+            history_steps=steps,
+            history=fields,
+            history_bands=bands,
+            rows_from=rows_from,
             theta=theta,
             prev_theta=self._prev_theta.copy() if fresh else None,
             slots=e.slots[0].copy(),

@@ -23,10 +23,8 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QFileDialog,
     QFormLayout,
-    QFrame,
     QHBoxLayout,
     QLabel,
-    QScrollArea,
     QSizePolicy,
     QSplitter,
     QVBoxLayout,
@@ -40,15 +38,14 @@ from app.playground.output_view import OutputView
 from app.playground.training_panel import TrainingPanel
 from app.playground.transport import TransportBar
 from app.plots import CurvesPanel
+from app.snapshots import BoundaryResult, BuildInfo, HistoryMerge, Snapshot
 from app.warmup import WARMER
 from app.widgets.banner import Banner
+from app.widgets.layout import scroll_area, view_section
 from app.worker import (
     KERNELS_RELEASE_GIL,
     STOP_BUDGET,
     STOP_TARGET,
-    BoundaryResult,
-    BuildInfo,
-    Snapshot,
     TrainingController,
 )
 from dlopt_core.data import datasets, features
@@ -111,36 +108,6 @@ def _optional(module: str, name: str) -> QWidget:
         return label
 
 
-def _section(title: str, body: QWidget, extra: QWidget | None = None) -> QWidget:
-    """``body`` under a small bold title (with ``extra`` at the right of the title)."""
-    box = QFrame()
-    box.setObjectName("section")
-    lay = QVBoxLayout(box)
-    lay.setContentsMargins(6, 4, 6, 4)
-    lay.setSpacing(2)
-    head = QHBoxLayout()
-    label = QLabel(title)
-    label.setObjectName("sectionTitle")
-    head.addWidget(label)
-    head.addStretch(1)
-    if extra is not None:
-        head.addWidget(extra)
-    lay.addLayout(head)
-    lay.addWidget(body, 1)
-    box.title_label = label  # type: ignore[attr-defined]
-    return box
-
-
-def _scrolled(widget: QWidget) -> QScrollArea:
-    """``widget`` in a frameless scroll area, so that its section can shrink below its minimum."""
-    area = QScrollArea()
-    area.setWidget(widget)
-    area.setWidgetResizable(True)
-    area.setFrameShape(QFrame.Shape.NoFrame)
-    area.setMinimumSize(160, 100)
-    return area
-
-
 def _restarting(train: TrainConfig) -> tuple:
     """The training settings whose change starts the run afresh: the batch size, shuffling and
     Polyak averaging shape the engine; the worker changes the others (clipping, L1, early
@@ -191,6 +158,7 @@ class PlaygroundTab(QWidget):
         self._info: BuildInfo | None = None
         self._net: Network | None = None
         self._latest: Snapshot | None = None
+        self._history = HistoryMerge()  # snapshots carry only the history rows that changed
         self._drawn: Snapshot | None = None
         self._inspected_for: Snapshot | None = None
         self._latest_full: Snapshot | None = None
@@ -261,12 +229,7 @@ class PlaygroundTab(QWidget):
         ):
             col.addWidget(panel)
         col.addStretch(1)
-        scroll = QScrollArea()
-        scroll.setWidget(controls)
-        scroll.setWidgetResizable(True)
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        scroll.setFrameShape(QFrame.Shape.NoFrame)
-        scroll.setFixedWidth(LEFT_WIDTH)
+        scroll = scroll_area(controls, width=LEFT_WIDTH, horizontal=False)
         self.controls_scroll = scroll
 
         self.transport = TransportBar()
@@ -277,10 +240,12 @@ class PlaygroundTab(QWidget):
         self.curves = CurvesPanel()
         self.status = StatusLine()
 
-        self.output_section = _section("Output", self.output)
-        diagram_section = _section("Network", self.diagram)
-        inspector_section = _section("Optimizer state", _scrolled(self.inspector))
-        curves_section = _section("Training curves", self.curves, self.curves.options)
+        self.output_section = view_section("Output", self.output)
+        diagram_section = view_section("Network", self.diagram)
+        inspector_area = scroll_area(self.inspector)
+        inspector_area.setMinimumSize(160, 100)  # its section can shrink below its minimum
+        inspector_section = view_section("Optimizer state", inspector_area)
+        curves_section = view_section("Training curves", self.curves, self.curves.options)
         left = QSplitter(Qt.Orientation.Vertical)
         left.addWidget(self.output_section)
         left.addWidget(diagram_section)
@@ -329,9 +294,6 @@ class PlaygroundTab(QWidget):
         # typing goes nowhere unexpected
         self.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
         self.setStyleSheet(
-            "#sectionTitle { font-weight: 600; color: #333; }"
-            "#section { background: palette(base); border: 1px solid #d6d6d6;"
-            " border-radius: 4px; }"
             "QGroupBox { font-weight: 600; border: 1px solid #d0d0d0; border-radius: 4px;"
             " margin-top: 9px; padding-top: 4px; }"
             "QGroupBox::title { subcontrol-origin: margin; left: 8px; padding: 0 3px; }"
@@ -714,6 +676,7 @@ class PlaygroundTab(QWidget):
 
     def _on_snapshot(self, snap: Snapshot) -> None:
         if snap.generation == self.controller.generation:
+            snap = self._history.merge(snap)  # the new rows after the earlier ones
             self._latest = snap
             self._record_theta(snap)
             if snap.prev_theta is not None:
