@@ -18,8 +18,8 @@ from pathlib import Path
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, QRectF, QStandardPaths, Qt, Signal
-from PySide6.QtGui import QColor, QKeySequence, QLinearGradient, QPainter, QPixmap
+from PySide6.QtCore import QPointF, QRectF, QStandardPaths, Qt
+from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
@@ -37,6 +37,7 @@ from PySide6.QtWidgets import (
 
 from app.compare.common import style_plot
 from app.compare.host import Host
+from app.compare.map_plot import MapViewBox, PowerAxis, gradient_bar
 from app.plots import EmptyNote, configure_pyqtgraph, log_plot_widget
 from app.settings import make_settings
 from app.threads import WorkerThread
@@ -100,53 +101,6 @@ PRESETS = (
         {"axes": ("lr", "beta1"), "ranges": ((-4.0, 2.0), (0.0, 0.99)), "optimizer": "adam"},
     ),
 )
-
-
-class PowerAxis(pg.AxisItem):
-    """Ticks of a log10 coordinate written as the values themselves (1e-03, 1, 1e+04)."""
-
-    log = True
-
-    def tickStrings(self, values, scale, spacing):  # noqa: N802 - pyqtgraph API
-        if not self.log:
-            return super().tickStrings(values, scale, spacing)
-        return [f"{10.0**v:.3g}" for v in values]
-
-
-class MapViewBox(pg.ViewBox):
-    """A view that zooms by a dragged rectangle: ``zoom_rect(QRectF)`` in map coordinates."""
-
-    zoom_rect = Signal(object)
-
-    def __init__(self) -> None:
-        super().__init__(enableMenu=False)
-        self.setMouseEnabled(False, False)
-
-    def mouseDragEvent(self, ev, axis=None) -> None:  # noqa: N802 - pyqtgraph API
-        if ev.button() != Qt.MouseButton.LeftButton:
-            ev.ignore()
-            return
-        ev.accept()
-        if ev.isFinish():
-            self.rbScaleBox.hide()
-            rect = QRectF(self.mapToView(ev.buttonDownPos()), self.mapToView(ev.pos()))
-            self.zoom_rect.emit(rect.normalized())
-        else:
-            self.updateScaleBox(ev.buttonDownPos(), ev.pos())
-
-    def wheelEvent(self, ev, axis=None) -> None:  # noqa: N802 - pyqtgraph API
-        ev.ignore()
-
-
-def _gradient_bar(deep: tuple[int, int, int], pale: tuple[int, int, int]) -> QPixmap:
-    pix = QPixmap(90, 12)
-    painter = QPainter(pix)
-    grad = QLinearGradient(0, 0, 90, 0)
-    grad.setColorAt(0.0, QColor(*deep))
-    grad.setColorAt(1.0, QColor(*pale))
-    painter.fillRect(pix.rect(), grad)
-    painter.end()
-    return pix
 
 
 class _ExecutorCache:
@@ -449,7 +403,7 @@ class TrainabilityMapView(QWidget):
             (DIVERGENT, "diverges (deep: fast, pale: slow)"),
         ):
             bar = QLabel()
-            bar.setPixmap(_gradient_bar(*deep_pale))
+            bar.setPixmap(gradient_bar(*deep_pale))
             legend.addWidget(bar)
             legend.addWidget(QLabel(text))
         legend.addStretch(1)
