@@ -31,14 +31,24 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.playground.curves import CurvesPanel
 from app.playground.data_panel import CSV, DataPanel
 from app.playground.network_panel import FeaturesPanel, NetworkPanel
 from app.playground.optimizer_panel import OptimizerPanel
 from app.playground.output_view import OutputView
+from app.playground.status import (
+    CONVERGING_AGAIN,
+    NOT_CONVERGING,
+    RECENT_POINTS,
+    StatusLine,
+    divergence_text,
+    loss_ratio,
+    not_converging_text,
+)
 from app.playground.training_panel import TrainingPanel
 from app.playground.transport import TransportBar
-from app.plots import CurvesPanel
 from app.snapshots import BoundaryResult, BuildInfo, HistoryMerge, Snapshot
+from app.training_controller import TrainingController
 from app.warmup import WARMER
 from app.widgets.banner import Banner
 from app.widgets.layout import scroll_area, view_section
@@ -46,7 +56,6 @@ from app.worker import (
     KERNELS_RELEASE_GIL,
     STOP_BUDGET,
     STOP_TARGET,
-    TrainingController,
 )
 from dlopt_core.data import datasets, features
 from dlopt_core.train.engine import FIELDS, TrainConfig
@@ -63,37 +72,6 @@ LEFT_WIDTH = 340
 BUSY_AFTER_MS = 400  # a CSV still being read after this shows "Reading ..."
 SHARPNESS_ROOM = 170  # pixels the sharpness plot takes from the optimizer state under the curves
 INSPECTOR_MIN = 150
-
-
-# "not converging": the median of the newest RECENT_POINTS recorded training losses is at least
-# NOT_CONVERGING times the initial loss; the message goes when it falls below CONVERGING_AGAIN
-NOT_CONVERGING = 2.0
-CONVERGING_AGAIN = 1.5
-RECENT_POINTS = 20
-
-
-def divergence_text(step: int) -> str:
-    return (
-        f"diverged at step {step:,}: loss became infinite; try a smaller learning rate or "
-        "gradient clipping"
-    )
-
-
-def loss_ratio(train_loss: np.ndarray) -> float | None:
-    """How many times its initial value the training loss has lately been: the median of the
-    newest RECENT_POINTS finite values over the first one; None until there are that many."""
-    finite = train_loss[np.isfinite(train_loss)]
-    if len(finite) <= RECENT_POINTS or not finite[0] > 0.0:
-        return None
-    return float(np.median(finite[-RECENT_POINTS:]) / finite[0])
-
-
-def not_converging_text(ratio: float, initial: float, recent: float) -> str:
-    times = f"{ratio:.0f}" if ratio >= 10 else f"{ratio:.1f}"
-    return (
-        f"not converging: the loss is {times}\u00d7 its initial value ({initial:.3g} at the "
-        f"start, {recent:.3g} lately); try a smaller learning rate"
-    )
 
 
 def _optional(module: str, name: str) -> QWidget:
@@ -113,30 +91,6 @@ def _restarting(train: TrainConfig) -> tuple:
     Polyak averaging shape the engine; the worker changes the others (clipping, L1, early
     stopping, the evaluation interval, adversarial training) in the running engine."""
     return (train.batch_size, train.shuffle, train.polyak)
-
-
-class StatusLine(QWidget):
-    """Step, epoch, losses, speed, backend and kernel state, for the window's status bar."""
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.kernels = QLabel()
-        self.step = QLabel()
-        self.losses = QLabel()
-        self.speed = QLabel()
-        self.backend = QLabel()
-        self.sample = QLabel()  # shown while the curves are evaluated on a sample of the rows
-        lay = QHBoxLayout(self)
-        lay.setContentsMargins(4, 0, 4, 0)
-        lay.setSpacing(18)
-        for label in (self.kernels, self.step, self.losses, self.sample, self.speed, self.backend):
-            lay.addWidget(label)
-        self.speed.setMinimumWidth(110)
-        self.step.setMinimumWidth(170)
-
-    def text(self) -> str:
-        parts = (self.kernels, self.step, self.losses, self.sample, self.speed, self.backend)
-        return "  ".join(p.text() for p in parts if p.text())
 
 
 class PlaygroundTab(QWidget):
