@@ -86,8 +86,10 @@ def assemble(ptxas: str, ptx: str, cc: tuple[int, int]) -> dict:
     if run.returncode != 0:
         raise RuntimeError(f"ptxas failed for sm_{cc[0]}{cc[1]}:\n{run.stderr[-2000:]}")
     text = run.stderr
-    at = text.find("Function properties for _ZN10dlopt_core7kernels4cuda13_train_kernel")
-    block = text[at : at + 4000]
+    # the mangled name spells the module path (_ZN10dlopt_core5train7kernels4cuda13_train_kernel):
+    # match the end of it, which survives a move of the package
+    found = re.search(r"Function properties for \S*4cuda13_train_kernel", text)
+    block = text[found.start() : found.start() + 4000] if found else ""
     spills = re.search(r"(\d+) bytes spill stores", block)
     registers = re.search(r"Used (\d+) registers", block)
     return {
