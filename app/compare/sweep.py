@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -34,7 +34,6 @@ from PySide6.QtWidgets import (
 )
 
 from app.compare.common import (
-    DIVERGED_COLOR,
     color,
     configure_pyqtgraph,
     fmt,
@@ -42,6 +41,7 @@ from app.compare.common import (
     positive_or_nan,
     style_plot,
 )
+from app.compare.grid_map import SECOND_LABELS, GridMap
 from app.compare.host import Host
 from app.log_axis import set_log_y
 from app.plots import EmptyNote
@@ -60,21 +60,11 @@ SERIES = (
     ("final_train_loss", "final train", Qt.PenStyle.DotLine, "s", False),
     ("best_train_loss", "best train", Qt.PenStyle.DashDotLine, "d", False),
 )
-SECOND_LABELS = {
-    "momentum": "Momentum",
-    "beta1": "\u03b21 (Adam family)",
-    "batch_size": "Batch size",
-}
 SECOND_DEFAULTS = {
     "momentum": "0, 0.5, 0.9, 0.95, 0.99",
     "beta1": "0.5, 0.8, 0.9, 0.95, 0.99",
     "batch_size": "4, 8, 16, 32, 64",
 }
-GRID_KEY = (
-    "Grey: diverged \u00b7 pale: not trained \u00b7 star: lowest final validation loss "
-    "\u00b7 click a cell to choose it"
-)
-COLOR_SPAN = math.log10(4.0)  # the heat map's colours span the best loss to 4 times it
 SECOND_OPTIMIZER = {"momentum": "momentum", "beta1": "adam", "batch_size": "sgd"}
 
 
@@ -161,7 +151,6 @@ class SweepView(QWidget):
         self.host = host
         self.result: compare.SweepResult | None = None
         self.range_result: compare.RangeTestResult | None = None
-        self.grid_result: compare.Sweep2DResult | None = None
         self.choice: Choice | None = None
         self._user_chose = False  # the user clicked a point of the current sweep
         self._counts: dict[str, int] = {}
@@ -323,6 +312,8 @@ class SweepView(QWidget):
         )
         legend = self.sweep_plot.getPlotItem().addLegend(offset=(6, 6), labelTextSize="8pt")
         legend.setBrush(pg.mkBrush(255, 255, 255, 210))
+        self.grid_map = GridMap()
+        self.grid_map.cell_chosen.connect(self._choose_cell)
         self.range_plot = log_plot_widget()
         style_plot(
             self.range_plot.getPlotItem(),
@@ -335,33 +326,6 @@ class SweepView(QWidget):
             "Green: the suggested rate (a tenth of the rate at the "
             "minimum)"
         )
-        self.grid_plot = pg.PlotWidget()
-        style_plot(self.grid_plot.getPlotItem(), "Final validation loss", "learning rate", "")
-        self.grid_plot.setToolTip(
-            "Colour: the final validation loss (log scale), from the best "
-            "to 4 times the best (worse cells saturate); grey: diverged; "
-            "pale: not trained (cancelled); star: the best cell"
-        )
-        self.grid_plot.getViewBox().setMouseEnabled(x=False, y=False)
-        self.grid_plot.getViewBox().invertY(False)
-        self.grid_back = pg.ImageItem(axisOrder="row-major")
-        self.grid_image = pg.ImageItem(axisOrder="row-major")
-        self.grid_plot.addItem(self.grid_back)
-        self.grid_plot.addItem(self.grid_image)
-        self.grid_best = pg.ScatterPlotItem(
-            symbol="star", size=16, pen=pg.mkPen("w", width=1.5), brush=pg.mkBrush(230, 40, 40)
-        )
-        self.grid_plot.addItem(self.grid_best)
-        self.grid_bar = pg.ColorBarItem(
-            values=(0.0, 1.0),
-            colorMap=pg.colormap.get("viridis"),
-            interactive=False,
-            label="final val loss (log scale)",
-        )
-        self.grid_bar.setImageItem(self.grid_image, insert_in=self.grid_plot.getPlotItem())
-        self.grid_bar.axis.setWidth(62)
-        self.grid_hover = QLabel(GRID_KEY)
-        self.grid_hover.setToolTip("The cell under the mouse")
         self._notes = {
             "sweep": EmptyNote(
                 self.sweep_plot.getPlotItem(),
@@ -371,23 +335,13 @@ class SweepView(QWidget):
                 self.range_plot.getPlotItem(),
                 "Run a range test: the loss as the rate grows during one run",
             ),
-            "grid": EmptyNote(
-                self.grid_plot.getPlotItem(),
-                "Run a 2-D sweep: the loss over the rate and a second setting",
-            ),
+            "grid": self.grid_map.note,
         }
-        self.grid_plot.scene().sigMouseMoved.connect(self._grid_hovered)
-        self.grid_plot.scene().sigMouseClicked.connect(self._grid_clicked)
-        grid_page = QWidget()
-        grid_lay = QVBoxLayout(grid_page)
-        grid_lay.setContentsMargins(0, 0, 0, 0)
-        grid_lay.addWidget(self.grid_plot, 1)
-        grid_lay.addWidget(self.grid_hover)
 
         self.pages = QTabWidget()
         self.pages.addTab(self.sweep_plot, "Sweep")
         self.pages.addTab(self.range_plot, "Range test")
-        self.pages.addTab(grid_page, "2-D sweep")
+        self.pages.addTab(self.grid_map, "2-D sweep")
         self.pages.setTabToolTip(0, "Loss against learning rate, one point per model")
         self.pages.setTabToolTip(1, "Loss of one run whose learning rate grows every step")
         self.pages.setTabToolTip(2, "Heat map over learning rate and a second hyper-parameter")
@@ -844,86 +798,26 @@ class SweepView(QWidget):
             )
 
         def prepare() -> None:
-            self.grid_result = None
+            self.grid_map.result = None
             self.pages.setCurrentIndex(2)
 
         return self._start(
             "2-D sweep", job, self.show_grid, self.show_grid, prepare, variants(exp, [name])
         )
 
+    @property
+    def grid_result(self) -> compare.Sweep2DResult | None:
+        return self.grid_map.result
+
+    @property
+    def grid_image(self) -> pg.ImageItem:
+        return self.grid_map.image
+
     def show_grid(self, result: compare.Sweep2DResult) -> None:
-        self.grid_result = result
-        self._notes["grid"].show(False)
-        S, L = result.shape
-        with np.errstate(divide="ignore", invalid="ignore"):
-            shown = np.log10(result.final_val_loss)
-        shown[~np.isfinite(shown)] = np.nan
-        back = np.zeros((S, L, 4), dtype=np.uint8)
-        back[result.diverged] = (*DIVERGED_COLOR.getRgb()[:3], 255)
-        back[~result.trained] = (240, 240, 240, 255)
-        self.grid_back.setImage(back, levels=(0, 255), autoLevels=False)
-        self.grid_back.setRect(0, 0, L, S)
-        finite = shown[np.isfinite(shown)]
-        lo, hi = (float(finite.min()), float(finite.max())) if len(finite) else (0.0, 1.0)
-        hi = min(hi, lo + COLOR_SPAN)  # worse cells saturate: the good region keeps its detail
-        if hi - lo < 1e-9:
-            hi = lo + 1e-3
-        self.grid_image.setImage(shown, autoLevels=False, levels=(lo, hi))
-        self.grid_image.setRect(0, 0, L, S)
-        self.grid_bar.setLevels((lo, hi))
-        self.grid_bar.axis.setTicks(
-            [[(float(v), f"{10**v:.2g}") for v in np.linspace(lo, hi, 5)], []]
-        )
-        plot = self.grid_plot.getPlotItem()
-        every = max(1, math.ceil(L / 8))
-        plot.getAxis("bottom").setTicks(
-            [[(j + 0.5, f"{result.lr_values[j]:.2g}") for j in range(0, L, every)], []]
-        )
-        plot.getAxis("left").setTicks(
-            [[(i + 0.5, f"{v:g}") for i, v in enumerate(result.second_values)], []]
-        )
-        plot.setLabel("left", SECOND_LABELS[result.second_name])
-        plot.setTitle(
-            "<span style='font-size:10pt;font-weight:600'>Final validation loss: "
-            f"{result.optimizer.info.title}</span>"
-        )
-        self.grid_plot.getViewBox().setRange(xRange=(0, L), yRange=(0, S), padding=0.02)
-        best = result.best()
-        if best is None:
-            self.grid_best.setData([], [])
-        else:
-            self.grid_best.setData([best[1] + 0.5], [best[0] + 0.5])
-            if result.complete:
-                self._choose_cell(*best)
-
-    def grid_cell_text(self, i: int, j: int) -> str:
-        r = self.grid_result
-        if r is None:
-            return ""
-        where = f"lr {r.lr_values[j]:.3g}, {SECOND_LABELS[r.second_name]} {r.second_values[i]:g}"
-        if r.diverged[i, j]:
-            return f"{where}: diverged"
-        if not r.trained[i, j]:
-            return f"{where}: not trained"
-        return f"{where}: final val loss {fmt(r.final_val_loss[i, j])}"
-
-    def _cell_at(self, scene_pos: QPointF) -> tuple[int, int] | None:
-        r = self.grid_result
-        if r is None:
-            return None
-        p = self.grid_plot.getViewBox().mapSceneToView(scene_pos)
-        i, j = int(math.floor(p.y())), int(math.floor(p.x()))
-        S, L = r.shape
-        return (i, j) if 0 <= i < S and 0 <= j < L else None
-
-    def _grid_hovered(self, pos: QPointF) -> None:
-        cell = self._cell_at(pos)
-        self.grid_hover.setText(self.grid_cell_text(*cell) if cell else GRID_KEY)
-
-    def _grid_clicked(self, event) -> None:
-        cell = self._cell_at(event.scenePos())
-        if cell is not None:
-            self._choose_cell(*cell)
+        """Draw a (partial or final) 2-D sweep; a finished one chooses its best cell."""
+        best = self.grid_map.draw(result)
+        if best is not None and result.complete:
+            self._choose_cell(*best)
 
     def _choose_cell(self, i: int, j: int) -> None:
         r = self.grid_result
@@ -938,4 +832,4 @@ class SweepView(QWidget):
             opt = opt.replace(betas=(v, opt.hyper["betas"][1]))
         else:
             batch = int(v)
-        self._set_choice(Choice(opt, batch, f"2-D sweep: {self.grid_cell_text(i, j)}"))
+        self._set_choice(Choice(opt, batch, f"2-D sweep: {self.grid_map.cell_text(i, j)}"))
