@@ -92,7 +92,10 @@ class OwnedThread:
         self.cancel.set()
         if not self.thread.isRunning():
             return True
-        self._quit()
+        try:
+            self._quit()
+        except RuntimeError:  # the owner's Qt side is gone (its destruction stops us)
+            self.thread.quit()
         if self.thread.wait(timeout_ms):
             return True
         self.thread.quit()
