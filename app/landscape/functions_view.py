@@ -14,15 +14,9 @@ import math
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QTimer, Signal
-from PySide6.QtWidgets import (
-    QHBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import QHBoxLayout, QWidget
 
-from app.landscape.common import (
-    log_field,
-    spread_levels,
-)
+from app.landscape.common import log_field, spread_levels
 from app.landscape.functions_ui import MAX_STEPS, PATH_Z, build_controls, build_plots
 from app.landscape.paths import PathRunner, PathsRequest
 from app.landscape.runs import (

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import csv
 import html
-import importlib
 import math
 import random
 import sys
@@ -19,44 +18,23 @@ from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtWidgets import (
-    QFileDialog,
-    QFormLayout,
-    QHBoxLayout,
-    QLabel,
-    QSizePolicy,
-    QSplitter,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtCore import QTimer, Signal
+from PySide6.QtWidgets import QFileDialog, QFormLayout, QWidget
 
-from app.playground.curves import CurvesPanel
-from app.playground.data_panel import CSV, DataPanel
-from app.playground.network_panel import FeaturesPanel, NetworkPanel
-from app.playground.optimizer_panel import OptimizerPanel
-from app.playground.output_view import OutputView
+from app.playground.data_panel import CSV
 from app.playground.status import (
     CONVERGING_AGAIN,
     NOT_CONVERGING,
     RECENT_POINTS,
-    StatusLine,
     divergence_text,
     loss_ratio,
     not_converging_text,
 )
-from app.playground.training_panel import TrainingPanel
-from app.playground.transport import TransportBar
+from app.playground.tab_ui import build_ui
 from app.snapshots import BoundaryResult, BuildInfo, HistoryMerge, Snapshot
 from app.training_controller import TrainingController
 from app.warmup import WARMER
-from app.widgets.banner import Banner
-from app.widgets.layout import scroll_area, view_section
-from app.worker import (
-    KERNELS_RELEASE_GIL,
-    STOP_BUDGET,
-    STOP_TARGET,
-)
+from app.worker import KERNELS_RELEASE_GIL, STOP_BUDGET, STOP_TARGET
 from dlopt_core.data import datasets, features
 from dlopt_core.train.engine import FIELDS, TrainConfig
 from dlopt_core.train.experiment import Experiment, example
@@ -68,22 +46,9 @@ REFRESH_HZ = 30
 # chunk share the interpreter with the GUI, so then the GUI draws less often.
 CURVE_S = 0.05 if KERNELS_RELEASE_GIL else 0.1
 DETAIL_S = 0.1 if KERNELS_RELEASE_GIL else 0.2
-LEFT_WIDTH = 340
 BUSY_AFTER_MS = 400  # a CSV still being read after this shows "Reading ..."
 SHARPNESS_ROOM = 170  # pixels the sharpness plot takes from the optimizer state under the curves
 INSPECTOR_MIN = 150
-
-
-def _optional(module: str, name: str) -> QWidget:
-    """An instance of ``module.name``, or a note where the widget cannot be loaded yet."""
-    try:
-        return getattr(importlib.import_module(module), name)()
-    except Exception as exc:  # the widget is optional: the playground works without it
-        label = QLabel(f"{name} is not available\n({type(exc).__name__}: {exc})")
-        label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        label.setWordWrap(True)
-        label.setStyleSheet("color: #888;")
-        return label
 
 
 def _restarting(train: TrainConfig) -> tuple:
@@ -144,7 +109,7 @@ class PlaygroundTab(QWidget):
         self._path_generation = -1
         self._theta_path: list[tuple[int, np.ndarray]] = []  # (step, theta) for the loss shape
         self._sharpness_room = 0  # pixels the sharpness plot took from the optimizer state
-        self._build_ui()
+        build_ui(self)  # the widgets: app.playground.tab_ui
         self.controller = TrainingController(self)
         w = self.controller.worker
         w.built.connect(self._on_built)
@@ -161,98 +126,6 @@ class PlaygroundTab(QWidget):
         self._timer.start()
         self.status.kernels.setText("preparing kernels\u2026")
         self.set_experiment(self._exp)
-
-    # -- layout -----------------------------------------------------------------------------------
-    def _build_ui(self) -> None:
-        self.data_panel = DataPanel()
-        self.features_panel = FeaturesPanel()
-        self.network_panel = NetworkPanel()
-        self.optimizer_panel = OptimizerPanel()
-        self.training_panel = TrainingPanel()
-        controls = QWidget()
-        controls.setObjectName("controls")
-        col = QVBoxLayout(controls)
-        col.setContentsMargins(6, 6, 6, 6)
-        col.setSpacing(8)
-        for panel in (
-            self.data_panel,
-            self.features_panel,
-            self.network_panel,
-            self.optimizer_panel,
-            self.training_panel,
-        ):
-            col.addWidget(panel)
-        col.addStretch(1)
-        scroll = scroll_area(controls, width=LEFT_WIDTH, horizontal=False)
-        self.controls_scroll = scroll
-
-        self.transport = TransportBar()
-        self.banner = Banner()
-        self.output = OutputView()
-        self.diagram = _optional("app.widgets.network_diagram", "NetworkDiagram")
-        self.inspector = _optional("app.widgets.inspector", "OptimizerInspector")
-        self.curves = CurvesPanel()
-        self.status = StatusLine()
-
-        self.output_section = view_section("Output", self.output)
-        diagram_section = view_section("Network", self.diagram)
-        inspector_area = scroll_area(self.inspector)
-        inspector_area.setMinimumSize(160, 100)  # its section can shrink below its minimum
-        inspector_section = view_section("Optimizer state", inspector_area)
-        curves_section = view_section("Training curves", self.curves, self.curves.options)
-        left = QSplitter(Qt.Orientation.Vertical)
-        left.addWidget(self.output_section)
-        left.addWidget(diagram_section)
-        left.setStretchFactor(0, 5)
-        left.setStretchFactor(1, 4)
-        right = QSplitter(Qt.Orientation.Vertical)
-        right.addWidget(curves_section)
-        right.addWidget(inspector_section)
-        right.setStretchFactor(0, 3)
-        right.setStretchFactor(1, 2)
-        main = QSplitter(Qt.Orientation.Horizontal)
-        main.addWidget(left)
-        main.addWidget(right)
-        main.setStretchFactor(0, 4)
-        main.setStretchFactor(1, 5)
-        for splitter in (left, right, main):
-            splitter.setChildrenCollapsible(False)
-            splitter.setHandleWidth(5)
-        self.splitters = {"view": left, "curves": right, "main": main}
-        main.setSizes([470, 600])
-        left.setSizes([430, 360])
-        right.setSizes([440, 350])
-
-        work = QVBoxLayout()
-        work.setContentsMargins(0, 0, 0, 0)
-        work.setSpacing(4)
-        work.addWidget(self.transport)
-        self.classroom_note = QLabel()
-        self.classroom_note.setObjectName("classroomNote")
-        self.classroom_note.setWordWrap(True)
-        self.classroom_note.setStyleSheet(
-            "#classroomNote { background: #fff6d6; border: 1px solid #e2c36b; "
-            "border-radius: 4px; padding: 6px 10px; }"
-        )
-        self.classroom_note.hide()
-        work.addWidget(self.classroom_note)
-        work.addWidget(self.banner)
-        work.addWidget(main, 1)
-        lay = QHBoxLayout(self)
-        lay.setContentsMargins(0, 0, 4, 0)
-        lay.setSpacing(4)
-        lay.addWidget(scroll)
-        lay.addLayout(work, 1)
-        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
-        # a click on the plots or the background takes the focus from a number box, so that
-        # typing goes nowhere unexpected
-        self.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
-        self.setStyleSheet(
-            "QGroupBox { font-weight: 600; border: 1px solid #d0d0d0; border-radius: 4px;"
-            " margin-top: 9px; padding-top: 4px; }"
-            "QGroupBox::title { subcontrol-origin: margin; left: 8px; padding: 0 3px; }"
-            "QGroupBox QLabel, QGroupBox QCheckBox, QGroupBox QToolButton { font-weight: normal; }"
-        )
 
     def transport_actions(self) -> list:
         """Play/Pause, Step, Reset and New init, for the window's menu."""
