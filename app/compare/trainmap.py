@@ -292,9 +292,9 @@ class TrainabilityMapView(QWidget):
         inner.addLayout(nav)
         inner.addLayout(export)
         inner.addStretch(1)
-        self.controls_area = scroll_area(
-            box, min_width=box.sizeHint().width() + 24, horizontal=False, framed=True
-        )
+        self.controls_area = scroll_area(box, horizontal=False, framed=True)
+        # the box's size hint once it is in the area (its style comes from there)
+        self.controls_area.setMinimumWidth(box.sizeHint().width() + 24)
 
     def _axis_changed(self, k: int) -> None:
         axis = tm.AXES[self.axis_boxes[k].currentData()]
