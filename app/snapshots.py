@@ -21,7 +21,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from dlopt_core.data.datasets import Dataset
-from dlopt_core.train.engine import ENVELOPE_FIELDS, FIELDS, History
+from dlopt_core.train.history import ENVELOPE_FIELDS, FIELDS, History
 from dlopt_core.train.optimizers import Optimizer
 
 

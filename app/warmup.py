@@ -76,9 +76,9 @@ def warm_up(experiments: Sequence, gradients: bool = False) -> None:
     (the sharpness plot), which the first training step does not wait for. The CUDA backend
     compiles on its own first run.
     """
-    from dlopt_core.train.engine import warm_up as warm_up_engine
     from dlopt_core.train.optimizers import make_optimizer
     from dlopt_core.train.schedules import make_schedule
+    from dlopt_core.train.warm_up import warm_up as warm_up_engine
 
     groups: dict[str, tuple[object, dict[str, object], list[int]]] = {}
     for exp in experiments:

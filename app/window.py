@@ -17,7 +17,7 @@ from app.warmup import LANDSCAPE, WARMER
 from dlopt_core.course.quiz import Progress, default_progress_path
 from dlopt_core.train import backends
 from dlopt_core.train.experiment import Experiment, ExperimentError, example
-from dlopt_core.train.optimizers import make_optimizer
+from dlopt_core.train.optimizers import optimizer_from_dict
 from dlopt_core.train.schedules import make_schedule
 
 if TYPE_CHECKING:  # the other tabs' modules load when their tab is first shown
@@ -740,7 +740,6 @@ def _race_config(entry: dict) -> RaceConfig:
         entry.pop(key, None)
     sched_raw = dict(entry.pop("schedule", None) or {"name": "constant"})
     schedule = make_schedule(sched_raw.pop("name", "constant"), **sched_raw)
-    name = entry.pop("name")
-    opt = make_optimizer(name, **entry)
+    opt = optimizer_from_dict(entry)
     exp = Experiment(optimizer=opt, schedule=schedule)
     return RaceConfig.from_experiment(exp)

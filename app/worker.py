@@ -26,9 +26,9 @@ from app.snapshots import BoundaryResult, BuildInfo, HistoryRows, Snapshot
 from app.threads import error_message
 from app.warmup import WARMER, Cancelled, gradients_item, training_item
 from dlopt_core.data import features
-from dlopt_core.train.engine import Engine, TrainConfig
+from dlopt_core.train.chunks import MAX_CHUNK, next_chunk
+from dlopt_core.train.engine import Engine, TrainConfig, kernels_release_gil
 from dlopt_core.train.experiment import Experiment
-from dlopt_core.train.kernels import rules
 from dlopt_core.train.optimizers import Optimizer
 from dlopt_core.train.schedules import Schedule
 from dlopt_core.train.sharpness import SharpnessTracker, edge_of_stability
@@ -38,7 +38,6 @@ PREV_EVERY_S = 0.08  # how often a chunk keeps its last step apart (for the insp
 FRAME_S = 1.0 / 30.0
 GRID = 80  # decision-boundary grid (GRID x GRID)
 THUMB_STRIDE = 2  # neuron thumbnails use every other grid point
-MAX_CHUNK = 1_000_000
 MAX_SHOWN_POINTS = 4000  # training points drawn in the output view (validation: a quarter)
 SHARPNESS_EVERY = 50  # steps between sharpness measurements (doubling as a long run goes on)
 
@@ -47,14 +46,7 @@ STOP_NONE, STOP_DIVERGED, STOP_EARLY = "", "diverged", "early_stopped"
 STOP_BUDGET, STOP_TARGET = "max_steps", "target_loss"
 
 
-def _kernels_release_gil() -> bool:
-    """Whether the training kernels are compiled with ``nogil`` (they then run beside the GUI)."""
-    from dlopt_core.train import kernels
-
-    return bool(getattr(kernels, "TRAINING_RELEASES_GIL", False))
-
-
-KERNELS_RELEASE_GIL = _kernels_release_gil()
+KERNELS_RELEASE_GIL = kernels_release_gil()
 # Compute per chunk at full speed. Kernels that release the GIL run beside the GUI, so chunks can
 # be long (less overhead); kernels that keep it block the GUI for a whole chunk, so keep them short.
 TARGET_CHUNK_S = 0.04 if KERNELS_RELEASE_GIL else 0.02
@@ -269,16 +261,7 @@ class TrainingWorker(QObject):
         """Live changes of clipping, L1, early stopping, evaluation interval and adversarial
         training (the step kernels read them every chunk)."""
         if self._engine is not None and self._kernels_for(training=train):
-            old = self._engine.train
-            self._engine.train = replace(
-                old,
-                clip_norm=train.clip_norm,
-                l1=train.l1,
-                early_stopping=train.early_stopping,
-                eval_every=train.eval_every,
-                adversarial_eps=train.adversarial_eps,
-                adversarial_clean_weight=train.adversarial_clean_weight,
-            )
+            self._engine.set_training(train)
 
     @Slot(int, float)
     def set_stop_conditions(self, max_steps: int, target_loss: float) -> None:
@@ -407,7 +390,8 @@ class TrainingWorker(QObject):
         t1 = time.perf_counter()
         if self._steps_per_frame == 0 and self._playing:
             # CPU time of this thread: waiting for the GIL must not shrink the chunks
-            self._adapt_chunk(n, time.thread_time() - c0, e.train.eval_every)
+            seconds = time.thread_time() - c0
+            self._chunk = next_chunk(n, seconds, TARGET_CHUNK_S, e.train.eval_every)
         wall = t1 - self._last_end
         self._last_end = t1
         if self._playing and wall > 0.0:
@@ -456,16 +440,6 @@ class TrainingWorker(QObject):
         edge = edge_of_stability(spec.optimizer, spec.schedule(spec.optimizer.lr, e.step))
         track.measure(e.step, e.theta[0], edge)
 
-    def _adapt_chunk(self, n: int, seconds: float, eval_every: int) -> None:
-        if seconds <= 0.0:
-            want = n * 4
-        else:
-            want = n * min(4.0, max(0.25, TARGET_CHUNK_S / seconds))
-        want = int(min(MAX_CHUNK, max(1, want)))
-        if want >= 2 * eval_every:  # end chunks on recorded steps: the status shows fresh values
-            want = want // eval_every * eval_every
-        self._chunk = want
-
     def _check_stop(self) -> None:
         e = self._engine
         status = int(e.status[0])
@@ -487,7 +461,8 @@ class TrainingWorker(QObject):
 
     # -- building ---------------------------------------------------------------------------------
     def _build(self, exp: Experiment, generation: int) -> BuildInfo:
-        data, net, engine = exp.build(backend=self._backend)
+        loaded = exp.load_data()  # one read of the data set, also for the plots' raw points
+        data, net, engine = exp.build(backend=self._backend, data=loaded)
         self._engine = engine
         self._after_reset()
         raw_train = raw_val = None
@@ -496,8 +471,7 @@ class TrainingWorker(QObject):
         if data.X_train.shape[1] == 2 and names == features.RAW:
             raw_train, raw_val, two_d = data.X_train, data.X_val, True
         elif names != features.RAW:  # derived features exist only for 2-D data
-            raw = exp.data.load()
-            raw_train, raw_val, two_d = raw.X_train, raw.X_val, True
+            raw_train, raw_val, two_d = loaded.raw.X_train, loaded.raw.X_val, True
         n_inputs = 2 if two_d else data.X_train.shape[1]
         bounds = target_range = None
         self._grid = self._thumb_grid = None
@@ -577,7 +551,7 @@ class TrainingWorker(QObject):
             slots=e.slots[0].copy(),
             optimizer=spec.optimizer,
             lr=float(spec.schedule(spec.optimizer.lr, e.step)),
-            opt_steps=int(e.scalars[0, rules.S_STEP]),
+            opt_steps=e.optimizer_steps(0),
             playing=self._playing,
             play_serial=self._play_serial,
             status=e.status_name(0),

@@ -15,21 +15,6 @@ from dlopt_core.train.experiment import Experiment
 from dlopt_core.train.optimizers import OPTIMIZERS, Optimizer, make_optimizer
 from dlopt_core.train.schedules import SCHEDULES, Schedule, make_schedule
 
-# Learning rates that train the Playground's small networks in a few hundred steps.
-GOOD_LR = {
-    "sgd": 0.1,
-    "momentum": 0.02,
-    "nesterov": 0.02,
-    "adagrad": 0.05,
-    "rmsprop": 0.005,
-    "adadelta": 1.0,
-    "adam": 0.01,
-    "adamax": 0.02,
-    "nadam": 0.01,
-    "amsgrad": 0.01,
-    "adamw": 0.01,
-}
-
 SCHEDULE_HELP = {
     "constant": "the same rate throughout",
     "step": "halved at each quarter of the run",
@@ -98,7 +83,7 @@ class RaceConfig:
             second = float(defaults["betas"][0])
         cfg = cls(
             optimizer,
-            GOOD_LR.get(optimizer, float(defaults["lr"])),
+            info.good_lr,
             second,
             float(defaults.get("weight_decay", 0.0)),
         )

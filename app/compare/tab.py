@@ -38,8 +38,8 @@ from app.threads import error_message
 from app.widgets.banner import Banner
 from dlopt_core.studies import compare
 from dlopt_core.train import backends
+from dlopt_core.train.engine import training_kernels_ready
 from dlopt_core.train.experiment import Experiment
-from dlopt_core.train.kernels import training_kernels_ready
 
 JOB_TITLES = {
     "race": "Race",

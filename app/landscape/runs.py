@@ -25,19 +25,6 @@ from dlopt_core.studies import landscape as ls
 from dlopt_core.train.optimizers import OPTIMIZERS, make_optimizer
 from dlopt_core.train.schedules import make_schedule
 
-# optimizer -> (hyper-parameter shown in its row, short label, tooltip)
-MAIN_HYPER: dict[str, tuple[str, str, str]] = {
-    "momentum": ("momentum", "mom.", "momentum: fraction of the previous update kept"),
-    "nesterov": ("momentum", "mom.", "momentum: fraction of the previous update kept"),
-    "rmsprop": ("alpha", "\u03b1", "alpha: decay of the moving average of squared gradients"),
-    "adadelta": ("rho", "\u03c1", "rho: decay of both moving averages"),
-    "adam": ("beta1", "\u03b21", "beta1: decay of the running mean of the gradient"),
-    "adamax": ("beta1", "\u03b21", "beta1: decay of the running mean of the gradient"),
-    "nadam": ("beta1", "\u03b21", "beta1: decay of the running mean of the gradient"),
-    "amsgrad": ("beta1", "\u03b21", "beta1: decay of the running mean of the gradient"),
-    "adamw": ("beta1", "\u03b21", "beta1: decay of the running mean of the gradient"),
-}
-
 SHORT_NAMES = {"sgd": "GD", "momentum": "Momentum"}
 GRADIENT_RULES = ("sgd",)
 LABEL_PX = 104  # longer run labels are elided in the list (the legend shows them in full)
@@ -208,10 +195,11 @@ class RunRow(QObject):
         self.hyper_spin.setSingleStep(0.01)
         self.hyper_spin.setKeyboardTracking(False)
         self.hyper_spin.setFixedWidth(70)
-        if optimizer in MAIN_HYPER:
-            key, short, help_text = MAIN_HYPER[optimizer]
+        main = OPTIMIZERS[optimizer].main
+        if main is not None:
+            key, help_text = main.key, main.help
             self.hyper_key = key
-            self.hyper_label.setText(short)
+            self.hyper_label.setText(main.short)
             self.hyper_spin.setRange(0.0, 0.9999)
             self.hyper_spin.setValue(self._initial_hyper(info, key, hyper))
             self.hyper_spin.setToolTip(f"{label}: {help_text}")

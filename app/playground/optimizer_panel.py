@@ -22,25 +22,6 @@ from dlopt_core.train.schedules import SCHEDULES, Schedule, make_schedule
 
 LR_RANGE = (1e-5, 10.0)  # the slider's; the box takes every rate the core allows (LR_BOX)
 LR_BOX = (1e-12, OPTIMIZERS["sgd"].params[0].high)
-LABELS = {
-    "momentum": "Momentum",
-    "dampening": "Dampening",
-    "weight_decay": "L2 weight decay",
-    "eps": "\u03b5 (eps)",
-    "alpha": "\u03b1 (alpha)",
-    "rho": "\u03c1 (rho)",
-    "lr_decay": "Rate decay",
-    "initial_accumulator_value": "Initial sum",
-    "centered": "centered",
-    "amsgrad": "AMSGrad variant",
-    "momentum_decay": "Momentum decay \u03c8",
-}
-LOG_STEPPED = {
-    "eps": 1e-12,
-    "weight_decay": 1e-5,
-    "lr_decay": 1e-5,
-    "initial_accumulator_value": 1e-3,
-}
 SCHEDULE_LABELS = {
     "step_size": "Step size",
     "gamma": "\u03b3 (gamma)",
@@ -69,11 +50,12 @@ def tooltip(help_text: str, default: Any) -> str:
 
 
 def _spin_for(
-    low: float, high: float, value: float, name: str, high_open: bool = False
+    low: float, high: float, value: float, high_open: bool = False, log_step: float = 0.0
 ) -> SciSpinBox:
+    """A number box for ``[low, high]``; ``log_step`` > 0: stepped by factors from that value."""
     top = 1e6 if math.isinf(high) else (high - 1e-6 if high_open else high)
-    if name in LOG_STEPPED:
-        spin = SciSpinBox(low, top, value, log_step=True, digits=6, first_step=LOG_STEPPED[name])
+    if log_step > 0.0:
+        spin = SciSpinBox(low, top, value, log_step=True, digits=6, first_step=log_step)
     else:
         spin = SciSpinBox(low, top, value, digits=6)
         span = top - low
@@ -178,20 +160,19 @@ class OptimizerPanel(QGroupBox):
                 self.lr.setToolTip(tip + "; the slider is logarithmic")
                 continue
             if spec.kind == "bool":
-                widget: Any = QCheckBox(LABELS.get(spec.name, spec.name))
+                widget: Any = QCheckBox(spec.label or spec.name)
                 widget.setChecked(bool(value))
                 widget.toggled.connect(self.optimizerChanged)
                 widget.setToolTip(tip)
                 self.hyper_form.addRow("", widget)
             elif spec.kind == "betas":
                 pair = (
-                    _spin_for(spec.low, spec.high, float(value[0]), "beta", spec.high_open),
-                    _spin_for(spec.low, spec.high, float(value[1]), "beta", spec.high_open),
+                    _spin_for(spec.low, spec.high, float(value[0]), spec.high_open),
+                    _spin_for(spec.low, spec.high, float(value[1]), spec.high_open),
                 )
                 pair[1].setSingleStep(0.001)
                 for i, spin in enumerate(pair):
-                    which = ("of the gradient (momentum)", "of the squared gradient")[i]
-                    tip_i = f"{tip}; this one decays the average {which}"
+                    tip_i = f"{tip}; {spec.part_help[i]}" if spec.part_help else tip
                     spin.setToolTip(tip_i)
                     spin.valueChanged.connect(self.optimizerChanged)
                     label = QLabel(("\u03b2\u2081 (beta1)", "\u03b2\u2082 (beta2)")[i])
@@ -199,10 +180,10 @@ class OptimizerPanel(QGroupBox):
                     self.hyper_form.addRow(label, spin)
                 widget = pair
             else:
-                widget = _spin_for(spec.low, spec.high, float(value), spec.name, spec.high_open)
+                widget = _spin_for(spec.low, spec.high, float(value), spec.high_open, spec.log_step)
                 widget.setToolTip(tip)
                 widget.valueChanged.connect(self.optimizerChanged)
-                label = QLabel(LABELS.get(spec.name, spec.name))
+                label = QLabel(spec.label or spec.name)
                 label.setToolTip(tip)
                 self.hyper_form.addRow(label, widget)
             self._hyper_widgets[spec.name] = (spec, widget)
@@ -229,7 +210,7 @@ class OptimizerPanel(QGroupBox):
             self.sched_form.removeRow(0)
         self._sched_widgets.clear()
         for pname, default, low, high, help_text in SCHEDULES[name].params:
-            spin = _spin_for(low, high, values.get(pname, default), pname)
+            spin = _spin_for(low, high, values.get(pname, default))
             if high > 100.0:
                 spin.setSingleStep(10.0 if high <= 1e6 else 100.0)
             tip = tooltip(help_text, default)

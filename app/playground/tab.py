@@ -36,7 +36,7 @@ from app.training_controller import TrainingController
 from app.warmup import WARMER
 from app.worker import KERNELS_RELEASE_GIL, STOP_BUDGET, STOP_TARGET
 from dlopt_core.data import datasets, features
-from dlopt_core.train.engine import FIELDS, TrainConfig
+from dlopt_core.train.engine import FIELDS
 from dlopt_core.train.experiment import Experiment, example
 from dlopt_core.train.network import Network
 
@@ -49,13 +49,6 @@ DETAIL_S = 0.1 if KERNELS_RELEASE_GIL else 0.2
 BUSY_AFTER_MS = 400  # a CSV still being read after this shows "Reading ..."
 SHARPNESS_ROOM = 170  # pixels the sharpness plot takes from the optimizer state under the curves
 INSPECTOR_MIN = 150
-
-
-def _restarting(train: TrainConfig) -> tuple:
-    """The training settings whose change starts the run afresh: the batch size, shuffling and
-    Polyak averaging shape the engine; the worker changes the others (clipping, L1, early
-    stopping, the evaluation interval, adversarial training) in the running engine."""
-    return (train.batch_size, train.shuffle, train.polyak)
 
 
 class PlaygroundTab(QWidget):
@@ -297,7 +290,7 @@ class PlaygroundTab(QWidget):
             new.data != old.data
             or new.network != old.network
             or new.seed != old.seed
-            or _restarting(t0) != _restarting(t1)
+            or t0.restart_key() != t1.restart_key()
         ):
             self._rebuild()
         else:

@@ -31,22 +31,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-SGD_FAMILY = ("sgd", "momentum", "nesterov")
-ADAM_FAMILY = ("adam", "adamw", "amsgrad", "nadam")
-TITLES = {
-    "sgd": "SGD",
-    "momentum": "SGD + momentum",
-    "nesterov": "Nesterov",
-    "adagrad": "AdaGrad",
-    "rmsprop": "RMSProp",
-    "adadelta": "AdaDelta",
-    "adam": "Adam",
-    "adamw": "AdamW",
-    "amsgrad": "AMSGrad",
-    "adamax": "Adamax",
-    "nadam": "NAdam",
-}
-DEFAULT_EPS = {"adagrad": 1e-10, "adadelta": 1e-6}
+from dlopt_core.train.optimizers import N_SLOTS, OPTIMIZERS
+
 SGD_NOTE = "plain SGD keeps no state: the update is -lr * gradient"
 RATIO_TIP = (
     "update-to-weight ratio ||W_new - W_old|| / ||W_old|| of the layer's weights, as log10.\n"
@@ -58,7 +44,7 @@ STEP_TIP = (
     "effective step size: the factor the rule multiplies a gradient component by, median over\n"
     "the layer's weights. SGD family: lr; AdaGrad / RMSProp / Adam family: lr / (sqrt(v) + eps)\n"
     "from the running averages (Adam: bias-corrected v); AdaDelta: lr sqrt(E[dx^2] + eps) /\n"
-    "sqrt(E[g^2] + eps); Adamax: lr / u."
+    "sqrt(E[g^2] + eps); Adamax: lr / u; Lion: lr (every weight moves by the rate)."
 )
 MAX_BINS = 40
 _COLUMNS = ("layer", "shape", "log10 \u2016\u0394W\u2016/\u2016W\u2016", "step size (median)")
@@ -77,99 +63,13 @@ class StateView:
     log: bool
 
 
-def state_views(
-    name: str,
-    hyper: Mapping[str, Any] | None,
-    slots: np.ndarray | None,
-) -> list[StateView]:
-    """The running averages worth showing for optimizer ``name`` (empty for plain SGD)."""
-    title = TITLES.get(name, name)
-    hyper = hyper or {}
-    if name == "momentum":
-        return [StateView("momentum buffer b (running sum of gradients)", 0, False)]
-    if name == "nesterov":
-        return [StateView("Nesterov momentum buffer b", 0, False)]
-    if name == "adagrad":
-        return [StateView("AdaGrad sum of squared gradients (log10)", 0, True)]
-    if name == "rmsprop":
-        views = [StateView("RMSProp mean square of g (log10)", 0, True)]
-        centered = hyper.get("centered")
-        momentum = hyper.get("momentum")
-        if centered is None and slots is not None:
-            centered = bool(np.any(slots[1]))
-        if momentum is None and slots is not None:
-            momentum = float(np.any(slots[2]))
-        if centered:
-            views.append(StateView("RMSProp mean gradient (centered)", 1, False))
-        elif momentum:
-            views.append(StateView("RMSProp momentum buffer", 2, False))
-        return views
-    if name == "adadelta":
-        return [
-            StateView("AdaDelta mean square gradient E[g\u00b2] (log10)", 0, True),
-            StateView("AdaDelta mean square update E[\u0394x\u00b2] (log10)", 1, True),
-        ]
-    if name == "adamax":
-        return [
-            StateView("Adamax first moment m", 0, False),
-            StateView("Adamax infinity norm u (log10)", 1, True),
-        ]
-    if name in ADAM_FAMILY:
-        views = [StateView(f"{title} first moment m", 0, False)]
-        if name == "amsgrad" or hyper.get("amsgrad"):
-            views.append(StateView(f"{title} running max of v (log10)", 2, True))
-        else:
-            views.append(StateView(f"{title} second moment v (log10)", 1, True))
-        return views
-    return []
-
-
-def effective_step(
-    name: str,
-    lr: float,
-    s0: np.ndarray,
-    s1: np.ndarray,
-    s2: np.ndarray,
-    hyper: Mapping[str, Any] | None = None,
-    step: int | None = None,
-) -> np.ndarray | None:
-    """Per-parameter step size applied to a gradient component (None if not yet defined).
-
-    ``s0``, ``s1``, ``s2`` are one layer's slices of the three state slots.
-    """
-    hyper = hyper or {}
-    eps = float(hyper.get("eps", DEFAULT_EPS.get(name, 1e-8)))
-    if name in SGD_FAMILY:
-        return np.full(s0.shape, lr)
-    if name == "adagrad":
-        if not np.any(s0):
-            return None
-        decay = float(hyper.get("lr_decay", 0.0))
-        clr = lr / (1.0 + (step - 1) * decay) if step and decay else lr
-        return clr / (np.sqrt(s0) + eps)
-    if name == "rmsprop":
-        if not np.any(s0):
-            return None
-        centered = hyper.get("centered", bool(np.any(s1)))
-        ms = np.maximum(s0 - s1 * s1, 0.0) if centered else s0
-        return lr / (np.sqrt(ms) + eps)
-    if name == "adadelta":
-        if not np.any(s0):
-            return None
-        return lr * np.sqrt(s1 + eps) / np.sqrt(s0 + eps)
-    if name == "adamax":
-        if not np.any(s1):
-            return None
-        with np.errstate(divide="ignore"):
-            return np.where(s1 > 0.0, lr / np.where(s1 > 0.0, s1, 1.0), np.inf)
-    if name in ADAM_FAMILY:
-        v = s2 if (name == "amsgrad" or hyper.get("amsgrad")) else s1
-        if not np.any(v):
-            return None
-        beta2 = float(hyper.get("betas", (0.9, 0.999))[1])
-        bc2 = 1.0 - beta2**step if step else 1.0
-        return lr / (np.sqrt(v / bc2) + eps)
-    return None
+def state_views(name: str, hyper: Mapping[str, Any] | None) -> list[StateView]:
+    """The running averages worth showing for optimizer ``name`` (``OptimizerInfo.slots``; empty
+    for plain SGD)."""
+    return [
+        StateView(slot.meaning + (" (log10)" if slot.log else ""), slot.index, slot.log)
+        for slot in OPTIMIZERS[name].slots_in_use(hyper)
+    ]
 
 
 def _fmt(x: float) -> str:
@@ -384,20 +284,23 @@ class OptimizerInspector(QWidget):
     ) -> None:
         """Refresh from the current parameters, the previous ones and the optimizer state.
 
-        ``network`` is a ``dlopt_core.train.network.Network``; ``slots`` the (3, n_params) state
-        slots (an ``OptState`` is accepted too); ``hyper`` (``Optimizer.hyper``) and ``step``
+        ``network`` is a ``dlopt_core.train.network.Network``; ``slots`` the (N_SLOTS, n_params)
+        state slots (an ``OptState`` is accepted too); ``hyper`` (``Optimizer.hyper``) and ``step``
         (``OptState.step_count``) refine the step sizes (eps, betas, bias correction).
         """
         if network.layer_sizes != self._sizes:
             self._set_layers(network.layer_sizes)
         slots = getattr(slots, "slots", slots)
         if slots is not None:
-            slots = np.asarray(slots, dtype=np.float64).reshape(3, -1)
-            self._slot_layers = [[W for W, _ in network.unflatten(slots[i])] for i in range(3)]
+            slots = np.asarray(slots, dtype=np.float64).reshape(N_SLOTS, -1)
+            self._slot_layers = [
+                [W for W, _ in network.unflatten(slots[i])] for i in range(N_SLOTS)
+            ]
         else:
             self._slot_layers = None
         lr = float(lr)
-        self.title.setText(f"{TITLES.get(optimizer_name, optimizer_name)}  \u00b7  lr = {lr:.3g}")
+        info = OPTIMIZERS[optimizer_name]
+        self.title.setText(f"{info.title}  \u00b7  lr = {lr:.3g}")
         weights = [W for W, _ in network.unflatten(theta)]
         prev = None if prev_theta is None else [W for W, _ in network.unflatten(prev_theta)]
         self._ratios, self._steps = [], []
@@ -408,22 +311,20 @@ class OptimizerInspector(QWidget):
                 delta = float(np.linalg.norm(w - prev[k]))
                 ratio = delta / norm if norm > 0.0 else None
             step_size = None
-            if self._slot_layers is not None or optimizer_name in SGD_FAMILY:
-                zero = np.zeros_like(w)
-                s0, s1, s2 = (
-                    (self._slot_layers[i][k] for i in range(3))
-                    if self._slot_layers is not None
-                    else (zero, zero, zero)
-                )
-                eff = effective_step(optimizer_name, lr, s0, s1, s2, hyper, step)
-                if eff is not None:
-                    finite = eff[np.isfinite(eff)]
-                    step_size = float(np.median(finite)) if finite.size else None
-                    self._set_step_tip(k, finite)
+            layer_slots = (
+                [self._slot_layers[i][k] for i in range(N_SLOTS)]
+                if self._slot_layers is not None
+                else [np.zeros_like(w)] * N_SLOTS
+            )
+            eff = info.step_size(lr, layer_slots, hyper, step)
+            if eff is not None:
+                finite = eff[np.isfinite(eff)]
+                step_size = float(np.median(finite)) if finite.size else None
+                self._set_step_tip(k, finite)
             self._ratios.append(ratio)
             self._steps.append(step_size)
             self._show_row(k, ratio, step_size)
-        self._views = state_views(optimizer_name, hyper, slots)
+        self._views = state_views(optimizer_name, hyper)
         stateless = not self._views
         self.pages.setCurrentWidget(self.note if stateless else self.pages.widget(0))
         for widget in (self.layer_label, self.layer_combo):

@@ -21,13 +21,14 @@ import numpy as np
 
 from dlopt_core.data.datasets import DatasetError
 from dlopt_core.train.backends import BACKENDS, BackendError
+from dlopt_core.train.chunks import chunk_limit, next_chunk
 from dlopt_core.train.engine import FIELDS, Engine, Metrics, ModelSpec
 from dlopt_core.train.experiment import Experiment, ExperimentError, example
 from dlopt_core.train.optimizers import OPTIMIZERS, make_optimizer
 
 EXIT_USAGE = 2
 MAX_STEPS = 10**12
-MAX_CHUNK_VALUES = 2**20  # recorded values held at once (8 MB)
+CHUNK_S = 0.25  # compute per chunk: the progress moves a few times a second
 BAR_EVERY_S = 0.1  # the progress bar is redrawn at most this often
 COMPILE_NOTE_AFTER_S = 1.5  # a first step slower than this is compiling the kernels
 
@@ -233,13 +234,6 @@ class RunEnd:
         return "finished"
 
 
-def chunk_steps(steps: int, eval_every: int, n_models: int) -> int:
-    """Steps per chunk: about a hundredth of the run, but never more than ``MAX_CHUNK_VALUES``
-    recorded values (rows x models x metrics), so that memory stays flat however long the run."""
-    rows = max(1, MAX_CHUNK_VALUES // (max(1, n_models) * len(FIELDS)))
-    return max(eval_every, min(steps // 100, rows * eval_every))
-
-
 def train(
     exp: Experiment,
     steps: int,
@@ -248,18 +242,23 @@ def train(
     progress: Progress,
     out: str | None = None,
 ) -> tuple[Engine, RunEnd]:
-    """Run ``steps`` steps in bounded chunks, reporting progress and writing the metrics to
-    ``out`` as they come; returns the engine and how each model's run ended."""
+    """Run ``steps`` steps in chunks of about ``CHUNK_S`` of compute, each holding a bounded number
+    of recorded values (memory stays flat however long the run), reporting progress and writing
+    the metrics to ``out`` as they come; returns the engine and how each model's run ended."""
     _, _, engine = exp.build(specs, backend=backend)
     writer = MetricsWriter(out, engine) if out else None
     end = RunEnd(engine, exp.target_loss)
     try:
-        chunk = chunk_steps(steps, engine.train.eval_every, engine.n_models)
+        every = engine.train.eval_every
+        limit = chunk_limit(every, engine.n_models, len(FIELDS))
+        chunk = min(limit, every)
         done = _first_step(engine, steps, progress, writer, end)
         progress.update(done)
         while done < steps and engine.running.any() and not end.all_done:
             n = min(chunk, steps - done)
+            t0 = time.perf_counter()
             metrics = engine.run(n)
+            chunk = next_chunk(n, time.perf_counter() - t0, CHUNK_S, every, limit)
             done += n
             end.add(metrics)
             if writer is not None:

@@ -438,14 +438,10 @@ def _short(value: Any) -> str:
 
 def optimizer_entry(entry: Mapping[str, Any]):
     """``(Optimizer, Schedule | None, label)`` of one optimizer dict; ``ValueError`` if bad."""
-    from dlopt_core.train.optimizers import make_optimizer
+    from dlopt_core.train.optimizers import optimizer_from_dict
     from dlopt_core.train.schedules import make_schedule
 
-    if not isinstance(entry, Mapping):
-        raise ValueError(f"an optimizer entry must be an object, got {_short(entry)}")
-    hyper = {k: v for k, v in entry.items() if k not in RUN_KEYS}
-    name = hyper.pop("name", None)
-    optimizer = make_optimizer(name, **hyper)
+    optimizer = optimizer_from_dict(entry, ignore=RUN_KEYS)
     schedule = None
     if entry.get("schedule") is not None:
         sched = entry["schedule"]

@@ -29,7 +29,7 @@ from dlopt_core.data import features
 from dlopt_core.train.engine import Engine, Metrics, ModelSpec
 from dlopt_core.train.experiment import Experiment
 from dlopt_core.train.network import Network
-from dlopt_core.train.optimizers import Optimizer, make_optimizer
+from dlopt_core.train.optimizers import Optimizer, make_optimizer, optimizer_from_dict
 from dlopt_core.train.schedules import Schedule, make_schedule
 
 MAX_RACE = 8
@@ -65,10 +65,9 @@ def spec_from_dict(raw: Mapping[str, Any]) -> ModelSpec:
     if isinstance(opt, Optimizer):
         optimizer = opt.replace(**raw) if raw else opt
     elif isinstance(opt, Mapping):
-        hyper = dict(opt)
-        optimizer = make_optimizer(hyper.pop("name", ""), **{**hyper, **raw})
+        optimizer = optimizer_from_dict({**opt, **raw})
     elif isinstance(opt, str):
-        optimizer = make_optimizer(opt, **raw)
+        optimizer = optimizer_from_dict(raw, name=opt)
     else:
         raise ValueError(f"a configuration needs an optimizer name, got {opt!r}")
     if isinstance(sched, Schedule):
@@ -1172,10 +1171,10 @@ class BoundaryGrid:
 
     @classmethod
     def for_experiment(cls, exp: Experiment, n: int = 48) -> BoundaryGrid | None:
-        raw = exp.data.load()
+        loaded = exp.load_data()
+        raw, data = loaded.raw, loaded.inputs
         if raw.X_train.shape[1] != 2:
             return None
-        data = exp.dataset()
         net = exp.make_network(data)
         pts = np.concatenate([raw.X_train, raw.X_val])
         lo, hi = pts.min(axis=0), pts.max(axis=0)

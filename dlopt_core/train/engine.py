@@ -12,10 +12,10 @@ in batches of ``batch_size`` with a smaller last batch. It depends on the step c
 run split into chunks of any size gives the same numbers.
 
 State layout: the kernels keep the model as the innermost, contiguous axis (``state.theta`` is
-(P, M), ``state.slots`` (3, P, M), ``state.hyper`` (15, M), ...), so that neighbouring models sit
-in neighbouring SIMD lanes and GPU threads. ``engine.theta``, ``engine.slots`` and the other
-read-outs are views of the same memory with the model first: ``engine.theta[m]`` is model ``m``'s
-flat parameter vector (see ``network``), and writing to it writes the state.
+(P, M), ``state.slots`` (N_SLOTS, P, M), ``state.hyper`` (N_HYPER, M), ...), so that neighbouring
+models sit in neighbouring SIMD lanes and GPU threads. ``engine.theta``, ``engine.slots`` and the
+other read-outs are views of the same memory with the model first: ``engine.theta[m]`` is model
+``m``'s flat parameter vector (see ``network``), and writing to it writes the state.
 
 Evaluation of large data sets: the metrics ``run`` records (the live curves) and the early-stopping
 decisions taken in the kernels evaluate every row of a set of at most ``eval_rows`` rows
@@ -29,22 +29,19 @@ what ``run`` records.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
 import numpy as np
 
-from dlopt_core.train import backends
+from dlopt_core.train import backends, kernels
+from dlopt_core.train.config import LIVE_TRAINING_FIELDS, ModelSpec, TrainConfig
+from dlopt_core.train.history import FIELDS, History, Metrics
 from dlopt_core.train.kernels import rules
 from dlopt_core.train.network import Network
 from dlopt_core.train.optimizers import Optimizer
-from dlopt_core.train.schedules import Schedule, constant
+from dlopt_core.train.schedules import Schedule
 
-FIELDS = ("train_loss", "val_loss", "train_error", "val_error", "grad_norm", "lr")
-# the fields whose per-bucket minimum and maximum a History keeps (spikes survive thinning)
-ENVELOPE_FIELDS = ("train_loss", "val_loss", "train_error", "val_error", "grad_norm")
-_ENV_INDEX = [FIELDS.index(f) for f in ENVELOPE_FIELDS]
 STATUS_NAMES = ("running", "diverged", "early_stopped")
 _MAX_EPOCHS_PER_CALL = 256
 # a set of more rows than this is evaluated on a fixed sample of this many rows while training
@@ -52,273 +49,18 @@ EVAL_SAMPLE_ROWS = 20_000
 EVAL_SAMPLE_SEED = 1937
 
 
-@dataclass(frozen=True)
-class TrainConfig:
-    """Training strategies shared by all models of a run.
-
-    batch_size: rows per step (the whole training set for full-batch gradient descent);
-    shuffle: a new row order every epoch; clip_norm: rescale the gradient to this global norm when
-    longer (0: off); l1: adds l1 * sign(theta) to the gradient; early_stopping: patience, in
-    evaluations, on the validation loss (0: off); polyak: decay of the exponential moving average
-    of the parameters used for evaluation (0: off); eval_every: steps between evaluations.
-    L2 weight decay is the optimizer's ``weight_decay``.
-
-    Adversarial training (FGSM, Goodfellow et al. 2015): with ``adversarial_eps`` > 0 every step
-    takes the gradient g of the batch's loss with respect to the network's inputs (the features
-    it sees, after standardising and expansion), moves each input to
-    x_adv = x + adversarial_eps * sign(g), and trains on
-    ``adversarial_clean_weight`` * L(x) + (1 - ``adversarial_clean_weight``) * L(x_adv)
-    (0: adversarial examples only). Evaluation stays on the clean data.
-    """
-
-    batch_size: int = 32
-    shuffle: bool = True
-    clip_norm: float = 0.0
-    l1: float = 0.0
-    early_stopping: int = 0
-    polyak: float = 0.0
-    eval_every: int = 10
-    adversarial_eps: float = 0.0
-    adversarial_clean_weight: float = 0.5
-
-    def __post_init__(self) -> None:
-        checks = (
-            ("batch_size", self.batch_size >= 1, ">= 1"),
-            ("clip_norm", self.clip_norm >= 0.0, ">= 0"),
-            ("l1", self.l1 >= 0.0, ">= 0"),
-            ("early_stopping", self.early_stopping >= 0, ">= 0"),
-            ("polyak", 0.0 <= self.polyak < 1.0, "in [0, 1)"),
-            ("eval_every", self.eval_every >= 1, ">= 1"),
-            ("adversarial_eps", 0.0 <= self.adversarial_eps < float("inf"), ">= 0 and finite"),
-            ("adversarial_clean_weight", 0.0 <= self.adversarial_clean_weight <= 1.0, "in [0, 1]"),
-        )
-        for name, ok, allowed in checks:
-            if not ok:
-                raise ValueError(f"training: {name} = {getattr(self, name)!r} must be {allowed}")
+def kernels_release_gil() -> bool:
+    """Whether the training kernels release Python's lock while they run (a training thread then
+    runs beside a GUI thread instead of taking turns with it)."""
+    return bool(kernels.TRAINING_RELEASES_GIL)
 
 
-@dataclass(frozen=True)
-class ModelSpec:
-    """One model of a run: optimizer, schedule, and optional seeds of its own.
-
-    ``layer_lr``: per-layer learning-rate factors, one per layer with parameters (hidden layers
-    and the output layer; None: all 1). The step of layer l's weights and biases is taken at
-    the rate ``lr * layer_lr[l]`` (after the schedule), as with one ``torch.optim`` parameter
-    group per layer: for the adaptive optimizers the factor multiplies the step (and AdamW's
-    decoupled weight decay), not the gradient.
-    """
-
-    optimizer: Optimizer
-    schedule: Schedule = field(default_factory=constant)
-    init_seed: int | None = None
-    order_seed: int | None = None
-    label: str = ""
-    layer_lr: tuple[float, ...] | None = None
-
-    def __post_init__(self) -> None:
-        if self.layer_lr is not None:
-            factors = tuple(float(f) for f in self.layer_lr)
-            if not factors or not all(math.isfinite(f) and f >= 0.0 for f in factors):
-                raise ValueError(
-                    f"layer_lr: every factor must be a finite number >= 0, got {self.layer_lr!r}"
-                )
-            object.__setattr__(self, "layer_lr", factors)
-
-    @property
-    def name(self) -> str:
-        return self.label or self.optimizer.name
-
-
-@dataclass(frozen=True)
-class Metrics:
-    """Metrics at ``steps`` (R,); every field is an (R, M) array, NaN where a model was stopped.
-
-    The error is the misclassified fraction (classification) or the RMSE (regression).
-    """
-
-    steps: np.ndarray
-    epochs: np.ndarray
-    train_loss: np.ndarray
-    val_loss: np.ndarray
-    train_error: np.ndarray
-    val_error: np.ndarray
-    grad_norm: np.ndarray
-    lr: np.ndarray
-
-    def __len__(self) -> int:
-        return len(self.steps)
-
-    def model(self, m: int) -> dict[str, np.ndarray]:
-        return {"step": self.steps, **{f: getattr(self, f)[:, m] for f in FIELDS}}
-
-
-class History:
-    """The metrics of a whole run in bounded memory, at even resolution in steps.
-
-    The run is cut into buckets of ``stride`` steps: bucket ``k`` holds the rows recorded at steps
-    in ``((k - 1) * stride, k * stride]`` (bucket 0 is step 0 alone, the initial values). A bucket
-    keeps its newest row, so the latest values are always at hand, and for the
-    :data:`ENVELOPE_FIELDS` the minimum and maximum over all of its rows, so that a spike between
-    two kept rows still shows. When a new row would need more than ``limit`` buckets, the stride
-    doubles and neighbouring buckets merge: the whole history halves, the start of the run no more
-    than its end, and later rows are kept at the new stride. Memory never exceeds ``limit`` rows.
-    The best validation loss of each model, its step and the lowest training loss are exact.
-    """
-
-    def __init__(self, n_models: int, limit: int = 4000):
-        self.limit = max(16, int(limit))
-        self.n_models = int(n_models)
-        self.stride = 1
-        self._n = 0
-        self._steps = np.empty(0, dtype=np.int64)
-        self._data = np.empty((0, len(FIELDS), self.n_models))
-        self._lo = np.empty((0, len(ENVELOPE_FIELDS), self.n_models))
-        self._hi = np.empty((0, len(ENVELOPE_FIELDS), self.n_models))
-        self.best_val_loss = np.full(self.n_models, np.inf)
-        self.best_val_step = np.full(self.n_models, -1, dtype=np.int64)
-        self.min_train_loss = np.full(self.n_models, np.inf)
-
-    def append(self, steps: np.ndarray, data: np.ndarray) -> None:
-        """Add rows ``data[r, field, model]`` recorded at ``steps`` (increasing, after the last)."""
-        steps = np.asarray(steps, dtype=np.int64)
-        if len(steps) == 0:
-            return
-        data = np.asarray(data, dtype=np.float64)
-        last = self._steps[self._n - 1] if self._n else -1
-        if steps[0] < last or np.any(np.diff(steps) < 0):
-            raise ValueError("history rows must come in step order")
-        self._track_best(steps, data)
-        ids = self._bucket(steps)
-        while self._n + self._new_buckets(ids) > self.limit:
-            self._halve()
-            ids = self._bucket(steps)
-        starts, ends = _runs(ids)
-        env = data[:, _ENV_INDEX, :]
-        lo = np.fmin.reduceat(env, starts, axis=0)
-        hi = np.fmax.reduceat(env, starts, axis=0)
-        first = 0
-        if self._n and ids[0] == self._bucket(self._steps[self._n - 1]):
-            i = self._n - 1  # the rows continue the newest bucket
-            self._steps[i] = steps[ends[0]]
-            self._data[i] = data[ends[0]]
-            np.fmin(self._lo[i], lo[0], out=self._lo[i])
-            np.fmax(self._hi[i], hi[0], out=self._hi[i])
-            first = 1
-        new = slice(self._n, self._n + len(starts) - first)
-        self._reserve(new.stop)
-        self._steps[new] = steps[ends[first:]]
-        self._data[new] = data[ends[first:]]
-        self._lo[new] = lo[first:]
-        self._hi[new] = hi[first:]
-        self._n = new.stop
-
-    def _track_best(self, steps: np.ndarray, data: np.ndarray) -> None:
-        with np.errstate(invalid="ignore"):
-            val = np.where(np.isfinite(data[:, 1, :]), data[:, 1, :], np.inf)
-            r_best = np.argmin(val, axis=0)
-            best = val[r_best, np.arange(self.n_models)]
-            better = best < self.best_val_loss
-            self.best_val_loss[better] = best[better]
-            self.best_val_step[better] = steps[r_best[better]]
-            train = np.where(np.isfinite(data[:, 0, :]), data[:, 0, :], np.inf)
-            self.min_train_loss = np.minimum(self.min_train_loss, train.min(axis=0))
-
-    def _bucket(self, steps: np.ndarray) -> np.ndarray:
-        return -(-steps // self.stride)
-
-    def _new_buckets(self, ids: np.ndarray) -> int:
-        count = 1 + int(np.count_nonzero(ids[1:] != ids[:-1]))
-        if self._n and ids[0] == self._bucket(self._steps[self._n - 1]):
-            count -= 1
-        return count
-
-    def _halve(self) -> None:
-        """Double the stride and merge the buckets that now share one."""
-        n = self._n
-        self.stride *= 2
-        if n == 0:
-            return
-        starts, ends = _runs(self._bucket(self._steps[:n]))
-        m = len(starts)
-        self._lo[:m] = np.fmin.reduceat(self._lo[:n], starts, axis=0)
-        self._hi[:m] = np.fmax.reduceat(self._hi[:n], starts, axis=0)
-        self._steps[:m] = self._steps[ends]
-        self._data[:m] = self._data[ends]
-        self._n = m
-
-    def _reserve(self, n: int) -> None:
-        """Room for ``n`` rows: the arrays grow by doubling, up to ``limit`` rows."""
-        if n <= len(self._steps):
-            return
-        size = min(self.limit, max(n, 2 * len(self._steps), 64))
-        for name in ("_steps", "_data", "_lo", "_hi"):
-            old = getattr(self, name)
-            grown = np.empty((size, *old.shape[1:]), dtype=old.dtype)
-            grown[: self._n] = old[: self._n]
-            setattr(self, name, grown)
-
-    # -- read-outs ------------------------------------------------------------------------------
-    def __len__(self) -> int:
-        return self._n
-
-    @property
-    def nbytes(self) -> int:
-        """Memory held by the kept rows and their envelopes (at most ``limit`` rows' worth)."""
-        return sum(a.nbytes for a in (self._steps, self._data, self._lo, self._hi))
-
-    @property
-    def steps(self) -> np.ndarray:
-        """The step of each kept row (the newest row of its bucket)."""
-        return self._steps[: self._n].copy()
-
-    def field(self, name: str, m: int | None = None) -> np.ndarray:
-        """One metric at :attr:`steps`: (R, M), or (R,) for model ``m``."""
-        col = self._data[: self._n, _field_index(name), :]
-        return col.copy() if m is None else col[:, m].copy()
-
-    def envelope(self, name: str, m: int | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """The lowest and highest value of ``name`` (one of :data:`ENVELOPE_FIELDS`) over each
-        kept row's bucket: two (R, M) arrays, or (R,) for model ``m``; NaN where none was finite
-        or NaN."""
-        if name not in ENVELOPE_FIELDS:
-            raise ValueError(
-                f"no envelope is kept for {name!r}; choose one of {', '.join(ENVELOPE_FIELDS)}"
-            )
-        i = ENVELOPE_FIELDS.index(name)
-        lo, hi = self._lo[: self._n, i, :], self._hi[: self._n, i, :]
-        if m is None:
-            return lo.copy(), hi.copy()
-        return lo[:, m].copy(), hi[:, m].copy()
-
-    def steps_to_reach(self, value: float, name: str = "val_loss") -> np.ndarray:
-        """Per model, the step by which ``name`` had first been <= ``value`` (-1 if never).
-
-        Exact while every recorded row is kept (``stride`` 1); later, the newest step of the
-        first bucket in which it happened (at most ``stride`` steps late).
-        """
-        if name in ENVELOPE_FIELDS:
-            col = self.envelope(name)[0]
-        else:
-            col = self._data[: self._n, _field_index(name), :]
-        out = np.full(self.n_models, -1, dtype=np.int64)
-        with np.errstate(invalid="ignore"):
-            hit = col <= value
-        reached = hit.any(axis=0)
-        out[reached] = self._steps[np.argmax(hit, axis=0)[reached]]
-        return out
-
-
-def _field_index(name: str) -> int:
-    if name not in FIELDS:
-        raise ValueError(f"unknown metric {name!r}; choose one of {', '.join(FIELDS)}")
-    return FIELDS.index(name)
-
-
-def _runs(ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """First and last index of each run of equal values in ``ids`` (sorted)."""
-    starts = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1]])
-    ends = np.r_[starts[1:], len(ids)] - 1
-    return starts, ends
+def training_kernels_ready(n_models: int = 1, codes: Sequence[int] = (rules.ADAM,)) -> bool:
+    """Whether the training kernel of ``n_models`` models with optimizer codes ``codes``
+    (``Optimizer.code``; by default one Adam model) is compiled or loaded in this process: False
+    until its first call, which compiles it (seconds on a fresh install) or loads it from the
+    cache; a GUI uses it to say why a first run waits."""
+    return kernels.training_kernels_ready(n_models, tuple(codes))
 
 
 def sample_rows(n_rows: int, limit: int, which: int = 0) -> np.ndarray | None:
@@ -488,7 +230,8 @@ class Engine:
 
     @property
     def slots(self) -> np.ndarray:
-        """(M, 3, P): each model's optimizer slots (a view of the state)."""
+        """(M, N_SLOTS, P): each model's optimizer slots (a view of the state; what each holds:
+        ``OptimizerInfo.slots``)."""
         return self.state.slots.transpose(2, 0, 1)
 
     @property
@@ -498,7 +241,7 @@ class Engine:
 
     @property
     def hyper(self) -> np.ndarray:
-        """(M, 15): each model's hyper-parameter vector (``Optimizer.vector``; a view)."""
+        """(M, N_HYPER): each model's hyper-parameter vector (``Optimizer.vector``; a view)."""
         return self.state.hyper.T
 
     @property
@@ -537,6 +280,14 @@ class Engine:
     def set_schedule(self, m: int, schedule: Schedule) -> None:
         self.specs[m] = _replace_spec(self.specs[m], schedule=schedule)
         self._load_schedule(m, schedule)
+
+    def set_training(self, train: TrainConfig) -> None:
+        """Take the live fields of ``train`` (``LIVE_TRAINING_FIELDS``: clipping, L1, early
+        stopping, the evaluation interval, adversarial training) from the next step; the others
+        stay as the engine was built with them."""
+        self.train = replace(
+            self.train, **{name: getattr(train, name) for name in LIVE_TRAINING_FIELDS}
+        )
 
     # -- training -------------------------------------------------------------------------------
     def _perms(self, first_epoch: int, last_epoch: int) -> np.ndarray:
@@ -642,6 +393,11 @@ class Engine:
     def epoch(self) -> float:
         return self.step / self.steps_per_epoch
 
+    def optimizer_steps(self, m: int) -> int:
+        """Steps model ``m``'s optimizer has taken (the t of its bias corrections; counted
+        afresh after a change of rule)."""
+        return int(self.state.scalars[rules.S_STEP, m])
+
     def status_name(self, m: int) -> str:
         return STATUS_NAMES[int(self.status[m])]
 
@@ -704,8 +460,8 @@ def _replace_spec(spec: ModelSpec, **changes) -> ModelSpec:
 class RunState:
     """The arrays the kernels train in place, the model as the last axis (M models, P params).
 
-    theta, avg (Polyak average), best (early stopping): (P, M); slots: (3, P, M); scalars
-    (step count, NAdam's product of mu): (2, M); hyper (``Optimizer.vector``): (15, M);
+    theta, avg (Polyak average), best (early stopping): (P, M); slots: (N_SLOTS, P, M); scalars
+    (step count, NAdam's product of mu): (2, M); hyper (``Optimizer.vector``): (N_HYPER, M);
     sched_params (``Schedule.vector``): (4, M); layer_lr (each layer's learning-rate factor):
     (L, M).
     """
@@ -723,7 +479,7 @@ class RunState:
     def empty(cls, n_params: int, n_models: int, n_layers: int) -> RunState:
         return cls(
             theta=np.zeros((n_params, n_models)),
-            slots=np.zeros((3, n_params, n_models)),
+            slots=np.zeros((rules.N_SLOTS, n_params, n_models)),
             scalars=np.zeros((rules.N_SCALARS, n_models)),
             hyper=np.zeros((rules.N_HYPER, n_models)),
             sched_params=np.zeros((rules.N_SCHED, n_models)),
@@ -731,62 +487,3 @@ class RunState:
             best=np.zeros((n_params, n_models)),
             layer_lr=np.ones((n_layers, n_models)),
         )
-
-
-WARM_UP_ROWS = 4  # rows of the made-up data set a warm-up trains on
-
-
-def warm_up(
-    network: Network,
-    optimizers: Sequence[Optimizer],
-    n_models: int = 1,
-    gradients: bool = False,
-    layer_lr: Sequence[float] | None = None,
-) -> None:
-    """Compile, or load from Numba's cache, what training ``n_models`` models with these
-    optimizers on ``network`` calls, and nothing else.
-
-    The training kernels are compiled per family (one model, or many side by side), optimizer
-    rule (the run's common rule, or every rule read per model when they differ) and product
-    method (BLAS for wide layers), on first use: this trains a tiny engine of the same kind
-    (``n_models`` models cycling through ``optimizers``, made-up rows of the right shape) for
-    one step with an evaluation, then predicts with ``network`` as a GUI's plots do, and with
-    ``gradients`` takes a loss gradient too (``Network.loss_and_grad``: the sharpness, the loss
-    shape; a separate compile of seconds that the first training step does not need).
-    ``layer_lr``: the models' per-layer learning-rate factors (factors other than 1 train on the
-    kernels with layer options). Seconds on an empty cache, a fraction of a second from it.
-    """
-    if not optimizers or n_models < 1:
-        raise ValueError("warm_up needs at least one optimizer and one model")
-    n_in, n_out = int(network.sizes[0]), int(network.sizes[-1])
-    X = np.linspace(-1.0, 1.0, WARM_UP_ROWS * n_in).reshape(WARM_UP_ROWS, n_in)
-    if network.loss == "mse":
-        y = np.zeros((WARM_UP_ROWS, n_out))
-    else:
-        y = (np.arange(WARM_UP_ROWS) % max(n_out, 2)).astype(np.float64)
-    data = _WarmUpData(X, y)
-    factors = None if layer_lr is None else tuple(layer_lr)
-    specs = [
-        ModelSpec(optimizers[m % len(optimizers)], layer_lr=factors)
-        for m in range(max(n_models, 1))
-    ]
-    engine = Engine(network, data, specs, TrainConfig(batch_size=2, eval_every=1))
-    engine.run(1)
-    theta = engine.eval_theta()[0]
-    network.predict(theta, X)
-    if gradients:
-        network.loss_and_grad(theta, X, y)
-
-
-@dataclass(frozen=True)
-class _WarmUpData:
-    X_train: np.ndarray
-    y_train: np.ndarray
-
-    @property
-    def X_val(self) -> np.ndarray:
-        return self.X_train[:1]
-
-    @property
-    def y_val(self) -> np.ndarray:
-        return self.y_train[:1]

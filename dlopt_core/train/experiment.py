@@ -3,7 +3,8 @@
 ``Experiment.from_dict`` and ``Experiment.load`` refuse an unknown key, a wrong type or an
 out-of-range value with an ``ExperimentError`` that names the field, the value and what is
 allowed. ``exp.build()`` makes the data set, network and engine; the same experiment and seed give
-the same numbers.
+the same numbers. ``exp.load_data()`` reads the data set once and gives it both as read and as the
+network sees it (``ExperimentData``); ``build`` takes it, so that nothing reads a file twice.
 """
 
 from __future__ import annotations
@@ -11,16 +12,34 @@ from __future__ import annotations
 import copy
 import json
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from dlopt_core.data import datasets, features, files
 from dlopt_core.train.engine import Engine, ModelSpec, TrainConfig
+from dlopt_core.train.experiment_checks import (
+    ExperimentError,
+    Section,
+    a_boolean,
+    a_mapping,
+    a_string,
+    int_list,
+    integer_in,
+    number_in,
+    number_list,
+    one_of,
+    str_list,
+)
 from dlopt_core.train.kernels import train as train_kernels
 from dlopt_core.train.network import ACTIVATIONS, INIT_SCHEMES, PARAMETERIZATIONS, Network
-from dlopt_core.train.optimizers import OPTIMIZERS, Optimizer, make_optimizer
+from dlopt_core.train.optimizers import (
+    OPTIMIZERS,
+    Optimizer,
+    make_optimizer,
+    optimizer_from_dict,
+)
 from dlopt_core.train.schedules import SCHEDULES, Schedule, make_schedule
 
 VERSION = 1
@@ -29,11 +48,6 @@ MAX_MEMORY_BYTES = 4 * 2**30  # the most one engine may need, by memory_estimate
 MAX_LAYER_LR = 1e10  # a layer's learning-rate factor (optimizer.layer_lr; the map's rates)
 MAX_ADVERSARIAL_EPS = 100.0  # FGSM step of training.adversarial_eps; inputs are standardised
 DATA_KINDS = (*datasets.GENERATORS, "csv", *datasets.REAL_DATASETS)
-
-
-class ExperimentError(ValueError):
-    """A config file or value that cannot be used, or an engine too large for memory; the
-    message names the file, the field and what is allowed."""
 
 
 def memory_estimate(
@@ -88,6 +102,16 @@ class DataSpec:
         return datasets.generate(
             self.kind, self.n_samples, self.noise, self.val_fraction, self.seed, self.n_classes
         )
+
+
+@dataclass(frozen=True)
+class ExperimentData:
+    """One read of an experiment's data set: ``raw`` as loaded (its own columns: what a plot of
+    the data shows) and ``inputs`` with the experiment's input features (what the network sees;
+    the same object as ``raw`` when there are no derived features)."""
+
+    raw: datasets.Dataset
+    inputs: datasets.Dataset
 
 
 @dataclass(frozen=True)
@@ -151,18 +175,23 @@ class Experiment:
     layer_lr: tuple[float, ...] | None = None  # per-layer learning-rate factors (ModelSpec)
 
     # -- building ---------------------------------------------------------------------------------
-    def dataset(self) -> datasets.Dataset:
-        """The data set with this experiment's input features applied."""
+    def load_data(self) -> ExperimentData:
+        """The data set, read once, as loaded and with this experiment's input features."""
         data = self.data.load()
         names = features.check(self.network.features, data.X_train.shape[1])
         if data.X_train.shape[1] != 2 or names == features.RAW:
-            return data
-        return replace(
+            return ExperimentData(data, data)
+        expanded = replace(
             data,
             X_train=features.expand(data.X_train, names),
             X_val=features.expand(data.X_val, names),
             feature_names=names,
         )
+        return ExperimentData(data, expanded)
+
+    def dataset(self) -> datasets.Dataset:
+        """The data set with this experiment's input features applied."""
+        return self.load_data().inputs
 
     def make_network(self, data: datasets.Dataset) -> Network:
         if data.task == "regression":
@@ -186,13 +215,15 @@ class Experiment:
         backend: str = "cpu",
         *,
         history_limit: int = HISTORY_LIMIT,
+        data: ExperimentData | None = None,
     ):
         """``(dataset, network, engine)``; by default one model with this optimizer and schedule.
 
+        ``data``: the experiment's data set read already (``load_data``), else it is read here.
         An engine whose memory estimate (``memory_estimate``) exceeds ``MAX_MEMORY_BYTES`` is
         refused with an ``ExperimentError`` that gives the estimate and the limit.
         """
-        data = self.dataset()
+        data = (data or self.load_data()).inputs
         net = self.make_network(data)
         specs = (
             list(models)
@@ -309,37 +340,37 @@ class Experiment:
     @classmethod
     def from_dict(cls, raw: Any) -> Experiment:
         """Validate a parsed config; missing keys take their defaults."""
-        top = _Section(raw, "experiment")
-        top.get("version", _integer(1, VERSION), VERSION)
+        top = Section(raw, "experiment")
+        top.get("version", integer_in(1, VERSION), VERSION)
         base = cls()
-        data_sec = _Section(top.get("data", _mapping, {}), "data")
+        data_sec = Section(top.get("data", a_mapping, {}), "data")
         data = DataSpec(
-            kind=data_sec.get("kind", _choice(DATA_KINDS), base.data.kind),
-            n_samples=data_sec.get("n_samples", _integer(4, 100_000), base.data.n_samples),
-            noise=data_sec.get("noise", _number(0.0, 10.0), base.data.noise),
-            val_fraction=data_sec.get("val_fraction", _number(0.0, 0.9), base.data.val_fraction),
-            seed=data_sec.get("seed", _integer(0, 2**32 - 1), base.data.seed),
-            n_classes=data_sec.get("n_classes", _integer(2, 8), base.data.n_classes),
-            path=data_sec.get("path", _string, base.data.path),
-            standardize=data_sec.get("standardize", _boolean, base.data.standardize),
+            kind=data_sec.get("kind", one_of(DATA_KINDS), base.data.kind),
+            n_samples=data_sec.get("n_samples", integer_in(4, 100_000), base.data.n_samples),
+            noise=data_sec.get("noise", number_in(0.0, 10.0), base.data.noise),
+            val_fraction=data_sec.get("val_fraction", number_in(0.0, 0.9), base.data.val_fraction),
+            seed=data_sec.get("seed", integer_in(0, 2**32 - 1), base.data.seed),
+            n_classes=data_sec.get("n_classes", integer_in(2, 8), base.data.n_classes),
+            path=data_sec.get("path", a_string, base.data.path),
+            standardize=data_sec.get("standardize", a_boolean, base.data.standardize),
         )
         data_sec.done()
         if data.kind == "csv" and not data.path:
             raise ExperimentError("data.path: a csv data set needs the path of its file")
-        net_sec = _Section(top.get("network", _mapping, {}), "network")
+        net_sec = Section(top.get("network", a_mapping, {}), "network")
         net = NetworkSpec(
-            hidden=tuple(net_sec.get("hidden", _int_list(0, 6, 1, 256), list(base.network.hidden))),
-            activation=net_sec.get("activation", _choice(ACTIVATIONS), base.network.activation),
-            init=net_sec.get("init", _choice(INIT_SCHEMES), base.network.init),
-            init_std=net_sec.get("init_std", _number(0.0, 100.0), base.network.init_std),
+            hidden=tuple(net_sec.get("hidden", int_list(0, 6, 1, 256), list(base.network.hidden))),
+            activation=net_sec.get("activation", one_of(ACTIVATIONS), base.network.activation),
+            init=net_sec.get("init", one_of(INIT_SCHEMES), base.network.init),
+            init_std=net_sec.get("init_std", number_in(0.0, 100.0), base.network.init_std),
             features=tuple(
                 net_sec.get(
-                    "features", _str_list(tuple(features.FEATURES)), list(base.network.features)
+                    "features", str_list(tuple(features.FEATURES)), list(base.network.features)
                 )
             ),
-            bias=net_sec.get("bias", _boolean, base.network.bias),
+            bias=net_sec.get("bias", a_boolean, base.network.bias),
             parameterization=net_sec.get(
-                "parameterization", _choice(PARAMETERIZATIONS), base.network.parameterization
+                "parameterization", one_of(PARAMETERIZATIONS), base.network.parameterization
             ),
         )
         net_sec.done()
@@ -347,51 +378,49 @@ class Experiment:
             features.check(net.features, 2)
         except ValueError as exc:
             raise ExperimentError(f"network.features: {exc}") from None
-        opt_raw = dict(top.get("optimizer", _mapping, {"name": "adam", "lr": 0.01}))
-        opt_name = opt_raw.pop("name", "adam")
-        _choice(tuple(OPTIMIZERS))("optimizer.name", opt_name)
+        opt_raw = dict(top.get("optimizer", a_mapping, {"name": "adam", "lr": 0.01}))
+        one_of(tuple(OPTIMIZERS))("optimizer.name", opt_raw.setdefault("name", "adam"))
         layer_lr = None
         if opt_raw.get("layer_lr") is not None:
             layer_lr = tuple(
-                _number_list(net.n_layers, 0.0, MAX_LAYER_LR)(
+                number_list(net.n_layers, 0.0, MAX_LAYER_LR)(
                     "optimizer.layer_lr", opt_raw["layer_lr"]
                 )
             )
-        opt_raw.pop("layer_lr", None)
         try:
-            optimizer = make_optimizer(opt_name, **opt_raw)
+            optimizer = optimizer_from_dict(opt_raw, ignore=("layer_lr",))
         except ValueError as exc:
             raise ExperimentError(f"optimizer: {exc}") from None
-        sched_raw = dict(top.get("schedule", _mapping, {"name": "constant"}))
+        sched_raw = dict(top.get("schedule", a_mapping, {"name": "constant"}))
         sched_name = sched_raw.pop("name", "constant")
-        _choice(tuple(SCHEDULES))("schedule.name", sched_name)
+        one_of(tuple(SCHEDULES))("schedule.name", sched_name)
         try:
             schedule = make_schedule(sched_name, **sched_raw)
         except ValueError as exc:
             raise ExperimentError(f"schedule: {exc}") from None
-        tr = _Section(top.get("training", _mapping, {}), "training")
+        tr = Section(top.get("training", a_mapping, {}), "training")
         bt = base.training
         training = TrainConfig(
-            batch_size=tr.get("batch_size", _integer(1, 100_000), bt.batch_size),
-            shuffle=tr.get("shuffle", _boolean, bt.shuffle),
-            clip_norm=tr.get("clip_norm", _number(0.0, 1e6), bt.clip_norm),
-            l1=tr.get("l1", _number(0.0, 10.0), bt.l1),
-            early_stopping=tr.get("early_stopping", _integer(0, 100_000), bt.early_stopping),
-            polyak=tr.get("polyak", _number(0.0, 0.99999), bt.polyak),
-            eval_every=tr.get("eval_every", _integer(1, 100_000), bt.eval_every),
+            batch_size=tr.get("batch_size", integer_in(1, 100_000), bt.batch_size),
+            shuffle=tr.get("shuffle", a_boolean, bt.shuffle),
+            clip_norm=tr.get("clip_norm", number_in(0.0, 1e6), bt.clip_norm),
+            l1=tr.get("l1", number_in(0.0, 10.0), bt.l1),
+            early_stopping=tr.get("early_stopping", integer_in(0, 100_000), bt.early_stopping),
+            polyak=tr.get("polyak", number_in(0.0, 0.99999), bt.polyak),
+            eval_every=tr.get("eval_every", integer_in(1, 100_000), bt.eval_every),
             adversarial_eps=tr.get(
-                "adversarial_eps", _number(0.0, MAX_ADVERSARIAL_EPS), bt.adversarial_eps
+                "adversarial_eps", number_in(0.0, MAX_ADVERSARIAL_EPS), bt.adversarial_eps
             ),
             adversarial_clean_weight=tr.get(
-                "adversarial_clean_weight", _number(0.0, 1.0), bt.adversarial_clean_weight
+                "adversarial_clean_weight", number_in(0.0, 1.0), bt.adversarial_clean_weight
             ),
         )
         tr.done()
-        room = _Section(top.get("classroom", _mapping, {}), "classroom")
+        room = Section(top.get("classroom", a_mapping, {}), "classroom")
         classroom = ClassroomSpec(
-            note=room.get("note", _string, ""),
-            locked=tuple(room.get("locked", _str_list(CLASSROOM_CONTROLS), [])),
-            hidden=tuple(room.get("hidden", _str_list(CLASSROOM_CONTROLS), [])),
+            note=room.get("note", a_string, ""),
+            locked=tuple(room.get("locked", str_list(CLASSROOM_CONTROLS), [])),
+            hidden=tuple(room.get("hidden", str_list(CLASSROOM_CONTROLS), [])),
         )
         room.done()
         exp = cls(
@@ -400,155 +429,15 @@ class Experiment:
             optimizer=optimizer,
             schedule=schedule,
             training=training,
-            seed=top.get("seed", _integer(0, 2**32 - 1), base.seed),
-            max_steps=top.get("max_steps", _integer(0, 10**9), base.max_steps),
-            target_loss=top.get("target_loss", _number(0.0, 1e6), base.target_loss),
-            name=top.get("name", _string, base.name),
+            seed=top.get("seed", integer_in(0, 2**32 - 1), base.seed),
+            max_steps=top.get("max_steps", integer_in(0, 10**9), base.max_steps),
+            target_loss=top.get("target_loss", number_in(0.0, 1e6), base.target_loss),
+            name=top.get("name", a_string, base.name),
             classroom=classroom,
             layer_lr=layer_lr,
         )
         top.done()
         return exp
-
-
-# -- validation helpers ---------------------------------------------------------------------------
-Check = Callable[[str, Any], Any]
-
-
-class _Section:
-    """Reads the keys of one JSON object, then refuses the keys nobody asked for."""
-
-    def __init__(self, raw: Any, where: str):
-        if not isinstance(raw, Mapping):
-            raise ExperimentError(f"{where}: expected an object {{...}}, got {_show(raw)}")
-        self.raw = raw
-        self.where = where
-        self.seen: set[str] = set()
-
-    def get(self, key: str, check: Check, default: Any) -> Any:
-        self.seen.add(key)
-        if key not in self.raw:
-            return default
-        path = key if self.where == "experiment" else f"{self.where}.{key}"
-        return check(path, self.raw[key])
-
-    def done(self) -> None:
-        extra = sorted(str(k) for k in self.raw if k not in self.seen)
-        if extra:
-            allowed = ", ".join(sorted(self.seen))
-            prefix = "" if self.where == "experiment" else f"{self.where}."
-            raise ExperimentError(f"{prefix}{extra[0]}: unknown key; allowed keys are {allowed}")
-
-
-def _show(value: Any) -> str:
-    text = json.dumps(value) if _jsonable(value) else repr(value)
-    return text if len(text) <= 40 else text[:37] + "..."
-
-
-def _jsonable(value: Any) -> bool:
-    try:
-        json.dumps(value)
-    except (TypeError, ValueError):
-        return False
-    return True
-
-
-def _mapping(path: str, value: Any) -> Mapping:
-    if not isinstance(value, Mapping):
-        raise ExperimentError(f"{path}: expected an object {{...}}, got {_show(value)}")
-    return value
-
-
-def _string(path: str, value: Any) -> str:
-    if not isinstance(value, str):
-        raise ExperimentError(f"{path}: expected a string, got {_show(value)}")
-    return value
-
-
-def _boolean(path: str, value: Any) -> bool:
-    if not isinstance(value, bool):
-        raise ExperimentError(f"{path}: expected true or false, got {_show(value)}")
-    return value
-
-
-def _integer(low: int, high: int) -> Check:
-    def check(path: str, value: Any) -> int:
-        if isinstance(value, float) and value.is_integer():
-            value = int(value)
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise ExperimentError(f"{path}: expected an integer, got {_show(value)}")
-        if not low <= value <= high:
-            raise ExperimentError(f"{path}: {value} is out of range; allowed {low} to {high}")
-        return value
-
-    return check
-
-
-def _number(low: float, high: float) -> Check:
-    def check(path: str, value: Any) -> float:
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise ExperimentError(f"{path}: expected a number, got {_show(value)}")
-        try:
-            number = float(value)
-        except OverflowError:  # an integer beyond the float range
-            number = math.inf
-        if not math.isfinite(number) or not low <= number <= high:
-            raise ExperimentError(
-                f"{path}: {_show(value)} is out of range; allowed {low:g} to {high:g}"
-            )
-        return number
-
-    return check
-
-
-def _choice(options: Sequence[str]) -> Check:
-    def check(path: str, value: Any) -> str:
-        if value not in options or not isinstance(value, str):
-            raise ExperimentError(
-                f"{path}: {_show(value)} is not one of {', '.join(map(str, options))}"
-            )
-        return value
-
-    return check
-
-
-def _int_list(min_len: int, max_len: int, low: int, high: int) -> Check:
-    def check(path: str, value: Any) -> list[int]:
-        if not isinstance(value, list):
-            raise ExperimentError(f"{path}: expected a list of integers, got {_show(value)}")
-        if not min_len <= len(value) <= max_len:
-            raise ExperimentError(f"{path}: {len(value)} entries; allowed {min_len} to {max_len}")
-        item = _integer(low, high)
-        return [item(f"{path}[{i}]", v) for i, v in enumerate(value)]
-
-    return check
-
-
-def _number_list(length: int, low: float, high: float) -> Check:
-    """A list of exactly ``length`` numbers in [low, high] (per-layer factors: one a layer)."""
-
-    def check(path: str, value: Any) -> list[float]:
-        if not isinstance(value, list):
-            raise ExperimentError(f"{path}: expected a list of numbers, got {_show(value)}")
-        if len(value) != length:
-            raise ExperimentError(
-                f"{path}: {len(value)} factors; the network has {length} layers with parameters "
-                f"(its hidden layers and the output layer), one factor each"
-            )
-        item = _number(low, high)
-        return [item(f"{path}[{i}]", v) for i, v in enumerate(value)]
-
-    return check
-
-
-def _str_list(options: Sequence[str]) -> Check:
-    def check(path: str, value: Any) -> list[str]:
-        if not isinstance(value, list):
-            raise ExperimentError(f"{path}: expected a list of strings, got {_show(value)}")
-        item = _choice(options)
-        return [item(f"{path}[{i}]", v) for i, v in enumerate(value)]
-
-    return check
 
 
 def merge_patch(base: Mapping[str, Any], patch: Mapping[str, Any]) -> dict[str, Any]:

@@ -9,7 +9,8 @@ from app.curve_reduction import MAX_DRAWN, LiveReduction, decimate, decimate_ban
 from app.metric_plot import CurveSpec, MetricPlot
 from app.playground.curves import CurvesPanel
 from app.plots import LogAxis
-from dlopt_core.train.engine import ENVELOPE_FIELDS, FIELDS, Engine, ModelSpec, TrainConfig
+from dlopt_core.train.engine import FIELDS, Engine, ModelSpec, TrainConfig
+from dlopt_core.train.history import ENVELOPE_FIELDS
 from dlopt_core.train.network import Network
 from dlopt_core.train.optimizers import make_optimizer
 

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from app.snapshots import HistoryMerge, HistoryRows, Snapshot
-from dlopt_core.train.engine import ENVELOPE_FIELDS, FIELDS, History
 from dlopt_core.train.experiment import Experiment
+from dlopt_core.train.history import ENVELOPE_FIELDS, FIELDS, History
 from dlopt_core.train.optimizers import make_optimizer
 
 TIMEOUT = 15_000

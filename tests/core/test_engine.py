@@ -243,8 +243,8 @@ def test_bad_arguments():
 
 @pytest.mark.parametrize("n_models", [1, 3])
 def test_warm_up_readies_the_kernels_a_run_calls(n_models):
-    from dlopt_core.train.engine import warm_up
     from dlopt_core.train.kernels import train
+    from dlopt_core.train.warm_up import warm_up
 
     net = Network([3, 4, 2], "relu", "ce")
     optimizers = [make_optimizer("rmsprop"), make_optimizer("sgd")][: min(n_models, 2)]

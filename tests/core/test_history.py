@@ -8,7 +8,8 @@ maximum.
 import numpy as np
 import pytest
 
-from dlopt_core.train.engine import ENVELOPE_FIELDS, FIELDS, Engine, History, ModelSpec, TrainConfig
+from dlopt_core.train.engine import Engine, ModelSpec, TrainConfig
+from dlopt_core.train.history import ENVELOPE_FIELDS, FIELDS, History
 from dlopt_core.train.network import Network
 from dlopt_core.train.optimizers import make_optimizer
 

@@ -25,6 +25,7 @@ from dlopt_core.course.quiz import Progress, load_bank
 from dlopt_core.data import datasets
 from dlopt_core.data.datasets import DatasetError, load_csv
 from dlopt_core.studies import compare
+from dlopt_core.train import chunks
 from dlopt_core.train.experiment import (
     MAX_MEMORY_BYTES,
     Experiment,
@@ -311,10 +312,13 @@ def test_every_engine_is_checked_and_small_ones_pass():
 
 # -- 4: dlopt-train keeps memory flat and writes every row ---------------------------------------
 def test_long_runs_hold_a_bounded_chunk_of_metrics():
-    for steps, every, models in ((10**9, 1, 8), (10**12, 1, 1), (10**6, 10, 8), (500, 1, 3)):
-        chunk = cli.chunk_steps(steps, every, models)
+    for every, models in ((1, 8), (1, 1), (10, 8), (1, 3)):
+        limit = chunks.chunk_limit(every, models, 6)
+        chunk = every
+        for _ in range(40):  # chunks that take no time grow, up to the limit
+            chunk = chunks.next_chunk(chunk, 0.0, cli.CHUNK_S, every, limit)
         rows = chunk // every
-        assert rows * models * 6 <= cli.MAX_CHUNK_VALUES
+        assert rows * models * 6 <= chunks.MAX_CHUNK_VALUES
         assert chunk >= every
 
 

@@ -41,6 +41,13 @@ class RefOptimizer:
         g = g.copy()
         name = self.name
         wd = h.get("weight_decay", 0.0)
+        if name == "lion":  # Chen et al. 2023, Algorithm 2 (decoupled weight decay)
+            b1, b2 = h["betas"]
+            m = s.get("m", np.zeros_like(theta))
+            c = b1 * m + (1.0 - b1) * g
+            theta = theta - lr * (np.sign(c) + wd * theta)
+            s["m"] = b2 * m + (1.0 - b2) * g
+            return theta
         if name == "adamw":
             theta = theta * (1.0 - lr * wd)  # decoupled decay, before the Adam step
         elif wd != 0.0:
@@ -171,6 +178,8 @@ TORCH_DEFAULTS = {
         "weight_decay": 1e-2,
         "amsgrad": False,
     },
+    # not in torch.optim: the paper's betas, a rate ten times below Adam's, no decay
+    "lion": {"lr": 1e-4, "betas": (0.9, 0.99), "weight_decay": 0.0},
 }
 
 
@@ -284,6 +293,9 @@ CASES = [
     ("adamw", {"lr": 0.01, "weight_decay": 0.1}),
     ("adamw", {"lr": 0.01, "amsgrad": True, "weight_decay": 0.2}),
     ("adamw", {"lr": 0.01, "weight_decay": 0.0, "betas": (0.6, 0.9), "eps": 1e-5}),
+    ("lion", {}),
+    ("lion", {"lr": 0.01, "weight_decay": 0.5}),
+    ("lion", {"lr": 3e-3, "betas": (0.95, 0.98), "weight_decay": 0.1}),
 ]
 
 

@@ -4,6 +4,7 @@ Runs on Numba's CUDA simulator without a GPU (tests/conftest.py) and on the devi
 Sizes stay tiny: the simulator runs every thread in Python.
 """
 
+import os
 from types import SimpleNamespace
 
 import numpy as np
@@ -11,6 +12,7 @@ import pytest
 
 from dlopt_core.train import backends
 from dlopt_core.train.engine import Engine, ModelSpec, TrainConfig
+from dlopt_core.train.kernels import rules
 from dlopt_core.train.network import Network
 from dlopt_core.train.optimizers import OPTIMIZERS, make_optimizer
 from dlopt_core.train.schedules import make_schedule
@@ -133,3 +135,21 @@ def test_layer_options_match_the_cpu_backend(bias, parameterization):
     ]
     specs.append(ModelSpec(make_optimizer("rmsprop", lr=0.01)))
     _compare(net, _data(regression=True), specs, TrainConfig(batch_size=6, eval_every=2), steps=8)
+
+
+@pytest.mark.skipif(
+    os.environ.get("NUMBA_ENABLE_CUDASIM") != "1",
+    reason="a device function is called from the host only in the simulator",
+)
+def test_the_device_rule_refuses_an_unknown_code():
+    """The CUDA build of the update rule raises for a code without a branch (it ran AdamW); an
+    ``Optimizer`` with such a code cannot be made in the first place (test_optimizer_registry)."""
+    from dlopt_core.train.kernels import cuda as kernels
+
+    update = kernels._DEVICE["update_param"]
+    hyper = make_optimizer("adam").vector()[:, None]
+    coef = np.full((rules.N_COEF, 1), 0.5)
+    args = (0.0, 1.0, 0.0, 0.0, 0.0, 1e-3, hyper, coef, 0, True)
+    assert update(rules.ADAM, *args)[0] != 0.0
+    with pytest.raises(ValueError, match="no rule"):
+        update(99, *args)

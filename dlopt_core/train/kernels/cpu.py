@@ -21,17 +21,22 @@ takes plain arrays; the Python layer checks and shapes them once, outside the lo
 """
 
 import math
-import types
 import warnings
 
 import numpy as np
-from llvmlite import ir as llvm_ir
 from numba import config, njit
-from numba import types as nbtypes
 from numba.core.errors import NumbaPerformanceWarning
-from numba.extending import intrinsic
 
 from . import rules, specialise
+from .leaves import (
+    activate,
+    activation_slope,
+    bce_with_logit,
+    fma,
+    step_coefficients,
+    tanh_fast,
+    update_param,
+)
 
 # np.dot on the transposed views of the workspaces is what BLAS takes without a copy
 warnings.filterwarnings(
@@ -41,68 +46,6 @@ warnings.filterwarnings(
 # superword-level (SLP) vectoriser turns them into vector instructions. Numba leaves it off by
 # default; it only adds vector code where it pays, so it is turned on for the whole process.
 config.SLP_VECTORIZE = 1
-
-LEAVES = (
-    "tanh_fast",
-    "activate",
-    "activation_slope",
-    "bce_with_logit",
-    "schedule_lr",
-    "step_coefficients",
-    "update_param",
-)
-
-
-@intrinsic
-def fma(typingctx, a, b, c):
-    """``a * b + c`` rounded once (LLVM's ``llvm.fma``, one instruction on x86 with FMA)."""
-    if not all(isinstance(x, nbtypes.Float) for x in (a, b, c)):
-        return None
-
-    def codegen(context, builder, signature, args):
-        double = llvm_ir.DoubleType()
-        args = [
-            context.cast(builder, v, t, nbtypes.float64)
-            for v, t in zip(args, signature.args, strict=True)
-        ]
-        fnty = llvm_ir.FunctionType(double, [double, double, double])
-        return builder.call(builder.module.declare_intrinsic("llvm.fma", [double], fnty), args)
-
-    return nbtypes.float64(a, b, c), codegen
-
-
-def bind_leaves(decorate, fused=fma) -> dict:
-    """Compile the leaves of ``rules`` with ``decorate``, each seeing the others' compiled forms.
-
-    The leaves are recreated from their code with a namespace in which their names refer to the
-    compiled versions, so a leaf may call another (``activate`` calls ``tanh_fast``), and
-    ``fma`` to ``fused``; the CUDA backend uses the same function with ``cuda.jit(device=True)``
-    and the device's fused multiply-add.
-    """
-    names = dict(vars(rules))
-    names["fma"] = fused
-    for name in LEAVES:
-        src = getattr(rules, name)
-        names[name] = decorate(types.FunctionType(src.__code__, names, name, src.__defaults__))
-    return names
-
-
-def _leaf_decorator(fn):
-    """``update_param`` is inlined where it is called, so that a kernel's constant rule prunes
-    the other rules before they are compiled; the other leaves are compiled once each, and LLVM
-    inlines them into the loops that call them."""
-    inline = "always"
-    return njit(cache=True, error_model="numpy", inline=inline)(fn)
-
-
-_LEAF = bind_leaves(_leaf_decorator)
-tanh_fast = _LEAF["tanh_fast"]
-activate = _LEAF["activate"]
-activation_slope = _LEAF["activation_slope"]
-bce_with_logit = _LEAF["bce_with_logit"]
-schedule_lr = _LEAF["schedule_lr"]
-step_coefficients = _LEAF["step_coefficients"]
-update_param = _LEAF["update_param"]
 
 KW = {"cache": True, "nogil": True, "error_model": "numpy"}
 # small helpers, inlined where they are called (the hot loops are in functions of their own:
@@ -504,7 +447,8 @@ predict_by = _copies(predict, **KW)
 def optimizer_step(code, theta, grad, slots, scalars, hyper, lr):
     """One optimizer step on a flat vector (``Optimizer.step`` and the landscape).
 
-    ``slots`` (3, P), ``scalars`` (2, 1), ``hyper`` (15, 1): one model's state as lane 0.
+    ``slots`` (N_SLOTS, P), ``scalars`` (N_SCALARS, 1), ``hyper`` (N_HYPER, 1) (``rules``): one
+    model's state as lane 0.
     """
     coef = np.zeros((rules.N_COEF, 1))
     first = scalars[rules.S_STEP, 0] == 0.0

@@ -17,6 +17,7 @@ import numpy as np
 from numba import cuda, float64
 
 from . import cpu, lanes, train
+from .leaves import LEAVES, bind_leaves
 
 THREADS_PER_BLOCK = 32
 
@@ -64,8 +65,8 @@ def _build_device_functions() -> dict:
         }
     )
     names["fma"] = _device(_fma, names, "fma", inline=True)
-    leaves = cpu.bind_leaves(cuda.jit(device=True), fused=names["fma"])
-    names.update({name: leaves[name] for name in cpu.LEAVES})
+    leaves = bind_leaves(cuda.jit(device=True), fused=names["fma"])
+    names.update({name: leaves[name] for name in LEAVES})
     names["scratch"] = _device(_scratch, names, "scratch", inline=True)
     names["scratch_rows"] = _device(_scratch_rows, names, "scratch_rows", inline=True)
     for name in ("sum_of_squares", "combine"):

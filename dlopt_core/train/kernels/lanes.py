@@ -20,7 +20,8 @@ from numba.core import cgutils
 from numba.extending import intrinsic
 
 from . import rules
-from .cpu import KW_INLINE, activate, activation_slope, bce_with_logit, fma, tanh_fast
+from .cpu import KW_INLINE
+from .leaves import activate, activation_slope, bce_with_logit, fma, tanh_fast
 
 LANES = 16  # models per block on the CPU: two AVX-512 vectors of float64
 NL = LANES  # lanes a function works on (the CUDA build binds 1)

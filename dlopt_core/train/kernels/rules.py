@@ -3,8 +3,8 @@
 Each function here is plain Python on scalars and small arrays, with no decorator and no calls to
 other functions of this module. The CPU backend compiles them with ``numba.njit`` and the CUDA
 backend with ``numba.cuda.jit(device=True)``: one source, so the numbers cannot drift between
-backends. The Python-facing modules (``optimizers``, ``schedules``, ``network``) document the
-formulas; the codes below are their indices in those modules' name tables.
+backends. The Python-facing modules (``optimizer_table``, ``schedules``, ``network``) document
+the formulas; the codes below are their indices in those modules' name tables.
 """
 
 import math
@@ -19,15 +19,50 @@ LEAKY_SLOPE = 0.01
 # loss codes (network.LOSSES)
 BCE, CE, MSE = 0, 1, 2
 
-# optimizer codes (optimizers.OPTIMIZERS)
-SGD, ADAGRAD, RMSPROP, ADADELTA, ADAM, ADAMAX, NADAM, ADAMW = 0, 1, 2, 3, 4, 5, 6, 7
+# optimizer rule codes (``OptimizerInfo.code`` in optimizers.OPTIMIZERS); update_param has one
+# branch per code and raises for a code it does not know
+SGD, ADAGRAD, RMSPROP, ADADELTA, ADAM, ADAMAX, NADAM, ADAMW, LION = 0, 1, 2, 3, 4, 5, 6, 7, 8
 
-# hyper-parameter vector layout (optimizers.HYPER_FIELDS)
-H_LR, H_MOMENTUM, H_DAMPENING, H_NESTEROV = 0, 1, 2, 3
-H_BETA1, H_BETA2, H_EPS, H_WEIGHT_DECAY = 4, 5, 6, 7
-H_ALPHA, H_RHO, H_LR_DECAY, H_INITIAL_ACC = 8, 9, 10, 11
-H_CENTERED, H_MOMENTUM_DECAY, H_AMSGRAD = 12, 13, 14
-N_HYPER = 15
+# the hyper-parameter vector (``Optimizer.vector``): one entry per name, in this order
+HYPER_FIELDS = (
+    "lr",
+    "momentum",
+    "dampening",
+    "nesterov",
+    "beta1",
+    "beta2",
+    "eps",
+    "weight_decay",
+    "alpha",
+    "rho",
+    "lr_decay",
+    "initial_accumulator_value",
+    "centered",
+    "momentum_decay",
+    "amsgrad",
+)
+(
+    H_LR,
+    H_MOMENTUM,
+    H_DAMPENING,
+    H_NESTEROV,
+    H_BETA1,
+    H_BETA2,
+    H_EPS,
+    H_WEIGHT_DECAY,
+    H_ALPHA,
+    H_RHO,
+    H_LR_DECAY,
+    H_INITIAL_ACC,
+    H_CENTERED,
+    H_MOMENTUM_DECAY,
+    H_AMSGRAD,
+) = range(len(HYPER_FIELDS))
+N_HYPER = len(HYPER_FIELDS)
+
+# per-parameter state slots: update_param takes and returns this many (``OptimizerInfo.slots``
+# says what each holds, per rule); every state array is sized by this one number
+N_SLOTS = 3
 
 # per-model scalar state: steps taken by the optimizer, and NAdam's running product of mu
 S_STEP, S_MU_PRODUCT = 0, 1
@@ -229,17 +264,18 @@ def update_param(code, p, g, s0, s1, s2, lr, hyper, coef, lane, first):
     (Maxima are written ``b if b > a else a``, Python's ``max(a, b)``: the builtin is a call
     that stops loops from vectorising.)
 
-    Returns the new ``(p, s0, s1, s2)`` (the state slots). ``hyper[:, lane]`` and
+    Returns the new ``(p, s0, s1, s2)`` (the N_SLOTS state slots). ``hyper[:, lane]`` and
     ``coef[:, lane]`` hold the model's hyper-parameters and step coefficients; ``first`` is True
     on the optimizer's first step (SGD's momentum buffer starts at the first gradient, as in
-    torch.optim.SGD). The formulas of each rule are written out in ``dlopt_core.train.optimizers``.
+    torch.optim.SGD). The formulas of each rule are written out in
+    ``dlopt_core.train.optimizer_table``.
     Switches that differ between models (momentum on or off, Nesterov, centred, AMSGrad, weight
     decay) are selections between values computed either way, not branches: a loop over models
-    that share ``code`` then vectorises.
+    that share ``code`` then vectorises. A code without a branch here raises ``ValueError``.
     """
     wd = hyper[H_WEIGHT_DECAY, lane]
-    if code == ADAMW:
-        p = p * (1.0 - lr * wd)
+    if code == ADAMW or code == LION:
+        p = p * (1.0 - lr * wd)  # decoupled decay
     else:
         g = g + wd * p if wd != 0.0 else g
     if code == SGD:
@@ -270,6 +306,10 @@ def update_param(code, p, g, s0, s1, s2, lr, hyper, coef, lane, first):
         return p - lr * delta, s0, s1, s2
     b1 = hyper[H_BETA1, lane]
     b2 = hyper[H_BETA2, lane]
+    if code == LION:
+        c = b1 * s0 + (1.0 - b1) * g
+        sign = 1.0 if c > 0.0 else (-1.0 if c < 0.0 else 0.0)
+        return p - lr * sign, b2 * s0 + (1.0 - b2) * g, s1, s2
     eps = hyper[H_EPS, lane]
     s0 = b1 * s0 + (1.0 - b1) * g
     if code == ADAMAX:
@@ -282,9 +322,10 @@ def update_param(code, p, g, s0, s1, s2, lr, hyper, coef, lane, first):
         p = p - lr * (1.0 - coef[C_MU, lane]) / (1.0 - coef[C_MU_PRODUCT, lane]) * g / denom
         p = p - lr * coef[C_MU_NEXT, lane] / (1.0 - coef[C_MU_PRODUCT_NEXT, lane]) * s0 / denom
         return p, s0, s1, s2
-    # ADAM and ADAMW (AMSGrad is Adam with the amsgrad flag)
-    amsgrad = hyper[H_AMSGRAD, lane] != 0.0
-    s2 = (s1 if s1 > s2 else s2) if amsgrad else s2  # max(s2, s1) with AMSGrad
-    v = s2 if amsgrad else s1
-    denom = math.sqrt(v) / coef[C_SQRT_BC2, lane] + eps
-    return p - coef[C_STEP, lane] * s0 / denom, s0, s1, s2
+    if code == ADAM or code == ADAMW:  # AMSGrad is Adam with the amsgrad flag
+        amsgrad = hyper[H_AMSGRAD, lane] != 0.0
+        s2 = (s1 if s1 > s2 else s2) if amsgrad else s2  # max(s2, s1) with AMSGrad
+        v = s2 if amsgrad else s1
+        denom = math.sqrt(v) / coef[C_SQRT_BC2, lane] + eps
+        return p - coef[C_STEP, lane] * s0 / denom, s0, s1, s2
+    raise ValueError("update_param has no rule for this optimizer code")

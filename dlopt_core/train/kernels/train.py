@@ -57,9 +57,6 @@ from .cpu import (
     logits_block,
     loss_scale,
     output_loss,
-    schedule_lr,
-    step_coefficients,
-    update_param,
 )
 from .lanes import (
     LANES,
@@ -69,6 +66,7 @@ from .lanes import (
     output_loss_lanes,
     scratch_rows,
 )
+from .leaves import schedule_lr, step_coefficients, update_param
 
 SINGLE, MANY = 0, 1
 FAMILIES = ("single", "many")
@@ -240,7 +238,7 @@ def steps(
     it is (on its Polyak average when on) into ``out[0, :4]`` (``Engine.evaluate``).
 
     The per-parameter loops run over flat views of ``th``, ``G``, ``avg`` and the slots
-    (``thf``, ``Gf``, ``avgf``, ``sf`` (3, P * lanes), made by the caller): element
+    (``thf``, ``Gf``, ``avgf``, ``sf`` (N_SLOTS, P * lanes), made by the caller): element
     ``p * LS + i`` is parameter ``p`` of lane ``i``; on the CPU the lane stride LS is the
     constant NL, so that one model's parameters (NL = 1) or a block's lanes (NL = LANES) are
     adjacent in memory.
@@ -669,7 +667,7 @@ def kernel(family: int, code: int, blas: bool = False, layered: bool = False):
 
 def flat_views(theta, G, avg, slots) -> tuple:
     """``(thf, Gf, avgf, sf)``: the flat views ``steps`` takes beside the arrays themselves."""
-    return theta.reshape(-1), G.reshape(-1), avg.reshape(-1), slots.reshape(3, -1)
+    return theta.reshape(-1), G.reshape(-1), avg.reshape(-1), slots.reshape(rules.N_SLOTS, -1)
 
 
 def workspace_shapes(sizes, batch: int) -> tuple:
