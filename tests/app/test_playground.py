@@ -8,7 +8,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 
-from app.playground.tab import divergence_text, loss_ratio
+from app.playground.status import divergence_text, loss_ratio
 from app.window import MainWindow
 from dlopt_core.train.experiment import Experiment, example
 
