@@ -22,6 +22,7 @@ import numpy as np
 
 from dlopt_core.data.datasets import Dataset
 from dlopt_core.train.history import ENVELOPE_FIELDS, FIELDS, History
+from dlopt_core.train.network import Network
 from dlopt_core.train.optimizers import Optimizer
 
 
@@ -35,6 +36,9 @@ class BuildInfo:
     n_inputs: int  # columns of the raw data, before feature expansion
     n_train: int
     n_val: int
+    # the network trained (never changed after the build): the views take its parameter layout
+    # from it, biases or none, instead of rebuilding one from the sizes
+    network: Network
     layer_sizes: tuple[int, ...]
     activation: str
     loss: str

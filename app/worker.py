@@ -499,6 +499,7 @@ class TrainingWorker(QObject):
             n_inputs=int(n_inputs),
             n_train=int(len(data.y_train)),
             n_val=int(len(data.y_val)),
+            network=net,
             layer_sizes=tuple(net.layer_sizes),
             activation=net.activation,
             loss=net.loss,

@@ -451,7 +451,7 @@ class PlaygroundTab(QWidget):
         """Adopt a freshly built engine's experiment and show its data and network."""
         self._good = exp
         self._info = info
-        self._net = Network(info.layer_sizes, info.activation, info.loss)
+        self._net = info.network
         if info.task == "regression":
             task = "regression (MSE)"
         else:
@@ -681,7 +681,13 @@ class PlaygroundTab(QWidget):
         names = list(info.feature_names) if len(info.feature_names) == info.layer_sizes[0] else None
         try:
             with np.errstate(all="ignore"):  # diverged weights may overflow a norm
-                self.diagram.set_network(list(info.layer_sizes), theta, thumbs, input_names=names)
+                self.diagram.set_network(
+                    list(info.layer_sizes),
+                    theta,
+                    thumbs,
+                    input_names=names,
+                    bias=info.network.bias,
+                )
         except TypeError:
             self._guard("diagram", self.diagram.set_network, list(info.layer_sizes), theta, thumbs)
         except Exception as exc:
