@@ -1,8 +1,9 @@
 """The training worker: owns the engine in a thread of its own and reports immutable snapshots.
 
-The GUI talks to the worker only through queued signals (:class:`TrainingController`), and the
-worker answers only with frozen dataclasses holding copies (:class:`Snapshot`, :class:`BuildInfo`,
-:class:`BoundaryResult`), so no mutable array is ever shared between the two threads.
+The GUI talks to the worker only through queued signals (``app.training_controller``), and the
+worker answers only with frozen dataclasses holding copies (``app.snapshots``: a snapshot carries
+only the history rows that changed since the previous one), so no mutable array is ever shared
+between the two threads.
 
 While playing, a zero-interval timer in the worker thread runs one chunk per tick; commands queue
 up between ticks. At full speed the chunk size adapts so that a chunk takes about
@@ -14,30 +15,26 @@ time, so time spent waiting for the GIL does not shrink the chunks.
 from __future__ import annotations
 
 import math
-import sys
 import threading
 import time
-import traceback
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 import numpy as np
-from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
+from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
-from app.exit_guard import stop_at_exit
+from app.snapshots import BoundaryResult, BuildInfo, HistoryRows, Snapshot
+from app.threads import error_message
 from app.warmup import WARMER, Cancelled, gradients_item, training_item
 from dlopt_core.data import features
-from dlopt_core.data.datasets import Dataset
 from dlopt_core.train.chunks import MAX_CHUNK, next_chunk
 from dlopt_core.train.engine import (
     DIVERGED,
     EARLY_STOPPED,
-    FIELDS,
     Engine,
     TrainConfig,
     kernels_release_gil,
 )
 from dlopt_core.train.experiment import Experiment
-from dlopt_core.train.history import ENVELOPE_FIELDS
 from dlopt_core.train.optimizers import Optimizer
 from dlopt_core.train.schedules import Schedule
 from dlopt_core.train.sharpness import SharpnessTracker, edge_of_stability
@@ -53,86 +50,6 @@ SHARPNESS_EVERY = 50  # steps between sharpness measurements (doubling as a long
 # why training stopped (Snapshot.stop_reason)
 STOP_NONE, STOP_DIVERGED, STOP_EARLY = "", "diverged", "early_stopped"
 STOP_BUDGET, STOP_TARGET = "max_steps", "target_loss"
-
-
-@dataclass(frozen=True)
-class BuildInfo:
-    """What the GUI needs to know about a freshly built engine (all arrays are copies)."""
-
-    generation: int
-    task: str  # "binary", "multiclass" or "regression"
-    n_classes: int
-    n_inputs: int  # columns of the raw data, before feature expansion
-    n_train: int
-    n_val: int
-    layer_sizes: tuple[int, ...]
-    activation: str
-    loss: str
-    feature_names: tuple[str, ...]
-    steps_per_epoch: int
-    backend: str
-    backend_note: str
-    # raw 2-D inputs for the output view (an even sample of at most MAX_SHOWN_POINTS), or None
-    points_train: np.ndarray | None
-    labels_train: np.ndarray | None
-    points_val: np.ndarray | None
-    labels_val: np.ndarray | None
-    bounds: tuple[float, float, float, float] | None  # x0, x1, y0, y1 of the grid
-    target_range: tuple[float, float] | None  # regression: range of the labels
-    dataset: Dataset | None = None  # the data trained on (features applied); nobody writes it
-    # what the curves are evaluated on when a set is sampled (Engine.sample_note), else ""
-    eval_note: str = ""
-
-
-@dataclass(frozen=True)
-class Snapshot:
-    """The state of training after a chunk: copies only, safe to keep in the GUI thread."""
-
-    generation: int
-    step: int
-    epoch: float
-    history_steps: np.ndarray
-    history: dict[str, np.ndarray]  # FIELDS -> values at history_steps
-    # ENVELOPE_FIELDS -> (lowest, highest) value behind each of history_steps (see History)
-    history_bands: dict[str, tuple[np.ndarray, np.ndarray]]
-    theta: np.ndarray
-    prev_theta: np.ndarray | None  # the parameters one step earlier, when known
-    slots: np.ndarray  # (3, P)
-    optimizer: Optimizer
-    lr: float  # the rate of the current step (schedule applied)
-    opt_steps: int  # the optimizer's own step count (bias corrections)
-    playing: bool
-    play_serial: int  # the last play/pause command the worker had seen
-    status: str  # "running", "diverged" or "early_stopped"
-    stop_step: int
-    stop_reason: str
-    steps_per_second: float
-    best_val_loss: float
-    best_val_step: int
-    # (steps, lambda_max, edge of stability) while the sharpness is tracked, else None
-    sharpness: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
-
-    @property
-    def n_points(self) -> int:
-        return len(self.history_steps)
-
-    def last(self, name: str) -> float:
-        """The newest finite value of metric ``name`` (NaN if none)."""
-        col = self.history[name]
-        finite = np.flatnonzero(np.isfinite(col))
-        return float(col[finite[-1]]) if len(finite) else math.nan
-
-
-@dataclass(frozen=True)
-class BoundaryResult:
-    """Network outputs over the input grid: (GRID, GRID) or (GRID, GRID, K), row 0 at y0."""
-
-    generation: int
-    step: int
-    values: np.ndarray
-    theta: np.ndarray  # the parameters the outputs were computed with
-    # per hidden layer, then the output layer: (n_units, h, w) in [-1, 1], row 0 on top
-    thumbnails: tuple[np.ndarray, ...]
 
 
 KERNELS_RELEASE_GIL = kernels_release_gil()
@@ -227,6 +144,7 @@ class TrainingWorker(QObject):
         self._backend = "cpu"
         self._track_sharpness = False
         self._sharpness: SharpnessTracker | None = None
+        self._rows = HistoryRows()  # which history rows the next snapshot carries
 
     # -- commands (queued slots) ----------------------------------------------------------------
     @Slot(str)
@@ -246,7 +164,7 @@ class TrainingWorker(QObject):
         except Exception as exc:  # any problem with the data or the config: a message, no crash
             self._engine = None
             self._set_playing(False)
-            self.failed.emit(generation, _message(exc))
+            self.failed.emit(generation, error_message(exc))
             return
         self.built.emit(info)
         self._emit_snapshot()
@@ -276,7 +194,7 @@ class TrainingWorker(QObject):
             return False
         except Exception as exc:  # the engine would fail the same way: say so, no crash
             self._set_playing(False)
-            self.failed.emit(self._generation, _message(exc))
+            self.failed.emit(self._generation, error_message(exc))
             return False
         return True
 
@@ -587,6 +505,7 @@ class TrainingWorker(QObject):
             n_inputs=int(n_inputs),
             n_train=int(len(data.y_train)),
             n_val=int(len(data.y_val)),
+            network=net,
             layer_sizes=tuple(net.layer_sizes),
             activation=net.activation,
             loss=net.loss,
@@ -625,13 +544,15 @@ class TrainingWorker(QObject):
         spec = e.specs[0]
         theta = e.eval_theta()[0].copy()
         fresh = self._prev_theta is not None and self._prev_step == e.step
+        rows_from, steps, fields, bands = self._rows.take(h)
         snap = Snapshot(
             generation=self._generation,
             step=_shown_step(e),
             epoch=_shown_step(e) / e.steps_per_epoch,
-            history_steps=h.steps,
-            history={name: h.field(name, 0) for name in FIELDS},
-            history_bands={name: h.envelope(name, 0) for name in ENVELOPE_FIELDS},
+            history_steps=steps,
+            history=fields,
+            history_bands=bands,
+            rows_from=rows_from,
             theta=theta,
             prev_theta=self._prev_theta.copy() if fresh else None,
             slots=e.slots[0].copy(),
@@ -656,125 +577,3 @@ def _shown_step(e: Engine) -> int:
     counter runs on to the end of the chunk)."""
     stop = int(e.stop_step[0])
     return stop if e.status[0] != 0 and 0 <= stop < e.step else int(e.step)
-
-
-def _message(exc: BaseException) -> str:
-    text = str(exc).strip()
-    if isinstance(exc, ValueError | OSError) and text:
-        return text
-    tail = traceback.format_exception_only(type(exc), exc)[-1].strip()
-    return text or tail
-
-
-class TrainingController(QObject):
-    """The GUI side of the worker: starts its thread and forwards commands as queued signals."""
-
-    _rebuild = Signal(object, int)
-    _play = Signal(bool, int)
-    _play_until = Signal(int, int)
-    _step = Signal(int, int)
-    _reset = Signal(object)
-    _optimizer = Signal(object)
-    _schedule = Signal(object)
-    _layer_lr = Signal(object)
-    _training = Signal(object)
-    _stops = Signal(int, float)
-    _speed = Signal(int)
-    _boundary = Signal()
-    _sharpness = Signal(bool)
-    _backend = Signal(str)
-    _shutdown = Signal()
-
-    def __init__(self, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self.thread = QThread()
-        self.thread.setObjectName("dlopt-training")
-        self.worker = TrainingWorker()
-        self.worker.moveToThread(self.thread)
-        w = self.worker
-        for signal, slot in (
-            (self._rebuild, w.rebuild),
-            (self._play, w.set_playing),
-            (self._play_until, w.play_until),
-            (self._step, w.step_once),
-            (self._reset, w.reset),
-            (self._optimizer, w.set_optimizer),
-            (self._schedule, w.set_schedule),
-            (self._layer_lr, w.set_layer_lr),
-            (self._training, w.set_training),
-            (self._stops, w.set_stop_conditions),
-            (self._speed, w.set_speed),
-            (self._boundary, w.request_boundary),
-            (self._sharpness, w.set_sharpness),
-            (self._backend, w.set_backend),
-            (self._shutdown, w.shutdown),
-        ):
-            signal.connect(slot)
-        # Both threads need the GIL between the worker's compiled calls; hand it over after 1 ms
-        # instead of Python's default 5 ms, so that neither waits long for the other.
-        sys.setswitchinterval(min(sys.getswitchinterval(), 0.001))
-        self.generation = 0
-        self.play_serial = 0  # snapshots echo it: which play/pause command they answer
-        self.thread.start()
-        stop_at_exit(self)
-
-    def rebuild(self, exp: Experiment) -> int:
-        """Ask for a new engine; returns the generation its snapshots will carry."""
-        self.generation += 1
-        self._rebuild.emit(exp, self.generation)
-        return self.generation
-
-    def play(self, playing: bool = True) -> None:
-        self.play_serial += 1
-        self._play.emit(bool(playing), self.play_serial)
-
-    def play_until(self, step: int) -> None:
-        self.play_serial += 1
-        self._play_until.emit(int(step), self.play_serial)
-
-    def step(self, n_steps: int) -> None:
-        self.play_serial += 1
-        self._step.emit(int(n_steps), self.play_serial)
-
-    def reset(self, seed: int | None = None) -> None:
-        self._reset.emit(seed)
-
-    def set_optimizer(self, optimizer: Optimizer) -> None:
-        self._optimizer.emit(optimizer)
-
-    def set_schedule(self, schedule: Schedule) -> None:
-        self._schedule.emit(schedule)
-
-    def set_layer_lr(self, factors: tuple[float, ...] | None) -> None:
-        self._layer_lr.emit(factors)
-
-    def set_training(self, train: TrainConfig) -> None:
-        self._training.emit(train)
-
-    def set_stop_conditions(self, max_steps: int, target_loss: float) -> None:
-        self._stops.emit(int(max_steps), float(target_loss))
-
-    def set_speed(self, steps_per_frame: int) -> None:
-        self._speed.emit(int(steps_per_frame))
-
-    def set_backend(self, name: str) -> None:
-        self._backend.emit(name)
-
-    def request_boundary(self) -> None:
-        self._boundary.emit()
-
-    def set_sharpness(self, on: bool) -> None:
-        """Track the sharpness of the run (slower training) or stop tracking it."""
-        self._sharpness.emit(bool(on))
-
-    def stop(self, timeout_ms: int = 5000) -> bool:
-        """End the worker thread; returns whether it finished within ``timeout_ms``."""
-        if not self.thread.isRunning():
-            return True
-        self.worker.cancel.set()  # a wait for kernels ends at once
-        self._shutdown.emit()
-        finished = self.thread.wait(timeout_ms)
-        if not finished:  # compiling kernels here (no usable cache): wait, never crash at exit
-            self.thread.quit()
-            finished = self.thread.wait()
-        return finished

@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPoint, QRect, QSize, Qt
-from PySide6.QtGui import QColor, QIcon, QPixmap
+from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QLayout,
     QLayoutItem,
@@ -27,13 +27,6 @@ MISSING = "\u2014"  # em dash for a value that does not exist
 def color(i: int) -> QColor:
     """The colour of model (or group) ``i``; cycles after eight."""
     return QColor(PALETTE[i % len(PALETTE)])
-
-
-def swatch(c: QColor, size: int = 12) -> QIcon:
-    """A small square icon filled with ``c``."""
-    pix = QPixmap(size, size)
-    pix.fill(c)
-    return QIcon(pix)
 
 
 def fmt(value: float, digits: int = 4) -> str:

@@ -12,7 +12,7 @@ from dataclasses import replace
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QFont
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -24,17 +24,15 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QPushButton,
-    QSizePolicy,
     QSpinBox,
     QSplitter,
     QTableWidget,
-    QTableWidgetItem,
     QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
-from app.colors import class_legend_html
+from app.compare.boundary_panel import BoundaryPanel
 from app.compare.common import (
     MISSING,
     FlowLayout,
@@ -48,18 +46,18 @@ from app.compare.common import (
     metric_label,
     positive_or_nan,
     style_plot,
-    swatch,
 )
-from app.compare.configs import PRESETS, SCHEDULE_HELP, RaceConfig, second_kind
+from app.compare.configs import PRESETS, RaceConfig
 from app.compare.host import Host
 from app.compare.jobs import RaceSnapshot, boundary_grid, boundary_images
+from app.compare.race_editor import ConfigEditor
+from app.curve_reduction import MAX_DRAWN, decimate
 from app.log_axis import set_log_y
-from app.plots import MAX_DRAWN, Band, EmptyNote, decimate
+from app.metric_plot import Band
+from app.plots import EmptyNote
 from app.warmup import variants
-from app.widgets.controls import SciSpinBox
+from app.widgets.layout import swatch_icon
 from dlopt_core.studies import compare
-from dlopt_core.train.optimizers import OPTIMIZERS
-from dlopt_core.train.schedules import SCHEDULES
 
 RESULT_COLUMNS = (
     ("Configuration", "the optimizer, its learning rate and what else differs"),
@@ -81,243 +79,6 @@ NO_BOUNDARY = (
     "No decision boundaries: the Playground's data set has more than two inputs or "
     "is a regression problem."
 )
-EDIT_COLUMNS = (
-    ("", "the colour of this configuration in the plots"),
-    ("Optimizer", "the update rule"),
-    ("Learning rate", "the step size (arrows halve or double it)"),
-    (
-        "\u03bc / \u03b21",
-        "momentum (SGD + momentum, Nesterov, RMSProp) or beta1, the decay of "
-        "the gradient average (Adam family); none for the others",
-    ),
-    ("Decay", "weight decay: L2 decay added to the gradient (decoupled for AdamW)"),
-    ("Schedule", "how the rate changes over the run (scaled to the run length)"),
-)
-
-
-class ConfigEditor(QWidget):
-    """A table of race configurations with one row of widgets each."""
-
-    changed = Signal()
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self._configs: list[RaceConfig] = []
-        self.table = QTableWidget(0, len(EDIT_COLUMNS))
-        self.table.setHorizontalHeaderLabels([c[0] for c in EDIT_COLUMNS])
-        for i, (_, tip) in enumerate(EDIT_COLUMNS):
-            self.table.horizontalHeaderItem(i).setToolTip(tip)
-        self.table.verticalHeader().setVisible(False)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setToolTip("The configurations to race; select a row to remove it")
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        header.setStretchLastSection(True)
-        for i, width in enumerate((24, 156, 92, 66, 66)):
-            self.table.setColumnWidth(i, width)
-        self.table.verticalHeader().setDefaultSectionSize(28)
-        self.table.setMinimumHeight(3 * 28 + 34)
-        self.table.setMaximumHeight(compare.MAX_RACE * 28 + 34)
-        self.table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        lay = QVBoxLayout(self)
-        lay.setContentsMargins(0, 0, 0, 0)
-        lay.addWidget(self.table)
-
-    def configs(self) -> list[RaceConfig]:
-        return list(self._configs)
-
-    def set_configs(self, configs: list[RaceConfig]) -> None:
-        self._configs = list(configs)[: compare.MAX_RACE]
-        self.table.setRowCount(len(self._configs))
-        for row in range(len(self._configs)):
-            self._fill_row(row)
-        self.changed.emit()
-
-    def add(self, config: RaceConfig) -> bool:
-        if len(self._configs) >= compare.MAX_RACE:
-            return False
-        self._configs.append(config)
-        self.table.setRowCount(len(self._configs))
-        self._fill_row(len(self._configs) - 1)
-        self.changed.emit()
-        return True
-
-    def remove_selected(self) -> None:
-        rows = sorted({i.row() for i in self.table.selectedIndexes()})
-        row = rows[0] if rows else len(self._configs) - 1
-        if 0 <= row < len(self._configs):
-            del self._configs[row]
-            self.set_configs(self._configs)
-
-    def _fill_row(self, row: int) -> None:
-        cfg = self._configs[row]
-        chip = QTableWidgetItem()
-        chip.setIcon(swatch(color(row)))
-        chip.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable)
-        chip.setToolTip("Colour of this configuration in the plots")
-        self.table.setItem(row, 0, chip)
-
-        opt = QComboBox()
-        for name, info in OPTIMIZERS.items():
-            opt.addItem(info.title, name)
-            opt.setItemData(opt.count() - 1, info.summary, Qt.ItemDataRole.ToolTipRole)
-        opt.setCurrentIndex(opt.findData(cfg.optimizer))
-        opt.setToolTip(f"{OPTIMIZERS[cfg.optimizer].title}: {OPTIMIZERS[cfg.optimizer].summary}")
-        opt.currentIndexChanged.connect(
-            lambda _i, r=row, w=opt: self._set(
-                r, self._configs[r].with_optimizer(w.currentData()), refill=True
-            )
-        )
-        self.table.setCellWidget(row, 1, opt)
-
-        lr = SciSpinBox(1e-7, 1000.0, cfg.lr, log_step=True, factor=2.0, digits=6)
-        lr.setToolTip("Learning rate (type a number such as 3e-3; the arrows halve or double it)")
-        lr.valueChanged.connect(lambda v, r=row: self._set(r, replace(self._configs[r], lr=v)))
-        self.table.setCellWidget(row, 2, lr)
-
-        kind = second_kind(cfg.optimizer)
-        if kind is None:
-            none = QLabel(MISSING)
-            none.setAlignment(Qt.AlignmentFlag.AlignCenter)
-            none.setToolTip(f"{OPTIMIZERS[cfg.optimizer].title} has neither momentum nor beta1")
-            self.table.setCellWidget(row, 3, none)
-        else:
-            sec = QDoubleSpinBox()
-            sec.setDecimals(3)
-            sec.setRange(0.0, 0.999)
-            sec.setSingleStep(0.05)
-            sec.setValue(cfg.second or 0.0)
-            sec.setKeyboardTracking(False)
-            sec.setToolTip(
-                "momentum: fraction of the previous update kept"
-                if kind == "momentum"
-                else "beta1: decay rate of the running average of the gradient"
-            )
-            sec.valueChanged.connect(
-                lambda v, r=row: self._set(r, replace(self._configs[r], second=v))
-            )
-            self.table.setCellWidget(row, 3, sec)
-
-        has_wd = any(p.name == "weight_decay" for p in OPTIMIZERS[cfg.optimizer].params)
-        wd = SciSpinBox(0.0, 10.0, max(cfg.weight_decay, 0.0), log_step=True, factor=2.0, digits=6)
-        wd.setEnabled(has_wd)
-        wd.setToolTip(
-            "weight decay: coupled L2 (adds wd * theta to the gradient); AdamW: "
-            "decoupled (theta shrinks by lr * wd each step); 0 for none; the "
-            "arrows halve or double it, from 0 up to 1e-4"
-        )
-        wd.valueChanged.connect(
-            lambda v, r=row: self._set(r, replace(self._configs[r], weight_decay=v))
-        )
-        self.table.setCellWidget(row, 4, wd)
-
-        sched = QComboBox()
-        for name, info in SCHEDULES.items():
-            sched.addItem(info.title, name)
-            sched.setItemData(sched.count() - 1, SCHEDULE_HELP[name], Qt.ItemDataRole.ToolTipRole)
-        sched.setCurrentIndex(sched.findData(cfg.schedule))
-        sched.setToolTip(
-            "Learning-rate schedule, scaled to the run length: " + SCHEDULE_HELP[cfg.schedule]
-        )
-        sched.currentIndexChanged.connect(
-            lambda _i, r=row, w=sched: self._set(
-                r, replace(self._configs[r], schedule=w.currentData()), refill=True
-            )
-        )
-        self.table.setCellWidget(row, 5, sched)
-
-    def _set(self, row: int, cfg: RaceConfig, refill: bool = False) -> None:
-        if not 0 <= row < len(self._configs):
-            return
-        self._configs[row] = cfg
-        if refill:
-            self._fill_row(row)
-        self.changed.emit()
-
-
-class BoundaryPanel(QWidget):
-    """One small decision-boundary picture per configuration, side by side, equal in size."""
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        configure_pyqtgraph()
-        super().__init__(parent)
-        self.setToolTip(
-            "Decision boundary of each configuration after its last step "
-            "(pale where the network is unsure); dots: the training data"
-        )
-        self.images: list[pg.ImageItem] = []
-        self.boxes: list[pg.ViewBox] = []
-        self._points: list[pg.ScatterPlotItem] = []
-        outer = QVBoxLayout(self)
-        outer.setContentsMargins(0, 0, 0, 0)
-        outer.setSpacing(2)
-        self._row = QHBoxLayout()
-        self._row.setContentsMargins(0, 0, 0, 0)
-        self._row.setSpacing(4)
-        outer.addLayout(self._row, 1)
-        self.legend = QLabel()
-        self.legend.setTextFormat(Qt.TextFormat.RichText)
-        self.legend.setToolTip(
-            "The colours of the classes, as in the Playground; the title "
-            "of each picture has the colour of its configuration"
-        )
-        outer.addWidget(self.legend, 0, Qt.AlignmentFlag.AlignHCenter)
-
-    def setup(self, labels: tuple[str, ...]) -> None:
-        while self._row.count():
-            widget = self._row.takeAt(0).widget()
-            if widget is not None:
-                widget.deleteLater()
-        self.images, self.boxes, self._points = [], [], []
-        for m, label in enumerate(labels):
-            cell = QWidget()
-            cell_lay = QVBoxLayout(cell)
-            cell_lay.setContentsMargins(0, 0, 0, 0)
-            cell_lay.setSpacing(1)
-            title = QLabel(label)
-            title.setAlignment(Qt.AlignmentFlag.AlignCenter)
-            title.setStyleSheet(f"color: {color(m).name()}; font-size: 8pt;")
-            title.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-            title.setToolTip(label)
-            view = pg.GraphicsLayoutWidget()
-            view.ci.setContentsMargins(1, 1, 1, 1)
-            box = view.addViewBox(lockAspect=True, enableMouse=False)
-            box.setMenuEnabled(False)
-            img = pg.ImageItem(axisOrder="row-major")
-            box.addItem(img)
-            pts = pg.ScatterPlotItem(size=4, pen=pg.mkPen(40, 40, 40, 170, width=0.6))
-            box.addItem(pts)
-            view.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Expanding)
-            view.setToolTip(f"Decision boundary of {label}")
-            cell_lay.addWidget(title)
-            cell_lay.addWidget(view, 1)
-            self._row.addWidget(cell, 1)
-            self.images.append(img)
-            self.boxes.append(box)
-            self._points.append(pts)
-
-    def show_images(self, snap: RaceSnapshot) -> None:
-        b = snap.boundaries
-        if b is None:
-            return
-        self.legend.setText(
-            "<span style='color:#444'>class</span>&nbsp;&nbsp;"
-            + class_legend_html(b.n_classes, size_pt=10)
-        )
-        x0, x1, y0, y1 = b.bounds
-        brushes = [pg.mkBrush(*c) for c in b.point_colors]
-        for m, (img, box, pts) in enumerate(
-            zip(self.images, self.boxes, self._points, strict=False)
-        ):
-            if m >= len(b.images):
-                break
-            first = img.image is None
-            img.setImage(b.images[m], autoLevels=False, levels=(0, 255))
-            img.setRect(x0, y0, x1 - x0, y1 - y0)
-            if first:
-                pts.setData(b.points[:, 0], b.points[:, 1], brush=brushes)
-                box.setRange(xRange=(x0, x1), yRange=(y0, y1), padding=0.0)
 
 
 class RaceView(QWidget):
@@ -642,7 +403,7 @@ class RaceView(QWidget):
             self.val_plot.addItem(marker)
             self._markers.append(marker)
             box = QCheckBox(label)
-            box.setIcon(swatch(color(m)))
+            box.setIcon(swatch_icon(color(m)))
             box.setChecked(True)
             box.setToolTip(f"Show or hide the curves of {label}")
             box.toggled.connect(lambda on, i=m: self._toggle(i, on))
@@ -779,7 +540,7 @@ class RaceView(QWidget):
         for m in range(r.n_models):
             name = SortItem(r.labels[m], float(m))
             name.setTextAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
-            name.setIcon(swatch(color(m)))
+            name.setIcon(swatch_icon(color(m)))
             name.setData(Qt.ItemDataRole.UserRole, m)
             name.setToolTip(r.labels[m])
             reach = int(to_target[m])

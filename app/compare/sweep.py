@@ -13,75 +13,22 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import (
-    QCheckBox,
-    QComboBox,
-    QFormLayout,
-    QGroupBox,
-    QHBoxLayout,
-    QLabel,
-    QLineEdit,
-    QListWidget,
-    QListWidgetItem,
-    QPushButton,
-    QScrollArea,
-    QSpinBox,
-    QSplitter,
-    QTabWidget,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import QPushButton, QWidget
 
-from app.compare.common import (
-    DIVERGED_COLOR,
-    color,
-    configure_pyqtgraph,
-    fmt,
-    log_plot_widget,
-    positive_or_nan,
-    style_plot,
-)
+from app.compare.common import color, configure_pyqtgraph, fmt, positive_or_nan
+from app.compare.grid_map import SECOND_LABELS
 from app.compare.host import Host
+from app.compare.sweep_ui import SECOND_DEFAULTS, SERIES, build_ui
 from app.log_axis import set_log_y
-from app.plots import EmptyNote
 from app.warmup import variants
-from app.widgets.controls import SciSpinBox
 from dlopt_core.studies import compare
-from dlopt_core.train.optimizers import OPTIMIZERS, Optimizer
+from dlopt_core.train.optimizers import Optimizer
 
 CPU_MODELS = 1024  # a sweep's models on the CPU (a GPU takes compare.MAX_SWEEP_MODELS)
 
-# (result field, legend name, pen style, symbol, shown by default)
-SERIES = (
-    ("final_val_loss", "final val", Qt.PenStyle.SolidLine, "o", True),
-    ("best_val_loss", "best val", Qt.PenStyle.DashLine, "t", True),
-    ("final_train_loss", "final train", Qt.PenStyle.DotLine, "s", False),
-    ("best_train_loss", "best train", Qt.PenStyle.DashDotLine, "d", False),
-)
-SECOND_LABELS = {
-    "momentum": "Momentum",
-    "beta1": "\u03b21 (Adam family)",
-    "batch_size": "Batch size",
-}
-SECOND_DEFAULTS = {
-    "momentum": "0, 0.5, 0.9, 0.95, 0.99",
-    "beta1": "0.5, 0.8, 0.9, 0.95, 0.99",
-    "batch_size": "4, 8, 16, 32, 64",
-}
-GRID_KEY = (
-    "Grey: diverged \u00b7 pale: not trained \u00b7 star: lowest final validation loss "
-    "\u00b7 click a cell to choose it"
-)
-COLOR_SPAN = math.log10(4.0)  # the heat map's colours span the best loss to 4 times it
 SECOND_OPTIMIZER = {"momentum": "momentum", "beta1": "adam", "batch_size": "sgd"}
-
-
-# After 500 steps on the default spiral every rate still sits near chance; after 5,000 Adam's
-# best reaches a validation loss near 0.25 and SGD's near 0.6. Six rates per decade suffice.
-DEFAULT_STEPS = 5_000
-DEFAULT_MODELS = 32
 
 
 @dataclass(frozen=True)
@@ -91,16 +38,6 @@ class Choice:
     optimizer: Optimizer
     batch_size: int | None
     text: str
-
-
-def _optimizer_combo(default: str, tip: str) -> QComboBox:
-    box = QComboBox()
-    for name, info in OPTIMIZERS.items():
-        box.addItem(info.title, name)
-        box.setItemData(box.count() - 1, info.summary, Qt.ItemDataRole.ToolTipRole)
-    box.setCurrentIndex(box.findData(default))
-    box.setToolTip(tip)
-    return box
 
 
 def _parse_values(text: str, name: str) -> list[float]:
@@ -161,7 +98,6 @@ class SweepView(QWidget):
         self.host = host
         self.result: compare.SweepResult | None = None
         self.range_result: compare.RangeTestResult | None = None
-        self.grid_result: compare.Sweep2DResult | None = None
         self.choice: Choice | None = None
         self._user_chose = False  # the user clicked a point of the current sweep
         self._counts: dict[str, int] = {}
@@ -171,245 +107,23 @@ class SweepView(QWidget):
         self._best_stars: list[pg.PlotDataItem] = []
         self._buttons: list[QPushButton] = []
 
-        # -- common settings
-        self.optimizers = QListWidget()
-        self.optimizers.setToolTip("The optimizers to sweep (each over the same learning rates)")
-        for name, info in OPTIMIZERS.items():
-            item = QListWidgetItem(info.title)
-            item.setData(Qt.ItemDataRole.UserRole, name)
-            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
-            item.setCheckState(
-                Qt.CheckState.Checked if name in ("sgd", "adam") else Qt.CheckState.Unchecked
-            )
-            item.setToolTip(info.summary)
-            self.optimizers.addItem(item)
-        self.optimizers.setMaximumHeight(150)
-        self.lr_min = SciSpinBox(1e-7, 1000.0, 1e-4, log_step=True, factor=10.0, digits=6)
-        self.lr_min.setToolTip("Smallest learning rate of the sweep (the arrows step by x10)")
-        self.lr_max = SciSpinBox(1e-7, 1000.0, 10.0, log_step=True, factor=10.0, digits=6)
-        self.lr_max.setToolTip("Largest learning rate of the sweep (the arrows step by x10)")
-        self.steps = QSpinBox()
-        self.steps.setRange(10, 1_000_000)
-        self.steps.setSingleStep(1000)
-        self.steps.setValue(DEFAULT_STEPS)
-        self.steps.setToolTip(
-            "Training steps of every model of a sweep or range test (the "
-            "default is long enough for the rates to part on the "
-            "Playground's default spiral)"
-        )
-        common = QGroupBox("Learning rates")
-        form = QFormLayout(common)
-        form.addRow(self.optimizers)
-        form.addRow("From", self.lr_min)
-        form.addRow("To", self.lr_max)
-        form.addRow("Steps", self.steps)
-
-        # -- 1-D sweep
-        self.models = QSpinBox()
-        self.models.setValue(DEFAULT_MODELS)
-        self.models.setSingleStep(8)
+        build_ui(self)  # the widgets: app.compare.sweep_ui
         self.set_model_limit(CPU_MODELS)
-        self.run_button = QPushButton("Run sweep")
-        self.run_button.setToolTip(
-            "Train one model per (optimizer, learning rate), all from the "
-            "same initial parameters on the same batches"
-        )
-        self.run_button.clicked.connect(self.run_sweep)
-        sweep_box = QGroupBox("Sweep")
-        sweep_form = QFormLayout(sweep_box)
-        sweep_form.addRow("Models", self.models)
-        sweep_form.addRow(self.run_button)
-
-        # -- range test
-        self.range_optimizer = _optimizer_combo("adam", "Optimizer of the range test")
-        self.range_button = QPushButton("Run range test")
-        self.range_button.setToolTip(
-            "One run whose rate grows geometrically from 'From' to 'To' "
-            "over the steps; the loss against the rate suggests a rate"
-        )
-        self.range_button.clicked.connect(self.run_range_test)
-        range_box = QGroupBox("Range test")
-        range_form = QFormLayout(range_box)
-        range_form.addRow("Optimizer", self.range_optimizer)
-        range_form.addRow(self.range_button)
-
-        # -- 2-D sweep
-        self.second = QComboBox()
-        for name in compare.SECOND_PARAMS:
-            self.second.addItem(SECOND_LABELS[name], name)
-        self.second.setToolTip(
-            "The second hyper-parameter: momentum and beta1 vary within one "
-            "engine; each batch size needs an engine of its own"
-        )
-        self.second_values = QLineEdit(SECOND_DEFAULTS["momentum"])
-        self.second_values.setToolTip("Values of the second hyper-parameter, separated by commas")
-        self.grid_optimizer = _optimizer_combo(
-            "momentum",
-            "Optimizer of the 2-D sweep (momentum "
-            "needs SGD + momentum, Nesterov or RMSProp; beta1 "
-            "the Adam family)",
-        )
-        self.second.currentIndexChanged.connect(self._second_changed)
-        self.grid_lrs = QSpinBox()
-        self.grid_lrs.setRange(2, 64)
-        self.grid_lrs.setValue(12)
-        self.grid_lrs.setToolTip("Number of log-spaced learning rates from 'From' to 'To'")
-        self.grid_button = QPushButton("Run 2-D sweep")
-        self.grid_button.setToolTip(
-            "Final validation loss over learning rate x the second hyper-parameter"
-        )
-        self.grid_button.clicked.connect(self.run_grid)
-        grid_box = QGroupBox("2-D sweep")
-        grid_form = QFormLayout(grid_box)
-        grid_form.addRow("Optimizer", self.grid_optimizer)
-        grid_form.addRow("Second", self.second)
-        grid_form.addRow("Values", self.second_values)
-        grid_form.addRow("Rates", self.grid_lrs)
-        grid_form.addRow(self.grid_button)
-
-        # -- selection
-        self.choice_label = QLabel("Click a point or a cell to choose a learning rate.")
-        self.choice_label.setWordWrap(True)
-        self.choice_label.setToolTip("The model whose settings 'Use this learning rate' sends")
-        self.use_button = QPushButton("Use this learning rate")
-        self.use_button.setToolTip("Send the chosen optimizer and learning rate to the Playground")
-        self.use_button.setEnabled(False)
-        self.use_button.clicked.connect(self.use_choice)
-        use_box = QGroupBox("Choice")
-        use_lay = QVBoxLayout(use_box)
-        use_lay.addWidget(self.choice_label)
-        use_lay.addWidget(self.use_button)
-
-        left = QWidget()
-        left_lay = QVBoxLayout(left)
-        left_lay.setContentsMargins(0, 0, 0, 0)
-        for box in (common, sweep_box, range_box, grid_box, use_box):
-            left_lay.addWidget(box)
-        left_lay.addStretch(1)
-        scroll = QScrollArea()
-        scroll.setWidget(left)
-        scroll.setWidgetResizable(True)
-        scroll.setMinimumWidth(270)
-        scroll.setMaximumWidth(360)
-        self._buttons = [self.run_button, self.range_button, self.grid_button]
-        self.host.runner.busy_changed.connect(self._busy_changed)
-
-        # -- plots
-        self.series_boxes: dict[str, QCheckBox] = {}
-        toolbar = QHBoxLayout()
-        toolbar.addWidget(QLabel("Show"))
-        for key, name, _, _, on in SERIES:
-            box = QCheckBox(name)
-            box.setChecked(on)
-            box.setToolTip(f"Plot the {name} loss of every model against its learning rate")
-            box.toggled.connect(self._draw_sweep)
-            toolbar.addWidget(box)
-            self.series_boxes[key] = box
-        self.log_y = QCheckBox("Log loss axis")
-        self.log_y.setChecked(True)
-        self.log_y.setToolTip("Logarithmic loss axis for the sweep and the range test")
-        self.log_y.toggled.connect(self._set_log)
-        toolbar.addSpacing(12)
-        toolbar.addWidget(self.log_y)
-        toolbar.addStretch(1)
-
-        self.sweep_plot = log_plot_widget()
-        style_plot(
-            self.sweep_plot.getPlotItem(),
-            "Loss after training vs learning rate",
-            "learning rate",
-            "loss",
-        )
-        self.sweep_plot.setToolTip(
-            "One point per model; shaded: rates at which a run diverged "
-            "or ended worse than it started; dashed line and star: the "
-            "best rate (lowest best validation loss)"
-        )
-        legend = self.sweep_plot.getPlotItem().addLegend(offset=(6, 6), labelTextSize="8pt")
-        legend.setBrush(pg.mkBrush(255, 255, 255, 210))
-        self.range_plot = log_plot_widget()
-        style_plot(
-            self.range_plot.getPlotItem(),
-            "Range test: training loss as the rate grows",
-            "learning rate",
-            "training loss",
-        )
-        self.range_plot.setToolTip(
-            "Faint: the training loss after each step; solid: smoothed. "
-            "Green: the suggested rate (a tenth of the rate at the "
-            "minimum)"
-        )
-        self.grid_plot = pg.PlotWidget()
-        style_plot(self.grid_plot.getPlotItem(), "Final validation loss", "learning rate", "")
-        self.grid_plot.setToolTip(
-            "Colour: the final validation loss (log scale), from the best "
-            "to 4 times the best (worse cells saturate); grey: diverged; "
-            "pale: not trained (cancelled); star: the best cell"
-        )
-        self.grid_plot.getViewBox().setMouseEnabled(x=False, y=False)
-        self.grid_plot.getViewBox().invertY(False)
-        self.grid_back = pg.ImageItem(axisOrder="row-major")
-        self.grid_image = pg.ImageItem(axisOrder="row-major")
-        self.grid_plot.addItem(self.grid_back)
-        self.grid_plot.addItem(self.grid_image)
-        self.grid_best = pg.ScatterPlotItem(
-            symbol="star", size=16, pen=pg.mkPen("w", width=1.5), brush=pg.mkBrush(230, 40, 40)
-        )
-        self.grid_plot.addItem(self.grid_best)
-        self.grid_bar = pg.ColorBarItem(
-            values=(0.0, 1.0),
-            colorMap=pg.colormap.get("viridis"),
-            interactive=False,
-            label="final val loss (log scale)",
-        )
-        self.grid_bar.setImageItem(self.grid_image, insert_in=self.grid_plot.getPlotItem())
-        self.grid_bar.axis.setWidth(62)
-        self.grid_hover = QLabel(GRID_KEY)
-        self.grid_hover.setToolTip("The cell under the mouse")
-        self._notes = {
-            "sweep": EmptyNote(
-                self.sweep_plot.getPlotItem(),
-                "Run a sweep: the loss of every model against its learning rate",
-            ),
-            "range": EmptyNote(
-                self.range_plot.getPlotItem(),
-                "Run a range test: the loss as the rate grows during one run",
-            ),
-            "grid": EmptyNote(
-                self.grid_plot.getPlotItem(),
-                "Run a 2-D sweep: the loss over the rate and a second setting",
-            ),
-        }
-        self.grid_plot.scene().sigMouseMoved.connect(self._grid_hovered)
-        self.grid_plot.scene().sigMouseClicked.connect(self._grid_clicked)
-        grid_page = QWidget()
-        grid_lay = QVBoxLayout(grid_page)
-        grid_lay.setContentsMargins(0, 0, 0, 0)
-        grid_lay.addWidget(self.grid_plot, 1)
-        grid_lay.addWidget(self.grid_hover)
-
-        self.pages = QTabWidget()
-        self.pages.addTab(self.sweep_plot, "Sweep")
-        self.pages.addTab(self.range_plot, "Range test")
-        self.pages.addTab(grid_page, "2-D sweep")
-        self.pages.setTabToolTip(0, "Loss against learning rate, one point per model")
-        self.pages.setTabToolTip(1, "Loss of one run whose learning rate grows every step")
-        self.pages.setTabToolTip(2, "Heat map over learning rate and a second hyper-parameter")
-        right = QWidget()
-        right_lay = QVBoxLayout(right)
-        right_lay.setContentsMargins(0, 0, 0, 0)
-        right_lay.addLayout(toolbar)
-        right_lay.addWidget(self.pages, 1)
-
-        split = QSplitter(Qt.Orientation.Horizontal)
-        split.addWidget(scroll)
-        split.addWidget(right)
-        split.setStretchFactor(1, 1)
-        split.setChildrenCollapsible(False)
-        lay = QHBoxLayout(self)
-        lay.setContentsMargins(4, 4, 4, 4)
-        lay.addWidget(split)
+        self._wire()
         self._set_log(True)
+
+    def _wire(self) -> None:
+        """Connect the widgets of ``app.compare.sweep_ui`` to what they do."""
+        self.run_button.clicked.connect(self.run_sweep)
+        self.range_button.clicked.connect(self.run_range_test)
+        self.second.currentIndexChanged.connect(self._second_changed)
+        self.grid_button.clicked.connect(self.run_grid)
+        self.use_button.clicked.connect(self.use_choice)
+        self.host.runner.busy_changed.connect(self._busy_changed)
+        self.log_y.toggled.connect(self._set_log)
+        self.grid_map.cell_chosen.connect(self._choose_cell)
+        for box in self.series_boxes.values():
+            box.toggled.connect(self._draw_sweep)
 
     def _busy_changed(self, busy: bool) -> None:
         for button in self._buttons:
@@ -848,86 +562,26 @@ class SweepView(QWidget):
             )
 
         def prepare() -> None:
-            self.grid_result = None
+            self.grid_map.result = None
             self.pages.setCurrentIndex(2)
 
         return self._start(
             "2-D sweep", job, self.show_grid, self.show_grid, prepare, variants(exp, [name])
         )
 
+    @property
+    def grid_result(self) -> compare.Sweep2DResult | None:
+        return self.grid_map.result
+
+    @property
+    def grid_image(self) -> pg.ImageItem:
+        return self.grid_map.image
+
     def show_grid(self, result: compare.Sweep2DResult) -> None:
-        self.grid_result = result
-        self._notes["grid"].show(False)
-        S, L = result.shape
-        with np.errstate(divide="ignore", invalid="ignore"):
-            shown = np.log10(result.final_val_loss)
-        shown[~np.isfinite(shown)] = np.nan
-        back = np.zeros((S, L, 4), dtype=np.uint8)
-        back[result.diverged] = (*DIVERGED_COLOR.getRgb()[:3], 255)
-        back[~result.trained] = (240, 240, 240, 255)
-        self.grid_back.setImage(back, levels=(0, 255), autoLevels=False)
-        self.grid_back.setRect(0, 0, L, S)
-        finite = shown[np.isfinite(shown)]
-        lo, hi = (float(finite.min()), float(finite.max())) if len(finite) else (0.0, 1.0)
-        hi = min(hi, lo + COLOR_SPAN)  # worse cells saturate: the good region keeps its detail
-        if hi - lo < 1e-9:
-            hi = lo + 1e-3
-        self.grid_image.setImage(shown, autoLevels=False, levels=(lo, hi))
-        self.grid_image.setRect(0, 0, L, S)
-        self.grid_bar.setLevels((lo, hi))
-        self.grid_bar.axis.setTicks(
-            [[(float(v), f"{10**v:.2g}") for v in np.linspace(lo, hi, 5)], []]
-        )
-        plot = self.grid_plot.getPlotItem()
-        every = max(1, math.ceil(L / 8))
-        plot.getAxis("bottom").setTicks(
-            [[(j + 0.5, f"{result.lr_values[j]:.2g}") for j in range(0, L, every)], []]
-        )
-        plot.getAxis("left").setTicks(
-            [[(i + 0.5, f"{v:g}") for i, v in enumerate(result.second_values)], []]
-        )
-        plot.setLabel("left", SECOND_LABELS[result.second_name])
-        plot.setTitle(
-            "<span style='font-size:10pt;font-weight:600'>Final validation loss: "
-            f"{result.optimizer.info.title}</span>"
-        )
-        self.grid_plot.getViewBox().setRange(xRange=(0, L), yRange=(0, S), padding=0.02)
-        best = result.best()
-        if best is None:
-            self.grid_best.setData([], [])
-        else:
-            self.grid_best.setData([best[1] + 0.5], [best[0] + 0.5])
-            if result.complete:
-                self._choose_cell(*best)
-
-    def grid_cell_text(self, i: int, j: int) -> str:
-        r = self.grid_result
-        if r is None:
-            return ""
-        where = f"lr {r.lr_values[j]:.3g}, {SECOND_LABELS[r.second_name]} {r.second_values[i]:g}"
-        if r.diverged[i, j]:
-            return f"{where}: diverged"
-        if not r.trained[i, j]:
-            return f"{where}: not trained"
-        return f"{where}: final val loss {fmt(r.final_val_loss[i, j])}"
-
-    def _cell_at(self, scene_pos: QPointF) -> tuple[int, int] | None:
-        r = self.grid_result
-        if r is None:
-            return None
-        p = self.grid_plot.getViewBox().mapSceneToView(scene_pos)
-        i, j = int(math.floor(p.y())), int(math.floor(p.x()))
-        S, L = r.shape
-        return (i, j) if 0 <= i < S and 0 <= j < L else None
-
-    def _grid_hovered(self, pos: QPointF) -> None:
-        cell = self._cell_at(pos)
-        self.grid_hover.setText(self.grid_cell_text(*cell) if cell else GRID_KEY)
-
-    def _grid_clicked(self, event) -> None:
-        cell = self._cell_at(event.scenePos())
-        if cell is not None:
-            self._choose_cell(*cell)
+        """Draw a (partial or final) 2-D sweep; a finished one chooses its best cell."""
+        best = self.grid_map.draw(result)
+        if best is not None and result.complete:
+            self._choose_cell(*best)
 
     def _choose_cell(self, i: int, j: int) -> None:
         r = self.grid_result
@@ -942,4 +596,4 @@ class SweepView(QWidget):
             opt = opt.replace(betas=(v, opt.hyper["betas"][1]))
         else:
             batch = int(v)
-        self._set_choice(Choice(opt, batch, f"2-D sweep: {self.grid_cell_text(i, j)}"))
+        self._set_choice(Choice(opt, batch, f"2-D sweep: {self.grid_map.cell_text(i, j)}"))

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from functools import partial
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
@@ -30,11 +29,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.compare.jobs import JobRunner, JobThread, error_message, stop_jobs
+from app.compare.jobs import JobRunner
 from app.compare.race import RaceView
 from app.compare.seeds import SeedView
 from app.compare.sweep import CPU_MODELS, SweepView
 from app.compare.trainmap import TrainabilityMapView
+from app.threads import error_message
 from app.widgets.banner import Banner
 from dlopt_core.studies import compare
 from dlopt_core.train import backends
@@ -49,14 +49,6 @@ JOB_TITLES = {
     "seed bands": "Seed bands",
     "trainability map": "Trainability map",
 }
-
-
-def _stop_on_destroy(jobs: list[JobThread], *_args) -> None:
-    """Cancel and join a destroyed tab's jobs (they hold no reference to the tab)."""
-    try:
-        stop_jobs(list(jobs), 1000)
-    except RuntimeError:  # the threads are already gone
-        pass
 
 
 class CompareTab(QWidget):
@@ -145,7 +137,6 @@ class CompareTab(QWidget):
         self.runner.progress.connect(self._progress)
         self.runner.failed.connect(self._failed)
         self.runner.finished.connect(self._finished)
-        self.destroyed.connect(partial(_stop_on_destroy, self.runner.live_jobs()))
 
     # -- public API -------------------------------------------------------------------------------
     @property

@@ -18,8 +18,8 @@ from pathlib import Path
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, QRectF, QStandardPaths, Qt, Signal
-from PySide6.QtGui import QColor, QKeySequence, QLinearGradient, QPainter, QPixmap
+from PySide6.QtCore import QPointF, QRectF, QStandardPaths, Qt
+from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
@@ -30,7 +30,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
-    QScrollArea,
     QSplitter,
     QVBoxLayout,
     QWidget,
@@ -38,11 +37,13 @@ from PySide6.QtWidgets import (
 
 from app.compare.common import style_plot
 from app.compare.host import Host
-from app.latest import LatestRunner
+from app.compare.map_plot import MapViewBox, PowerAxis, gradient_bar
 from app.plots import EmptyNote, configure_pyqtgraph, log_plot_widget
 from app.settings import make_settings
+from app.threads import WorkerThread
 from app.warmup import WARMER, WarmItem
 from app.widgets.controls import IntSpinBox
+from app.widgets.layout import scroll_area
 from dlopt_core.studies import trainability as tm
 from dlopt_core.studies.executors import make_executor
 from dlopt_core.studies.map_image import DIVERGENT, TRAINABLE, map_colors, picture, write_png
@@ -102,53 +103,6 @@ PRESETS = (
 )
 
 
-class PowerAxis(pg.AxisItem):
-    """Ticks of a log10 coordinate written as the values themselves (1e-03, 1, 1e+04)."""
-
-    log = True
-
-    def tickStrings(self, values, scale, spacing):  # noqa: N802 - pyqtgraph API
-        if not self.log:
-            return super().tickStrings(values, scale, spacing)
-        return [f"{10.0**v:.3g}" for v in values]
-
-
-class MapViewBox(pg.ViewBox):
-    """A view that zooms by a dragged rectangle: ``zoom_rect(QRectF)`` in map coordinates."""
-
-    zoom_rect = Signal(object)
-
-    def __init__(self) -> None:
-        super().__init__(enableMenu=False)
-        self.setMouseEnabled(False, False)
-
-    def mouseDragEvent(self, ev, axis=None) -> None:  # noqa: N802 - pyqtgraph API
-        if ev.button() != Qt.MouseButton.LeftButton:
-            ev.ignore()
-            return
-        ev.accept()
-        if ev.isFinish():
-            self.rbScaleBox.hide()
-            rect = QRectF(self.mapToView(ev.buttonDownPos()), self.mapToView(ev.pos()))
-            self.zoom_rect.emit(rect.normalized())
-        else:
-            self.updateScaleBox(ev.buttonDownPos(), ev.pos())
-
-    def wheelEvent(self, ev, axis=None) -> None:  # noqa: N802 - pyqtgraph API
-        ev.ignore()
-
-
-def _gradient_bar(deep: tuple[int, int, int], pale: tuple[int, int, int]) -> QPixmap:
-    pix = QPixmap(90, 12)
-    painter = QPainter(pix)
-    grad = QLinearGradient(0, 0, 90, 0)
-    grad.setColorAt(0.0, QColor(*deep))
-    grad.setColorAt(1.0, QColor(*pale))
-    painter.fillRect(pix.rect(), grad)
-    painter.end()
-    return pix
-
-
 class _ExecutorCache:
     """One executor kept between maps (a Dask cluster takes seconds to start); used by the
     worker thread, closed with the view."""
@@ -194,7 +148,7 @@ class TrainabilityMapView(QWidget):
         self.position = -1
         self.selected: tuple[int, int] | None = None
         self.executors = _ExecutorCache()
-        self.curve_runner = LatestRunner(self._train_pixel, "dlopt-map-pixel", self)
+        self.curve_runner = WorkerThread(self._train_pixel, "dlopt-map-pixel", self)
         self.curve_runner.finished.connect(self._show_curve)
         self.curve_runner.failed.connect(lambda _req, msg: self.host.notify("error", msg))
         self._build_controls()
@@ -338,10 +292,8 @@ class TrainabilityMapView(QWidget):
         inner.addLayout(nav)
         inner.addLayout(export)
         inner.addStretch(1)
-        self.controls_area = QScrollArea()
-        self.controls_area.setWidgetResizable(True)
-        self.controls_area.setWidget(box)
-        self.controls_area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.controls_area = scroll_area(box, horizontal=False, framed=True)
+        # the box's size hint once it is in the area (its style comes from there)
         self.controls_area.setMinimumWidth(box.sizeHint().width() + 24)
 
     def _axis_changed(self, k: int) -> None:
@@ -451,7 +403,7 @@ class TrainabilityMapView(QWidget):
             (DIVERGENT, "diverges (deep: fast, pale: slow)"),
         ):
             bar = QLabel()
-            bar.setPixmap(_gradient_bar(*deep_pale))
+            bar.setPixmap(gradient_bar(*deep_pale))
             legend.addWidget(bar)
             legend.addWidget(QLabel(text))
         legend.addStretch(1)
@@ -686,7 +638,7 @@ class TrainabilityMapView(QWidget):
         self.curve_runner.submit((self.problem, spec, i, j))
 
     @staticmethod
-    def _train_pixel(request, cancelled) -> np.ndarray:
+    def _train_pixel(request, _report, cancelled) -> np.ndarray:
         problem, spec, i, j = request
         WARMER.ensure([MAP_KERNELS], cancelled=cancelled)
         return tm.pixel_losses(problem, spec, i, j)

@@ -10,12 +10,12 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPushButton,
-    QScrollArea,
     QVBoxLayout,
     QWidget,
 )
 
 from app.widgets.banner import Banner
+from app.widgets.layout import scroll_area
 from dlopt_core.course.network_presets import COMPARE, NETWORK_PRESETS, NetworkPreset
 from dlopt_core.studies import landscape as ls
 from dlopt_core.train.experiment import Experiment
@@ -120,10 +120,7 @@ class ChallengesView(QWidget):
         col.addLayout(grid)
         col.addStretch(1)
 
-        area = QScrollArea()
-        area.setWidget(body)
-        area.setWidgetResizable(True)
-        area.setFrameShape(QFrame.Shape.NoFrame)
+        area = scroll_area(body)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 4, 4, 0)
         lay.addWidget(self.banner)

@@ -15,11 +15,7 @@ from PySide6.QtCore import QPoint, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QComboBox,
-    QFrame,
     QHBoxLayout,
-    QLabel,
-    QScrollArea,
-    QVBoxLayout,
     QWidget,
 )
 
@@ -286,46 +282,6 @@ def small_plot(title: str, x_label: str, y_label: str) -> pg.PlotWidget:
     small_axes(item)  # the left axis sizes itself to its labels: the title never overlaps them
     plot.setMinimumHeight(120)
     return plot
-
-
-def section(
-    title: str, body: QWidget | None = None, tooltip: str = ""
-) -> tuple[QFrame, QVBoxLayout]:
-    """A framed group with a bold title; returns the frame and the layout to fill."""
-    box = QFrame()
-    box.setObjectName("landscapeSection")
-    box.setFrameShape(QFrame.Shape.StyledPanel)
-    lay = QVBoxLayout(box)
-    lay.setContentsMargins(6, 4, 6, 6)
-    lay.setSpacing(4)
-    label = QLabel(title)
-    label.setStyleSheet("font-weight: 600;")
-    if tooltip:
-        label.setToolTip(tooltip)
-        box.setToolTip(tooltip)
-    lay.addWidget(label)
-    if body is not None:
-        lay.addWidget(body)
-    return box, lay
-
-
-def scrolled(widget: QWidget, width: int) -> QScrollArea:
-    """``widget`` in a frameless vertical scroll area of fixed width (the control column)."""
-    area = QScrollArea()
-    area.setWidget(widget)
-    area.setWidgetResizable(True)
-    area.setFrameShape(QFrame.Shape.NoFrame)
-    area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-    area.setFixedWidth(width)
-    return area
-
-
-def swatch(color: QColor) -> QLabel:
-    """A small filled square in ``color`` (the legend mark of a run)."""
-    label = QLabel()
-    label.setFixedSize(12, 12)
-    label.setStyleSheet(f"background: {color.name()}; border-radius: 2px;")
-    return label
 
 
 def narrow(combo: QComboBox, chars: int = 12) -> QComboBox:

@@ -13,32 +13,11 @@ import math
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QColor
-from PySide6.QtWidgets import (
-    QComboBox,
-    QDoubleSpinBox,
-    QFormLayout,
-    QHBoxLayout,
-    QLabel,
-    QPushButton,
-    QSpinBox,
-    QSplitter,
-    QToolButton,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtCore import QTimer, Signal
+from PySide6.QtWidgets import QHBoxLayout, QWidget
 
-from app.landscape.common import (
-    HeatMap,
-    hbox,
-    log_field,
-    narrow,
-    scrolled,
-    section,
-    small_plot,
-    spread_levels,
-)
+from app.landscape.common import log_field, spread_levels
+from app.landscape.functions_ui import MAX_STEPS, PATH_Z, build_controls, build_plots
 from app.landscape.paths import PathRunner, PathsRequest
 from app.landscape.runs import (
     RunList,
@@ -47,20 +26,15 @@ from app.landscape.runs import (
     RunSpec,
     challenge_rows,
     fmt_rate,
-    free_list,
     suggested_lr,
 )
 from app.log_axis import set_log_y
-from app.plots import EmptyNote
 from app.warmup import WARMER
-from app.widgets.banner import Banner
-from app.widgets.controls import SciSpinBox
+from app.widgets.layout import scroll_area
 from dlopt_core.studies import landscape as ls
 
 GRID_N = 220  # heat-map samples per axis
 FRAME_MS = 33
-MAX_STEPS = 2000
-SPEEDS = (0, 1, 2, 5, 10, 20, 50, 100)  # steps per frame; 0: auto (a race lasts about 4 s)
 AUTO_FRAMES = 120
 LEFT_WIDTH = 352
 PLOT_FLOOR = 1e-30  # smallest value drawn on the logarithmic plots
@@ -69,15 +43,9 @@ PLOT_FLOOR = 1e-30  # smallest value drawn on the logarithmic plots
 # computed for the view plus FIELD_MARGIN on each side, so that small pans need no new field.
 # The view widens to keep the paths on the map, up to REACH widths beyond the region.
 REACH = 1.0
-# stacking on the map: the field, paths that run away, the other paths, then the markers
-PATH_Z, MARKER_Z = 0.5, 1.0
 FIELD_CAP = 50.0
 FIELD_MARGIN = 0.15
 BUSY_NOTE_MS = 300  # paths not back after this: say what they wait for
-
-
-def _speed_text(steps: int) -> str:
-    return "auto (about 4 s)" if steps == 0 else f"{steps} step{'s' if steps > 1 else ''}/frame"
 
 
 class FunctionView(QWidget):
@@ -114,287 +82,18 @@ class FunctionView(QWidget):
         self._busy_note = QTimer(self)  # says what the paths wait for, when it takes a while
         self._busy_note.setInterval(BUSY_NOTE_MS)
         self._busy_note.timeout.connect(self._write_busy)
-        self._build_controls()
-        self._build_plots()
+        build_controls(self)  # the widgets: app.landscape.functions_ui
+        build_plots(self)
         lay = QHBoxLayout(self)
         lay.setContentsMargins(0, 0, 4, 0)
         lay.setSpacing(4)
-        lay.addWidget(scrolled(self.controls, LEFT_WIDTH))
+        lay.addWidget(scroll_area(self.controls, width=LEFT_WIDTH, horizontal=False))
         lay.addWidget(self.right, 1)
         self._wire()
         self._apply_function(reset_lrs=True)
         self._set_start_spins(*self.start)
         self._show_results([])
         self.recompute()
-
-    # -- layout -----------------------------------------------------------------------------------
-    def _build_controls(self) -> None:
-        self.controls = QWidget()
-        col = QVBoxLayout(self.controls)
-        col.setContentsMargins(6, 6, 6, 6)
-        col.setSpacing(8)
-
-        # function
-        self.function = QComboBox()
-        for name, fn in ls.FUNCTIONS.items():
-            self.function.addItem(fn.title.split(" (")[0], name)
-            self.function.setItemData(
-                self.function.count() - 1, fn.note, Qt.ItemDataRole.ToolTipRole
-            )
-        self.function.setToolTip("The 2-D test function the optimizers race on")
-        narrow(self.function)
-        self.note = QLabel()
-        self.note.setWordWrap(True)
-        self.note.setStyleSheet("color: #444;")
-        self.kappa = SciSpinBox(
-            1.0, 10000.0, 10.0, log_step=True, steps_per_decade=10, digits=4, first_step=1.0
-        )
-        self.kappa.setToolTip(
-            "Condition number kappa: the ratio of the Hessian's eigenvalues "
-            "(1 and kappa). Larger: a narrower valley, slower gradient descent"
-        )
-        self.angle = QDoubleSpinBox()
-        self.angle.setRange(-90.0, 90.0)
-        self.angle.setDecimals(0)
-        self.angle.setSingleStep(15.0)
-        self.angle.setSuffix("\u00b0")
-        self.angle.setKeyboardTracking(False)
-        self.angle.setToolTip(
-            "Rotation of the valley's long axis from the x axis (degrees); "
-            "rotated valleys defeat per-coordinate rescaling (Adam, RMSProp)"
-        )
-        self.quad_box = QWidget()
-        quad = QFormLayout(self.quad_box)
-        quad.setContentsMargins(0, 0, 0, 0)
-        quad.addRow("condition number \u03ba", self.kappa)
-        quad.addRow("rotation", self.angle)
-        box, lay = section("Function", tooltip="Choose the surface to optimize")
-        lay.addWidget(self.function)
-        lay.addWidget(self.note)
-        lay.addWidget(self.quad_box)
-        col.addWidget(box)
-
-        # start point
-        # %g boxes: a start just off a line (the saddle's y = 1e-6) must show and stay as it is,
-        # not round to 0.000 and be written back as exactly 0 on the next edit
-        self.start_x = SciSpinBox(-100.0, 100.0, 0.0, digits=4)
-        self.start_y = SciSpinBox(-100.0, 100.0, 0.0, digits=4)
-        for spin, axis in ((self.start_x, "x"), (self.start_y, "y")):
-            spin.setSingleStep(0.1)
-            spin.setToolTip(f"{axis} of the start point (or click on the map)")
-            spin.setMinimumWidth(92)
-        self.default_start = QToolButton()
-        self.default_start.setText("default")
-        self.default_start.setToolTip("Back to this function's own start point")
-        box, lay = section("Start point", tooltip="Where every optimizer starts")
-        lay.addLayout(
-            hbox(QLabel("x"), self.start_x, QLabel("y"), self.start_y, self.default_start)
-        )
-        hint = QLabel("Click on the map to start from there.")
-        hint.setStyleSheet("color: #666; font-size: 8pt;")
-        lay.addWidget(hint)
-        col.addWidget(box)
-
-        # optimizers: the free choice, or a challenge's own runs
-        self.free = free_list()
-        self.challenge_runs = RunList()
-        self.challenge_title = QLabel()
-        self.challenge_title.setWordWrap(True)
-        self.challenge_title.setStyleSheet("font-weight: 600; color: #163a63;")
-        self.leave_challenge = QPushButton("Back to free choice")
-        self.leave_challenge.setToolTip("Leave the challenge: choose the optimizers yourself")
-        challenge_page = QWidget()
-        cl = QVBoxLayout(challenge_page)
-        cl.setContentsMargins(0, 0, 0, 0)
-        cl.addWidget(self.challenge_title)
-        cl.addWidget(self.challenge_runs)
-        cl.addWidget(self.leave_challenge)
-        self.challenge_page = challenge_page
-        challenge_page.hide()
-        box, lay = section(
-            "Optimizers",
-            tooltip="Tick the optimizers to race; each has its "
-            "learning rate and main hyper-parameter",
-        )
-        lay.addWidget(self.free)
-        lay.addWidget(challenge_page)
-        col.addWidget(box)
-
-        # gradient
-        self.clip = SciSpinBox(
-            0.0, 1e6, 0.0, log_step=True, steps_per_decade=4, digits=3, first_step=0.1
-        )
-        self.clip.setToolTip(
-            "Gradient clipping: a gradient longer than this is rescaled to "
-            "this norm (direction kept). 0: off"
-        )
-        self.noise = SciSpinBox(
-            0.0, 100.0, 0.0, log_step=True, steps_per_decade=4, digits=3, first_step=0.01
-        )
-        self.noise.setToolTip(
-            "Gradient noise: Gaussian noise of this standard deviation added "
-            "to each gradient coordinate, like mini-batch noise. 0: exact "
-            "gradients"
-        )
-        self.seed = QSpinBox()
-        self.seed.setRange(0, 99999)
-        self.seed.setToolTip("Seed of the gradient noise (the same seed gives the same paths)")
-        box, lay = section(
-            "Gradient", tooltip="Clipping and noise apply to every run that does not set its own"
-        )
-        form = QFormLayout()
-        form.setContentsMargins(0, 0, 0, 0)
-        form.addRow("clip norm", self.clip)
-        form.addRow("noise \u03c3", self.noise)
-        form.addRow("noise seed", self.seed)
-        lay.addLayout(form)
-        col.addWidget(box)
-
-        # race: steps and transport
-        self.steps = QSpinBox()
-        self.steps.setRange(1, MAX_STEPS)
-        self.steps.setValue(200)
-        self.steps.setKeyboardTracking(False)
-        self.steps.setToolTip(f"Number of optimizer steps of each run (at most {MAX_STEPS})")
-        self.play = QPushButton("Play")
-        self.play.setCheckable(True)
-        self.play.setToolTip("Animate the race; press again to pause")
-        self.step_button = QPushButton("Step")
-        self.step_button.setToolTip("Pause and advance every path by one step")
-        self.reset_button = QPushButton("Reset")
-        self.reset_button.setToolTip("Pause and go back to step 0")
-        self.speed = QComboBox()
-        for s in SPEEDS:
-            self.speed.addItem(_speed_text(s), s)
-        self.speed.setToolTip("Optimizer steps shown per frame (about 30 frames a second)")
-        narrow(self.speed)
-        self.step_label = QLabel()
-        self.step_label.setStyleSheet("font-weight: 600;")
-        box, lay = section("Race", tooltip="Play, pause and step through the paths")
-        form = QFormLayout()
-        form.setContentsMargins(0, 0, 0, 0)
-        form.addRow("steps", self.steps)
-        form.addRow("speed", self.speed)
-        lay.addLayout(form)
-        row = QHBoxLayout()
-        row.setSpacing(4)
-        for b in (self.play, self.step_button, self.reset_button):
-            row.addWidget(b)
-        lay.addLayout(row)
-        lay.addWidget(self.step_label)
-        col.addWidget(box)
-
-        # theory on the quadratic
-        self.theory_text = QLabel()
-        self.theory_text.setWordWrap(True)
-        self.theory_text.setTextFormat(Qt.TextFormat.RichText)
-        self.use_gd = QPushButton("Use optimal GD step")
-        self.use_gd.setToolTip(
-            "Set GD's learning rate to 2 / (1 + kappa), which makes both "
-            "directions contract at the rate (kappa - 1) / (kappa + 1)"
-        )
-        self.use_momentum = QPushButton("Use optimal momentum")
-        self.use_momentum.setToolTip(
-            "Set momentum's lr = 4 / (sqrt(kappa) + 1)^2 and momentum "
-            "= ((sqrt(kappa) - 1) / (sqrt(kappa) + 1))^2 (Polyak's "
-            "heavy ball): rate (sqrt(kappa) - 1) / (sqrt(kappa) + 1)"
-        )
-        self.theory_box, lay = section(
-            "Theory: rates on the quadratic",
-            tooltip="A rate r means the distance to the minimum shrinks like r^t per step",
-        )
-        lay.addWidget(self.theory_text)
-        lay.addWidget(self.use_gd)
-        lay.addWidget(self.use_momentum)
-        lay.addStretch(1)
-        self.theory_box.setFixedWidth(300)
-        col.addStretch(1)
-
-    def _build_plots(self) -> None:
-        self.banner = Banner()
-        self.banner.label.setStyleSheet("font-size: 10.5pt;")
-        self.map = HeatMap("x", "y", "log\u2081\u2080(f \u2212 f*)")
-        self.map.setMinimumSize(300, 260)
-        self.map.getPlotItem().setAspectLocked(True)
-        self.map.setToolTip(
-            "Click to start every optimizer from that point; drag to pan, wheel "
-            "to zoom. The shading is log10(f \u2212 f*); the star marks the "
-            "minimum"
-        )
-        item = self.map.getPlotItem()
-        self.legend = pg.LegendItem(offset=(-6, 6), labelTextSize="8pt")
-        self.legend.setParentItem(item.getViewBox())
-        self.legend.setBrush(pg.mkBrush(255, 255, 255, 215))
-        self.minima = pg.ScatterPlotItem(
-            symbol="star", size=16, pen=pg.mkPen("#222", width=1), brush=pg.mkBrush(255, 215, 0)
-        )
-        self.start_marker = pg.ScatterPlotItem(
-            symbol="o", size=11, pen=pg.mkPen("#111", width=2), brush=pg.mkBrush(255, 255, 255)
-        )
-        self.heads = pg.ScatterPlotItem(size=10, pen=pg.mkPen("w", width=1.5))
-        self.paths: list[pg.PlotDataItem] = []
-        item.addItem(self.minima)
-        item.addItem(self.start_marker)
-        for marker in (self.minima, self.start_marker, self.heads):
-            marker.setZValue(MARKER_Z)  # over every path
-        self.value_plot = small_plot("f \u2212 f* along the path", "step", "f \u2212 f*")
-        self.dist_plot = small_plot("Distance to the nearest minimum", "step", "distance")
-        self.value_plot.setToolTip("f along each path, above its minimum value (log scale)")
-        self.dist_plot.setToolTip(
-            "Distance of each path to the nearest minimum (log scale); on "
-            "the quadratic, dashed: the theory's optimal rates"
-        )
-        self.value_plot.getPlotItem().setLogMode(False, True)
-        self.dist_plot.getPlotItem().setLogMode(False, True)
-        for plot in (self.value_plot, self.dist_plot):
-            plot.getPlotItem().getViewBox().setLimits(xMin=0)  # steps: never a negative axis
-        self.values: list[pg.PlotDataItem] = []
-        self.dists: list[pg.PlotDataItem] = []
-        # at step 0 the curves are one point each: say what fills them instead
-        self._curve_notes = [
-            EmptyNote(p.getPlotItem(), "Press Play: the curves follow the race")
-            for p in (self.value_plot, self.dist_plot)
-        ]
-        dash = Qt.PenStyle.DashLine
-        self.theory_gd = pg.PlotDataItem(pen=pg.mkPen(QColor(90, 90, 90), width=1.5, style=dash))
-        self.theory_hb = pg.PlotDataItem(
-            pen=pg.mkPen(QColor(90, 90, 90), width=1.5, style=Qt.PenStyle.DotLine)
-        )
-        ditem = self.dist_plot.getPlotItem()
-        ditem.addItem(self.theory_gd)
-        ditem.addItem(self.theory_hb)
-        self.dist_legend = pg.LegendItem(offset=(6, -6), labelTextSize="8pt")
-        self.dist_legend.setParentItem(ditem.getViewBox())
-        self.dist_legend.setBrush(pg.mkBrush(255, 255, 255, 215))
-        self.dist_legend.addItem(self.theory_gd, "GD theory, optimal step")
-        self.dist_legend.addItem(self.theory_hb, "heavy-ball theory, optimal")
-        self.results_label = QLabel()
-        self.results_label.setTextFormat(Qt.TextFormat.RichText)
-        self.results_label.setWordWrap(True)
-        self.results_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.results_label.setToolTip("Where each run is at the step shown")
-
-        curves = QWidget()
-        cl = QHBoxLayout(curves)
-        cl.setContentsMargins(0, 0, 0, 0)
-        cl.setSpacing(4)
-        cl.addWidget(self.value_plot)
-        cl.addWidget(self.dist_plot)
-        cl.addWidget(self.theory_box)
-        split = QSplitter(Qt.Orientation.Vertical)
-        split.addWidget(self.map)
-        split.addWidget(curves)
-        split.setStretchFactor(0, 3)
-        split.setStretchFactor(1, 2)
-        split.setChildrenCollapsible(False)
-        split.setSizes([520, 260])
-        self.right = QWidget()
-        rl = QVBoxLayout(self.right)
-        rl.setContentsMargins(0, 4, 0, 0)
-        rl.setSpacing(4)
-        rl.addWidget(self.banner)
-        rl.addWidget(split, 1)
-        rl.addWidget(self.results_label)
 
     def _wire(self) -> None:
         self.function.currentIndexChanged.connect(self._on_function)

@@ -2,9 +2,9 @@
 
 A path takes the core's compiled update rule a few hundred times (milliseconds once the kernels
 are loaded, but the first call of a session loads or, on a fresh install, compiles them), so the
-functions view hands each request to :class:`PathRunner` (``app.latest``) and draws the answer
-when it comes. Only the newest request is computed and reported; older ones still queued are
-skipped.
+functions view hands each request to :class:`PathRunner` (``app.threads.WorkerThread``) and
+draws the answer when it comes. Only the newest request is computed and reported; older ones
+still queued are skipped.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from PySide6.QtCore import QObject
 
 from app.landscape.runs import RunResult, RunSpec, run_all
-from app.latest import LatestRunner
+from app.threads import Report, WorkerThread
 from app.warmup import LANDSCAPE, WARMER
 from dlopt_core.studies import landscape as ls
 
@@ -33,7 +33,9 @@ class PathsRequest:
     seed: int
 
 
-def _paths(request: PathsRequest, cancelled: Callable[[], bool]) -> list[RunResult]:
+def _paths(
+    request: PathsRequest, _report: Report, cancelled: Callable[[], bool]
+) -> list[RunResult]:
     WARMER.ensure([LANDSCAPE], cancelled=cancelled)
     return run_all(
         request.fn,
@@ -46,7 +48,7 @@ def _paths(request: PathsRequest, cancelled: Callable[[], bool]) -> list[RunResu
     )
 
 
-class PathRunner(LatestRunner):
+class PathRunner(WorkerThread):
     """``finished(request, results)`` answers the newest request, ``failed(request, message)``
     says why it could not."""
 

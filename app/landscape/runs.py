@@ -18,8 +18,9 @@ from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QCheckBox, QDoubleSpinBox, QGridLayout, QLabel, QWidget
 
-from app.landscape.common import PALETTE, color_of, swatch
+from app.landscape.common import PALETTE, color_of
 from app.widgets.controls import SciSpinBox
+from app.widgets.layout import swatch_label
 from dlopt_core.studies import landscape as ls
 from dlopt_core.train.optimizers import OPTIMIZERS, make_optimizer
 from dlopt_core.train.schedules import make_schedule
@@ -163,7 +164,7 @@ class RunRow(QObject):
         self.color = QColor(color)
         self.clip_norm, self.noise, self.schedule = clip_norm, noise, schedule
         self.extra = {k: v for k, v in hyper.items() if k not in ("lr",)}
-        self.swatch = swatch(color)
+        self.swatch = swatch_label(color)
         self.full_label = label
         self.check = QCheckBox(label)
         metrics = self.check.fontMetrics()

@@ -27,12 +27,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.landscape.common import HeatMap, log_field, narrow, scrolled, section, small_plot
-from app.landscape.shape_worker import DIRECTIONS, ShapeController, ShapeResult, ShapeSource
+from app.landscape.common import HeatMap, log_field, narrow, small_plot
+from app.landscape.shape_worker import ShapeController, ShapeJob
 from app.log_axis import set_log_y
 from app.plots import TRAIN_COLOR, VAL_COLOR, EmptyNote
 from app.widgets.banner import Banner
+from app.widgets.layout import control_section, scroll_area
 from dlopt_core.studies import landscape as ls
+from dlopt_core.studies.loss_shape import DIRECTIONS, ShapeResult, ShapeSource
 from dlopt_core.train.network import Network
 
 USER = "__user__"
@@ -91,15 +93,15 @@ class ShapeView(QWidget):
         self.controller = ShapeController(self)
         self.result: ShapeResult | None = None
         self.user_source: ShapeSource | None = None
-        self._serial = 0
+        self._job: ShapeJob | None = None
         self.busy = False
         self._build()
         lay = QHBoxLayout(self)
         lay.setContentsMargins(0, 0, 4, 0)
         lay.setSpacing(4)
-        lay.addWidget(scrolled(self.controls, LEFT_WIDTH))
+        lay.addWidget(scroll_area(self.controls, width=LEFT_WIDTH, horizontal=False))
         lay.addWidget(self.right, 1)
-        self.controller.progress.connect(self._on_progress)
+        self.controller.progressed.connect(self._on_progress)
         self.controller.finished.connect(self._on_finished)
         self.controller.failed.connect(self._on_failed)
         self.controller.cancelled.connect(self._on_cancelled)
@@ -127,7 +129,7 @@ class ShapeView(QWidget):
         self.description = QLabel()
         self.description.setWordWrap(True)
         self.description.setStyleSheet("color: #555; font-size: 8pt;")
-        box, lay = section("Situation", tooltip="Which network to look at")
+        box, lay = control_section("Situation", tooltip="Which network to look at")
         lay.addWidget(self.situation)
         lay.addWidget(self.explanation)
         lay.addWidget(self.description)
@@ -144,7 +146,9 @@ class ShapeView(QWidget):
             "Parameter snapshots recorded along the training path (the "
             "dots of the path on the slice)"
         )
-        box, lay = section("Training", tooltip="Train the chosen situation in the background")
+        box, lay = control_section(
+            "Training", tooltip="Train the chosen situation in the background"
+        )
         form = QFormLayout()
         form.setContentsMargins(0, 0, 0, 0)
         form.addRow("steps", self.steps)
@@ -171,7 +175,7 @@ class ShapeView(QWidget):
         self.seed = QSpinBox()
         self.seed.setRange(0, 99999)
         self.seed.setToolTip("Seed of the random directions")
-        box, lay = section("Slice", tooltip="The plane on which the loss is drawn")
+        box, lay = control_section("Slice", tooltip="The plane on which the loss is drawn")
         form = QFormLayout()
         form.setContentsMargins(0, 0, 0, 0)
         form.addRow("grid", self.resolution)
@@ -202,7 +206,7 @@ class ShapeView(QWidget):
         self.state = QLabel("Press \u201cTrain and compute\u201d.")
         self.state.setWordWrap(True)
         self.state.setStyleSheet("color: #444;")
-        box, lay = section("Run", tooltip="Everything runs in a background thread")
+        box, lay = control_section("Run", tooltip="Everything runs in a background thread")
         lay.addWidget(self.train_button)
         row = QHBoxLayout()
         row.addWidget(self.recompute_button)
@@ -387,7 +391,7 @@ class ShapeView(QWidget):
             self.recompute()
             return
         s = self.situations[key]
-        job = self.controller.submit(
+        job = self.controller.compute(
             title=s.title,
             situation=s,
             steps=int(self.steps.value()),
@@ -395,7 +399,7 @@ class ShapeView(QWidget):
             explanation=s.explanation,
             **self._slice_fields(),
         )
-        self._started(job.serial, f"training {s.title}\u2026")
+        self._started(job, f"training {s.title}\u2026")
 
     def recompute(self) -> None:
         """Line and slice again for the network last shown (or the Playground's)."""
@@ -405,13 +409,13 @@ class ShapeView(QWidget):
         if source is None:
             self._show_error("Nothing to recompute yet: train a situation first.")
             return
-        job = self.controller.submit(
+        job = self.controller.compute(
             title=source.title,
             source=source,
             explanation=source.explanation,
             **self._slice_fields(),
         )
-        self._started(job.serial, "computing the line and the slice\u2026")
+        self._started(job, "computing the line and the slice\u2026")
 
     def set_trained_network(
         self,
@@ -468,8 +472,8 @@ class ShapeView(QWidget):
         return self.controller.stop(1000)
 
     # -- worker answers -------------------------------------------------------------------------
-    def _started(self, serial: int, text: str) -> None:
-        self._serial = serial
+    def _started(self, job: ShapeJob, text: str) -> None:
+        self._job = job
         self.busy = True
         self.cancel_button.setEnabled(True)
         self.train_button.setEnabled(False)
@@ -485,20 +489,20 @@ class ShapeView(QWidget):
         self.train_button.setEnabled(self.situation.currentData() != USER)
         self.recompute_button.setEnabled(self.result is not None or self.user_source is not None)
 
-    def _on_progress(self, serial: int, fraction: float, text: str) -> None:
-        if serial != self._serial:
+    def _on_progress(self, job: ShapeJob, fraction: float, text: str) -> None:
+        if job is not self._job:
             return
         self.progress.setValue(int(1000 * min(max(fraction, 0.0), 1.0)))
         self.state.setText(text)
 
-    def _on_failed(self, serial: int, message: str) -> None:
-        if serial != self._serial:
+    def _on_failed(self, job: ShapeJob, message: str) -> None:
+        if job is not self._job:
             return
         self._finished_any()
         self._show_error(message)
 
-    def _on_cancelled(self, serial: int) -> None:
-        if serial != self._serial:
+    def _on_cancelled(self, job: ShapeJob, _partial: object) -> None:
+        if job is not self._job:
             return
         self._finished_any()
         self.progress.setValue(0)
@@ -510,8 +514,8 @@ class ShapeView(QWidget):
         self.banner.show_message("error", message)
         self.status_message.emit(message)
 
-    def _on_finished(self, result: ShapeResult) -> None:
-        if result.serial != self._serial:
+    def _on_finished(self, job: ShapeJob, result: ShapeResult) -> None:
+        if job is not self._job:
             return
         self.result = result
         self._finished_any()

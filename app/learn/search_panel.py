@@ -3,7 +3,7 @@ gradient descent counting the evaluations they need to get within a tolerance of
 as a table and as a log-log plot of the best value found against evaluations.
 
 A comparison evaluates up to a million points (a tenth of a second to a second, more while the
-Playground trains), so it runs in a thread of its own (``app.latest.LatestRunner``): the lesson
+Playground trains), so it runs in a thread of its own (``app.threads.WorkerThread``): the lesson
 shows at once, and the table and plot follow when the newest request has been computed.
 """
 
@@ -32,8 +32,8 @@ from PySide6.QtWidgets import (
 )
 
 from app.compare.common import color
-from app.latest import LatestRunner
 from app.plots import log_plot_widget
+from app.threads import Report, WorkerThread
 from dlopt_core.course.lessons import (
     SEARCH_FUNCTIONS,
     SearchComparison,
@@ -59,7 +59,9 @@ class SearchRequest:
     seed: int
 
 
-def _compare(request: SearchRequest, _cancelled: Callable[[], bool]) -> SearchComparison:
+def _compare(
+    request: SearchRequest, _report: Report, _cancelled: Callable[[], bool]
+) -> SearchComparison:
     return search_comparison(request.function, request.tol, request.seed)
 
 
@@ -83,7 +85,7 @@ class SearchComparisonPanel(QGroupBox):
         super().__init__("Live comparison: how many evaluations does each method need?", parent)
         self.seed = 0
         self.comparison: SearchComparison | None = None
-        self.runner = LatestRunner(_compare, "dlopt-search", self)
+        self.runner = WorkerThread(_compare, "dlopt-search", self)
         self.runner.finished.connect(self._on_finished)
         self.runner.failed.connect(self._on_failed)
 

@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QStackedWidget, QV
 
 from app.colors import CLASS_COLORS, class_legend_html
 from app.plots import configure_pyqtgraph
-from app.worker import BoundaryResult, BuildInfo
+from app.snapshots import BoundaryResult, BuildInfo
 
 BACKGROUND = np.array([250.0, 250.0, 248.0])
 SHADE = 0.72  # how strongly the heat map takes the class colour at full confidence

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import csv
 import html
-import importlib
 import math
 import random
 import sys
@@ -19,38 +18,23 @@ from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtWidgets import (
-    QFileDialog,
-    QFormLayout,
-    QFrame,
-    QHBoxLayout,
-    QLabel,
-    QScrollArea,
-    QSizePolicy,
-    QSplitter,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtCore import QTimer, Signal
+from PySide6.QtWidgets import QFileDialog, QFormLayout, QWidget
 
-from app.playground.data_panel import CSV, DataPanel
-from app.playground.network_panel import FeaturesPanel, NetworkPanel
-from app.playground.optimizer_panel import OptimizerPanel
-from app.playground.output_view import OutputView
-from app.playground.training_panel import TrainingPanel
-from app.playground.transport import TransportBar
-from app.plots import CurvesPanel
-from app.warmup import WARMER
-from app.widgets.banner import Banner
-from app.worker import (
-    KERNELS_RELEASE_GIL,
-    STOP_BUDGET,
-    STOP_TARGET,
-    BoundaryResult,
-    BuildInfo,
-    Snapshot,
-    TrainingController,
+from app.playground.data_panel import CSV
+from app.playground.status import (
+    CONVERGING_AGAIN,
+    NOT_CONVERGING,
+    RECENT_POINTS,
+    divergence_text,
+    loss_ratio,
+    not_converging_text,
 )
+from app.playground.tab_ui import build_ui
+from app.snapshots import BoundaryResult, BuildInfo, HistoryMerge, Snapshot
+from app.training_controller import TrainingController
+from app.warmup import WARMER
+from app.worker import KERNELS_RELEASE_GIL, STOP_BUDGET, STOP_TARGET
 from dlopt_core.data import datasets, features
 from dlopt_core.train.engine import FIELDS
 from dlopt_core.train.experiment import Experiment, example
@@ -62,107 +46,9 @@ REFRESH_HZ = 30
 # chunk share the interpreter with the GUI, so then the GUI draws less often.
 CURVE_S = 0.05 if KERNELS_RELEASE_GIL else 0.1
 DETAIL_S = 0.1 if KERNELS_RELEASE_GIL else 0.2
-LEFT_WIDTH = 340
 BUSY_AFTER_MS = 400  # a CSV still being read after this shows "Reading ..."
 SHARPNESS_ROOM = 170  # pixels the sharpness plot takes from the optimizer state under the curves
 INSPECTOR_MIN = 150
-
-
-# "not converging": the median of the newest RECENT_POINTS recorded training losses is at least
-# NOT_CONVERGING times the initial loss; the message goes when it falls below CONVERGING_AGAIN
-NOT_CONVERGING = 2.0
-CONVERGING_AGAIN = 1.5
-RECENT_POINTS = 20
-
-
-def divergence_text(step: int) -> str:
-    return (
-        f"diverged at step {step:,}: loss became infinite; try a smaller learning rate or "
-        "gradient clipping"
-    )
-
-
-def loss_ratio(train_loss: np.ndarray) -> float | None:
-    """How many times its initial value the training loss has lately been: the median of the
-    newest RECENT_POINTS finite values over the first one; None until there are that many."""
-    finite = train_loss[np.isfinite(train_loss)]
-    if len(finite) <= RECENT_POINTS or not finite[0] > 0.0:
-        return None
-    return float(np.median(finite[-RECENT_POINTS:]) / finite[0])
-
-
-def not_converging_text(ratio: float, initial: float, recent: float) -> str:
-    times = f"{ratio:.0f}" if ratio >= 10 else f"{ratio:.1f}"
-    return (
-        f"not converging: the loss is {times}\u00d7 its initial value ({initial:.3g} at the "
-        f"start, {recent:.3g} lately); try a smaller learning rate"
-    )
-
-
-def _optional(module: str, name: str) -> QWidget:
-    """An instance of ``module.name``, or a note where the widget cannot be loaded yet."""
-    try:
-        return getattr(importlib.import_module(module), name)()
-    except Exception as exc:  # the widget is optional: the playground works without it
-        label = QLabel(f"{name} is not available\n({type(exc).__name__}: {exc})")
-        label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        label.setWordWrap(True)
-        label.setStyleSheet("color: #888;")
-        return label
-
-
-def _section(title: str, body: QWidget, extra: QWidget | None = None) -> QWidget:
-    """``body`` under a small bold title (with ``extra`` at the right of the title)."""
-    box = QFrame()
-    box.setObjectName("section")
-    lay = QVBoxLayout(box)
-    lay.setContentsMargins(6, 4, 6, 4)
-    lay.setSpacing(2)
-    head = QHBoxLayout()
-    label = QLabel(title)
-    label.setObjectName("sectionTitle")
-    head.addWidget(label)
-    head.addStretch(1)
-    if extra is not None:
-        head.addWidget(extra)
-    lay.addLayout(head)
-    lay.addWidget(body, 1)
-    box.title_label = label  # type: ignore[attr-defined]
-    return box
-
-
-def _scrolled(widget: QWidget) -> QScrollArea:
-    """``widget`` in a frameless scroll area, so that its section can shrink below its minimum."""
-    area = QScrollArea()
-    area.setWidget(widget)
-    area.setWidgetResizable(True)
-    area.setFrameShape(QFrame.Shape.NoFrame)
-    area.setMinimumSize(160, 100)
-    return area
-
-
-class StatusLine(QWidget):
-    """Step, epoch, losses, speed, backend and kernel state, for the window's status bar."""
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.kernels = QLabel()
-        self.step = QLabel()
-        self.losses = QLabel()
-        self.speed = QLabel()
-        self.backend = QLabel()
-        self.sample = QLabel()  # shown while the curves are evaluated on a sample of the rows
-        lay = QHBoxLayout(self)
-        lay.setContentsMargins(4, 0, 4, 0)
-        lay.setSpacing(18)
-        for label in (self.kernels, self.step, self.losses, self.sample, self.speed, self.backend):
-            lay.addWidget(label)
-        self.speed.setMinimumWidth(110)
-        self.step.setMinimumWidth(170)
-
-    def text(self) -> str:
-        parts = (self.kernels, self.step, self.losses, self.sample, self.speed, self.backend)
-        return "  ".join(p.text() for p in parts if p.text())
 
 
 class PlaygroundTab(QWidget):
@@ -184,6 +70,7 @@ class PlaygroundTab(QWidget):
         self._info: BuildInfo | None = None
         self._net: Network | None = None
         self._latest: Snapshot | None = None
+        self._history = HistoryMerge()  # snapshots carry only the history rows that changed
         self._drawn: Snapshot | None = None
         self._inspected_for: Snapshot | None = None
         self._latest_full: Snapshot | None = None
@@ -215,7 +102,7 @@ class PlaygroundTab(QWidget):
         self._path_generation = -1
         self._theta_path: list[tuple[int, np.ndarray]] = []  # (step, theta) for the loss shape
         self._sharpness_room = 0  # pixels the sharpness plot took from the optimizer state
-        self._build_ui()
+        build_ui(self)  # the widgets: app.playground.tab_ui
         self.controller = TrainingController(self)
         w = self.controller.worker
         w.built.connect(self._on_built)
@@ -232,104 +119,6 @@ class PlaygroundTab(QWidget):
         self._timer.start()
         self.status.kernels.setText("preparing kernels\u2026")
         self.set_experiment(self._exp)
-
-    # -- layout -----------------------------------------------------------------------------------
-    def _build_ui(self) -> None:
-        self.data_panel = DataPanel()
-        self.features_panel = FeaturesPanel()
-        self.network_panel = NetworkPanel()
-        self.optimizer_panel = OptimizerPanel()
-        self.training_panel = TrainingPanel()
-        controls = QWidget()
-        controls.setObjectName("controls")
-        col = QVBoxLayout(controls)
-        col.setContentsMargins(6, 6, 6, 6)
-        col.setSpacing(8)
-        for panel in (
-            self.data_panel,
-            self.features_panel,
-            self.network_panel,
-            self.optimizer_panel,
-            self.training_panel,
-        ):
-            col.addWidget(panel)
-        col.addStretch(1)
-        scroll = QScrollArea()
-        scroll.setWidget(controls)
-        scroll.setWidgetResizable(True)
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        scroll.setFrameShape(QFrame.Shape.NoFrame)
-        scroll.setFixedWidth(LEFT_WIDTH)
-        self.controls_scroll = scroll
-
-        self.transport = TransportBar()
-        self.banner = Banner()
-        self.output = OutputView()
-        self.diagram = _optional("app.widgets.network_diagram", "NetworkDiagram")
-        self.inspector = _optional("app.widgets.inspector", "OptimizerInspector")
-        self.curves = CurvesPanel()
-        self.status = StatusLine()
-
-        self.output_section = _section("Output", self.output)
-        diagram_section = _section("Network", self.diagram)
-        inspector_section = _section("Optimizer state", _scrolled(self.inspector))
-        curves_section = _section("Training curves", self.curves, self.curves.options)
-        left = QSplitter(Qt.Orientation.Vertical)
-        left.addWidget(self.output_section)
-        left.addWidget(diagram_section)
-        left.setStretchFactor(0, 5)
-        left.setStretchFactor(1, 4)
-        right = QSplitter(Qt.Orientation.Vertical)
-        right.addWidget(curves_section)
-        right.addWidget(inspector_section)
-        right.setStretchFactor(0, 3)
-        right.setStretchFactor(1, 2)
-        main = QSplitter(Qt.Orientation.Horizontal)
-        main.addWidget(left)
-        main.addWidget(right)
-        main.setStretchFactor(0, 4)
-        main.setStretchFactor(1, 5)
-        for splitter in (left, right, main):
-            splitter.setChildrenCollapsible(False)
-            splitter.setHandleWidth(5)
-        self.splitters = {"view": left, "curves": right, "main": main}
-        main.setSizes([470, 600])
-        left.setSizes([430, 360])
-        right.setSizes([440, 350])
-
-        work = QVBoxLayout()
-        work.setContentsMargins(0, 0, 0, 0)
-        work.setSpacing(4)
-        work.addWidget(self.transport)
-        self.classroom_note = QLabel()
-        self.classroom_note.setObjectName("classroomNote")
-        self.classroom_note.setWordWrap(True)
-        self.classroom_note.setStyleSheet(
-            "#classroomNote { background: #fff6d6; border: 1px solid #e2c36b; "
-            "border-radius: 4px; padding: 6px 10px; }"
-        )
-        self.classroom_note.hide()
-        work.addWidget(self.classroom_note)
-        work.addWidget(self.banner)
-        work.addWidget(main, 1)
-        lay = QHBoxLayout(self)
-        lay.setContentsMargins(0, 0, 4, 0)
-        lay.setSpacing(4)
-        lay.addWidget(scroll)
-        lay.addLayout(work, 1)
-        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
-        # a click on the plots or the background takes the focus from a number box, so that
-        # typing goes nowhere unexpected
-        self.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
-        self.setStyleSheet(
-            "#sectionTitle { font-weight: 600; color: #333; }"
-            "#section { background: palette(base); border: 1px solid #d6d6d6;"
-            " border-radius: 4px; }"
-            "QGroupBox { font-weight: 600; border: 1px solid #d0d0d0; border-radius: 4px;"
-            " margin-top: 9px; padding-top: 4px; }"
-            "QGroupBox::title { subcontrol-origin: margin; left: 8px; padding: 0 3px; }"
-            "QGroupBox QLabel, QGroupBox QCheckBox, QGroupBox QToolButton { font-weight: normal; }"
-        )
 
     def transport_actions(self) -> list:
         """Play/Pause, Step, Reset and New init, for the window's menu."""
@@ -662,7 +451,7 @@ class PlaygroundTab(QWidget):
         """Adopt a freshly built engine's experiment and show its data and network."""
         self._good = exp
         self._info = info
-        self._net = Network(info.layer_sizes, info.activation, info.loss)
+        self._net = info.network
         if info.task == "regression":
             task = "regression (MSE)"
         else:
@@ -707,6 +496,7 @@ class PlaygroundTab(QWidget):
 
     def _on_snapshot(self, snap: Snapshot) -> None:
         if snap.generation == self.controller.generation:
+            snap = self._history.merge(snap)  # the new rows after the earlier ones
             self._latest = snap
             self._record_theta(snap)
             if snap.prev_theta is not None:
@@ -891,7 +681,13 @@ class PlaygroundTab(QWidget):
         names = list(info.feature_names) if len(info.feature_names) == info.layer_sizes[0] else None
         try:
             with np.errstate(all="ignore"):  # diverged weights may overflow a norm
-                self.diagram.set_network(list(info.layer_sizes), theta, thumbs, input_names=names)
+                self.diagram.set_network(
+                    list(info.layer_sizes),
+                    theta,
+                    thumbs,
+                    input_names=names,
+                    bias=info.network.bias,
+                )
         except TypeError:
             self._guard("diagram", self.diagram.set_network, list(info.layer_sizes), theta, thumbs)
         except Exception as exc:

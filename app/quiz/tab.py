@@ -22,28 +22,12 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtWidgets import (
-    QComboBox,
-    QFrame,
-    QGroupBox,
-    QHBoxLayout,
-    QLabel,
-    QLineEdit,
-    QProgressBar,
-    QPushButton,
-    QRadioButton,
-    QScrollArea,
-    QSpinBox,
-    QSplitter,
-    QStackedWidget,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import QWidget
 
 from app.quiz.presets import question_preset
 from app.quiz.runner import ExperimentRunner
-from app.quiz.widgets import BAD, GOOD, OptionList, TopicProgress, scaled_font
-from app.widgets.banner import Banner
+from app.quiz.tab_ui import build_ui
+from app.quiz.widgets import BAD, GOOD
 from app.widgets.text import math_marks, rich, sentence_start
 from dlopt_core.course.lessons import LessonError, Preset, load_presets, resources_dir
 from dlopt_core.course.quiz import (
@@ -117,7 +101,9 @@ class QuizTab(QWidget):
         self._elapsed.setInterval(200)
         self._elapsed.timeout.connect(self._tick_running)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
-        self._build_ui()
+        build_ui(self)  # the widgets: app.quiz.tab_ui
+        self._wire()
+        self._update_setup()
         self._show_load_problems()
         self._refresh_progress()
         self._set_state(IDLE)
@@ -134,252 +120,19 @@ class QuizTab(QWidget):
         except LessonError:
             return {}
 
-    def _build_ui(self) -> None:
-        self.bank_banner = Banner()
-        self.progress_banner = Banner()
-
-        # -- left: new quiz and progress ----------------------------------------------------------
-        setup = QGroupBox("New quiz")
-        self.topic_radio = QRadioButton("By topic")
-        self.mixed_radio = QRadioButton("Mixed, random order")
-        self.mistakes_radio = QRadioButton("Review my mistakes")
-        self.topic_radio.setChecked(True)
-        self.topic_radio.setToolTip("Questions of one part of the course, in the order of the bank")
-        self.mixed_radio.setToolTip("Questions from every part, shuffled by the seed")
-        self.mistakes_radio.setToolTip("Only the questions whose last answer was wrong")
-        self.topic_box = QComboBox()
-        self.topic_box.setSizeAdjustPolicy(
-            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
-        )
-        self.topic_box.setMinimumContentsLength(14)
-        for topic in self.bank.topics():
-            count = sum(q.topic == topic for q in self.bank.questions)
-            self.topic_box.addItem(f"{TOPICS[topic]} ({count})", topic)
-        self.seed_box = QSpinBox()
-        self.seed_box.setRange(0, 999_999)
-        self.seed_box.setValue(random.randrange(1000))
-        self.seed_box.setPrefix("seed ")
-        self.seed_box.setToolTip(
-            "The order of the questions (mixed) and of every question's "
-            "options (all modes): the same seed gives the same quiz. A new "
-            "seed is drawn after each quiz."
-        )
-        self.count_box = QSpinBox()
-        self.count_box.setRange(1, max(1, len(self.bank.questions)))
-        self.count_box.setValue(min(10, max(1, len(self.bank.questions))))
-        self.count_box.setToolTip("How many questions this quiz asks")
-        self.start_button = QPushButton("Start")
-        self.start_button.setToolTip("Start a quiz with these settings (Enter)")
-        self.start_button.setDefault(True)
-        self.start_button.setEnabled(bool(self.bank.questions))
+    def _wire(self) -> None:
+        """Connect the widgets of ``app.quiz.tab_ui`` to what they do."""
         self.start_button.clicked.connect(self._on_start_clicked)
         for radio in (self.topic_radio, self.mixed_radio, self.mistakes_radio):
             radio.toggled.connect(self._update_setup)
-
-        form = QVBoxLayout(setup)
-        form.addWidget(self.topic_radio)
-        form.addWidget(self._indented(self.topic_box))
-        form.addWidget(self.mixed_radio)
-        form.addWidget(self._indented(self.seed_box))
-        form.addWidget(self.mistakes_radio)
-        count_row = QHBoxLayout()
-        count_row.addWidget(QLabel("Questions:"))
-        count_row.addWidget(self.count_box)
-        count_row.addStretch(1)
-        form.addLayout(count_row)
-        form.addWidget(self.start_button)
-
-        progress_box = QGroupBox("Your progress")
-        self.topic_progress = TopicProgress()
-        self.topic_progress.set_topics([(t, TOPICS[t]) for t in self.bank.topics()])
-        self.totals_label = QLabel()
-        self.totals_label.setWordWrap(True)
-        plo = QVBoxLayout(progress_box)
-        plo.addWidget(self.topic_progress)
-        plo.addWidget(self.totals_label)
-
-        left = QWidget()
-        llo = QVBoxLayout(left)
-        llo.setContentsMargins(0, 0, 4, 0)
-        llo.addWidget(setup)
-        llo.addWidget(progress_box)
-        llo.addStretch(1)
-        left_scroll = QScrollArea()
-        left_scroll.setWidget(left)
-        left_scroll.setWidgetResizable(True)
-        left_scroll.setFrameShape(QFrame.Shape.NoFrame)
-        left_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        left_scroll.setMinimumWidth(240)
-
-        # -- right: welcome, question, summary ----------------------------------------------------
-        self.pages = QStackedWidget()
-        self.welcome = QLabel()
-        self.welcome.setWordWrap(True)
-        self.welcome.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.welcome.setFont(scaled_font(self, 2))
-        self.welcome.setText(
-            "<p>Choose a mode on the left and press <b>Start</b>.</p>"
-            "<p>Keys: <b>1</b>\u2013<b>9</b> pick an option, <b>Enter</b> submits, "
-            "<b>N</b> goes to the next question.</p>"
-            "<p>Questions marked \u201cpredict, then run\u201d ask for a prediction first; "
-            "then the simulator runs the experiment and tells you what really happens.</p>"
-        )
-        self.welcome.setContentsMargins(40, 40, 40, 40)
-        self.pages.addWidget(self.welcome)
-        self.pages.addWidget(self._build_question_page())
-        self.summary = QWidget()
-        self.summary_label = QLabel()
-        self.summary_label.setWordWrap(True)
-        self.summary_label.setFont(scaled_font(self, 1.5))
-        self.summary_label.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
-        self.review_button = QPushButton("Review my mistakes")
         self.review_button.clicked.connect(lambda: self.start("mistakes"))
-        self.review_button.setToolTip("A quiz of the questions you got wrong")
-        self.again_button = QPushButton("New quiz")
-        self.again_button.setToolTip("Back to the quiz settings")
         self.again_button.clicked.connect(lambda: self._set_state(IDLE))
-        slo = QVBoxLayout(self.summary)
-        slo.setContentsMargins(24, 24, 24, 24)
-        slo.addWidget(self.summary_label)
-        brow = QHBoxLayout()
-        brow.addWidget(self.review_button)
-        brow.addWidget(self.again_button)
-        brow.addStretch(1)
-        slo.addLayout(brow)
-        slo.addStretch(1)
-        self.pages.addWidget(self.summary)
-
-        splitter = QSplitter(Qt.Orientation.Horizontal)
-        splitter.addWidget(left_scroll)
-        splitter.addWidget(self.pages)
-        splitter.setStretchFactor(0, 0)
-        splitter.setStretchFactor(1, 1)
-        splitter.setSizes([280, 900])
-        splitter.setChildrenCollapsible(False)
-
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(6, 6, 6, 6)
-        layout.addWidget(self.bank_banner)
-        layout.addWidget(self.progress_banner)
-        layout.addWidget(splitter, 1)
-        self._update_setup()
-
-    @staticmethod
-    def _indented(widget: QWidget) -> QWidget:
-        box = QWidget()
-        lay = QHBoxLayout(box)
-        lay.setContentsMargins(22, 0, 0, 4)
-        lay.addWidget(widget, 1)
-        return box
-
-    def _build_question_page(self) -> QWidget:
-        page = QWidget()
-        self.header_label = QLabel()
-        self.header_label.setStyleSheet("color: palette(placeholder-text);")
-        self.score_label = QLabel()
-        self.score_label.setFont(scaled_font(self, 1, bold=True))
-        self.session_bar = QProgressBar()
-        self.session_bar.setTextVisible(False)
-        self.session_bar.setMaximumHeight(6)
-        self.kind_label = QLabel()
-        self.kind_label.setWordWrap(True)
-        self.kind_label.setStyleSheet("color: #2f6db3; font-weight: 600;")
-        self.prompt_label = QLabel()
-        self.prompt_label.setWordWrap(True)
-        self.prompt_label.setFont(scaled_font(self, 3))
-        self.prompt_label.setTextFormat(Qt.TextFormat.RichText)  # plain text through rich()
-        self.prompt_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.options = OptionList()
-        self.numeric_edit = QLineEdit()
-        self.numeric_edit.setPlaceholderText("Type a number, e.g. 0.25 or -1e-3")
-        self.numeric_edit.setFont(scaled_font(self, 2))
-        self.numeric_edit.setMaximumWidth(320)
-        self.input_error = QLabel()
-        self.input_error.setStyleSheet(f"color: {BAD};")
-
-        self.run_button = QPushButton("\u25b6  Run the experiment")
-        self.run_button.setToolTip("Train the runs and compute the answer (Enter)")
         self.run_button.clicked.connect(self.run_experiment)
-        self.run_bar = QProgressBar()
-        self.run_bar.setRange(0, 0)
-        self.run_bar.setMaximumWidth(160)
-        self.run_bar.setMaximumHeight(14)
-        self.run_status = QLabel()
-        self.run_status.setWordWrap(True)
-        run_row = QHBoxLayout()
-        run_row.addWidget(self.run_button)
-        run_row.addWidget(self.run_bar)
-        run_row.addWidget(self.run_status, 1)
-        self.run_panel = QWidget()
-        self.run_panel.setLayout(run_row)
-        run_row.setContentsMargins(0, 0, 0, 0)
-
-        self.feedback = QLabel()
-        self.feedback.setWordWrap(True)
-        self.feedback.setTextFormat(Qt.TextFormat.RichText)
-        self.feedback.setFont(scaled_font(self, 1))
-        self.feedback.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.feedback.setObjectName("feedback")
-        self.feedback.setMargin(10)
-
-        body = QWidget()
-        blo = QVBoxLayout(body)
-        blo.setContentsMargins(24, 12, 24, 12)
-        blo.setSpacing(12)
-        blo.addWidget(self.kind_label)
-        blo.addWidget(self.prompt_label)
-        blo.addSpacing(4)
-        blo.addWidget(self.options)
-        blo.addWidget(self.numeric_edit)
-        blo.addWidget(self.input_error)
-        blo.addWidget(self.run_panel)
-        blo.addWidget(self.feedback)
-        blo.addStretch(1)
-        body.setMaximumWidth(900)
-        holder = QWidget()
-        hlo = QHBoxLayout(holder)
-        hlo.setContentsMargins(0, 0, 0, 0)
-        hlo.addWidget(body, 1)
-        hlo.addStretch(0)
-        scroll = QScrollArea()
-        scroll.setWidget(holder)
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QFrame.Shape.NoFrame)
-        scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        self.question_scroll = scroll
-
-        self.submit_button = QPushButton("Submit")
         self.submit_button.clicked.connect(self.submit)
-        self.submit_button.setToolTip("Grade the answer and show the explanation (Enter)")
-        self.next_button = QPushButton("Next  (N)")
         self.next_button.clicked.connect(self.next_question)
-        self.next_button.setToolTip("The next question (N)")
-        self.skip_button = QPushButton("Skip")
         self.skip_button.clicked.connect(self.skip)
-        self.skip_button.setToolTip("Go on without answering; a skipped question is not counted")
-        self.lesson_button = QPushButton("Show me the lesson")
         self.lesson_button.clicked.connect(self.show_me)
-        self.lesson_button.setToolTip("Open the lesson this question comes from (Learn tab)")
-        self.app_button = QPushButton("Open in the app")
         self.app_button.clicked.connect(self.open_in_app)
-        buttons = QHBoxLayout()
-        buttons.addWidget(self.submit_button)
-        buttons.addWidget(self.next_button)
-        buttons.addWidget(self.skip_button)
-        buttons.addStretch(1)
-        buttons.addWidget(self.lesson_button)
-        buttons.addWidget(self.app_button)
-
-        top = QHBoxLayout()
-        top.addWidget(self.header_label, 1)
-        top.addWidget(self.score_label)
-        layout = QVBoxLayout(page)
-        layout.setContentsMargins(12, 8, 12, 8)
-        layout.addLayout(top)
-        layout.addWidget(self.session_bar)
-        layout.addWidget(scroll, 1)
-        layout.addLayout(buttons)
-        return page
 
     # =============================================================================================
     # Load problems, setup and progress

@@ -82,6 +82,7 @@ class NetworkDiagram(QWidget):
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent, True)
         self._sizes: list[int] = []
         self._names: list[str] = []
+        self._has_bias = True
         self._theta: np.ndarray | None = None
         self._images: list[list[QImage]] = []  # per hidden (and optionally output) column
         self._hover_edge: int | None = None
@@ -102,8 +103,10 @@ class NetworkDiagram(QWidget):
         theta: np.ndarray | None,
         thumbnails: Sequence[np.ndarray] | None = None,
         input_names: Sequence[str] | None = None,
+        bias: bool = True,
     ) -> None:
-        """Show ``layer_sizes`` with the flat parameters ``theta`` (None: grey edges).
+        """Show ``layer_sizes`` with the flat parameters ``theta`` (None: grey edges), laid
+        out as ``Network`` lays them out: per layer W, then b unless ``bias`` is False.
 
         ``thumbnails[l]`` (shape ``(n_units, H, W)``, values in [-1, 1], row 0 drawn on top) is the
         output of hidden layer ``l`` over the input plane; one more entry, if given, is drawn in
@@ -115,9 +118,10 @@ class NetworkDiagram(QWidget):
         names = list(input_names) if input_names is not None else []
         if len(names) != sizes[0]:
             names = [f"x{i + 1}" for i in range(sizes[0])]
-        if sizes != self._sizes or names != self._names:
+        if sizes != self._sizes or names != self._names or bias != self._has_bias:
             self._sizes = sizes
             self._names = names
+            self._has_bias = bias
             self._build_topology()
             self._geometry_dirty = True
             self._hover_edge = None
@@ -223,7 +227,7 @@ class NetworkDiagram(QWidget):
             self._edge_offsets.append(edge)
             self._bias_offsets.append(offset + n_in * n_out)
             edge += n_in * n_out
-            offset += n_in * n_out + n_out
+            offset += n_in * n_out + (n_out if self._has_bias else 0)
         self._n_params = offset
         self._e_layer = np.concatenate(layers)
         self._e_i = np.concatenate(ii)
@@ -255,7 +259,7 @@ class NetworkDiagram(QWidget):
         return float(self._theta[self._e_flat[k]])
 
     def _bias(self, column: int, unit: int) -> float | None:
-        if self._theta is None or column == 0:
+        if self._theta is None or column == 0 or not self._has_bias:
             return None
         return float(self._theta[self._bias_offsets[column - 1] + unit])
 
@@ -279,6 +283,8 @@ class NetworkDiagram(QWidget):
         bias = self._bias(column, unit)
         if column == 0:
             return name
+        if not self._has_bias:
+            return f"{name}\nno bias"
         if bias is None:
             return f"{name}\nbias b = n/a"
         return f"{name}\nbias b = {bias:+.4g}"

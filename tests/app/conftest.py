@@ -49,13 +49,25 @@ def compiled_kernels():
     takes tens of seconds (more on a slow CI runner). Doing it here, without a time limit, keeps
     the waits in the tests about the behaviour they check, not about the compiler.
     """
+    from dataclasses import replace
+
     from app.warmup import warm_up, warm_up_landscape
     from dlopt_core.studies import compare
     from dlopt_core.train.engine import TrainConfig
     from dlopt_core.train.experiment import DataSpec, Experiment, NetworkSpec, example
     from dlopt_core.train.optimizers import make_optimizer
 
-    warm_up([example()])  # what the Playground trains: the app loads these from here on
+    base = example()
+    no_bias = replace(base.network, bias=False)
+    # what the Playground trains, and the layer settings its tests switch to (other kernels):
+    # the app loads these from here on
+    warm_up(
+        [
+            base,
+            replace(base, network=no_bias),
+            replace(base, network=replace(no_bias, parameterization="mean_field")),
+        ]
+    )
     warm_up_landscape()
     exp = Experiment(
         data=DataSpec(kind="moons", n_samples=40, seed=0),

@@ -340,7 +340,7 @@ def test_shutdown_stops_a_long_race(qtbot, tab):
         assert tab.race.run()
     assert tab.shutdown(10_000)  # cancelled between chunks and joined, long before the end
     assert not tab.busy
-    assert not any(j.isRunning() for j in list(jobs._LIVE))
+    assert not tab.runner.worker.thread.isRunning()
 
 
 def test_destroying_the_tab_stops_its_thread(qtbot, monkeypatch):
@@ -349,10 +349,10 @@ def test_destroying_the_tab_stops_its_thread(qtbot, monkeypatch):
     widget.race.steps.setValue(1_000_000)
     with qtbot.waitSignal(widget.runner.progress, timeout=20000):
         widget.race.run()
-    running = list(widget.runner.live_jobs())
-    assert running and running[0].isRunning()
+    thread = widget.runner.worker.thread
+    assert thread.isRunning()
     widget.deleteLater()
-    qtbot.waitUntil(lambda: not running[0].isRunning(), timeout=3000)
+    qtbot.waitUntil(lambda: not thread.isRunning(), timeout=3000)
 
 
 def test_every_control_has_a_tooltip(qtbot, tab):

@@ -2,13 +2,14 @@
 
 import os
 import re
+import threading
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
-from PySide6.QtCore import Qt  # noqa: E402
+from PySide6.QtCore import Qt, QTimer  # noqa: E402
 
 from app.landscape.common import contour_segments  # noqa: E402
 from app.landscape.shape_view import USER  # noqa: E402
@@ -30,7 +31,7 @@ def tab(qtbot):
     qtbot.waitExposed(t)
     yield t
     t.shutdown()
-    for thread in (t.shape.controller.worker_thread, t.functions.runner.thread):
+    for thread in (t.shape.controller.thread, t.functions.runner.thread):
         assert thread is None or thread.isFinished()
 
 
@@ -433,3 +434,29 @@ def test_a_path_that_runs_away_leaves_the_map_to_the_one_that_converges(tab, qtb
     steep = -np.sin(angle) * pts[:40, 0] + np.cos(angle) * pts[:40, 1]
     assert np.all(np.sign(steep[1:]) != np.sign(steep[:-1]))
     assert fv.paths[0].zValue() > fv.paths[1].zValue()
+
+
+def test_paths_are_computed_off_the_gui_thread_while_the_view_answers(tab, qtbot, monkeypatch):
+    from app.landscape import paths
+
+    fv = tab.functions
+    qtbot.waitUntil(lambda: fv.paths_ready, timeout=TIMEOUT)
+    gate, where = threading.Event(), []
+    real = paths.run_all
+
+    def held(*args):
+        where.append(threading.get_ident())
+        gate.wait(10)
+        return real(*args)
+
+    monkeypatch.setattr(paths, "run_all", held)
+    fv.recompute()
+    qtbot.waitUntil(lambda: bool(where), timeout=TIMEOUT)
+    assert where[0] != threading.get_ident() and not fv.paths_ready
+    ticks = []
+    QTimer.singleShot(0, lambda: ticks.append(1))
+    qtbot.waitUntil(lambda: bool(ticks), timeout=2000)  # the GUI answers meanwhile
+    fv.set_playing(True)  # and takes commands
+    gate.set()
+    qtbot.waitUntil(lambda: fv.paths_ready, timeout=TIMEOUT)
+    qtbot.waitUntil(lambda: max(fv.path_lengths(), default=0) > 3, timeout=TIMEOUT)

@@ -8,7 +8,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 
-from app.playground.tab import divergence_text, loss_ratio
+from app.playground.status import divergence_text, loss_ratio
 from app.window import MainWindow
 from dlopt_core.train.experiment import Experiment, example
 
@@ -705,6 +705,11 @@ def test_layer_controls_reach_the_engine_and_rate_factors_apply_live(make_window
     tab.play(False)
     qtbot.waitUntil(lambda: not tab.snapshot.playing, timeout=TIMEOUT)
     assert np.array_equal(engine().theta[0][frozen], before)  # factor 0: the layer stays put
+    # the views read the parameters of a network without biases where it keeps them
+    assert tab.build_info.network.n_params == engine().network.n_params
+    qtbot.waitUntil(lambda: tab.diagram._theta is not None, timeout=TIMEOUT)
+    assert tab.diagram._theta.size == engine().network.n_params
+    assert not tab._warned, f"views that failed: {tab._warned}"
     # an experiment file with the options shows them
     exp = small(
         network={"bias": False}, optimizer={"name": "sgd", "lr": 0.1, "layer_lr": [2.0, 1.0, 0.5]}

@@ -5,16 +5,10 @@ import numpy as np
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QWidget
 
-from app.plots import (
-    MAX_DRAWN,
-    CurvesPanel,
-    CurveSpec,
-    LiveReduction,
-    LogAxis,
-    MetricPlot,
-    decimate,
-    decimate_band,
-)
+from app.curve_reduction import MAX_DRAWN, LiveReduction, decimate, decimate_band
+from app.metric_plot import CurveSpec, MetricPlot
+from app.playground.curves import CurvesPanel
+from app.plots import LogAxis
 from dlopt_core.train.engine import FIELDS, Engine, ModelSpec, TrainConfig
 from dlopt_core.train.history import ENVELOPE_FIELDS
 from dlopt_core.train.network import Network

@@ -107,6 +107,18 @@ def test_diagram_node_tooltip_shows_bias(qtbot, small):
     assert not d.grab().isNull()
 
 
+def test_diagram_of_a_network_without_biases_reads_its_weights(qtbot):
+    net = Network([2, 4, 3, 1], activation="tanh", bias=False)
+    theta = net.init(seed=3)
+    d = _diagram(qtbot)
+    with pytest.raises(ValueError, match="entries"):  # laid out with biases, it is too short
+        d.set_network(net.layer_sizes, theta)
+    d.set_network(net.layer_sizes, theta, _thumbnails(net, theta), bias=False)
+    assert _check_edges(d, net, theta) >= 5  # every weight where Network puts it
+    assert d.tooltip_at(d.node_center(2, 1)).endswith("no bias")
+    assert not d.grab().isNull()
+
+
 def test_diagram_without_parameters_or_thumbnails(qtbot, small):
     net, _ = small
     d = _diagram(qtbot)

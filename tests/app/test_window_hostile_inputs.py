@@ -12,8 +12,8 @@ from PySide6.QtWidgets import QMessageBox
 
 from app.compare import CompareTab, jobs
 from app.main import main as dlopt_main
+from app.playground.curves import CurvesPanel
 from app.playground.data_panel import DataPanel
-from app.plots import CurvesPanel
 from app.window import MainWindow
 from app.worker import MAX_SHOWN_POINTS
 from dlopt_core.course import lessons
