@@ -3,7 +3,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 # One stamp per set of packages, so that `make run` and `make test` share one venv in any order:
 # `make run` installs what the app needs (dlopt with its data sets), `make test` adds the
-# development extra (pytest, ruff, hypothesis, NVVM for the PTX check) on top.
+# development extra (pytest, ruff, mypy, hypothesis, NVVM for the PTX check) on top.
 RUN_STAMP := $(VENV)/.installed-run
 DEV_STAMP := $(VENV)/.installed-dev
 BENCH_STAMP := $(VENV)/.installed-bench
@@ -30,12 +30,14 @@ $(BENCH_STAMP): $(DEV_STAMP)
 run: $(RUN_STAMP)
 	$(BIN)/dlopt
 
-test: $(DEV_STAMP)
+# the tests run after the lint: style, format and types first (the CI calls only `make test`)
+test: lint
 	$(BIN)/python -m pytest
 
 lint: $(DEV_STAMP)
 	$(BIN)/ruff check dlopt_core app tests benchmarks docs
 	$(BIN)/ruff format --check dlopt_core app tests benchmarks docs
+	$(BIN)/mypy
 
 bench: $(BENCH_STAMP)
 	$(BIN)/python benchmarks/bench_core.py

@@ -27,7 +27,13 @@ from app.threads import error_message
 from app.warmup import WARMER, Cancelled, gradients_item, training_item
 from dlopt_core.data import features
 from dlopt_core.train.chunks import MAX_CHUNK, next_chunk
-from dlopt_core.train.engine import Engine, TrainConfig, kernels_release_gil
+from dlopt_core.train.engine import (
+    DIVERGED,
+    EARLY_STOPPED,
+    Engine,
+    TrainConfig,
+    kernels_release_gil,
+)
 from dlopt_core.train.experiment import Experiment
 from dlopt_core.train.optimizers import Optimizer
 from dlopt_core.train.schedules import Schedule
@@ -443,9 +449,9 @@ class TrainingWorker(QObject):
     def _check_stop(self) -> None:
         e = self._engine
         status = int(e.status[0])
-        if status == 1:
+        if status == DIVERGED:
             self._stop(STOP_DIVERGED)
-        elif status == 2:
+        elif status == EARLY_STOPPED:
             self._stop(STOP_EARLY)
         elif self._max_steps and e.step >= self._max_steps:
             self._stop(STOP_BUDGET)

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import importlib
 from importlib.metadata import PackageNotFoundError, version
+from typing import Any
 
 try:
     __version__ = version("dlopt")
@@ -64,7 +65,7 @@ _MODULES = {
 __all__ = sorted([*_NAMES, *_MODULES, "__version__"])
 
 
-def __getattr__(name: str):
+def __getattr__(name: str) -> Any:
     if name in _NAMES:
         value = getattr(importlib.import_module(f".{_NAMES[name]}", __name__), name)
     elif name in _MODULES:

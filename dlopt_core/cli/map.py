@@ -13,8 +13,10 @@ import argparse
 import sys
 import time
 from pathlib import Path
+from typing import NoReturn, cast
 
-from dlopt_core.cli.train import Progress, UsageError, run_guarded
+from dlopt_core.cli.progress import Progress
+from dlopt_core.cli.train import UsageError, run_guarded
 from dlopt_core.studies.executors import ExecutorError, make_executor
 from dlopt_core.studies.map_image import picture, write_png
 from dlopt_core.studies.trainability import (
@@ -28,7 +30,7 @@ from dlopt_core.studies.trainability import (
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # one line, exit 2, as for every other bad input
+    def error(self, message: str) -> NoReturn:  # one line, exit 2, as for every other bad input
         raise UsageError(message)
 
 
@@ -119,7 +121,10 @@ def spec_from_args(args: argparse.Namespace) -> MapSpec:
     for name in AXES:
         if getattr(args, name) is not None and name not in axes:
             raise UsageError(f"--{name} is given but {name} is not one of --axes {args.axes}")
-    ranges = tuple(tuple(getattr(args, a) or AXES[a].default) for a in axes)
+    ranges = cast(
+        tuple[tuple[float, float], tuple[float, float]],
+        tuple(tuple(getattr(args, a) or AXES[a].default) for a in axes),
+    )
     if len(args.res) not in (1, 2):
         raise UsageError("--res takes N or NX NY")
     res = (args.res[0], args.res[-1])
@@ -127,7 +132,7 @@ def spec_from_args(args: argparse.Namespace) -> MapSpec:
         axes=axes,
         ranges=ranges,
         res=res,
-        steps=args.steps,  # type: ignore[arg-type]
+        steps=args.steps,
         optimizer=args.optimizer,
         beta=args.beta,
         batch=args.batch,

@@ -19,7 +19,7 @@ import random
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import NoReturn, TextIO
 
 from dlopt_core.course.quiz import (
     MODES,
@@ -50,7 +50,7 @@ class UsageError(Exception):
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # one line and exit 2, like dlopt-train
+    def error(self, message: str) -> NoReturn:  # one line and exit 2, like dlopt-train
         raise UsageError(message)
 
 

@@ -15,21 +15,21 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, NoReturn
 
 import numpy as np
 
+from dlopt_core.cli.progress import Progress
 from dlopt_core.data.datasets import DatasetError
 from dlopt_core.train.backends import BACKENDS, BackendError
 from dlopt_core.train.chunks import chunk_limit, next_chunk
-from dlopt_core.train.engine import FIELDS, Engine, Metrics, ModelSpec
+from dlopt_core.train.engine import DIVERGED, EARLY_STOPPED, FIELDS, Engine, Metrics, ModelSpec
 from dlopt_core.train.experiment import Experiment, ExperimentError, example
 from dlopt_core.train.optimizers import OPTIMIZERS, make_optimizer
 
 EXIT_USAGE = 2
 MAX_STEPS = 10**12
 CHUNK_S = 0.25  # compute per chunk: the progress moves a few times a second
-BAR_EVERY_S = 0.1  # the progress bar is redrawn at most this often
 COMPILE_NOTE_AFTER_S = 1.5  # a first step slower than this is compiling the kernels
 
 
@@ -38,7 +38,7 @@ class UsageError(Exception):
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # one line, exit 2, as for every other bad input
+    def error(self, message: str) -> NoReturn:  # one line, exit 2, as for every other bad input
         raise UsageError(message)
 
 
@@ -119,57 +119,6 @@ def _parse_value(text: str) -> Any:
         raise UsageError(f"--compare: {text!r} is not a number") from None
 
 
-class Progress:
-    """A one-line progress bar with steps per second; drawn only on a terminal (a pipe or a log
-    file gets no bar, only the lines of ``note``)."""
-
-    def __init__(self, total: int, stream: TextIO, enabled: bool = True, unit: str = "steps"):
-        self.total = max(total, 1)
-        self.unit = unit
-        self.stream = stream
-        self.enabled = enabled
-        self.bar = enabled and _is_terminal(stream)
-        self._drawn = 0.0
-        self.restart(0)
-
-    def restart(self, done: int) -> None:
-        """Measure steps per second from here (after a chunk that compiled the kernels)."""
-        self.start = time.perf_counter()
-        self.base = done
-
-    def note(self, text: str) -> None:
-        """A line of its own (above the bar on a terminal), e.g. that the kernels compile."""
-        if self.enabled:
-            self.stream.write(f"\r{text}\n" if self.bar else f"{text}\n")
-            self.stream.flush()
-
-    def update(self, done: int) -> None:
-        if not self.bar:
-            return
-        now = time.perf_counter()
-        if done < self.total and now - self._drawn < BAR_EVERY_S:
-            return
-        self._drawn = now
-        elapsed = max(now - self.start, 1e-9)
-        frac = done / self.total
-        bar = "#" * int(30 * frac) + "." * (30 - int(30 * frac))
-        speed = (done - self.base) / elapsed
-        rate = f"{speed:,.{0 if speed >= 10 else 1}f} {self.unit}/s" if done > self.base else ""
-        self.stream.write(f"\r[{bar}] {frac:6.1%} {done}/{self.total} {self.unit}  {rate}")
-        self.stream.flush()
-
-    def close(self) -> None:
-        if self.bar:
-            self.stream.write("\n")
-
-
-def _is_terminal(stream: TextIO) -> bool:
-    try:
-        return bool(stream.isatty())
-    except (AttributeError, ValueError):  # no isatty, or closed
-        return False
-
-
 class MetricsWriter:
     """Writes metrics as CSV while they are produced (long format: one row per recorded step
     and model), so that a long run never holds more than one chunk of them."""
@@ -225,9 +174,9 @@ class RunEnd:
 
     def status(self, m: int) -> str:
         e = self.engine
-        if e.status[m] == 1:
+        if e.status[m] == DIVERGED:
             return f"diverged at step {int(e.stop_step[m])}"
-        if e.status[m] == 2:
+        if e.status[m] == EARLY_STOPPED:
             return f"early stopped at step {int(e.stop_step[m])}"
         if self.target_step[m] >= 0:
             return f"reached the target at step {int(self.target_step[m])}"

@@ -260,8 +260,9 @@ def _line(
     source: ShapeSource, cost: float, progress: _Progress, p0: float, p1: float
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     alphas = ls.DEFAULT_ALPHAS.copy()
-    has_val = source.Xv is not None and source.yv is not None and len(source.Xv) > 0
-    per_point = cost * (1.0 + (len(source.Xv) / max(len(source.X), 1) if has_val else 0.0))
+    n_val = len(source.Xv) if source.Xv is not None and source.yv is not None else 0
+    has_val = n_val > 0
+    per_point = cost * (1.0 + (n_val / max(len(source.X), 1) if has_val else 0.0))
     chunk = int(max(1, min(len(alphas), PIECE_S / per_point)))
     train = np.empty(len(alphas))
     val = np.full(len(alphas), np.nan)

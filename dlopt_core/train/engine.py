@@ -42,6 +42,7 @@ from dlopt_core.train.network import Network
 from dlopt_core.train.optimizers import Optimizer
 from dlopt_core.train.schedules import Schedule
 
+RUNNING, DIVERGED, EARLY_STOPPED = 0, 1, 2  # the values of Engine.status, named below
 STATUS_NAMES = ("running", "diverged", "early_stopped")
 _MAX_EPOCHS_PER_CALL = 256
 # a set of more rows than this is evaluated on a fixed sample of this many rows while training

@@ -20,12 +20,17 @@ monotonically: the "edge of stability". ``track_sharpness`` records the sharpnes
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from dlopt_core.train.network import Network
+
+if TYPE_CHECKING:
+    from dlopt_core.train.experiment import Experiment
+    from dlopt_core.train.optimizers import Optimizer
 
 MatVec = Callable[[np.ndarray], np.ndarray]
 
@@ -197,7 +202,12 @@ class SharpnessTrace:
 
 
 def track_sharpness(
-    experiment, steps: int, every: int = 50, *, iters: int = 300, tol: float = 1e-6
+    experiment: Experiment | Mapping[str, Any],
+    steps: int,
+    every: int = 50,
+    *,
+    iters: int = 300,
+    tol: float = 1e-6,
 ) -> SharpnessTrace:
     """Train ``experiment`` (an ``Experiment``, or a dict for ``Experiment.from_dict``) for
     ``steps`` steps and measure lambda_max of the training loss every ``every`` steps.
@@ -239,7 +249,7 @@ def track_sharpness(
     return SharpnessTrace(steps_.astype(np.int64), values, losses, rates, thresholds)
 
 
-def edge_of_stability(optimizer, lr: float) -> float:
+def edge_of_stability(optimizer: Optimizer, lr: float) -> float:
     """The ``stability_threshold`` of an ``Optimizer`` stepping at rate ``lr``: 2 / lr for sgd,
     2 (1 + mu) / ((1 - dampening) lr) for momentum (infinite at a rate of 0); NaN for the other
     rules, whose steps are not a fixed multiple of the gradient."""

@@ -5,6 +5,7 @@ import json
 
 import pytest
 
+from dlopt_core.cli import progress as progress_bar
 from dlopt_core.cli import train as cli
 from dlopt_core.train.experiment import Experiment, example
 
@@ -102,7 +103,7 @@ class _SlowFirstStep:
 
 def test_a_first_run_says_it_compiles_and_times_training_alone(config, capsys, monkeypatch):
     monkeypatch.setattr(cli.threading, "Timer", _SlowFirstStep)
-    monkeypatch.setattr(cli, "_is_terminal", lambda stream: True)
+    monkeypatch.setattr(progress_bar, "_is_terminal", lambda stream: True)
     assert cli.main([str(config), "--steps", "40"]) == 0
     err = capsys.readouterr().err.replace("\r", "\n")
     lines = [ln for ln in err.splitlines() if ln.strip()]

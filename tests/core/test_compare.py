@@ -305,3 +305,13 @@ def test_race_on_the_cuda_backend_matches_the_cpu(exp):
     gpu = compare.race(small, CONFIGS, 10, backend="cuda")
     cpu = compare.race(small, CONFIGS, 10, backend="cpu")
     np.testing.assert_allclose(gpu.val_loss, cpu.val_loss, rtol=1e-9, atol=1e-12)
+
+
+def test_the_status_constants_name_the_engine_status_values():
+    """RUNNING, DIVERGED and EARLY_STOPPED are the values of Engine.status that STATUS_NAMES
+    names, so the studies compare against names, not numbers."""
+    from dlopt_core.train.engine import DIVERGED, EARLY_STOPPED, RUNNING, STATUS_NAMES
+
+    assert STATUS_NAMES[RUNNING] == "running"
+    assert STATUS_NAMES[DIVERGED] == "diverged"
+    assert STATUS_NAMES[EARLY_STOPPED] == "early_stopped"

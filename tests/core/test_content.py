@@ -24,6 +24,7 @@ import numpy as np
 import pytest
 
 from dlopt_core.course import lesson_numbers as ln
+from dlopt_core.course.demos import raw_preset
 from dlopt_core.course.lessons import LessonError, default_lessons_dir, load_lessons, load_presets
 from dlopt_core.course.network_presets import NETWORK_PRESETS, hidden_units, train_rows
 from dlopt_core.course.quiz import load_bank
@@ -773,6 +774,13 @@ def test_the_network_situations_type_no_number_of_a_run():
         assert set(typed) <= allowed, (name, set(typed) - allowed)
 
 
+def test_the_full_batch_variant_uses_every_training_row():
+    """The situations file types the full batch's size: it is the training set's."""
+    situation = NETWORK_PRESETS["minibatch_noise"]
+    full = dict(situation.variants)[f"full batch ({train_rows(situation.config)})"]
+    assert full["training"]["batch_size"] == train_rows(situation.config)
+
+
 def test_an_unknown_placeholder_names_the_file(tmp_path):
     (tmp_path / "numbers.json").write_text('{"a.b": "1.5"}', encoding="utf-8")
     assert ln.fill_numbers("x {{a.b}} y", "t.md", tmp_path) == "x 1.5 y"
@@ -919,7 +927,7 @@ def test_the_interpolation_lines_have_the_shapes_the_text_describes():
 def test_the_sharpness_hovers_at_the_edge_in_the_demo():
     from dlopt_core.train.sharpness import track_sharpness
 
-    raw = ln._raw_preset("edge_of_stability")["experiment"]
+    raw = raw_preset("edge_of_stability")["experiment"]
     trace = track_sharpness(raw, 4000, every=50)
     edge = trace.threshold[0]
     crossed = int(np.argmax(trace.sharpness > edge))
@@ -1021,7 +1029,7 @@ def test_the_initialisation_claims_hold_over_seeds():
     and saturate most units, yet (in this small network) train faster than Xavier."""
     from dlopt_core.train.experiment import merge_patch
 
-    raw = ln._raw_preset("saturated_init")["experiment"]
+    raw = raw_preset("saturated_init")["experiment"]
     for seed in range(6):
         runs = {}
         for tag, patch in (("saturated", {}), ("xavier", {"network": {"init": "xavier"}})):

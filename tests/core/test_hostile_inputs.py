@@ -17,12 +17,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from dlopt_core.cli import progress as progress_bar
 from dlopt_core.cli import quiz as quiz_cli
 from dlopt_core.cli import train as cli
 from dlopt_core.course import lessons, quiz
 from dlopt_core.course.lessons import LessonError, load_presets, markdown_to_html
 from dlopt_core.course.quiz import Progress, load_bank
-from dlopt_core.data import datasets
+from dlopt_core.data import csv_files
 from dlopt_core.data.datasets import DatasetError, load_csv
 from dlopt_core.studies import compare
 from dlopt_core.train import chunks
@@ -255,7 +256,7 @@ def test_a_fifo_as_data_is_refused_instead_of_blocking(tmp_path):
 def test_a_data_file_over_the_size_limit_is_refused(tmp_path, monkeypatch):
     path = tmp_path / "big.csv"
     path.write_text("a,b\n" + "1,0\n2,1\n" * 100)
-    monkeypatch.setattr(datasets, "MAX_CSV_BYTES", 500)
+    monkeypatch.setattr(csv_files, "MAX_CSV_BYTES", 500)
     with pytest.raises(DatasetError, match=r"the file is .* the limit is 500 bytes"):
         load_csv(path)
 
@@ -373,7 +374,7 @@ def test_the_summary_says_how_each_run_ended(tmp_path, capsys):
 def test_a_terminal_gets_a_progress_bar_and_a_pipe_does_not(tmp_path, capsys, monkeypatch):
     assert run_train(tmp_path, tiny(), "--steps", "30") == 0
     assert capsys.readouterr().err == ""
-    monkeypatch.setattr(cli, "_is_terminal", lambda stream: True)
+    monkeypatch.setattr(progress_bar, "_is_terminal", lambda stream: True)
     assert run_train(tmp_path, tiny(), "--steps", "30") == 0
     err = capsys.readouterr().err
     assert "100.0% 30/30 steps" in err and "steps/s" in err
@@ -449,23 +450,24 @@ def test_unclosed_markup_renders_as_text(line):
     assert "<b>" not in html and "<i>" not in html and "<a " not in html
 
 
-def test_emphasis_pairs_as_before():
+def test_emphasis_pairs_as_commonmark_says():
     assert markdown_to_html("**bold** and *it* and __b__ _i_ **a *b* c**") == (
         "<p><b>bold</b> and <i>it</i> and <b>b</b> <i>i</i> <b>a <i>b</i> c</b></p>"
     )
+    # "*" may emphasise inside a word, "_" may not; a "*" between spaces is no emphasis
     assert markdown_to_html("a*b*c 2 * 3 * 4 snake_case_name") == (
-        "<p>a*b*c 2 * 3 * 4 snake_case_name</p>"
+        "<p>a<i>b</i>c 2 * 3 * 4 snake_case_name</p>"
     )
     assert markdown_to_html("# Title ##") == "<h1>Title</h1>"
-    assert markdown_to_html("see [Try it: x](preset:abc) [and [b](c)]") == (
-        '<p>see <a href="preset:abc">Try it: x</a> [and <a href="c">b</a>]</p>'
+    assert markdown_to_html("see [Try it: x](preset:abc) [and [b](#c)]") == (
+        '<p>see <a href="preset:abc">Try it: x</a> [and <a href="#c">b</a>]</p>'
     )
 
 
 def test_lessons_have_a_size_limit(tmp_path, monkeypatch):
     path = tmp_path / "big.md"
     path.write_text("---\nid: big\ntitle: Big\norder: 1\n---\n" + "text " * 100)
-    monkeypatch.setattr(lessons, "MAX_LESSON_BYTES", 100)
+    monkeypatch.setattr(lessons.loading, "MAX_LESSON_BYTES", 100)
     with pytest.raises(LessonError, match="big.md: the file is .* the limit is 100 bytes"):
         lessons.load_lesson(path)
 
@@ -476,3 +478,38 @@ def test_the_shipped_resources_load_through_the_bounded_reader(tmp_path):
     assert not load_bank(copy / "quiz").errors
     assert load_presets(copy / "lessons" / "presets.json")
     assert Path(copy / "quiz").is_dir()
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "problem"),
+    [
+        ("challenges.json", "{", "landscape/challenges.json: "),
+        ("challenges.json", "[1, 2]", r"landscape/challenges.json: expected \{"),
+        ("challenges.json", '{"c": {"title": "T"}}', "landscape/challenges.json: c: missing"),
+        ("situations.json", '{"s": {"kind": "mlp", "title": 3}}', "landscape/situations.json: s"),
+        (
+            "network_situations.json",
+            '{"n": {"title": "T", "explanation": "E", "target": "compare", "config": {}, '
+            '"variants": [{"label": "x"}]}}',
+            "landscape/network_situations.json: n: missing 'patch'",
+        ),
+    ],
+)
+def test_a_damaged_landscape_file_is_named_in_the_error(tmp_path, monkeypatch, name, text, problem):
+    """The Landscape's content files are data a teacher may edit: a broken one raises an error
+    that names the file and the entry, never a bare KeyError."""
+    from dlopt_core.course.network_presets import load_network_presets
+    from dlopt_core.studies.landscape.challenges import load_challenges
+    from dlopt_core.studies.landscape.situations import paper_situations
+
+    copy = tmp_path / "res"
+    shutil.copytree(lessons.resources_dir(), copy)
+    (copy / "landscape" / name).write_text(text, encoding="utf-8")
+    monkeypatch.setenv("DLOPT_RESOURCES", str(copy))
+    load = {
+        "challenges.json": load_challenges,
+        "situations.json": paper_situations,
+        "network_situations.json": load_network_presets,
+    }[name]
+    with pytest.raises(ValueError, match=problem):
+        load()

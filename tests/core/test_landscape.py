@@ -562,3 +562,14 @@ def test_noisy_gradients_decay_and_less_noise_shrink_the_cloud(runs):
     ch = ls.CHALLENGES["noisy_gradients"]
     again = dataclasses.replace(ch, seed=ch.seed).run()
     np.testing.assert_array_equal(again["SGD"].path, r["SGD"].path)
+
+
+def test_the_ill_conditioning_race_uses_the_theorys_best_rates():
+    """The challenge file types GD's and heavy ball's rates: they are the optimal ones of the
+    quadratic it races on (rounded to 4 digits)."""
+    ch = ls.CHALLENGES["ill_conditioning"]
+    kappa = ch.params["kappa"]
+    gd, momentum = ch.runs[0].hyper, ch.runs[1].hyper
+    assert gd["lr"] == round(ls.gd_optimal(kappa)[0], 4)
+    lr, beta, _ = ls.momentum_optimal(kappa)
+    assert (momentum["lr"], momentum["momentum"]) == (round(lr, 4), round(beta, 4))

@@ -14,13 +14,13 @@ from dlopt_core.course.lessons import (
     SEARCH_FUNCTIONS,
     TRACE_POINTS,
     LessonError,
-    _Trace,
     load_lessons,
     load_presets,
     markdown_to_html,
     parse_front_matter,
     search_comparison,
 )
+from dlopt_core.course.lessons.search import _Trace
 from dlopt_core.course.quiz import TOPICS
 from dlopt_core.studies import landscape
 from dlopt_core.train.experiment import Experiment
@@ -122,19 +122,32 @@ def test_markdown_lists_links_and_preset_links():
     assert '<ol><li>first</li><li>second <a href="https://example.org">docs</a></li></ol>' in html
 
 
-def test_an_indented_line_inside_a_list_continues_its_item_whatever_it_starts_with():
+def test_an_indented_line_inside_a_list_continues_its_item():
+    """CommonMark: an indented line continues the item's text; pipes make a table only with a
+    delimiter row, so "|1 − η λ| < 1" stays text, and a "> 0" that is no quote is escaped."""
     html = markdown_to_html(
         "- the rate shrinks the error when\n  |1 − η λ| < 1 for every λ\n"
-        "  > 0, that is\n  # 2 / η > λmax\n- next | item\n\n| a | b |\n"
+        "  \\> 0, that is 2 / η > λmax\n- next | item\n\n| a | b |\n"
         "|---|---|\n| 1 | 2 |"
     )
     assert (
         "<ul><li>the rate shrinks the error when |1 − η λ| &lt; 1 for every λ &gt; 0, that "
-        "is # 2 / η &gt; λmax</li><li>next | item</li></ul>"
+        "is 2 / η &gt; λmax</li><li>next | item</li></ul>"
     ) in html
     assert html.count("<table") == 1 and "<blockquote>" not in html and "<h1>" not in html
-    # after a blank line an indented table is a table again
-    assert "<table" in markdown_to_html("- item\n\n  | a | b |\n  | 1 | 2 |")
+    # after a blank line an indented table is a table inside the item
+    assert "<table" in markdown_to_html("- item\n\n  | a | b |\n  |---|---|\n  | 1 | 2 |")
+
+
+def test_links_only_to_what_the_learn_tab_opens():
+    """The allow-list: preset, lesson, web and mail links and anchors; any other target (a
+    script, a local file, a relative path) stays text."""
+    for target in ("preset:a", "lesson:b", "https://x.org", "http://x.org", "mailto:a@b.c", "#s"):
+        assert f'<a href="{target}">go</a>' in markdown_to_html(f"[go]({target})"), target
+    for target in ("javascript:alert(1)", "file:///etc/passwd", "data:text/html,x", "c"):
+        html = markdown_to_html(f"[go]({target})")
+        assert "<a " not in html and "go" in html, target
+    assert "<img" not in markdown_to_html("![a picture](https://x.org/a.png)")
 
 
 def test_markdown_code_blocks_quotes_tables_and_escaping():

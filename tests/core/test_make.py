@@ -45,3 +45,18 @@ def test_run_installs_no_development_tools_and_test_adds_them(tmp_path):
 
 def test_ci_runs_make_test():
     assert "make test" in (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+
+
+def test_make_test_runs_the_lint_first(tmp_path):
+    """``make test`` (all the CI calls) checks style, format and types before the tests."""
+    venv = tmp_path / "venv"
+    (venv / "bin").mkdir(parents=True)
+    _stamp(venv / "bin" / "python", ROOT / "pyproject.toml")
+    _stamp(venv / ".installed-run", venv / "bin" / "python")
+    _stamp(venv / ".installed-dev", venv / ".installed-run")
+    lines = _plan("test", venv).splitlines()
+    order = [
+        next(i for i, line in enumerate(lines) if word in line)
+        for word in ("bin/ruff check", "bin/ruff format --check", "bin/mypy", "-m pytest")
+    ]
+    assert order == sorted(order), lines

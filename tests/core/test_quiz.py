@@ -627,7 +627,9 @@ def test_the_stored_bank_spreads_right_answers_over_the_positions(bank):
     for x in bank.questions:  # options about the others come last in the files
         if x.options:
             n = pinned_last(x)
-            about = [i for i, o in enumerate(x.options) if quiz._ABOUT_THE_OTHERS.search(o)]
+            about = [
+                i for i, o in enumerate(x.options) if quiz.sessions._ABOUT_THE_OTHERS.search(o)
+            ]
             assert all(i >= len(x.options) - n for i in about), x.id
 
 
@@ -718,22 +720,14 @@ def test_a_session_shows_shuffled_options_and_records_by_id(tmp_path):
 
 
 def test_default_progress_path_uses_the_data_folder(monkeypatch, tmp_path):
-    if _has_platformdirs():
-        pytest.skip("platformdirs decides the folder")
-    monkeypatch.setattr(sys, "platform", "linux")
-    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))
-    assert quiz.default_progress_path() == tmp_path / "dlopt" / "progress.json"
-    monkeypatch.setattr(sys, "platform", "win32")
-    monkeypatch.setenv("APPDATA", str(tmp_path / "roaming"))
-    assert quiz.default_progress_path() == tmp_path / "roaming" / "dlopt" / "progress.json"
+    """The user's data folder as platformdirs names it; on Linux it follows XDG_DATA_HOME."""
+    from platformdirs import user_data_dir
 
-
-def _has_platformdirs() -> bool:
-    try:
-        import platformdirs  # noqa: F401
-    except ImportError:
-        return False
-    return True
+    expected = Path(user_data_dir("dlopt", appauthor=False)) / "progress.json"
+    assert quiz.default_progress_path() == expected
+    if sys.platform.startswith("linux"):
+        monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))
+        assert quiz.default_progress_path() == tmp_path / "dlopt" / "progress.json"
 
 
 # -- dlopt-quiz --------------------------------------------------------------------------------
