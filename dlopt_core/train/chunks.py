@@ -4,8 +4,9 @@ A long run is cut into chunks so that its owner can report progress, take comman
 memory flat between them; chunking never changes the numbers (see ``engine``). The right size
 is the one whose compute takes about a target time: long enough that the per-call overhead stays
 small, short enough for the owner to answer. The Playground's worker aims at a frame's share of
-a second, ``dlopt-train`` at a few progress updates per second, each measuring the chunk it just
-ran (``next_chunk``). ``chunk_limit`` bounds a chunk by the recorded values it makes.
+a second, ``dlopt-train`` at a few progress updates per second and the comparisons of
+``studies.compare`` at a fifth of a second with about ten reports a run, each measuring the chunk
+it just ran (``next_chunk``). ``chunk_limit`` bounds a chunk by the recorded values it makes.
 """
 
 from __future__ import annotations

@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from dlopt_core.train.chunks import next_chunk
 from dlopt_core.train.engine import DIVERGED, Engine, Metrics, ModelSpec
 from dlopt_core.train.experiment import Experiment
 from dlopt_core.train.optimizers import Optimizer, make_optimizer, optimizer_from_dict
@@ -150,22 +151,14 @@ class Driver:
             if on_chunk is not None:
                 on_chunk(metrics)
             if self.chunk is None:
-                size = self._next_size(n, dt, every, steps)
+                # at least about ten progress reports per run
+                size = next_chunk(n, dt, TARGET_CHUNK_S, every, max(every, -(-steps // 10)))
             if self.callback is not None and done < steps and engine.running.any():
                 self.callback(self.fraction(done), partial())
         self.done_before += steps
 
     def fraction(self, done: int) -> float:
         return min(1.0, (self.done_before + done) / self.total)
-
-    @staticmethod
-    def _next_size(n: int, seconds: float, every: int, steps: int) -> int:
-        factor = 4.0 if seconds <= 0.0 else min(4.0, max(0.25, TARGET_CHUNK_S / seconds))
-        want = int(max(1, n * factor))
-        want = min(want, max(every, -(-steps // 10)))  # at least about ten reports per run
-        if want >= every:
-            want = want // every * every
-        return max(1, want)
 
 
 class TargetTracker:
