@@ -11,11 +11,15 @@ from __future__ import annotations
 
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numba
 import numpy as np
 
 from dlopt_core.train.kernels import train
+
+if TYPE_CHECKING:
+    from dlopt_core.train.engine import Engine
 
 BACKENDS = ("auto", "cpu", "cuda")
 
@@ -40,7 +44,7 @@ def _pool() -> ThreadPoolExecutor:
         return _POOL
 
 
-def cpu_kernel(e):
+def cpu_kernel(e: Engine) -> Any:
     """The CPU training kernel engine ``e`` needs: the single-model family (with BLAS for wide
     layers) or the many-model family, for its models' common optimizer rule (or the rule read
     per model)."""
@@ -48,7 +52,16 @@ def cpu_kernel(e):
     return train.kernel(family, train.code_of(e.opt_code), e.network.blas, e.layered)
 
 
-def cpu_run(e, perms, first_epoch, t0, n_steps, out, evaluate_only=False, sample=True) -> None:
+def cpu_run(
+    e: Engine,
+    perms: np.ndarray,
+    first_epoch: int,
+    t0: int,
+    n_steps: int,
+    out: np.ndarray,
+    evaluate_only: bool = False,
+    sample: bool = True,
+) -> None:
     """Engine ``e``'s CPU kernel on every model: directly for one model; for many, on blocks of
     ``LANES`` models (local copies, model innermost), the blocks spread over threads. Evaluations
     run on ``e.eval_sets(sample)``."""
@@ -95,7 +108,7 @@ def cpu_run(e, perms, first_epoch, t0, n_steps, out, evaluate_only=False, sample
         if evaluate_only or e.running[m0 : m0 + train.LANES].any()
     ]
 
-    def run_block(m0: int, own: tuple) -> None:
+    def run_block(m0: int, own: tuple[np.ndarray, ...]) -> None:
         used = min(train.LANES, e.n_models - m0)
         sel = m0 + np.minimum(np.arange(train.LANES), used - 1)
         lane = {
@@ -138,7 +151,7 @@ def cpu_run(e, perms, first_epoch, t0, n_steps, out, evaluate_only=False, sample
         e.best_val[done] = best_val[:used]
         e.bad_evals[done] = bad_evals[:used]
 
-    def run_blocks(part: list[int], own: tuple) -> None:
+    def run_blocks(part: list[int], own: tuple[np.ndarray, ...]) -> None:
         for m0 in part:
             run_block(m0, own)
 
@@ -162,7 +175,7 @@ def cpu_run(e, perms, first_epoch, t0, n_steps, out, evaluate_only=False, sample
         future.result()
 
 
-def cpu_evaluate(e, out: np.ndarray, sample: bool = False) -> None:
+def cpu_evaluate(e: Engine, out: np.ndarray, sample: bool = False) -> None:
     """Loss and error of every model as it is (its Polyak average when on) on both sets (every
     row, or with ``sample`` the evaluated rows of a large set), into ``out`` (4, M), by the run's
     own kernel."""
@@ -180,17 +193,46 @@ def cpu_evaluate(e, out: np.ndarray, sample: bool = False) -> None:
     out[:] = record[0, :4]
 
 
+class Backend(Protocol):
+    """What the engine asks of a backend (``CpuBackend``, ``kernels.cuda.CudaBackend``)."""
+
+    name: str
+    note: str
+
+    def train_chunk(
+        self,
+        e: Engine,
+        perms: np.ndarray,
+        first_epoch: int,
+        t0: int,
+        n_steps: int,
+        out: np.ndarray,
+    ) -> None: ...
+
+    def evaluate(self, e: Engine, out: np.ndarray, sample: bool = False) -> None: ...
+
+    def kernels_ready(self, e: Engine) -> bool: ...
+
+
 class CpuBackend:
     name = "cpu"
     note = "Numba on the CPU"
 
-    def train_chunk(self, e, perms, first_epoch, t0, n_steps, out) -> None:
+    def train_chunk(
+        self,
+        e: Engine,
+        perms: np.ndarray,
+        first_epoch: int,
+        t0: int,
+        n_steps: int,
+        out: np.ndarray,
+    ) -> None:
         cpu_run(e, perms, first_epoch, t0, n_steps, out)
 
-    def evaluate(self, e, out: np.ndarray, sample: bool = False) -> None:
+    def evaluate(self, e: Engine, out: np.ndarray, sample: bool = False) -> None:
         cpu_evaluate(e, out, sample)
 
-    def kernels_ready(self, e) -> bool:
+    def kernels_ready(self, e: Engine) -> bool:
         return bool(cpu_kernel(e).signatures)
 
 
@@ -204,7 +246,7 @@ def cuda_status(allow_simulator: bool = False) -> tuple[bool, str]:
         from numba import config, cuda
     except Exception as exc:  # numba-cuda missing or broken
         return False, f"numba.cuda cannot be imported ({exc})"
-    if config.ENABLE_CUDASIM and not allow_simulator:
+    if getattr(config, "ENABLE_CUDASIM", False) and not allow_simulator:
         return False, "only the CUDA simulator is enabled (NUMBA_ENABLE_CUDASIM=1)"
     try:
         if cuda.is_available():
@@ -214,7 +256,7 @@ def cuda_status(allow_simulator: bool = False) -> tuple[bool, str]:
     return False, "no CUDA device, driver or runtime found"
 
 
-def resolve(choice: str = "auto"):
+def resolve(choice: str = "auto") -> Backend:
     """The backend for ``choice``; ``auto`` takes CUDA when a device is present, else the CPU."""
     if choice not in BACKENDS:
         raise BackendError(f"unknown backend {choice!r}; choose one of {', '.join(BACKENDS)}")

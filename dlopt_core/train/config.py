@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field, fields
+from typing import Any
 
 from dlopt_core.train.optimizers import Optimizer
 from dlopt_core.train.schedules import Schedule, constant
@@ -54,7 +55,7 @@ class TrainConfig:
     adversarial_eps: float = 0.0
     adversarial_clean_weight: float = 0.5
 
-    def restart_key(self) -> tuple:
+    def restart_key(self) -> tuple[Any, ...]:
         """The values of the fields that are not live (``LIVE_TRAINING_FIELDS``): configurations
         whose keys differ need a new engine, the others only ``Engine.set_training``."""
         return tuple(

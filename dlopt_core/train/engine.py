@@ -31,6 +31,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -41,6 +42,21 @@ from dlopt_core.train.kernels import rules
 from dlopt_core.train.network import Network
 from dlopt_core.train.optimizers import Optimizer
 from dlopt_core.train.schedules import Schedule
+
+
+class TrainingData(Protocol):
+    """What the engine reads of a data set (a ``datasets.Dataset`` has it): the training and
+    validation rows, inputs already expanded."""
+
+    @property
+    def X_train(self) -> np.ndarray: ...
+    @property
+    def y_train(self) -> np.ndarray: ...
+    @property
+    def X_val(self) -> np.ndarray: ...
+    @property
+    def y_val(self) -> np.ndarray: ...
+
 
 RUNNING, DIVERGED, EARLY_STOPPED = 0, 1, 2  # the values of Engine.status, named below
 STATUS_NAMES = ("running", "diverged", "early_stopped")
@@ -102,7 +118,7 @@ class Engine:
     def __init__(
         self,
         network: Network,
-        data,
+        data: TrainingData,
         models: Sequence[ModelSpec],
         train: TrainConfig | None = None,
         *,
@@ -298,14 +314,16 @@ class Engine:
         chunk's steps."""
         n = self.X.shape[0]
         perms = np.empty((len(self._order_seeds), last_epoch - first_epoch + 1, n), dtype=np.int64)
-        kept = {}
+        kept: dict[tuple[int, int, bool], np.ndarray] = {}
         for u, s in enumerate(self._order_seeds):
             for e in range(first_epoch, last_epoch + 1):
                 key = (s, e, self.train.shuffle)
-                order = self._kept_perms.get(key)
-                if order is None and self.train.shuffle:
+                kept_order = self._kept_perms.get(key)
+                if kept_order is not None:
+                    order = kept_order
+                elif self.train.shuffle:
                     order = np.random.default_rng([s, e]).permutation(n)
-                elif order is None:
+                else:
                     order = np.arange(n)
                 perms[u, e - first_epoch] = order
             kept[key] = order
@@ -420,7 +438,7 @@ class Engine:
     def predict(self, m: int, X: np.ndarray) -> np.ndarray:
         return self.network.predict(self.eval_theta()[m], X)
 
-    def summary(self) -> list[dict]:
+    def summary(self) -> list[dict[str, Any]]:
         """One row per model: final and best losses and errors, and how its run ended.
 
         The final values are evaluated on every row; the best validation loss and its step come
@@ -453,7 +471,7 @@ def _check_layer_lr(network: Network, factors: tuple[float, ...] | None, m: int)
         )
 
 
-def _replace_spec(spec: ModelSpec, **changes) -> ModelSpec:
+def _replace_spec(spec: ModelSpec, **changes: Any) -> ModelSpec:
     return replace(spec, **changes)
 
 

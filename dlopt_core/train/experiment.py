@@ -216,25 +216,25 @@ class Experiment:
         *,
         history_limit: int = HISTORY_LIMIT,
         data: ExperimentData | None = None,
-    ):
+    ) -> tuple[datasets.Dataset, Network, Engine]:
         """``(dataset, network, engine)``; by default one model with this optimizer and schedule.
 
         ``data``: the experiment's data set read already (``load_data``), else it is read here.
         An engine whose memory estimate (``memory_estimate``) exceeds ``MAX_MEMORY_BYTES`` is
         refused with an ``ExperimentError`` that gives the estimate and the limit.
         """
-        data = (data or self.load_data()).inputs
-        net = self.make_network(data)
+        inputs = (data or self.load_data()).inputs
+        net = self.make_network(inputs)
         specs = (
             list(models)
             if models
             else [ModelSpec(self.optimizer, self.schedule, layer_lr=self.layer_lr)]
         )
-        rows = min(self.training.batch_size, len(data.y_train))
+        rows = min(self.training.batch_size, len(inputs.y_train))
         check_memory(net.layer_sizes, len(specs), rows, history_limit)
         engine = Engine(
             net,
-            data,
+            inputs,
             specs,
             self.training,
             seed=self.seed,
@@ -243,7 +243,7 @@ class Experiment:
             backend=backend,
             history_limit=history_limit,
         )
-        return data, net, engine
+        return inputs, net, engine
 
     # -- JSON -----------------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:

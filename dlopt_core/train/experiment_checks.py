@@ -59,7 +59,7 @@ def _jsonable(value: Any) -> bool:
     return True
 
 
-def a_mapping(path: str, value: Any) -> Mapping:
+def a_mapping(path: str, value: Any) -> Mapping[str, Any]:
     if not isinstance(value, Mapping):
         raise ExperimentError(f"{path}: expected an object {{...}}, got {_show(value)}")
     return value

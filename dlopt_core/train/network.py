@@ -156,7 +156,9 @@ class Network:
             out.append((W, b))
         return out
 
-    def loss_and_grad(self, theta: np.ndarray, X: np.ndarray, y: np.ndarray):
+    def loss_and_grad(
+        self, theta: np.ndarray, X: np.ndarray, y: np.ndarray
+    ) -> tuple[float, np.ndarray]:
         """``(loss, grad)``: mean loss over the rows of ``X`` and its gradient, flat like theta."""
         loss, grad, _ = self._loss_and_grads(theta, X, y, inputs=False)
         return loss, grad
@@ -183,7 +185,9 @@ class Network:
         _, dx = self.input_gradient(theta, X, y)
         return X + eps * np.sign(dx)
 
-    def _loss_and_grads(self, theta, X, y, inputs: bool):
+    def _loss_and_grads(
+        self, theta: np.ndarray, X: np.ndarray, y: np.ndarray, inputs: bool
+    ) -> tuple[float, np.ndarray, np.ndarray]:
         theta = self._check_theta(theta)
         X, Y = self.prepare(X, y)
         grad = np.zeros(self.n_params)

@@ -46,6 +46,8 @@ formula in this docstring) and its rule in ``kernels/rules.py`` (a code and a br
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -62,11 +64,20 @@ _ADAM_BETA_PARTS = (
 )
 
 
-def _h(name, default, kind="float", help="", low=0.0, high=math.inf, high_open=False, **more):
+def _h(
+    name: str,
+    default: Any,
+    kind: str = "float",
+    help: str = "",
+    low: float = 0.0,
+    high: float = math.inf,
+    high_open: bool = False,
+    **more: Any,
+) -> HyperSpec:
     return HyperSpec(name, default, kind, help, low, high, high_open, **more)
 
 
-def _lr(default):
+def _lr(default: float) -> HyperSpec:
     return _h("lr", default, help=_LR_HELP, high=1000.0)
 
 
@@ -74,15 +85,19 @@ _MOMENTUM = "fraction of the previous update kept (heavy-ball momentum)"
 _WD = _h("weight_decay", 0.0, help=_WD_HELP, label="L2 weight decay", log_step=1e-5)
 
 
-def _eps(default):
+def _eps(default: float) -> HyperSpec:
     return _h("eps", default, help=_EPS_HELP, label="\u03b5 (eps)", log_step=1e-12)
 
 
-def _momentum(help=_MOMENTUM):
+def _momentum(help: str = _MOMENTUM) -> HyperSpec:
     return _h("momentum", 0.9, help=help, high=1.0, high_open=True, label="Momentum")
 
 
-def _betas(default=(0.9, 0.999), help=_BETAS_HELP, parts=_ADAM_BETA_PARTS):
+def _betas(
+    default: tuple[float, float] = (0.9, 0.999),
+    help: str = _BETAS_HELP,
+    parts: tuple[str, str] = _ADAM_BETA_PARTS,
+) -> HyperSpec:
     return _h("betas", default, "betas", help, 0.0, 1.0, True, part_help=parts)
 
 
@@ -98,7 +113,9 @@ _MAIN_MOMENTUM = MainHyper("momentum", "mom.", "momentum: fraction of the previo
 _MAIN_BETA1 = MainHyper("beta1", "\u03b21", "beta1: decay of the running mean of the gradient")
 
 
-def _adagrad_step(lr, s, hyper, step):
+def _adagrad_step(
+    lr: float, s: Sequence[np.ndarray], hyper: Mapping[str, Any], step: int | None
+) -> np.ndarray | None:
     if not np.any(s[0]):
         return None
     decay = float(hyper["lr_decay"])
@@ -106,28 +123,36 @@ def _adagrad_step(lr, s, hyper, step):
     return clr / (np.sqrt(s[0]) + float(hyper["eps"]))
 
 
-def _rmsprop_step(lr, s, hyper, step):
+def _rmsprop_step(
+    lr: float, s: Sequence[np.ndarray], hyper: Mapping[str, Any], step: int | None
+) -> np.ndarray | None:
     if not np.any(s[0]):
         return None
     ms = np.maximum(s[0] - s[1] * s[1], 0.0) if hyper["centered"] else s[0]
     return lr / (np.sqrt(ms) + float(hyper["eps"]))
 
 
-def _adadelta_step(lr, s, hyper, step):
+def _adadelta_step(
+    lr: float, s: Sequence[np.ndarray], hyper: Mapping[str, Any], step: int | None
+) -> np.ndarray | None:
     if not np.any(s[0]):
         return None
     eps = float(hyper["eps"])
     return lr * np.sqrt(s[1] + eps) / np.sqrt(s[0] + eps)
 
 
-def _adamax_step(lr, s, hyper, step):
+def _adamax_step(
+    lr: float, s: Sequence[np.ndarray], hyper: Mapping[str, Any], step: int | None
+) -> np.ndarray | None:
     if not np.any(s[1]):
         return None
     with np.errstate(divide="ignore"):
         return np.where(s[1] > 0.0, lr / np.where(s[1] > 0.0, s[1], 1.0), np.inf)
 
 
-def _adam_step(lr, s, hyper, step):
+def _adam_step(
+    lr: float, s: Sequence[np.ndarray], hyper: Mapping[str, Any], step: int | None
+) -> np.ndarray | None:
     v = s[2] if hyper.get("amsgrad") else s[1]
     if not np.any(v):
         return None

@@ -116,7 +116,8 @@ class Schedule:
         vec = self.vector()[:, None]
         if np.ndim(t) == 0:
             return rules.schedule_lr(self.code, vec, 0, float(lr), float(t))
-        return np.array([rules.schedule_lr(self.code, vec, 0, float(lr), float(s)) for s in t])
+        steps = np.asarray(t).ravel()
+        return np.array([rules.schedule_lr(self.code, vec, 0, float(lr), float(s)) for s in steps])
 
     def to_dict(self) -> dict[str, Any]:
         return {"name": self.name, **dict(self.params)}

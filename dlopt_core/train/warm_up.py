@@ -41,6 +41,7 @@ def warm_up(
         raise ValueError("warm_up needs at least one optimizer and one model")
     n_in, n_out = int(network.sizes[0]), int(network.sizes[-1])
     X = np.linspace(-1.0, 1.0, WARM_UP_ROWS * n_in).reshape(WARM_UP_ROWS, n_in)
+    y: np.ndarray
     if network.loss == "mse":
         y = np.zeros((WARM_UP_ROWS, n_out))
     else:

@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING, Any
 from dlopt_core.data import files
 
 if TYPE_CHECKING:
+    from dlopt_core.data.datasets import Dataset
     from dlopt_core.train.engine import Engine
-    from dlopt_core.train.experiment import Experiment
     from dlopt_core.train.network import Network
 
 
@@ -38,7 +38,7 @@ def raw_preset(pid: str) -> dict[str, Any]:
 
 def build_preset(
     experiment: dict[str, Any], optimizers: Sequence[dict[str, Any]] | None = None
-) -> tuple[Experiment, Network, Engine]:
+) -> tuple[Dataset, Network, Engine]:
     """``Experiment.build`` of an experiment dict, with one model per optimizer dict if any."""
     from dlopt_core.course.lessons import model_specs
     from dlopt_core.train.experiment import Experiment
