@@ -4,7 +4,10 @@ The paths are computed whenever a setting changes, in a thread of their own (``p
 milliseconds once the core's compiled update rule is loaded), and drawn when they arrive; the
 animation only reveals them step by step. A click on the map sets the start point and restarts
 the race. On the quadratic bowl the theory section shows the optimal rates of gradient descent
-and heavy-ball momentum beside the measured ones.
+and heavy-ball momentum beside the measured ones. The widgets are made in
+``app.landscape.functions_ui``, the map's field and view kept in ``app.landscape.functions_field``,
+the race drawn in ``app.landscape.functions_draw`` and a challenge loaded in
+``app.landscape.functions_challenge``.
 """
 
 from __future__ import annotations
@@ -12,43 +15,28 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import pyqtgraph as pg
 from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import QHBoxLayout, QWidget
 
 from app.landscape.common import log_field, spread_levels
-from app.landscape.functions_ui import MAX_STEPS, PATH_Z, build_controls, build_plots
+from app.landscape.functions_challenge import ChallengeLoading
+from app.landscape.functions_draw import RaceDrawing
+from app.landscape.functions_field import GRID_N, MapField
+from app.landscape.functions_ui import build_controls, build_plots
 from app.landscape.paths import PathRunner, PathsRequest
-from app.landscape.runs import (
-    RunList,
-    RunResult,
-    RunRow,
-    RunSpec,
-    challenge_rows,
-    fmt_rate,
-    suggested_lr,
-)
+from app.landscape.runs import RunList, RunResult, RunRow, RunSpec, suggested_lr
 from app.log_axis import set_log_y
 from app.warmup import WARMER
 from app.widgets.layout import scroll_area
 from dlopt_core.studies import landscape as ls
 
-GRID_N = 220  # heat-map samples per axis
 FRAME_MS = 33
 AUTO_FRAMES = 120
 LEFT_WIDTH = 352
-PLOT_FLOOR = 1e-30  # smallest value drawn on the logarithmic plots
-# The shaded field covers whatever the map shows (no white bands beside an aspect-locked map),
-# up to FIELD_CAP of the function's own width or height beyond its region on each side; it is
-# computed for the view plus FIELD_MARGIN on each side, so that small pans need no new field.
-# The view widens to keep the paths on the map, up to REACH widths beyond the region.
-REACH = 1.0
-FIELD_CAP = 50.0
-FIELD_MARGIN = 0.15
 BUSY_NOTE_MS = 300  # paths not back after this: say what they wait for
 
 
-class FunctionView(QWidget):
+class FunctionView(ChallengeLoading, MapField, RaceDrawing, QWidget):
     """The 2-D functions view: controls on the left, map and curves on the right."""
 
     status_message = Signal(str)
@@ -193,91 +181,6 @@ class FunctionView(QWidget):
             for row in self.free.rows:
                 row.set_values(lr=suggested_lr(name, row.optimizer, kappa))
 
-    def reach(self, widths: float = REACH) -> tuple[float, float, float, float]:
-        """The function's own region and ``widths`` of its width (height) on each side: how far
-        the view follows the paths (REACH) or the field follows the view (FIELD_CAP)."""
-        (x0, x1), (y0, y1) = self.fn.bounds
-        w, h = x1 - x0, y1 - y0
-        return x0 - widths * w, x1 + widths * w, y0 - widths * h, y1 + widths * h
-
-    def field_bounds(self) -> tuple[float, float, float, float] | None:
-        """The region the shaded field covers now (x0, x1, y0, y1)."""
-        return self._field_bounds
-
-    def _view_changed(self, *args) -> None:
-        self._field_timer.start()
-
-    def _update_field(self) -> None:
-        """Shade the whole view: a new field when the view leaves the one drawn, or when the
-        view is much smaller than it (zoomed in: finer samples)."""
-        (vx0, vx1), (vy0, vy1) = self.map.getViewBox().viewRange()
-        rx0, rx1, ry0, ry1 = self.reach(FIELD_CAP)
-        want = (max(vx0, rx0), min(vx1, rx1), max(vy0, ry0), min(vy1, ry1))
-        if not (want[1] > want[0] and want[3] > want[2]):
-            return
-        have = self._field_bounds
-        if have is not None:
-            covers = (
-                have[0] <= want[0]
-                and want[1] <= have[1]
-                and have[2] <= want[2]
-                and want[3] <= have[3]
-            )
-            fine = (want[1] - want[0]) > 0.4 * (have[1] - have[0])
-            if covers and fine:
-                return
-        w, h = want[1] - want[0], want[3] - want[2]
-        x0, x1 = max(want[0] - FIELD_MARGIN * w, rx0), min(want[1] + FIELD_MARGIN * w, rx1)
-        y0, y1 = max(want[2] - FIELD_MARGIN * h, ry0), min(want[3] + FIELD_MARGIN * h, ry1)
-        xs, ys, Z = ls.f_grid(self.fn, GRID_N, bounds=((x0, x1), (y0, y1)))
-        if self._look is None:  # unbounded below: f itself, scaled to what is in view
-            self.map.set_field(xs, ys, Z, Z)
-        else:
-            eps, levels, color_range = self._look
-            self.map.set_field(
-                xs,
-                ys,
-                Z,
-                log_field(Z, self.fn.min_value, eps),
-                levels=levels,
-                color_range=color_range,
-            )
-        self._field_bounds = (x0, x1, y0, y1)
-
-    def _runs_away(self, r: RunResult) -> bool:
-        """Whether a path ends far from every minimum it started near (a rate past the limit
-        of stability, an overflow): it leaves the map rather than widening it."""
-        d = r.distances
-        if not self.fn.minima or len(d) < 2:
-            return False
-        return not d[-1] <= 2.0 * d[0]  # NaN after an overflow counts as away
-
-    def _show_paths(self) -> None:
-        """Widen the view so that the paths stay on the map (up to :meth:`reach`), unless the
-        user has panned or zoomed it. Paths that run away widen it only when all do: beside a
-        path that converges, they would shrink its zig-zags to a smudge."""
-        if self._user_view:
-            return
-        (x0, x1), (y0, y1) = self.fn.bounds
-        rx0, rx1, ry0, ry1 = self.reach()
-        drawn = [r for r in self.results if r.trajectory is not None]
-        fitted = [r for r in drawn if not self._runs_away(r)] or drawn
-        for r in fitted:
-            pts = r.trajectory.path
-            pts = pts[np.all(np.isfinite(pts), axis=1)]
-            if len(pts):
-                x0 = max(min(x0, float(pts[:, 0].min())), rx0)
-                x1 = min(max(x1, float(pts[:, 0].max())), rx1)
-                y0 = max(min(y0, float(pts[:, 1].min())), ry0)
-                y1 = min(max(y1, float(pts[:, 1].max())), ry1)
-        pad_x, pad_y = 0.04 * (x1 - x0), 0.04 * (y1 - y0)
-        if (x0, x1, y0, y1) != tuple(v for pair in self.fn.bounds for v in pair):
-            x0, x1, y0, y1 = x0 - pad_x, x1 + pad_x, y0 - pad_y, y1 + pad_y
-        self.map.show_bounds(x0, x1, y0, y1)
-
-    def _on_user_view(self, *args) -> None:
-        self._user_view = True
-
     def _on_function(self) -> None:
         self.leave_challenge_mode(recompute=False)
         self._apply_function(reset_lrs=True)
@@ -337,70 +240,6 @@ class FunctionView(QWidget):
         else:
             self.function.setCurrentIndex(index)
 
-    # -- challenges -------------------------------------------------------------------------------
-    def load_challenge(self, name: str | ls.Challenge, play: bool = True) -> None:
-        """Load a ``CHALLENGES`` preset, or any ``Challenge`` (a lesson's race), with its
-        function, start, runs and settings; show its explanation."""
-        if isinstance(name, ls.Challenge):
-            ch = name
-            name = ch.name
-        elif name not in ls.CHALLENGES:
-            raise ValueError(
-                f"unknown challenge {name!r}; choose one of {', '.join(ls.CHALLENGES)}"
-            )
-        else:
-            ch = ls.CHALLENGES[name]
-        self.set_playing(False)
-        widgets = (
-            self.function,
-            self.kappa,
-            self.angle,
-            self.clip,
-            self.noise,
-            self.seed,
-            self.steps,
-        )
-        for w in widgets:
-            w.blockSignals(True)
-        self.function.setCurrentIndex(self.function.findData(ch.function))
-        if ch.function == "quadratic":
-            self.kappa.setValue(float(ch.params.get("kappa", 10.0)))
-            self.angle.setValue(float(ch.params.get("angle", 0.0)))
-        self.clip.setValue(ch.clip_norm)
-        self.noise.setValue(ch.noise)
-        self.seed.setValue(ch.seed)
-        self.steps.setValue(min(ch.steps, MAX_STEPS))
-        for w in widgets:
-            w.blockSignals(False)
-        self.challenge_runs.clear()
-        for row in challenge_rows(ch):
-            self.challenge_runs.add(row)
-        self.challenge = name
-        self.free.hide()
-        self.challenge_page.show()
-        self.challenge_title.setText(f"Challenge: {ch.title}")
-        self._apply_function(reset_lrs=True)  # the free list's rates, for after the challenge
-        self._set_start_spins(*ch.start)
-        self.start = (float(ch.start[0]), float(ch.start[1]))
-        self.banner.show_message("info", f"<b>{ch.title}.</b> " + ch.text.replace("\n", "<br>"))
-        self.t = 0
-        self._show_results([])
-        self.recompute()
-        self.status_message.emit(f"Challenge: {ch.title}")
-        if play:
-            self.set_playing(True)
-
-    def leave_challenge_mode(self, recompute: bool = True) -> None:
-        """Back to the free choice of optimizers."""
-        if self.challenge is None:
-            return
-        self.challenge = None
-        self.challenge_page.hide()
-        self.free.show()
-        self.banner.hide()
-        if recompute:
-            self.recompute()
-
     # -- computing --------------------------------------------------------------------------------
     def schedule_recompute(self) -> None:
         """Recompute once, after the current burst of changes."""
@@ -452,164 +291,6 @@ class FunctionView(QWidget):
     def _write_busy(self) -> None:
         status = WARMER.status()
         self.results_label.setText(f"Computing the paths\u2026 {status.describe()}".rstrip())
-
-    def _sync_items(self) -> None:
-        """One path, value curve and distance curve per run, created once and reused."""
-        item = self.map.getPlotItem()
-        while len(self.paths) < len(self.results):
-            path = pg.PlotDataItem(connect="finite")
-            item.addItem(path)
-            value = pg.PlotDataItem(connect="finite")
-            self.value_plot.getPlotItem().addItem(value)
-            dist = pg.PlotDataItem(connect="finite")
-            self.dist_plot.getPlotItem().addItem(dist)
-            self.paths.append(path)
-            self.values.append(value)
-            self.dists.append(dist)
-        item.removeItem(self.heads)
-        item.addItem(self.heads)  # above the paths
-        self.legend.clear()
-        for k, path in enumerate(self.paths):
-            used = k < len(self.results)
-            for it in (path, self.values[k], self.dists[k]):
-                it.setVisible(used)
-            if not used:
-                continue
-            r = self.results[k]
-            pen = pg.mkPen(r.spec.color, width=2)
-            path.setPen(pen)
-            # a path that runs away sweeps across the map: under the others, not over them
-            path.setZValue(0.0 if self._runs_away(r) else PATH_Z)
-            self.values[k].setPen(pg.mkPen(r.spec.color, width=1.5))
-            self.dists[k].setPen(pg.mkPen(r.spec.color, width=1.5))
-            self.legend.addItem(
-                path, r.spec.label + ("  (refused)" if r.trajectory is None else "")
-            )
-        self.legend.setVisible(bool(self.results))
-        self.start_marker.setData([self.start[0]], [self.start[1]])
-
-    def _clip_points(self, pts: np.ndarray) -> np.ndarray:
-        """Points far outside the map pulled in (Qt cannot draw coordinates like 1e200)."""
-        (x0, x1), (y0, y1) = self.fn.bounds
-        w, h = x1 - x0, y1 - y0
-        out = np.empty_like(pts)
-        out[:, 0] = np.clip(pts[:, 0], x0 - 20 * w, x1 + 20 * w)
-        out[:, 1] = np.clip(pts[:, 1], y0 - 20 * h, y1 + 20 * h)
-        return out
-
-    def _draw(self) -> None:
-        t = self.t
-        unbounded = not math.isfinite(self.fn.min_value)
-        heads_x, heads_y, brushes = [], [], []
-        for k, r in enumerate(self.results):
-            traj = r.trajectory
-            if traj is None:
-                for it in (self.paths[k], self.values[k], self.dists[k]):
-                    it.setData([], [])
-                continue
-            upto = min(t, len(traj.path) - 1)
-            if traj.diverged:
-                upto = min(upto, traj.diverged_at - 1)
-            pts = self._clip_points(traj.path[: upto + 1])
-            self.paths[k].setData(pts[:, 0], pts[:, 1])
-            steps = np.arange(upto + 1, dtype=np.float64)
-            with np.errstate(invalid="ignore"):
-                if unbounded:
-                    vals = np.where(
-                        np.isfinite(traj.values[: upto + 1]), traj.values[: upto + 1], np.nan
-                    )
-                else:
-                    vals = np.maximum(traj.values[: upto + 1] - self.fn.min_value, PLOT_FLOOR)
-                dist = np.maximum(r.distances[: upto + 1], PLOT_FLOOR)
-            self.values[k].setData(steps, vals)
-            self.dists[k].setData(steps, dist)
-            heads_x.append(pts[-1, 0])
-            heads_y.append(pts[-1, 1])
-            brushes.append(pg.mkBrush(r.spec.color))
-        self.heads.setData(heads_x, heads_y, brush=brushes)
-        self._draw_theory()
-        self._write_results()
-        total = int(self.steps.value())
-        self.step_label.setText(f"step {t:,} of {total:,}")
-        for note in self._curve_notes:
-            note.show(t == 0)
-
-    def _draw_theory(self) -> None:
-        quad = self.fn.name == "quadratic"
-        self.dist_legend.setVisible(quad)
-        self.theory_gd.setVisible(quad)
-        self.theory_hb.setVisible(quad)
-        if not quad:
-            return
-        kappa = dict(self.fn.params)["kappa"]
-        gd_lr, gd_rate = ls.gd_optimal(kappa)
-        hb_lr, hb_mom, hb_rate = ls.momentum_optimal(kappa)
-        d0 = math.hypot(*self.start)
-        steps = np.arange(self.t + 1, dtype=np.float64)
-        with np.errstate(under="ignore"):
-            for line, rate in ((self.theory_gd, gd_rate), (self.theory_hb, hb_rate)):
-                ref = d0 * rate**steps
-                keep = ref >= 1e-16 * max(d0, 1e-300)  # below: round-off, not theory
-                line.setData(steps[keep], ref[keep])
-        cell = "<td style='padding: 1px 6px 1px 0'>"
-        rows = [
-            f"<tr>{cell}<b>\u03ba = {kappa:g}</b></td>{cell}<i>rate r: distance \u221d "
-            "r<sup>t</sup></i></td></tr>",
-            f"<tr>{cell}GD, lr* = 2/(1+\u03ba) = {gd_lr:.3g}</td>{cell}(\u03ba\u22121)/(\u03ba+1)"
-            f" = <b>{gd_rate:.3f}</b></td></tr>",
-            f"<tr>{cell}heavy ball, lr* = {hb_lr:.3g},<br>momentum* = {hb_mom:.3g}</td>{cell}"
-            f"(\u221a\u03ba\u22121)/(\u221a\u03ba+1) = <b>{hb_rate:.3f}</b></td></tr>",
-            "<tr><td colspan='2' style='padding-top: 4px'><i>measured on the path shown (last "
-            "half):</i></td></tr>",
-        ]
-        for r in self.results:
-            if r.trajectory is None:
-                continue
-            upto = max(1, min(self.t, len(r.trajectory.path) - 1))
-            rate = ls.measured_rate(r.trajectory.path[: upto + 1], (0.0, 0.0))
-            rows.append(
-                f"<tr>{cell}<span style='color:{r.spec.color.name()}'>\u25a0</span> "
-                f"{r.spec.label}</td>{cell}r = <b>{fmt_rate(rate)}</b></td></tr>"
-            )
-        self.theory_text.setText("<table cellspacing='0'>" + "".join(rows) + "</table>")
-
-    def measured_rates(self) -> dict[str, float]:
-        """Each run's measured rate on the path shown (quadratic: minimum at the origin)."""
-        out = {}
-        for r in self.results:
-            if r.trajectory is not None:
-                upto = max(1, min(self.t, len(r.trajectory.path) - 1))
-                target = self.fn.minima[0] if self.fn.minima else (0.0, 0.0)
-                out[r.spec.label] = ls.measured_rate(r.trajectory.path[: upto + 1], target)
-        return out
-
-    def _write_results(self) -> None:
-        parts = []
-        for r in self.results:
-            mark = f"<span style='color:{r.spec.color.name()}'>\u25a0</span>"
-            if r.trajectory is None:
-                parts.append(f"{mark} {r.spec.label}: <span style='color:#b3261e'>{r.error}</span>")
-                continue
-            traj = r.trajectory
-            upto = min(self.t, len(traj.path) - 1)
-            if traj.diverged and self.t >= traj.diverged_at:
-                parts.append(
-                    f"{mark} {r.spec.label}: <span style='color:#b3261e'>diverged at "
-                    f"step {traj.diverged_at} (overflow): lower the learning rate or "
-                    "clip the gradient</span>"
-                )
-                continue
-            parts.append(
-                f"{mark} {r.spec.label}: f = {traj.values[upto]:.3g}, distance "
-                f"{r.distances[upto]:.2g}"
-            )
-        if not parts:
-            parts.append(
-                "Computing the paths\u2026"
-                if self.runner.busy
-                else "Tick at least one optimizer to start a race."
-            )
-        self.results_label.setText("&nbsp;&nbsp;&nbsp; ".join(parts))
 
     # -- theory buttons ---------------------------------------------------------------------------
     def _rows_for(self, optimizer: str) -> list[RunRow]:
@@ -687,11 +368,3 @@ class FunctionView(QWidget):
         self._pending.stop()
         self._busy_note.stop()
         self.runner.stop()
-
-    def path_lengths(self) -> list[int]:
-        """Points drawn per path (tests and status)."""
-        out = []
-        for k in range(len(self.results)):
-            x, _ = self.paths[k].getData()
-            out.append(0 if x is None else len(x))
-        return out

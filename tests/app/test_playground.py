@@ -631,7 +631,7 @@ def test_slow_curves_do_not_starve_the_other_views(make_window, monkeypatch):
     import dataclasses
     import types
 
-    import app.playground.tab as tab_module
+    import app.playground.drawing as tab_module
 
     win = make_window()
     tab = win.playground
