@@ -1,7 +1,8 @@
 """The widgets of the Playground tab, and how they are laid out.
 
 What the tab looks like, apart from how it behaves (``app.playground.tab``, which connects these
-widgets, runs the worker and draws into them), as Qt Designer keeps a form's ``setupUi`` apart:
+widgets and runs the worker; ``app.playground.drawing`` draws into them; ``app.playground.editing``
+turns their edits into experiments), as Qt Designer keeps a form's ``setupUi`` apart:
 :func:`build_ui` makes every widget as an attribute of the tab. The network diagram and the
 optimizer inspector are optional (:func:`optional_widget`): the Playground trains without them.
 """
