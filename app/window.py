@@ -1,4 +1,10 @@
-"""The main window: tabs, the File and Training menus, the status bar and saved settings."""
+"""The main window: the tabs, what passes between them, the backend and the status bar.
+
+``MainWindow`` builds the Playground and, when first shown, the other tabs (``app.lazy_tabs``),
+routes what one tab opens in another (presets, races, the loss shape), and sets the training
+backend. Its menus are ``app.window_menus.WindowMenus``, its experiment file and saved session
+``app.window_files.WindowFiles``.
+"""
 
 from __future__ import annotations
 
@@ -6,14 +12,16 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
-from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
-from PySide6.QtWidgets import QFileDialog, QMainWindow, QMessageBox, QTabWidget, QWidget
+from PySide6.QtCore import QSettings, Qt, QTimer
+from PySide6.QtGui import QCloseEvent
+from PySide6.QtWidgets import QMainWindow, QMessageBox, QTabWidget, QWidget
 
 from app.lazy_tabs import LazyTabs
 from app.playground.tab import PlaygroundTab
-from app.settings import add_recent_file, make_settings, recent_files, remove_recent_file
+from app.settings import make_settings
 from app.warmup import LANDSCAPE, WARMER
+from app.window_files import WindowFiles
+from app.window_menus import WindowMenus
 from dlopt_core.course.quiz import Progress, default_progress_path
 from dlopt_core.train import backends
 from dlopt_core.train.experiment import Experiment, ExperimentError, example
@@ -28,20 +36,12 @@ if TYPE_CHECKING:  # the other tabs' modules load when their tab is first shown
     from app.quiz.tab import QuizTab
 
 DEFAULT_SIZE = (1400, 900)
-JSON_FILTER = "dlopt experiments (*.json);;All files (*)"
 
 
 COMPARE, LANDSCAPE_TAB, LEARN, QUIZ = "Compare", "Landscape", "Learn", "Quiz"  # lazy tabs
 
-# Keys that belong to one tab's own controls (not menu commands): (tab, command, keys)
-TAB_KEYS = (
-    ("Quiz", "Choose option 1 to 9", "1–9"),
-    ("Quiz", "Submit the answer", "Enter"),
-    ("Quiz", "Next question", "N"),
-)
 
-
-class MainWindow(QMainWindow):
+class MainWindow(WindowMenus, WindowFiles, QMainWindow):
     """The dlopt window. ``persist`` (default on) restores and saves geometry and experiment."""
 
     # once shown, the tabs not in view are built in idle moments (off in screenshot mode, and
@@ -123,389 +123,6 @@ class MainWindow(QMainWindow):
         except backends.BackendError:
             return False
         return True
-
-    # -- menus ------------------------------------------------------------------------------------
-    def _make_menus(self) -> None:
-        bar = self.menuBar()
-        file = bar.addMenu("&File")
-        self.act_new = self._action(file, "&New", QKeySequence.StandardKey.New, self.new)
-        self.act_open = self._action(
-            file, "&Open\u2026", QKeySequence.StandardKey.Open, self.open_dialog
-        )
-        self.recent_menu = file.addMenu("Open &Recent")
-        self.recent_menu.aboutToShow.connect(self._fill_recent)
-        file.addSeparator()
-        self.act_save = self._action(file, "&Save", QKeySequence.StandardKey.Save, self.save)
-        self.act_save_as = self._action(
-            file, "Save &As\u2026", QKeySequence.StandardKey.SaveAs, self.save_as
-        )
-        file.addSeparator()
-        self.act_export_csv = self._action(
-            file, "Export Curves as &CSV\u2026", None, self.export_csv_dialog
-        )
-        self.act_export_png = self._action(
-            file, "Export Plot as &PNG\u2026", None, self.export_png_dialog
-        )
-        file.addSeparator()
-        self.act_quit = self._action(
-            file, "&Quit", QKeySequence(Qt.Modifier.CTRL | Qt.Key.Key_Q), self.close
-        )
-        self.act_quit.setMenuRole(QAction.MenuRole.QuitRole)
-        training = bar.addMenu("&Training")
-        for action in self.playground.transport_actions():
-            training.addAction(action)
-        training.addSeparator()
-        self.act_loss_shape = self._action(
-            training,
-            "Show the &Loss Shape of This Run",
-            QKeySequence(Qt.Modifier.CTRL | Qt.Key.Key_L),
-            self.show_loss_shape,
-        )
-        self.act_loss_shape.setStatusTip(
-            "Interpolation and a 2-D slice of the loss around the "
-            "Playground's current parameters (Landscape tab)"
-        )
-        backend_menu = training.addMenu("&Backend")
-        self.backend_actions = QActionGroup(self)
-        for name, text in (
-            ("auto", "&Auto (GPU when present)"),
-            ("cpu", "&CPU"),
-            ("cuda", "CU&DA (NVIDIA GPU)"),
-        ):
-            action = backend_menu.addAction(text)
-            action.setCheckable(True)
-            action.setData(name)
-            action.triggered.connect(lambda _=False, n=name: self.set_backend(n))
-            self.backend_actions.addAction(action)
-        view = bar.addMenu("&View")
-        self.tab_actions: list[QAction] = []
-        for i, name in enumerate(self.tab_names()):
-            action = self._action(
-                view,
-                f"&{name}",
-                QKeySequence(f"Ctrl+{i + 1}"),
-                lambda _=False, n=name: self.select_tab(n),
-            )
-            action.setStatusTip(f"Show the {name} tab")
-            self.tab_actions.append(action)
-        help_menu = bar.addMenu("&Help")
-        self.act_shortcuts = self._action(
-            help_menu,
-            "&Keyboard Shortcuts",
-            QKeySequence(QKeySequence.StandardKey.HelpContents),
-            self.show_shortcuts,
-        )
-        self._action(help_menu, "&About dlopt", None, self._about)
-        self._fill_recent()
-
-    def _action(self, menu, text: str, shortcut, slot) -> QAction:
-        action = QAction(text, self)
-        if shortcut is not None:
-            action.setShortcut(shortcut)
-        action.triggered.connect(slot)
-        menu.addAction(action)
-        return action
-
-    def _fill_recent(self) -> None:
-        self.recent_menu.clear()
-        files = recent_files(self.settings)
-        for path in files:
-            action = self.recent_menu.addAction(Path(path).name)
-            action.setToolTip(path)
-            action.setStatusTip(path)
-            action.triggered.connect(lambda _=False, p=path: self.open_file(p))
-        if not files:
-            empty = self.recent_menu.addAction("(none)")
-            empty.setEnabled(False)
-        else:
-            self.recent_menu.addSeparator()
-            self.recent_menu.addAction("Clear Menu", self._clear_recent)
-
-    def _clear_recent(self) -> None:
-        self.settings.setValue("files/recent", [])
-
-    # -- files ------------------------------------------------------------------------------------
-    @property
-    def experiment(self) -> Experiment:
-        return self.playground.experiment
-
-    def _mark_edited(self) -> None:
-        self._edited = True
-        self.setWindowModified(True)
-
-    def ask_unsaved(self, action: str) -> QMessageBox.StandardButton:
-        """Ask whether to save the edited experiment before ``action`` ("opening another
-        experiment"): Save, Discard or Cancel."""
-        name = Path(self.path).name if self.path else (self.experiment.name or "untitled")
-        box = QMessageBox(
-            QMessageBox.Icon.Warning,
-            "Discard changes?",
-            f"The experiment \u201c{name}\u201d has changes that are not saved.",
-            QMessageBox.StandardButton.Save
-            | QMessageBox.StandardButton.Discard
-            | QMessageBox.StandardButton.Cancel,
-            self,
-        )
-        box.setInformativeText(f"Save them before {action}?")
-        box.setDefaultButton(QMessageBox.StandardButton.Save)
-        box.setEscapeButton(QMessageBox.StandardButton.Cancel)
-        return QMessageBox.StandardButton(box.exec())
-
-    def may_replace(self, action: str) -> bool:
-        """Whether the experiment may give way (to another, or to quitting): it has no unsaved
-        edits, or the user saved it or discarded them; False when the user cancelled (or the
-        save was cancelled or failed), and nothing changes."""
-        if not self._edited:
-            return True
-        choice = self.ask_unsaved(action)
-        if choice == QMessageBox.StandardButton.Save:
-            return self.save()
-        return choice == QMessageBox.StandardButton.Discard
-
-    def new(self) -> None:
-        if not self.may_replace("starting a new experiment"):
-            return
-        self._edited = False
-        self.path = None
-        self._pending_path = None
-        self.playground.set_experiment(example())
-        self.setWindowModified(False)
-        self._update_title()
-
-    def open_dialog(self) -> None:
-        if not self.may_replace("opening another experiment"):
-            return
-        path, _ = QFileDialog.getOpenFileName(
-            self, "Open an experiment", self._last_dir(), JSON_FILTER
-        )
-        if path:
-            self.open_file(path, ask=False)
-
-    def open_file(self, path: str, ask: bool = True) -> bool:
-        """Load the experiment in ``path``; a bad file leaves the current one untouched. With
-        ``ask``, unsaved edits of the current one are first saved or discarded (or the user
-        cancels: False)."""
-        if ask and not self.may_replace("opening another experiment"):
-            return False
-        try:
-            exp = Experiment.load(path)
-        except ExperimentError as exc:
-            QMessageBox.critical(
-                self, "Cannot open the experiment", f"{Path(path).name} cannot be opened:\n\n{exc}"
-            )
-            if not Path(path).exists():
-                remove_recent_file(self.settings, str(path))
-            return False
-        self._pending_path = str(Path(path).resolve())
-        self.settings.setValue("files/last_dir", str(Path(path).resolve().parent))
-        self._edited = False
-        self.playground.set_experiment(exp)
-        return True
-
-    def save(self) -> bool:
-        """Write the experiment to its file; while an opened file is still being built, the
-        window's path is still the previous file's, so ask for a name instead."""
-        if self.path is None or self._pending_path is not None:
-            return self.save_as()
-        return self._write(self.path)
-
-    def save_as(self) -> bool:
-        suggested = self.path or str(Path(self._last_dir()) / "experiment.json")
-        path, _ = QFileDialog.getSaveFileName(self, "Save the experiment", suggested, JSON_FILTER)
-        if not path:
-            return False
-        if not Path(path).suffix:
-            path += ".json"
-        return self._write(path)
-
-    def _write(self, path: str) -> bool:
-        try:
-            self.experiment.save(path)
-        except OSError as exc:
-            QMessageBox.critical(
-                self,
-                "Cannot save the experiment",
-                f"{path} cannot be written:\n\n{exc.strerror or exc}",
-            )
-            return False
-        self.path = str(Path(path).resolve())
-        self.settings.setValue("files/last_dir", str(Path(self.path).parent))
-        add_recent_file(self.settings, self.path)
-        self._edited = False
-        self.setWindowModified(False)
-        self._update_title()
-        self.statusBar().showMessage(f"saved {self.path}", 4000)
-        return True
-
-    def export_csv_dialog(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(
-            self,
-            "Export the curves as CSV",
-            str(Path(self._last_dir()) / "curves.csv"),
-            "CSV files (*.csv)",
-        )
-        if path:
-            try:
-                rows = self.playground.export_curves(path)
-            except (OSError, ValueError) as exc:
-                QMessageBox.warning(self, "Cannot export the curves", str(exc))
-                return
-            self.statusBar().showMessage(f"{rows} rows written to {path}", 4000)
-
-    def export_png_dialog(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(
-            self,
-            "Export the plots as PNG",
-            str(Path(self._last_dir()) / "curves.png"),
-            "PNG images (*.png)",
-        )
-        if path:
-            if not self.playground.export_plot(path):
-                QMessageBox.warning(self, "Cannot export the plot", f"{path} cannot be written")
-                return
-            self.statusBar().showMessage(f"plot saved to {path}", 4000)
-
-    def _last_dir(self) -> str:
-        return str(self.settings.value("files/last_dir", str(Path.home())))
-
-    def _build_succeeded(self) -> None:
-        if self._pending_path is not None:
-            self.path = self._pending_path
-            self._pending_path = None
-            add_recent_file(self.settings, self.path)
-            self.setWindowModified(False)
-            self._update_title()
-
-    def _build_failed(self, message: str) -> None:
-        self._pending_path = None
-        if not self.show_dialogs:
-            return
-        QMessageBox.warning(
-            self,
-            "Cannot use this experiment",
-            f"{message}\n\nThe previous experiment (or the example) is back.",
-        )
-
-    def _update_title(self) -> None:
-        name = Path(self.path).name if self.path else (self.experiment.name or "untitled")
-        self.setWindowTitle(f"{name}[*] \u2014 dlopt")
-
-    def shortcut_rows(self) -> list[tuple[str, str, str]]:
-        """``(menu, command, keys)`` of every menu command with a shortcut, then the keys that
-        belong to one tab's controls; the Help dialog and the README list the same."""
-        rows = []
-
-        def walk(menu, title: str) -> None:
-            for action in menu.actions():
-                if action.menu() is not None:
-                    walk(action.menu(), title)
-                elif not action.shortcut().isEmpty():
-                    text = action.text().replace("&", "").replace("\u2026", "")
-                    keys = action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
-                    rows.append((title, text, keys))
-
-        for top in self.menuBar().actions():
-            if top.menu() is not None:
-                walk(top.menu(), top.text().replace("&", ""))
-        rows += [(tab, text, keys) for tab, text, keys in TAB_KEYS]
-        return rows
-
-    def shortcuts_html(self) -> str:
-        body = "".join(
-            f"<tr><td><b>{keys}</b>&nbsp;&nbsp;</td><td>{text}&nbsp;&nbsp;</td><td>{menu}</td></tr>"
-            for menu, text, keys in self.shortcut_rows()
-        )
-        return (
-            "<table cellspacing='0' cellpadding='4'><tr><th align='left'>Keys</th>"
-            "<th align='left'>Command</th><th align='left'>Where</th></tr>"
-            f"{body}</table><p>Space, S and R drive the Playground while it is shown, also "
-            "from a number box (no number contains them); in text fields and on the other "
-            "tabs they reach the controls as usual.</p>"
-        )
-
-    def show_shortcuts(self) -> None:
-        """Help ▸ Keyboard Shortcuts: every key of the app in one table."""
-        if not self.show_dialogs:
-            return
-        box = QMessageBox(self)
-        box.setWindowTitle("Keyboard shortcuts")
-        box.setTextFormat(Qt.TextFormat.RichText)
-        box.setText(self.shortcuts_html())
-        box.setIcon(QMessageBox.Icon.NoIcon)
-        box.exec()
-
-    def about_text(self) -> str:
-        """Version and the versions it runs on, for a bug report."""
-        import platform
-
-        import numba
-        import numpy
-        import pyqtgraph
-        from PySide6 import __version__ as pyside_version
-
-        import dlopt_core
-
-        return (
-            f"<b>dlopt {dlopt_core.__version__}</b> \u2014 a training simulator for learning "
-            "how deep networks are optimized.<br><br>"
-            f"Python {platform.python_version()} \u00b7 NumPy {numpy.__version__} \u00b7 "
-            f"Numba {numba.__version__} \u00b7 PySide6 {pyside_version} \u00b7 "
-            f"pyqtgraph {pyqtgraph.__version__}<br>"
-            f"Training {self.playground.status.backend.text() or 'backend: not started yet'}"
-        )
-
-    def _about(self) -> None:
-        QMessageBox.about(self, "About dlopt", self.about_text())
-
-    # -- persistence ------------------------------------------------------------------------------
-    def _restored_experiment(self) -> tuple[Experiment | None, str | None]:
-        """The experiment of the last session. A damaged one is moved aside (to the setting
-        ``session/experiment_damaged``), reported once in ``startup_problems``, and the example
-        is used instead."""
-        text = self.settings.value("session/experiment", "")
-        if not text:
-            return None, None
-        try:
-            exp = Experiment.from_json(str(text), source="the saved session")
-        except ExperimentError as exc:
-            self.settings.setValue("session/experiment_damaged", str(text))
-            self.settings.remove("session/experiment")
-            self.settings.remove("session/path")
-            self.startup_problems.append(
-                f"The experiment of the last session could not be restored: {exc}. It was "
-                "moved aside (setting session/experiment_damaged); the example is shown instead."
-            )
-            return None, None
-        path = self.settings.value("session/path", "")
-        return exp, (path if isinstance(path, str) and path else None)
-
-    def _restore_geometry(self) -> None:
-        geometry = self.settings.value("window/geometry")
-        if isinstance(geometry, QByteArray | bytes) and geometry:
-            self.restoreGeometry(geometry)
-        state = self.settings.value("window/state")
-        if isinstance(state, QByteArray | bytes) and state:
-            self.restoreState(state)
-        for name, splitter in self.playground.splitters.items():
-            saved = self.settings.value(f"window/splitter_{name}")
-            if isinstance(saved, QByteArray | bytes) and saved:
-                splitter.restoreState(saved)
-        index = self.settings.value("window/tab", 0)
-        try:
-            self.tabs.setCurrentIndex(int(index))
-        except (TypeError, ValueError, OverflowError):
-            pass
-
-    def _save_settings(self) -> None:
-        s = self.settings
-        s.setValue("window/geometry", self.saveGeometry())
-        s.setValue("window/state", self.saveState())
-        for name, splitter in self.playground.splitters.items():
-            s.setValue(f"window/splitter_{name}", splitter.saveState())
-        s.setValue("window/tab", self.tabs.currentIndex())
-        s.setValue("session/experiment", self.experiment.to_json())
-        s.setValue("session/path", self.path or "")
-        s.sync()
 
     def select_tab(self, name: str) -> bool:
         """Show the tab titled ``name`` (case-insensitive); False if there is none."""

@@ -7,131 +7,30 @@ in this process or on a Dask cluster; the first tile is a coarse picture of the 
 each later one sharpens it. Drag a rectangle on the map to zoom in (the zoom is computed anew at
 full resolution), Back and Forward walk through the zooms, hovering reads a pixel out, and a
 click trains that pixel's run again and plots its loss. When the map is complete the side plot
-shows the box counts of its edge and the fitted fractal dimension.
+shows the box counts of its edge and the fitted fractal dimension. The widgets and their layout
+are in ``app.compare.trainmap_ui``, the executor and the pixel's run in
+``app.compare.trainmap_runs``.
 """
 
 from __future__ import annotations
 
-import os
-import threading
-from pathlib import Path
-
 import numpy as np
-import pyqtgraph as pg
-from PySide6.QtCore import QPointF, QRectF, QStandardPaths, Qt
-from PySide6.QtGui import QKeySequence
-from PySide6.QtWidgets import (
-    QComboBox,
-    QDoubleSpinBox,
-    QFileDialog,
-    QFormLayout,
-    QGroupBox,
-    QHBoxLayout,
-    QLabel,
-    QLineEdit,
-    QPushButton,
-    QSplitter,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtWidgets import QFileDialog, QWidget
 
-from app.compare.common import style_plot
 from app.compare.host import Host
-from app.compare.map_plot import MapViewBox, PowerAxis, gradient_bar
-from app.plots import EmptyNote, configure_pyqtgraph, log_plot_widget
+from app.compare.trainmap_runs import MAP_KERNELS, ExecutorCache, pixel_experiment, train_pixel
+from app.compare.trainmap_ui import PRESETS, build_ui
+from app.plots import configure_pyqtgraph
 from app.settings import make_settings
 from app.threads import WorkerThread
-from app.warmup import WARMER, WarmItem
-from app.widgets.controls import IntSpinBox
-from app.widgets.layout import scroll_area
+from app.warmup import WARMER
 from dlopt_core.studies import trainability as tm
-from dlopt_core.studies.executors import make_executor
-from dlopt_core.studies.map_image import DIVERGENT, TRAINABLE, map_colors, picture, write_png
+from dlopt_core.studies.map_image import map_colors, picture, write_png
 from dlopt_core.train import backends
-from dlopt_core.train.engine import TrainConfig
-from dlopt_core.train.experiment import DataSpec, Experiment, NetworkSpec
-from dlopt_core.train.optimizers import make_optimizer
+from dlopt_core.train.experiment import Experiment
 
-MAP_KERNELS = WarmItem(
-    "call", "dlopt_core.studies.trainability:warm_up", "the trainability kernels"
-)
 APP_TILE = 8  # 64 runs a tile: the first coarse picture comes within about a second
-SEND_TIP = (
-    "Open the clicked pixel's run in the Playground: the problem's data (all of it for "
-    "training, unscaled), the mean-field tanh network of the same width without biases, full "
-    "batch, the pixel's optimizer, a base learning rate of 1 with the pixel's two rates as the "
-    "layer factors (W1, W2), and the map's number of steps. Not carried: the problem's initial "
-    "weights (the Playground draws them from its seed, standard normal, so the run starts "
-    "elsewhere) and a map's mini-batches (the Playground trains on full batches)."
-)
-RUN_ON = (
-    ("inprocess", "This process"),
-    ("local", "Dask: a local cluster"),
-    ("address", "Dask: the scheduler at"),
-)
-SCHEDULER_KEY = "trainability/scheduler"
-
-# the paper's configurations: (name, tooltip, MapSpec fields)
-PRESETS = (
-    (
-        "Per-layer learning rates (paper)",
-        "Full-batch gradient descent, one learning rate for "
-        "W1 and one for W2, each from 10^-3 to 10^6 (the paper's first figure)",
-        {"axes": ("lr1", "lr2"), "ranges": ((-3.0, 6.0), (-3.0, 6.0)), "optimizer": "gd"},
-    ),
-    (
-        "Zoom: the corner of the edge",
-        "The region where both learning rates matter, where the edge folds most",
-        {"axes": ("lr1", "lr2"), "ranges": ((4.0, 6.0), (1.5, 3.0)), "optimizer": "gd"},
-    ),
-    (
-        "Learning rate vs W1 offset",
-        "One learning rate for both layers against a number added "
-        "to W1's initial values (the paper's second set-up)",
-        {"axes": ("offset", "lr"), "ranges": ((-3.0, 3.0), (-1.0, 4.0)), "optimizer": "gd"},
-    ),
-    (
-        "Learning rate vs momentum",
-        "Heavy-ball momentum (PyTorch's SGD) against the learning rate",
-        {"axes": ("lr", "momentum"), "ranges": ((-1.0, 4.0), (0.0, 0.99)), "optimizer": "momentum"},
-    ),
-    (
-        "Learning rate vs Adam's \u03b21",
-        "Adam's first-moment decay against the learning rate",
-        {"axes": ("lr", "beta1"), "ranges": ((-4.0, 2.0), (0.0, 0.99)), "optimizer": "adam"},
-    ),
-)
-
-
-class _ExecutorCache:
-    """One executor kept between maps (a Dask cluster takes seconds to start); used by the
-    worker thread, closed with the view."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._where: str | None = None
-        self._executor = None
-
-    def get(self, where: str | None):
-        with self._lock:
-            if self._executor is None or self._where != where:
-                self._close()
-                self._executor = make_executor(where)
-                self._where = where
-            return self._executor
-
-    def close(self) -> None:
-        with self._lock:
-            self._close()
-
-    def _close(self) -> None:
-        if self._executor is not None:
-            try:
-                self._executor.close()
-            except Exception:  # a cluster already gone: nothing left to release
-                pass
-        self._executor = None
-        self._where = None
 
 
 class TrainabilityMapView(QWidget):
@@ -147,155 +46,15 @@ class TrainabilityMapView(QWidget):
         self.history: list[tm.MapSpec] = []
         self.position = -1
         self.selected: tuple[int, int] | None = None
-        self.executors = _ExecutorCache()
-        self.curve_runner = WorkerThread(self._train_pixel, "dlopt-map-pixel", self)
+        self.executors = ExecutorCache()
+        self.curve_runner = WorkerThread(train_pixel, "dlopt-map-pixel", self)
         self.curve_runner.finished.connect(self._show_curve)
         self.curve_runner.failed.connect(lambda _req, msg: self.host.notify("error", msg))
-        self._build_controls()
-        self._build_plots()
-        splitter = QSplitter(Qt.Orientation.Horizontal)
-        splitter.addWidget(self.controls_area)
-        splitter.addWidget(self.map_panel)
-        splitter.addWidget(self.side_panel)
-        splitter.setStretchFactor(1, 3)
-        splitter.setStretchFactor(2, 2)
-        splitter.setSizes([self.controls_area.minimumWidth(), 620, 420])
-        lay = QVBoxLayout(self)
-        lay.setContentsMargins(4, 4, 4, 4)
-        lay.addWidget(splitter)
+        build_ui(self)  # the widgets: app.compare.trainmap_ui
         self.apply_preset(0)
         self._update_buttons()
 
-    # -- controls ---------------------------------------------------------------------------------
-    def _build_controls(self) -> None:
-        self.preset = QComboBox()
-        for k, (name, tip, _) in enumerate(PRESETS):
-            self.preset.addItem(name)
-            self.preset.setItemData(k, tip, Qt.ItemDataRole.ToolTipRole)
-        self.preset.setToolTip("The paper's configurations; choosing one fills in the fields")
-        self.preset.activated.connect(self.apply_preset)
-        self.axis_boxes: list[QComboBox] = []
-        self.lo_boxes: list[QDoubleSpinBox] = []
-        self.hi_boxes: list[QDoubleSpinBox] = []
-        form = QFormLayout()
-        form.addRow("Preset", self.preset)
-        for k, which in enumerate(("Across", "Up")):
-            combo = QComboBox()
-            for name, axis in tm.AXES.items():
-                combo.addItem(axis.label, name)
-            direction = "horizontal" if k == 0 else "vertical"
-            combo.setToolTip(f"The hyper-parameter along the map's {direction} axis")
-            combo.currentIndexChanged.connect(lambda _i, k=k: self._axis_changed(k))
-            lo, hi = QDoubleSpinBox(), QDoubleSpinBox()
-            for box, end in ((lo, "lowest"), (hi, "highest")):
-                box.setDecimals(4)
-                box.setKeyboardTracking(False)
-                box.setToolTip(
-                    f"The {end} value of this axis (log10 for learning rates: 2 means 100)"
-                )
-            row = QHBoxLayout()
-            row.addWidget(lo)
-            row.addWidget(QLabel("to"))
-            row.addWidget(hi)
-            form.addRow(which, combo)
-            form.addRow("", row)
-            self.axis_boxes.append(combo)
-            self.lo_boxes.append(lo)
-            self.hi_boxes.append(hi)
-        self.res = IntSpinBox()
-        self.res.setRange(8, 1024)
-        self.res.setValue(64)
-        self.res.setToolTip("Pixels along each axis; every pixel is one training run")
-        self.steps = IntSpinBox()
-        self.steps.setRange(20, 5000)
-        self.steps.setValue(200)
-        self.steps.setToolTip(
-            "Full-batch steps per run (the paper uses 500 to 1000 for final pictures)"
-        )
-        self.optimizer = QComboBox()
-        for name, title in (("gd", "Gradient descent"), ("momentum", "Momentum"), ("adam", "Adam")):
-            self.optimizer.addItem(title, name)
-        self.optimizer.setToolTip("The optimizer (an axis of momentum or \u03b21 decides it)")
-        self.beta = QDoubleSpinBox()
-        self.beta.setRange(0.0, 0.999)
-        self.beta.setDecimals(3)
-        self.beta.setValue(0.9)
-        self.beta.setToolTip("Momentum or Adam's \u03b21 when neither is an axis")
-        self.batch = IntSpinBox()
-        self.batch.setRange(0, 100_000)
-        self.batch.setSpecialValueText("full batch")
-        self.batch.setToolTip(
-            "Rows of each step's gradient, drawn anew each step (the same "
-            "draws for every run); the loss is always the whole data set's"
-        )
-        self.width = IntSpinBox()
-        self.width.setRange(2, 64)
-        self.width.setValue(16)
-        self.width.setToolTip(
-            "Width d of the network (and of the data): d*d + d parameters, as many data points"
-        )
-        self.seed = IntSpinBox()
-        self.seed.setRange(0, 2**31 - 1)
-        self.seed.setToolTip("Seed of the random data and initial weights")
-        self.run_on = QComboBox()
-        for key, title in RUN_ON:
-            self.run_on.addItem(title, key)
-        self.run_on.setToolTip(
-            "Where the tiles train: in this process (all cores), on a Dask "
-            "cluster of worker processes here, or on a running Dask cluster"
-        )
-        self.address = QLineEdit(str(self.settings.value(SCHEDULER_KEY, "")))
-        self.address.setPlaceholderText("tcp://host:8786")
-        self.address.setToolTip("The address of a running Dask scheduler (kept between sessions)")
-        self.address.editingFinished.connect(
-            lambda: self.settings.setValue(SCHEDULER_KEY, self.address.text().strip())
-        )
-        form.addRow("Resolution", self.res)
-        form.addRow("Steps", self.steps)
-        form.addRow("Optimizer", self.optimizer)
-        form.addRow("Momentum/\u03b21", self.beta)
-        form.addRow("Mini-batch", self.batch)
-        form.addRow("Width", self.width)
-        form.addRow("Seed", self.seed)
-        form.addRow("Run on", self.run_on)
-        form.addRow("", self.address)
-        self.compute_button = QPushButton("Compute map")
-        self.compute_button.setToolTip("Train every pixel's run (Ctrl+Return)")
-        self.compute_button.setShortcut(QKeySequence("Ctrl+Return"))
-        self.compute_button.clicked.connect(self.compute)
-        self.back_button = QPushButton("\u2190 Back")
-        self.back_button.setToolTip("The map before the last zoom (Alt+Left)")
-        self.back_button.setShortcut(QKeySequence("Alt+Left"))
-        self.back_button.clicked.connect(lambda: self.go(-1))
-        self.forward_button = QPushButton("Forward \u2192")
-        self.forward_button.setToolTip("The next zoom again (Alt+Right)")
-        self.forward_button.setShortcut(QKeySequence("Alt+Right"))
-        self.forward_button.clicked.connect(lambda: self.go(1))
-        self.png_button = QPushButton("Export PNG\u2026")
-        self.png_button.setToolTip("Save the map as a picture")
-        self.png_button.clicked.connect(self.export_png)
-        self.npz_button = QPushButton("Export npz\u2026")
-        self.npz_button.setToolTip(
-            "Save the values, the axes, the converged mask and the fractal dimension (NumPy's .npz)"
-        )
-        self.npz_button.clicked.connect(self.export_npz)
-        nav = QHBoxLayout()
-        nav.addWidget(self.back_button)
-        nav.addWidget(self.forward_button)
-        export = QHBoxLayout()
-        export.addWidget(self.png_button)
-        export.addWidget(self.npz_button)
-        box = QGroupBox("Map")
-        inner = QVBoxLayout(box)
-        inner.addLayout(form)
-        inner.addWidget(self.compute_button)
-        inner.addLayout(nav)
-        inner.addLayout(export)
-        inner.addStretch(1)
-        self.controls_area = scroll_area(box, horizontal=False, framed=True)
-        # the box's size hint once it is in the area (its style comes from there)
-        self.controls_area.setMinimumWidth(box.sizeHint().width() + 24)
-
+    # -- fields -----------------------------------------------------------------------------------
     def _axis_changed(self, k: int) -> None:
         axis = tm.AXES[self.axis_boxes[k].currentData()]
         for box, value in (
@@ -371,81 +130,6 @@ class TrainabilityMapView(QWidget):
                 "type the Dask scheduler's address (e.g. tcp://host:8786) or run in this process"
             )
         return address
-
-    # -- plots ------------------------------------------------------------------------------------
-    def _build_plots(self) -> None:
-        self.axes_items = [PowerAxis("bottom"), PowerAxis("left")]
-        self.view = MapViewBox()
-        self.map_widget = pg.PlotWidget(
-            viewBox=self.view, axisItems={"bottom": self.axes_items[0], "left": self.axes_items[1]}
-        )
-        self.map_plot = self.map_widget.getPlotItem()
-        style_plot(self.map_plot, "Trainability map", "", "")
-        self.map_plot.showGrid(x=False, y=False)
-        self.image = pg.ImageItem()
-        self.map_plot.addItem(self.image)
-        self.marker = pg.ScatterPlotItem(
-            size=11, symbol="o", pen=pg.mkPen("k", width=2), brush=None
-        )
-        self.map_plot.addItem(self.marker)
-        self.map_note = EmptyNote(self.map_plot, "Choose a preset and press Compute map")
-        self.view.zoom_rect.connect(self.zoom)
-        self.map_widget.scene().sigMouseMoved.connect(self._hover)
-        self.map_widget.scene().sigMouseClicked.connect(self._clicked)
-        self.readout = QLabel(
-            "Hover over the map to read a pixel; drag a rectangle to zoom; "
-            "click a pixel for its run"
-        )
-        self.readout.setWordWrap(True)
-        legend = QHBoxLayout()
-        for deep_pale, text in (
-            (TRAINABLE, "trains (deep: fast, pale: slow)"),
-            (DIVERGENT, "diverges (deep: fast, pale: slow)"),
-        ):
-            bar = QLabel()
-            bar.setPixmap(gradient_bar(*deep_pale))
-            legend.addWidget(bar)
-            legend.addWidget(QLabel(text))
-        legend.addStretch(1)
-        self.map_panel = QWidget()
-        lay = QVBoxLayout(self.map_panel)
-        lay.setContentsMargins(0, 0, 0, 0)
-        lay.addWidget(self.map_widget, 1)
-        lay.addLayout(legend)
-        lay.addWidget(self.readout)
-
-        self.fractal_widget = log_plot_widget()
-        self.fractal_plot = self.fractal_widget.getPlotItem()
-        style_plot(
-            self.fractal_plot,
-            "Fractal dimension of the edge",
-            "box size (pixels)",
-            "boxes on the edge",
-        )
-        self.fractal_plot.setLogMode(x=True, y=True)
-        self.fractal_points = pg.PlotDataItem(
-            pen=None, symbol="o", symbolSize=8, symbolBrush=pg.mkBrush(60, 60, 60)
-        )
-        self.fractal_line = pg.PlotDataItem(pen=pg.mkPen((200, 60, 30), width=2))
-        self.fractal_plot.addItem(self.fractal_points)
-        self.fractal_plot.addItem(self.fractal_line)
-        self.fractal_note = EmptyNote(self.fractal_plot, "Box counts of the finished map")
-        self.curve_widget = log_plot_widget()
-        self.curve_plot = self.curve_widget.getPlotItem()
-        style_plot(self.curve_plot, "The run at the clicked pixel", "step", "loss / first loss")
-        self.curve_plot.setLogMode(y=True)
-        self.curve = pg.PlotDataItem(pen=pg.mkPen((30, 80, 160), width=2))
-        self.curve_plot.addItem(self.curve)
-        self.curve_note = EmptyNote(self.curve_plot, "Click a pixel of the map")
-        self.send_button = QPushButton("Send to Playground")
-        self.send_button.setToolTip(SEND_TIP)
-        self.send_button.clicked.connect(self.send_to_playground)
-        self.side_panel = QWidget()
-        side = QVBoxLayout(self.side_panel)
-        side.setContentsMargins(0, 0, 0, 0)
-        side.addWidget(self.fractal_widget, 1)
-        side.addWidget(self.curve_widget, 1)
-        side.addWidget(self.send_button)
 
     # -- computing --------------------------------------------------------------------------------
     def compute(self) -> bool:
@@ -637,12 +321,6 @@ class TrainabilityMapView(QWidget):
         self._update_buttons()
         self.curve_runner.submit((self.problem, spec, i, j))
 
-    @staticmethod
-    def _train_pixel(request, _report, cancelled) -> np.ndarray:
-        problem, spec, i, j = request
-        WARMER.ensure([MAP_KERNELS], cancelled=cancelled)
-        return tm.pixel_losses(problem, spec, i, j)
-
     def _show_curve(self, request, losses: np.ndarray) -> None:
         _, spec, i, j = request
         v = tm.normalised_losses(losses)
@@ -697,45 +375,11 @@ class TrainabilityMapView(QWidget):
         return True
 
     def playground_experiment(self) -> Experiment | None:
-        """The selected pixel's run as a Playground experiment (see ``SEND_TIP``): the data as a
-        CSV file in the app's data folder, all of it for training."""
+        """The selected pixel's run as a Playground experiment (``pixel_experiment``); None when
+        no pixel is selected."""
         if self.selected is None or self.problem is None or self.result is None:
             return None
-        problem, spec = self.problem, self.result.spec
-        hyper = tm.pixel_hyper(spec, *self.selected)
-        folder = (
-            Path(QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppDataLocation))
-            / "trainability"
-        )
-        folder.mkdir(parents=True, exist_ok=True)
-        path = folder / f"mean-field-width{problem.width}-{abs(hash(problem.X.tobytes()))}.csv"
-        if not path.exists():
-            table = np.hstack([problem.X, problem.Y])
-            header = ",".join([*(f"x{k + 1}" for k in range(problem.width)), "y"])
-            np.savetxt(path, table, delimiter=",", header=header, comments="", fmt="%.17g")
-        # the base rate 1 and the two layer rates as its factors: lr * factor is the rate itself
-        optimizer = {
-            "gd": make_optimizer("sgd", lr=1.0),
-            "momentum": make_optimizer("momentum", lr=1.0, momentum=hyper["beta"]),
-            "adam": make_optimizer("adam", lr=1.0, betas=(hyper["beta"], 0.999)),
-        }[hyper["optimizer"]]
-        return Experiment(
-            data=DataSpec(
-                kind="csv", path=os.fspath(path), val_fraction=0.0, standardize=False, seed=0
-            ),
-            network=NetworkSpec(
-                hidden=(problem.width,),
-                activation="tanh",
-                bias=False,
-                parameterization="mean_field",
-            ),
-            optimizer=optimizer,
-            layer_lr=(hyper["lr1"], hyper["lr2"]),
-            training=TrainConfig(batch_size=problem.rows, shuffle=False, eval_every=1),
-            max_steps=spec.steps,
-            seed=0,
-            name="trainability map pixel",
-        )
+        return pixel_experiment(self.problem, self.result.spec, *self.selected)
 
     def send_to_playground(self) -> None:
         try:

@@ -250,7 +250,9 @@ def test_save_and_reopen_gives_the_same_experiment(make_window, qtbot, tmp_path,
     tab.network_panel.remove_layer.click()
     assert win.isWindowModified()
     path = tmp_path / "run.json"
-    monkeypatch.setattr("app.window.QFileDialog.getSaveFileName", lambda *a, **k: (str(path), ""))
+    monkeypatch.setattr(
+        "app.window_files.QFileDialog.getSaveFileName", lambda *a, **k: (str(path), "")
+    )
     assert win.save()
     assert not win.isWindowModified()
     saved = tab.experiment

@@ -10,7 +10,7 @@ import pytest  # noqa: E402
 from PySide6.QtCore import QPointF, QRectF, QStandardPaths  # noqa: E402
 
 from app.compare import CompareTab, jobs  # noqa: E402
-from app.compare.trainmap import PRESETS  # noqa: E402
+from app.compare.trainmap_ui import PRESETS  # noqa: E402
 from dlopt_core.studies import trainability as tm  # noqa: E402
 from dlopt_core.train.engine import Engine, ModelSpec  # noqa: E402
 from dlopt_core.train.experiment import example  # noqa: E402

@@ -280,7 +280,7 @@ def test_save_while_an_opened_file_builds_asks_for_a_name(
     qtbot.waitUntil(lambda: win.path == str(a.resolve()), timeout=TIMEOUT)
     asked = []
     monkeypatch.setattr(
-        "app.window.QFileDialog.getSaveFileName", lambda *a, **k: asked.append(1) or ("", "")
+        "app.window_files.QFileDialog.getSaveFileName", lambda *a, **k: asked.append(1) or ("", "")
     )
     assert win.open_file(str(b))
     assert not win.save()  # B is not built yet: the window's file is still A
