@@ -47,7 +47,7 @@ warnings.filterwarnings(
 # default; it only adds vector code where it pays, so it is turned on for the whole process.
 config.SLP_VECTORIZE = 1
 
-KW = {"cache": True, "nogil": True, "error_model": "numpy"}
+KW = {"cache": True, "nogil": True, "error_model": "numpy", "_nrt": True}
 # small helpers, inlined where they are called (the hot loops are in functions of their own:
 # LLVM vectorises a loop in a small function more reliably than the same loop inlined into a
 # big one)

@@ -74,7 +74,7 @@ def _build_device_functions() -> dict:
     names["loss_scale"] = _device(cpu.loss_scale, names)
     for name in _LANE_FUNCTIONS + _TRAIN_FUNCTIONS:
         names[name] = _device(names[name], names)
-    for name in ("batch_pass", "steps"):
+    for name in ("batch_pass", "gradient_step", "after_update", "evaluate_sets", "steps"):
         names[name] = _device(getattr(train, name), names)
     return names
 

@@ -32,6 +32,9 @@ it stopped.
 Compile time: every function called from a kernel is compiled on its own once and linked into
 the kernel, and compiled once more for every distinct literal argument it is called with, so
 calls pass run-time values (``yes``, ``no``, ``r_out``) where a constant would only make copies.
+What does not depend on the optimizer (a step's gradient, the evaluations) is in functions
+shared by every rule's kernel: a kernel for another optimizer compiles in about half the time
+of the first.
 """
 
 from __future__ import annotations
@@ -69,6 +72,11 @@ from .lanes import (
 from .leaves import schedule_lr, step_coefficients, update_param
 
 SINGLE, MANY = 0, 1
+# The parts of ``steps`` called once a step (``gradient_step``, ``evaluate_sets``) compile without
+# Numba's reference-counting runtime: they allocate nothing, and with it every array argument
+# would be counted on entry and exit of every call, a tenth of a small network's step. Their
+# callees set ``_nrt`` themselves (``cpu.KW``), as they would otherwise inherit this setting.
+KW_PART = {**KW, "_nrt": False}
 FAMILIES = ("single", "many")
 MIXED = -1  # the kernel reads each lane's optimizer from opt_code
 PADDING = 3  # status of a CPU block's unused lanes: never active, never written back
@@ -222,6 +230,208 @@ def batch_pass(
                 backward_loops(theta, sizes, woff, uoff, lay, act, A, D, n, rows, widest, grad, dx)
 
 
+def gradient_step(
+    th, hyper, scalars, sched_code, sched_params, order, status, stop_step,
+    net, act, loss, X, Y, perms, epoch_base, batch, t, options,
+    A, D, T, G, DX, idx, LW, rows, thf, Gf, acc, l0,
+):  # fmt: skip
+    """Step ``t``'s work before the optimizer, the same for every rule: the batch's rows, the
+    gradient of its mean loss (or of the FGSM mix: a second pass at the inputs
+    ``x + adv_eps sign(dL/dx)``, weighted ``1 - adv_mix``), L1, the gradient's norm (a sum in a
+    fixed order, the same in every family) into ``LW[W_GNORM]``, a non-finite loss or gradient
+    stopping a lane, clipping; then each lane's scheduled rate into ``LW[W_LR]`` and whether it
+    is the optimizer's first step into ``LW[W_FIRST]``."""
+    sizes, woff, uoff, lay = net
+    clip_norm, l1, adv_eps, adv_mix = options
+    lane0 = l0 if DEVICE else 0  # a constant on the CPU: the lanes' addresses are then known
+    LS = th.shape[1] if DEVICE else NL
+    n_params = th.shape[0]
+    n_train = X.shape[0]
+    n_inputs = X.shape[1]
+    n_out = sizes[sizes.shape[0] - 1]
+    per_epoch = (n_train + batch - 1) // batch
+    adversarial = adv_eps > 0.0
+    yes = n_train > 0  # True as a run-time value (see the module docstring)
+    epoch = t // per_epoch
+    start = (t - epoch * per_epoch) * batch
+    n = min(batch, n_train - start)
+    if FAMILY == MANY:
+        for r in range(n):
+            for i in range(lane0, lane0 + NL):
+                idx[r, i] = perms[order[i], epoch - epoch_base, start + r]
+    else:
+        for r in range(n):
+            idx[r] = perms[order[lane0], epoch - epoch_base, start + r]
+    for p in range(n_params):
+        for i in range(lane0, lane0 + NL):
+            Gf[p * LS + i] = 0.0
+    scale = loss_scale(loss, n, n_out)
+    for phase in range(2 if adversarial else 1):
+        if phase == 1:
+            for p in range(n_params):
+                for i in range(lane0, lane0 + NL):
+                    Gf[p * LS + i] *= adv_mix
+            scale *= 1.0 - adv_mix
+            for r in range(n):
+                for k in range(n_inputs):
+                    for i in range(lane0, lane0 + NL):
+                        if FAMILY == MANY:
+                            g = DX[r, k, i]
+                            A[r, k, i] += adv_eps * (1.0 if g > 0.0 else (-1.0 if g < 0.0 else 0.0))
+                        else:
+                            g = DX[r, k]
+                            A[r * n_inputs + k] += adv_eps * (
+                                1.0 if g > 0.0 else (-1.0 if g < 0.0 else 0.0)
+                            )
+        batch_pass(
+            th,
+            sizes,
+            woff,
+            uoff,
+            lay,
+            act,
+            loss,
+            X,
+            Y,
+            idx,
+            n,
+            phase == 0,
+            scale,
+            yes,
+            adversarial and phase == 0,
+            A,
+            D,
+            T,
+            G,
+            DX,
+            LW,
+            rows,
+            lane0,
+        )
+        for i in range(lane0, lane0 + NL):
+            part = LW[W_PART, i]
+            LW[W_LOSS, i] = (
+                part if phase == 0 else (adv_mix * LW[W_LOSS, i] + (1.0 - adv_mix) * part)
+            )
+    if l1 != 0.0:
+        for p in range(n_params):
+            for i in range(lane0, lane0 + NL):
+                q = p * LS + i
+                w = thf[q]
+                g = Gf[q]
+                Gf[q] = g + l1 if w > 0.0 else (g - l1 if w < 0.0 else g)
+    sum_of_squares(Gf, n_params, LS, lane0, acc)
+    for i in range(NL):
+        gnorm = math.sqrt(combine(acc, i))
+        LW[W_GNORM, lane0 + i] = gnorm
+        bl = LW[W_LOSS, lane0 + i]
+        if LW[W_ACTIVE, lane0 + i] != 0.0 and (
+            math.isnan(bl) or math.isinf(bl) or math.isnan(gnorm) or math.isinf(gnorm)
+        ):
+            status[lane0 + i] = DIVERGED
+            stop_step[lane0 + i] = t + 1
+            LW[W_ACTIVE, lane0 + i] = 0.0
+    if clip_norm > 0.0:
+        for i in range(NL):
+            gnorm = LW[W_GNORM, lane0 + i]
+            acc[0, i] = clip_norm / gnorm if gnorm > clip_norm else 1.0
+        for p in range(n_params):
+            for i in range(NL):
+                Gf[p * LS + lane0 + i] *= acc[0, i]
+    for i in range(NL):
+        m = lane0 + i
+        LW[W_LR, m] = schedule_lr(sched_code[m], sched_params, m, hyper[rules.H_LR, m], t)
+        LW[W_FIRST, m] = 1.0 if scalars[rules.S_STEP, m] == 0.0 else 0.0
+
+
+def after_update(th, thf, avgf, polyak, status, stop_step, t, LW, acc, stage, l0):
+    """Step ``t``'s work after the optimizer, the same for every rule: non-finite parameters
+    stop a lane; the Polyak average of the running lanes."""
+    lane0 = l0 if DEVICE else 0
+    LS = th.shape[1] if DEVICE else NL
+    n_params = th.shape[0]
+    sum_of_squares(thf, n_params, LS, lane0, acc)
+    for i in range(NL):
+        psq = combine(acc, i)
+        if LW[W_ACTIVE, lane0 + i] != 0.0 and (math.isnan(psq) or math.isinf(psq)):
+            status[lane0 + i] = DIVERGED
+            stop_step[lane0 + i] = t + 1
+            LW[W_ACTIVE, lane0 + i] = 0.0
+    if polyak > 0.0:
+        for p in range(n_params):
+            q = p * LS + lane0
+            for i in range(NL):
+                stage[0, i] = polyak * avgf[q + i] + (1.0 - polyak) * thf[q + i]
+            for i in range(NL):
+                if LW[W_ACTIVE, lane0 + i] != 0.0:
+                    avgf[q + i] = stage[0, i]
+
+
+def evaluate_sets(
+    ev, sizes, woff, uoff, lay, act, loss, Xt, Yt, Xv, Yv, A, D, T, G, DX, idx, LW, rows, l0
+):
+    """Every lane's mean loss and error on the evaluated rows of both sets (``Xt``, ``Yt`` and
+    ``Xv``, ``Yv``) with parameters ``ev``, into ``LW[W_TRAIN_LOSS ..]``: blocks of EVAL_ROWS
+    rows, forward passes only."""
+    lane0 = l0 if DEVICE else 0
+    n_out = sizes[sizes.shape[0] - 1]
+    no = not (Xt.shape[0] >= 0)  # False as a run-time value (see the module docstring)
+    for which in range(2):
+        Xe = Xt if which == 0 else Xv
+        Ye = Yt if which == 0 else Yv
+        n_rows = Xe.shape[0]
+        for i in range(lane0, lane0 + NL):
+            LW[W_TOTAL, i] = 0.0
+            LW[W_ERRORS, i] = 0.0
+        for first_row in range(0, n_rows, EVAL_ROWS):
+            m = min(EVAL_ROWS, n_rows - first_row)
+            for r in range(m):
+                if FAMILY == MANY:
+                    for i in range(lane0, lane0 + NL):
+                        idx[r, i] = first_row + r
+                else:
+                    idx[r] = first_row + r
+            batch_pass(
+                ev,
+                sizes,
+                woff,
+                uoff,
+                lay,
+                act,
+                loss,
+                Xe,
+                Ye,
+                idx,
+                m,
+                not no,
+                1.0,
+                no,
+                no,
+                A,
+                D,
+                T,
+                G,
+                DX,
+                LW,
+                rows,
+                lane0,
+            )
+            for i in range(lane0, lane0 + NL):
+                LW[W_TOTAL, i] += LW[W_PART, i]
+                LW[W_ERRORS, i] += LW[W_PERR, i]
+        for i in range(lane0, lane0 + NL):
+            mean = math.nan
+            error = math.nan
+            if n_rows > 0 and loss == rules.MSE:
+                mean = LW[W_TOTAL, i] / (n_rows * n_out)
+                error = math.sqrt(mean)
+            elif n_rows > 0:
+                mean = LW[W_TOTAL, i] / n_rows
+                error = LW[W_ERRORS, i] / n_rows
+            LW[W_TRAIN_LOSS + which, i] = mean
+            LW[W_TRAIN_ERR + which, i] = error
+
+
 def steps(
     th, slots, scalars, hyper, avg, opt_code, sched_code, sched_params, layer_lr, model, order,
     status, stop_step, best_val, bad_evals, best, out,
@@ -242,21 +452,17 @@ def steps(
     ``p * LS + i`` is parameter ``p`` of lane ``i``; on the CPU the lane stride LS is the
     constant NL, so that one model's parameters (NL = 1) or a block's lanes (NL = LANES) are
     adjacent in memory.
+
+    Only the optimizer's step is written here; the work before it (``gradient_step``) and the
+    evaluations (``evaluate_sets``) are functions of their own, compiled once per family and
+    shared by every rule's kernel, so that another optimizer compiles only this loop, its update
+    and the small ``after_update`` (inlined: a call after the update costs more than it saves).
     """
     lane0 = l0 if DEVICE else 0  # a constant on the CPU: the lanes' addresses are then known
     # NL and l0 as run-time values for calls where a constant would only compile another copy
     lanes_n = NL + 0 * l0
     n_params = th.shape[0]
     n_layers = sizes.shape[0] - 1
-    n_train = X.shape[0]
-    n_inputs = X.shape[1]
-    n_out = sizes[sizes.shape[0] - 1]
-    per_epoch = (n_train + batch - 1) // batch
-    adversarial = adv_eps > 0.0
-    # True and False as run-time values: Numba compiles a function once more for every literal
-    # argument value it is called with
-    yes = n_train > 0
-    no = not yes
     LS = th.shape[1] if DEVICE else NL
     s0f = sf[0]
     s1f = sf[1]
@@ -266,7 +472,7 @@ def steps(
     hl = scratch_rows(N_HYPER, NL)
     cl = scratch_rows(N_COEF, NL)
     acc = scratch_rows(8, NL)
-    stage = scratch_rows(5, NL)
+    stage = scratch_rows(4, NL)
     for i in range(NL):
         for k in range(N_HYPER):
             hl[k, i] = hyper[k, lane0 + i]
@@ -280,104 +486,15 @@ def steps(
                 running = running or LW[W_ACTIVE, i] != 0.0
             if not running:
                 break
-            epoch = t // per_epoch
-            start = (t - epoch * per_epoch) * batch
-            n = min(batch, n_train - start)
-            # the batch's rows, and the gradient of its mean loss (or of the FGSM mix: a second
-            # pass at the inputs x + adv_eps sign(dL/dx), weighted 1 - adv_mix); L1; the
-            # gradient's norm (a sum in a fixed order, the same in every family); a non-finite
-            # loss or gradient stops a lane; clipping
-            if FAMILY == MANY:
-                for r in range(n):
-                    for i in range(lane0, lane0 + NL):
-                        idx[r, i] = perms[order[i], epoch - epoch_base, start + r]
-            else:
-                for r in range(n):
-                    idx[r] = perms[order[lane0], epoch - epoch_base, start + r]
-            for p in range(n_params):
-                for i in range(lane0, lane0 + NL):
-                    Gf[p * LS + i] = 0.0
-            scale = loss_scale(loss, n, n_out)
-            for phase in range(2 if adversarial else 1):
-                if phase == 1:
-                    for p in range(n_params):
-                        for i in range(lane0, lane0 + NL):
-                            Gf[p * LS + i] *= adv_mix
-                    scale *= 1.0 - adv_mix
-                    for r in range(n):
-                        for k in range(n_inputs):
-                            for i in range(lane0, lane0 + NL):
-                                if FAMILY == MANY:
-                                    g = DX[r, k, i]
-                                    A[r, k, i] += adv_eps * (
-                                        1.0 if g > 0.0 else (-1.0 if g < 0.0 else 0.0)
-                                    )
-                                else:
-                                    g = DX[r, k]
-                                    A[r * n_inputs + k] += adv_eps * (
-                                        1.0 if g > 0.0 else (-1.0 if g < 0.0 else 0.0)
-                                    )
-                batch_pass(
-                    th,
-                    sizes,
-                    woff,
-                    uoff,
-                    lay,
-                    act,
-                    loss,
-                    X,
-                    Y,
-                    idx,
-                    n,
-                    phase == 0,
-                    scale,
-                    yes,
-                    adversarial and phase == 0,
-                    A,
-                    D,
-                    T,
-                    G,
-                    DX,
-                    LW,
-                    rows,
-                    lane0,
-                )
-                for i in range(lane0, lane0 + NL):
-                    part = LW[W_PART, i]
-                    LW[W_LOSS, i] = (
-                        part if phase == 0 else (adv_mix * LW[W_LOSS, i] + (1.0 - adv_mix) * part)
-                    )
-            if l1 != 0.0:
-                for p in range(n_params):
-                    for i in range(lane0, lane0 + NL):
-                        q = p * LS + i
-                        w = thf[q]
-                        g = Gf[q]
-                        Gf[q] = g + l1 if w > 0.0 else (g - l1 if w < 0.0 else g)
-            sum_of_squares(Gf, n_params, LS, lane0, acc)
-            for i in range(NL):
-                gnorm = math.sqrt(combine(acc, i))
-                LW[W_GNORM, lane0 + i] = gnorm
-                bl = LW[W_LOSS, lane0 + i]
-                if LW[W_ACTIVE, lane0 + i] != 0.0 and (
-                    math.isnan(bl) or math.isinf(bl) or math.isnan(gnorm) or math.isinf(gnorm)
-                ):
-                    status[lane0 + i] = DIVERGED
-                    stop_step[lane0 + i] = t + 1
-                    LW[W_ACTIVE, lane0 + i] = 0.0
-            if clip_norm > 0.0:
-                for i in range(NL):
-                    gnorm = LW[W_GNORM, lane0 + i]
-                    acc[0, i] = clip_norm / gnorm if gnorm > clip_norm else 1.0
-                for p in range(n_params):
-                    for i in range(NL):
-                        Gf[p * LS + lane0 + i] *= acc[0, i]
+            gradient_step(
+                th, hyper, scalars, sched_code, sched_params, order, status, stop_step,
+                (sizes, woff, uoff, lay), act, loss, X, Y, perms, epoch_base, batch, t,
+                (clip_norm, l1, adv_eps, adv_mix), A, D, T, G, DX, idx, LW, rows, thf, Gf, acc, l0,
+            )  # fmt: skip
             # the optimizer: a stopped lane keeps its state
             for i in range(NL):
                 m = lane0 + i
-                lr = schedule_lr(sched_code[m], sched_params, m, hl[rules.H_LR, i], t)
-                LW[W_LR, m] = lr
-                LW[W_FIRST, m] = 1.0 if scalars[rules.S_STEP, m] == 0.0 else 0.0
+                lr = LW[W_LR, m]
                 if LW[W_ACTIVE, m] != 0.0:
                     if CODE >= 0:
                         step_coefficients(CODE, hyper, lr, scalars, coef, m)
@@ -468,80 +585,14 @@ def steps(
                         thf[q], s0f[q], s1f[q], s2f[q] = update_param(
                             CODE, thf[q], Gf[q], s0f[q], s1f[q], s2f[q], lr, hl, cl, 0, first
                         )
-            # non-finite parameters stop a lane; the Polyak average of the running lanes
-            sum_of_squares(thf, n_params, LS, lane0, acc)
-            for i in range(NL):
-                psq = combine(acc, i)
-                if LW[W_ACTIVE, lane0 + i] != 0.0 and (math.isnan(psq) or math.isinf(psq)):
-                    status[lane0 + i] = DIVERGED
-                    stop_step[lane0 + i] = t + 1
-                    LW[W_ACTIVE, lane0 + i] = 0.0
-            if polyak > 0.0:
-                for p in range(n_params):
-                    q = p * LS + lane0
-                    for i in range(NL):
-                        stage[4, i] = polyak * avgf[q + i] + (1.0 - polyak) * thf[q + i]
-                    for i in range(NL):
-                        if LW[W_ACTIVE, lane0 + i] != 0.0:
-                            avgf[q + i] = stage[4, i]
+            after_update(th, thf, avgf, polyak, status, stop_step, t, LW, acc, stage, l0)
             if (t + 1) % eval_every != 0:
                 continue
         # evaluation (on the Polyak average when it is on) on the evaluated rows of both sets
         ev = avg if polyak > 0.0 else th
-        for which in range(2):
-            Xe = Xt if which == 0 else Xv
-            Ye = Yt if which == 0 else Yv
-            n_rows = Xe.shape[0]
-            for i in range(lane0, lane0 + NL):
-                LW[W_TOTAL, i] = 0.0
-                LW[W_ERRORS, i] = 0.0
-            for first_row in range(0, n_rows, EVAL_ROWS):
-                m = min(EVAL_ROWS, n_rows - first_row)
-                for r in range(m):
-                    if FAMILY == MANY:
-                        for i in range(lane0, lane0 + NL):
-                            idx[r, i] = first_row + r
-                    else:
-                        idx[r] = first_row + r
-                batch_pass(
-                    ev,
-                    sizes,
-                    woff,
-                    uoff,
-                    lay,
-                    act,
-                    loss,
-                    Xe,
-                    Ye,
-                    idx,
-                    m,
-                    not no,
-                    1.0,
-                    no,
-                    no,
-                    A,
-                    D,
-                    T,
-                    G,
-                    DX,
-                    LW,
-                    rows,
-                    lane0,
-                )
-                for i in range(lane0, lane0 + NL):
-                    LW[W_TOTAL, i] += LW[W_PART, i]
-                    LW[W_ERRORS, i] += LW[W_PERR, i]
-            for i in range(lane0, lane0 + NL):
-                mean = math.nan
-                error = math.nan
-                if n_rows > 0 and loss == rules.MSE:
-                    mean = LW[W_TOTAL, i] / (n_rows * n_out)
-                    error = math.sqrt(mean)
-                elif n_rows > 0:
-                    mean = LW[W_TOTAL, i] / n_rows
-                    error = LW[W_ERRORS, i] / n_rows
-                LW[W_TRAIN_LOSS + which, i] = mean
-                LW[W_TRAIN_ERR + which, i] = error
+        evaluate_sets(
+            ev, sizes, woff, uoff, lay, act, loss, Xt, Yt, Xv, Yv, A, D, T, G, DX, idx, LW, rows, l0
+        )  # fmt: skip
         if evaluate_only:
             for i in range(lane0, lane0 + NL):
                 if status[i] != PADDING:
@@ -629,10 +680,20 @@ def _plain_passes() -> dict:
 
 
 @functools.cache
+def _after_update(family: int):
+    """``after_update`` for a family (it does not read the layers), inlined where it is called."""
+    constants = {"FAMILY": family, "NL": LANES if family == MANY else 1}
+    return njit(**KW_INLINE)(
+        specialise(after_update, f"after_update_{FAMILIES[family]}", **constants)
+    )
+
+
+@functools.cache
 def _family(family: int, blas: bool, layered: bool) -> dict:
-    """The parts of ``steps`` that do not depend on the optimizer, compiled for a family,
-    product method and the layer options: shared by every rule's kernel, so that another
-    optimizer compiles only its own ``steps``."""
+    """The parts of ``steps`` that do not depend on the optimizer (the batch's pass, the work
+    before and after the optimizer's step, the evaluations), compiled for a family, product
+    method and the layer options: shared by every rule's kernel, so that another optimizer
+    compiles only its own ``steps``."""
     tag = FAMILIES[family] + ("_blas" if blas else "") + ("_layered" if layered else "")
     constants = {
         "FAMILY": family,
@@ -641,10 +702,10 @@ def _family(family: int, blas: bool, layered: bool) -> dict:
         "LAYERED": layered,
     }
     passes = {} if layered else _plain_passes()
-    return {
-        **constants,
-        "batch_pass": njit(**KW)(specialise(batch_pass, f"pass_{tag}", **constants, **passes)),
-    }
+    parts = {"batch_pass": njit(**KW)(specialise(batch_pass, f"pass_{tag}", **constants, **passes))}
+    for name, template in (("gradient_step", gradient_step), ("evaluate_sets", evaluate_sets)):
+        parts[name] = njit(**KW_PART)(specialise(template, f"{name}_{tag}", **constants, **parts))
+    return {**constants, **parts, "after_update": _after_update(family)}
 
 
 @functools.cache
