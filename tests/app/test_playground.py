@@ -96,6 +96,36 @@ def test_pause_then_step_one_chunk(make_window, qtbot):
     qtbot.waitUntil(lambda: snap_step(win) == paused_at + 100, timeout=TIMEOUT)
 
 
+def test_after_a_pause_the_inspector_shows_the_last_steps_update(make_window, qtbot, monkeypatch):
+    """Paused at full speed between the chunks that keep their last step apart (``PREV_EVERY_S``
+    made long: as for most chunks), the inspector shows the update from step N - 1 to the step N
+    shown, as a run trained in one go to N gives it, not that of an earlier step."""
+    from app import worker
+
+    monkeypatch.setattr(worker, "PREV_EVERY_S", 1e9)
+    win = make_window()
+    tab = win.playground
+    tab.play(True)
+    qtbot.waitUntil(lambda: snap_step(win) > 300, timeout=TIMEOUT)
+    tab.play(False)
+    qtbot.waitUntil(lambda: not tab.snapshot.playing, timeout=TIMEOUT)
+    step = snap_step(win)
+    _, net, engine = tab.experiment.build()
+    engine.run(step - 1)
+    before = [W for W, _ in net.unflatten(engine.eval_theta()[0].copy())]
+    engine.run(1)
+    after = [W for W, _ in net.unflatten(engine.eval_theta()[0])]
+    want = [np.linalg.norm(a - b) / np.linalg.norm(a) for a, b in zip(after, before, strict=True)]
+    qtbot.waitUntil(
+        lambda: (
+            None not in tab.inspector.ratios()
+            and np.allclose(tab.inspector.ratios(), want, rtol=1e-9, atol=0.0)
+        ),
+        timeout=TIMEOUT,
+    )
+    assert tab.snapshot.step == step
+
+
 def test_learning_rate_changes_while_training_without_reset(make_window, qtbot):
     win = make_window()
     tab = win.playground
