@@ -495,6 +495,7 @@ class TrainingWorker(QObject):
             end.put(e)
         self._prev_theta = prev if same else None
         self._prev_step = step
+        self._replayable = False  # done: once is enough
 
     def _run(self, n: int) -> None:
         """Train ``n`` steps; while the sharpness is tracked, in pieces that end on the steps
