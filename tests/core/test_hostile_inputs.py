@@ -524,6 +524,14 @@ def test_a_damaged_landscape_file_is_named_in_the_error(tmp_path, monkeypatch, n
         load()
 
 
+def test_a_damaged_situations_file_is_a_lesson_preset_error(tmp_path, monkeypatch):
+    """A lesson preset that names a paper situation cannot be checked against a damaged
+    situations file: the Learn tab's own error says so (not a traceback)."""
+    copy = _damaged_resources(tmp_path, monkeypatch, "situations.json", "{")
+    with pytest.raises(LessonError, match="situation cannot be checked: landscape/situations.json"):
+        load_presets(copy / "lessons" / "presets.json")
+
+
 @pytest.mark.parametrize(
     ("name", "get"),
     [("challenges.json", "get_challenges"), ("network_situations.json", "get_network_presets")],
