@@ -10,6 +10,14 @@ up between ticks. At full speed the chunk size adapts so that a chunk takes abou
 ``TARGET_CHUNK_S`` of compute: long enough that per-chunk overhead stays small, short enough that
 commands (pause, a new learning rate) take effect at once. Sizing uses the worker thread's CPU
 time, so time spent waiting for the GIL does not shrink the chunks.
+
+The optimizer inspector shows one step's update, so a snapshot carries the parameters one step
+before the model's when they are known. While playing, a chunk keeps its last step apart for that
+every ``PREV_EVERY_S`` (splitting every chunk would cost speed); a chunk known to be the last (a
+single step, Step, Step-until, the step budget) always does. When training comes to rest otherwise
+(a pause, divergence, early stopping, the target loss), the last chunk is trained again from its
+start, which each chunk keeps (``ChunkStart``), up to the step before the model's, and the engine
+is put back as it was: the inspector at rest always shows the update that led to the model shown.
 """
 
 from __future__ import annotations
@@ -35,6 +43,7 @@ from dlopt_core.train.engine import (
     kernels_release_gil,
 )
 from dlopt_core.train.experiment import Experiment
+from dlopt_core.train.history import History
 from dlopt_core.train.optimizers import Optimizer
 from dlopt_core.train.schedules import Schedule
 from dlopt_core.train.sharpness import SharpnessTracker, edge_of_stability
@@ -56,6 +65,43 @@ KERNELS_RELEASE_GIL = kernels_release_gil()
 # Compute per chunk at full speed. Kernels that release the GIL run beside the GUI, so chunks can
 # be long (less overhead); kernels that keep it block the GUI for a whole chunk, so keep them short.
 TARGET_CHUNK_S = 0.04 if KERNELS_RELEASE_GIL else 0.02
+
+
+def _chunk_arrays(e: Engine) -> list[np.ndarray]:
+    """The engine's arrays that a chunk can change in place: the parameters, the optimizer's
+    state and the stop flags; the Polyak average and the best parameters when they are kept
+    (the hyper-parameters, schedules and layer factors change only between chunks)."""
+    st = e.state
+    arrays = [st.theta, st.slots, st.scalars, e.status, e.stop_step, e.best_val, e.bad_evals]
+    if e.train.polyak > 0.0:
+        arrays.append(st.avg)
+    if e.train.early_stopping:
+        arrays.append(st.best)
+    return arrays
+
+
+class ChunkStart:
+    """An engine's step and copies of the arrays a chunk changes: where a chunk started, so that
+    it can be trained again (the engine is deterministic). ``keep`` reuses the copies' memory."""
+
+    def __init__(self) -> None:
+        self.step = -1
+        self._arrays: list[np.ndarray] = []
+
+    def keep(self, e: Engine) -> None:
+        arrays = _chunk_arrays(e)
+        if [a.shape for a in arrays] != [a.shape for a in self._arrays]:
+            self._arrays = [a.copy() for a in arrays]
+        else:
+            for mine, theirs in zip(self._arrays, arrays, strict=True):
+                np.copyto(mine, theirs)
+        self.step = int(e.step)
+
+    def put(self, e: Engine) -> None:
+        """Put the engine back where it was kept (its history aside)."""
+        for theirs, mine in zip(_chunk_arrays(e), self._arrays, strict=True):
+            np.copyto(theirs, mine)
+        e.step = self.step
 
 
 def _single_thread_kernels() -> None:
@@ -137,6 +183,8 @@ class TrainingWorker(QObject):
         self._prev_theta: np.ndarray | None = None
         self._prev_step = -1  # the step at which _prev_theta is one step old
         self._split_at = 0.0
+        self._chunk_start = ChunkStart()  # where the last chunk started
+        self._replayable = False  # whether _chunk_start can be trained again to the model's step
         self._grid: np.ndarray | None = None
         self._thumb_grid: np.ndarray | None = None
         self._feature_names: tuple[str, ...] = features.RAW
@@ -245,6 +293,7 @@ class TrainingWorker(QObject):
     @Slot(object)
     def set_optimizer(self, optimizer: Optimizer) -> None:
         """Switch optimizer or hyper-parameters from the next chunk, keeping state if same rule."""
+        self._replayable = False  # the last chunk ran with the settings before
         if self._engine is not None and self._kernels_for(optimizer=optimizer):
             self._engine.set_optimizer(0, optimizer)
             self._emit_snapshot()
@@ -252,12 +301,14 @@ class TrainingWorker(QObject):
     @Slot(object)
     def set_layer_lr(self, factors: tuple[float, ...] | None) -> None:
         """Per-layer learning-rate factors from the next chunk (None: all 1)."""
+        self._replayable = False  # the last chunk ran with the settings before
         if self._engine is not None and self._kernels_for(layer_lr=factors):
             self._engine.set_layer_lr(0, factors)
             self._emit_snapshot()
 
     @Slot(object)
     def set_schedule(self, schedule: Schedule) -> None:
+        self._replayable = False  # the last chunk ran with the settings before
         if self._engine is not None and self._kernels_for(schedule=schedule):
             self._engine.set_schedule(0, schedule)
             self._emit_snapshot()
@@ -266,6 +317,7 @@ class TrainingWorker(QObject):
     def set_training(self, train: TrainConfig) -> None:
         """Live changes of clipping, L1, early stopping, evaluation interval and adversarial
         training (the step kernels read them every chunk)."""
+        self._replayable = False  # the last chunk ran with the settings before
         if self._engine is not None and self._kernels_for(training=train):
             self._engine.set_training(train)
 
@@ -383,7 +435,11 @@ class TrainingWorker(QObject):
             self._stop(STOP_BUDGET)
             return
         c0 = time.thread_time()
-        if n == 1 or time.perf_counter() - self._split_at >= PREV_EVERY_S:
+        if n > 1:  # (a single step is kept apart below)
+            self._chunk_start.keep(e)
+        self._replayable = n > 1
+        last = not self._playing or self._ends_play(n)
+        if last or n == 1 or time.perf_counter() - self._split_at >= PREV_EVERY_S:
             # the last step apart, so that the inspector can show one step's update
             if n > 1:
                 self._run(n - 1)
@@ -404,6 +460,42 @@ class TrainingWorker(QObject):
             rate = n / wall
             self._rate = rate if self._rate == 0.0 else 0.8 * self._rate + 0.2 * rate
         self._check_stop()
+
+    def _ends_play(self, n: int) -> bool:
+        """Whether ``n`` more steps reach the step to play until or the step budget."""
+        step = self._engine.step + n
+        return bool(self._until and step >= self._until) or bool(
+            self._max_steps and step >= self._max_steps
+        )
+
+    def _settle(self) -> None:
+        """At rest: the parameters one step before the model's (``_prev_theta``) when the last
+        chunk did not keep them (a pause, or a stop within the chunk): the chunk is trained again
+        from its start to that step, with a history aside, and the engine put back as it was."""
+        e, start = self._engine, self._chunk_start
+        step = _shown_step(e)
+        if self._prev_theta is not None and self._prev_step == step:
+            return
+        if not self._replayable or not start.step < step <= e.step:
+            self._prev_theta = None  # not known: better none than another step's
+            return
+        end = ChunkStart()
+        end.keep(e)
+        theta = e.eval_theta()[0].copy()
+        history = e.history
+        e.history = History(e.n_models, 16)
+        try:
+            start.put(e)
+            e.run(step - 1 - start.step)
+            prev = e.eval_theta()[0].copy()
+            e.run(1)  # the step itself again: the model's parameters, or the replay is not exact
+            same = np.array_equal(e.eval_theta()[0], theta, equal_nan=True)
+        finally:
+            e.history = history
+            end.put(e)
+        self._prev_theta = prev if same else None
+        self._prev_step = step
+        self._replayable = False  # done: once is enough
 
     def _run(self, n: int) -> None:
         """Train ``n`` steps; while the sharpness is tracked, in pieces that end on the steps
@@ -527,6 +619,7 @@ class TrainingWorker(QObject):
         self._stop_reason = STOP_NONE
         self._prev_theta = None
         self._prev_step = -1
+        self._replayable = False
         self._rate = 0.0
         self._chunk = max(10, self._engine.train.eval_every)
         self._last_end = time.perf_counter()
@@ -540,10 +633,12 @@ class TrainingWorker(QObject):
         e = self._engine
         if e is None:
             return
+        if not self._playing:
+            self._settle()
         h = e.history
         spec = e.specs[0]
         theta = e.eval_theta()[0].copy()
-        fresh = self._prev_theta is not None and self._prev_step == e.step
+        fresh = self._prev_theta is not None and self._prev_step == _shown_step(e)
         rows_from, steps, fields, bands = self._rows.take(h)
         snap = Snapshot(
             generation=self._generation,

@@ -3,6 +3,9 @@
 
 from __future__ import annotations
 
+import html
+from collections.abc import Callable
+
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QFrame,
@@ -16,7 +19,8 @@ from PySide6.QtWidgets import (
 
 from app.widgets.banner import Banner
 from app.widgets.layout import scroll_area
-from dlopt_core.course.network_presets import COMPARE, NETWORK_PRESETS, NetworkPreset
+from dlopt_core.course.network_presets import COMPARE, NetworkPreset, get_network_presets
+from dlopt_core.data.resources import ResourceError
 from dlopt_core.studies import landscape as ls
 from dlopt_core.train.experiment import Experiment
 
@@ -38,7 +42,8 @@ def _card(title: str) -> tuple[QFrame, QVBoxLayout]:
 
 
 class ChallengesView(QWidget):
-    """Cards for ``CHALLENGES`` and ``NETWORK_PRESETS``.
+    """Cards for ``get_challenges()`` and ``get_network_presets()``; a damaged content file
+    leaves a note in place of its cards and a message in the banner.
 
     ``challenge_requested(name)``: the tab loads and runs that race. ``open_in_playground`` and
     ``open_in_compare`` carry a built, validated Experiment (and the optimizer dicts).
@@ -55,6 +60,7 @@ class ChallengesView(QWidget):
         self.banner.label.setStyleSheet("font-size: 10pt; font-weight: normal;")
         self.challenge_buttons: dict[str, QPushButton] = {}
         self.preset_buttons: dict[tuple[str, str], QPushButton] = {}
+        self.problems: list[str] = []  # damaged content files: what is wrong with each
 
         body = QWidget()
         col = QVBoxLayout(body)
@@ -67,9 +73,44 @@ class ChallengesView(QWidget):
         )
         intro.setWordWrap(True)
         col.addWidget(intro)
+        col.addLayout(self._cards(self._challenge_cards))
+        intro = QLabel(
+            "<b>Training a network.</b> The same difficulties in real training. Each "
+            "button opens a small, ready experiment in the Playground (one setting "
+            "at a time) or in the Compare tab (several optimizers side by side)."
+        )
+        intro.setWordWrap(True)
+        col.addWidget(intro)
+        col.addLayout(self._cards(self._preset_cards))
+        col.addStretch(1)
+
+        area = scroll_area(body)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 4, 4, 0)
+        lay.addWidget(self.banner)
+        lay.addWidget(area, 1)
+        if self.problems:
+            message = "<br>".join(html.escape(p) for p in self.problems)
+            self.banner.show_message("error", f"<b>Damaged content files.</b><br>{message}")
+
+    def _cards(self, fill: Callable[[QGridLayout], None]) -> QGridLayout:
+        """A grid of cards filled by ``fill``; a damaged content file leaves, in their place, a
+        note of what is wrong (also in ``problems``), and the rest of the tab works."""
         grid = QGridLayout()
         grid.setSpacing(8)
-        for i, (name, ch) in enumerate(ls.CHALLENGES.items()):
+        try:
+            fill(grid)
+        except ResourceError as exc:
+            self.problems.append(str(exc))
+            note = QLabel(f"These cannot be shown until the file is mended.\n{exc}")
+            note.setWordWrap(True)
+            note.setStyleSheet("color: #b3261e;")
+            note.setTextFormat(Qt.TextFormat.PlainText)
+            grid.addWidget(note, 0, 0)
+        return grid
+
+    def _challenge_cards(self, grid: QGridLayout) -> None:
+        for i, (name, ch) in enumerate(ls.get_challenges().items()):
             card, lay = _card(ch.title)
             text = QLabel(ch.text.replace("\n", " "))
             text.setWordWrap(True)
@@ -86,18 +127,9 @@ class ChallengesView(QWidget):
             lay.addWidget(button, 0, Qt.AlignmentFlag.AlignLeft)
             self.challenge_buttons[name] = button
             grid.addWidget(card, i // 3, i % 3)
-        col.addLayout(grid)
 
-        intro = QLabel(
-            "<b>Training a network.</b> The same difficulties in real training. Each "
-            "button opens a small, ready experiment in the Playground (one setting "
-            "at a time) or in the Compare tab (several optimizers side by side)."
-        )
-        intro.setWordWrap(True)
-        col.addWidget(intro)
-        grid = QGridLayout()
-        grid.setSpacing(8)
-        for i, preset in enumerate(NETWORK_PRESETS.values()):
+    def _preset_cards(self, grid: QGridLayout) -> None:
+        for i, preset in enumerate(get_network_presets().values()):
             card, lay = _card(preset.title)
             text = QLabel(preset.text.replace("\n", " "))
             text.setWordWrap(True)
@@ -117,14 +149,6 @@ class ChallengesView(QWidget):
             row.addStretch(1)
             lay.addLayout(row)
             grid.addWidget(card, i // 2, i % 2)
-        col.addLayout(grid)
-        col.addStretch(1)
-
-        area = scroll_area(body)
-        lay = QVBoxLayout(self)
-        lay.setContentsMargins(0, 4, 4, 0)
-        lay.addWidget(self.banner)
-        lay.addWidget(area, 1)
 
     @staticmethod
     def _button_text(preset: NetworkPreset, label: str) -> str:
@@ -144,7 +168,7 @@ class ChallengesView(QWidget):
 
     def open_preset(self, name: str, variant: str = "") -> Experiment | None:
         """Build preset ``name`` (``variant`` for Playground presets) and emit it."""
-        preset = NETWORK_PRESETS[name]
+        preset = get_network_presets()[name]
         try:
             exp = preset.build(variant)
         except ValueError as exc:

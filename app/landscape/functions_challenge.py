@@ -1,8 +1,8 @@
 """Loading a challenge into the 2-D functions view, and leaving it for the free choice.
 
-A challenge (a ``CHALLENGES`` preset, or a lesson's race) sets the function, start point, runs and
-settings at once and shows its explanation in the banner; its runs replace the free list until the
-user leaves it. :class:`ChallengeLoading` is a part of
+A challenge (one of ``get_challenges()``, or a lesson's race) sets the function, start point, runs
+and settings at once and shows its explanation in the banner; its runs replace the free list until
+the user leaves it. :class:`ChallengeLoading` is a part of
 :class:`app.landscape.functions_view.FunctionView`.
 """
 
@@ -17,17 +17,16 @@ class ChallengeLoading:
     """Put a challenge's settings into the controls, or go back to the free choice."""
 
     def load_challenge(self, name: str | ls.Challenge, play: bool = True) -> None:
-        """Load a ``CHALLENGES`` preset, or any ``Challenge`` (a lesson's race), with its
+        """Load a preset of ``get_challenges()``, or any ``Challenge`` (a lesson's race), with its
         function, start, runs and settings; show its explanation."""
         if isinstance(name, ls.Challenge):
             ch = name
             name = ch.name
-        elif name not in ls.CHALLENGES:
-            raise ValueError(
-                f"unknown challenge {name!r}; choose one of {', '.join(ls.CHALLENGES)}"
-            )
         else:
-            ch = ls.CHALLENGES[name]
+            known = ls.get_challenges()
+            if name not in known:
+                raise ValueError(f"unknown challenge {name!r}; choose one of {', '.join(known)}")
+            ch = known[name]
         self.set_playing(False)
         widgets = (
             self.function,

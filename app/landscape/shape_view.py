@@ -33,6 +33,7 @@ from app.log_axis import set_log_y
 from app.plots import TRAIN_COLOR, VAL_COLOR, EmptyNote
 from app.widgets.banner import Banner
 from app.widgets.layout import control_section, scroll_area
+from dlopt_core.data.resources import ResourceError
 from dlopt_core.studies import landscape as ls
 from dlopt_core.studies.loss_shape import DIRECTIONS, ShapeResult, ShapeSource
 from dlopt_core.train.network import Network
@@ -89,7 +90,12 @@ class ShapeView(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.situations = ls.paper_situations()
+        problem = ""
+        try:
+            self.situations = ls.paper_situations()
+        except ResourceError as exc:  # the user's own network can still be looked at
+            self.situations = {}
+            problem = f"The paper's situations cannot be shown until the file is mended: {exc}"
         self.controller = ShapeController(self)
         self.result: ShapeResult | None = None
         self.user_source: ShapeSource | None = None
@@ -106,6 +112,8 @@ class ShapeView(QWidget):
         self.controller.failed.connect(self._on_failed)
         self.controller.cancelled.connect(self._on_cancelled)
         self._on_situation()
+        if problem:
+            self._show_error(problem)
 
     # -- layout -----------------------------------------------------------------------------------
     def _build(self) -> None:

@@ -170,8 +170,10 @@ class RunDrawing:
                 self._boundary_pending = True
                 self._boundary_asked_at = now
                 self.controller.request_boundary()
+        # while playing, the newest snapshot with one step's update; at rest the model shown,
+        # whose update the worker works out (none rather than that of an earlier step)
         full = self._latest_full
-        if full is None or full.step > snap.step:  # none yet, or from before a reset
+        if full is None or full.step > snap.step or not snap.playing:
             full = snap
         if snap is self._inspected_for:
             return False

@@ -10,14 +10,17 @@ All are tiny (a few hundred points, small networks) so that they train in second
 data, read from ``resources/landscape/network_situations.json``. The numbers their explanations
 quote are those of their own configuration (the tests check each against it) or, for those of a
 run, ``{{network.*}}`` placeholders that ``lesson_numbers`` computes with the engine
-(``NetworkPreset.text`` fills them in).
+(``NetworkPreset.text`` fills them in). ``get_network_presets()`` reads the file when first asked
+(not at import, so that a damaged file cannot stop the package from loading) and keeps it.
 """
 
 from __future__ import annotations
 
 import copy
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any
 
 from dlopt_core.data.resources import entry_error, load_entries
@@ -97,7 +100,8 @@ SITUATIONS_FILE = "landscape/network_situations.json"
 
 
 def load_network_presets() -> dict[str, NetworkPreset]:
-    """The network situations of ``resources/landscape/network_situations.json``, by name."""
+    """The network situations of ``resources/landscape/network_situations.json``, by name, read
+    now; ``ResourceError`` naming the file (and the entry) when it is damaged."""
     out: dict[str, NetworkPreset] = {}
     for name, raw in load_entries(SITUATIONS_FILE).items():
         try:
@@ -115,4 +119,8 @@ def load_network_presets() -> dict[str, NetworkPreset]:
     return out
 
 
-NETWORK_PRESETS: dict[str, NetworkPreset] = load_network_presets()
+@functools.cache
+def get_network_presets() -> Mapping[str, NetworkPreset]:
+    """The network situations (``load_network_presets``), read on the first call and kept,
+    read-only; a damaged file raises ``ResourceError`` on every call until it is mended."""
+    return MappingProxyType(load_network_presets())

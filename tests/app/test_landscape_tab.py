@@ -14,7 +14,7 @@ from PySide6.QtCore import Qt, QTimer  # noqa: E402
 from app.landscape.common import contour_segments  # noqa: E402
 from app.landscape.shape_view import USER  # noqa: E402
 from app.landscape.tab import FUNCTIONS_PAGE, LandscapeTab  # noqa: E402
-from dlopt_core.course.network_presets import COMPARE, NETWORK_PRESETS, PLAYGROUND  # noqa: E402
+from dlopt_core.course.network_presets import COMPARE, PLAYGROUND, get_network_presets  # noqa: E402
 from dlopt_core.studies import landscape as ls  # noqa: E402
 from dlopt_core.train.experiment import Experiment  # noqa: E402
 from dlopt_core.train.optimizers import make_optimizer  # noqa: E402
@@ -122,7 +122,7 @@ def test_theory_buttons_set_the_optimal_parameters(tab, qtbot):
 def test_each_challenge_loads_and_runs(tab, qtbot):
     fv = tab.functions
     tab.views.setCurrentIndex(1)
-    for name, ch in ls.CHALLENGES.items():
+    for name, ch in ls.get_challenges().items():
         tab.challenges.challenge_buttons[name].click()
         assert tab.views.currentIndex() == FUNCTIONS_PAGE
         assert fv.challenge == name and fv.fn.name == ch.function
@@ -158,8 +158,10 @@ def test_every_control_has_a_tooltip(tab):
 
 
 def test_network_presets_validate():
-    assert {"minibatch_noise", "bad_init", "dying_relu", "overfitting"} <= set(NETWORK_PRESETS)
-    for preset in NETWORK_PRESETS.values():
+    assert {"minibatch_noise", "bad_init", "dying_relu", "overfitting"} <= set(
+        get_network_presets()
+    )
+    for preset in get_network_presets().values():
         assert preset.target in (PLAYGROUND, COMPARE)
         assert len(preset.explanation.split("\n")) == 2
         for label in preset.variant_labels():
@@ -171,21 +173,23 @@ def test_network_presets_validate():
             assert len(preset.optimizers) >= 2
             for o in preset.optimizer_dicts():
                 make_optimizer(**o)
-    assert NETWORK_PRESETS["bad_init"].build("zeros").network.init == "zeros"
-    assert NETWORK_PRESETS["minibatch_noise"].build("batch size 1").training.batch_size == 1
+    assert get_network_presets()["bad_init"].build("zeros").network.init == "zeros"
+    assert get_network_presets()["minibatch_noise"].build("batch size 1").training.batch_size == 1
     assert (
-        NETWORK_PRESETS["overfitting"].build("early stopping (patience 20)").training.early_stopping
+        get_network_presets()["overfitting"]
+        .build("early stopping (patience 20)")
+        .training.early_stopping
         == 20
     )
     with pytest.raises(ValueError, match="no variant"):
-        NETWORK_PRESETS["bad_init"].experiment_dict("nonsense")
+        get_network_presets()["bad_init"].experiment_dict("nonsense")
 
 
 def test_network_preset_buttons_emit_the_right_signal(tab, qtbot):
     view = tab.challenges
     tab.views.setCurrentIndex(1)
     for (name, label), button in view.preset_buttons.items():
-        preset = NETWORK_PRESETS[name]
+        preset = get_network_presets()[name]
         if preset.target == PLAYGROUND:
             with qtbot.waitSignal(tab.open_in_playground, timeout=1000) as blocker:
                 button.click()
@@ -460,3 +464,39 @@ def test_paths_are_computed_off_the_gui_thread_while_the_view_answers(tab, qtbot
     gate.set()
     qtbot.waitUntil(lambda: fv.paths_ready, timeout=TIMEOUT)
     qtbot.waitUntil(lambda: max(fv.path_lengths(), default=0) > 3, timeout=TIMEOUT)
+
+
+def test_damaged_content_files_leave_a_message_and_the_rest_of_the_tab_works(
+    qtbot, tmp_path, monkeypatch
+):
+    """A damaged challenges file and a damaged situations file: the tab opens, says which file
+    and entry are wrong in place of what they would show, and the rest (the network presets,
+    the 2-D functions, the user's own network) still works."""
+    import shutil
+
+    from dlopt_core.data.resources import resources_dir
+
+    copy = tmp_path / "res"
+    shutil.copytree(resources_dir(), copy)
+    (copy / "landscape" / "challenges.json").write_text('{"valley": {"start": 3}}')
+    (copy / "landscape" / "situations.json").write_text("{")
+    monkeypatch.setenv("DLOPT_RESOURCES", str(copy))
+    ls.get_challenges.cache_clear()
+    try:
+        t = LandscapeTab()
+        qtbot.addWidget(t)
+        view = t.challenges
+        assert not view.challenge_buttons
+        assert any("landscape/challenges.json: valley: " in p for p in view.problems)
+        assert view.banner.kind == "error" and "challenges.json: valley" in view.banner.text()
+        assert view.preset_buttons  # the network situations are fine
+        assert view.open_preset("bad_init", "zeros") is not None
+        assert t.shape.situations == {}
+        assert t.shape.banner.kind == "error"
+        assert "landscape/situations.json" in t.shape.banner.text()
+        fv = t.functions  # the 2-D functions view works as ever
+        fv.function.setCurrentIndex(fv.function.findData("himmelblau"))
+        assert fv.fn.name == "himmelblau"
+        t.shutdown()
+    finally:
+        ls.get_challenges.cache_clear()

@@ -26,7 +26,7 @@ import pytest
 from dlopt_core.course import lesson_numbers as ln
 from dlopt_core.course.demos import raw_preset
 from dlopt_core.course.lessons import LessonError, default_lessons_dir, load_lessons, load_presets
-from dlopt_core.course.network_presets import NETWORK_PRESETS, hidden_units, train_rows
+from dlopt_core.course.network_presets import get_network_presets, hidden_units, train_rows
 from dlopt_core.course.quiz import load_bank
 from dlopt_core.studies import landscape as ls
 from dlopt_core.train.engine import Engine, ModelSpec, TrainConfig
@@ -747,10 +747,10 @@ def test_every_placeholder_names_a_number():
         assert "{{" not in lesson.markdown and "{{" not in lesson.html, lesson.id
     for preset in load_presets().values():
         assert "{{" not in preset.description, preset.id
-    for name, challenge in ls.CHALLENGES.items():  # the Landscape's challenges quote runs too
+    for name, challenge in ls.get_challenges().items():  # the Landscape's challenges quote runs too
         assert set(ln.placeholders(challenge.explanation)) <= set(stored), name
         assert "{{" not in challenge.text, name
-    for name, situation in NETWORK_PRESETS.items():  # and its network situations
+    for name, situation in get_network_presets().items():  # and its network situations
         assert set(ln.placeholders(situation.explanation)) <= set(stored), name
         assert "{{" not in situation.text, name
 
@@ -758,7 +758,7 @@ def test_every_placeholder_names_a_number():
 def test_the_network_situations_type_no_number_of_a_run():
     """Every number in a network situation's text is a placeholder of a computed one, a number
     of its own configuration, or the constant log 2 = 0.693 of the all-zero network."""
-    for name, situation in NETWORK_PRESETS.items():
+    for name, situation in get_network_presets().items():
         typed = re.findall(r"\d+(?:\.\d+)?", ln.PLACEHOLDER.sub("", situation.explanation))
         config = situation.config
         allowed = {
@@ -776,7 +776,7 @@ def test_the_network_situations_type_no_number_of_a_run():
 
 def test_the_full_batch_variant_uses_every_training_row():
     """The situations file types the full batch's size: it is the training set's."""
-    situation = NETWORK_PRESETS["minibatch_noise"]
+    situation = get_network_presets()["minibatch_noise"]
     full = dict(situation.variants)[f"full batch ({train_rows(situation.config)})"]
     assert full["training"]["batch_size"] == train_rows(situation.config)
 
@@ -863,7 +863,7 @@ def test_claims_about_the_demos(numbers):
     # the Landscape's network situations: the all-zero network stays at log 2; at the largest
     # rate most ReLUs die and the loss stays near chance, far above the smaller rates' runs
     assert n["network.zeros_loss"] == pytest.approx(math.log(2.0), abs=0.01)
-    relu = NETWORK_PRESETS["dying_relu"]
+    relu = get_network_presets()["dying_relu"]
     assert n["network.relu_dead_2"] > hidden_units(relu.config) / 2
     assert n["network.relu_dead_0"] <= n["network.relu_dead_1"] < n["network.relu_dead_2"]
     assert (
@@ -888,7 +888,7 @@ def test_claims_about_the_demos(numbers):
 def test_the_ill_conditioning_challenge_shows_what_its_text_says():
     """GD crawls, momentum runs along the valley, and Adam, which its text singles out, ends
     the slowest of the three at the f its text quotes."""
-    ch = ls.CHALLENGES["ill_conditioning"]
+    ch = ls.get_challenges()["ill_conditioning"]
     runs = ch.run()
     final = {label: float(tr.values[-1]) for label, tr in runs.items()}
     assert final["Momentum"] < final["GD"] < final["Adam"]
@@ -981,7 +981,7 @@ def test_numbers_typed_outside_the_lessons_match(numbers):
         "adam_valley.gd_1000",
     ):
         assert stored[name] in rotated, name
-    plateau = ls.CHALLENGES["plateau"].explanation
+    plateau = ls.get_challenges()["plateau"].explanation
     assert f"{numbers['plateau.grad']:.1e}" in plateau
     edge = load_bank().by_id("edge-of-stability-value")
     assert edge.answer == pytest.approx(stability_threshold("sgd", 0.05))
@@ -1055,7 +1055,7 @@ def test_the_landscape_bad_initialisation_text_holds_over_seeds():
     a fit whose validation loss ends far higher than Xavier's (not a slow one)."""
     from dlopt_core.train.experiment import merge_patch
 
-    preset = NETWORK_PRESETS["bad_init"]
+    preset = get_network_presets()["bad_init"]
     assert "jagged fit" in preset.explanation and "slow" not in preset.explanation
     for seed in range(3):
         runs = {}

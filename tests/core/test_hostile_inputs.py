@@ -9,6 +9,7 @@ import json
 import os
 import re
 import shutil
+import subprocess
 import sys
 import threading
 import warnings
@@ -25,6 +26,7 @@ from dlopt_core.course.lessons import LessonError, load_presets, markdown_to_htm
 from dlopt_core.course.quiz import Progress, load_bank
 from dlopt_core.data import csv_files
 from dlopt_core.data.datasets import DatasetError, load_csv
+from dlopt_core.data.resources import ResourceError
 from dlopt_core.studies import compare
 from dlopt_core.train import chunks
 from dlopt_core.train.experiment import (
@@ -480,12 +482,22 @@ def test_the_shipped_resources_load_through_the_bounded_reader(tmp_path):
     assert Path(copy / "quiz").is_dir()
 
 
+def _damaged_resources(tmp_path, monkeypatch, name: str, text: str) -> Path:
+    """A copy of the resources with ``landscape/<name>`` replaced by ``text``, in use."""
+    copy = tmp_path / "res"
+    shutil.copytree(lessons.resources_dir(), copy)
+    (copy / "landscape" / name).write_text(text, encoding="utf-8")
+    monkeypatch.setenv("DLOPT_RESOURCES", str(copy))
+    return copy
+
+
 @pytest.mark.parametrize(
     ("name", "text", "problem"),
     [
         ("challenges.json", "{", "landscape/challenges.json: "),
         ("challenges.json", "[1, 2]", r"landscape/challenges.json: expected \{"),
         ("challenges.json", '{"c": {"title": "T"}}', "landscape/challenges.json: c: missing"),
+        ("challenges.json", '{"c": {"start": 3}}', "landscape/challenges.json: c: "),
         ("situations.json", '{"s": {"kind": "mlp", "title": 3}}', "landscape/situations.json: s"),
         (
             "network_situations.json",
@@ -496,20 +508,75 @@ def test_the_shipped_resources_load_through_the_bounded_reader(tmp_path):
     ],
 )
 def test_a_damaged_landscape_file_is_named_in_the_error(tmp_path, monkeypatch, name, text, problem):
-    """The Landscape's content files are data a teacher may edit: a broken one raises an error
-    that names the file and the entry, never a bare KeyError."""
+    """The Landscape's content files are data a teacher may edit: a broken one raises a
+    ``ResourceError`` that names the file and the entry, never a bare KeyError."""
     from dlopt_core.course.network_presets import load_network_presets
     from dlopt_core.studies.landscape.challenges import load_challenges
     from dlopt_core.studies.landscape.situations import paper_situations
 
-    copy = tmp_path / "res"
-    shutil.copytree(lessons.resources_dir(), copy)
-    (copy / "landscape" / name).write_text(text, encoding="utf-8")
-    monkeypatch.setenv("DLOPT_RESOURCES", str(copy))
+    _damaged_resources(tmp_path, monkeypatch, name, text)
     load = {
         "challenges.json": load_challenges,
         "situations.json": paper_situations,
         "network_situations.json": load_network_presets,
     }[name]
-    with pytest.raises(ValueError, match=problem):
+    with pytest.raises(ResourceError, match=problem):
         load()
+
+
+def test_a_damaged_situations_file_is_a_lesson_preset_error(tmp_path, monkeypatch):
+    """A lesson preset that names a paper situation cannot be checked against a damaged
+    situations file: the Learn tab's own error says so (not a traceback)."""
+    copy = _damaged_resources(tmp_path, monkeypatch, "situations.json", "{")
+    with pytest.raises(LessonError, match="situation cannot be checked: landscape/situations.json"):
+        load_presets(copy / "lessons" / "presets.json")
+
+
+@pytest.mark.parametrize(
+    ("name", "get"),
+    [("challenges.json", "get_challenges"), ("network_situations.json", "get_network_presets")],
+)
+def test_content_is_read_on_first_use_and_a_damaged_file_fails_only_there(
+    tmp_path, monkeypatch, name, get
+):
+    """``get_challenges`` and ``get_network_presets`` read their file when first called (not
+    at import), keep what they read, and say what is wrong with a damaged file on every call
+    until it is mended."""
+    from dlopt_core.course import network_presets
+    from dlopt_core.studies.landscape import challenges
+
+    accessor = getattr(challenges if get == "get_challenges" else network_presets, get)
+    accessor.cache_clear()
+    shipped = lessons.resources_dir() / "landscape" / name
+    try:
+        copy = _damaged_resources(tmp_path, monkeypatch, name, '{"x": {"title": 1}}')
+        for _ in range(2):
+            with pytest.raises(ResourceError, match=f"landscape/{name}: x: "):
+                accessor()
+        shutil.copy(shipped, copy / "landscape" / name)  # mended
+        read = accessor()
+        assert len(read) > 3 and accessor() is read  # read once, then kept
+        with pytest.raises(TypeError):
+            read["new"] = None  # shared by every caller: read-only
+    finally:
+        accessor.cache_clear()
+
+
+@pytest.mark.parametrize("name", ["challenges.json", "network_situations.json", "situations.json"])
+def test_a_damaged_content_file_never_stops_the_package_from_importing(tmp_path, name):
+    """Importing the package and every module of the Landscape's content works with a damaged
+    file (the application must start and say what is wrong, not die with a traceback)."""
+    copy = tmp_path / "res"
+    shutil.copytree(lessons.resources_dir(), copy)
+    (copy / "landscape" / name).write_text('{"x": {"start": ', encoding="utf-8")
+    code = (
+        "import dlopt_core as dl\n"
+        "import dlopt_core.course.network_presets, dlopt_core.course.demos\n"
+        "import dlopt_core.studies.landscape.challenges\n"
+        "assert dl.landscape.get_challenges is not None\n"
+    )
+    env = {**os.environ, "DLOPT_RESOURCES": str(copy)}
+    done = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr

@@ -482,7 +482,7 @@ def test_paper_situations_pass_experiment_validation():
 
 @pytest.fixture(scope="module")
 def runs():
-    return {name: ch.run() for name, ch in ls.CHALLENGES.items()}
+    return {name: ch.run() for name, ch in ls.get_challenges().items()}
 
 
 def test_challenges_are_well_formed(runs):
@@ -493,8 +493,8 @@ def test_challenges_are_well_formed(runs):
         "cliff",
         "local_minima",
         "noisy_gradients",
-    } <= set(ls.CHALLENGES)
-    for name, ch in ls.CHALLENGES.items():
+    } <= set(ls.get_challenges())
+    for name, ch in ls.get_challenges().items():
         assert ch.name == name and ch.explanation.count("\n") == 1
         fn = ch.test_function()
         (x0, x1), (y0, y1) = fn.bounds
@@ -507,7 +507,7 @@ def test_challenges_are_well_formed(runs):
 
 def test_ill_conditioning_momentum_beats_gd(runs):
     r = runs["ill_conditioning"]
-    assert ls.CHALLENGES["ill_conditioning"].test_function().params[0] == ("kappa", 50.0)
+    assert ls.get_challenges()["ill_conditioning"].test_function().params[0] == ("kappa", 50.0)
     gd, mom = r["GD"].steps_to((0.0, 0.0), 1e-3), r["Momentum"].steps_to((0.0, 0.0), 1e-3)
     assert 0 < mom and 3 * mom < gd
 
@@ -523,7 +523,7 @@ def test_saddle_gd_stalls_momentum_and_adam_escape(runs):
 
 def test_plateau_gd_creeps_adam_crosses(runs):
     r = runs["plateau"]
-    start = np.array(ls.CHALLENGES["plateau"].start)
+    start = np.array(ls.get_challenges()["plateau"].start)
     assert r["GD"].values[-1] > 0.99 and np.linalg.norm(r["GD"].final - start) < 0.1
     assert r["Adam"].values[-1] < 1e-3
     assert np.nanmax(r["GD"].grad_norms) < 1e-3  # the gradient on the plateau is tiny
@@ -559,7 +559,7 @@ def test_noisy_gradients_decay_and_less_noise_shrink_the_cloud(runs):
     const = spread["SGD"]
     assert spread["SGD, lr / (1 + 0.05 t)"] < 0.5 * const
     assert spread["SGD, 4x less noise"] < 0.5 * const
-    ch = ls.CHALLENGES["noisy_gradients"]
+    ch = ls.get_challenges()["noisy_gradients"]
     again = dataclasses.replace(ch, seed=ch.seed).run()
     np.testing.assert_array_equal(again["SGD"].path, r["SGD"].path)
 
@@ -567,7 +567,7 @@ def test_noisy_gradients_decay_and_less_noise_shrink_the_cloud(runs):
 def test_the_ill_conditioning_race_uses_the_theorys_best_rates():
     """The challenge file types GD's and heavy ball's rates: they are the optimal ones of the
     quadratic it races on (rounded to 4 digits)."""
-    ch = ls.CHALLENGES["ill_conditioning"]
+    ch = ls.get_challenges()["ill_conditioning"]
     kappa = ch.params["kappa"]
     gd, momentum = ch.runs[0].hyper, ch.runs[1].hyper
     assert gd["lr"] == round(ls.gd_optimal(kappa)[0], 4)

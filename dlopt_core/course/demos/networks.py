@@ -202,18 +202,18 @@ def _trainability() -> dict[str, str]:
 
 
 def _network_situations() -> dict[str, str]:
-    """The Landscape tab's network situations (``network_presets``): the training loss the
+    """The Landscape tab's network situations (``get_network_presets``): the training loss the
     all-zero initialisation ends at; per rate of the dying-ReLU race, the hidden units dead at
     the end (no example gives them a positive input) and the final training loss."""
     from dlopt_core.course.lessons import model_specs
-    from dlopt_core.course.network_presets import NETWORK_PRESETS
+    from dlopt_core.course.network_presets import get_network_presets
     from dlopt_core.train.experiment import Experiment
 
-    zeros = NETWORK_PRESETS["bad_init"].build("zeros")
+    zeros = get_network_presets()["bad_init"].build("zeros")
     _, _, engine = zeros.build()
     engine.run(zeros.max_steps)
     out = {"zeros_loss": fixed(float(engine.history.field("train_loss", 0)[-1]), 3)}
-    relu = NETWORK_PRESETS["dying_relu"]
+    relu = get_network_presets()["dying_relu"]
     exp = Experiment.from_dict(relu.experiment_dict())
     _, net, engine = exp.build(models=model_specs(relu.optimizer_dicts()))
     engine.run(exp.max_steps)

@@ -135,16 +135,16 @@ def _challenges() -> dict[str, str]:
     """Landscape challenges: where Adam ends in the ill_conditioning valley (turned by 30°) and,
     from the same point of the valley, with the valley turned onto the axes; the values the
     local_minima runs stop at."""
-    from dlopt_core.studies.landscape import CHALLENGES, get_function, trajectory
+    from dlopt_core.studies.landscape import get_challenges, get_function, trajectory
 
-    ill = CHALLENGES["ill_conditioning"]
+    ill = get_challenges()["ill_conditioning"]
     adam = next(r for r in ill.runs if r.optimizer == "adam")
     angle = math.radians(ill.params["angle"])
     x, y = ill.start  # the start in the valley's own coordinates: turned back by the angle
     start = (math.cos(angle) * x + math.sin(angle) * y, -math.sin(angle) * x + math.cos(angle) * y)
     aligned = get_function(ill.function, **{**ill.params, "angle": 0.0})
     along = trajectory(aligned, adam.make_optimizer(), start, ill.steps)
-    camel = CHALLENGES["local_minima"].run()
+    camel = get_challenges()["local_minima"].run()
     return {
         "ill_adam_f": sci(float(ill.run()[adam.name].values[-1])),
         "ill_adam_aligned_f": sci(float(along.values[-1])),

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from dlopt_core.course.lessons.loading import SLUG, LessonError, default_presets_path
 from dlopt_core.data import files
+from dlopt_core.data.resources import ResourceError
 
 if TYPE_CHECKING:
     from dlopt_core.train.engine import ModelSpec
@@ -153,7 +154,10 @@ def _preset(pid: str, raw: Any, where: str) -> Preset:
     if situation:
         from dlopt_core.studies.landscape import paper_situations
 
-        known = paper_situations()
+        try:
+            known = paper_situations()
+        except ResourceError as exc:  # a damaged situations file: this preset cannot be checked
+            raise fail(f"its situation cannot be checked: {exc}") from None
         if tab != "landscape" or not isinstance(situation, str) or situation not in known:
             raise fail(
                 f"situation must name one of {', '.join(known)} in a landscape preset, "

@@ -10,10 +10,10 @@ network's loss. ``dl.landscape`` gathers the names of its modules:
 - ``planes``: random 2-D slices and projected paths (``slice_2d``, ``project_trajectory``);
 - ``situations``: the interpolation paper's settings in small form (``paper_situations``) and
   the tracing of a training run (``trace_training``);
-- ``challenges``: ready-made races of optimizers (``CHALLENGES``).
+- ``challenges``: ready-made races of optimizers (``get_challenges()``).
 """
 
-from dlopt_core.studies.landscape.challenges import CHALLENGES, Challenge, ChallengeRun
+from dlopt_core.studies.landscape.challenges import Challenge, ChallengeRun, get_challenges
 from dlopt_core.studies.landscape.functions import (
     FUNCTIONS,
     Bounds,
@@ -62,7 +62,6 @@ from dlopt_core.studies.landscape.trajectories import (
 )
 
 __all__ = [
-    "CHALLENGES",
     "DEFAULT_ALPHAS",
     "FUNCTIONS",
     "Bounds",
@@ -87,6 +86,7 @@ __all__ = [
     "fgsm_robustness",
     "filter_normalized_direction",
     "gd_optimal",
+    "get_challenges",
     "get_function",
     "interpolate",
     "line_shape",

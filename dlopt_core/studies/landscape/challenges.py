@@ -4,13 +4,16 @@
 The races are data, read from ``resources/landscape/challenges.json``: a function with its
 parameters, a start, the runs (optimizer, hyper-parameters, optional clipping, noise and
 schedule) and a two-line explanation whose ``{{name}}`` placeholders are numbers computed by
-``dlopt_core.course.lesson_numbers``.
+``dlopt_core.course.lesson_numbers``. ``get_challenges()`` reads the file when first asked (not at
+import, so that a damaged file cannot stop the package from loading) and keeps what it read.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any
 
 from dlopt_core.data.numbers import fill_numbers
@@ -111,7 +114,8 @@ def _run(entry: Mapping[str, Any]) -> ChallengeRun:
 
 
 def load_challenges() -> dict[str, Challenge]:
-    """The challenges of ``resources/landscape/challenges.json``, by name, in file order."""
+    """The challenges of ``resources/landscape/challenges.json``, by name, in file order, read
+    now; ``ResourceError`` naming the file (and the entry) when it is damaged."""
     out: dict[str, Challenge] = {}
     for name, entry in load_entries(CHALLENGES_FILE).items():
         try:
@@ -124,4 +128,8 @@ def load_challenges() -> dict[str, Challenge]:
     return out
 
 
-CHALLENGES: dict[str, Challenge] = load_challenges()
+@functools.cache
+def get_challenges() -> Mapping[str, Challenge]:
+    """The challenges (``load_challenges``), read on the first call and kept, read-only; a
+    damaged file raises ``ResourceError`` on every call until it is mended."""
+    return MappingProxyType(load_challenges())
