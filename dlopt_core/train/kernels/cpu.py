@@ -25,7 +25,11 @@ import warnings
 
 import numpy as np
 from numba import config, njit
+from numba import types as nbtypes
 from numba.core.errors import NumbaPerformanceWarning
+from numba.core.imputils import impl_ret_borrowed
+from numba.extending import intrinsic
+from numba.np.arrayobj import populate_array
 
 from . import rules, specialise
 from .leaves import (
@@ -114,10 +118,71 @@ def dot(a, b, n):
     return s
 
 
+@intrinsic
+def _view(typingctx, buf, base, n, width):
+    """The C-contiguous (n, width) view of the 1-D contiguous ``buf`` at ``base`` (sharing its
+    memory and reference), made in place: ``buf[base : base + n * width].reshape((n, width))``
+    calls a C helper of Numba's on every reshape, a twentieth of a small network's step. The
+    caller keeps ``base + n * width <= buf.size`` (the workspaces are sized for it)."""
+    if not (isinstance(buf, nbtypes.Array) and buf.ndim == 1 and buf.layout == "C"):
+        return None
+    view_type = buf.copy(ndim=2, layout="C")
+
+    def codegen(context, builder, signature, args):
+        intp = nbtypes.intp
+        src = context.make_array(signature.args[0])(context, builder, args[0])
+        base, n, width = (
+            context.cast(builder, v, t, intp)
+            for v, t in zip(args[1:], signature.args[1:], strict=True)
+        )
+        itemsize = context.get_constant(intp, context.get_abi_sizeof(src.data.type.pointee))
+        view = context.make_array(view_type)(context, builder)
+        populate_array(
+            view,
+            data=builder.gep(src.data, [base]),
+            shape=[n, width],
+            strides=[builder.mul(width, itemsize), itemsize],
+            itemsize=itemsize,
+            meminfo=src.meminfo,
+            parent=src.parent,
+        )
+        return impl_ret_borrowed(context, builder, view_type, view._getvalue())
+
+    return view_type(buf, base, n, width), codegen
+
+
+@intrinsic
+def flat(typingctx, a):
+    """All of the C-contiguous array ``a`` as a 1-D view (``a.reshape(a.size)``, made in place
+    as ``_view`` is)."""
+    if not (isinstance(a, nbtypes.Array) and a.layout == "C"):
+        return None
+    view_type = a.copy(ndim=1, layout="C")
+
+    def codegen(context, builder, signature, args):
+        intp = nbtypes.intp
+        src = context.make_array(signature.args[0])(context, builder, args[0])
+        size = src.nitems
+        itemsize = context.get_constant(intp, context.get_abi_sizeof(src.data.type.pointee))
+        view = context.make_array(view_type)(context, builder)
+        populate_array(
+            view,
+            data=src.data,
+            shape=[size],
+            strides=[itemsize],
+            itemsize=itemsize,
+            meminfo=src.meminfo,
+            parent=src.parent,
+        )
+        return impl_ret_borrowed(context, builder, view_type, view._getvalue())
+
+    return view_type(a), codegen
+
+
 @njit(**KW_INLINE)
 def block(buf, base, n, width):
-    """The contiguous (n, width) matrix of a flat workspace at ``base``."""
-    return buf[base : base + n * width].reshape((n, width))
+    """The contiguous (n, width) matrix of a flat workspace (or of the parameters) at ``base``."""
+    return _view(buf, base, n, width)
 
 
 @njit(**KW)
@@ -173,7 +238,7 @@ def forward_loops(theta, sizes, woff, uoff, lay, act, X, idx, n, A, rows):
         w0 = woff[layer]
         a_in = block(A, rows * uoff[layer - 1], n, n_in)
         z = block(A, rows * uoff[layer], n, n_out)
-        W = theta[w0 : w0 + n_in * n_out].reshape((n_in, n_out))
+        W = block(theta, w0, n_in, n_out)
         bias = theta[w0 + n_in * n_out : w0 + n_in * n_out + n_out]
         has_bias = lay[1, layer] != 0.0 if LAYERED else True
         for r in range(n):
@@ -199,7 +264,7 @@ def forward_blas(theta, sizes, woff, uoff, lay, act, X, idx, n, A, rows):
         w0 = woff[layer]
         a_in = block(A, rows * uoff[layer - 1], n, n_in)
         z = block(A, rows * uoff[layer], n, n_out)
-        W = theta[w0 : w0 + n_in * n_out].reshape((n_in, n_out))
+        W = block(theta, w0, n_in, n_out)
         bias = theta[w0 + n_in * n_out : w0 + n_in * n_out + n_out]
         np.dot(a_in, W, z)
         if not LAYERED or lay[1, layer] != 0.0:
@@ -291,7 +356,7 @@ def backward_loops(theta, sizes, woff, uoff, lay, act, A, D, n, rows, widest, gr
         scale_rows(delta, n, n_out, lay[0, layer] if LAYERED else 1.0)
         has_bias = lay[1, layer] != 0.0 if LAYERED else True
         gbias = grad[b0 : b0 + n_out]
-        gW = grad[w0:b0].reshape((n_in, n_out))
+        gW = block(grad, w0, n_in, n_out)
         for r in range(n):
             if has_bias:
                 for j in range(n_out):
@@ -301,7 +366,7 @@ def backward_loops(theta, sizes, woff, uoff, lay, act, A, D, n, rows, widest, gr
                 for j in range(n_out):
                     gW[k, j] = fma(a, delta[r, j], gW[k, j])
         if layer > 1 or dx.shape[0] > 0:
-            W = theta[w0:b0].reshape((n_in, n_out))
+            W = block(theta, w0, n_in, n_out)
             back = dx if layer == 1 else block(D, (1 - cur) * rows * widest, n, n_in)
             for r in range(n):
                 for k in range(n_in):
@@ -341,7 +406,7 @@ def backward_blas(theta, sizes, woff, uoff, lay, act, A, D, n, rows, widest, gra
         for i in range(n_in * n_out):
             g[i] += flat[i]
         if layer > 1 or dx.shape[0] > 0:
-            W = theta[w0:b0].reshape((n_in, n_out))
+            W = block(theta, w0, n_in, n_out)
             back = dx if layer == 1 else block(D, (1 - cur) * rows * widest, n, n_in)
             np.dot(delta, W.T, back)
             if layer > 1:

@@ -55,6 +55,7 @@ from .cpu import (
     backward_blas,
     backward_loops,
     block,
+    flat,
     forward_blas,
     forward_loops,
     logits_block,
@@ -177,7 +178,6 @@ def batch_pass(
     into ``LW[W_PART]`` and ``LW[W_PERR]``; with ``want_grad`` the backward pass from the deltas
     ``scale * dloss/dlogit``, adding to ``G`` (and with ``to_input`` writing the gradient with
     respect to the inputs into ``DX``)."""
-    n_params = th.shape[0]
     n_layers = sizes.shape[0] - 1
     n_out = sizes[n_layers]
     if FAMILY == MANY:
@@ -202,7 +202,7 @@ def batch_pass(
         if want_grad:
             backward_lanes(th, sizes, woff, uoff, lay, act, A, D, n, G, DX, to_input, l0)
     else:
-        theta = th.reshape(n_params)
+        theta = flat(th)
         rows_in = idx[:n] if gather else idx[:0]
         if BLAS:
             forward_blas(theta, sizes, woff, uoff, lay, act, X, rows_in, n, A, rows)
@@ -219,7 +219,7 @@ def batch_pass(
             want_grad,
         )
         if want_grad:
-            grad = G.reshape(n_params)
+            grad = flat(G)
             dx = DX[:n] if to_input else DX[:0]
             widest = D.shape[0] // (2 * rows)
             if BLAS:
