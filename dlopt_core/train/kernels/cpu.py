@@ -52,6 +52,9 @@ warnings.filterwarnings(
 config.SLP_VECTORIZE = 1
 
 KW = {"cache": True, "nogil": True, "error_model": "numpy", "_nrt": True}
+# The loop passes allocate nothing: compiled without Numba's reference counts, the views they
+# make of the workspaces on every step cost nothing (see ``KW_PART`` in ``kernels/train.py``)
+KW_LOOPS = {**KW, "_nrt": False}
 # small helpers, inlined where they are called (the hot loops are in functions of their own:
 # LLVM vectorises a loop in a small function more reliably than the same loop inlined into a
 # big one)
@@ -185,7 +188,7 @@ def block(buf, base, n, width):
     return _view(buf, base, n, width)
 
 
-@njit(**KW)
+@njit(**KW_LOOPS)
 def activate_row(act, v):
     """Apply the activation to every entry of ``v`` (a layer's block of rows, contiguous); one
     branch per block, so that the loop vectorises."""
@@ -223,7 +226,7 @@ def load_inputs(A, X, idx, n, n_in):
                 a0[r, k] = X[src, k]
 
 
-@njit(**KW)
+@njit(**KW_LOOPS)
 def forward_loops(theta, sizes, woff, uoff, lay, act, X, idx, n, A, rows):
     """Fill the activation blocks of ``A`` for the rows ``X[idx[:n]]`` (with ``idx`` empty, from
     the input block already in ``A``); the logits stay linear.
@@ -276,7 +279,7 @@ def forward_blas(theta, sizes, woff, uoff, lay, act, X, idx, n, A, rows):
             activate_row(act, A[rows * uoff[layer] : rows * uoff[layer] + n * n_out])
 
 
-@njit(**KW)
+@njit(**KW_LOOPS)
 def output_loss(loss, Z, Y, idx, n, delta, scale, want_delta):
     """Sum of per-row losses and errors of the logits ``Z`` (n, n_out).
 
@@ -335,7 +338,7 @@ def loss_scale(loss, n, n_out):
     return 1.0 / n
 
 
-@njit(**KW)
+@njit(**KW_LOOPS)
 def backward_loops(theta, sizes, woff, uoff, lay, act, A, D, n, rows, widest, grad, dx):
     """Add the gradient of the rows' loss to ``grad``, from the output deltas in ``D``'s first
     block. With ``dx`` of shape (n, n_inputs) (else pass shape (0, 0)) it also writes the

@@ -667,7 +667,7 @@ def _plain_passes() -> dict:
     from . import lanes
 
     passes = {
-        name: cpu.plain_copy(getattr(cpu, name), KW)
+        name: cpu.plain_copy(getattr(cpu, name), cpu.KW_LOOPS if "loops" in name else KW)
         for name in ("forward_loops", "forward_blas", "backward_loops", "backward_blas")
     }
     passes.update(
@@ -702,7 +702,11 @@ def _family(family: int, blas: bool, layered: bool) -> dict:
         "LAYERED": layered,
     }
     passes = {} if layered else _plain_passes()
-    parts = {"batch_pass": njit(**KW)(specialise(batch_pass, f"pass_{tag}", **constants, **passes))}
+    # the many-model pass keeps the runtime: its lanes' scratch arrays need it
+    options = KW_PART if family == SINGLE else KW
+    parts = {
+        "batch_pass": njit(**options)(specialise(batch_pass, f"pass_{tag}", **constants, **passes))
+    }
     for name, template in (("gradient_step", gradient_step), ("evaluate_sets", evaluate_sets)):
         parts[name] = njit(**KW_PART)(specialise(template, f"{name}_{tag}", **constants, **parts))
     return {**constants, **parts, "after_update": _after_update(family)}
