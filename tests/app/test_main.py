@@ -157,3 +157,21 @@ def test_the_real_x_check_on_a_display_nobody_serves():
         assert code is None  # nothing to ask with; Qt would fail on the library first
     else:
         assert code and code > 0
+
+
+def test_pyqtgraph_is_imported_without_cuda_runtime_which_stays_importable():
+    code = (
+        "import sys\n"
+        "from app.main import _import_pyqtgraph\n"
+        "_import_pyqtgraph()\n"
+        "assert 'pyqtgraph' in sys.modules\n"
+        "assert 'cuda.bindings.runtime' not in sys.modules\n"
+        "from cuda.bindings import runtime\n"
+        "print(runtime.__name__)\n"
+    )
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    r = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "cuda.bindings.runtime"
