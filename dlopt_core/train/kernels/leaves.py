@@ -44,16 +44,39 @@ def fma(typingctx, a, b, c):
     return nbtypes.float64(a, b, c), codegen
 
 
-def bind_leaves(decorate, fused=fma) -> dict:
+@intrinsic
+def pow2_bits(typingctx, k):
+    """``2.0 ** k`` for a whole number 0 <= k < 64 (an integer, or a float holding one), built
+    from its bits: exponent ``k + 1023``, mantissa 0. The same number as ``rules.POW2[k]``."""
+    if not isinstance(k, (nbtypes.Integer, nbtypes.Float)):
+        return None
+
+    def codegen(context, builder, signature, args):
+        i64 = llvm_ir.IntType(64)
+        if isinstance(signature.args[0], nbtypes.Float):
+            whole = builder.fptosi(args[0], i64)
+        else:
+            whole = context.cast(builder, args[0], signature.args[0], nbtypes.int64)
+        bits = builder.shl(builder.add(whole, i64(1023)), i64(52))
+        return builder.bitcast(bits, llvm_ir.DoubleType())
+
+    return nbtypes.float64(k), codegen
+
+
+def bind_leaves(decorate, fused=fma, power=None) -> dict:
     """Compile the leaves of ``rules`` with ``decorate``, each seeing the others' compiled forms.
 
     The leaves are recreated from their code with a namespace in which their names refer to the
-    compiled versions, so a leaf may call another (``activate`` calls ``tanh_fast``), and
-    ``fma`` to ``fused``; the CUDA backend uses the same function with ``cuda.jit(device=True)``
+    compiled versions, so a leaf may call another (``activate`` calls ``tanh_fast``), ``fma``
+    to ``fused`` and ``pow2`` to ``power`` (by default ``rules.pow2``, a table lookup, compiled
+    with ``decorate``); the CUDA backend uses the same function with ``cuda.jit(device=True)``
     and the device's fused multiply-add.
     """
     names = dict(vars(rules))
     names["fma"] = fused
+    names["pow2"] = power or decorate(
+        types.FunctionType(rules.pow2.__code__, names, "pow2", rules.pow2.__defaults__)
+    )
     for name in LEAVES:
         src = getattr(rules, name)
         names[name] = decorate(types.FunctionType(src.__code__, names, name, src.__defaults__))
@@ -68,7 +91,7 @@ def _leaf_decorator(fn):
     return njit(cache=True, error_model="numpy", inline=inline)(fn)
 
 
-_LEAF = bind_leaves(_leaf_decorator)
+_LEAF = bind_leaves(_leaf_decorator, power=pow2_bits)
 tanh_fast = _LEAF["tanh_fast"]
 activate = _LEAF["activate"]
 activation_slope = _LEAF["activation_slope"]
