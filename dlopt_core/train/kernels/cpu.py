@@ -121,6 +121,29 @@ def dot(a, b, n):
     return s
 
 
+def _contiguous_view(context, builder, source_type, source, view_type, offset, shape):
+    """Codegen of a C-contiguous view of ``view_type`` with ``shape`` (LLVM integers) on the
+    memory of the C-contiguous array ``source`` from element ``offset`` on, sharing its memory
+    and its reference (``impl_ret_borrowed`` counts the new one)."""
+    intp = nbtypes.intp
+    src = context.make_array(source_type)(context, builder, source)
+    itemsize = context.get_constant(intp, context.get_abi_sizeof(src.data.type.pointee))
+    strides = [itemsize]
+    for extent in reversed(shape[1:]):
+        strides.insert(0, builder.mul(extent, strides[0]))
+    view = context.make_array(view_type)(context, builder)
+    populate_array(
+        view,
+        data=builder.gep(src.data, [offset]),
+        shape=list(shape),
+        strides=strides,
+        itemsize=itemsize,
+        meminfo=src.meminfo,
+        parent=src.parent,
+    )
+    return impl_ret_borrowed(context, builder, view_type, view._getvalue())
+
+
 @intrinsic
 def _view(typingctx, buf, base, n, width):
     """The C-contiguous (n, width) view of the 1-D contiguous ``buf`` at ``base`` (sharing its
@@ -132,24 +155,13 @@ def _view(typingctx, buf, base, n, width):
     view_type = buf.copy(ndim=2, layout="C")
 
     def codegen(context, builder, signature, args):
-        intp = nbtypes.intp
-        src = context.make_array(signature.args[0])(context, builder, args[0])
         base, n, width = (
-            context.cast(builder, v, t, intp)
+            context.cast(builder, v, t, nbtypes.intp)
             for v, t in zip(args[1:], signature.args[1:], strict=True)
         )
-        itemsize = context.get_constant(intp, context.get_abi_sizeof(src.data.type.pointee))
-        view = context.make_array(view_type)(context, builder)
-        populate_array(
-            view,
-            data=builder.gep(src.data, [base]),
-            shape=[n, width],
-            strides=[builder.mul(width, itemsize), itemsize],
-            itemsize=itemsize,
-            meminfo=src.meminfo,
-            parent=src.parent,
+        return _contiguous_view(
+            context, builder, signature.args[0], args[0], view_type, base, (n, width)
         )
-        return impl_ret_borrowed(context, builder, view_type, view._getvalue())
 
     return view_type(buf, base, n, width), codegen
 
@@ -163,21 +175,11 @@ def flat(typingctx, a):
     view_type = a.copy(ndim=1, layout="C")
 
     def codegen(context, builder, signature, args):
-        intp = nbtypes.intp
-        src = context.make_array(signature.args[0])(context, builder, args[0])
-        size = src.nitems
-        itemsize = context.get_constant(intp, context.get_abi_sizeof(src.data.type.pointee))
-        view = context.make_array(view_type)(context, builder)
-        populate_array(
-            view,
-            data=src.data,
-            shape=[size],
-            strides=[itemsize],
-            itemsize=itemsize,
-            meminfo=src.meminfo,
-            parent=src.parent,
+        size = context.make_array(signature.args[0])(context, builder, args[0]).nitems
+        zero = context.get_constant(nbtypes.intp, 0)
+        return _contiguous_view(
+            context, builder, signature.args[0], args[0], view_type, zero, (size,)
         )
-        return impl_ret_borrowed(context, builder, view_type, view._getvalue())
 
     return view_type(a), codegen
 

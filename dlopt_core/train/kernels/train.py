@@ -73,10 +73,11 @@ from .lanes import (
 from .leaves import schedule_lr, step_coefficients, update_param
 
 SINGLE, MANY = 0, 1
-# The parts of ``steps`` called once a step (``gradient_step``, ``evaluate_sets``) compile without
-# Numba's reference-counting runtime: they allocate nothing, and with it every array argument
-# would be counted on entry and exit of every call, a tenth of a small network's step. Their
-# callees set ``_nrt`` themselves (``cpu.KW``), as they would otherwise inherit this setting.
+# The parts of ``steps`` called once a step (``gradient_step``, ``evaluate_sets``, the one-model
+# ``batch_pass``) compile without Numba's reference-counting runtime: they allocate nothing, and
+# with it every array argument would be counted on entry and exit of every call, a tenth of a
+# small network's step. Their callees set ``_nrt`` themselves (``cpu.KW``), as they would
+# otherwise inherit this setting.
 KW_PART = {**KW, "_nrt": False}
 FAMILIES = ("single", "many")
 MIXED = -1  # the kernel reads each lane's optimizer from opt_code
